@@ -327,6 +327,31 @@ Theorem format_card_binary32 :
     Z.of_nat (length l) = 4278190079.
 Proof. exact (format_card 24 8 ltac:(lia) ltac:(lia)). Qed.
 
+(** The same two 16-bit counts with [length] as a [nat], ready for [ndf_ratio]. *)
+Lemma length_nat_of_Z (l : list R) (k : nat) :
+  Z.of_nat (length l) = Z.of_nat k -> length l = k.
+Proof. apply Nat2Z.inj. Qed.
+
+Theorem format_card_binary16_nat :
+  exists l : list R, NoDup l /\
+    (forall x, In x l <->
+       exists f : binary_float 11 16, is_finite _ _ f = true /\ B2R _ _ f = x) /\
+    length l = 63487%nat.
+Proof.
+  destruct format_card_binary16 as [l [Hn [Hin Hl]]].
+  exists l. split; [exact Hn|]. split; [exact Hin|]. now apply length_nat_of_Z.
+Qed.
+
+Theorem format_card_bfloat16_nat :
+  exists l : list R, NoDup l /\
+    (forall x, In x l <->
+       exists f : binary_float 8 128, is_finite _ _ f = true /\ B2R _ _ f = x) /\
+    length l = 65279%nat.
+Proof.
+  destruct format_card_bfloat16 as [l [Hn [Hin Hl]]].
+  exists l. split; [exact Hn|]. split; [exact Hin|]. now apply length_nat_of_Z.
+Qed.
+
 (** ** From a count bound to a ratio bound *)
 
 Lemma ndf_ratio (M n W c : nat) :
