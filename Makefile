@@ -1,0 +1,73 @@
+# adcorrect: proofs (Coq), exact engine, SMT checks and report.
+# Main job: `make all`.  Tests: `make test`.  See README.md.
+
+PYTHON3   ?= python3
+VENV      := .venv
+PY        := $(VENV)/bin/python
+COQ_PKGS  := coq libcoq-flocq libcoq-coquelicot libcoq-interval libcoq-mathcomp-ssreflect
+STAMP     := $(VENV)/.installed
+
+.PHONY: all setup coq-deps python-deps test check-proofs pytest lint bench smt solve suite \
+        compare clean
+
+all: setup check-proofs smt solve suite compare
+
+# ---- setup (idempotent) ------------------------------------------------------
+setup: coq-deps python-deps
+
+coq-deps:
+	@missing=""; for p in $(COQ_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	  echo "missing Debian packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	fi
+
+python-deps: $(STAMP)
+
+$(STAMP): python/pyproject.toml
+	test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+	$(PY) -m pip install -q -e 'python[dev,torch]'
+	touch $(STAMP)
+
+# ---- tests -------------------------------------------------------------------
+test: setup
+	@if [ -d coq ]; then $(MAKE) --no-print-directory check-proofs; fi
+	$(MAKE) --no-print-directory pytest
+
+pytest: python-deps
+	$(PY) -m pytest -q tests
+
+lint: python-deps
+	$(PY) -m ruff check python tests bench
+
+check-proofs: coq-deps
+	$(MAKE) --no-print-directory -C coq
+	$(PYTHON3) coq/check_proofs.py --json report/proof-status.json
+
+# ---- the main job's pieces ---------------------------------------------------
+smt: python-deps
+	$(PY) -m adcorrect smt corpus --out smt/generated
+
+solve: python-deps
+	$(PY) -m adcorrect smt solve-suite --dir smt/generated --json-out smt/results.json
+
+suite: python-deps
+	$(PY) -m adcorrect suite --json-out report/counts.json
+
+compare: python-deps
+	$(PY) -m adcorrect report --out report
+
+bench: python-deps
+	$(PY) bench/count_bench.py
+	@if [ -f bench/smt_bench.py ]; then $(PY) bench/smt_bench.py; fi
+
+clean:
+	$(MAKE) -C coq clean
+	rm -rf smt/generated smt/results.json report build .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Audit of the Coq development (run by `make check-proofs` after the build).
+
+(a) No Admitted, admit, Axiom(s), Conjecture anywhere in coq/, and no
+    Parameter/Hypothesis/Variable outside a Section.
+(b) theories/Assumptions.v prints the assumptions of exactly the theorems stated
+    in theories/Main.v; each may use only the allowlisted classical-reals axioms.
+(c) One status line per main theorem.  Exit status 1 on any failure.
+
+`--json FILE` also writes {"theorems": [{"name", "status", "axioms"}], "ok": bool}
+for the comparison report.  Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+THEORIES = HERE / "theories"
+
+ALLOWED = {
+    "ClassicalDedekindReals.sig_forall_dec",
+    "ClassicalDedekindReals.sig_not_dec",
+    "FunctionalExtensionality.functional_extensionality_dep",
+    "Classical_Prop.classic",
+    "PropExtensionality.propositional_extensionality",
+    "PropExtensionalityFacts.propositional_extensionality",
+    "ClassicalEpsilon.constructive_indefinite_description",
+    "IndefiniteDescription.constructive_indefinite_description",
+}
+ALLOWED_SHORT = {a.rsplit(".", 1)[1] for a in ALLOWED}
+
+FORBIDDEN_ANYWHERE = re.compile(r"\b(Admitted|admit|Axiom|Axioms|Conjecture)\b")
+SECTION_ONLY = re.compile(r"^\s*(Parameter|Parameters|Hypothesis|Hypotheses|Variable|Variables)\b")
+THEOREM = re.compile(r"^\s*(?:Theorem|Lemma|Corollary|Proposition)\s+([A-Za-z_][\w']*)", re.M)
+PRINTED = re.compile(r"^\s*Print\s+Assumptions\s+([\w'.]+)\s*\.", re.M)
+
+
+def strip_comments(text: str) -> str:
+    """Text with (* nested comments *) and "strings" blanked, newlines kept."""
+    out: list[str] = []
+    depth, i, in_str = 0, 0, False
+    while i < len(text):
+        two = text[i:i + 2]
+        if in_str:
+            if text[i] == '"':
+                in_str = False
+            out.append("\n" if text[i] == "\n" else " ")
+            i += 1
+        elif two == "(*":
+            depth += 1
+            out.append("  ")
+            i += 2
+        elif two == "*)" and depth:
+            depth -= 1
+            out.append("  ")
+            i += 2
+        elif depth:
+            out.append("\n" if text[i] == "\n" else " ")
+            i += 1
+        else:
+            if text[i] == '"':
+                in_str = True
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def hygiene_errors() -> list[str]:
+    """Forbidden commands in any .v file under coq/."""
+    errors = []
+    for path in sorted(HERE.rglob("*.v")):
+        code = strip_comments(path.read_text())
+        depth = 0
+        for n, line in enumerate(code.splitlines(), 1):
+            if re.match(r"^\s*Section\b", line):
+                depth += 1
+            elif re.match(r"^\s*End\b", line) and depth:
+                depth -= 1
+            m = FORBIDDEN_ANYWHERE.search(line)
+            if m:
+                errors.append(f"{path.relative_to(HERE)}:{n}: forbidden '{m.group(1)}'")
+            m2 = SECTION_ONLY.match(line)
+            if m2 and depth == 0:
+                errors.append(f"{path.relative_to(HERE)}:{n}: '{m2.group(1)}' outside a Section")
+    return errors
+
+
+def parse_assumptions(output: str, names: list[str]) -> dict[str, list[str]]:
+    """Axiom names per theorem from coqc's output of the marked Print Assumptions."""
+    result: dict[str, list[str]] = {}
+    blocks = re.split(r"^@@THEOREM (\S+)\s*$", output, flags=re.M)
+    for name, body in zip(blocks[1::2], blocks[2::2]):
+        if "Closed under the global context" in body:
+            result[name] = []
+        else:
+            result[name] = re.findall(r"^([A-Za-z_][\w'.]*) :", body, flags=re.M)
+    return {n: result.get(n, ["<no output>"]) for n in names}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", help="write the status as JSON to this file")
+    args = ap.parse_args()
+    ok = True
+    errors = hygiene_errors()
+    for e in errors:
+        print(f"check-proofs: {e}")
+    ok &= not errors
+
+    main_v = (THEORIES / "Main.v").read_text()
+    names = THEOREM.findall(strip_comments(main_v))
+    ass_v = (THEORIES / "Assumptions.v").read_text()
+    printed = PRINTED.findall(strip_comments(ass_v))
+    if sorted(names) != sorted(printed):
+        print("check-proofs: Assumptions.v does not print exactly the theorems of Main.v: "
+              f"missing {sorted(set(names) - set(printed))}, extra {sorted(set(printed) - set(names))}")
+        ok = False
+    proc = subprocess.run(
+        ["coqc", "-q", "-R", "theories", "ADCorrect", "theories/Assumptions.v"],
+        cwd=HERE, capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        print("check-proofs: Assumptions.v failed:\n" + proc.stderr.strip())
+        ok = False
+    axioms = parse_assumptions(proc.stdout, names)
+    rows = []
+    for name in names:
+        bad = [a for a in axioms[name] if a not in ALLOWED and a.rsplit(".", 1)[-1] not in
+               ALLOWED_SHORT]
+        status = "proved" if not bad and proc.returncode == 0 else "FAILING"
+        ok &= status == "proved"
+        shown = ", ".join(a.rsplit(".", 1)[-1] for a in axioms[name]) or "none"
+        extra = f"; NOT ALLOWED: {', '.join(bad)}" if bad else ""
+        print(f"{name}: {status} (axioms: {shown}{extra})")
+        rows.append({"name": name, "status": status, "axioms": axioms[name]})
+    print(f"check-proofs: {len(names)} main theorems, "
+          f"{'all proved with allowed axioms only' if ok else 'FAILED'}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"theorems": rows, "ok": ok}, indent=1))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
