@@ -205,6 +205,8 @@ def load_network(path: str | Path) -> Network:
         text = p.read_text()
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
