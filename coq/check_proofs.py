@@ -38,7 +38,7 @@ ALLOWED_SHORT = {a.rsplit(".", 1)[1] for a in ALLOWED}
 FORBIDDEN_ANYWHERE = re.compile(r"\b(Admitted|admit|Axiom|Axioms|Conjecture)\b")
 SECTION_ONLY = re.compile(r"^\s*(Parameter|Parameters|Hypothesis|Hypotheses|Variable|Variables)\b")
 THEOREM = re.compile(r"^\s*(?:Theorem|Lemma|Corollary|Proposition)\s+([A-Za-z_][\w']*)", re.M)
-PRINTED = re.compile(r"^\s*Print\s+Assumptions\s+([\w'.]+)\s*\.", re.M)
+PRINTED = re.compile(r"^\s*Print\s+Assumptions\s+(?:Main\.)?([\w']+)\s*\.", re.M)
 
 
 def strip_comments(text: str) -> str:
