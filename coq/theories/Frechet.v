@@ -350,6 +350,19 @@ Lemma differentiable_at_ext W f f' w g :
   (forall v, f' v = f v) -> differentiable_at W f w g -> differentiable_at W f' w g.
 Proof. intros Heq; apply (differentiable_at_local_ext W f f' w g 1); [lra|intros; apply Heq]. Qed.
 
+(* Finite sums *)
+Lemma differentiable_at_sum_list {A : Type} W (F : A -> vec -> R) (G : A -> vec) (ks : list A) w :
+  (forall k, In k ks -> differentiable_at W (F k) w (G k)) ->
+  differentiable_at W (fun v => fold_right Rplus 0 (map (fun k => F k v) ks)) w
+    (fun i => fold_right Rplus 0 (map (fun k => G k i) ks)).
+Proof.
+  induction ks as [|k ks IH]; intros H; simpl.
+  - exact (differentiable_at_const W 0 w).
+  - apply (differentiable_at_grad_ext W _ w (vadd (G k) (fun i => fold_right Rplus 0 (map (fun k => G k i) ks)))).
+    { intros i _; reflexivity. }
+    apply differentiable_at_plus; [apply H; now left|apply IH; intros k' Hk'; apply H; now right].
+Qed.
+
 (* The same rule with Coquelicot's derivative *)
 From Coquelicot Require Import Hierarchy Derive.
 
