@@ -16,7 +16,7 @@ from . import __version__
 from .activations import parse_choice
 from .engine import backward, forward, kink_neurons, ns
 from .errors import InputError
-from .formats import listed_formats, parse_format
+from .formats import ALIASES, listed_formats, parse_format
 from .oracle import decide
 from .spec import load_network, parse_params
 from .tables import render
@@ -40,8 +40,12 @@ def cmd_formats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"name": f.name, "M": f.size} for f in fmts]))
         return 0
-    rows = [(f.name, f.kind, f.size, f.max_abs) for f in fmts]
-    print(render(["format", "kind", "|M|", "max |x|"], rows))
+    aliases: dict[str, list[str]] = {}
+    for alias, canon in ALIASES.items():
+        aliases.setdefault(canon, []).append(alias)
+    rows = [(f.name, ", ".join(aliases.get(f.name, [])), f.kind, f.size,
+             f.max_abs if f.max_abs < 10**6 else f"{float(f.max_abs):.6g}") for f in fmts]
+    print(render(["format", "aliases", "kind", "|M|", "max |x|"], rows))
     return 0
 
 
