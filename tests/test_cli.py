@@ -256,3 +256,16 @@ def test_count_unknown_format() -> None:
     except ImportError as e:  # pragma: no cover - concurrent development
         pytest.skip(f"adcorrect.counter cannot be imported: {e}")
     assert_one_line_error(cli("count", T5A, "--format", "nope"))
+
+
+def test_negative_params_need_no_equals_sign():
+    """`--params -1,...` (a leading minus) is a value, not an option."""
+    out = subprocess.run(
+        [sys.executable, "-m", "adcorrect", "check", "examples/relu-1-2-1.json",
+         "--params", "-1,-1,1,1,2,3,0", "--json"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    # y_0 = -1*1 + 1 = 0 (kink, zbar = 2), y_1 = 0 (kink, zbar = 3): NS, not differentiable
+    res = json.loads(out.stdout)
+    assert res["kinks"] == [0, 1] and res["ns"] is True and res["differentiable"] is False

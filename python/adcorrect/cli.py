@@ -147,9 +147,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _glue_values(argv: list[str]) -> list[str]:
+    """`--params -1,2` as `--params=-1,2`, so negative values are not taken for options."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--params", "--choice") and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_glue_values(list(sys.argv[1:] if argv is None else argv)))
         return int(args.func(args) or 0)
     except InputError as e:
         msg = " ".join(str(e).split())
