@@ -556,3 +556,45 @@ Proof.
     by (field; lra).
   apply Rmult_le_compat_l; lra.
 Qed.
+
+(** The tightness count compared with the T2 bound [N m q^(W-1)]:
+    [q^W - (q-m)^N q^(W-N) >= N m q^(W-1) (1 - (N-1) m / (2q))]. *)
+Lemma tight_count_ge_bound (q m N W : nat) :
+  (m <= q)%nat -> (N <= W)%nat ->
+  INR (N * m * q ^ (W - 1)) * (1 - INR (N - 1) * INR m / (2 * INR q)) <=
+  INR (q ^ W - (q - m) ^ N * q ^ (W - N)).
+Proof.
+  intros Hmq HNW.
+  destruct (Nat.eq_dec q 0) as [->|Hq].
+  { replace m with 0%nat by lia; rewrite Nat.mul_0_r; simpl; rewrite Rmult_0_l; apply pos_INR. }
+  destruct N as [|N]; [simpl; rewrite Rmult_0_l; apply pos_INR|].
+  assert (Hpow : ((q - m) ^ S N <= q ^ S N)%nat) by (apply Nat.pow_le_mono_l; lia).
+  replace (q ^ W)%nat with (q ^ (W - S N) * q ^ S N)%nat
+    by (rewrite <- Nat.pow_add_r; f_equal; lia).
+  replace (q ^ (W - 1))%nat with (q ^ (W - S N) * q ^ (S N - 1))%nat
+    by (rewrite <- Nat.pow_add_r; f_equal; lia).
+  rewrite (Nat.mul_comm ((q - m) ^ S N)), <- Nat.mul_sub_distr_l.
+  rewrite !mult_INR, (minus_INR (q ^ S N)) by exact Hpow.
+  rewrite !pow_INR, (minus_INR q m) by lia.
+  assert (HqR : 0 < INR q) by (apply lt_0_INR; lia).
+  assert (HmR : 0 <= INR m <= INR q) by (split; [apply pos_INR | apply le_INR; lia]).
+  generalize (bonferroni_pow (INR q) (INR m) (S N) HqR HmR); intros H.
+  assert (HX : 0 <= INR q ^ (W - S N)) by (apply pow_le; lra).
+  replace (INR (S N) * INR m * (INR q ^ (W - S N) * INR q ^ (S N - 1)) *
+             (1 - INR (S N - 1) * INR m / (2 * INR q)))
+    with (INR q ^ (W - S N) *
+          (INR (S N) * INR m * INR q ^ (S N - 1) * (1 - INR (S N - 1) * INR m / (2 * INR q))))
+    by ring.
+  apply Rmult_le_compat_l; assumption.
+Qed.
+
+(** For one neuron the tightness count is exactly the bound [m q^(W-1)]. *)
+Lemma tight_count_N1 (q m W : nat) :
+  (m <= q)%nat -> (1 <= W)%nat ->
+  (q ^ W - (q - m) ^ 1 * q ^ (W - 1) = 1 * m * q ^ (W - 1))%nat.
+Proof.
+  intros Hmq HW.
+  replace (q ^ W)%nat with (q * q ^ (W - 1))%nat
+    by (rewrite <- (Nat.pow_succ_r' q (W - 1)); f_equal; lia).
+  rewrite Nat.pow_1_r, <- Nat.mul_sub_distr_r; f_equal; lia.
+Qed.
