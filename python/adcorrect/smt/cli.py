@@ -1,0 +1,217 @@
+"""`adcorrect smt {generate,solve,count,corpus,solve-suite}`: I/O around the SMT modules.
+
+Exit status: 0 when nothing is flagged; 1 when a verdict contradicts the
+expected status, a model fails its re-check, a solver errs, or two solvers
+disagree; 2 for bad input (InputError).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from ..activations import parse_choice
+from ..errors import InputError
+from ..formats import parse_format
+from ..spec import load_network
+from ..tables import render
+from .generator import FAMILIES, STATUSES, Query, generate
+from .runners import SOLVERS, RunResult, count_ns, solve_files
+
+
+def _solvers(text: str) -> list[str]:
+    if text == "all":
+        return list(SOLVERS)
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    for s in names:
+        if s not in SOLVERS:
+            raise InputError(f"unknown solver {s!r} (use {', '.join(SOLVERS)} or all)")
+    return names
+
+
+def _timeout(x: float) -> float:
+    if not x > 0:
+        raise InputError(f"--timeout must be positive, got {x}")
+    return x
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    net = load_network(args.network)
+    q = Query(net, parse_format(args.format), args.query, parse_choice(args.choice),
+              args.semantics, args.expect)
+    text = generate(q)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"{args.output}: cannot write ({e.strerror})") from None
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _note(r: RunResult) -> str:
+    return r.flag or (r.message if r.verdict in ("skipped", "timeout", "unknown", "error")
+                      else r.check)
+
+
+def _print_runs(results: list[RunResult]) -> None:
+    rows = [(r.file, r.solver, r.verdict, r.expected, f"{r.seconds:.2f}", _note(r)[:100])
+            for r in results]
+    print(render(["file", "solver", "verdict", "expected", "seconds", "note"], rows))
+
+
+def _summary(results: list[RunResult]) -> int:
+    flagged = [r for r in results if r.flag]
+    verified = sum(r.verified for r in results)
+    ran = [r for r in results if r.verdict != "skipped"]
+    print(f"\n{len(ran)} runs: {verified} verified (sat/unsat as expected or re-checked), "
+          f"{sum(r.verdict in ('unknown', 'timeout') for r in ran)} unknown/timeout (not "
+          f"verified), {len(flagged)} flagged, "
+          f"{sum(r.verdict == 'skipped' for r in results)} skipped")
+    for r in flagged:
+        print(f"FLAGGED: {r.file} [{r.solver}] verdict {r.verdict}, expected {r.expected}: "
+              f"{r.flag} {r.message or r.check}", file=sys.stderr)
+    return 1 if flagged else 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    for f in args.files:
+        if not Path(f).is_file():
+            raise InputError(f"{f}: no such file")
+    results = solve_files(args.files, _solvers(args.solver), _timeout(args.timeout), args.jobs)
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], indent=1))
+        return 1 if any(r.flag for r in results) else 0
+    _print_runs(results)
+    return _summary(results)
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    net = load_network(args.network)
+    res = count_ns(net, parse_format(args.format), parse_choice(args.choice), args.limit,
+                   _timeout(args.timeout))
+    if args.json:
+        print(json.dumps(res))
+    else:
+        print(f"network {res['network']}  format {res['format']}  W = {res['W']}  "
+              f"|M| = {res['M']}  choice = {res['choice']}")
+        print(f"|{{w in M^W : NS(w)}}| = {res['ns']}   (z3, blocking clauses, "
+              f"{res['seconds']:.2f} s; every model re-checked by the exact engine)")
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from . import suite
+
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    paths = suite.write(out, suite.sample_items() if args.sample else None, flat=args.sample)
+    print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _table(results: list[RunResult]) -> str:
+    groups: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
+    for r in results:
+        if r.verdict != "skipped":
+            groups[(r.query, r.solver)].append(r)
+    rows = []
+    for (query, solver), rs in sorted(groups.items()):
+        times = [r.seconds for r in rs]
+        counts = {v: sum(r.verdict == v for r in rs)
+                  for v in ("sat", "unsat", "unknown", "timeout", "error")}
+        rows.append((query, solver, len(rs), counts["sat"], counts["unsat"],
+                     counts["unknown"] + counts["timeout"], counts["error"],
+                     sum(bool(r.flag) for r in rs), f"{statistics.median(times):.2f}",
+                     f"{max(times):.2f}", f"{sum(times):.1f}"))
+    return render(["query", "solver", "files", "sat", "unsat", "unk/t.o.", "error", "flagged",
+                   "median s", "max s", "total s"], rows)
+
+
+def cmd_solve_suite(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    files = sorted(str(p) for p in root.rglob("*.smt2"))
+    if not files:
+        raise InputError(f"{root}: no .smt2 files (run `python -m adcorrect smt corpus` first)")
+    t0 = time.perf_counter()
+    done = [0]
+    total = len(files) * len(_solvers(args.solver))
+
+    def progress(r: RunResult) -> None:
+        done[0] += 1
+        if not args.json and (r.flag or done[0] % 50 == 0):
+            print(f"[{done[0]}/{total}] {r.file} {r.solver}: {r.verdict} {r.flag}",
+                  file=sys.stderr, flush=True)
+
+    results = solve_files(files, _solvers(args.solver), _timeout(args.timeout), args.jobs,
+                          progress)
+    wall = time.perf_counter() - t0
+    payload: dict[str, Any] = {"timeout": args.timeout, "jobs": args.jobs, "wall_seconds": wall,
+                               "results": [r.to_json() for r in results]}
+    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.results).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], indent=1))
+        return 1 if any(r.flag for r in results) else 0
+    print(_table(results))
+    print(f"\nsuite wall time {wall:.1f} s with {args.jobs} parallel jobs; "
+          f"results in {args.results}")
+    return _summary(results)
+
+
+def add_smt_parser(subparsers: Any) -> None:
+    """Register `smt` and its subcommands on the top-level CLI."""
+    smt = subparsers.add_parser("smt", help="generate and solve SMT-LIB queries")
+    sub = smt.add_subparsers(dest="smt_command", required=True,
+                             parser_class=type(smt))
+
+    g = sub.add_parser("generate", help="write one SMT-LIB 2.6 query")
+    g.add_argument("network")
+    g.add_argument("--format", required=True)
+    g.add_argument("--query", required=True, help=" | ".join(FAMILIES))
+    g.add_argument("--choice", default="pytorch", help="pytorch | left | right | a number")
+    g.add_argument("--semantics", choices=("exact", "ieee"), default=None,
+                   help="exact (default for the paper's queries) or ieee (float-* queries)")
+    g.add_argument("--expect", choices=STATUSES, default=None,
+                   help="override the expected status written in the file")
+    g.add_argument("-o", "--output", help="output file (default: stdout)")
+    g.set_defaults(func=cmd_generate)
+
+    s = sub.add_parser("solve", help="run solvers on query files and re-check models")
+    s.add_argument("files", nargs="+")
+    s.add_argument("--solver", default="all", help="z3 | cvc5 | bitwuzla | all")
+    s.add_argument("--timeout", type=float, default=60.0, help="seconds per file and solver")
+    s.add_argument("--jobs", type=int, default=1)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_solve)
+
+    c = sub.add_parser("count", help="count w in M^W with NS(w) by blocking clauses (z3)")
+    c.add_argument("network")
+    c.add_argument("--format", required=True)
+    c.add_argument("--choice", default="pytorch")
+    c.add_argument("--limit", type=int, default=100_000, help="give up above this many models")
+    c.add_argument("--timeout", type=float, default=600.0, help="seconds per solver call")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_count)
+
+    k = sub.add_parser("corpus", help="write the default suite (make smt)")
+    k.add_argument("--out", default="smt/generated")
+    k.add_argument("--sample", action="store_true",
+                   help="write only the small committed sample, flat (use --out smt/sample)")
+    k.set_defaults(func=cmd_corpus)
+
+    v = sub.add_parser("solve-suite", help="all solvers over the suite (make solve)")
+    v.add_argument("--dir", default="smt/generated")
+    v.add_argument("--solver", default="all")
+    v.add_argument("--timeout", type=float, default=10.0)
+    v.add_argument("--jobs", type=int, default=2)
+    v.add_argument("--results", default="smt/results.json")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_solve_suite)

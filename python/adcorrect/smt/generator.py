@@ -1,0 +1,280 @@
+"""SMT-LIB 2.6 query files from a network, a format, a query family and an AD choice.
+
+:func:`generate` renders one template per family (``templates/<family>.smt2.j2``)
+around the definitions of :mod:`adcorrect.smt.encode`.  Output is deterministic
+byte for byte.  Every file starts with a human header and one machine-readable
+line ``; adcorrect-meta: {json}`` (network spec, format, family, semantics,
+choice, expected status, the symbols to decode) that the runners use to re-check
+models without the original spec file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from .. import __version__
+from ..activations import Choice
+from ..engine import forward
+from ..errors import InputError
+from ..formats import Format
+from ..spec import Network
+from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
+
+#: Bumped whenever the generated text changes.
+GENERATOR_VERSION = "1"
+
+EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ad-correct",
+                  "inc-witness", "clarke-combination", "count")
+FLOAT_FAMILIES = ("float-kink", "float-bifurcation")
+FAMILIES = EXACT_FAMILIES + FLOAT_FAMILIES
+STATUSES = ("sat", "unsat", "unknown")
+
+DESCRIPTIONS = {
+    "bias-unique": "two points differing only in the bias b_k of a neuron k, both with "
+                   "y_k = c for a kink c of sigma_k",
+    "ns-implies-ndf": "NS(w) and phi_w(e_i) + phi_w(-e_i) = 0 for every i "
+                      "(NS without a one-sided witness along an axis)",
+    "ndf-implies-ns": "not NS(w) and phi_w(v) <> sum_i v_i phi_w(e_i) for some real v "
+                      "(f not differentiable without NS)",
+    "ad-correct": "not NS(w) and AD_D f(w) <> (phi_w(e_i))_i",
+    "inc-witness": "AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and "
+                   "phi_w(v) = sum_i v_i phi_w(e_i) for all real v (f differentiable; "
+                   "a universally quantified formula)",
+    "clarke-combination": "AD_D f(w) differs from the multilinear combination of the vertex "
+                          "gradients grad f_s(w) with weights t_k = (D_k - sl_k)/(sr_k - sl_k), "
+                          "or some t_k is outside [0, 1]",
+    "count": "NS(w) (the runner enumerates the models with blocking clauses)",
+    "float-kink": "some pre-activation computed in the format (RNE) equals a kink exactly",
+    "float-bifurcation": "the gradient computed in the format with the left slope at kinks "
+                         "(relu'(0) = 0) differs from the one with the right slope "
+                         "(relu'(0) = 1), both not NaN",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to generate."""
+
+    net: Network
+    fmt: Format
+    family: str
+    choice: Choice = "pytorch"
+    semantics: str | None = None  # None: the family's own
+    expected: str | None = None  # None: default_expected
+
+
+def network_to_obj(net: Network) -> dict[str, Any]:
+    """The JSON spec of a network (inverse of spec.parse_network)."""
+    layers = []
+    for layer in net.layers:
+        obj: dict[str, Any] = {"units": layer.units, "activation": layer.activation.name}
+        if not layer.bias:
+            obj["bias"] = False
+        if layer.weights is not None:
+            obj["weights"] = [[str(c) for c in row] for row in layer.weights]
+        if layer.biases is not None:
+            obj["biases"] = [str(c) for c in layer.biases]
+        layers.append(obj)
+    return {"name": net.name, "input": [str(x) for x in net.input], "layers": layers}
+
+
+def family_semantics(family: str) -> str:
+    return "ieee" if family in FLOAT_FAMILIES else "exact"
+
+
+# -- expected answers ---------------------------------------------------------------------------
+
+
+def _candidates(net: Network, fmt: Format) -> list[tuple[Fraction, ...]]:
+    """Structured points to look for sat witnesses: {-1,0,1}^W when small, else zeros and
+    ones, each also with one bias moved so that its neuron sits at a kink."""
+    W = net.W
+    unit = [Fraction(v) for v in (0, 1, -1) if fmt.contains(v)]
+    if len(unit) ** W <= 729:
+        bases = [tuple(p) for p in itertools.product(unit, repeat=W)]
+    else:
+        bases = [tuple([v] * W) for v in unit[:2]]
+    pts = list(bases)
+    for base in bases[:2]:
+        for n in net.neurons:
+            if n.bias is None or n.bias[0] != "param":
+                continue
+            b = n.bias[1]
+            w0 = tuple(Fraction(0) if i == b else x for i, x in enumerate(base))
+            y = forward(net, w0).y[n.index]
+            for c in n.activation.kinks:
+                pts.append(tuple(c - y if i == b else x for i, x in enumerate(w0)))
+    return [p for p in dict.fromkeys(pts) if all(fmt.contains(x) for x in p)]
+
+
+def _witness(net: Network, fmt: Format, family: str, choice: Choice) -> str | None:
+    """A structured point satisfying the query, as text, or None."""
+    from .decode import check_point
+
+    for w in _candidates(net, fmt):
+        if check_point(net, fmt, choice, family, w).ok:
+            return "(" + ", ".join(map(str, w)) + ")"
+    return None
+
+
+def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> tuple[str, str]:
+    """The expected status and its justification (a theorem, or a known witness)."""
+    bias = net.is_bias_network
+    if family == "bias-unique":
+        return "unsat", "y_k is affine in its own bias with coefficient 1 (T2 counting step)"
+    if family == "ndf-implies-ns":
+        return "unsat", "T5b: not NS(w) implies f differentiable at w, for every network"
+    if family == "ad-correct":
+        return "unsat", "T5b: not NS(w) implies AD_D f(w) = grad f(w), for every network"
+    if family == "clarke-combination" and all(
+            chosen_between(n.activation, choice) for n in net.neurons):
+            return "unsat", ("AD_D is multilinear in the choices D_k (every path meets a "
+                             "neuron once), and every D lies between the one-sided slopes")
+    if family in ("ns-implies-ndf", "inc-witness") and bias:
+        return "unsat", ("T3 for bias networks (topmost witness along its bias axis)"
+                         if family == "ns-implies-ndf" else
+                         "T1: inc_M(f) is empty for bias networks")
+    if family in FAMILIES:
+        found = _witness(net, fmt, family, choice)
+        if found:
+            return "sat", f"holds at the structured point w = {found}"
+        return "unknown", "no theorem applies and no structured witness was found"
+    raise InputError(f"unknown query {family!r} (known: {', '.join(FAMILIES)})")
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("adcorrect.smt", "templates"),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True, autoescape=False,
+    )
+    env.globals.update(disj=disj, conj=conj, real=real, each=each, enc_sum=add)
+    return env
+
+
+def _nary(op: str, unit: str, terms: list[str]) -> str:
+    terms = list(terms)
+    if not terms:
+        return unit
+    return terms[0] if len(terms) == 1 else f"({op} {' '.join(terms)})"
+
+
+def each(pattern: str, items: Any) -> list[str]:
+    """[pattern.format(i=x) for x in items], for building assertions in templates."""
+    return [pattern.format(i=x) for x in items]
+
+
+def disj(terms: list[str]) -> str:
+    """(or ...) that is valid for 0 and 1 arguments."""
+    return _nary("or", "false", terms)
+
+
+def conj(terms: list[str]) -> str:
+    """(and ...) that is valid for 0 and 1 arguments."""
+    return _nary("and", "true", terms)
+
+
+def _architecture(net: Network) -> str:
+    sizes = [str(len(net.input))] + [str(layer.units) for layer in net.layers]
+    acts = ", ".join(dict.fromkeys(layer.activation.name for layer in net.layers))
+    kind = "bias network" if net.is_bias_network else "not a bias network"
+    return f"{'-'.join(sizes)} ({acts}); input x = ({', '.join(map(str, net.input))}); " \
+           f"W = {net.W}; {kind}"
+
+
+def _check(q: Query) -> str:
+    if q.family not in FAMILIES:
+        raise InputError(f"unknown query {q.family!r} (known: {', '.join(FAMILIES)})")
+    sem = q.semantics or family_semantics(q.family)
+    if sem not in ("exact", "ieee"):
+        raise InputError(f"unknown semantics {sem!r} (use exact or ieee)")
+    if sem != family_semantics(q.family):
+        raise InputError(
+            f"query {q.family} is defined in {family_semantics(q.family)} semantics only "
+            f"(exact: {', '.join(EXACT_FAMILIES)}; ieee: {', '.join(FLOAT_FAMILIES)})")
+    if q.expected is not None and q.expected not in STATUSES:
+        raise InputError(f"unknown expected status {q.expected!r} (use sat, unsat or unknown)")
+    if q.family == "bias-unique" and not any(
+            n.bias is not None and n.bias[0] == "param" and n.activation.kinks
+            for n in q.net.neurons):
+        raise InputError(f"query bias-unique: network {q.net.name} has no neuron with both "
+                         "a bias parameter and a kink")
+    q.net.require_exact()
+    return sem
+
+
+def generate(q: Query) -> str:
+    """The SMT-LIB text of one query (deterministic)."""
+    sem = _check(q)
+    net, fmt = q.net, q.fmt
+    if q.expected is None:
+        expected, reason = default_expected(net, fmt, q.family, q.choice)
+    else:
+        expected, reason = q.expected, "given by the user"
+    ctx: dict[str, Any] = {"W": net.W, "N": len(net.neurons), "neurons": net.neurons}
+    if sem == "exact":
+        enc = ExactEncoder(net, fmt, q.choice)
+        ctx["enc"] = enc
+        ctx["param_kind"] = "fp" if enc.fp else "real"
+        logic = "ALL"
+        sort_text = f"{enc.param_sort}, finite" if enc.fp else \
+            f"Real, one of the {fmt.size} values (predicate inM)"
+        decode = {"params": [f"p{i}" if enc.fp else f"w{i}" for i in range(net.W)]}
+        if q.family == "bias-unique":
+            decode["bias_copies"] = [
+                f"{'p' if enc.fp else 'w'}q{n.bias[1]}"
+                for n in net.neurons if n.bias is not None and n.bias[0] == "param"]
+            ctx["bias_neurons"] = [
+                n for n in net.neurons
+                if n.bias is not None and n.bias[0] == "param" and n.activation.kinks]
+        if q.family == "ndf-implies-ns":
+            decode["direction"] = [f"v{i}" for i in range(net.W)]
+    else:
+        fenc = FloatEncoder(net, fmt)
+        ctx["enc"] = fenc
+        ctx["param_kind"] = "fp"
+        logic = "QF_FP"
+        sort_text = f"{fenc.fp.sort()}, finite"
+        decode = {"params": [f"p{i}" for i in range(net.W)]}
+    meta = {
+        "version": __version__, "generator": GENERATOR_VERSION,
+        "network": network_to_obj(net), "format": fmt.name, "query": q.family,
+        "semantics": sem, "choice": str(q.choice), "expected": expected, "logic": logic,
+        "param_kind": ctx["param_kind"], "decode": decode,
+    }
+    ctx["h"] = {
+        "version": __version__, "generator": GENERATOR_VERSION, "network": net.name,
+        "architecture": _architecture(net), "format": f"{fmt.name} (|M| = {fmt.size})",
+        "sort": sort_text, "query": q.family, "description": DESCRIPTIONS[q.family],
+        "semantics": "exact (real arithmetic over machine-number parameters; "
+                     "not for bit-vector-only solvers such as bitwuzla)" if sem == "exact"
+                     else "ieee (pure QF_FP: the format's arithmetic, round to nearest even)",
+        "choice": str(q.choice), "expected": expected, "reason": reason, "logic": logic,
+        "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
+        "param_names": net.param_names,
+    }
+    template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
+    text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
+    return text.strip("\n") + "\n"
+
+
+def read_meta(text: str) -> dict[str, Any] | None:
+    """The adcorrect-meta record of a generated file, or None."""
+    for line in text.splitlines():
+        if line.startswith("; adcorrect-meta: "):
+            return json.loads(line[len("; adcorrect-meta: "):])
+        if line.startswith("(set-logic"):
+            break
+    return None

@@ -1,0 +1,231 @@
+"""Run z3, cvc5 and bitwuzla on query files; re-check models; count NS by enumeration.
+
+Every (file, solver) run happens in a child process (:mod:`adcorrect.smt.worker`)
+killed at the time limit, so a hang gives ``timeout`` and a crash gives
+``error``, never an exception here.  A ``sat`` model is decoded and re-checked
+(:mod:`adcorrect.smt.decode`).  A run is *flagged* when its verdict contradicts
+the expected status, its model fails the re-check, the solver reports an
+error, or two solvers disagree on the same file; ``unknown``/``timeout`` are
+never counted as verified (and are not flagged).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..activations import Choice
+from ..engine import backward, forward, ns
+from ..errors import InputError
+from ..formats import Format
+from ..spec import Network
+from .decode import DecodeError, param_values, recheck
+from .generator import Query, generate, read_meta
+from .worker import FP_NATIVE_BITWUZLA
+
+SOLVERS = ("z3", "cvc5", "bitwuzla")
+GRACE = 5.0  # seconds on top of the timeout before the child is killed
+
+
+@dataclass
+class RunResult:
+    """One solver on one file."""
+
+    file: str
+    solver: str
+    verdict: str  # sat | unsat | unknown | timeout | error | skipped
+    expected: str
+    seconds: float
+    query: str = ""
+    message: str = ""
+    check: str = ""  # model re-check outcome, for sat
+    flag: str = ""  # non-empty: something is wrong
+    point: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return self.verdict in ("sat", "unsat") and not self.flag
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_STATUS = re.compile(r"\(set-info :status (sat|unsat|unknown)\)")
+
+
+def expected_status(text: str, meta: dict[str, Any] | None) -> str:
+    if meta:
+        return str(meta["expected"])
+    m = _STATUS.search(text)
+    return m.group(1) if m else "unknown"
+
+
+def skip_reason(solver: str, meta: dict[str, Any] | None, text: str) -> str | None:
+    """Why the solver does not apply to the file, or None."""
+    if solver != "bitwuzla":
+        return None
+    m = re.search(r"\(set-logic (\S+)\)", text)
+    logic = meta["logic"] if meta else (m.group(1) if m else "ALL")
+    if not re.fullmatch(r"QF_A?(UF)?(BV)?(FP)?", logic) or logic == "QF_":
+        return f"logic {logic} uses real arithmetic; bitwuzla decides FP/BV only"
+    if meta:
+        from ..formats import parse_format
+
+        fmt = parse_format(meta["format"])
+        if fmt.kind == "ieee" and tuple(fmt.params) not in FP_NATIVE_BITWUZLA:
+            return (f"format {fmt.name}: this bitwuzla build supports Float16/32/64/128 only "
+                    "(experimental formats need --fpexp at build time)")
+    return None
+
+
+def run_file(path: str | Path, solver: str, timeout: float) -> RunResult:
+    """Run one solver on one file with a wall-clock limit; never raises for solver trouble."""
+    path = str(path)
+    if solver not in SOLVERS:
+        raise InputError(f"unknown solver {solver!r} (use {', '.join(SOLVERS)} or all)")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read ({e})") from None
+    meta = read_meta(text)
+    res = RunResult(path, solver, "error", expected_status(text, meta), 0.0,
+                    query=meta["query"] if meta else "")
+    reason = skip_reason(solver, meta, text)
+    if reason:
+        res.verdict, res.message = "skipped", reason
+        return res
+    ms = max(1, int(timeout * 1000))
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "adcorrect.smt.worker", solver, path, str(ms)],
+            check=False, capture_output=True, text=True, timeout=timeout + GRACE)
+    except subprocess.TimeoutExpired:
+        res.verdict, res.seconds = "timeout", time.perf_counter() - t0
+        res.message = f"killed after {timeout + GRACE:g} s"
+        return res
+    wall = time.perf_counter() - t0
+    try:
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = " ".join(proc.stderr.split()[-40:])
+        res.seconds, res.message = wall, f"solver process failed (exit {proc.returncode}): {tail}"
+        res.flag = "ERROR"
+        return res
+    res.verdict = out["verdict"]
+    res.message = out.get("message", "")
+    res.seconds = float(out.get("seconds", wall))
+    if res.verdict == "unknown" and (res.seconds >= 0.9 * timeout or
+                                     re.search(r"timeout|canceled|RESOURCEOUT|time",
+                                               res.message, re.IGNORECASE)):
+        res.verdict = "timeout"
+    if res.verdict == "error":
+        res.flag = "ERROR"
+    if res.verdict == "sat" and meta:
+        c = recheck(meta, out.get("model", {}))
+        res.check, res.point = c.message, list(c.point)
+        if not c.ok:
+            res.flag = "MODEL CHECK FAILED"
+    if res.verdict in ("sat", "unsat") and res.expected in ("sat", "unsat") \
+            and res.verdict != res.expected:
+        res.flag = (res.flag + "; " if res.flag else "") + f"WRONG: expected {res.expected}"
+    return res
+
+
+def mark_disagreements(results: Sequence[RunResult]) -> None:
+    """Flag files on which one solver says sat and another unsat."""
+    by_file: dict[str, set[str]] = {}
+    for r in results:
+        if r.verdict in ("sat", "unsat"):
+            by_file.setdefault(r.file, set()).add(r.verdict)
+    for r in results:
+        if len(by_file.get(r.file, ())) > 1:
+            r.flag = (r.flag + "; " if r.flag else "") + "DISAGREE"
+
+
+def solve_files(paths: Sequence[str | Path], solvers: Sequence[str], timeout: float,
+                jobs: int = 1,
+                progress: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    """All solvers on all files (jobs runs in parallel), disagreements marked."""
+    tasks = [(str(p), s) for p in paths for s in solvers]
+
+    def one(task: tuple[str, str]) -> RunResult:
+        r = run_file(task[0], task[1], timeout)
+        if progress:
+            progress(r)
+        return r
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(one, tasks))
+    mark_disagreements(results)
+    return results
+
+
+# -- counting NS by blocking clauses -----------------------------------------------------------
+
+
+def count_ns(net: Network, fmt: Format, choice: Choice = "pytorch",
+             limit: int = 100_000, timeout: float = 600.0) -> dict[str, Any]:
+    """The number of w in M^W with NS(w), by z3 with blocking clauses.
+
+    Every model is re-checked with the exact engine.  InputError if there are more
+    than ``limit`` models or the solver gives up.
+    """
+    import z3
+
+    text = generate(Query(net, fmt, "count", choice, expected="unknown"))
+    meta = read_meta(text)
+    assert meta is not None
+    s = z3.Solver()
+    s.set("timeout", int(timeout * 1000))
+    s.from_string(text)
+    syms = meta["decode"]["params"]
+    if meta["param_kind"] == "fp":
+        consts = [z3.FP(sym, z3.FPSort(*fmt.params)) for sym in syms]
+    else:
+        consts = [z3.Real(sym) for sym in syms]
+    points = []
+    t0 = time.perf_counter()
+    while True:
+        r = s.check()
+        if r == z3.unsat:
+            break
+        if r != z3.sat:
+            raise InputError(f"smt count: z3 gave up ({s.reason_unknown()}) after "
+                             f"{len(points)} models")
+        if len(points) >= limit:
+            raise InputError(f"smt count: more than {limit} models; raise --limit")
+        m = s.model()
+        model = {}
+        for sym, c in zip(syms, consts):
+            v = m.eval(c, model_completion=True)
+            if isinstance(v, z3.FPNumRef):
+                eb, sb = fmt.params
+                bits = z3.simplify(z3.fpToIEEEBV(v)).as_long()
+                model[sym] = {"fp": [bits >> (eb + sb - 1), (bits >> (sb - 1)) & ((1 << eb) - 1),
+                                     bits & ((1 << (sb - 1)) - 1)]}
+            else:
+                model[sym] = {"real": str(v.as_fraction())}
+        try:
+            w = param_values(meta, model)
+        except DecodeError as e:
+            raise InputError(f"smt count: bad model: {e}") from None
+        fw = forward(net, w)
+        if not ns(net, fw, backward(net, w, fw, choice)):
+            raise InputError(f"smt count: z3 model {list(map(str, w))} does not satisfy NS")
+        points.append(w)
+        if meta["param_kind"] == "fp":
+            block = [z3.Not(z3.fpEQ(c, m.eval(c, model_completion=True))) for c in consts]
+        else:
+            block = [c != m.eval(c, model_completion=True) for c in consts]
+        s.add(z3.Or(block) if len(block) > 1 else block[0])
+    return {"network": net.name, "format": fmt.name, "choice": str(choice), "W": net.W,
+            "M": fmt.size, "ns": len(points), "seconds": time.perf_counter() - t0}
