@@ -1,0 +1,241 @@
+"""Exhaustive counter over M^W (issue section 6; THEORY.md T2 and section 7 "count").
+
+:func:`count` enumerates every w in M^W exactly, block by block, with the
+vectorised evaluator of :mod:`adcorrect.vectorised`, and reports
+
+- ``total`` = |M|^W, ``kink`` = #{w : K(w) non-empty}, ``ns`` = #{w : NS(w)},
+- ``n`` = sum_k |ndf(sigma_k)| and the T2 bound ``bound`` = n |M|^(W-1),
+- with ``oracle=True``: ``ndf_oracle`` (points the independent oracle finds
+  non-differentiable), ``inc_oracle`` (differentiable points where AD_D differs
+  from the oracle's gradient) and ``disagreements`` (points where NS(w) and
+  "not differentiable" differ).
+
+The oracle is only consulted where K(w) is non-empty: with no neuron at a kink,
+every neuron is off its breakpoints or at a breakpoint where its activation is C1,
+so f is C1 near w by the chain rule, and AD (which then uses the true slopes
+everywhere) is its gradient; that argument does not use T1-T5.
+
+:func:`count_naive` is the plain reference: a Python loop over
+``itertools.product`` with the exact Fraction engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .activations import Choice
+from .engine import backward, forward, kink_neurons, ns
+from .errors import InputError
+from .formats import Format
+from .oracle import decide
+from .progress import Progress
+from .spec import Network
+from .tables import render
+from .vectorised import choose_dtype, evaluate_block
+
+#: Largest number of points enumerated without ``force``.
+POINT_LIMIT = 10**10
+#: Largest number of elements in one block.
+BLOCK_ELEMENTS = 1 << 22
+#: Memory budget for the arrays of one block (bytes); well under 1 GiB.
+MEMORY_BUDGET = 1 << 29
+
+COUNT_KEYS = ("total", "kink", "ns", "n", "bound", "M", "W", "format")
+ORACLE_KEYS = ("ndf_oracle", "inc_oracle", "disagreements")
+
+Slices = list[tuple[int, int]]
+
+
+def block_elements(net: Network, dtype: Any) -> int:
+    """Elements per block so that the live arrays stay within MEMORY_BUDGET.
+
+    A block keeps at most a handful of full-size arrays per neuron (y, z, D sigma,
+    zbar and masks); object arrays cost a pointer plus a Python int each."""
+    per_element = 8 if np.dtype(dtype) == np.int64 else 72
+    live = 6 * len(net.neurons) + 8
+    return max(1, min(BLOCK_ELEMENTS, MEMORY_BUDGET // (per_element * live)))
+
+
+def blocks(sizes: Sequence[int], limit: int) -> Iterator[Slices]:
+    """Cover prod_p {0..sizes[p]-1} by blocks of at most ``limit`` points (or, if
+    the last W-1 axes alone exceed it, slabs): axes 0..t-1 take one index, axis t a
+    range, the others everything.  Row-major order."""
+    W = len(sizes)
+    if W == 0:
+        yield []
+        return
+    t = 0
+    while t < W - 1 and math.prod(sizes[t + 1:]) > limit:
+        t += 1
+    inner = math.prod(sizes[t + 1:])
+    step = max(1, limit // inner)
+    full = [(0, n) for n in sizes[t + 1:]]
+    for outer in itertools.product(*(range(n) for n in sizes[:t])):
+        head = [(i, i + 1) for i in outer]
+        for lo in range(0, sizes[t], step):
+            yield head + [(lo, min(sizes[t], lo + step))] + full
+
+
+def spanned_axes(net: Network, values: Sequence[Fraction], dtype: Any,
+                 choice: Choice) -> set[int]:
+    """The parameter axes the kink and NS masks depend on structurally.
+
+    The shapes of the broadcast arrays depend only on the network, the choice and
+    the static bounds (never on the data), so a probe block with two values per
+    axis shows which parameters the masks can depend on at all; the others are
+    counted by multiplication."""
+    probe = [(0, min(2, len(values)))] * net.W
+    out = evaluate_block(net, values, probe, dtype, choice)
+    axes: set[int] = set()
+    for mask in (out.kink, out.ns):
+        if mask is not False:
+            shape = np.shape(mask)
+            axes |= {p for p, n in enumerate(shape) if n > 1}
+    if len(values) < 2:
+        axes = set(range(net.W))
+    return axes
+
+
+def _count_mask(mask: Any, npoints: int) -> int:
+    """Number of true entries of a mask broadcast over a block of npoints points."""
+    if mask is False:
+        return 0
+    m = np.asarray(mask)
+    return int(np.count_nonzero(m)) * (npoints // m.size)
+
+
+def _points_in(slices: Slices) -> int:
+    n = 1
+    for lo, hi in slices:
+        n *= hi - lo
+    return n
+
+
+def check_size(total: int, force: bool) -> None:
+    """Refuse more than POINT_LIMIT points unless forced."""
+    if total > POINT_LIMIT and not force:
+        raise InputError(f"M^W has {total} points, more than 10^10; pass --force")
+
+
+def _oracle_block(net: Network, values: Sequence[Fraction], slices: Slices, kink: Any,
+                  ns_mask: Any, choice: Choice) -> tuple[int, int, int]:
+    """(ndf, inc, disagreements) over the kink points of one block, by the oracle."""
+    shape = tuple(hi - lo for lo, hi in slices)
+    if kink is False:
+        return 0, 0, 0
+    idx = np.nonzero(np.broadcast_to(np.asarray(kink), shape))
+    ns_at = (np.zeros(len(idx[0]), dtype=bool) if ns_mask is False
+             else np.broadcast_to(np.asarray(ns_mask), shape)[idx])
+    ndf = inc = dis = 0
+    for i in range(len(idx[0])):
+        w = tuple(values[slices[p][0] + int(idx[p][i])] for p in range(net.W))
+        verdict = decide(net, w)
+        if verdict.differentiable:
+            ad = backward(net, w, forward(net, w), choice).grad
+            inc += ad != verdict.grad
+        else:
+            ndf += 1
+        dis += bool(ns_at[i]) != (not verdict.differentiable)
+    return ndf, inc, dis
+
+
+def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool = False,
+          force: bool = False, progress: bool = False) -> dict[str, Any]:
+    """Exact counts over all of M^W (see the module docstring for the keys)."""
+    net.require_exact()
+    size, W = fmt.size, net.W
+    total = size**W
+    check_size(total, force)
+    values = fmt.values()
+    n = net.n_kinks
+    res: dict[str, Any] = {
+        "total": total, "kink": 0, "ns": 0, "n": n,
+        "bound": n * size ** (W - 1) if W > 0 else n,
+        "M": size, "W": W, "format": fmt.name,
+    }
+    if oracle:
+        res.update(ndf_oracle=0, inc_oracle=0, disagreements=0)
+    dtype = choose_dtype(net, values, choice)
+    # Without the oracle, parameters the masks provably do not depend on are not
+    # enumerated: every block stands for size**len(free) points.
+    axes = set(range(W)) if oracle else spanned_axes(net, values, dtype, choice)
+    sizes = [size if p in axes else 1 for p in range(W)]
+    mult = size ** (W - len(axes))
+    bar = Progress(total, label=f"count {net.name} over {fmt.name}", enabled=progress)
+    done = 0
+    for slices in blocks(sizes, block_elements(net, dtype)):
+        npoints = _points_in(slices)
+        out = evaluate_block(net, values, slices, dtype, choice)
+        res["kink"] += _count_mask(out.kink, npoints) * mult
+        res["ns"] += _count_mask(out.ns, npoints) * mult
+        if oracle:
+            ndf, inc, dis = _oracle_block(net, values, slices, out.kink, out.ns, choice)
+            res["ndf_oracle"] += ndf
+            res["inc_oracle"] += inc
+            res["disagreements"] += dis
+        done += npoints * mult
+        bar.update(done)
+    bar.close()
+    return res
+
+
+def naive_point(net: Network, w: Sequence[Fraction], choice: Choice) -> tuple[bool, bool]:
+    """(K(w) non-empty, NS(w)) at one point with the exact Fraction engine."""
+    fw = forward(net, w)
+    bw = backward(net, w, fw, choice)
+    return bool(kink_neurons(net, fw)), ns(net, fw, bw)
+
+
+def naive_counts(net: Network, points: Iterable[Sequence[Fraction]],
+                 choice: Choice = "pytorch") -> tuple[int, int, int]:
+    """(points, kink, ns) counted by a plain Python loop over the given points."""
+    npts = kink = nsc = 0
+    for w in points:
+        k, s = naive_point(net, w, choice)
+        npts += 1
+        kink += k
+        nsc += s
+    return npts, kink, nsc
+
+
+def count_naive(net: Network, fmt: Format, choice: Choice = "pytorch",
+                limit: int | None = None) -> dict[str, int]:
+    """The reference count: a Python loop over itertools.product(M, repeat=W) with
+    fractions (the first ``limit`` points only, if given)."""
+    net.require_exact()
+    pts: Iterable[Sequence[Fraction]] = itertools.product(fmt.values(), repeat=net.W)
+    if limit is not None:
+        pts = itertools.islice(pts, limit)
+    npts, kink, nsc = naive_counts(net, pts, choice)
+    return {"points": npts, "kink": kink, "ns": nsc}
+
+
+def _ratio(a: int, b: int) -> str:
+    return "-" if b == 0 else f"{a / b:.6g}"
+
+
+def render_count(res: dict[str, Any]) -> str:
+    """The counts as a table for people, with the ratios count/bound."""
+    rows: list[tuple[str, object]] = [
+        ("format", res["format"]), ("|M|", res["M"]), ("W", res["W"]),
+        ("total = |M|^W", res["total"]),
+        ("kink: K(w) non-empty", res["kink"]), ("ns: NS(w)", res["ns"]),
+        ("n = sum of kinks", res["n"]), ("bound = n |M|^(W-1)", res["bound"]),
+        ("ratio ns/bound", _ratio(res["ns"], res["bound"])),
+        ("ratio kink/bound", _ratio(res["kink"], res["bound"])),
+        ("ns/total", _ratio(res["ns"], res["total"])),
+    ]
+    if "ndf_oracle" in res:
+        rows += [
+            ("ndf_oracle: not differentiable", res["ndf_oracle"]),
+            ("inc_oracle: differentiable, AD wrong", res["inc_oracle"]),
+            ("disagreements NS vs oracle", res["disagreements"]),
+            ("ratio ndf_oracle/bound", _ratio(res["ndf_oracle"], res["bound"])),
+        ]
+    return render(["quantity", "value"], rows)
