@@ -6,7 +6,7 @@
      ybar_k = zbar_k * D sigma_k (y_k)
      AD_D f(w)_p = dg/dw_p + sum_k ybar_k * dtau_k/dw_p
    and NS(w): some kink neuron has a non-zero adjoint zbar_k. *)
-From Coq Require Import Reals Lra Lia List Arith.
+From Coq Require Import Reals Lra Lia List Arith Classical.
 From ADCorrect Require Import Vec Activation Network.
 Import ListNotations.
 Open Scope R_scope.
@@ -28,23 +28,31 @@ Definition zbar_from (w : vec) (yb : nat -> R) (k : nat) : R :=
   sum_list (map (fun j => yb j * eval (n_input net) w (zvec net w) (dneuron k (tau net j)))
                 (seq (S k) (n_size net - S k))).
 
-(* adjoints ybar_j of the top m neurons j >= N - m (0 below) *)
-Fixpoint ybars (D : nat -> R) (w : vec) (m : nat) : nat -> R :=
+(* Back-propagation with given activation slopes sl k (the number multiplied
+   in at neuron k): adjoints ybar_j of the top m neurons j >= N - m (0 below) *)
+Fixpoint ybars_sl (sl : nat -> R) (w : vec) (m : nat) : nat -> R :=
   match m with
   | O => fun _ => 0
-  | S m' => let yb := ybars D w m' in
-      fun j => if Nat.eq_dec j (n_size net - S m') then zbar_from w yb j * dchoice D w j
+  | S m' => let yb := ybars_sl sl w m' in
+      fun j => if Nat.eq_dec j (n_size net - S m') then zbar_from w yb j * sl j
                else yb j
   end.
 
-Definition ybar (D : nat -> R) (w : vec) (k : nat) : R := ybars D w (n_size net) k.
-Definition zbar (D : nat -> R) (w : vec) (k : nat) : R := zbar_from w (ybar D w) k.
+Definition ybar_sl (sl : nat -> R) (w : vec) (k : nat) : R := ybars_sl sl w (n_size net) k.
+Definition zbar_sl (sl : nat -> R) (w : vec) (k : nat) : R := zbar_from w (ybar_sl sl w) k.
+
+(* the propagated gradient, coordinate p *)
+Definition grad_sl (sl : nat -> R) (w : vec) (p : nat) : R :=
+  eval (n_input net) w (zvec net w) (dparam p (n_out net)) +
+  sum_list (map (fun k => ybar_sl sl w k * eval (n_input net) w (zvec net w) (dparam p (tau net k)))
+                (seq 0 (n_size net))).
+
+(* AD with the choice D: the slopes D sigma_k (y_k) *)
+Definition ybar (D : nat -> R) (w : vec) (k : nat) : R := ybar_sl (dchoice D w) w k.
+Definition zbar (D : nat -> R) (w : vec) (k : nat) : R := zbar_sl (dchoice D w) w k.
 
 (* AD_D f(w), coordinate p *)
-Definition ad (D : nat -> R) (w : vec) (p : nat) : R :=
-  eval (n_input net) w (zvec net w) (dparam p (n_out net)) +
-  sum_list (map (fun k => ybar D w k * eval (n_input net) w (zvec net w) (dparam p (tau net k)))
-                (seq 0 (n_size net))).
+Definition ad (D : nat -> R) (w : vec) (p : nat) : R := grad_sl (dchoice D w) w p.
 
 Definition NS (D : nat -> R) (w : vec) : Prop :=
   exists k, In k (kink_neurons net w) /\ zbar D w k <> 0.
@@ -70,20 +78,45 @@ Proof.
   intros j Hj; apply in_seq in Hj; rewrite H by lia; reflexivity.
 Qed.
 
-Lemma ybars_below (D : nat -> R) (w : vec) (m j : nat) :
-  (m <= n_size net)%nat -> (j < n_size net - m)%nat -> ybars D w m j = 0.
+Lemma ybars_below (sl : nat -> R) (w : vec) (m j : nat) :
+  (m <= n_size net)%nat -> (j < n_size net - m)%nat -> ybars_sl sl w m j = 0.
 Proof.
   induction m as [|m IH]; intros Hm Hj; simpl; [reflexivity|].
   destruct (Nat.eq_dec j (n_size net - S m)); [lia|]. apply IH; lia.
 Qed.
 
-Lemma ybars_stable (D : nat -> R) (w : vec) (m m' j : nat) :
+Lemma ybars_stable (sl : nat -> R) (w : vec) (m m' j : nat) :
   (m <= m' <= n_size net)%nat -> (n_size net - m <= j)%nat ->
-  ybars D w m' j = ybars D w m j.
+  ybars_sl sl w m' j = ybars_sl sl w m j.
 Proof.
   intros [Hm Hm'] Hj; induction Hm as [|m' Hm IH]; [reflexivity|]; simpl.
   destruct (Nat.eq_dec j (n_size net - S m')); [lia|]. apply IH; lia.
 Qed.
+
+(* the step of the recursion at neuron N - S m, read with the final adjoints *)
+Lemma ybars_step (sl : nat -> R) (w : vec) (m : nat) :
+  (S m <= n_size net)%nat ->
+  zbar_from w (ybars_sl sl w m) (n_size net - S m) = zbar_sl sl w (n_size net - S m).
+Proof.
+  intros Hm; apply zbar_from_ext; intros j Hj.
+  unfold ybar_sl; symmetry; apply ybars_stable; lia.
+Qed.
+
+Lemma ybar_sl_eq (sl : nat -> R) (w : vec) (k : nat) :
+  (k < n_size net)%nat -> ybar_sl sl w k = zbar_sl sl w k * sl k.
+Proof.
+  intros Hk; unfold ybar_sl.
+  destruct (n_size net - k)%nat as [|m0] eqn:Hm; [lia|].
+  rewrite (ybars_stable sl w (S m0) (n_size net) k) by lia; simpl.
+  destruct (Nat.eq_dec k (n_size net - S m0)) as [Hk'|]; [|lia].
+  rewrite Hk', ybars_step by lia; reflexivity.
+Qed.
+
+Lemma zbar_sl_eq (sl : nat -> R) (w : vec) (k : nat) :
+  zbar_sl sl w k = eval (n_input net) w (zvec net w) (dneuron k (n_out net)) +
+    sum_list (map (fun j => ybar_sl sl w j * eval (n_input net) w (zvec net w) (dneuron k (tau net j)))
+                  (seq (S k) (n_size net - S k))).
+Proof. reflexivity. Qed.
 
 (* the defining equations of the adjoints *)
 Lemma zbar_eq (D : nat -> R) (w : vec) (k : nat) :
@@ -94,45 +127,68 @@ Proof. reflexivity. Qed.
 
 Lemma ybar_eq (D : nat -> R) (w : vec) (k : nat) :
   (k < n_size net)%nat -> ybar D w k = zbar D w k * dchoice D w k.
+Proof. apply ybar_sl_eq. Qed.
+
+Lemma ad_eq (D : nat -> R) (w : vec) (p : nat) :
+  ad D w p = eval (n_input net) w (zvec net w) (dparam p (n_out net)) +
+    sum_list (map (fun k => ybar D w k * eval (n_input net) w (zvec net w) (dparam p (tau net k)))
+                  (seq 0 (n_size net))).
+Proof. reflexivity. Qed.
+
+(** * Dependence on the slopes and on the choices *)
+
+(* Comparison of two propagations from the top down to neuron lo: at each
+   neuron j >= lo the slopes agree, or the adjoint zbar_j (for sl2) is 0 *)
+Lemma ybars_compare (sl1 sl2 : nat -> R) (w : vec) (lo : nat) :
+  (forall j, (lo <= j < n_size net)%nat -> sl1 j = sl2 j \/ zbar_sl sl2 w j = 0) ->
+  forall m j, (m <= n_size net)%nat -> (lo <= j)%nat -> ybars_sl sl1 w m j = ybars_sl sl2 w m j.
 Proof.
-  intros Hk; unfold ybar, zbar.
-  destruct (n_size net - k)%nat as [|m0] eqn:Hm; [lia|].
-  rewrite (ybars_stable D w (S m0) (n_size net) k) by lia; simpl.
-  destruct (Nat.eq_dec k (n_size net - S m0)); [|lia].
-  f_equal; apply zbar_from_ext; intros j Hj.
-  symmetry; apply ybars_stable; lia.
+  intros H m; induction m as [|m IH]; intros j Hm Hj; simpl; [reflexivity|].
+  destruct (Nat.eq_dec j (n_size net - S m)) as [Hj'|]; [|apply IH; lia].
+  rewrite (zbar_from_ext w (ybars_sl sl1 w m) (ybars_sl sl2 w m)) by (intros; apply IH; lia).
+  rewrite Hj', ybars_step by lia.
+  destruct (H (n_size net - S m)%nat ltac:(lia)) as [-> | ->]; ring.
 Qed.
 
-(** * Dependence on the choices *)
+Lemma ybar_compare (sl1 sl2 : nat -> R) (w : vec) (lo : nat) :
+  (forall j, (lo <= j < n_size net)%nat -> sl1 j = sl2 j \/ zbar_sl sl2 w j = 0) ->
+  forall j, (lo <= j)%nat -> ybar_sl sl1 w j = ybar_sl sl2 w j.
+Proof. intros H j Hj; apply (ybars_compare sl1 sl2 w lo H); lia. Qed.
 
-Lemma ybars_depends_on_choices_above (D D' : nat -> R) (w : vec) (k : nat) :
-  (forall j, (k < j)%nat -> D j = D' j) ->
-  forall m j, (k < j)%nat -> ybars D w m j = ybars D' w m j.
+(* adjoints at neurons >= lo - 1 *)
+Lemma zbar_compare (sl1 sl2 : nat -> R) (w : vec) (k : nat) :
+  (forall j, (k < j < n_size net)%nat -> sl1 j = sl2 j \/ zbar_sl sl2 w j = 0) ->
+  zbar_sl sl1 w k = zbar_sl sl2 w k.
 Proof.
-  intros HD m; induction m as [|m IH]; intros j Hj; simpl; [reflexivity|].
-  destruct (Nat.eq_dec j (n_size net - S m)); [|apply IH; exact Hj].
-  unfold dchoice; rewrite HD by exact Hj; f_equal.
-  apply zbar_from_ext; intros i Hi; apply IH; lia.
+  intros H; apply zbar_from_ext; intros j Hj.
+  apply (ybar_compare sl1 sl2 w (S k)); [intros i Hi; apply H | ]; lia.
 Qed.
+
+Lemma grad_compare (sl1 sl2 : nat -> R) (w : vec) (p : nat) :
+  (forall j, (j < n_size net)%nat -> sl1 j = sl2 j \/ zbar_sl sl2 w j = 0) ->
+  grad_sl sl1 w p = grad_sl sl2 w p.
+Proof.
+  intros H; unfold grad_sl; f_equal; apply sum_list_map_ext; intros k Hk.
+  rewrite (ybar_compare sl1 sl2 w 0); [reflexivity | intros j Hj; apply H; lia | lia].
+Qed.
+
+Lemma zbar_sl_depends_on_slopes_above (sl sl' : nat -> R) (w : vec) (k : nat) :
+  (forall j, (k < j)%nat -> sl j = sl' j) -> zbar_sl sl w k = zbar_sl sl' w k.
+Proof. intros H; apply zbar_compare; intros j Hj; left; apply H; lia. Qed.
 
 (* the adjoint of neuron k only depends on the choices at neurons above k *)
 Lemma zbar_depends_on_choices_above (D D' : nat -> R) (w : vec) (k : nat) :
   (forall j, (k < j)%nat -> D j = D' j) -> zbar D w k = zbar D' w k.
 Proof.
-  intros HD; apply zbar_from_ext; intros j Hj.
-  apply (ybars_depends_on_choices_above D D' w k HD); lia.
+  intros HD; apply zbar_sl_depends_on_slopes_above; intros j Hj.
+  unfold dchoice; rewrite HD by exact Hj; reflexivity.
 Qed.
 
 Lemma ybar_depends_on_choices_from (D D' : nat -> R) (w : vec) (k : nat) :
   (forall j, (k <= j)%nat -> D j = D' j) -> ybar D w k = ybar D' w k.
 Proof.
-  intros HD; destruct (Nat.lt_ge_cases k (n_size net)) as [Hk|Hk].
-  - rewrite !ybar_eq by exact Hk.
-    rewrite (zbar_depends_on_choices_above D D') by (intros; apply HD; lia).
-    unfold dchoice; rewrite HD by lia; reflexivity.
-  - destruct k as [|k].
-    + (* no neurons *) unfold ybar; assert (n_size net = 0%nat) as -> by lia; reflexivity.
-    + apply (ybars_depends_on_choices_above D D' w k); [intros; apply HD; lia | lia].
+  intros HD; apply (ybar_compare _ _ w k); [|lia].
+  intros j Hj; left; unfold dchoice; rewrite HD by lia; reflexivity.
 Qed.
 
 (* the choice at a non-kink neuron is irrelevant *)
@@ -145,7 +201,182 @@ Lemma dchoice_kink (D : nat -> R) (w : vec) (k : nat) :
   is_kink (sigma net k) (preact net w k) -> dchoice D w k = D k.
 Proof. apply act_deriv_choice_kink. Qed.
 
+(* without NS, the choice does not matter at all (THEORY.md section 6, "Zero
+   adjoints") *)
+Lemma not_NS_zbar_choice (D D' : nat -> R) (w : vec) (k : nat) :
+  ~ NS D w -> zbar D' w k = zbar D w k.
+Proof.
+  intros Hns; apply zbar_compare; intros j Hj.
+  destruct (classic (is_kink (sigma net j) (preact net w j))) as [Hk|Hk].
+  - right; destruct (Req_dec (zbar D w j) 0) as [|Hz]; [assumption|].
+    exfalso; apply Hns; exists j; split; [apply kink_neurons_spec; split; [lia | exact Hk] | exact Hz].
+  - left; unfold dchoice; rewrite !act_deriv_choice_not_kink by exact Hk; reflexivity.
+Qed.
+
+Lemma not_NS_ad_choice (D D' : nat -> R) (w : vec) (p : nat) :
+  ~ NS D w -> ad D' w p = ad D w p.
+Proof.
+  intros Hns; apply grad_compare; intros j Hj.
+  destruct (classic (is_kink (sigma net j) (preact net w j))) as [Hk|Hk].
+  - right; destruct (Req_dec (zbar D w j) 0) as [|Hz]; [assumption|].
+    exfalso; apply Hns; exists j; split; [apply kink_neurons_spec; split; [lia | exact Hk] | exact Hz].
+  - left; unfold dchoice; rewrite !act_deriv_choice_not_kink by exact Hk; reflexivity.
+Qed.
+
 End AD.
+
+(** * Selection networks (FORMAL_PLAN.md, point 2) *)
+
+(* a pattern s picks piece s k at neuron k; f_s is the network with sigma_k
+   replaced by that piece *)
+Definition select_net (net : network) (s : nat -> nat) : network := {|
+  n_params := n_params net;
+  n_input := n_input net;
+  n_neurons := map (fun k => (tau net k, act_of_piece (sigma net k) (s k))) (seq 0 (n_size net));
+  n_out := n_out net |}.
+
+(* s is compatible with w: each chosen piece's closed interval contains y_k(w) *)
+Definition compatible (net : network) (s : nat -> nat) (w : vec) : Prop :=
+  forall k, (k < n_size net)%nat -> piece_at (sigma net k) (preact net w k) (s k).
+
+(* the slopes of the pieces of s at the pre-activations of f_s *)
+Definition piece_slopes (net : network) (s : nat -> nat) (w : vec) (k : nat) : R :=
+  dpiece (sigma net k) (s k) (preact (select_net net s) w k).
+
+Section Select.
+Variables (net : network) (s : nat -> nat).
+
+Lemma select_size : n_size (select_net net s) = n_size net.
+Proof. unfold n_size; simpl; rewrite map_length, seq_length; reflexivity. Qed.
+
+Lemma select_tau (k : nat) : tau (select_net net s) k = tau net k.
+Proof.
+  unfold tau at 1; simpl; destruct (Nat.lt_ge_cases k (n_size net)) as [Hk|Hk].
+  - rewrite nth_map_seq by exact Hk; reflexivity.
+  - unfold tau; rewrite !nth_overflow; [reflexivity | exact Hk |].
+    rewrite map_length, seq_length; exact Hk.
+Qed.
+
+Lemma select_sigma (k : nat) : (k < n_size net)%nat ->
+  sigma (select_net net s) k = act_of_piece (sigma net k) (s k).
+Proof.
+  intros Hk; unfold sigma at 1; simpl.
+  rewrite nth_map_seq by exact Hk; reflexivity.
+Qed.
+
+(* AD on f_s is propagation with the piece slopes (whatever the choice) *)
+Lemma select_ad (D : nat -> R) (w : vec) (p : nat) :
+  ad (select_net net s) D w p = grad_sl (select_net net s) (piece_slopes net s w) w p.
+Proof.
+  unfold ad; apply grad_compare; intros j Hj; left.
+  rewrite select_size in Hj; unfold dchoice, piece_slopes.
+  rewrite select_sigma by exact Hj; apply act_of_piece_deriv.
+Qed.
+
+Section Compatible.
+Variable w : vec.
+Hypothesis Hs : compatible net s w.
+
+Lemma select_zvals (n j : nat) : (n <= n_size net)%nat ->
+  zvals (select_net net s) w n j = zvals net w n j.
+Proof.
+  revert j; induction n as [|m IH]; intros j Hn; [reflexivity|]; simpl.
+  destruct (Nat.eq_dec j m); [|apply IH; lia].
+  rewrite select_sigma, act_of_piece_eval by lia.
+  rewrite select_tau, (eval_ext_neuron _ _ _ _ _ (fun i _ => IH i ltac:(lia))).
+  apply piece_at_eval, Hs; lia.
+Qed.
+
+Lemma select_preact (k : nat) : (k < n_size net)%nat ->
+  preact (select_net net s) w k = preact net w k.
+Proof.
+  intros Hk; unfold preact; rewrite select_tau.
+  apply eval_ext_neuron; intros; apply select_zvals; lia.
+Qed.
+
+Lemma select_zvec (j : nat) : zvec (select_net net s) w j = zvec net w j.
+Proof. unfold zvec; rewrite select_size; apply select_zvals; lia. Qed.
+
+(* f_s(w) = f(w) *)
+Lemma select_net_eval : net_eval (select_net net s) w = net_eval net w.
+Proof.
+  unfold net_eval; simpl; apply eval_ext_neuron; intros; apply select_zvec.
+Qed.
+
+Lemma select_ybars (sl : nat -> R) (m j : nat) :
+  ybars_sl (select_net net s) sl w m j = ybars_sl net sl w m j.
+Proof.
+  revert j; induction m as [|m IH]; intros j; [reflexivity|]; simpl.
+  rewrite select_size; destruct (Nat.eq_dec j (n_size net - S m)); [|apply IH].
+  f_equal; unfold zbar_from; rewrite select_size; simpl.
+  rewrite (eval_ext_neuron _ _ _ (zvec net w)) by (intros; apply select_zvec).
+  f_equal; apply sum_list_map_ext; intros i _.
+  rewrite IH, select_tau, (eval_ext_neuron _ _ _ (zvec net w)) by (intros; apply select_zvec).
+  reflexivity.
+Qed.
+
+(* propagation on f_s at w is propagation on the network itself *)
+Lemma select_grad (sl : nat -> R) (p : nat) :
+  grad_sl (select_net net s) sl w p = grad_sl net sl w p.
+Proof.
+  unfold grad_sl, ybar_sl; rewrite select_size; simpl.
+  rewrite (eval_ext_neuron _ _ _ (zvec net w)) by (intros; apply select_zvec).
+  f_equal; apply sum_list_map_ext; intros i _.
+  rewrite select_ybars, select_tau, (eval_ext_neuron _ _ _ (zvec net w))
+    by (intros; apply select_zvec).
+  reflexivity.
+Qed.
+
+Lemma select_zbar (sl : nat -> R) (k : nat) :
+  zbar_sl (select_net net s) sl w k = zbar_sl net sl w k.
+Proof.
+  unfold zbar_sl, zbar_from, ybar_sl; rewrite select_size; simpl.
+  rewrite (eval_ext_neuron _ _ _ (zvec net w)) by (intros; apply select_zvec).
+  f_equal; apply sum_list_map_ext; intros i _.
+  rewrite select_ybars, select_tau, (eval_ext_neuron _ _ _ (zvec net w))
+    by (intros; apply select_zvec).
+  reflexivity.
+Qed.
+
+(* FORMAL_PLAN lemma 5: with no kink neuron of non-zero adjoint, every
+   compatible pattern's gradient propagation equals AD, for every choice *)
+Lemma piece_slopes_compare (D : nat -> R) (j : nat) :
+  (j < n_size net)%nat -> ~ is_kink (sigma net j) (preact net w j) ->
+  piece_slopes net s w j = dchoice net D w j.
+Proof.
+  intros Hj Hk; unfold piece_slopes, dchoice; rewrite select_preact by exact Hj.
+  apply piece_at_slope_not_kink; [apply Hs; exact Hj | exact Hk].
+Qed.
+
+Lemma adjoint_independent_of_choice (D : nat -> R) (p : nat) :
+  ~ NS net D w -> grad_sl net (piece_slopes net s w) w p = ad net D w p.
+Proof.
+  intros Hns; apply grad_compare; intros j Hj.
+  destruct (classic (is_kink (sigma net j) (preact net w j))) as [Hk|Hk].
+  - right; destruct (Req_dec (zbar net D w j) 0) as [|Hz]; [assumption|].
+    exfalso; apply Hns; exists j; split; [apply kink_neurons_spec; split; [lia | exact Hk] | exact Hz].
+  - left; apply piece_slopes_compare; assumption.
+Qed.
+
+Lemma zbar_independent_of_choice (D : nat -> R) (k : nat) :
+  ~ NS net D w -> zbar_sl net (piece_slopes net s w) w k = zbar net D w k.
+Proof.
+  intros Hns; apply zbar_compare; intros j Hj.
+  destruct (classic (is_kink (sigma net j) (preact net w j))) as [Hk|Hk].
+  - right; destruct (Req_dec (zbar net D w j) 0) as [|Hz]; [assumption|].
+    exfalso; apply Hns; exists j; split; [apply kink_neurons_spec; split; [lia | exact Hk] | exact Hz].
+  - left; apply piece_slopes_compare; [lia | exact Hk].
+Qed.
+
+(* grad f_s (w) (computed by AD on f_s) = AD_D f(w) when not NS(w) *)
+Lemma select_ad_eq_ad (D D' : nat -> R) (p : nat) :
+  ~ NS net D w -> ad (select_net net s) D' w p = ad net D w p.
+Proof.
+  intros Hns; rewrite select_ad, select_grad; apply adjoint_independent_of_choice, Hns.
+Qed.
+
+End Compatible.
+End Select.
 
 (** * T5(a): AD can be wrong without bias parameters *)
 
@@ -217,7 +448,7 @@ Proof.
   { rewrite ybar_eq by (unfold n_size; simpl; lia).
     rewrite zbar_eq; unfold n_size; simpl.
     rewrite !Hy12 by lia; ring. }
-  unfold ad; rewrite dparam_not_occurs by (simpl; lia).
+  rewrite ad_eq, dparam_not_occurs by (simpl; lia).
   rewrite sum_list_map_zero; [ring|].
   intros k Hk; apply in_seq in Hk; unfold n_size in Hk; simpl in Hk.
   destruct k as [|k]; [rewrite Hy0 | rewrite Hy12 by lia]; ring.

@@ -404,3 +404,45 @@ Proof. rewrite <- kinks_spec, relu_kinks; simpl; intuition. Qed.
 (* relu with the PyTorch choice relu'(0) = 0 *)
 Lemma relu_deriv_choice_0 : act_deriv_choice relu 0 0 = 0.
 Proof. apply act_deriv_choice_kink, relu_is_kink; reflexivity. Qed.
+
+(** * A single piece as a smooth activation (for selection networks) *)
+
+Lemma nil_agree (f : nat -> R -> R) : forall i, (i < length (@nil R))%nat ->
+  f i (nth i (@nil R) 0) = f (S i) (nth i (@nil R) 0).
+Proof. intros i Hi; simpl in Hi; lia. Qed.
+
+(* piece i of a, used on all of R: no breakpoints *)
+Definition act_of_piece (a : activation) (i : nat) : activation :=
+  {| bps := []; piece := fun _ => piece a i; dpiece := fun _ => dpiece a i;
+     bps_sorted := sorted_nil;
+     piece_derive := fun _ x => piece_derive a i x;
+     dpiece_cont := fun _ x => dpiece_cont a i x;
+     piece_agree := nil_agree (fun _ => piece a i) |}.
+
+Lemma act_of_piece_eval (a : activation) (i : nat) (x : R) :
+  act_eval (act_of_piece a i) x = piece a i x.
+Proof. reflexivity. Qed.
+
+Lemma act_of_piece_kinks (a : activation) (i : nat) : kinks (act_of_piece a i) = [].
+Proof. reflexivity. Qed.
+
+Lemma act_of_piece_deriv (a : activation) (i : nat) (d x : R) :
+  act_deriv_choice (act_of_piece a i) d x = dpiece a i x.
+Proof. reflexivity. Qed.
+
+(* the pieces whose closed interval contains x are the left and the right one *)
+Definition piece_at (a : activation) (x : R) (i : nat) : Prop :=
+  i = left_piece a x \/ i = right_piece a x.
+
+Lemma piece_at_eval (a : activation) (x : R) (i : nat) :
+  piece_at a x i -> piece a i x = act_eval a x.
+Proof. intros [->| ->]; [apply left_piece_at | apply right_piece_at]. Qed.
+
+(* off kinks, every piece at x has the slope used by AD *)
+Lemma piece_at_slope_not_kink (a : activation) (x d : R) (i : nat) :
+  piece_at a x i -> ~ is_kink a x -> dpiece a i x = act_deriv_choice a d x.
+Proof.
+  intros [->| ->] Hk.
+  - rewrite act_deriv_choice_not_kink_left by exact Hk; reflexivity.
+  - rewrite act_deriv_choice_not_kink by exact Hk; reflexivity.
+Qed.

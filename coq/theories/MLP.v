@@ -92,13 +92,6 @@ Proof.
   - intros H; left; eapply occurs_unit_sum; eauto.
 Qed.
 
-Lemma nth_map_seq {A : Type} (f : nat -> A) (n k : nat) (d : A) :
-  (k < n)%nat -> nth k (map f (seq 0 n)) d = f k.
-Proof.
-  intros Hk; rewrite (nth_indep _ d (f 0%nat)) by (rewrite map_length, seq_length; exact Hk).
-  rewrite map_nth, seq_nth by exact Hk; reflexivity.
-Qed.
-
 Lemma neurons_prev_no_params (K : nat) : no_params (fun j => ENeuron (K + j)).
 Proof. intros j p; simpl; tauto. Qed.
 

@@ -178,6 +178,13 @@ Qed.
 
 End Expr.
 
+Lemma nth_map_seq {A : Type} (f : nat -> A) (n k : nat) (d : A) :
+  (k < n)%nat -> nth k (map f (seq 0 n)) d = f k.
+Proof.
+  intros Hk; rewrite (nth_indep _ d (f 0%nat)) by (rewrite map_length, seq_length; exact Hk).
+  rewrite map_nth, seq_nth by exact Hk; reflexivity.
+Qed.
+
 (** * Forward evaluation *)
 
 Lemma zvals_lt (net : network) (w : vec) (n j : nat) :
