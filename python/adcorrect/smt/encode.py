@@ -33,6 +33,10 @@ from .fparith import FPFormat
 ZERO = "0.0"
 ONE = "1.0"
 
+#: Smallest significand width of an FP sort that z3 accepts; narrower IEEE-style
+#: formats (fp(2,2)) are written as a disjunction of their values.
+MIN_SB = 3
+
 #: Largest list of values written as an explicit disjunction.
 MAX_DISJUNCTION = 4096
 
@@ -129,7 +133,7 @@ class ExactEncoder:
         self.fmt = fmt
         self.choice = choice
         self.W = net.W
-        if fmt.kind == "ieee":
+        if fmt.kind == "ieee" and fmt.params[1] >= MIN_SB:
             self.fp: FPFormat | None = FPFormat(*fmt.params)
         else:
             self.fp = None
@@ -365,6 +369,9 @@ class FloatEncoder:
             raise InputError(
                 f"format {fmt.name} is not an IEEE-style fp(eb,sb) format: execution "
                 "semantics (QF_FP) needs one; use --semantics exact")
+        if fmt.params[1] < MIN_SB:
+            raise InputError(f"format {fmt.name}: FP sorts with fewer than {MIN_SB} "
+                             "significand bits are not accepted by z3; use --semantics exact")
         self.net = net
         self.fp = FPFormat(*fmt.params)
         self.W = net.W

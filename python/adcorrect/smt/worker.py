@@ -81,7 +81,7 @@ def run_cvc5(path: str, ms: int, meta: dict[str, Any] | None) -> dict[str, Any]:
         cmd = parser.nextCommand()
         if cmd.isNull():
             break
-        if cmd.getCommandName() in ("check-sat", "exit"):
+        if cmd.getCommandName() in ("check-sat", "exit", "set-info"):  # no :status check
             continue
         cmd.invoke(s, sm)
     r = s.checkSat()
@@ -136,6 +136,37 @@ def run_bitwuzla(path: str, ms: int, meta: dict[str, Any] | None) -> dict[str, A
             if v.sort().is_fp():
                 model[sym] = _bits(*v.value())
     return {"verdict": "sat", "model": model}
+
+
+def parse_only(solver: str, path: str) -> str | None:
+    """Parse the file with the solver without solving; None, or the parser's message."""
+    try:
+        if solver == "z3":
+            import z3
+
+            z3.parse_smt2_file(path)
+        elif solver == "cvc5":
+            import cvc5
+
+            tm = cvc5.TermManager()
+            s = cvc5.Solver(tm)
+            s.setOption("fp-exp", "true")
+            sm = cvc5.SymbolManager(tm)
+            parser = cvc5.InputParser(s, sm)
+            parser.setFileInput(cvc5.InputLanguage.SMT_LIB_2_6, path)
+            while True:
+                cmd = parser.nextCommand()
+                if cmd.isNull():
+                    break
+                if cmd.getCommandName() not in ("check-sat", "exit", "set-info"):
+                    cmd.invoke(s, sm)
+        else:
+            import bitwuzla as bw
+
+            bw.Parser(bw.TermManager(), bw.Options(), "smt2", 2).parse(path, True)
+    except Exception as e:  # noqa: BLE001  (the parser's message is the result)
+        return f"{type(e).__name__}: {' '.join(str(e).split())}"
+    return None
 
 
 RUNNERS = {"z3": run_z3, "cvc5": run_cvc5, "bitwuzla": run_bitwuzla}
