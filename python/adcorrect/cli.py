@@ -111,6 +111,21 @@ def cmd_count(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_suite(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .suite import WORK_BUDGET, render_suite, run_suite
+
+    res = run_suite(budget=WORK_BUDGET if args.budget is None else args.budget,
+                    progress=not args.json)
+    if args.json_out:
+        out = Path(args.json_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(res, indent=1) + "\n")
+    print(json.dumps(res) if args.json else render_suite(res))
+    return 0 if res["ok"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="adcorrect", description="Exact checks of AD correctness "
                 "(Lee, Park & Aiken, ICML 2023) on networks with machine-number parameters.")
@@ -137,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--quiet", action="store_true", help="no progress bar")
     n.add_argument("--json", action="store_true")
     n.set_defaults(func=cmd_count)
+
+    s = sub.add_parser("suite", help="the default counting suite (T2 bound and closed forms)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--json-out", metavar="PATH", help="also write the JSON result to PATH")
+    s.add_argument("--budget", type=int, default=None,
+                   help="skip rows enumerating more array elements than this")
+    s.set_defaults(func=cmd_suite)
 
     try:
         from .smt.cli import add_smt_parser

@@ -102,19 +102,17 @@ def spanned_axes(net: Network, values: Sequence[Fraction], dtype: Any,
     return axes
 
 
-def _count_mask(mask: Any, npoints: int) -> int:
-    """Number of true entries of a mask broadcast over a block of npoints points."""
+def _count_mask(mask: Any, shape: tuple[int, ...], factor: bool = True) -> int:
+    """Number of true entries of a mask broadcast over a block of the given shape.
+
+    With ``factor`` the count of the mask's own (smaller) array is multiplied by the
+    extent of the axes it does not span; without, every point is visited."""
     if mask is False:
         return 0
     m = np.asarray(mask)
-    return int(np.count_nonzero(m)) * (npoints // m.size)
-
-
-def _points_in(slices: Slices) -> int:
-    n = 1
-    for lo, hi in slices:
-        n *= hi - lo
-    return n
+    if not factor:
+        return int(np.count_nonzero(np.broadcast_to(m, shape)))
+    return int(np.count_nonzero(m)) * (math.prod(shape) // m.size)
 
 
 def check_size(total: int, force: bool) -> None:
@@ -146,8 +144,13 @@ def _oracle_block(net: Network, values: Sequence[Fraction], slices: Slices, kink
 
 
 def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool = False,
-          force: bool = False, progress: bool = False) -> dict[str, Any]:
-    """Exact counts over all of M^W (see the module docstring for the keys)."""
+          force: bool = False, progress: bool = False, factor: bool = True) -> dict[str, Any]:
+    """Exact counts over all of M^W (see the module docstring for the keys).
+
+    With ``factor`` (the default) parameters that the masks structurally do not
+    depend on, and broadcast axes of the masks, are counted by multiplication
+    instead of being visited; ``factor=False`` visits every point (for
+    benchmarking the plain enumeration).  The results are the same."""
     net.require_exact()
     size, W = fmt.size, net.W
     total = size**W
@@ -164,16 +167,17 @@ def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool = 
     dtype = choose_dtype(net, values, choice)
     # Without the oracle, parameters the masks provably do not depend on are not
     # enumerated: every block stands for size**len(free) points.
-    axes = set(range(W)) if oracle else spanned_axes(net, values, dtype, choice)
+    axes = set(range(W)) if oracle or not factor else spanned_axes(net, values, dtype, choice)
     sizes = [size if p in axes else 1 for p in range(W)]
     mult = size ** (W - len(axes))
     bar = Progress(total, label=f"count {net.name} over {fmt.name}", enabled=progress)
     done = 0
     for slices in blocks(sizes, block_elements(net, dtype)):
-        npoints = _points_in(slices)
+        shape = tuple(hi - lo for lo, hi in slices)
+        npoints = math.prod(shape)
         out = evaluate_block(net, values, slices, dtype, choice)
-        res["kink"] += _count_mask(out.kink, npoints) * mult
-        res["ns"] += _count_mask(out.ns, npoints) * mult
+        res["kink"] += _count_mask(out.kink, shape, factor) * mult
+        res["ns"] += _count_mask(out.ns, shape, factor) * mult
         if oracle:
             ndf, inc, dis = _oracle_block(net, values, slices, out.kink, out.ns, choice)
             res["ndf_oracle"] += ndf
