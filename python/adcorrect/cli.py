@@ -18,6 +18,8 @@ from .engine import backward, forward, kink_neurons, ns
 from .errors import InputError
 from .formats import ALIASES, listed_formats, parse_format
 from .oracle import decide
+from .report import add_report_parser
+from .smt.cli import add_smt_parser
 from .spec import load_network, parse_params
 from .tables import render
 
@@ -160,12 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip rows enumerating more array elements than this")
     s.set_defaults(func=cmd_suite)
 
-    try:
-        from .smt.cli import add_smt_parser
-    except ImportError:
-        pass
-    else:
-        add_smt_parser(sub)
+    add_smt_parser(sub)
+    add_report_parser(sub)
     return p
 
 

@@ -1,0 +1,292 @@
+"""The comparison report: theorem by theorem, the Coq status next to the solver
+verdicts and the exhaustive counts (`python -m adcorrect report`, `make compare`).
+
+Inputs, each optional (a missing one is reported as missing, never as passing):
+- `report/proof-status.json`, written by `make check-proofs` (coq/check_proofs.py);
+- `coq/theories/Main.v`, for the theorem names;
+- `smt/results.json`, written by `make solve`;
+- `report/counts.json`, written by `make suite`.
+Outputs: `report/REPORT.md` and `report/report.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .smt.generator import read_meta
+
+THEOREMS: dict[str, str] = {
+    "M": "|M| for IEEE-style formats (THEORY.md section 1)",
+    "T1": "AD is correct wherever a bias network is differentiable",
+    "T2": "|ndf_M| <= n |M|^(W-1) for bias networks, and the bound is tight",
+    "T3": "a bias network is non-differentiable at w iff NS(w)",
+    "T4": "AD returns a Clarke subderivative (choices between the one-sided slopes)",
+    "T5": "beyond bias parameters: inc can be non-empty (T5a); not NS => correct (T5b)",
+    "IEEE": "beyond the paper: when IEEE execution actually meets a kink",
+}
+
+QUERY_THEOREM: dict[str, str] = {
+    "bias-unique": "T2",
+    "count": "T2",
+    "ad-correct": "T1",
+    "ns-implies-ndf": "T3",
+    "ndf-implies-ns": "T3",
+    "clarke-combination": "T4",
+    "inc-witness": "T5",
+    "float-kink": "IEEE",
+    "float-bifurcation": "IEEE",
+}
+
+_THEOREM_RE = re.compile(r"^\s*(?:Theorem|Lemma|Corollary)\s+([A-Za-z_][\w']*)", re.MULTILINE)
+
+
+def theorem_of_coq_name(name: str) -> str:
+    """Which THEORY.md item a Main.v theorem belongs to, by its name."""
+    m = re.match(r"T([1-5])", name)
+    if m:
+        return f"T{m.group(1)}"
+    return "M" if name.startswith("format_card") else "T2"
+
+
+def coq_theorems(main_v: Path, status_json: Path) -> dict[str, list[dict[str, Any]]]:
+    """Main.v theorems per item, with the status make check-proofs reported."""
+    names = _THEOREM_RE.findall(main_v.read_text()) if main_v.exists() else []
+    status: dict[str, dict[str, Any]] = {}
+    if status_json.exists():
+        status = {t["name"]: t for t in json.loads(status_json.read_text())["theorems"]}
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name in names:
+        st = status.get(name)
+        out[theorem_of_coq_name(name)].append({
+            "name": name,
+            "status": st["status"] if st else "not checked (run make check-proofs)",
+            "axioms": [a.rsplit(".", 1)[-1] for a in st["axioms"]] if st else [],
+        })
+    return out
+
+
+@dataclass
+class Instance:
+    """One SMT file with every solver's run."""
+
+    file: str
+    meta: dict[str, Any]
+    runs: dict[str, dict[str, Any]]
+
+    @property
+    def expected(self) -> str:
+        return str(self.meta.get("expected", "unknown"))
+
+    @property
+    def decided(self) -> set[str]:
+        return {r["verdict"] for r in self.runs.values() if r["verdict"] in ("sat", "unsat")}
+
+    @property
+    def conflict(self) -> str:
+        """Why the instance is a conflict ('' if none)."""
+        if len(self.decided) > 1:
+            return "solvers disagree: " + ", ".join(
+                f"{s} {r['verdict']}" for s, r in sorted(self.runs.items()))
+        flags = [f"{s}: {r['flag']}" for s, r in sorted(self.runs.items()) if r.get("flag")]
+        return "; ".join(flags)
+
+    @property
+    def verified(self) -> bool:
+        """Some solver decided the expected status, nobody disagreed or was flagged."""
+        return not self.conflict and self.decided == {self.expected}
+
+
+def smt_instances(results_json: Path) -> list[Instance]:
+    """The solver runs of `make solve`, grouped by file, with each file's metadata."""
+    if not results_json.exists():
+        return []
+    payload = json.loads(results_json.read_text())
+    runs = payload["results"] if isinstance(payload, dict) else payload
+    by_file: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in runs:
+        by_file[r["file"]][r["solver"]] = r
+    out = []
+    for file, solver_runs in sorted(by_file.items()):
+        path = Path(file)
+        meta = read_meta(path.read_text()) if path.exists() else None
+        if meta is None:
+            first = next(iter(solver_runs.values()))
+            meta = {"query": first.get("query", ""), "expected": first.get("expected")}
+        out.append(Instance(file, meta, solver_runs))
+    return out
+
+
+def _net_name(meta: dict[str, Any]) -> str:
+    net = meta.get("network")
+    return net.get("name", "?") if isinstance(net, dict) else str(net or "?")
+
+
+def _cell(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "-"
+    if run["verdict"] == "skipped":
+        return "skipped"
+    return f"{run['verdict']} {run['seconds']:.2f}s" + (" !" if run.get("flag") else "")
+
+
+def _md_table(headers: list[str], rows: Iterable[Iterable[object]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def build(root: Path) -> dict[str, Any]:
+    """Everything the report says, as a JSON-ready dict."""
+    coq = coq_theorems(root / "coq/theories/Main.v", root / "report/proof-status.json")
+    instances = smt_instances(root / "smt/results.json")
+    counts_path = root / "report/counts.json"
+    counts = json.loads(counts_path.read_text()) if counts_path.exists() else None
+    solvers = sorted({s for i in instances for s in i.runs})
+    items: dict[str, Any] = {}
+    for key, title in THEOREMS.items():
+        mine = [i for i in instances if QUERY_THEOREM.get(str(i.meta.get("query")), "") == key]
+        witnesses = [
+            {"file": i.file, "solver": s, "query": i.meta.get("query"), "point": r["point"],
+             "check": r.get("check", "")}
+            for i in mine for s, r in sorted(i.runs.items())
+            if r["verdict"] == "sat" and r.get("point")
+        ]
+        items[key] = {
+            "title": title,
+            "coq": coq.get(key, []),
+            "formal_status": ("n/a (beyond the paper)" if key == "IEEE"
+                              else _formal_status(coq.get(key, []))),
+            "smt": [{"file": i.file, "network": _net_name(i.meta),
+                     "format": i.meta.get("format"), "semantics": i.meta.get("semantics"),
+                     "query": i.meta.get("query"), "expected": i.expected,
+                     "runs": i.runs, "verified": i.verified, "conflict": i.conflict}
+                    for i in mine],
+            "verified": sum(i.verified for i in mine),
+            "instances": len(mine),
+            "witnesses": witnesses,
+        }
+    conflicts = [{"file": i.file, "why": i.conflict} for i in instances if i.conflict]
+    conflicts += [{"file": f"coq: {t['name']}", "why": t["status"]}
+                  for ts in coq.values() for t in ts if t["status"] == "FAILING"]
+    if counts:
+        conflicts += [{"file": f"count: {r['network']} over {r['format']}",
+                       "why": "count above the T2 bound or off its closed form"}
+                      for r in counts["rows"] if not r.get("skipped") and not r.get("ok")]
+    return {"items": items, "solvers": solvers, "counts": counts, "conflicts": conflicts,
+            "inputs": {"proof_status": (root / "report/proof-status.json").exists(),
+                       "smt_results": (root / "smt/results.json").exists(),
+                       "counts": counts is not None}}
+
+
+def _formal_status(ts: list[dict[str, Any]]) -> str:
+    if not ts:
+        return "not yet formalised"
+    if any(t["status"] == "FAILING" for t in ts):
+        return "FAILING"
+    if all(t["status"] == "proved" for t in ts):
+        return f"proved ({len(ts)} theorem{'s' * (len(ts) > 1)}, allowed axioms only)"
+    return "not checked"
+
+
+def summary_rows(rep: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(item, formal status, instances verified/total, counts within bound)."""
+    rows = []
+    counts = rep["counts"]
+    for key, it in rep["items"].items():
+        within = "-"
+        if key == "T2" and counts:
+            run = [r for r in counts["rows"] if not r.get("skipped")]
+            within = f"{sum(1 for r in run if r.get('ok'))}/{len(run)}"
+        smt = f"{it['verified']}/{it['instances']}" if it["instances"] else "-"
+        rows.append((key, it["formal_status"], smt, within))
+    return rows
+
+
+def render_markdown(rep: dict[str, Any]) -> str:
+    """REPORT.md."""
+    out = ["# adcorrect: proofs, solvers and counts side by side", "",
+           ("Lee, Park & Aiken, *On the Correctness of Automatic Differentiation for Neural "
+           "Networks with Machine-Representable Parameters* (ICML 2023). Statements: "
+           "THEORY.md. Produced by `make compare` from `report/proof-status.json` "
+           "(`make check-proofs`), `smt/results.json` (`make solve`) and "
+           "`report/counts.json` (`make suite`)."), ""]
+    missing = [k for k, v in rep["inputs"].items() if not v]
+    if missing:
+        out += [f"**Missing inputs:** {', '.join(missing)} (their rows say so).", ""]
+    out += ["## Summary", ""]
+    out += _md_table(["item", "formal status", "SMT instances verified/total",
+                      "counts within bound"], summary_rows(rep))
+    out += ["", "## Conflicts", ""]
+    out += [f"- `{c['file']}`: {c['why']}" for c in rep["conflicts"]] or ["None."]
+    solvers = rep["solvers"]
+    for key, it in rep["items"].items():
+        out += ["", f"## {key}: {it['title']}", "", "### Coq", ""]
+        if it["coq"]:
+            out += _md_table(["theorem (Main.v)", "status", "axioms"],
+                             [(f"`{t['name']}`", t["status"], ", ".join(t["axioms"]) or "none")
+                              for t in it["coq"]])
+        else:
+            out += ["Not yet formalised."]
+        out += ["", "### SMT instances", ""]
+        if it["smt"]:
+            out += _md_table(
+                ["network", "format", "semantics", "query", "expected", *solvers, "verified"],
+                [(s["network"], s["format"], s["semantics"], s["query"], s["expected"],
+                  *(_cell(s["runs"].get(sv)) for sv in solvers),
+                  "yes" if s["verified"] else ("CONFLICT" if s["conflict"] else "no"))
+                 for s in it["smt"]])
+        else:
+            out += ["None in smt/results.json."]
+        if key == "T2" and rep["counts"]:
+            out += ["", "### Exhaustive counts (exact enumeration of M^W)", ""]
+            out += _md_table(
+                ["network", "format", "|M|", "W", "kink", "NS", "T2 bound", "closed form",
+                 "NS/bound", "ok"],
+                [(r["network"], r["format"], r["M"], r["W"], r.get("kink", "-"),
+                  r.get("ns", "-"), r.get("bound", "-"),
+                  r.get("closed_form") if r.get("closed_form") is not None else "-",
+                  f"{r['ratio']:.4f}" if r.get("ratio") is not None else "-",
+                  "skipped" if r.get("skipped") else ("ok" if r.get("ok") else "FAIL"))
+                 for r in rep["counts"]["rows"]])
+        if it["witnesses"]:
+            out += ["", "### Witnesses (exact parameter values, re-checked)", ""]
+            out += [f"- {w['query']} ({Path(w['file']).parent.name}/{Path(w['file']).stem}, "
+                    f"{w['solver']}): w = ({', '.join(w['point'])}) {w['check']}"
+                    for w in it["witnesses"][:20]]
+    return "\n".join(out) + "\n"
+
+
+def write_report(root: Path, out_dir: Path) -> dict[str, Any]:
+    """Write REPORT.md and report.json; return the report."""
+    rep = build(root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(rep, indent=1) + "\n")
+    (out_dir / "REPORT.md").write_text(render_markdown(rep))
+    return rep
+
+
+def cmd_report(args: Any) -> int:
+    """`report`: write the files, print the summary table; status 1 on conflicts."""
+    from .tables import render
+
+    rep = write_report(Path(args.root), Path(args.out))
+    print(render(["item", "formal status", "SMT verified/total", "counts within bound"],
+                 summary_rows(rep)))
+    for c in rep["conflicts"]:
+        print(f"CONFLICT {c['file']}: {c['why']}")
+    print(f"\nwrote {Path(args.out) / 'REPORT.md'} and {Path(args.out) / 'report.json'}")
+    return 1 if rep["conflicts"] else 0
+
+
+def add_report_parser(subparsers: Any) -> None:
+    """Register the `report` subcommand."""
+    r = subparsers.add_parser("report", help="the proof/solver/count comparison report")
+    r.add_argument("--root", default=".", help="the repository (inputs are read from here)")
+    r.add_argument("--out", default="report")
+    r.set_defaults(func=cmd_report)
