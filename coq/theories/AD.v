@@ -378,6 +378,186 @@ Qed.
 End Compatible.
 End Select.
 
+(** * Forward mode (tangents) equals reverse mode *)
+
+Definition sumn (n : nat) (f : nat -> R) : R := sum_list (map f (seq 0 n)).
+
+Lemma sum_list_app (l1 l2 : list R) : sum_list (l1 ++ l2) = sum_list l1 + sum_list l2.
+Proof. induction l1 as [|a l1 IH]; unfold sum_list in *; simpl; [ring | rewrite IH; ring]. Qed.
+
+Lemma sumn_S (n : nat) (f : nat -> R) : sumn (S n) f = sumn n f + f n.
+Proof.
+  unfold sumn; rewrite seq_S, map_app, sum_list_app; unfold sum_list; simpl; ring.
+Qed.
+
+Lemma sumn_ext (n : nat) (f g : nat -> R) :
+  (forall i, (i < n)%nat -> f i = g i) -> sumn n f = sumn n g.
+Proof.
+  induction n as [|n IH]; intros H; [reflexivity|].
+  rewrite !sumn_S, IH; [rewrite H by lia; reflexivity | intros; apply H; lia].
+Qed.
+
+Lemma sumn_plus (n : nat) (f g : nat -> R) :
+  sumn n (fun i => f i + g i) = sumn n f + sumn n g.
+Proof. induction n as [|n IH]; [unfold sumn, sum_list; simpl; ring|]; rewrite !sumn_S, IH; ring. Qed.
+
+Lemma sumn_minus (n : nat) (f g : nat -> R) :
+  sumn n (fun i => f i - g i) = sumn n f - sumn n g.
+Proof. induction n as [|n IH]; [unfold sumn, sum_list; simpl; ring|]; rewrite !sumn_S, IH; ring. Qed.
+
+Lemma sumn_scal (n : nat) (c : R) (f : nat -> R) :
+  sumn n (fun i => c * f i) = c * sumn n f.
+Proof. induction n as [|n IH]; [unfold sumn, sum_list; simpl; ring|]; rewrite !sumn_S, IH; ring. Qed.
+
+Lemma sumn_swap (n m : nat) (f : nat -> nat -> R) :
+  sumn n (fun i => sumn m (fun j => f i j)) = sumn m (fun j => sumn n (fun i => f i j)).
+Proof.
+  induction n as [|n IH].
+  - symmetry; transitivity (sumn m (fun _ => 0 * 0));
+      [apply sumn_ext; intros; unfold sumn, sum_list; simpl; ring|].
+    rewrite sumn_scal; change (sumn 0 (fun i => sumn m (fun j => f i j))) with 0; ring.
+  - rewrite sumn_S, IH, <- sumn_plus; apply sumn_ext; intros; rewrite sumn_S; reflexivity.
+Qed.
+
+Lemma sumn_zero_above (k n : nat) (f : nat -> R) :
+  (k <= n)%nat -> (forall i, (k <= i < n)%nat -> f i = 0) -> sumn n f = sumn k f.
+Proof.
+  induction n as [|n IH]; intros Hk H.
+  - assert (k = 0%nat) as -> by lia; reflexivity.
+  - destruct (Nat.eq_dec k (S n)) as [->|Hne]; [reflexivity|].
+    rewrite sumn_S, H by lia; rewrite IH; [ring | lia | intros; apply H; lia].
+Qed.
+
+Lemma sumn_seq (a b : nat) (f : nat -> R) :
+  sumn (a + b) f = sumn a f + sum_list (map f (seq a b)).
+Proof. unfold sumn; rewrite seq_app, map_app, sum_list_app; reflexivity. Qed.
+
+Lemma dot_sumn (W : nat) (g h : vec) : dot W g h = sumn W (fun i => g i * h i).
+Proof. reflexivity. Qed.
+
+Section Forward.
+Variable net : network.
+
+(* d tau_k / d z_i and d tau_k / d w_p at w *)
+Definition dz_coef (w : vec) (k i : nat) : R :=
+  eval (n_input net) w (zvec net w) (dneuron i (tau net k)).
+Definition dw_coef (w : vec) (k p : nat) : R :=
+  eval (n_input net) w (zvec net w) (dparam p (tau net k)).
+
+(* the direct part of the tangent of y_k in direction h *)
+Definition tau_dir (w h : vec) (k : nat) : R :=
+  sumn (n_params net) (fun p => h p * dw_coef w k p).
+
+(* tangents zdot_j of the first n neurons, slopes sl *)
+Fixpoint zdots (sl : nat -> R) (w h : vec) (n : nat) : nat -> R :=
+  match n with
+  | O => fun _ => 0
+  | S m => let zd := zdots sl w h m in
+      fun j => if Nat.eq_dec j m
+               then sl m * (tau_dir w h m + sumn m (fun i => zd i * dz_coef w m i))
+               else zd j
+  end.
+
+Definition zdot (sl : nat -> R) (w h : vec) (j : nat) : R := zdots sl w h (n_size net) j.
+Definition ydot (sl : nat -> R) (w h : vec) (k : nat) : R :=
+  tau_dir w h k + sumn (n_size net) (fun i => zdot sl w h i * dz_coef w k i).
+
+(* the tangent of f in direction h *)
+Definition fdot (sl : nat -> R) (w h : vec) : R :=
+  sumn (n_params net) (fun p => h p * eval (n_input net) w (zvec net w) (dparam p (n_out net))) +
+  sumn (n_size net) (fun j => zdot sl w h j * eval (n_input net) w (zvec net w) (dneuron j (n_out net))).
+
+Hypothesis Hwf : wf net.
+
+Lemma dz_coef_above (w : vec) (k i : nat) :
+  (k < n_size net)%nat -> (k <= i)%nat -> dz_coef w k i = 0.
+Proof.
+  intros Hk Hi; apply dneuron_not_occurs; intros Ho.
+  destruct (proj1 Hwf k Hk) as [Hb _]; specialize (Hb i Ho); lia.
+Qed.
+
+Lemma zdots_lt (sl : nat -> R) (w h : vec) (n j : nat) :
+  (j < n)%nat -> zdots sl w h n j = zdots sl w h (S j) j.
+Proof.
+  induction n as [|m IH]; intros Hj; [lia|].
+  destruct (Nat.eq_dec j m) as [->|Hne]; [reflexivity|].
+  simpl; destruct (Nat.eq_dec j m); [lia|]; apply IH; lia.
+Qed.
+
+Lemma zdot_eq (sl : nat -> R) (w h : vec) (k : nat) :
+  (k < n_size net)%nat -> zdot sl w h k = sl k * ydot sl w h k.
+Proof.
+  intros Hk; unfold zdot, ydot; rewrite zdots_lt by exact Hk; simpl.
+  destruct (Nat.eq_dec k k) as [_|]; [|congruence]. f_equal; f_equal.
+  rewrite (sumn_zero_above k (n_size net));
+    [| lia | intros; rewrite dz_coef_above by lia; ring].
+  apply sumn_ext; intros i Hi; unfold zdot.
+  rewrite (zdots_lt sl w h k), (zdots_lt sl w h (n_size net)) by lia; reflexivity.
+Qed.
+
+Lemma zbar_full (sl : nat -> R) (w : vec) (k : nat) :
+  (k < n_size net)%nat ->
+  zbar_sl net sl w k = eval (n_input net) w (zvec net w) (dneuron k (n_out net)) +
+    sumn (n_size net) (fun j => ybar_sl net sl w j * dz_coef w j k).
+Proof.
+  intros Hk; rewrite zbar_sl_eq; f_equal.
+  replace (n_size net) with (S k + (n_size net - S k))%nat at 2 by lia.
+  rewrite sumn_seq.
+  replace (sumn (S k) _) with 0; [unfold dz_coef; ring|].
+  symmetry; transitivity (sumn (S k) (fun _ => 0 * 0));
+    [apply sumn_ext; intros j Hj; rewrite dz_coef_above by lia; ring|].
+  rewrite sumn_scal; ring.
+Qed.
+
+(* forward mode = reverse mode: the tangent of f in direction h is the
+   propagated gradient dotted with h *)
+Theorem forward_reverse (sl : nat -> R) (w h : vec) :
+  fdot sl w h = dot (n_params net) (grad_sl net sl w) h.
+Proof.
+  rewrite dot_sumn; unfold fdot, grad_sl.
+  transitivity (sumn (n_params net) (fun p => h p * eval (n_input net) w (zvec net w) (dparam p (n_out net)))
+                + sumn (n_size net) (fun k => ybar_sl net sl w k * tau_dir w h k)).
+  2:{ transitivity (sumn (n_params net) (fun p =>
+          h p * eval (n_input net) w (zvec net w) (dparam p (n_out net)) +
+          sumn (n_size net) (fun k => ybar_sl net sl w k * (h p * dw_coef w k p)))).
+      - rewrite sumn_plus; f_equal; rewrite sumn_swap; apply sumn_ext; intros k _.
+        unfold tau_dir; rewrite <- sumn_scal; reflexivity.
+      - apply sumn_ext; intros p _.
+        transitivity (h p * eval (n_input net) w (zvec net w) (dparam p (n_out net)) +
+                      h p * sumn (n_size net) (fun k => ybar_sl net sl w k * dw_coef w k p)).
+        + f_equal; rewrite <- sumn_scal; apply sumn_ext; intros; ring.
+        + unfold sumn, dw_coef; ring. }
+  f_equal.
+  (* sum_j zdot_j c_j = sum_k ybar_k tau_dir_k *)
+  transitivity (sumn (n_size net) (fun j => ybar_sl net sl w j * ydot sl w h j) -
+                sumn (n_size net) (fun i => ybar_sl net sl w i * (ydot sl w h i - tau_dir w h i))).
+  - transitivity (sumn (n_size net) (fun j => zdot sl w h j * zbar_sl net sl w j -
+       sumn (n_size net) (fun i => zdot sl w h j * (ybar_sl net sl w i * dz_coef w i j)))).
+    + apply sumn_ext; intros j Hj; rewrite zbar_full by exact Hj.
+      rewrite sumn_scal; ring.
+    + rewrite sumn_minus, sumn_swap; f_equal.
+      * apply sumn_ext; intros i Hi; rewrite zdot_eq, ybar_sl_eq by exact Hi; ring.
+      * apply sumn_ext; intros i Hi.
+        unfold ydot at 1; replace (tau_dir w h i + _ - tau_dir w h i)
+          with (sumn (n_size net) (fun j => zdot sl w h j * dz_coef w i j)) by ring.
+        rewrite <- sumn_scal; apply sumn_ext; intros j _; ring.
+  - rewrite <- sumn_minus; apply sumn_ext; intros; ring.
+Qed.
+
+(* coordinate p: the tangent along e_p is the propagated gradient's p-th entry *)
+Corollary forward_reverse_unit (sl : nat -> R) (w : vec) (p : nat) :
+  (p < n_params net)%nat -> fdot sl w (unit_vec p) = grad_sl net sl w p.
+Proof.
+  intros Hp; rewrite forward_reverse, dot_sumn.
+  rewrite (sumn_zero_above (S p) (n_params net)); [| lia |].
+  2:{ intros i Hi; unfold unit_vec; destruct (Nat.eq_dec i p); [lia | ring]. }
+  rewrite sumn_S, (sumn_ext p _ (fun _ => 0 * 0)).
+  - rewrite sumn_scal; unfold unit_vec; destruct (Nat.eq_dec p p); [ring | congruence].
+  - intros i Hi; unfold unit_vec; destruct (Nat.eq_dec i p); [lia | ring].
+Qed.
+
+End Forward.
+
 (** * T5(a): AD can be wrong without bias parameters *)
 
 (* input x = 1; z_0 = a*x (identity), y_1 = v_1 z_0, y_2 = v_2 z_0, relu on
