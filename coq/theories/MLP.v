@@ -193,3 +193,65 @@ Proof.
   split; [tauto|]. split; [tauto|]. split; [exact Hr|].
   intros w z; fold dflt; rewrite Htau; simpl; ring.
 Qed.
+
+(** * Well-formedness *)
+
+Lemma occurs_neuron_sum_expr (m : nat) (l : list expr) :
+  occurs_neuron m (sum_expr l) -> exists e, In e l /\ occurs_neuron m e.
+Proof.
+  induction l as [|e l IH]; simpl; [tauto|]; intros [H|H].
+  - exists e; auto.
+  - destruct (IH H) as [e' [He' Hp]]; exists e'; auto.
+Qed.
+
+Lemma occurs_neuron_unit_expr (prev : nat -> expr) (nprev P n i m : nat) (hb : bool) :
+  occurs_neuron m (unit_expr prev nprev P n hb i) ->
+  exists j, (j < nprev)%nat /\ occurs_neuron m (prev j).
+Proof.
+  assert (Hs : occurs_neuron m (unit_sum prev nprev P i) ->
+               exists j, (j < nprev)%nat /\ occurs_neuron m (prev j)).
+  { intros H; apply occurs_neuron_sum_expr in H as [e [He Hm]].
+    apply in_map_iff in He as [j [<- Hj]]; apply in_seq in Hj.
+    simpl in Hm; destruct Hm as [[]|Hm]; exists j; split; [lia | exact Hm]. }
+  unfold unit_expr; destruct hb; simpl; [intros [H|[]]; auto | exact Hs].
+Qed.
+
+(* neuron k of the layers ls (global index K + k) reads earlier neurons only *)
+Lemma mlp_neurons_below (ls : list layer) : forall prev nprev P K k,
+  (forall j m, (j < nprev)%nat -> occurs_neuron m (prev j) -> (m < K)%nat) ->
+  (k < length (mlp_neurons prev nprev P K ls))%nat ->
+  neurons_below (K + k) (fst (nth k (mlp_neurons prev nprev P K ls) dflt)).
+Proof.
+  induction ls as [|[[n act0] hb] ls IH]; intros prev nprev P K k Hprev Hk;
+    simpl in Hk; [lia|].
+  simpl mlp_neurons; rewrite app_length, map_length, seq_length in Hk.
+  destruct (Nat.lt_ge_cases k n) as [Hkn|Hkn].
+  - rewrite app_nth1 by (rewrite map_length, seq_length; exact Hkn).
+    rewrite nth_map_seq by exact Hkn; simpl.
+    intros m Hm; destruct (occurs_neuron_unit_expr prev nprev P n k m hb Hm) as [j [Hj Hmj]].
+    specialize (Hprev j m Hj Hmj); lia.
+  - rewrite app_nth2 by (rewrite map_length, seq_length; exact Hkn).
+    rewrite map_length, seq_length.
+    replace (K + k)%nat with (K + n + (k - n))%nat by lia.
+    apply IH; [| lia].
+    intros j m Hj Hm; simpl in Hm; lia.
+Qed.
+
+Theorem mlp_wf (xs : list R) (ls : list layer) :
+  (0 < n_size (mlp xs ls))%nat -> wf (mlp xs ls).
+Proof.
+  intros HN; unfold wf, n_size in *; simpl in *. split; [|split].
+  - intros k Hk; unfold tau; simpl; split.
+    + apply (mlp_neurons_below ls EInput (length xs) 0 0 k); [|exact Hk].
+      intros j m _ Hm; simpl in Hm; tauto.
+    + intros q Hq.
+      assert (Hin : In (nth k (mlp_neurons EInput (length xs) 0 0 ls) dflt)
+                       (mlp_neurons EInput (length xs) 0 0 ls)) by (apply nth_In; exact Hk).
+      fold dflt in Hq.
+      destruct (nth k (mlp_neurons EInput (length xs) 0 0 ls) dflt) as [e act] eqn:He.
+      simpl in Hq.
+      generalize (mlp_neurons_params ls EInput (length xs) 0 0 e act q input_no_params Hin Hq).
+      lia.
+  - intros j Hj; simpl in Hj; lia.
+  - intros q Hq; simpl in Hq; tauto.
+Qed.
