@@ -212,6 +212,7 @@ def add_smt_parser(subparsers: Any) -> None:
     v.add_argument("--solver", default="all")
     v.add_argument("--timeout", type=float, default=10.0)
     v.add_argument("--jobs", type=int, default=2)
-    v.add_argument("--results", default="smt/results.json")
+    v.add_argument("--results", "--json-out", dest="results", default="smt/results.json",
+                   help="where to write the results JSON")
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=cmd_solve_suite)
