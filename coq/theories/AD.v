@@ -558,6 +558,77 @@ Qed.
 
 End Forward.
 
+(** * AD is affine in each single choice (FORMAL_PLAN.md, point 9) *)
+
+Lemma sum_list_map_affine {A : Type} (f g h : A -> R) (t : R) (l : list A) :
+  (forall a, In a l -> f a = (1 - t) * g a + t * h a) ->
+  sum_list (map f l) = (1 - t) * sum_list (map g l) + t * sum_list (map h l).
+Proof.
+  induction l as [|a l IH]; intros H; unfold sum_list in *; simpl; [ring|].
+  rewrite H, IH; [ring | intros b Hb; apply H; now right | now left].
+Qed.
+
+Section Affine.
+Variable net : network.
+
+Lemma zbar_from_affine (w : vec) (yt ya yb : nat -> R) (t : R) (k : nat) :
+  (forall j, (k < j < n_size net)%nat -> yt j = (1 - t) * ya j + t * yb j) ->
+  zbar_from net w yt k = (1 - t) * zbar_from net w ya k + t * zbar_from net w yb k.
+Proof.
+  intros H; unfold zbar_from.
+  set (A := fun j => eval (n_input net) w (zvec net w) (dneuron k (tau net j))).
+  rewrite (sum_list_map_affine _ (fun j => ya j * A j) (fun j => yb j * A j) t).
+  - unfold A; cbv beta; ring.
+  - intros j Hj; apply in_seq in Hj; unfold A; rewrite H by lia; ring.
+Qed.
+
+(* slt is sla = slb except at neuron k, where it is their combination *)
+Lemma ybars_affine (sla slb slt : nat -> R) (w : vec) (t : R) (k : nat) :
+  (forall j, j <> k -> sla j = slt j /\ slb j = slt j) ->
+  slt k = (1 - t) * sla k + t * slb k ->
+  forall m j, (m <= n_size net)%nat ->
+    ybars_sl net slt w m j = (1 - t) * ybars_sl net sla w m j + t * ybars_sl net slb w m j.
+Proof.
+  intros Hj Hk m; induction m as [|m IH]; intros j Hm; simpl; [ring|].
+  destruct (Nat.eq_dec j (n_size net - S m)) as [Hjm|]; [|apply IH; lia].
+  rewrite (zbar_from_affine w _ (ybars_sl net sla w m) (ybars_sl net slb w m) t)
+    by (intros; apply IH; lia).
+  destruct (Nat.eq_dec j k) as [->|Hjk].
+  - assert (Hab : zbar_from net w (ybars_sl net sla w m) k = zbar_from net w (ybars_sl net slb w m) k).
+    { apply zbar_from_ext; intros i Hi.
+      rewrite (ybars_compare net sla slt w (S k)), (ybars_compare net slb slt w (S k));
+        [reflexivity | | lia | lia | | lia | lia];
+        intros i' Hi'; left; apply Hj; lia. }
+    rewrite Hab, Hk; ring.
+  - destruct (Hj j Hjk) as [-> ->]; ring.
+Qed.
+
+Lemma grad_affine (sla slb slt : nat -> R) (w : vec) (t : R) (k p : nat) :
+  (forall j, j <> k -> sla j = slt j /\ slb j = slt j) ->
+  slt k = (1 - t) * sla k + t * slb k ->
+  grad_sl net slt w p = (1 - t) * grad_sl net sla w p + t * grad_sl net slb w p.
+Proof.
+  intros Hj Hk; unfold grad_sl.
+  set (B := fun i => eval (n_input net) w (zvec net w) (dparam p (tau net i))).
+  rewrite (sum_list_map_affine _ (fun i => ybar_sl net sla w i * B i) (fun i => ybar_sl net slb w i * B i) t).
+  - unfold B; cbv beta; ring.
+  - intros i _; unfold ybar_sl, B; rewrite (ybars_affine sla slb slt w t k Hj Hk) by lia; ring.
+Qed.
+
+(* AD_D f(w) is affine in the choice D k at a single neuron k *)
+Theorem ad_affine_in_choice (D : nat -> R) (w : vec) (k : nat) (a b t : R) (p : nat) :
+  ad net (upd D k ((1 - t) * a + t * b)) w p =
+  (1 - t) * ad net (upd D k a) w p + t * ad net (upd D k b) w p.
+Proof.
+  apply (grad_affine _ _ _ w t k).
+  - intros j Hjk; unfold dchoice, upd; destruct (Nat.eq_dec j k); [congruence|]; split; reflexivity.
+  - unfold dchoice, upd; destruct (Nat.eq_dec k k); [|congruence].
+    unfold act_deriv_choice; destruct (in_dec Req_EM_T (preact net w k) (kinks (sigma net k)));
+      [reflexivity | ring].
+Qed.
+
+End Affine.
+
 (** * T5(a): AD can be wrong without bias parameters *)
 
 (* input x = 1; z_0 = a*x (identity), y_1 = v_1 z_0, y_2 = v_2 z_0, relu on
