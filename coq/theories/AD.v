@@ -378,6 +378,106 @@ Qed.
 End Compatible.
 End Select.
 
+(** * The finitely many patterns at w *)
+
+(* the pattern read off at w (left pieces) *)
+Definition pattern_at (net : network) (w : vec) : nat -> nat :=
+  fun k => left_piece (sigma net k) (preact net w k).
+
+Definition extend_pattern (s : nat -> nat) (m i : nat) : nat -> nat :=
+  fun k => if Nat.eq_dec k m then i else s k.
+
+(* all patterns choosing, below n, the left or the right piece at y_k(w) *)
+Fixpoint patterns_upto (net : network) (w : vec) (n : nat) : list (nat -> nat) :=
+  match n with
+  | O => [fun _ => O]
+  | S m => flat_map (fun s =>
+      [extend_pattern s m (left_piece (sigma net m) (preact net w m));
+       extend_pattern s m (right_piece (sigma net m) (preact net w m))])
+      (patterns_upto net w m)
+  end.
+
+Definition patterns (net : network) (w : vec) : list (nat -> nat) :=
+  patterns_upto net w (n_size net).
+
+Lemma pattern_at_compatible (net : network) (w : vec) : compatible net (pattern_at net w) w.
+Proof. intros k _; left; reflexivity. Qed.
+
+Lemma select_net_ext (net : network) (s s' : nat -> nat) :
+  (forall k, (k < n_size net)%nat -> s k = s' k) -> select_net net s = select_net net s'.
+Proof.
+  intros H; unfold select_net; f_equal; apply map_ext_in; intros k Hk.
+  apply in_seq in Hk; rewrite H by lia; reflexivity.
+Qed.
+
+Lemma patterns_upto_compatible (net : network) (w : vec) (n : nat) (s : nat -> nat) :
+  In s (patterns_upto net w n) ->
+  forall k, (k < n)%nat -> piece_at (sigma net k) (preact net w k) (s k).
+Proof.
+  revert s; induction n as [|m IH]; intros s Hs k Hk; [lia|].
+  simpl in Hs; apply in_flat_map in Hs as [s0 [Hs0 Hs]].
+  destruct Hs as [<-|[<-|[]]]; unfold extend_pattern;
+    (destruct (Nat.eq_dec k m) as [->|Hne]; [|apply IH; [exact Hs0 | lia]]).
+  - left; reflexivity.
+  - right; reflexivity.
+Qed.
+
+Lemma patterns_compatible (net : network) (w : vec) (s : nat -> nat) :
+  In s (patterns net w) -> compatible net s w.
+Proof. intros Hs k Hk; exact (patterns_upto_compatible net w _ s Hs k Hk). Qed.
+
+Lemma compatible_in_patterns_upto (net : network) (w : vec) (n : nat) (s : nat -> nat) :
+  (forall k, (k < n)%nat -> piece_at (sigma net k) (preact net w k) (s k)) ->
+  exists s', In s' (patterns_upto net w n) /\ forall k, (k < n)%nat -> s' k = s k.
+Proof.
+  induction n as [|m IH]; intros Hs.
+  - exists (fun _ => O); split; [now left | intros; lia].
+  - destruct IH as [s0 [Hin Heq]]; [intros; apply Hs; lia|].
+    destruct (Hs m ltac:(lia)) as [Hm|Hm]; [exists (extend_pattern s0 m (left_piece (sigma net m) (preact net w m)))
+                                           |exists (extend_pattern s0 m (right_piece (sigma net m) (preact net w m)))];
+      (split; [apply in_flat_map; exists s0; split; [exact Hin | simpl; tauto] |]);
+      intros k Hk; unfold extend_pattern; destruct (Nat.eq_dec k m) as [->|]; auto; apply Heq; lia.
+Qed.
+
+Lemma compatible_in_patterns (net : network) (w : vec) (s : nat -> nat) :
+  compatible net s w -> exists s', In s' (patterns net w) /\ select_net net s' = select_net net s.
+Proof.
+  intros Hs; destruct (compatible_in_patterns_upto net w (n_size net) s Hs) as [s' [Hin Heq]].
+  exists s'; split; [exact Hin | apply select_net_ext; exact Heq].
+Qed.
+
+(* combinatorial core of "selection_local": if the left pieces at w' are
+   pieces at w, then f(w') = f_s(w') for one of the patterns at w *)
+Lemma selection_at_nearby (net : network) (w w' : vec) :
+  compatible net (pattern_at net w') w ->
+  exists s, In s (patterns net w) /\ net_eval net w' = net_eval (select_net net s) w'.
+Proof.
+  intros Hc; destruct (compatible_in_patterns net w _ Hc) as [s [Hin Heq]].
+  exists s; split; [exact Hin|]; rewrite Heq.
+  symmetry; apply select_net_eval, pattern_at_compatible.
+Qed.
+
+(* pre-activations close to those at w give such a w' *)
+Lemma pattern_near (net : network) (w : vec) :
+  exists d, 0 < d /\ forall w',
+    (forall k, (k < n_size net)%nat -> Rabs (preact net w' k - preact net w k) < d) ->
+    compatible net (pattern_at net w') w.
+Proof.
+  assert (H : forall n, exists d, 0 < d /\ forall w',
+    (forall k, (k < n)%nat -> Rabs (preact net w' k - preact net w k) < d) ->
+    forall k, (k < n)%nat -> piece_at (sigma net k) (preact net w k) (pattern_at net w' k)).
+  { induction n as [|m [d [Hd IH]]].
+    - exists 1; split; [lra | intros; lia].
+    - destruct (left_piece_near (sigma net m) (preact net w m)) as [dm [Hdm Hm]].
+      exists (Rmin d dm); split; [apply Rmin_glb_lt; assumption|].
+      intros w' Hw' k Hk; generalize (Rmin_l d dm) (Rmin_r d dm); intros.
+      destruct (Nat.eq_dec k m) as [->|Hne].
+      + apply Hm; specialize (Hw' m ltac:(lia)); lra.
+      + apply IH; [intros i Hi; specialize (Hw' i ltac:(lia)); lra | lia]. }
+  destruct (H (n_size net)) as [d [Hd Hn]]; exists d; split; [exact Hd|].
+  intros w' Hw' k Hk; exact (Hn w' Hw' k Hk).
+Qed.
+
 (** * Forward mode (tangents) equals reverse mode *)
 
 Definition sumn (n : nat) (f : nat -> R) : R := sum_list (map f (seq 0 n)).

@@ -446,3 +446,16 @@ Proof.
   - rewrite act_deriv_choice_not_kink_left by exact Hk; reflexivity.
   - rewrite act_deriv_choice_not_kink by exact Hk; reflexivity.
 Qed.
+
+(* near x, the left piece at y is one of the pieces at x *)
+Lemma left_piece_near (a : activation) (x : R) :
+  exists d, 0 < d /\ forall y, Rabs (y - x) < d -> piece_at a x (left_piece a y).
+Proof.
+  destruct (nbelow_left_locally (bps a) x) as [d1 [Hd1 H1]].
+  destruct (nbelow_right_locally (bps a) x) as [d2 [Hd2 H2]].
+  exists (Rmin d1 d2); split; [apply Rmin_glb_lt; assumption|]; intros y Hy.
+  generalize (Rmin_l d1 d2) (Rmin_r d1 d2); intros; apply Rabs_def2 in Hy.
+  unfold piece_at, left_piece, right_piece; destruct (Rle_dec y x).
+  - left; apply H1; lra.
+  - right; apply H2; lra.
+Qed.

@@ -305,6 +305,15 @@ Proof.
   unfold excl_coeff; simpl; ring.
 Qed.
 
+(* the rest y_k - w_p does not depend on w_p *)
+Lemma exclusive_param_rest_upd (net : network) (p k : nat) (r : expr) (w : vec) (t : R) :
+  exclusive_param_with net p k (EConst 1) r ->
+  preact net (upd w p t) k - upd w p t p = preact net w k - w p.
+Proof.
+  intros He; rewrite (exclusive_param_preact net p k r w t He).
+  unfold upd; destruct (Nat.eq_dec p p); [ring | congruence].
+Qed.
+
 Lemma exclusive_param_preact_shift (net : network) (p k : nat) (r : expr) (w : vec) (t t' : R) :
   exclusive_param_with net p k (EConst 1) r ->
   preact net (upd w p t) k - t = preact net (upd w p t') k - t'.
