@@ -396,3 +396,26 @@ Proof.
   split; [reflexivity|].
   rewrite Hndf; split; [exact H1 | split; [exact H2 | exact H3]].
 Qed.
+
+(** The same bound as a fraction of the machine parameter space:
+    [|ndf_M(f)| / |M^W| <= n / |M|]. *)
+Corollary T2_ndf_fraction_bound (net : network) (M : list R) :
+  wf net -> bias_network net -> NoDup M -> M <> [] -> (1 <= n_params net)%nat ->
+  INR (count (fun u => ~ differentiable (n_params net) (net_eval net) (word_vec u))
+         (words M (n_params net))) / INR (length M ^ n_params net)
+  <= INR (kink_total net) / INR (length M).
+Proof.
+  intros Hwf Hb HM HMne HW.
+  assert (Hq : (0 < length M)%nat) by (destruct M; [congruence | simpl; lia]).
+  assert (HqR : 0 < INR (length M)) by (apply lt_0_INR; exact Hq).
+  generalize (le_INR _ _ (T2_ndf_count_bound net M Hwf Hb HM)).
+  rewrite mult_INR, !pow_INR; intros H.
+  replace (n_params net) with (S (n_params net - 1)) at 2 by lia; simpl pow.
+  assert (HX : 0 < INR (length M) ^ (n_params net - 1)) by (apply pow_lt; exact HqR).
+  apply Rle_trans with
+    (INR (kink_total net) * INR (length M) ^ (n_params net - 1) /
+     (INR (length M) * INR (length M) ^ (n_params net - 1))).
+  - unfold Rdiv; apply Rmult_le_compat_r; [|exact H].
+    left; apply Rinv_0_lt_compat, Rmult_lt_0_compat; assumption.
+  - right; field; lra.
+Qed.
