@@ -1,8 +1,11 @@
 (* Theorem T2 of THEORY.md section 5 (tight bound on the number of machine
    parameters where a bias network is not differentiable), following the proof
    sketch "Counting (T2)" of section 6 and FORMAL_PLAN.md "Counting".
-   Tightness part: the family of N neurons y_k = b_k with constant non-zero
-   output weights c_k, f(b) = sum_k c_k * sigma(b_k). *)
+   Bound: |ndf_M(f)| <= n |M|^(W-1) for well-formed bias networks (union bound
+   over (neuron, kink) pairs, fibre lemma along the bias, NoKink.v).
+   Tightness: the family of N neurons y_k = b_k with constant non-zero output
+   weights c_k, f(b) = sum_k c_k * sigma(b_k), first as a function, then as a
+   bias network built with the constructors of Network.v. *)
 From Coq Require Import Reals Lra Lia List FunctionalExtensionality.
 From Coquelicot Require Import Coquelicot.
 From ADCorrect Require Import Vec Frechet OneSided Activation ActDiff Network NoKink Counting.
@@ -19,6 +22,31 @@ Definition tight_net (a : activation) (N : nat) (c : vec) : vec -> R :=
 (** Its kinked points: some neuron sits at a kink. *)
 Definition tight_kinked (a : activation) (N : nat) (w : vec) : Prop :=
   exists k, (k < N)%nat /\ is_kink a (w k).
+
+(** Output [g = sum_{k<N} c_k z_k]. *)
+Fixpoint tight_out (c : vec) (N : nat) : expr :=
+  match N with
+  | O => EConst 0
+  | S N' => EAdd (tight_out c N') (EMul (EConst (c N')) (ENeuron N'))
+  end.
+
+(** [N] neurons [y_k = b_k] (parameter [k] is the bias of neuron [k]) with
+    activation [a], [W >= N] parameters, output [sum_k c_k z_k]. *)
+Definition tight_network (a : activation) (N W : nat) (c : vec) : network :=
+  mk_net W (fun _ => 0) (map (fun k => (EParam k, a)) (seq 0 N)) (tight_out c N).
+
+(** Coordinate [p] is a bias of the pre-activation [pre]: it enters with
+    coefficient 1, [pre (upd w p t) - t] does not depend on [t]. *)
+Definition bias_shift (pre : vec -> R) (p : nat) : Prop :=
+  forall w t, pre (upd w p t) - t = pre w - w p.
+
+(** The pairs (neuron, kink of its activation). *)
+Definition kink_pairs (act : nat -> activation) (N : nat) : list (nat * R) :=
+  flat_map (fun k => map (pair k) (kinks (act k))) (seq 0 N).
+
+(** [n = sum_k |ndf(sigma_k)|]. *)
+Definition kink_total (net : network) : nat :=
+  list_sum (map (fun k => length (kinks (sigma net k))) (seq 0 (n_size net))).
 
 (** * One-sided derivatives of an activation *)
 
@@ -174,11 +202,6 @@ Qed.
 
 (** * The counting bound, for abstract pre-activations with biases *)
 
-(** Neuron [k < N] has activation [act k], pre-activation [pre k] and a
-    bias, a coordinate [p < W] entering with coefficient 1:
-    [pre k (upd w p t) - t] does not depend on [t]. *)
-Definition bias_shift (pre : vec -> R) (p : nat) : Prop :=
-  forall w t, pre (upd w p t) - t = pre w - w p.
 
 (** At most one value of the bias coordinate puts [pre] at [c]. *)
 Lemma bias_fibre_count (M : list R) (W p : nat) (pre : vec -> R) (c : R) :
@@ -197,9 +220,6 @@ Proof.
   destruct (Nat.eq_dec i p) as [->|Hne]; [symmetry; exact Hpv | apply Heq; exact Hne].
 Qed.
 
-(** The pairs (neuron, kink of its activation). *)
-Definition kink_pairs (act : nat -> activation) (N : nat) : list (nat * R) :=
-  flat_map (fun k => map (pair k) (kinks (act k))) (seq 0 N).
 
 Lemma kink_pairs_length (act : nat -> activation) (N : nat) :
   length (kink_pairs act N) = list_sum (map (fun k => length (kinks (act k))) (seq 0 N)).
@@ -244,9 +264,6 @@ Qed.
 
 (** * T2 for bias networks *)
 
-(** [n = sum_k |ndf(sigma_k)|]. *)
-Definition kink_total (net : network) : nat :=
-  list_sum (map (fun k => length (kinks (sigma net k))) (seq 0 (n_size net))).
 
 Lemma bias_network_shift (net : network) (k : nat) :
   bias_network net -> (k < n_size net)%nat ->
@@ -287,17 +304,7 @@ Qed.
 
 (** * The tightness family as a bias network *)
 
-(** Output [g = sum_{k<N} c_k z_k]. *)
-Fixpoint tight_out (c : vec) (N : nat) : expr :=
-  match N with
-  | O => EConst 0
-  | S N' => EAdd (tight_out c N') (EMul (EConst (c N')) (ENeuron N'))
-  end.
 
-(** [N] neurons [y_k = b_k] (parameter [k] is the bias of neuron [k]) with
-    activation [a], [W >= N] parameters, output [sum_k c_k z_k]. *)
-Definition tight_network (a : activation) (N W : nat) (c : vec) : network :=
-  mk_net W (fun _ => 0) (map (fun k => (EParam k, a)) (seq 0 N)) (tight_out c N).
 
 Lemma tight_network_size a N W c : n_size (tight_network a N W c) = N.
 Proof. unfold n_size; simpl; rewrite map_length, seq_length; reflexivity. Qed.
