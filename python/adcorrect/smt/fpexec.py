@@ -59,10 +59,16 @@ class NumpyArith:
         return self.dtype(float(x))
 
     def add(self, a: Any, b: Any) -> Any:
-        return self.dtype(a + b)
+        import numpy as np
+
+        with np.errstate(all="ignore"):  # overflow to inf is the IEEE result
+            return self.dtype(a + b)
 
     def mul(self, a: Any, b: Any) -> Any:
-        return self.dtype(a * b)
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            return self.dtype(a * b)
 
 
 def numpy_arith(fp: FPFormat) -> NumpyArith | None:
