@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from adcorrect.counter import count, count_naive
-from adcorrect.families import example_specs, mlp_spec, network
+from adcorrect.families import example_specs, mlp_spec, network, tight_spec
 from adcorrect.formats import parse_format
 from adcorrect.spec import load_network
 from adcorrect.tables import render
@@ -45,7 +45,7 @@ ROWS = [  # (network, format)
     ("relu-1-2-2-1", "list(-1,0,1)"),
     ("tight-hardtanh-3", "fp(3,3)"),
     ("relu-1-2-1", "list(-1,-1/3,0,1/3,1)"),  # not dyadic: general integer denominators
-    ("tight-relu-2-v", "e5m2"),
+    ("tight-relu-1-v", "e5m2"),
     # wide range: products overflow int64, so Python ints in object arrays
     ("relu-1-1-1-1", "list(-65536,-1,-1/65536,0,1/65536,1,65536)"),
 ]
@@ -55,7 +55,8 @@ def load(name: str):
     path = ROOT / "examples" / f"{name}.json"
     if path.exists():
         return load_network(path)
-    specs = {**example_specs(), "relu-1-1-1-1": mlp_spec([1, 1, 1, 1], "relu")}
+    specs = {**example_specs(), "relu-1-1-1-1": mlp_spec([1, 1, 1, 1], "relu"),
+             "tight-relu-1-v": tight_spec("relu", 1, output_params=True)}
     return network(specs[name])
 
 
