@@ -36,10 +36,11 @@ def test_the_real_development_is_clean():
 def test_parse_assumptions_blocks():
     out = (
         "@@THEOREM a\nAxioms:\nClassical_Prop.classic : forall P : Prop, P \\/ ~ P\n"
-        "foo.bar : nat\n  -> nat\n@@THEOREM b\nClosed under the global context\n"
+        "foo.bar : nat\n  -> nat\nClassicalDedekindReals.sig_forall_dec\n  : forall P : nat -> Prop,\n"
+        "    True\n@@THEOREM b\nClosed under the global context\n"
     )
     assert cp.parse_assumptions(out, ["a", "b", "c"]) == {
-        "a": ["Classical_Prop.classic", "foo.bar"],
+        "a": ["Classical_Prop.classic", "foo.bar", "ClassicalDedekindReals.sig_forall_dec"],
         "b": [],
         "c": ["<no output>"],
     }
@@ -49,3 +50,11 @@ def test_assumptions_file_covers_main():
     main = cp.THEOREM.findall(cp.strip_comments((cp.THEORIES / "Main.v").read_text()))
     printed = cp.PRINTED.findall(cp.strip_comments((cp.THEORIES / "Assumptions.v").read_text()))
     assert main and sorted(main) == sorted(printed)
+
+
+def test_allowlist():
+    assert cp.disallowed([
+        "Classical_Prop.classic", "ClassicalDedekindReals.sig_forall_dec",
+        "ClassicalEpsilon.constructive_indefinite_description",
+        "Description.constructive_definite_description", "foo.bar",
+    ]) == ["Description.constructive_definite_description", "foo.bar"]

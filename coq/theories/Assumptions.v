@@ -12,3 +12,17 @@ Goal True. idtac "@@THEOREM format_card_bfloat16". Abort.
 Print Assumptions Main.format_card_bfloat16.
 Goal True. idtac "@@THEOREM format_card_binary32". Abort.
 Print Assumptions Main.format_card_binary32.
+Goal True. idtac "@@THEOREM T2_kink_count_bound". Abort.
+Print Assumptions Main.T2_kink_count_bound.
+Goal True. idtac "@@THEOREM T2_ndf_count_bound". Abort.
+Print Assumptions Main.T2_ndf_count_bound.
+Goal True. idtac "@@THEOREM T2_ndf_fraction_bound". Abort.
+Print Assumptions Main.T2_ndf_fraction_bound.
+Goal True. idtac "@@THEOREM T2_tightness". Abort.
+Print Assumptions Main.T2_tightness.
+Goal True. idtac "@@THEOREM T2_tightness_network". Abort.
+Print Assumptions Main.T2_tightness_network.
+Goal True. idtac "@@THEOREM T5a_inc_nonempty". Abort.
+Print Assumptions Main.T5a_inc_nonempty.
+Goal True. idtac "@@THEOREM T5b_no_kink_ad_correct". Abort.
+Print Assumptions Main.T5b_no_kink_ad_correct.

@@ -4,7 +4,7 @@
    words of length W over M, read as parameter vectors by [word_vec].  We prove
    the fibre lemma, the union bound, the exact count used for tightness and the
    Bonferroni-type inequality comparing it with the T2 bound. *)
-From Coq Require Import Reals Lra Lia List ClassicalDescription FunctionalExtensionality.
+From Coq Require Import Reals Lra Lia List ClassicalEpsilon FunctionalExtensionality.
 From ADCorrect Require Import Vec.
 Import ListNotations.
 Open Scope R_scope.

@@ -1,12 +1,14 @@
 (* Main.v: the paper's theorems under paper-facing names (THEORY.md section 5),
    each restated in full and proved by the development in theories/.
    `make check-proofs` audits every theorem of this file through Assumptions.v. *)
-From Coq Require Import ZArith Reals List.
+From Coq Require Import ZArith Reals List Lra.
 From Flocq Require Import Core.
 From Flocq Require IEEE754.Binary.
 Import Flocq.IEEE754.Binary.
 From ADCorrect Require FormatCard.
+From ADCorrect Require Import Vec Frechet Activation Network AD NoKink NoKinkAD Counting T2 T5a.
 Import ListNotations.
+Open Scope R_scope.
 
 (* ---- THEORY.md section 1: |M| for IEEE-style formats --------------------- *)
 
@@ -39,3 +41,79 @@ Theorem format_card_binary32 :
        exists f : binary_float 24 128, is_finite _ _ f = true /\ B2R _ _ f = x) /\
     Z.of_nat (length l) = 4278190079%Z.
 Proof. exact FormatCard.format_card_binary32. Qed.
+
+(* ---- THEORY.md section 5, T2: the counting bound and its tightness -------- *)
+
+(* Kinked points: for a bias network over a finite M (duplicate-free list), at
+   most n |M|^(W-1) parameter vectors in M^W have a kink neuron, where
+   n = kink_total net = sum over neurons of |ndf(sigma_k)|. *)
+Theorem T2_kink_count_bound (net : network) (M : list R) :
+  bias_network net -> NoDup M ->
+  (count (fun u => kink_neurons net (word_vec u) <> []) (words M (n_params net))
+   <= kink_total net * length M ^ (n_params net - 1))%nat.
+Proof. exact (T2.kink_count_bound net M). Qed.
+
+(* T2: |ndf_M(f)| <= n |M|^(W-1) for (well-formed) bias networks. *)
+Theorem T2_ndf_count_bound (net : network) (M : list R) :
+  wf net -> bias_network net -> NoDup M ->
+  (count (fun u => ~ differentiable (n_params net) (net_eval net) (word_vec u))
+     (words M (n_params net))
+   <= kink_total net * length M ^ (n_params net - 1))%nat.
+Proof. exact (T2.T2_ndf_count_bound net M). Qed.
+
+(* T2 as a fraction: |ndf_M(f)| / |M^W| <= n / |M|. *)
+Theorem T2_ndf_fraction_bound (net : network) (M : list R) :
+  wf net -> bias_network net -> NoDup M -> M <> [] -> (1 <= n_params net)%nat ->
+  INR (count (fun u => ~ differentiable (n_params net) (net_eval net) (word_vec u))
+         (words M (n_params net))) / INR (length M ^ n_params net)
+  <= INR (kink_total net) / INR (length M).
+Proof. exact (T2.T2_ndf_fraction_bound net M). Qed.
+
+(* T2 tightness: N neurons y_k = b_k with one activation whose m kinks all lie
+   in M, output f = sum_k c_k z_k with constant non-zero c_k, parameters W >= N:
+   exactly |M|^W - (|M|-m)^N |M|^(W-N) non-differentiable points, at least
+   bound * (1 - (N-1) m / (2|M|)), and exactly the bound N m |M|^(W-1) for N = 1. *)
+Theorem T2_tightness (a : activation) (N W : nat) (c : vec) (M : list R) :
+  NoDup M -> incl (kinks a) M -> (N <= W)%nat -> (forall k, (k < N)%nat -> c k <> 0) ->
+  let ndf := count (fun u => ~ differentiable W (tight_net a N c) (word_vec u)) (words M W) in
+  let q := length M in let m := length (kinks a) in
+  ndf = (q ^ W - (q - m) ^ N * q ^ (W - N))%nat /\
+  INR (N * m * q ^ (W - 1)) * (1 - INR (N - 1) * INR m / (2 * INR q)) <= INR ndf /\
+  (N = 1%nat -> ndf = (N * m * q ^ (W - 1))%nat).
+Proof. exact (T2.T2_tightness a N W c M). Qed.
+
+(* The same family built as a network of Network.v: a well-formed bias network
+   with n = N m, for which the T2 bound is attained up to the Bonferroni factor. *)
+Theorem T2_tightness_network (a : activation) (N W : nat) (c : vec) (M : list R) :
+  NoDup M -> incl (kinks a) M -> (N <= W)%nat -> (forall k, (k < N)%nat -> c k <> 0) ->
+  let net := tight_network a N W c in
+  let ndf := count (fun u => ~ differentiable (n_params net) (net_eval net) (word_vec u))
+               (words M (n_params net)) in
+  let q := length M in let m := length (kinks a) in
+  wf net /\ bias_network net /\ kink_total net = (N * m)%nat /\
+  ndf = (q ^ W - (q - m) ^ N * q ^ (W - N))%nat /\
+  INR (kink_total net * q ^ (W - 1)) * (1 - INR (N - 1) * INR m / (2 * INR q)) <= INR ndf /\
+  (N = 1%nat -> ndf = (kink_total net * q ^ (W - 1))%nat).
+Proof. exact (T2.T2_tightness_network a N W c M). Qed.
+
+(* ---- T5: beyond bias parameters ----------------------------------------- *)
+
+(* T5(a): the bias-free network x = 1, z_1 = a x, y_2 = v_1 z_1, y_3 = v_2 z_1
+   (relu), f = z_2 - z_3 is differentiable at (a, v_1, v_2) = (0, 1, -1) with
+   df/da = 1, while AD with relu'(0) = 0 returns 0: inc_M(f) is non-empty for
+   every M containing 0, 1, -1. *)
+Theorem T5a_inc_nonempty :
+  exists g, differentiable_at 3 (net_eval T5a) T5a_w0 g /\ ad T5a T5a_D T5a_w0 0%nat <> g 0%nat.
+Proof.
+  exists (unit_vec 0). destruct T5a_ad_wrong as [Hd [Had Hu]].
+  split; [exact Hd|]. rewrite Had, Hu. lra.
+Qed.
+
+(* A first part of T5(b), for every well-formed network: if no neuron sits at a
+   kink, f is differentiable at w and AD_D f(w) is its gradient, whatever the
+   choice D.  (Weaker than T5(b), which only asks that no kink neuron has a
+   non-zero adjoint.) *)
+Theorem T5b_no_kink_ad_correct (net : network) (w : vec) (D : nat -> R) :
+  wf net -> kink_neurons net w = [] ->
+  differentiable_at (n_params net) (net_eval net) w (ad net D w).
+Proof. exact (NoKinkAD.no_kink_ad_correct net w D). Qed.
