@@ -24,5 +24,11 @@ Goal True. idtac "@@THEOREM T2_tightness_network". Abort.
 Print Assumptions Main.T2_tightness_network.
 Goal True. idtac "@@THEOREM T5a_inc_nonempty". Abort.
 Print Assumptions Main.T5a_inc_nonempty.
-Goal True. idtac "@@THEOREM T5b_no_kink_ad_correct". Abort.
-Print Assumptions Main.T5b_no_kink_ad_correct.
+Goal True. idtac "@@THEOREM T5b_not_NS_differentiable". Abort.
+Print Assumptions Main.T5b_not_NS_differentiable.
+Goal True. idtac "@@THEOREM T5c_NS_not_differentiable". Abort.
+Print Assumptions Main.T5c_NS_not_differentiable.
+Goal True. idtac "@@THEOREM T3_ndf_iff_NS". Abort.
+Print Assumptions Main.T3_ndf_iff_NS.
+Goal True. idtac "@@THEOREM T1_ad_correct". Abort.
+Print Assumptions Main.T1_ad_correct.

@@ -7,6 +7,7 @@ From Flocq Require IEEE754.Binary.
 Import Flocq.IEEE754.Binary.
 From ADCorrect Require FormatCard.
 From ADCorrect Require Import Vec Frechet Activation Network AD NoKink NoKinkAD Counting T2 T5a.
+From ADCorrect Require T5b T3 T1.
 Import ListNotations.
 Open Scope R_scope.
 
@@ -109,11 +110,39 @@ Proof.
   split; [exact Hd|]. rewrite Had, Hu. lra.
 Qed.
 
-(* A first part of T5(b), for every well-formed network: if no neuron sits at a
-   kink, f is differentiable at w and AD_D f(w) is its gradient, whatever the
-   choice D.  (Weaker than T5(b), which only asks that no kink neuron has a
-   non-zero adjoint.) *)
-Theorem T5b_no_kink_ad_correct (net : network) (w : vec) (D : nat -> R) :
-  wf net -> kink_neurons net w = [] ->
+(* T5(b), for every well-formed network: if no kink neuron has a non-zero
+   adjoint (not NS), f is differentiable at w and AD_D f(w) is its gradient,
+   whatever the choice D. *)
+Theorem T5b_not_NS_differentiable (net : network) (D : nat -> R) (w : vec) :
+  wf net -> ~ NS net D w ->
   differentiable_at (n_params net) (net_eval net) w (ad net D w).
-Proof. exact (NoKinkAD.no_kink_ad_correct net w D). Qed.
+Proof. exact (T5b.T5b_not_NS_differentiable net D w). Qed.
+
+(* T5(c): NS(w) implies non-differentiability whenever the topmost kink neuron
+   with a non-zero adjoint is perturbable at w (any network). *)
+Theorem T5c_NS_not_differentiable (net : network) (D : nat -> R) (w : vec) :
+  wf net -> NS net D w ->
+  (forall k, In k (kink_neurons net w) -> zbar net D w k <> 0 ->
+     (forall j, In j (kink_neurons net w) -> (k < j)%nat -> zbar net D w j = 0) ->
+     perturbable net w k) ->
+  ~ differentiable (n_params net) (net_eval net) w.
+Proof. exact (T3.T5c_NS_not_differentiable net D w). Qed.
+
+(* ---- T3: the exact test -------------------------------------------------- *)
+
+(* For bias networks, every w and every choice D: f is not differentiable at w
+   iff some kink neuron has a non-zero adjoint. *)
+Theorem T3_ndf_iff_NS (net : network) (D : nat -> R) (w : vec) :
+  wf net -> bias_network net ->
+  (~ differentiable (n_params net) (net_eval net) w <-> NS net D w).
+Proof. exact (T3.T3 net D w). Qed.
+
+(* ---- T1: AD is correct wherever the network is differentiable ----------- *)
+
+(* For bias networks, at every w (machine-representable or not) and for every
+   choice D: if f is differentiable at w with gradient g, AD_D f(w) = g;
+   hence inc_M(f) is empty for every M. *)
+Theorem T1_ad_correct (net : network) (D : nat -> R) (w g : vec) :
+  wf net -> bias_network net -> differentiable_at (n_params net) (net_eval net) w g ->
+  forall p, (p < n_params net)%nat -> ad net D w p = g p.
+Proof. exact (T1.T1_ad_correct net D w g). Qed.
