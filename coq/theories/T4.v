@@ -1,0 +1,316 @@
+(* T4 of THEORY.md section 5 ("Clarke"), proved as in section 6 "Clarke (T4)"
+   (FORMAL_PLAN.md point 9): AD_D f(w) is a convex combination of vertex
+   gradients grad f_s(w) (Clarke.v); each vertex gradient is a limit of
+   gradients of f at points w_n -> w: the biases of the neurons are moved in
+   topological order so that every pre-activation lies strictly inside the
+   interval of the chosen piece, where f = f_s near w_n, and
+   grad f_s(w_n) -> grad f_s(w) since back-propagation with the piece slopes is
+   continuous in w (the piece derivatives are continuous). *)
+From Coq Require Import Reals Lra Lia List ClassicalEpsilon.
+From Coquelicot Require Import Coquelicot.
+From ADCorrect Require Import Vec Frechet Activation Network AD SelectLocal T5b Clarke.
+Import ListNotations.
+Open Scope R_scope.
+
+(** * Back-propagation is continuous in w *)
+
+Lemma occurs_param_dparam (q p : nat) (e : expr) : occurs_param q (dparam p e) -> occurs_param q e.
+Proof. induction e; simpl; tauto. Qed.
+
+Lemma occurs_param_dneuron (q j : nat) (e : expr) : occurs_param q (dneuron j e) -> occurs_param q e.
+Proof. induction e; simpl; tauto. Qed.
+
+Lemma params_below_dparam (W p : nat) (e : expr) : params_below W e -> params_below W (dparam p e).
+Proof. intros H q Hq; apply H, (occurs_param_dparam q p), Hq. Qed.
+
+Lemma params_below_dneuron (W j : nat) (e : expr) : params_below W e -> params_below W (dneuron j e).
+Proof. intros H q Hq; apply H, (occurs_param_dneuron q j), Hq. Qed.
+
+Lemma sum_list_continuous (W : nat) (w : vec) (l : list nat) (F : nat -> vec -> R) :
+  (forall i, In i l -> continuous_at W (F i) w) ->
+  continuous_at W (fun v => sum_list (map (fun i => F i v) l)) w.
+Proof.
+  induction l as [|i l IH]; intros H; [exact (continuous_at_const W 0 w)|].
+  apply (continuous_at_plus W (F i) (fun v => sum_list (map (fun i => F i v) l)));
+    [apply H; now left | apply IH; intros; apply H; now right].
+Qed.
+
+Section GradCont.
+Variables (net : network) (w : vec).
+Hypothesis Hwf : wf net.
+Let W := n_params net.
+
+Lemma zvec_continuous (j : nat) : continuous_at W (fun v => zvec net v j) w.
+Proof.
+  destruct (Nat.lt_ge_cases j (n_size net)) as [Hj|Hj].
+  - apply (continuous_at_ext _ (fun v => post net v j)); [intros v; now apply zvec_lt|].
+    now apply post_continuous.
+  - apply (continuous_at_ext _ (fun _ => 0)); [intros v; unfold zvec; now apply zvals_ge|].
+    apply continuous_at_const.
+Qed.
+
+Lemma eval_zvec_continuous (e : expr) : params_below W e ->
+  continuous_at W (fun v => eval (n_input net) v (zvec net v) e) w.
+Proof. intros Hp; apply eval_continuous; [exact Hp | intros j _; apply zvec_continuous]. Qed.
+
+Lemma tau_params_below (k : nat) : (k < n_size net)%nat -> params_below W (tau net k).
+Proof. intros Hk; exact (proj2 (proj1 Hwf k Hk)). Qed.
+
+Lemma out_params_below : params_below W (n_out net).
+Proof. exact (proj2 (proj2 Hwf)). Qed.
+
+Variable sl : vec -> nat -> R.
+Hypothesis Hsl : forall k, (k < n_size net)%nat -> continuous_at W (fun v => sl v k) w.
+
+Lemma zbar_from_continuous (Y : vec -> nat -> R) (k : nat) :
+  (forall j, (k < j < n_size net)%nat -> continuous_at W (fun v => Y v j) w) ->
+  continuous_at W (fun v => zbar_from net v (Y v) k) w.
+Proof.
+  intros HY; unfold zbar_from.
+  apply (continuous_at_plus W (fun v => eval (n_input net) v (zvec net v) (dneuron k (n_out net)))
+    (fun v => sum_list (map (fun j => Y v j * eval (n_input net) v (zvec net v) (dneuron k (tau net j)))
+                            (seq (S k) (n_size net - S k))))).
+  - apply eval_zvec_continuous, params_below_dneuron, out_params_below.
+  - apply (sum_list_continuous W w _
+      (fun j v => Y v j * eval (n_input net) v (zvec net v) (dneuron k (tau net j)))).
+    intros j Hj; apply in_seq in Hj.
+    apply (continuous_at_mult W (fun v => Y v j)
+             (fun v => eval (n_input net) v (zvec net v) (dneuron k (tau net j)))).
+    + apply HY; lia.
+    + apply eval_zvec_continuous, params_below_dneuron, tau_params_below; lia.
+Qed.
+
+Lemma ybars_continuous (m : nat) : (m <= n_size net)%nat ->
+  forall j, continuous_at W (fun v => ybars_sl net (sl v) v m j) w.
+Proof.
+  induction m as [|m IH]; intros Hm j; [exact (continuous_at_const W 0 w)|]; cbn [ybars_sl].
+  destruct (Nat.eq_dec j (n_size net - S m)) as [->|Hne]; [|apply IH; lia].
+  apply (continuous_at_mult W (fun v => zbar_from net v (ybars_sl net (sl v) v m) (n_size net - S m))
+           (fun v => sl v (n_size net - S m))).
+  - apply zbar_from_continuous; intros; apply IH; lia.
+  - apply Hsl; lia.
+Qed.
+
+(* w -> grad_sl (sl w) w is continuous when the slopes are *)
+Lemma grad_sl_continuous (p : nat) : continuous_at W (fun v => grad_sl net (sl v) v p) w.
+Proof.
+  unfold grad_sl.
+  apply (continuous_at_plus W (fun v => eval (n_input net) v (zvec net v) (dparam p (n_out net)))
+    (fun v => sum_list (map (fun k => ybar_sl net (sl v) v k *
+                                      eval (n_input net) v (zvec net v) (dparam p (tau net k)))
+                            (seq 0 (n_size net))))).
+  - apply eval_zvec_continuous, params_below_dparam, out_params_below.
+  - apply (sum_list_continuous W w _ (fun k v => ybar_sl net (sl v) v k *
+                                      eval (n_input net) v (zvec net v) (dparam p (tau net k)))).
+    intros k Hk; apply in_seq in Hk.
+    apply (continuous_at_mult W (fun v => ybar_sl net (sl v) v k)
+             (fun v => eval (n_input net) v (zvec net v) (dparam p (tau net k)))).
+    + unfold ybar_sl; apply ybars_continuous; lia.
+    + apply eval_zvec_continuous, params_below_dparam, tau_params_below; lia.
+Qed.
+
+End GradCont.
+
+(* the slopes of the pieces of a pattern are continuous in w *)
+Lemma piece_slopes_continuous (net : network) (s : nat -> nat) (w : vec) (k : nat) :
+  wf net -> (k < n_size net)%nat ->
+  continuous_at (n_params net) (fun v => piece_slopes net s v k) w.
+Proof.
+  intros Hwf Hk; unfold piece_slopes.
+  apply (continuous_at_comp _ (dpiece (sigma net k) (s k)) (fun v => preact (select_net net s) v k)).
+  - apply continuity_pt_filterlim, dpiece_cont.
+  - change (n_params net) with (n_params (select_net net s)).
+    apply preact_continuous; [now apply select_net_wf | now rewrite select_size].
+Qed.
+
+(* grad f_s(v) -> grad f_s(w) as v -> w *)
+Lemma select_grad_continuous (net : network) (s : nat -> nat) (w : vec) (p : nat) :
+  wf net ->
+  continuous_at (n_params net)
+    (fun v => grad_sl (select_net net s) (piece_slopes net s v) v p) w.
+Proof.
+  intros Hwf; apply (grad_sl_continuous (select_net net s) w (select_net_wf net s Hwf)).
+  intros k Hk; rewrite select_size in Hk; exact (piece_slopes_continuous net s w k Hwf Hk).
+Qed.
+
+(** * Perturbing the biases *)
+
+(* moving the bias of neuron m does not move the neurons below m *)
+Lemma preact_upd_below (net : network) (p m : nat) (a r : expr) (v : vec) (t : R) (j : nat) :
+  exclusive_param_with net p m a r -> (j < m)%nat -> preact net (upd v p t) j = preact net v j.
+Proof.
+  intros He Hj; destruct He as (Hp & Hm & Hoth & _).
+  unfold preact; rewrite eval_upd_not_occurs by (apply Hoth; lia).
+  apply eval_ext_neuron; intros i _; apply zvals_upd_not_occurs; intros i' Hi'; apply Hoth; lia.
+Qed.
+
+Lemma inv_S_small (eps : R) : 0 < eps -> exists N, forall n, (N <= n)%nat -> / INR (S n) < eps.
+Proof.
+  intros He; destruct (archimed_cor1 eps He) as [N [HN HN0]]; exists N; intros n Hn.
+  eapply Rle_lt_trans; [|exact HN].
+  apply Rinv_le_contravar; [apply lt_0_INR; exact HN0 | apply le_INR; lia].
+Qed.
+
+Section Realise.
+Variables (net : network) (w : vec) (b : nat -> bool).
+Hypothesis Hwf : wf net.
+Hypothesis Hbias : bias_network net.
+Let s := vertex_pattern net w b.
+
+(* near y, the left piece of sigma_j is the piece chosen at neuron j *)
+Definition good (j : nat) (y : R) : Prop :=
+  exists r, 0 < r /\ forall y', Rabs (y' - y) < r -> left_piece (sigma net j) y' = s j.
+
+(* points just on the chosen side of y_j(w) are good *)
+Lemma good_near_side (j : nat) :
+  exists d, 0 < d /\ forall rho, 0 < rho < d ->
+    good j (preact net w j + (if b j then rho else - rho)).
+Proof.
+  unfold good, s, vertex_pattern; destruct (b j).
+  - destruct (nbelow_right_locally (bps (sigma net j)) (preact net w j)) as [d [Hd H]].
+    exists d; split; [exact Hd|]; intros rho Hr; exists (Rmin rho (d - rho)).
+    split; [apply Rmin_glb_lt; lra|]; intros y' Hy.
+    generalize (Rmin_l rho (d - rho)) (Rmin_r rho (d - rho)); intros.
+    apply Rabs_def2 in Hy as [Hy1 Hy2]; unfold left_piece, right_piece; apply H; lra.
+  - destruct (nbelow_left_locally (bps (sigma net j)) (preact net w j)) as [d [Hd H]].
+    exists d; split; [exact Hd|]; intros rho Hr; exists (Rmin rho (d - rho)).
+    split; [apply Rmin_glb_lt; lra|]; intros y' Hy.
+    generalize (Rmin_l rho (d - rho)) (Rmin_r rho (d - rho)); intros.
+    apply Rabs_def2 in Hy as [Hy1 Hy2]; unfold left_piece; apply H; lra.
+Qed.
+
+(* arbitrarily close to w, all neurons below m are good *)
+Lemma reach_good (m : nat) : (m <= n_size net)%nat -> forall eps, 0 < eps ->
+  exists h, supported (n_params net) h /\ norm_max (n_params net) h < eps /\
+    forall j, (j < m)%nat -> good j (preact net (vadd w h) j).
+Proof.
+  induction m as [|m IH]; intros Hm eps He.
+  - exists vzero; split; [apply supported_vzero|]; split; [rewrite norm_max_vzero; exact He|].
+    intros; lia.
+  - destruct (good_near_side m) as [d [Hd Hgood]].
+    destruct (preact_continuous net Hwf w m ltac:(lia) (eps / 4) ltac:(lra)) as [d1 [Hd1 K1]].
+    destruct (IH ltac:(lia) (Rmin (eps / 2) d1) ltac:(apply Rmin_glb_lt; lra)) as [h [Hs [Hn Hg]]].
+    generalize (Rmin_l (eps / 2) d1) (Rmin_r (eps / 2) d1); intros Hn1 Hn2.
+    destruct (Hbias m ltac:(lia)) as [p [r Hex]].
+    assert (Hp : (p < (n_params net))%nat) by apply Hex.
+    set (rho := Rmin (d / 2) (eps / 4)).
+    assert (Hrho : 0 < rho <= eps / 4 /\ rho < d).
+    { unfold rho; generalize (Rmin_l (d / 2) (eps / 4)) (Rmin_r (d / 2) (eps / 4)); intros.
+      repeat split; try lra; apply Rmin_glb_lt; lra. }
+    set (v := vadd w h).
+    set (delta := preact net w m + (if b m then rho else - rho) - preact net v m).
+    assert (Hdelta : Rabs delta < eps / 2).
+    { specialize (K1 h Hs ltac:(lra)); apply Rabs_def2 in K1 as [K1a K1b].
+      unfold delta, v; destruct (b m); apply Rabs_def1; lra. }
+    exists (vadd h (vscale delta (unit_vec p))); split; [|split].
+    + apply supported_vadd; [exact Hs | apply supported_vscale, supported_unit_vec, Hp].
+    + eapply Rle_lt_trans; [apply norm_max_triangle|].
+      rewrite norm_max_scale_unit by exact Hp; lra.
+    + assert (Hv : forall i, vadd w (vadd h (vscale delta (unit_vec p))) i = upd v p (v p + delta) i).
+      { intros i; rewrite <- vadd_scale_unit_pointwise; unfold v, vadd; ring. }
+      intros j Hj; rewrite (preact_ext net _ _ j Hv).
+      destruct (Nat.eq_dec j m) as [->|Hjm].
+      * rewrite (exclusive_param_preact net p m r v (v p + delta) Hex).
+        replace (v p + delta + (preact net v m - v p))
+          with (preact net w m + (if b m then rho else - rho)) by (unfold delta; ring).
+        apply Hgood; lra.
+      * rewrite (preact_upd_below net p m (EConst 1) r v _ j Hex) by lia.
+        apply Hg; lia.
+Qed.
+
+(* when all neurons are good at v, the pieces stay the chosen ones near v *)
+Lemma good_open (v : vec) :
+  (forall j, (j < n_size net)%nat -> good j (preact net v j)) ->
+  exists delta, 0 < delta /\ forall h, supported (n_params net) h -> norm_max (n_params net) h < delta ->
+    forall j, (j < n_size net)%nat -> left_piece (sigma net j) (preact net (vadd v h) j) = s j.
+Proof.
+  intros Hg.
+  assert (H : forall n, (n <= n_size net)%nat -> exists delta, 0 < delta /\
+    forall h, supported (n_params net) h -> norm_max (n_params net) h < delta ->
+      forall j, (j < n)%nat -> left_piece (sigma net j) (preact net (vadd v h) j) = s j).
+  { induction n as [|m IH]; intros Hm.
+    - exists 1; split; [lra | intros; lia].
+    - destruct IH as [d1 [Hd1 K1]]; [lia|].
+      destruct (Hg m ltac:(lia)) as [r [Hr Kr]].
+      destruct (preact_continuous net Hwf v m ltac:(lia) r Hr) as [d2 [Hd2 K2]].
+      exists (Rmin d1 d2); split; [apply Rmin_glb_lt; assumption|]; intros h Hs Hh j Hj.
+      generalize (Rmin_l d1 d2) (Rmin_r d1 d2); intros.
+      destruct (Nat.eq_dec j m) as [->|];
+        [apply Kr, K2; [exact Hs | lra] | apply K1; [exact Hs | lra | lia]]. }
+  apply (H (n_size net)); lia.
+Qed.
+
+(* ... so f = f_s near v, and f is differentiable at v with gradient grad f_s(v) *)
+Lemma good_differentiable_at (v : vec) :
+  (forall j, (j < n_size net)%nat -> good j (preact net v j)) ->
+  differentiable_at (n_params net) (net_eval net) v (grad_sl (select_net net s) (piece_slopes net s v) v).
+Proof.
+  intros Hg; destruct (good_open v Hg) as [d [Hd K]].
+  apply (differentiable_at_local_ext (n_params net) (net_eval (select_net net s)) (net_eval net) v _ d Hd).
+  - intros h Hs Hh.
+    rewrite (select_net_ext net s (pattern_at net (vadd v h)))
+      by (intros k Hk; symmetry; unfold pattern_at; apply K; assumption).
+    symmetry; apply select_net_eval, pattern_at_compatible.
+  - apply select_net_differentiable_at, Hwf.
+Qed.
+
+(* each vertex gradient is a limit of gradients of f at nearby points *)
+Theorem vertex_grad_clarke_limit : clarke_limit net w (vertex_grad net w b).
+Proof.
+  assert (Hseq : forall n : nat, exists h, supported (n_params net) h /\ norm_max (n_params net) h < / INR (S n) /\
+            forall j, (j < n_size net)%nat -> good j (preact net (vadd w h) j)).
+  { intros n; apply reach_good; [lia | apply Rinv_0_lt_compat, lt_0_INR; lia]. }
+  set (hs := fun n => proj1_sig (constructive_indefinite_description _ (Hseq n))).
+  assert (Hhs : forall n, supported (n_params net) (hs n) /\ norm_max (n_params net) (hs n) < / INR (S n) /\
+            forall j, (j < n_size net)%nat -> good j (preact net (vadd w (hs n)) j))
+    by (intros n; exact (proj2_sig (constructive_indefinite_description _ (Hseq n)))).
+  exists (fun n => vadd w (hs n)),
+    (fun n => grad_sl (select_net net s) (piece_slopes net s (vadd w (hs n))) (vadd w (hs n))).
+  split; [|split].
+  - intros eps He; destruct (inv_S_small eps He) as [N HN]; exists N; intros n Hn.
+    rewrite (norm_max_ext _ _ (hs n)) by (intros i _; unfold vadd; ring).
+    eapply Rlt_trans; [apply Hhs | apply HN, Hn].
+  - intros n; apply good_differentiable_at, Hhs.
+  - intros p Hp eps He.
+    destruct (select_grad_continuous net s w p Hwf eps He) as [d [Hd K]].
+    destruct (inv_S_small d Hd) as [N HN]; exists N; intros n Hn.
+    replace (vertex_grad net w b p) with (grad_sl (select_net net s) (piece_slopes net s w) w p).
+    + apply K; [apply Hhs | eapply Rlt_trans; [apply Hhs | apply HN, Hn]].
+    + unfold vertex_grad; apply select_grad, vertex_pattern_compatible.
+Qed.
+
+End Realise.
+
+(** * T4 *)
+
+(* for a bias network, if at every kink neuron the choice D k lies between the
+   one-sided slopes of sigma_k at y_k(w), AD_D f(w) is in the Clarke
+   subdifferential of f at w *)
+Theorem T4_ad_in_clarke (net : network) (D : nat -> R) (w : vec) :
+  wf net -> bias_network net ->
+  (forall k, In k (kink_neurons net w) ->
+     Rmin (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))
+       <= D k <=
+     Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))) ->
+  in_clarke net w (ad net D w).
+Proof.
+  intros Hwf Hb HD.
+  destruct (ad_convex_combination_of_vertex_grads net w D HD) as [cs [H0 [H1 H]]].
+  exists (map (fun c => (fst c, vertex_grad net w (snd c))) cs); split; [|split].
+  - intros c Hc; apply in_map_iff in Hc as [c' [<- Hc']]; cbn [fst snd].
+    split; [now apply H0 | now apply vertex_grad_clarke_limit].
+  - rewrite map_map; exact H1.
+  - intros p _; rewrite H, map_map; reflexivity.
+Qed.
+
+(* the form of THEORY.md: D k between the one-sided slopes at every kink c of sigma_k *)
+Corollary T4_ad_in_clarke_all_kinks (net : network) (D : nat -> R) (w : vec) :
+  wf net -> bias_network net ->
+  (forall k c, is_kink (sigma net k) c ->
+     Rmin (slope_left (sigma net k) c) (slope_right (sigma net k) c) <= D k <=
+     Rmax (slope_left (sigma net k) c) (slope_right (sigma net k) c)) ->
+  in_clarke net w (ad net D w).
+Proof.
+  intros Hwf Hb HD; apply T4_ad_in_clarke; [exact Hwf | exact Hb|].
+  intros k Hk; apply kink_neurons_spec in Hk as [_ Hk]; now apply HD.
+Qed.
