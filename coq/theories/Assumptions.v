@@ -32,3 +32,5 @@ Goal True. idtac "@@THEOREM T3_ndf_iff_NS". Abort.
 Print Assumptions Main.T3_ndf_iff_NS.
 Goal True. idtac "@@THEOREM T1_ad_correct". Abort.
 Print Assumptions Main.T1_ad_correct.
+Goal True. idtac "@@THEOREM T4_ad_in_clarke". Abort.
+Print Assumptions Main.T4_ad_in_clarke.

@@ -7,7 +7,8 @@ From Flocq Require IEEE754.Binary.
 Import Flocq.IEEE754.Binary.
 From ADCorrect Require FormatCard.
 From ADCorrect Require Import Vec Frechet Activation Network AD NoKink NoKinkAD Counting T2 T5a.
-From ADCorrect Require T5b T3 T1.
+From ADCorrect Require T5b T3 T1 T4.
+From ADCorrect Require Import Clarke.
 Import ListNotations.
 Open Scope R_scope.
 
@@ -146,3 +147,18 @@ Theorem T1_ad_correct (net : network) (D : nat -> R) (w g : vec) :
   wf net -> bias_network net -> differentiable_at (n_params net) (net_eval net) w g ->
   forall p, (p < n_params net)%nat -> ad net D w p = g p.
 Proof. exact (T1.T1_ad_correct net D w g). Qed.
+
+(* ---- T4: AD returns a Clarke subderivative ------------------------------- *)
+
+(* For bias networks, if at every kink neuron the chosen derivative D k lies
+   between the one-sided slopes, AD_D f(w) lies in the Clarke subdifferential:
+   a convex combination of limits of gradients grad f(w_n), w_n -> w, f
+   differentiable at w_n (Clarke.v: clarke_limit, in_clarke). *)
+Theorem T4_ad_in_clarke (net : network) (D : nat -> R) (w : vec) :
+  wf net -> bias_network net ->
+  (forall k, In k (kink_neurons net w) ->
+     Rmin (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))
+       <= D k <=
+     Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))) ->
+  in_clarke net w (ad net D w).
+Proof. exact (T4.T4_ad_in_clarke net D w). Qed.
