@@ -6,6 +6,7 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 COQ_PKGS  := coq libcoq-flocq libcoq-coquelicot libcoq-interval libcoq-mathcomp-ssreflect
 STAMP     := $(VENV)/.installed
+SOLVE_TIMEOUT ?= 1
 
 .PHONY: all setup coq-deps python-deps test check-proofs pytest lint bench smt solve suite \
         compare clean
@@ -55,7 +56,7 @@ smt: python-deps
 	$(PY) -m adcorrect smt corpus --out smt/generated
 
 solve: python-deps
-	$(PY) -m adcorrect smt solve-suite --dir smt/generated --json-out smt/results.json
+	$(PY) -m adcorrect smt solve-suite --dir smt/generated --timeout $(SOLVE_TIMEOUT) --jobs 2 --json-out smt/results.json
 
 suite: python-deps
 	$(PY) -m adcorrect suite --json-out report/counts.json

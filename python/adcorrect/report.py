@@ -256,7 +256,7 @@ def render_markdown(rep: dict[str, Any]) -> str:
                  for r in rep["counts"]["rows"]])
         if it["witnesses"]:
             out += ["", "### Witnesses (exact parameter values, re-checked)", ""]
-            out += [f"- {w['query']} ({Path(w['file']).parent.name}/{Path(w['file']).stem}, "
+            out += [f"- {w['query']} ({'/'.join(Path(w['file']).parts[-3:-1])}, "
                     f"{w['solver']}): w = ({', '.join(w['point'])}) {w['check']}"
                     for w in it["witnesses"][:20]]
     return "\n".join(out) + "\n"
