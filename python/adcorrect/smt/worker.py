@@ -65,15 +65,15 @@ def run_z3(path: str, ms: int, meta: dict[str, Any] | None) -> dict[str, Any]:
     return {"verdict": "sat", "model": model}
 
 
-def run_cvc5(path: str, ms: int, meta: dict[str, Any] | None) -> dict[str, Any]:
+def _cvc5_load(path: str, options: dict[str, str]) -> tuple[Any, Any]:
+    """A cvc5 solver with the file's commands run, except check-sat, exit and set-info
+    (cvc5 would otherwise raise its own error when the result differs from :status)."""
     import cvc5
 
     tm = cvc5.TermManager()
     s = cvc5.Solver(tm)
-    s.setOption("produce-models", "true")
-    s.setOption("tlimit-per", str(ms))
-    if meta and meta.get("param_kind") == "fp" and _fp_params(meta) not in FP_NATIVE_CVC5:
-        s.setOption("fp-exp", "true")
+    for key, value in options.items():
+        s.setOption(key, value)
     sm = cvc5.SymbolManager(tm)
     parser = cvc5.InputParser(s, sm)
     parser.setFileInput(cvc5.InputLanguage.SMT_LIB_2_6, path)
@@ -81,9 +81,16 @@ def run_cvc5(path: str, ms: int, meta: dict[str, Any] | None) -> dict[str, Any]:
         cmd = parser.nextCommand()
         if cmd.isNull():
             break
-        if cmd.getCommandName() in ("check-sat", "exit", "set-info"):  # no :status check
-            continue
-        cmd.invoke(s, sm)
+        if cmd.getCommandName() not in ("check-sat", "exit", "set-info"):
+            cmd.invoke(s, sm)
+    return s, sm
+
+
+def run_cvc5(path: str, ms: int, meta: dict[str, Any] | None) -> dict[str, Any]:
+    options = {"produce-models": "true", "tlimit-per": str(ms)}
+    if meta and meta.get("param_kind") == "fp" and _fp_params(meta) not in FP_NATIVE_CVC5:
+        options["fp-exp"] = "true"
+    s, sm = _cvc5_load(path, options)
     r = s.checkSat()
     if r.isUnsat():
         return {"verdict": "unsat"}
@@ -146,20 +153,7 @@ def parse_only(solver: str, path: str) -> str | None:
 
             z3.parse_smt2_file(path)
         elif solver == "cvc5":
-            import cvc5
-
-            tm = cvc5.TermManager()
-            s = cvc5.Solver(tm)
-            s.setOption("fp-exp", "true")
-            sm = cvc5.SymbolManager(tm)
-            parser = cvc5.InputParser(s, sm)
-            parser.setFileInput(cvc5.InputLanguage.SMT_LIB_2_6, path)
-            while True:
-                cmd = parser.nextCommand()
-                if cmd.isNull():
-                    break
-                if cmd.getCommandName() not in ("check-sat", "exit", "set-info"):
-                    cmd.invoke(s, sm)
+            _cvc5_load(path, {"fp-exp": "true"})
         else:
             import bitwuzla as bw
 
