@@ -37,6 +37,8 @@ CASES = [
     ("ns-implies-ndf", RELU121, "fp(3,3)", "ns-implies-ndf", "pytorch", "unsat"),
     ("ns-implies-ndf-t5a", T5A, "fp(3,3)", "ns-implies-ndf", "pytorch", "sat"),
     ("ndf-implies-ns", RELU11, "fp(3,3)", "ndf-implies-ns", "pytorch", "unsat"),
+    ("ndf-implies-ns-sides", suite.dense("1-2-2-1", "relu"), "fp16", "ndf-implies-ns-sides",
+     "pytorch", "unsat"),
     ("ad-correct", RELU121, "fp(3,3)", "ad-correct", "pytorch", "unsat"),
     ("ad-correct-t5a", T5A, "e2m1", "ad-correct", "pytorch", "unsat"),
     ("inc-witness", RELU121, "e2m1", "inc-witness", "pytorch", "unsat"),
@@ -83,6 +85,76 @@ def test_family_known_answer(case: tuple, solver: str, case_files: dict[str, Pat
     assert not r.flag, r.flag
     if expected == "sat":
         assert r.point  # decoded and re-checked
+
+
+# -- ndf-implies-ns-sides: the selection form of ndf-implies-ns ------------------------------
+
+
+def selection_bias_gradients(net: Network, w: tuple[Fraction, ...]) -> set[tuple[Fraction, ...]]:
+    """The adjoints ybar_k of reverse mode for every choice of one-sided slope at the kink
+    neurons (plain loops, independent of the generator)."""
+    y = forward(net, w).y
+    kinks = [n.index for n in net.neurons if n.activation.is_kink(y[n.index])]
+    out = set()
+    for sides in itertools.product((False, True), repeat=len(kinks)):
+        right = {k for k, s in zip(kinks, sides) if s}
+        zbar = [Fraction(0)] * len(net.neurons)
+        ybar = [Fraction(0)] * len(net.neurons)
+        zbar[-1] = Fraction(1)
+        for n in reversed(net.neurons):
+            act, yk = n.activation, y[n.index]
+            slope = act.slope_right(yk) if n.index in right else act.slope_left(yk)
+            ybar[n.index] = zbar[n.index] * slope
+            for src, wt in zip(n.sources, n.weights):
+                if src >= 0:
+                    zbar[src] += ybar[n.index] * (w[wt[1]] if wt[0] == "param" else wt[1])
+        out.add(tuple(ybar))
+    return out
+
+
+@pytest.mark.parametrize("net,fmt_name", [
+    (suite.dense("1-2-1", "relu"), "list(-1,0,1)"),
+    (suite.dense("1-1-1-1", "relu"), "list(-1,0,1)"),
+    (suite.dense("1-1-1-1", "hardtanh"), "list(-1,0,1)"),
+    (suite.dense("2-1-1", "leaky_relu(1/8)"), "list(-1,-1/2,0,1)"),
+], ids=["relu-1-2-1", "relu-1-1-1-1", "hardtanh-1-1-1-1", "leaky-2-1-1"])
+def test_selection_form_equals_oracle(net: Network, fmt_name: str) -> None:
+    """The equivalence behind ndf-implies-ns-sides, over all of M^W: f is differentiable at
+    w (independent oracle) iff every selection gives the same bias derivatives."""
+    from adcorrect.oracle import decide
+
+    fmt = parse_format(fmt_name)
+    ndf = disagree = 0
+    for w in itertools.product(fmt.values(), repeat=net.W):
+        differentiable = decide(net, w).differentiable
+        ndf += not differentiable
+        disagree += differentiable != (len(selection_bias_gradients(net, w)) == 1)
+    assert disagree == 0
+    assert ndf > 0  # the test meets non-differentiable points
+
+
+def test_sides_query_finds_ndf_points_without_the_ns_guard(tmp_path: Path) -> None:
+    """Without (assert (not NS)) the selection form is sat, and its model is a point where f
+    is not differentiable (by the oracle): the encoding detects non-differentiability."""
+    from adcorrect.oracle import decide
+
+    text = generate(Query(RELU121, parse_format("fp(3,3)"), "ndf-implies-ns-sides",
+                          expected="sat"))
+    assert text.count("(assert (not NS))") == 1
+    path = tmp_path / "guardless.smt2"
+    path.write_text(text.replace("(assert (not NS))", ""), encoding="utf-8")
+    for solver in ("z3", "cvc5"):
+        r = run_file(path, solver, TIMEOUT)
+        assert r.verdict == "sat" and r.point, r
+        w = tuple(Fraction(x) for x in r.point)
+        assert not decide(RELU121, w).differentiable
+
+
+def test_sides_query_needs_a_bias_network() -> None:
+    from adcorrect.errors import InputError
+
+    with pytest.raises(InputError, match="not a bias network"):
+        generate(Query(T5A, parse_format("fp16"), "ndf-implies-ns-sides"))
 
 
 def test_hand_built_float_kink() -> None:

@@ -37,6 +37,7 @@ QUERY_THEOREM: dict[str, str] = {
     "ad-correct": "T1",
     "ns-implies-ndf": "T3",
     "ndf-implies-ns": "T3",
+    "ndf-implies-ns-sides": "T3",
     "clarke-combination": "T4",
     "inc-witness": "T5",
     "float-kink": "IEEE",

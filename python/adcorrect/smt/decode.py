@@ -163,7 +163,7 @@ def check_point(net: Network, fmt: Format, choice: Choice, family: str,
     if family == "ns-implies-ndf":
         sym = all(a + b == 0 for a, b in zip(axis, _axis(net, w, -1)))
         return Check(is_ns and sym, f"NS = {is_ns}, axis-symmetric = {sym}", point)
-    if family == "ndf-implies-ns":
+    if family in ("ndf-implies-ns", "ndf-implies-ns-sides"):
         verdict = decide(net, w)
         return Check(not is_ns and not verdict.differentiable,
                      f"NS = {is_ns}, oracle differentiable = {verdict.differentiable}", point)

@@ -252,8 +252,10 @@ class ExactEncoder:
 
     # reverse mode
 
-    def backward(self, tag: str = "", deriv: Callable[[int], str] | None = None) -> list[str]:
-        """zbar<tag>k, ybar<tag>k and ad<tag>i = AD f(w) with derivative deriv(k) at neuron k."""
+    def backward(self, tag: str = "", deriv: Callable[[int], str] | None = None,
+                 grads: bool = True) -> list[str]:
+        """zbar<tag>k, ybar<tag>k and (if grads) ad<tag>i = AD f(w), with derivative
+        deriv(k) at neuron k."""
         deriv = deriv or (lambda k: f"d{k}")
         net = self.net
         cons = consumers(net)
@@ -265,15 +267,17 @@ class ExactEncoder:
                 [mul(f"ybar{tag}{j}", self.slot(wt, lambda i: f"w{i}")) for j, wt in cons[k]])
             lines.append(define(f"zbar{tag}{k}", "Real", zb))
             lines.append(define(f"ybar{tag}{k}", "Real", mul(f"zbar{tag}{k}", deriv(k))))
-        grads: list[list[str]] = [[] for _ in range(self.W)]
+        if not grads:
+            return lines
+        per_param: list[list[str]] = [[] for _ in range(self.W)]
         for n in net.neurons:
             yb = f"ybar{tag}{n.index}"
             if n.bias is not None and n.bias[0] == "param":
-                grads[n.bias[1]].append(yb)
+                per_param[n.bias[1]].append(yb)
             for src, wt in zip(n.sources, n.weights):
                 if wt[0] == "param":
-                    grads[wt[1]].append(mul(yb, self.source(src, "")))
-        for i, g in enumerate(grads):
+                    per_param[wt[1]].append(mul(yb, self.source(src, "")))
+        for i, g in enumerate(per_param):
             lines.append(define(f"ad{tag}{i}", "Real", add(g)))
         return lines
 
@@ -321,6 +325,22 @@ class ExactEncoder:
         return [define(f"{name}{i}", "Real",
                        self.phi_at([unit if j == i else ZERO for j in range(self.W)]))
                 for i in range(self.W)]
+
+    # selection gradients
+
+    def sides(self) -> list[str]:
+        """s<k> (a free side at every neuron with kinks: true = right) and two reverse passes:
+        ybarS<k> with slope sr_k/sl_k as s_k says, ybarL<k> with sl_k everywhere.
+
+        For a bias network, ybar<k> is the derivative along the bias b_k.  f is differentiable
+        at w iff ybarS = ybarL for every choice of sides (see ndf_implies_ns_sides).
+        """
+        kinky = {n.index for n in self.net.neurons if n.activation.kinks}
+        lines = [f"(declare-const s{k} Bool)" for k in sorted(kinky)]
+        lines += self.backward("S", lambda k: f"(ite s{k} sr{k} sl{k})" if k in kinky
+                               else f"sl{k}", grads=False)
+        lines += self.backward("L", lambda k: f"sl{k}", grads=False)
+        return lines
 
     # Clarke combination
 

@@ -29,10 +29,12 @@ from ..spec import Network
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
 
 #: Bumped whenever the generated text changes.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
-EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ad-correct",
-                  "inc-witness", "clarke-combination", "count")
+EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ndf-implies-ns-sides",
+                  "ad-correct", "inc-witness", "clarke-combination", "count")
+#: Families defined for bias networks only.
+BIAS_ONLY_FAMILIES = ("ndf-implies-ns-sides",)
 FLOAT_FAMILIES = ("float-kink", "float-bifurcation")
 FAMILIES = EXACT_FAMILIES + FLOAT_FAMILIES
 STATUSES = ("sat", "unsat", "unknown")
@@ -44,6 +46,9 @@ DESCRIPTIONS = {
                       "(NS without a one-sided witness along an axis)",
     "ndf-implies-ns": "not NS(w) and phi_w(v) <> sum_i v_i phi_w(e_i) for some real v "
                       "(f not differentiable without NS)",
+    "ndf-implies-ns-sides": "not NS(w) and the bias derivatives ybar_k of reverse mode with "
+                            "free one-sided slopes at kink neurons differ from those with the "
+                            "left slopes (ndf-implies-ns without v, for bias networks)",
     "ad-correct": "not NS(w) and AD_D f(w) <> (phi_w(e_i))_i",
     "inc-witness": "AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and "
                    "phi_w(v) = sum_i v_i phi_w(e_i) for all real v (f differentiable; "
@@ -132,6 +137,9 @@ def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> 
         return "unsat", "y_k is affine in its own bias with coefficient 1 (T2 counting step)"
     if family == "ndf-implies-ns":
         return "unsat", "T5b: not NS(w) implies f differentiable at w, for every network"
+    if family == "ndf-implies-ns-sides":
+        return "unsat", ("T5b: not NS(w) implies f differentiable at w, i.e. every selection "
+                         "gives the same gradient")
     if family == "ad-correct":
         return "unsat", "T5b: not NS(w) implies AD_D f(w) = grad f(w), for every network"
     if family == "clarke-combination" and all(
@@ -211,6 +219,9 @@ def _check(q: Query) -> str:
             for n in q.net.neurons):
         raise InputError(f"query bias-unique: network {q.net.name} has no neuron with both "
                          "a bias parameter and a kink")
+    if q.family in BIAS_ONLY_FAMILIES and not q.net.is_bias_network:
+        raise InputError(f"query {q.family}: network {q.net.name} is not a bias network "
+                         "(every neuron needs its own bias parameter); use ndf-implies-ns")
     q.net.require_exact()
     return sem
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..formats import Format, parse_format
 from ..spec import Network, parse_network
-from .generator import EXACT_FAMILIES, FLOAT_FAMILIES, Query, generate
+from .generator import BIAS_ONLY_FAMILIES, EXACT_FAMILIES, FLOAT_FAMILIES, Query, generate
 
 ARCHITECTURES = ("1-1", "1-2-1", "2-2-1", "1-3-1", "1-2-2-1")
 ACTIVATIONS = ("relu", "leaky_relu(1/8)", "hardtanh")
@@ -27,6 +27,7 @@ SAMPLE = (
     ("relu-1-2-1", "fp(3,3)", "ad-correct"),
     ("relu-1-2-1", "fp(3,3)", "ns-implies-ndf"),
     ("relu-1-1", "fp(3,3)", "ndf-implies-ns"),
+    ("relu-1-2-2-1", "fp16", "ndf-implies-ns-sides"),
     ("relu-1-2-1", "fp(3,3)", "bias-unique"),
     ("hardtanh-1-2-1", "e2m1", "clarke-combination"),
     ("leaky-1-2-1", "e4m3fn", "inc-witness"),
@@ -98,6 +99,8 @@ def items() -> Iterator[Item]:
             for family in EXACT_FAMILIES:
                 if family == "bias-unique" and not any(
                         n.bias is not None and n.bias[0] == "param" for n in net.neurons):
+                    continue
+                if family in BIAS_ONLY_FAMILIES and not net.is_bias_network:
                     continue
                 yield Item(Query(net, fmt, family), label)
             if fmt.kind == "ieee":
