@@ -35,17 +35,38 @@ def _real(x: Fraction) -> dict[str, Any]:
     return {"real": str(x)}
 
 
+#: z3 strategies tried in turn on exact-semantics files, each with its share of the time:
+#: z3's default, then the nonlinear-real tactic qfnra (nlsat), which decides many
+#: multi-layer and free-direction queries the default gives up on, and vice versa.
+Z3_EXACT_STRATEGIES = (("default", 0.5), ("qfnra", 0.5))
+
+
 def run_z3(path: str, ms: int, meta: dict[str, Any] | None) -> dict[str, Any]:
     import z3
 
-    s = z3.Solver()
-    s.set("timeout", ms)
-    s.from_file(path)
-    r = s.check()
-    if r == z3.unsat:
-        return {"verdict": "unsat"}
-    if r != z3.sat:
-        return {"verdict": "unknown", "message": s.reason_unknown()}
+    strategies = Z3_EXACT_STRATEGIES if meta and meta.get("semantics") == "exact" \
+        else (("default", 1.0),)
+    deadline = time.perf_counter() + ms / 1000
+    reasons: list[str] = []
+    s, r = None, None
+    for i, (tactic, share) in enumerate(strategies):
+        left = int((deadline - time.perf_counter()) * 1000)
+        budget = left if i == len(strategies) - 1 else min(left, int(ms * share))
+        if budget <= 0:
+            break
+        if tactic != "default":
+            z3.set_param("tactic.default_tactic", tactic)
+        s = z3.Solver()
+        s.set("timeout", budget)
+        s.from_file(path)
+        r = s.check()
+        if r == z3.unsat:
+            return {"verdict": "unsat", "message": f"z3 strategy {tactic}"}
+        if r == z3.sat:
+            break
+        reasons.append(f"{tactic}: {s.reason_unknown()}")
+    if s is None or r != z3.sat:
+        return {"verdict": "unknown", "message": "; ".join(reasons) or "no time left"}
     m = s.model()
     decls = {d.name(): d for d in m.decls()}
     model = {}
