@@ -7,6 +7,7 @@ PY        := $(VENV)/bin/python
 COQ_PKGS  := coq libcoq-flocq libcoq-coquelicot libcoq-interval libcoq-mathcomp-ssreflect
 STAMP     := $(VENV)/.installed
 SOLVE_TIMEOUT ?= 1
+SMT_BENCH_ARGS ?=
 
 .PHONY: all setup coq-deps python-deps test check-proofs pytest lint bench smt solve suite \
         compare clean
@@ -66,7 +67,7 @@ compare: python-deps
 
 bench: python-deps
 	$(PY) bench/count_bench.py
-	@if [ -f bench/smt_bench.py ]; then $(PY) bench/smt_bench.py; fi
+	$(PY) bench/smt_bench.py $(SMT_BENCH_ARGS)
 
 clean:
 	$(MAKE) -C coq clean
