@@ -27,6 +27,9 @@ from ..errors import InputError
 from ..formats import Format
 from ..spec import Network
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
+from .meta import read_meta
+
+__all__ = ["Query", "generate", "read_meta"]
 
 #: Bumped whenever the generated text changes.
 GENERATOR_VERSION = "2"
@@ -279,13 +282,3 @@ def generate(q: Query) -> str:
     template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
     text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
     return text.strip("\n") + "\n"
-
-
-def read_meta(text: str) -> dict[str, Any] | None:
-    """The adcorrect-meta record of a generated file, or None."""
-    for line in text.splitlines():
-        if line.startswith("; adcorrect-meta: "):
-            return json.loads(line[len("; adcorrect-meta: "):])
-        if line.startswith("(set-logic"):
-            break
-    return None

@@ -15,7 +15,7 @@ import time
 from fractions import Fraction
 from typing import Any
 
-from .generator import read_meta
+from .meta import read_meta
 
 FP_NATIVE_CVC5 = {(8, 24), (11, 53)}
 FP_NATIVE_BITWUZLA = {(5, 11), (8, 24), (11, 53), (15, 113)}
