@@ -14,7 +14,8 @@ from adcorrect.engine import backward, forward, ns
 from adcorrect.formats import parse_format
 from adcorrect.smt import decode, fpexec, suite
 from adcorrect.smt.fparith import FPFormat
-from adcorrect.smt.generator import FAMILIES, Query, generate, read_meta
+from adcorrect.smt.generator import FAMILIES, Query, generate
+from adcorrect.smt.meta import read_meta
 from adcorrect.smt.runners import SOLVERS, count_ns, run_file, skip_reason
 from adcorrect.smt.worker import parse_only
 from adcorrect.spec import Network, parse_network

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .smt.generator import read_meta
+from .smt.meta import read_meta
 
 THEOREMS: dict[str, str] = {
     "M": "|M| for IEEE-style formats (THEORY.md section 1)",

@@ -27,9 +27,6 @@ from ..errors import InputError
 from ..formats import Format
 from ..spec import Network
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
-from .meta import read_meta
-
-__all__ = ["Query", "generate", "read_meta"]
 
 #: Bumped whenever the generated text changes.
 GENERATOR_VERSION = "2"

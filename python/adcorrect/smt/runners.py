@@ -28,7 +28,8 @@ from ..errors import InputError
 from ..formats import Format
 from ..spec import Network
 from .decode import DecodeError, param_values, recheck
-from .generator import Query, generate, read_meta
+from .generator import Query, generate
+from .meta import read_meta
 from .worker import FP_NATIVE_BITWUZLA
 
 SOLVERS = ("z3", "cvc5", "bitwuzla")
