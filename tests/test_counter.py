@@ -316,13 +316,19 @@ def test_cli_count_json_keys(capsys) -> None:
     res = json.loads(capsys.readouterr().out)
     assert list(res) == ["total", "kink", "ns", "n", "bound", "M", "W", "format"]
     assert (res["total"], res["M"], res["W"], res["n"], res["bound"]) == (2187, 3, 7, 2, 1458)
-    rc = main(["count", str(EXAMPLES / "t5a.json"), "--format", "list(-1,0,1)",
-               "--oracle", "--json"])
-    assert rc == 0
-    res = json.loads(capsys.readouterr().out)
-    assert set(res) == {"total", "kink", "ns", "n", "bound", "M", "W", "format",
-                        "ndf_oracle", "inc_oracle", "disagreements"}
-    assert res["inc_oracle"] == 2
+    # T5a over {-1,0,1}^3 (hand count in test_engine.py: ns 19, ndf 14, inc 2), both modes
+    for mode in ([], ["fast"], ["independent"]):
+        rc = main(["count", str(EXAMPLES / "t5a.json"), "--format", "list(-1,0,1)",
+                   "--oracle", *mode, "--json"])
+        assert rc == 0
+        res = json.loads(capsys.readouterr().out)
+        assert set(res) == {"total", "kink", "ns", "n", "bound", "M", "W", "format",
+                            "ndf_oracle", "inc_oracle", "disagreements", "oracle", "undecided",
+                            "oracle_calls", "certificates"}
+        assert res["oracle"] == (mode or ["fast"])[0]
+        assert (res["ns"], res["ndf_oracle"], res["inc_oracle"], res["disagreements"],
+                res["undecided"]) == (19, 14, 2, 5, 0)
+        assert sum(res["certificates"].values()) == res["kink"] == 19
 
 
 def test_cli_count_table(capsys) -> None:

@@ -60,6 +60,16 @@ class Activation:
     def _right_index(self, x: Fraction) -> int:
         return sum(1 for c in self.breakpoints if c <= x)
 
+    @property
+    def is_identity(self) -> bool:
+        """Whether sigma(x) = x (no breakpoints, the single piece x)."""
+        if not self.exact or self.breakpoints:
+            return False
+        coeffs = list(self.pieces[0])
+        while len(coeffs) > 2 and coeffs[-1] == 0:
+            coeffs.pop()
+        return coeffs == [0, 1]
+
     def require_exact(self) -> None:
         """Raise InputError unless the activation is piecewise polynomial."""
         if not self.exact:

@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("network")
     n.add_argument("--format", required=True)
     n.add_argument("--choice", default="pytorch")
-    n.add_argument("--oracle", action="store_true", help="also decide every point independently")
+    n.add_argument("--oracle", nargs="?", const="fast", choices=("fast", "independent"),
+                   help="also decide every kinked point with the oracle: fast (certificates "
+                        "first; the default) or independent (cone search only, never NS)")
     n.add_argument("--force", action="store_true", help="allow more than 10^10 points")
     n.add_argument("--quiet", action="store_true", help="no progress bar")
     n.add_argument("--json", action="store_true")

@@ -33,11 +33,11 @@ from .activations import Choice
 from .engine import backward, forward, kink_neurons, ns
 from .errors import InputError
 from .formats import Format
-from .oracle import decide
+from .oracle import decide, same_vector
 from .progress import Progress
 from .spec import Network
 from .tables import render
-from .vectorised import choose_dtype, evaluate_block
+from .vectorised import Evaluator, block_evaluator, choose_dtype, evaluate_block
 
 #: Largest number of points enumerated without ``force``.
 POINT_LIMIT = 10**10
@@ -121,37 +121,94 @@ def check_size(total: int, force: bool) -> None:
         raise InputError(f"M^W has {total} points, more than 10^10; pass --force")
 
 
-def _oracle_block(net: Network, values: Sequence[Fraction], slices: Slices, kink: Any,
-                  ns_mask: Any, choice: Choice) -> tuple[int, int, int]:
-    """(ndf, inc, disagreements) over the kink points of one block, by the oracle."""
+def local_data_params(net: Network) -> list[int]:
+    """Parameters that act as weights on neuron-to-neuron edges.
+
+    At a point w the oracle's verdict, its gradient, AD_D f(w) and NS(w) depend on w
+    only through the pre-activations y_k (kinks, slopes, outputs z_k, and the input
+    coefficients of weight parameters) and the values of these parameters (the
+    coefficients of tangent and adjoint propagation between neurons): biases and
+    weights on inputs enter through y_k alone.  So points with equal local data get
+    the same answers, and the oracle runs once per distinct local data."""
+    return sorted({wt[1] for n in net.neurons for src, wt in zip(n.sources, n.weights)
+                   if src >= 0 and wt[0] == "param"})
+
+
+def _local_keys(ev: Evaluator, net: Network, slices: Slices, idx: tuple[Any, ...]) -> Any:
+    """One row of local data (integer numerators and value indices) per point of idx."""
+    cols = []
+    for k in range(len(net.neurons)):
+        y = ev.y(k)
+        full = np.broadcast_to(np.asarray(y.num), tuple(hi - lo for lo, hi in slices))
+        cols.append(full[idx])
+    for p in local_data_params(net):
+        cols.append(idx[p] + slices[p][0])
+    return np.stack([np.asarray(c, dtype=object if ev.ar.dtype == object else np.int64)
+                     for c in cols], axis=1)
+
+
+def _unique_rows(keys: Any) -> tuple[list[int], list[int]]:
+    """(first index, multiplicity) of each distinct row."""
+    if keys.dtype != object:
+        _, first, counts = np.unique(keys, axis=0, return_index=True, return_counts=True)
+        return [int(i) for i in first], [int(c) for c in counts]
+    seen: dict[tuple[Any, ...], int] = {}
+    firsts: list[int] = []
+    mult: list[int] = []
+    for i, row in enumerate(map(tuple, keys)):
+        j = seen.get(row)
+        if j is None:
+            seen[row] = len(firsts)
+            firsts.append(i)
+            mult.append(1)
+        else:
+            mult[j] += 1
+    return firsts, mult
+
+
+def _oracle_block(net: Network, values: Sequence[Fraction], slices: Slices, ev: Evaluator,
+                  kink: Any, ns_mask: Any, choice: Choice, mode: str,
+                  tally: dict[str, Any]) -> None:
+    """Add the oracle's counts over the kink points of one block to tally (one oracle call
+    per distinct local data)."""
     shape = tuple(hi - lo for lo, hi in slices)
     if kink is False:
-        return 0, 0, 0
+        return
     idx = np.nonzero(np.broadcast_to(np.asarray(kink), shape))
+    if len(idx[0]) == 0:
+        return
     ns_at = (np.zeros(len(idx[0]), dtype=bool) if ns_mask is False
              else np.broadcast_to(np.asarray(ns_mask), shape)[idx])
-    ndf = inc = dis = 0
-    for i in range(len(idx[0])):
+    firsts, mult = _unique_rows(_local_keys(ev, net, slices, idx))
+    for i, m in zip(firsts, mult):
         w = tuple(values[slices[p][0] + int(idx[p][i])] for p in range(net.W))
-        verdict = decide(net, w)
+        verdict = decide(net, w, choice, mode=mode, budget=None)
+        cert = verdict.certificate.split(" (")[0]
+        tally["certificates"][cert] = tally["certificates"].get(cert, 0) + m
+        tally["calls"] += 1
+        if verdict.differentiable is None:
+            tally["undecided"] += m
+            continue
         if verdict.differentiable:
             ad = backward(net, w, forward(net, w), choice).grad
-            inc += ad != verdict.grad
+            tally["inc_oracle"] += m * (not same_vector(ad, verdict.grad or ()))
         else:
-            ndf += 1
-        dis += bool(ns_at[i]) != (not verdict.differentiable)
-    return ndf, inc, dis
+            tally["ndf_oracle"] += m
+        tally["disagreements"] += m * (bool(ns_at[i]) != (not verdict.differentiable))
 
 
-def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool = False,
+def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool | str = False,
           force: bool = False, progress: bool = False, factor: bool = True) -> dict[str, Any]:
     """Exact counts over all of M^W (see the module docstring for the keys).
 
     With ``factor`` (the default) parameters that the masks structurally do not
     depend on, and broadcast axes of the masks, are counted by multiplication
     instead of being visited; ``factor=False`` visits every point (for
-    benchmarking the plain enumeration).  The results are the same."""
+    benchmarking the plain enumeration).  The results are the same.  ``oracle`` is
+    False, True (the fast oracle) or a mode of :func:`adcorrect.oracle.decide`."""
     net.require_exact()
+    net.require_linear_head("count")
+    mode = "fast" if oracle is True else oracle or None
     size, W = fmt.size, net.W
     total = size**W
     check_size(total, force)
@@ -162,8 +219,8 @@ def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool = 
         "bound": n * size ** (W - 1) if W > 0 else n,
         "M": size, "W": W, "format": fmt.name,
     }
-    if oracle:
-        res.update(ndf_oracle=0, inc_oracle=0, disagreements=0)
+    tally: dict[str, Any] = {"ndf_oracle": 0, "inc_oracle": 0, "disagreements": 0,
+                             "undecided": 0, "calls": 0, "certificates": {}}
     dtype = choose_dtype(net, values, choice)
     # Without the oracle, parameters the masks provably do not depend on are not
     # enumerated: every block stands for size**len(free) points.
@@ -175,17 +232,19 @@ def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool = 
     for slices in blocks(sizes, block_elements(net, dtype)):
         shape = tuple(hi - lo for lo, hi in slices)
         npoints = math.prod(shape)
-        out = evaluate_block(net, values, slices, dtype, choice)
+        ev = block_evaluator(net, values, slices, dtype, choice)
+        out = ev.evaluate()
         res["kink"] += _count_mask(out.kink, shape, factor) * mult
         res["ns"] += _count_mask(out.ns, shape, factor) * mult
-        if oracle:
-            ndf, inc, dis = _oracle_block(net, values, slices, out.kink, out.ns, choice)
-            res["ndf_oracle"] += ndf
-            res["inc_oracle"] += inc
-            res["disagreements"] += dis
+        if mode:
+            _oracle_block(net, values, slices, ev, out.kink, out.ns, choice, mode, tally)
         done += npoints * mult
         bar.update(done)
     bar.close()
+    if mode:
+        res.update({k: tally[k] for k in ORACLE_KEYS})
+        res.update(oracle=mode, undecided=tally["undecided"], oracle_calls=tally["calls"],
+                   certificates=dict(sorted(tally["certificates"].items())))
     return res
 
 
@@ -237,9 +296,12 @@ def render_count(res: dict[str, Any]) -> str:
     ]
     if "ndf_oracle" in res:
         rows += [
+            ("oracle mode", res["oracle"]),
             ("ndf_oracle: not differentiable", res["ndf_oracle"]),
             ("inc_oracle: differentiable, AD wrong", res["inc_oracle"]),
             ("disagreements NS vs oracle", res["disagreements"]),
             ("ratio ndf_oracle/bound", _ratio(res["ndf_oracle"], res["bound"])),
-        ]
+            ("undecided (budget)", res["undecided"]),
+            ("oracle calls (distinct local data)", res["oracle_calls"]),
+        ] + [(f"decided by: {c}", m) for c, m in res["certificates"].items()]
     return render(["quantity", "value"], rows)

@@ -1,8 +1,11 @@
 """Exact engine: forward pass, kink neurons, reverse-mode AD, NS (THEORY.md section 4),
-and one-sided directional derivatives by side-aware forward mode (section 7).
+and one-sided directional derivatives by side-aware forward mode (section 7), for
+any network of the IR (:mod:`adcorrect.ir`).
 
-All arithmetic is exact (fractions.Fraction).  Neurons are addressed by their
-flat index (see spec.Network.neurons); the output f is z of the last neuron.
+Pre-activations and outputs are exact rationals (fractions.Fraction).  Adjoints
+are rational for linear and MSE losses; with a cross-entropy loss they are
+exact elements of Q(e^q : q rational) (:class:`adcorrect.expnum.ExpNum`,
+THEORY.md section 8.2).  Neurons are addressed by their index in the IR.
 """
 
 from __future__ import annotations
@@ -10,19 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from .activations import Choice
-from .spec import Network, Neuron, Value
+from .ir import Head, Network, Neuron, Value, is_param, slot_value
 
 Vector = tuple[Fraction, ...]
+Number = Any  # Fraction, or ExpNum where a cross-entropy loss is involved
 
 
 def value_of(v: Value | None, w: Sequence[Fraction]) -> Fraction:
     """The number a weight/bias slot stands for at parameters w (0 for no bias)."""
-    if v is None:
-        return Fraction(0)
-    kind, x = v
-    return w[x] if kind == "param" else x
+    return slot_value(v, w)
 
 
 def source_value(src: int, x: Sequence[Fraction], z: Sequence[Fraction]) -> Fraction:
@@ -30,15 +32,21 @@ def source_value(src: int, x: Sequence[Fraction], z: Sequence[Fraction]) -> Frac
     return x[-src - 1] if src < 0 else z[src]
 
 
+def is_zero(x: Number) -> bool:
+    """Exact zero test for a Fraction or an ExpNum."""
+    return x == 0 if isinstance(x, (int, Fraction)) else x.is_zero()
+
+
 @dataclass(frozen=True)
 class Forward:
-    """Pre-activations y_k, outputs z_k and f = z_last, at one parameter vector."""
+    """Pre-activations y_k and outputs z_k at one parameter vector."""
 
     y: Vector
     z: Vector
 
     @property
     def out(self) -> Fraction:
+        """z of the last neuron (f for a layered network)."""
         return self.z[-1]
 
 
@@ -63,6 +71,42 @@ def forward(net: Network, w: Sequence[Fraction]) -> Forward:
     return Forward(tuple(y), tuple(z))
 
 
+def head_value(head: Head, z: Sequence[Fraction]) -> Fraction | float:
+    """f from the outputs: exact for linear and MSE; a float for cross-entropy (whose value
+    is transcendental; no verdict depends on it)."""
+    if head.kind == "linear":
+        return sum((c * z[o] for o, c in zip(head.outputs, head.coefs)), Fraction(0))
+    if head.kind == "mse":
+        return head.scale * sum(((z[o] - t) ** 2 for o, t in zip(head.outputs, head.targets)),
+                                Fraction(0))
+    import math
+
+    total = 0.0
+    for g, c in zip(head.groups, head.classes):
+        logits = [float(z[o]) for o in g]
+        top = max(logits)
+        total += top + math.log(math.fsum(math.exp(v - top) for v in logits)) - logits[c]
+    return float(head.scale) * total
+
+
+def head_grad(head: Head, z: Sequence[Fraction]) -> dict[int, Number]:
+    """dL/dz_o for every output o (exact; ExpNum for cross-entropy)."""
+    out: dict[int, Number] = {}
+    if head.kind == "linear":
+        for o, c in zip(head.outputs, head.coefs):
+            out[o] = out.get(o, Fraction(0)) + c
+    elif head.kind == "mse":
+        for o, t in zip(head.outputs, head.targets):
+            out[o] = out.get(o, Fraction(0)) + 2 * head.scale * (z[o] - t)
+    else:
+        from .expnum import ExpNum
+
+        for g, c in zip(head.groups, head.classes):
+            for o, d in zip(g, ExpNum.ce_grad([z[o] for o in g], c, head.scale)):
+                out[o] = out[o] + d if o in out else d
+    return out
+
+
 def kink_neurons(net: Network, fw: Forward) -> tuple[int, ...]:
     """K(w): neurons whose pre-activation is a kink of their activation."""
     return tuple(n.index for n in net.neurons if n.activation.is_kink(fw.y[n.index]))
@@ -72,62 +116,87 @@ def kink_neurons(net: Network, fw: Forward) -> tuple[int, ...]:
 class Backward:
     """Reverse-mode AD: adjoints zbar_k, ybar_k and AD_D f(w)."""
 
-    zbar: Vector
-    ybar: Vector
-    grad: Vector
+    zbar: tuple[Number, ...]
+    ybar: tuple[Number, ...]
+    grad: tuple[Number, ...]
 
 
 def backward(net: Network, w: Sequence[Fraction], fw: Forward,
-             choice: Choice = "pytorch") -> Backward:
-    """Adjoints and AD_D f(w) with derivative choice D at kinks."""
+             choice: Choice = "pytorch",
+             seeds: dict[int, Number] | None = None) -> Backward:
+    """Adjoints and AD_D f(w) with derivative choice D at kinks.
+
+    ``seeds`` (default: dL/dz of the head) are the adjoints injected at output neurons."""
     neurons = net.neurons
-    zbar = [Fraction(0)] * len(neurons)
-    ybar = [Fraction(0)] * len(neurons)
-    grad = [Fraction(0)] * net.W
-    zbar[-1] = Fraction(1)
+    zero = Fraction(0)
+    zbar: list[Number] = [zero] * len(neurons)
+    ybar: list[Number] = [zero] * len(neurons)
+    grad: list[Number] = [zero] * net.W
+    for o, g in (head_grad(net.head, fw.z) if seeds is None else seeds).items():
+        zbar[o] = zbar[o] + g
     for n in reversed(neurons):
         k = n.index
-        ybar[k] = zbar[k] * n.activation.derivative(fw.y[k], choice)
-        if ybar[k] == 0:
+        if is_zero(zbar[k]):
             continue
-        if n.bias is not None and n.bias[0] == "param":
-            grad[n.bias[1]] += ybar[k]
+        d = n.activation.derivative(fw.y[k], choice)
+        if d == 0:
+            continue
+        ybar[k] = yb = zbar[k] * d
+        if is_param(n.bias):
+            grad[n.bias[1]] = grad[n.bias[1]] + yb  # type: ignore[index]
         for src, wt in zip(n.sources, n.weights):
-            if wt[0] == "param":
-                grad[wt[1]] += ybar[k] * source_value(src, net.input, fw.z)
+            if is_param(wt):
+                s = source_value(src, net.input, fw.z)
+                if s != 0:
+                    grad[wt[1]] = grad[wt[1]] + yb * s
             if src >= 0:
-                zbar[src] += ybar[k] * value_of(wt, w)
+                c = value_of(wt, w)
+                if c != 0:
+                    zbar[src] = zbar[src] + yb * c
     return Backward(tuple(zbar), tuple(ybar), tuple(grad))
 
 
 def ns(net: Network, fw: Forward, bw: Backward) -> bool:
     """NS(w): some kink neuron has a non-zero adjoint zbar_k."""
-    return any(bw.zbar[k] != 0 for k in kink_neurons(net, fw))
+    return any(not is_zero(bw.zbar[k]) for k in kink_neurons(net, fw))
+
+
+def tangents(net: Network, w: Sequence[Fraction], v: Sequence[Fraction], fw: Forward,
+             neurons: Sequence[int] | None = None) -> dict[int, Fraction]:
+    """dz_k along v by side-aware forward mode, for the given neurons (all by default,
+    in topological order; sources outside the list count as 0 tangent)."""
+    dz: dict[int, Fraction] = {}
+    zero = Fraction(0)
+    for k in range(len(net.neurons)) if neurons is None else neurons:
+        n = net.neurons[k]
+        dy = v[n.bias[1]] if is_param(n.bias) else zero  # type: ignore[index]
+        for src, wt in zip(n.sources, n.weights):
+            if src >= 0:
+                ds = dz.get(src, zero)
+                if ds:
+                    dy += value_of(wt, w) * ds
+            if is_param(wt):
+                dy += v[wt[1]] * source_value(src, net.input, fw.z)
+        yk = fw.y[k]
+        if dy > 0:
+            dz[k] = n.activation.slope_right(yk) * dy
+        elif dy < 0:
+            dz[k] = n.activation.slope_left(yk) * dy
+        else:
+            dz[k] = zero
+    return dz
 
 
 def directional(net: Network, w: Sequence[Fraction], v: Sequence[Fraction],
-                fw: Forward | None = None) -> Fraction:
+                fw: Forward | None = None) -> Number:
     """phi_w(v): the one-sided directional derivative of f at w along v, exactly."""
     fw = fw or forward(net, w)
-    dz: list[Fraction] = []
-    for n in net.neurons:
-        dy = Fraction(0)
-        if n.bias is not None and n.bias[0] == "param":
-            dy += v[n.bias[1]]
-        for src, wt in zip(n.sources, n.weights):
-            s = source_value(src, net.input, fw.z)
-            ds = Fraction(0) if src < 0 else dz[src]
-            dy += value_of(wt, w) * ds
-            if wt[0] == "param":
-                dy += v[wt[1]] * s
-        yk = fw.y[n.index]
-        if dy > 0:
-            dz.append(n.activation.slope_right(yk) * dy)
-        elif dy < 0:
-            dz.append(n.activation.slope_left(yk) * dy)
-        else:
-            dz.append(Fraction(0))
-    return dz[-1]
+    dz = tangents(net, w, v, fw)
+    total: Number = Fraction(0)
+    for o, g in head_grad(net.head, fw.z).items():
+        if dz[o]:
+            total = total + g * dz[o]
+    return total
 
 
 def unit(W: int, i: int, sign: int = 1) -> Vector:

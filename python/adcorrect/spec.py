@@ -1,27 +1,31 @@
-"""Network specs (JSON): dense feed-forward networks with a fixed input.
+"""Network specs (JSON version 1): dense feed-forward networks with a fixed input,
+one front end of the IR (:mod:`adcorrect.ir`).
 
 The network is a function of its parameters (THEORY.md section 3).  Parameter
 order: layer by layer, that layer's parameter weights row-major, then its
 parameter biases.  Neurons are numbered 0.. layer by layer (flat index); the
-last layer has one unit whose output is f.
+last layer has one unit whose output is f.  :func:`load_network` also reads
+version 2 specs (:mod:`adcorrect.specv2`) and saved PyTorch models.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .activations import Activation, parse_activation
 from .errors import InputError
+from .ir import Network, Neuron, Value, single_output
 from .rationals import parse_rational
 
-Value = tuple[str, Any]  # ("param", index) or ("const", Fraction)
+__all__ = ["Layer", "Network", "Neuron", "Value", "load_network", "parse_network",
+           "parse_params"]
 
-_TOP_KEYS = {"name", "input", "layers", "description"}
+_TOP_KEYS = {"version", "name", "input", "layers", "description"}
 _LAYER_KEYS = {"units", "activation", "bias", "weights", "biases"}
 
 
@@ -36,70 +40,24 @@ class Layer:
     biases: tuple[Fraction, ...] | None = None  # None (and bias): parameters
 
 
-@dataclass(frozen=True)
-class Neuron:
-    """A neuron in flat form: y = sum_j weight_j * source_j + bias."""
-
-    index: int
-    layer: int
-    unit: int
-    activation: Activation
-    sources: tuple[int, ...]  # flat neuron indices, or -(i+1) for input i
-    weights: tuple[Value, ...]
-    bias: Value | None
-
-
-@dataclass(frozen=True)
-class Network:
-    """A dense network with fixed input; f is a function of the W parameters."""
-
-    name: str
-    input: tuple[Fraction, ...]
-    layers: tuple[Layer, ...]
-
-    @cached_property
-    def neurons(self) -> tuple[Neuron, ...]:
-        """All neurons in topological (flat) order, with their parameter slots."""
-        return _flatten(self)
-
-    @property
-    def W(self) -> int:
-        """Number of parameters."""
-        return len(self.param_names)
-
-    @cached_property
-    def param_names(self) -> tuple[str, ...]:
-        """Human names of the parameters, in parameter order (w1[i][j], b1[i], ...)."""
-        names: list[str] = []
-        for li, layer in enumerate(self.layers, start=1):
-            fan_in = len(self.input) if li == 1 else self.layers[li - 2].units
-            if layer.weights is None:
-                names += [f"w{li}[{i}][{j}]" for i in range(layer.units) for j in range(fan_in)]
-            if layer.bias and layer.biases is None:
-                names += [f"b{li}[{i}]" for i in range(layer.units)]
-        return tuple(names)
-
-    @property
-    def is_bias_network(self) -> bool:
-        """Every neuron has its own bias parameter (THEORY.md section 3)."""
-        return all(n.bias is not None and n.bias[0] == "param" for n in self.neurons)
-
-    @property
-    def n_kinks(self) -> int:
-        """n = sum over neurons of |ndf(sigma_k)| (T2)."""
-        return sum(len(n.activation.kinks) for n in self.neurons)
-
-    def require_exact(self) -> None:
-        """Raise InputError unless every activation is piecewise polynomial."""
-        for layer in self.layers:
-            layer.activation.require_exact()
+def layer_param_names(n_input: int, layers: Sequence[Layer]) -> tuple[str, ...]:
+    """Human names of the parameters, in parameter order (w1[i][j], b1[i], ...)."""
+    names: list[str] = []
+    for li, layer in enumerate(layers, start=1):
+        fan_in = n_input if li == 1 else layers[li - 2].units
+        if layer.weights is None:
+            names += [f"w{li}[{i}][{j}]" for i in range(layer.units) for j in range(fan_in)]
+        if layer.bias and layer.biases is None:
+            names += [f"b{li}[{i}]" for i in range(layer.units)]
+    return tuple(names)
 
 
-def _flatten(net: Network) -> tuple[Neuron, ...]:
+def layer_neurons(n_input: int, layers: Sequence[Layer]) -> tuple[Neuron, ...]:
+    """All neurons of a layered network in flat order, with their parameter slots."""
     out: list[Neuron] = []
     p = 0
-    prev: tuple[int, ...] = tuple(-(i + 1) for i in range(len(net.input)))
-    for li, layer in enumerate(net.layers):
+    prev: tuple[int, ...] = tuple(-(i + 1) for i in range(n_input))
+    for li, layer in enumerate(layers):
         base = len(out)
         fan_in = len(prev)
         if layer.weights is None:
@@ -116,9 +74,35 @@ def _flatten(net: Network) -> tuple[Neuron, ...]:
         else:
             bvals = [("const", c) for c in layer.biases]
         for i in range(layer.units):
-            out.append(Neuron(base + i, li, i, layer.activation, prev, tuple(wvals[i]), bvals[i]))
+            out.append(Neuron(index=base + i, activation=layer.activation, sources=prev,
+                              weights=tuple(wvals[i]), bias=bvals[i],
+                              name=f"{li + 1}.{i}", layer=li, unit=i, base=base + i))
         prev = tuple(range(base, base + layer.units))
     return tuple(out)
+
+
+def layers_to_obj(name: str, inp: Sequence[Fraction], layers: Sequence[Layer]) -> dict[str, Any]:
+    """The canonical v1 JSON spec of a layered network (inverse of parse_network)."""
+    objs = []
+    for layer in layers:
+        obj: dict[str, Any] = {"units": layer.units, "activation": layer.activation.name}
+        if not layer.bias:
+            obj["bias"] = False
+        if layer.weights is not None:
+            obj["weights"] = [[str(c) for c in row] for row in layer.weights]
+        if layer.biases is not None:
+            obj["biases"] = [str(c) for c in layer.biases]
+        objs.append(obj)
+    return {"name": name, "input": [str(x) for x in inp], "layers": objs}
+
+
+def layered_network(name: str, inp: Sequence[Fraction], layers: Sequence[Layer]) -> Network:
+    """The IR of a layered network: f is z of the single unit of the last layer."""
+    neurons = layer_neurons(len(inp), layers)
+    return Network(name=name, input=tuple(inp), neurons=neurons,
+                   param_names=layer_param_names(len(inp), layers),
+                   head=single_output(len(neurons) - 1), layers=tuple(layers),
+                   spec=layers_to_obj(name, inp, layers))
 
 
 def _rational(value: Any, where: str) -> Fraction:
@@ -173,9 +157,17 @@ def _layer(obj: Any, li: int, fan_in: int, last: bool) -> Layer:
 
 
 def parse_network(obj: Any, default_name: str = "net") -> Network:
-    """Validate a decoded JSON spec; InputError names the offending field."""
+    """Validate a decoded JSON spec (version 1, or version 2 by its "version" field);
+    InputError names the offending field."""
     if not isinstance(obj, dict):
         raise InputError("spec: expected a JSON object")
+    version = obj.get("version", 1)
+    if version == 2 and not isinstance(version, bool):
+        from .specv2 import parse_network_v2
+
+        return parse_network_v2(obj, default_name)
+    if version != 1 or isinstance(version, bool):
+        raise InputError(f"version: expected 1 or 2, got {version!r}")
     extra = set(obj) - _TOP_KEYS
     if extra:
         raise InputError(f"spec: unknown field {min(extra)!r}")
@@ -195,7 +187,7 @@ def parse_network(obj: Any, default_name: str = "net") -> Network:
         layer = _layer(lobj, li, fan_in, li == len(layers_obj) - 1)
         layers.append(layer)
         fan_in = layer.units
-    return Network(name, inp, tuple(layers))
+    return layered_network(name, inp, layers)
 
 
 def load_network(path: str | Path) -> Network:

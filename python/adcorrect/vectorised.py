@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .activations import Choice, Poly, poly_deriv
-from .spec import Network, Value
+from .ir import Network, Value
 
 INT64_MAX = 2**63 - 1
 
@@ -191,6 +191,7 @@ class Evaluator:
     def __init__(self, net: Network, params: Sequence[Num], arith: Arith,
                  choice: Choice) -> None:
         net.require_exact()
+        net.require_linear_head("the vectorised counter")
         self.net = net
         self.params = params
         self.ar = arith
@@ -260,7 +261,10 @@ class Evaluator:
         if not with_kinks:
             return {}
         lowest = min(with_kinks)
-        zbar: dict[int, Num] = {len(neurons) - 1: self.ar.const(Fraction(1))}
+        zbar: dict[int, Num] = {}
+        for o, c in zip(self.net.head.outputs, self.net.head.coefs):
+            seed = self.ar.const(c)
+            zbar[o] = self.ar.add(zbar[o], seed) if o in zbar else seed
         for n in reversed(neurons):
             k = n.index
             if k <= lowest:
@@ -330,9 +334,15 @@ def choose_dtype(net: Network, values: Sequence[Fraction], choice: Choice) -> An
     return np.int64 if ar.peak <= INT64_MAX else object
 
 
+def block_evaluator(net: Network, values: Sequence[Fraction],
+                    slices: Sequence[tuple[int, int]], dtype: Any, choice: Choice) -> Evaluator:
+    """The lazy evaluator on the block prod_p values[lo_p:hi_p]."""
+    ar = Arith(dtype)
+    params = param_nums(values, ar, net.W, slices)
+    return Evaluator(net, params, ar, choice)
+
+
 def evaluate_block(net: Network, values: Sequence[Fraction], slices: Sequence[tuple[int, int]],
                    dtype: Any, choice: Choice) -> BlockResult:
     """Kink and NS masks on the block prod_p values[lo_p:hi_p] (broadcast shapes)."""
-    ar = Arith(dtype)
-    params = param_nums(values, ar, net.W, slices)
-    return Evaluator(net, params, ar, choice).evaluate()
+    return block_evaluator(net, values, slices, dtype, choice).evaluate()

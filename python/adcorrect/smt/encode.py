@@ -111,6 +111,15 @@ def chosen_between(act: Activation, choice: Choice) -> bool:
     return True
 
 
+def output_seeds(net: Network) -> dict[int, Fraction]:
+    """The adjoint injected at each output neuron: f = sum_o c_o z_o (linear heads only)."""
+    net.require_linear_head("the SMT encoding")
+    seeds: dict[int, Fraction] = {}
+    for o, c in zip(net.head.outputs, net.head.coefs):
+        seeds[o] = seeds.get(o, Fraction(0)) + c
+    return seeds
+
+
 def consumers(net: Network) -> dict[int, list[tuple[int, Value]]]:
     """For each neuron k, the (consumer j, weight slot) pairs with k among j's sources."""
     out: dict[int, list[tuple[int, Value]]] = {n.index: [] for n in net.neurons}
@@ -259,12 +268,13 @@ class ExactEncoder:
         deriv = deriv or (lambda k: f"d{k}")
         net = self.net
         cons = consumers(net)
-        last = net.neurons[-1].index
+        seeds = output_seeds(net)
         lines = []
         for n in reversed(net.neurons):
             k = n.index
-            zb = ONE if k == last else add(
-                [mul(f"ybar{tag}{j}", self.slot(wt, lambda i: f"w{i}")) for j, wt in cons[k]])
+            seed = [real(seeds[k])] if k in seeds else []
+            zb = add(seed + [mul(f"ybar{tag}{j}", self.slot(wt, lambda i: f"w{i}"))
+                             for j, wt in cons[k]])
             lines.append(define(f"zbar{tag}{k}", "Real", zb))
             lines.append(define(f"ybar{tag}{k}", "Real", mul(f"zbar{tag}{k}", deriv(k))))
         if not grads:
@@ -309,7 +319,7 @@ class ExactEncoder:
             dz = (f"(ite (> dy{k} 0.0) (* sr{k} dy{k}) "
                   f"(ite (< dy{k} 0.0) (* sl{k} dy{k}) 0.0))")
             bindings.append((f"dz{k}", dz))
-        body = f"dz{net.neurons[-1].index}"
+        body = add([mul(real(c), f"dz{o}") for o, c in output_seeds(net).items()])
         for name, term in reversed(bindings):
             body = f"(let (({name} {term}))\n  {body})"
         args = [(f"v{i}", "Real") for i in range(self.W)]
@@ -492,18 +502,15 @@ class FloatEncoder:
         tag = "L" if side == "left" else "R"
         net = self.net
         cons = consumers(net)
-        last = net.neurons[-1].index
+        seeds = output_seeds(net)
         lines = [f"; backward pass with the {side} slope at kinks"]
         for n in reversed(net.neurons):
             k = n.index
-            if k == last:
-                zb = self.const(Fraction(1))
-            else:
-                acc: str | None = None
-                for j, wt in cons[k]:
-                    prod = f"(fp.mul RNE fybar{tag}{j} {self.slot(wt)})"
-                    acc = prod if acc is None else f"(fp.add RNE {acc} {prod})"
-                zb = acc or self.const(Fraction(0))
+            acc: str | None = self.const(seeds[k]) if k in seeds else None
+            for j, wt in cons[k]:
+                prod = f"(fp.mul RNE fybar{tag}{j} {self.slot(wt)})"
+                acc = prod if acc is None else f"(fp.add RNE {acc} {prod})"
+            zb = acc or self.const(Fraction(0))
             lines.append(define(f"fzbar{tag}{k}", "F", zb))
             d = self.derivative(n.activation, f"fy{k}", side)
             lines.append(define(f"fybar{tag}{k}", "F", f"(fp.mul RNE fzbar{tag}{k} {d})"))

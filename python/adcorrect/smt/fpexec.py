@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from ..activations import Activation, Poly, poly_deriv
 from ..spec import Network, Value
-from .encode import consumers
+from .encode import consumers, output_seeds
 from .fparith import FPFormat, FPValue
 
 
@@ -181,18 +181,15 @@ def backward(net: Network, fp: FPFormat, ar: Arith, w: Sequence[Any], run: Float
              side: str) -> list[Any]:
     """The gradient as FloatEncoder.backward computes it (side 'left' or 'right' at kinks)."""
     cons = consumers(net)
-    last = net.neurons[-1].index
+    seeds = output_seeds(net)
     ybar: dict[int, Any] = {}
     for n in reversed(net.neurons):
         k = n.index
-        if k == last:
-            zb = ar.const(Fraction(1))
-        else:
-            acc: Any = None
-            for j, wt in cons[k]:
-                prod = ar.mul(ybar[j], _slot(ar, wt, w))
-                acc = prod if acc is None else ar.add(acc, prod)
-            zb = acc if acc is not None else ar.const(Fraction(0))
+        acc: Any = ar.const(seeds[k]) if k in seeds else None
+        for j, wt in cons[k]:
+            prod = ar.mul(ybar[j], _slot(ar, wt, w))
+            acc = prod if acc is None else ar.add(acc, prod)
+        zb = acc if acc is not None else ar.const(Fraction(0))
         act, y = n.activation, run.y[k]
         c = at_kink(fp, ar, act, y)
         if c is not None:

@@ -77,18 +77,12 @@ class Query:
 
 
 def network_to_obj(net: Network) -> dict[str, Any]:
-    """The JSON spec of a network (inverse of spec.parse_network)."""
-    layers = []
-    for layer in net.layers:
-        obj: dict[str, Any] = {"units": layer.units, "activation": layer.activation.name}
-        if not layer.bias:
-            obj["bias"] = False
-        if layer.weights is not None:
-            obj["weights"] = [[str(c) for c in row] for row in layer.weights]
-        if layer.biases is not None:
-            obj["biases"] = [str(c) for c in layer.biases]
-        layers.append(obj)
-    return {"name": net.name, "input": [str(x) for x in net.input], "layers": layers}
+    """The JSON spec of a network (v1 for layered networks, else v2); parse_network inverts it."""
+    if net.spec is not None:
+        return net.spec  # type: ignore[no-any-return]
+    from ..specv2 import network_to_v2
+
+    return network_to_v2(net)
 
 
 def family_semantics(family: str) -> str:
@@ -195,10 +189,14 @@ def conj(terms: list[str]) -> str:
 
 
 def _architecture(net: Network) -> str:
-    sizes = [str(len(net.input))] + [str(layer.units) for layer in net.layers]
-    acts = ", ".join(dict.fromkeys(layer.activation.name for layer in net.layers))
+    if net.layers is not None:
+        sizes = [str(len(net.input))] + [str(layer.units) for layer in net.layers]
+        shape = "-".join(sizes)
+    else:
+        shape = f"{len(net.neurons)} neurons, {len(net.outputs)} output(s)"
+    acts = ", ".join(dict.fromkeys(n.activation.name for n in net.neurons))
     kind = "bias network" if net.is_bias_network else "not a bias network"
-    return f"{'-'.join(sizes)} ({acts}); input x = ({', '.join(map(str, net.input))}); " \
+    return f"{shape} ({acts}); input x = ({', '.join(map(str, net.input))}); " \
            f"W = {net.W}; {kind}"
 
 
@@ -219,6 +217,7 @@ def _check(q: Query) -> str:
             for n in q.net.neurons):
         raise InputError(f"query bias-unique: network {q.net.name} has no neuron with both "
                          "a bias parameter and a kink")
+    q.net.require_linear_head("the SMT generator")
     if q.family in BIAS_ONLY_FAMILIES and not q.net.is_bias_network:
         raise InputError(f"query {q.family}: network {q.net.name} is not a bias network "
                          "(every neuron needs its own bias parameter); use ndf-implies-ns")
