@@ -354,32 +354,40 @@ class ExpNum:
         return not self.is_zero()
 
     # ---- output ---------------------------------------------------------------
-    def approx(self, digits: int = 40) -> float:
+    def approx(self, digits: int = 40, max_digits: int = 320) -> float:
         """The value as a float.
 
         Exponentials are evaluated relative to their group's largest exponent (the
         log-sum-exp shift: ``e^{1000}`` does not overflow, ``e^{-1000}`` does not
-        vanish) in decimal arithmetic with ``digits`` significant digits and an
-        unbounded exponent range; ``r`` is folded exactly into the group of largest
-        value, ``(P + r S) / S``, so that ``-1 + 1/(1 + e^{-100})`` is evaluated as
-        ``-e^{-100}/(1 + e^{-100})``; the result is rounded once to float.  Accurate
-        unless the expression is ill-conditioned in the exponentials (cancellation
-        between different groups).  Never use it to decide: see :meth:`is_zero`.
+        vanish) in decimal arithmetic with an unbounded exponent range; ``r`` is
+        folded exactly into the group of largest value, ``(P + r S) / S``, so that
+        ``-1 + 1/(1 + e^{-100})`` is evaluated as ``-e^{-100}/(1 + e^{-100})``.
+        The precision starts at ``digits`` significant digits and doubles (up to
+        ``max_digits``) while cancellation between groups has left fewer than half
+        of them, so tiny non-zero sums such as ``e^{-100}/(1+e^{-100}) -
+        e^{-101}/(1+e^{-101})`` come out right; the result is rounded once to float.
+        An exact 0 with two or more groups costs the evaluations up to ``max_digits``
+        (about 10 ms at the default).  Values beyond the float range give ``+-inf``.
+        Never use it to decide: see :meth:`is_zero`.
         """
-        ctx = Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN)
         r = self.rational_part
         if not self.groups:
-            return float(_decimal(r, ctx))
-        values = [_group_value(g.numerator, g, ctx) for g in self.groups]
-        best = max(range(len(values)), key=lambda i: abs(values[i]))
-        g = self.groups[best]
-        folded = tuple(c + r * m for c, m in zip(g.numerator, g.denominator.multiplicities,
-                                                 strict=True))
-        values[best] = _group_value(folded, g, ctx)
-        total = Decimal(0)
-        for v in sorted(values, key=abs):
-            total = ctx.add(total, v)
-        return float(total)
+            return float(_decimal(r, Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN)))
+        while True:
+            ctx = Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN)
+            parts = [_group_value(g.numerator, g, ctx) for g in self.groups]
+            best = max(range(len(parts)), key=lambda i: abs(parts[i][0]))
+            g = self.groups[best]
+            folded = tuple(c + r * m for c, m in zip(g.numerator, g.denominator.multiplicities,
+                                                     strict=True))
+            parts[best] = _group_value(folded, g, ctx)
+            total = size = Decimal(0)
+            for value, magnitude in sorted(parts, key=lambda vm: abs(vm[0])):
+                total = ctx.add(total, value)
+                size = ctx.add(size, magnitude)
+            if digits >= max_digits or abs(total) > ctx.scaleb(size, -(digits // 2)):
+                return float(total)
+            digits *= 2
 
     def to_text(self) -> str:
         """Exact text: ``r``, then each group ``(P)/(S)`` joined by `` + ``/`` - ``.
@@ -438,16 +446,21 @@ def _decimal(q: Fraction, ctx: Context) -> Decimal:
     return ctx.divide(Decimal(q.numerator), Decimal(q.denominator))
 
 
-def _group_value(numerator: tuple[Fraction, ...], g: Group, ctx: Context) -> Decimal:
-    """``sum_a p_a e^{u_a - top} / sum_a mu_a e^{u_a - top}`` in ``ctx``."""
+def _group_value(
+    numerator: tuple[Fraction, ...], g: Group, ctx: Context
+) -> tuple[Decimal, Decimal]:
+    """``sum_a p_a w_a / sum_a mu_a w_a`` and ``sum_a |p_a| w_a / sum_a mu_a w_a`` (its
+    size, for the cancellation check) in ``ctx``, with ``w_a = e^{u_a - top}``."""
     top = g.denominator.exponents[-1]
-    num = den = Decimal(0)
+    num = size = den = Decimal(0)
     for u, mu, p in zip(g.denominator.exponents, g.denominator.multiplicities, numerator,
                         strict=True):
         w = ctx.exp(_decimal(u - top, ctx))
-        num = ctx.fma(_decimal(p, ctx), w, num)
+        c = _decimal(p, ctx)
+        num = ctx.fma(c, w, num)
+        size = ctx.fma(abs(c), w, size)
         den = ctx.fma(Decimal(mu), w, den)
-    return ctx.divide(num, den)
+    return ctx.divide(num, den), ctx.divide(size, den)
 
 
 def _canonical_group(den: Denominator, p: list[Fraction]) -> tuple[Fraction, Group | None]:
