@@ -3,4 +3,11 @@ class InputError(Exception):
 
 
 class Undecided(Exception):
-    """An exact decision exceeded its budget; the message says which and how far."""
+    """An exact decision that would exceed its budget; ``reason`` is one line saying which sizes.
+
+    Raised instead of guessing: callers report the question as undecided.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
