@@ -44,8 +44,18 @@ from math import lcm
 from typing import Any
 
 from .activations import Choice
-from .engine import (Backward, Forward, Number, backward, forward, head_grad, is_zero,
-                     kink_neurons, source_value, value_of)
+from .engine import (
+    Backward,
+    Forward,
+    Number,
+    backward,
+    forward,
+    head_grad,
+    is_zero,
+    kink_neurons,
+    source_value,
+    value_of,
+)
 from .errors import Undecided
 from .ir import Network, is_param
 
