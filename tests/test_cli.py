@@ -49,10 +49,14 @@ def test_check_human_t5a() -> None:
     assert prow == {"w1[0][0]": ["0", "0", "1"], "w2[0][0]": ["1", "0", "0"],
                     "w2[1][0]": ["-1", "0", "0"]}
     summary = [ln for ln in lines if ln.startswith("NS(w)")]
+    # T5a is not a bias network: neither certificate (1) nor (2) applies (NS holds) and no
+    # witness exists (f is differentiable), so the cone search decides: two cones
     assert summary and summary[0].split() == [
-        "NS(w)", "=", "True", "oracle:", "differentiable", "inc", "(differentiable", "and",
-        "AD", "wrong)", "=", "True"]
+        "NS(w)", "=", "True", "oracle:", "differentiable", "[cone", "search", "(2", "cones)]",
+        "inc", "(differentiable", "and", "AD", "wrong)", "=", "True"]
     assert not any(ln.startswith("witness") for ln in lines)
+    assert lines[-1] == ("NOT a bias network (THEORY.md section 3); without a bias of their "
+                         "own: n2[0], n2[1]")
 
 
 def test_check_human_not_differentiable() -> None:
@@ -80,6 +84,11 @@ def test_check_json_t5a() -> None:
     assert out["W"] == 3 and out["f"] == "0" and out["choice"] == "pytorch"
     assert out["params"] == {"w1[0][0]": "0", "w2[0][0]": "1", "w2[1][0]": "-1"}
     assert [n["zbar"] for n in out["neurons"]] == ["0", "1", "-1", "1"]
+    assert out["bias_network"] is False and out["no_exclusive_bias"] == ["n2[0]", "n2[1]"]
+    assert out["certificate"] == "cone search (2 cones)" and out["undecided"] is None
+    # the NS-free mode agrees
+    ind = check_json(T5A, "0,1,-1", "--oracle", "independent")
+    assert (ind["differentiable"], ind["grad"], ind["inc"]) == (True, ["1", "0", "0"], True)
 
 
 def test_check_json_choice_right() -> None:

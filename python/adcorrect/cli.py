@@ -11,13 +11,17 @@ import json
 import sys
 from collections.abc import Sequence
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .activations import parse_choice
-from .engine import backward, forward, kink_neurons, ns
-from .errors import InputError
+from .batch import batched, load_batch
+from .engine import backward, forward, head_value, kink_neurons, ns
+from .errors import InputError, Undecided
 from .formats import ALIASES, listed_formats, parse_format
-from .oracle import decide
+from .ir import Network
+from .oracle import DEFAULT_BUDGET, decide, same_vector
 from .report import add_report_parser
 from .smt.cli import add_smt_parser
 from .spec import load_network, parse_params
@@ -51,54 +55,161 @@ def cmd_formats(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_result(net_path: str, params: str, choice_text: str) -> dict[str, object]:
-    """Everything `check` reports, as a JSON-ready dict."""
-    net = load_network(net_path)
+def _num(x: Any) -> str:
+    """A Fraction or an exact cross-entropy number, as exact text."""
+    return str(x)
+
+
+def _nums(v: Sequence[Any] | None) -> list[str] | None:
+    return None if v is None else [_num(x) for x in v]
+
+
+def load_subject(path: str, batch_path: str | None, loss: str | None,
+                 trust_model: bool = False) -> tuple[Network, Network]:
+    """(the network as given, the network whose f is checked: batched if a batch is given)."""
+    if (batch_path is None) != (loss is None):
+        raise InputError("--batch and --loss go together")
+    batch = load_batch(batch_path) if batch_path is not None else None
+    if path.endswith((".pt", ".pth")):
+        if batch is None:
+            raise InputError(f"{path}: a model needs --batch FILE --loss mse|ce|sum "
+                             "(the batch gives the input shape)")
+        from .torch import from_module, load_model
+
+        model = load_model(path, trust=trust_model)
+        net = from_module(model, _example_tensor(batch_path), name=Path(path).stem)
+    else:
+        net = load_network(path)
     net.require_exact()
+    subject = batched(net, batch, loss) if batch is not None else net  # type: ignore[arg-type]
+    return net, subject
+
+
+def _example_tensor(batch_path: str | None) -> Any:
+    """The first example of a batch file, as the tensor a model takes (batch dimension 1)."""
+    import numpy as np
+    import torch
+
+    if str(batch_path).endswith(".npz"):
+        with np.load(str(batch_path), allow_pickle=False) as data:
+            return torch.from_numpy(np.asarray(data["x"][:1]))
+    obj = torch.load(str(batch_path), weights_only=True, map_location="cpu")
+    return obj["x"][:1]
+
+
+def check_result(net_path: str, params: str | None, choice_text: str,
+                 batch: str | None = None, loss: str | None = None, oracle: str = "fast",
+                 budget: int | None = DEFAULT_BUDGET, trust_model: bool = False
+                 ) -> dict[str, Any]:
+    """Everything `check` reports, as a JSON-ready dict."""
+    net, subject = load_subject(net_path, batch, loss, trust_model)
     choice = parse_choice(choice_text)
-    w = parse_params(net, params)
-    fw = forward(net, w)
-    bw = backward(net, w, fw, choice)
-    verdict = decide(net, w)
+    if params is not None:
+        w = parse_params(net, params)
+    elif net.values is not None:
+        w = net.values
+    else:
+        raise InputError(f"--params: network {net.name} has no stored parameter values; "
+                         f"give its W = {net.W} parameters")
+    fw = forward(subject, w)
+    bw = backward(subject, w, fw, choice)
+    verdict = decide(subject, w, choice, mode=oracle, budget=budget)
     ad = bw.grad
-    inc = verdict.differentiable and verdict.grad != ad
-    kinks = kink_neurons(net, fw)
+    undecided = verdict.reason
+    inc: bool | None = None
+    if verdict.differentiable is not None:
+        try:
+            inc = bool(verdict.differentiable) and not same_vector(ad, verdict.grad or ())
+        except Undecided as e:
+            undecided = f"comparing AD with the gradient: {e.reason}"
+    kinks = kink_neurons(subject, fw)
+    try:
+        ns_value: bool | None = ns(subject, fw, bw)
+    except Undecided as e:
+        ns_value, undecided = None, undecided or f"NS: {e.reason}"
+    kinkset = set(kinks)
     neurons = [
-        {"index": n.index, "layer": n.layer + 1, "unit": n.unit, "activation": n.activation.name,
-         "y": _q(fw.y[n.index]), "z": _q(fw.z[n.index]), "kink": n.index in kinks,
-         "zbar": _q(bw.zbar[n.index])}
-        for n in net.neurons
+        {"index": n.index, "name": n.label, "example": n.example, "layer": n.layer + 1,
+         "unit": n.unit, "activation": n.activation.name, "y": _q(fw.y[n.index]),
+         "z": _q(fw.z[n.index]), "kink": n.index in kinkset, "zbar": _num(bw.zbar[n.index])}
+        for n in subject.neurons
     ]
-    return {
+    f = head_value(subject.head, fw.z)
+    res: dict[str, Any] = {
         "network": net.name, "W": net.W, "params": dict(zip(net.param_names, _vec(w) or [])),
-        "choice": str(choice), "neurons": neurons, "f": _q(fw.out),
-        "kinks": list(kinks), "ns": ns(net, fw, bw), "differentiable": verdict.differentiable,
-        "ad": _vec(ad), "grad": _vec(verdict.grad), "witness": _vec(verdict.witness),
-        "inc": inc,
+        "choice": str(choice), "neurons": neurons, "f": _q(f) if isinstance(f, Fraction)
+        else f"{f:.17g}",
+        "kinks": list(kinks), "ns": ns_value, "differentiable": verdict.differentiable,
+        "ad": _nums(ad), "grad": _nums(verdict.grad), "witness": _vec(verdict.witness),
+        "inc": inc, "certificate": verdict.certificate, "undecided": undecided,
+        "oracle": oracle, "bias_network": subject.is_bias_network,
+        "no_exclusive_bias": list(dict.fromkeys(subject.neurons[k].label
+                                                for k in subject.no_exclusive_bias)),
     }
+    if batch is not None:
+        res["batch"] = subject.batch
+        res["loss"] = loss
+        res["kinked"] = [{"neuron": subject.neurons[k].label, "example": subject.neurons[k].example,
+                          "kink": _q(fw.y[k])} for k in kinks]
+    if not subject.head.is_rational:
+        res["ad_approx"] = [float(x) if isinstance(x, Fraction) else x.approx() for x in ad]
+        if verdict.grad is not None:
+            res["grad_approx"] = [float(x) if isinstance(x, Fraction) else x.approx()
+                                  for x in verdict.grad]
+    return res
+
+
+def _verdict_text(res: dict[str, Any]) -> str:
+    d = res["differentiable"]
+    diff = "differentiable" if d else "undecided" if d is None else "NOT differentiable"
+    return (f"NS(w) = {res['ns']}   oracle: {diff} [{res['certificate']}]   "
+            f"inc (differentiable and AD wrong) = {res['inc']}")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    res = check_result(args.network, args.params, args.choice)
+    res = check_result(args.network, args.params, args.choice, args.batch, args.loss,
+                       args.oracle, args.budget, args.trust_model)
     if args.json:
         print(json.dumps(res))
         return 0
-    print(f"network {res['network']}  W = {res['W']}  choice = {res['choice']}  f(w) = {res['f']}")
-    rows = [(n["index"], n["layer"], n["unit"], n["activation"], n["y"], n["z"],
-             "yes" if n["kink"] else "", n["zbar"]) for n in res["neurons"]]  # type: ignore[index]
-    print(render(["neuron", "layer", "unit", "activation", "y", "z", "kink", "zbar"], rows))
-    names = list(res["params"])  # type: ignore[arg-type]
-    grad = res["grad"] or [None] * len(names)  # type: ignore[operator]
+    head = f"network {res['network']}  W = {res['W']}  choice = {res['choice']}  f(w) = {res['f']}"
+    if "batch" in res:
+        head += f"  batch = {res['batch']}  loss = {res['loss']}"
+    print(head)
+    neurons = res["neurons"]
+    if "batch" in res or len(neurons) > 40:
+        shown = [n for n in neurons if n["kink"]]
+        print(f"kinked neurons: {len(shown)} of {len(neurons)} (all neurons: --json)")
+        rows = [(n["name"], n["example"], n["activation"], n["y"], n["zbar"]) for n in shown]
+        if rows:
+            print(render(["neuron", "example", "activation", "y", "zbar"], rows))
+    else:
+        rows = [(n["index"], n["layer"], n["unit"], n["activation"], n["y"], n["z"],
+                 "yes" if n["kink"] else "", n["zbar"]) for n in neurons]
+        print(render(["neuron", "layer", "unit", "activation", "y", "z", "kink", "zbar"], rows))
+    names = list(res["params"])
+    grad = res["grad"] or [None] * len(names)
     prow = [(nm, v, a, g if g is not None else "-") for nm, v, a, g in
-            zip(names, res["params"].values(), res["ad"], grad)]  # type: ignore[union-attr, arg-type]
+            zip(names, res["params"].values(), res["ad"], grad)]
     print()
     print(render(["parameter", "w", "AD", "true gradient"], prow))
     print()
-    diff = "differentiable" if res["differentiable"] else "NOT differentiable"
-    print(f"NS(w) = {res['ns']}   oracle: {diff}   inc (differentiable and AD wrong) = {res['inc']}")
+    print(_verdict_text(res))
     if res["witness"] is not None:
         print("witness direction v (phi_w(v) != sum_i v_i phi_w(e_i)): "
-              + ", ".join(res["witness"]))  # type: ignore[arg-type]
+              + ", ".join(res["witness"]))
+    if res["undecided"]:
+        print(f"undecided: {res['undecided']}")
+    bias = "a bias network" if res["bias_network"] else "NOT a bias network"
+    line = f"{bias} (THEORY.md section 3)"
+    if res["no_exclusive_bias"]:
+        names_nb = res["no_exclusive_bias"]
+        more = f", ... ({len(names_nb)} in all)" if len(names_nb) > 8 else ""
+        line += "; without a bias of their own: " + ", ".join(names_nb[:8]) + more
+    if "batch" in res:
+        line += "; a batched network is never a bias network: T1-T4 do not apply as stated " \
+                "(THEORY.md 8.1)"
+    print(line)
     return 0
 
 
@@ -139,9 +250,19 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_formats)
 
     c = sub.add_parser("check", help="kinks, adjoints, NS, AD and the oracle at one w")
-    c.add_argument("network")
-    c.add_argument("--params", required=True, help="comma-separated rationals, W of them")
+    c.add_argument("network", help="a JSON spec (version 1 or 2) or a model saved with "
+                                   "torch.save(model)")
+    c.add_argument("--params", help="comma-separated rationals, W of them (default: the "
+                                    "stored values of a model or a v2 spec)")
     c.add_argument("--choice", default="pytorch", help="pytorch | left | right | a number")
+    c.add_argument("--batch", help="a batch file: .pt with {'x', 'y'} tensors or .npz")
+    c.add_argument("--loss", choices=("mse", "ce", "sum"), help="the batch loss (PyTorch's "
+                   "MSELoss/CrossEntropyLoss with mean reduction, or sum_i y_i f(x_i))")
+    c.add_argument("--oracle", default="fast", choices=("fast", "independent"))
+    c.add_argument("--budget", type=_budget, default=DEFAULT_BUDGET,
+                   help=f"most sign cones the oracle explores (default {DEFAULT_BUDGET})")
+    c.add_argument("--trust-model", action="store_true",
+                   help="allow a model file to unpickle classes outside torch.nn")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_check)
 
@@ -167,6 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_smt_parser(sub)
     add_report_parser(sub)
     return p
+
+
+def _budget(text: str) -> int:
+    try:
+        b = int(text)
+    except ValueError:
+        raise InputError(f"--budget: expected a positive integer, got {text!r}") from None
+    if b < 1:
+        raise InputError(f"--budget: expected a positive integer, got {text!r}")
+    return b
 
 
 def _glue_values(argv: list[str]) -> list[str]:

@@ -76,7 +76,7 @@ def layer_neurons(n_input: int, layers: Sequence[Layer]) -> tuple[Neuron, ...]:
         for i in range(layer.units):
             out.append(Neuron(index=base + i, activation=layer.activation, sources=prev,
                               weights=tuple(wvals[i]), bias=bvals[i],
-                              name=f"{li + 1}.{i}", layer=li, unit=i, base=base + i))
+                              name=f"n{li + 1}[{i}]", layer=li, unit=i, base=base + i))
         prev = tuple(range(base, base + layer.units))
     return tuple(out)
 
