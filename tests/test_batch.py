@@ -144,7 +144,7 @@ def test_ce_adjoint_nonzero_below_float64() -> None:
     assert not z.is_zero() and -4e-44 < z.approx() < -3e-44
     assert ns(net, fw, bw)
     v = decide(net, w, mode="fast")
-    assert v.differentiable is False and v.certificate == "witness on an axis"
+    assert v.differentiable is False and v.certificate.startswith("one level of kinks")
     assert decide(net, w, mode="independent").differentiable is False
 
 

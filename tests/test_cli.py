@@ -49,11 +49,11 @@ def test_check_human_t5a() -> None:
     assert prow == {"w1[0][0]": ["0", "0", "1"], "w2[0][0]": ["1", "0", "0"],
                     "w2[1][0]": ["-1", "0", "0"]}
     summary = [ln for ln in lines if ln.startswith("NS(w)")]
-    # T5a is not a bias network: neither certificate (1) nor (2) applies (NS holds) and no
-    # witness exists (f is differentiable), so the cone search decides: two cones
-    assert summary and summary[0].split() == [
-        "NS(w)", "=", "True", "oracle:", "differentiable", "[cone", "search", "(2", "cones)]",
-        "inc", "(differentiable", "and", "AD", "wrong)", "=", "True"]
+    # T5a: NS holds, so certificates (1) and (2) do not apply; both kinks are first-level with
+    # tangents +da and -da (one crease direction) and jumps 1 and -1, which cancel
+    assert summary and summary[0] == (
+        "NS(w) = True   oracle: differentiable [one level of kinks: 1 crease direction(s), "
+        "every jump cancels]   inc (differentiable and AD wrong) = True")
     assert not any(ln.startswith("witness") for ln in lines)
     assert lines[-1] == ("NOT a bias network (THEORY.md section 3); without a bias of their "
                          "own: n2[0], n2[1]")
@@ -85,7 +85,7 @@ def test_check_json_t5a() -> None:
     assert out["params"] == {"w1[0][0]": "0", "w2[0][0]": "1", "w2[1][0]": "-1"}
     assert [n["zbar"] for n in out["neurons"]] == ["0", "1", "-1", "1"]
     assert out["bias_network"] is False and out["no_exclusive_bias"] == ["n2[0]", "n2[1]"]
-    assert out["certificate"] == "cone search (2 cones)" and out["undecided"] is None
+    assert out["certificate"].startswith("one level of kinks") and out["undecided"] is None
     # the NS-free mode agrees
     ind = check_json(T5A, "0,1,-1", "--oracle", "independent")
     assert (ind["differentiable"], ind["grad"], ind["inc"]) == (True, ["1", "0", "0"], True)

@@ -25,10 +25,11 @@ Two modes:
   (2) No kink neuron with a non-zero adjoint: differentiable with gradient AD,
   for every network (T5(b), proved in Coq).  (3) A non-linearity witness from
   exact evaluation: phi(e_p) + phi(-e_p) <> 0 on an axis (bias axes first), or
-  phi(v) <> sum_i v_i phi(e_i) for a few fixed pseudo-random v.  (4) The cone
-  search, skipping kink neurons whose adjoint is zero for every choice of
-  slopes above them (structurally dead: every path to the output crosses a zero
-  weight or a neuron with zero slope; their side cannot change phi).
+  phi(v) <> sum_i v_i phi(e_i) for a few fixed pseudo-random v.  (3') With one level of kinks (no live kink neuron's tangent depends on the side
+  of another), the exact crease test of :func:`_single_level` decides both ways.
+  (4) The cone search, skipping kink neurons whose adjoint is zero for every
+  choice of slopes above them (structurally dead: every path to the output
+  crosses a zero weight or a neuron with zero slope; their side cannot change phi).
   More than ``budget`` cones gives ``undecided`` with the reason.
 
 Every verdict names the certificate that decided it.
@@ -446,6 +447,114 @@ def decide(net: Network, w: Sequence[Fraction], choice: Choice = "pytorch",
         return Verdict(None, None, None, 0, "undecided", str(e))
 
 
+def _forms_with_sides(loc: _Local, sides: dict[int, int]) -> tuple[dict[int, Sparse],
+                                                                    dict[int, Number]]:
+    """Tangent forms of y_k (for the kinked neurons) and phi's form, with the one-sided slope
+    at kink neuron k given by sides[k] (+1 right, -1 left; absent: left)."""
+    net = loc.net
+    dz: list[Sparse] = []
+    tangents: dict[int, Sparse] = {}
+    for k in loc.order:
+        dy = loc.dy_form(k, dz)
+        y = loc.fw.y[k]
+        act = net.neurons[k].activation
+        if k in loc.kinks:
+            tangents[k] = dy
+            slope = act.slope_right(y) if sides.get(k, -1) > 0 else act.slope_left(y)
+        else:
+            slope = act.slope_left(y)
+        dz.append({p: slope * c for p, c in dy.items() if slope * c})
+    return tangents, loc.output_form(dz)
+
+
+def _single_level(loc: _Local, live: set[int], zbar: Sequence[Number], base: Sequence[Number]
+                  ) -> Verdict | None:
+    """The exact test when no live kink neuron's tangent depends on another live kink
+    neuron's side (one level of kinks), for every network.
+
+    Then phi(v) = a.v + sum_k zbar_k (sr_k - sl_k) relu(t_k . v) over the live kink neurons k
+    with tangents t_k (their adjoints do not depend on any choice).  Writing t_k = lam_k t_H
+    for the direction H of t_k (normalised: leading coefficient 1) and using
+    relu(-x) = relu(x) - x, phi is linear iff, for every direction H,
+    C_H = sum_{k in H} zbar_k (sr_k - sl_k) |lam_k| = 0: the functions relu(t_H . v) of
+    distinct directions are linearly independent modulo linear functions (each is not
+    differentiable exactly on its own hyperplane).  None if there are several levels."""
+    net = loc.net
+    kinked = [k for k in loc.kinks if k in live]
+    depends: set[int] = set()
+    for k in loc.order:
+        n = net.neurons[k]
+        for src, wt in zip(n.sources, n.weights):
+            if src >= 0 and (src in depends or src in kinked) and value_of(wt, loc.w) != 0:
+                depends.add(k)
+                break
+    if any(k in depends for k in kinked):
+        return None
+    tangents, _ = _forms_with_sides(loc, {})
+    classes: dict[tuple[tuple[int, Fraction], ...], list[tuple[int, Fraction]]] = {}
+    for k in kinked:
+        t = tangents[k]
+        if not t:
+            continue
+        lead = t[min(t)]
+        key = tuple(sorted((p, c / lead) for p, c in t.items()))
+        classes.setdefault(key, []).append((k, lead))
+    y = loc.fw.y
+    bad = None
+    for key, members in classes.items():
+        c: Number = Fraction(0)
+        for k, lam in members:
+            act = net.neurons[k].activation
+            c = c + zbar[k] * ((act.slope_right(y[k]) - act.slope_left(y[k])) * abs(lam))
+        if not is_zero(c):
+            bad = key
+            break
+    rng = random.Random(20230713)
+    rows_all = [dict(key) for key in classes]
+    if bad is None:
+        v = _generic(rng, loc, rows_all, avoid=None)
+        sides = {k: 1 if _dot(tangents[k], v) > 0 else -1 for k in kinked if tangents[k]}
+        _, form = _forms_with_sides(loc, sides)
+        grad = tuple(base[p] + form[p] if p in form else base[p] for p in range(net.W))
+        return Verdict(True, grad, None, 0, f"one level of kinks: {len(classes)} crease "
+                                            "direction(s), every jump cancels")
+    h = dict(bad)
+    v0 = _generic(rng, loc, [r for r in rows_all if r != h], avoid=h)
+    axis = _axis(loc)
+    for s in (1, -1):
+        sides = {}
+        rows = []
+        for k in kinked:
+            t = tangents[k]
+            if not t:
+                continue
+            x = _dot(t, v0)
+            sk = (1 if x > 0 else -1) if x != 0 else (s if t[min(t)] > 0 else -s)
+            sides[k] = sk
+            rows.append({p: sk * c for p, c in t.items()})
+        _, form = _forms_with_sides(loc, sides)
+        if not _forms_equal(form, axis):
+            wv = _witness_in_cone(loc, rows, form, axis)
+            return Verdict(False, None, wv, 0, "one level of kinks: a crease whose jumps do "
+                                               "not cancel")
+    raise AssertionError("the two sides of a crease with a jump carry different forms")
+
+
+def _generic(rng: random.Random, loc: _Local, rows: list[Sparse], avoid: Sparse | None
+             ) -> list[Fraction]:
+    """A pseudo-random integer direction off every row's hyperplane (on avoid's, if given)."""
+    W = loc.net.W
+    for _ in range(1000):
+        r = [Fraction(rng.randint(-9, 9)) for _ in range(W)]
+        if avoid is not None:
+            nn = sum((c * c for c in avoid.values()), Fraction(0))
+            t = _dot(avoid, r) / nn
+            r = [x - t * avoid.get(p, Fraction(0)) for p, x in enumerate(r)]
+        if all(_dot(row, r) != 0 for row in rows):
+            return r
+    raise AssertionError("no generic direction found")
+
+
 def _decide(net: Network, w: Sequence[Fraction], fw: Forward, choice: Choice, mode: str,
             budget: int | None) -> Verdict:
     loc = _Local(net, w, fw)
@@ -462,6 +571,10 @@ def _decide(net: Network, w: Sequence[Fraction], fw: Forward, choice: Choice, mo
     live = loc.live() if fast else set(loc.order)
     axis: dict[int, Number] | None = None
     if fast:
+        assert bw is not None
+        single = _single_level(loc, live, bw.zbar, base)
+        if single is not None:
+            return single
         axis = _axis(loc)
         found = _find_witness(loc, axis, live)
         if found is not None:
