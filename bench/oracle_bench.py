@@ -94,8 +94,9 @@ def kinked_batch_problem(hidden: tuple[int, ...], B: int, seed: int, pairs: bool
         x0 = Q(rng.randint(-8, 8), 8)
         x = (x0, -(b + a0 * x0) / a1)
         if pairs:
-            from adcorrect.engine import forward as fwd
             from dataclasses import replace
+
+            from adcorrect.engine import forward as fwd
 
             f = fwd(replace(net, input=x), w).out
             d = Q(rng.randint(1, 4), 4)
