@@ -161,8 +161,12 @@ def load_batch(path: str | Path) -> Batch:
             import torch
         except ImportError:
             raise InputError(f"{path}: reading .pt batches needs torch") from None
+        import warnings
+
         try:
-            obj = torch.load(p, weights_only=True, map_location="cpu")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                obj = torch.load(p, weights_only=True, map_location="cpu")
         except Exception as e:  # noqa: BLE001  (any unpickling failure is bad input)
             raise InputError(f"{path}: not a readable torch file ({type(e).__name__})") from None
         if not isinstance(obj, dict) or "x" not in obj or "y" not in obj:
