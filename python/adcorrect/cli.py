@@ -138,7 +138,7 @@ def check_result(net_path: str, params: str | None, choice_text: str,
     res: dict[str, Any] = {
         "network": net.name, "W": net.W, "params": dict(zip(net.param_names, _vec(w) or [])),
         "choice": str(choice), "neurons": neurons, "f": _q(f) if isinstance(f, Fraction)
-        else f"{f:.17g}",
+        else f"{f:.17g}", "f_exact": isinstance(f, Fraction), "layered": net.layers is not None,
         "kinks": list(kinks), "ns": ns_value, "differentiable": verdict.differentiable,
         "ad": _nums(ad), "grad": _nums(verdict.grad), "witness": _vec(verdict.witness),
         "inc": inc, "certificate": verdict.certificate, "undecided": undecided,
@@ -172,7 +172,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(res))
         return 0
-    head = f"network {res['network']}  W = {res['W']}  choice = {res['choice']}  f(w) = {res['f']}"
+    eq = "=" if res["f_exact"] else "~"
+    head = f"network {res['network']}  W = {res['W']}  choice = {res['choice']}  f(w) {eq} {res['f']}"
     if "batch" in res:
         head += f"  batch = {res['batch']}  loss = {res['loss']}"
     print(head)
@@ -183,10 +184,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         rows = [(n["name"], n["example"], n["activation"], n["y"], n["zbar"]) for n in shown]
         if rows:
             print(render(["neuron", "example", "activation", "y", "zbar"], rows))
-    else:
+    elif res["layered"]:
         rows = [(n["index"], n["layer"], n["unit"], n["activation"], n["y"], n["z"],
                  "yes" if n["kink"] else "", n["zbar"]) for n in neurons]
         print(render(["neuron", "layer", "unit", "activation", "y", "z", "kink", "zbar"], rows))
+    else:
+        rows = [(n["index"], n["name"], n["activation"], n["y"], n["z"],
+                 "yes" if n["kink"] else "", n["zbar"]) for n in neurons]
+        print(render(["neuron", "name", "activation", "y", "z", "kink", "zbar"], rows))
     names = list(res["params"])
     grad = res["grad"] or [None] * len(names)
     prow = [(nm, v, a, g if g is not None else "-") for nm, v, a, g in
@@ -325,6 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("adcorrect: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

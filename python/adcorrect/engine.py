@@ -81,12 +81,14 @@ def head_value(head: Head, z: Sequence[Fraction]) -> Fraction | float:
                                 Fraction(0))
     import math
 
-    total = 0.0
+    total = []
     for g, c in zip(head.groups, head.classes):
-        logits = [float(z[o]) for o in g]
-        top = max(logits)
-        total += top + math.log(math.fsum(math.exp(v - top) for v in logits)) - logits[c]
-    return float(head.scale) * total
+        logits = [z[o] for o in g]
+        top = max(range(len(logits)), key=lambda j: logits[j])
+        rest = math.fsum(math.exp(float(v - logits[top])) for j, v in enumerate(logits)
+                         if j != top)
+        total.append(float(logits[top] - logits[c]) + math.log1p(rest))
+    return float(head.scale) * math.fsum(total)
 
 
 def head_grad(head: Head, z: Sequence[Fraction]) -> dict[int, Number]:
