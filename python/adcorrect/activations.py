@@ -251,7 +251,9 @@ def parse_choice(text: str | Fraction) -> Choice:
         return t
     try:
         return parse_rational(t)
-    except InputError:
+    except InputError as e:
+        if "exceeds the limit" in str(e):
+            raise
         raise InputError(
             f"unknown derivative choice {text!r} (use pytorch, left, right or a number)"
         ) from None

@@ -24,6 +24,7 @@ from typing import Any
 
 from .errors import InputError
 from .ir import Head, Network, Neuron
+from .limits import check, check_file
 from .rationals import parse_rational
 
 LOSSES = ("sum", "mse", "ce")
@@ -54,6 +55,7 @@ def batched(net: Network, batch: Batch, loss: str) -> Network:
         if len(row) != n_in:
             raise InputError(f"batch: example {i} has {len(row)} input values, the network "
                              f"takes {n_in}")
+    check("neurons", B * N, f"batch of {B} x {N} neurons")
     outs = net.head.outputs
     neurons: list[Neuron] = []
     for i in range(B):
@@ -132,6 +134,9 @@ def batch_from_arrays(x: Any, y: Any) -> Batch:
     xs, ys = np.shape(x), np.shape(y)
     if len(xs) < 1 or len(ys) < 1:
         raise InputError("batch: x and y need a leading batch dimension")
+    check("batch", xs[0], "batch x")
+    check("tensor", int(np.prod(xs, dtype=object)), "batch x")
+    check("tensor", int(np.prod(ys, dtype=object)), "batch y")
     if xs[0] != ys[0]:
         raise InputError(f"batch: x has {xs[0]} examples but y has {ys[0]}")
     B = xs[0]
@@ -146,6 +151,7 @@ def load_batch(path: str | Path) -> Batch:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: no such batch file")
+    check_file(path, p.stat().st_size)
     if p.suffix == ".npz":
         import numpy as np
 

@@ -218,6 +218,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_limits(args: argparse.Namespace) -> int:
+    from .limits import LIMITS, table
+
+    if args.json:
+        print(json.dumps({lim.name: {"env": lim.env, "value": lim.value, "default": lim.default,
+                                     "what": lim.what} for lim in LIMITS.values()}))
+        return 0
+    print(render(["limit", "environment variable", "value", "what"], table()))
+    return 0
+
+
 def cmd_count(args: argparse.Namespace) -> int:
     from .counter import count, render_count
 
@@ -253,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("formats", help="list the number formats M with |M|")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_formats)
+
+    lim = sub.add_parser("limits", help="the resource limits on input and how to raise them")
+    lim.add_argument("--json", action="store_true")
+    lim.set_defaults(func=cmd_limits)
 
     c = sub.add_parser("check", help="kinks, adjoints, NS, AD and the oracle at one w")
     c.add_argument("network", help="a JSON spec (version 1 or 2) or a model saved with "
@@ -320,6 +335,8 @@ def _glue_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # inputs are bounded by adcorrect.limits; exact results may have many digits
+    sys.set_int_max_str_digits(0)
     try:
         args = build_parser().parse_args(_glue_values(list(sys.argv[1:] if argv is None else argv)))
         return int(args.func(args) or 0)

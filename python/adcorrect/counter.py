@@ -33,14 +33,13 @@ from .activations import Choice
 from .engine import backward, forward, kink_neurons, ns
 from .errors import InputError
 from .formats import Format
+from .limits import LIMITS, magnitude
 from .oracle import decide, same_vector
 from .progress import Progress
 from .spec import Network
 from .tables import render
 from .vectorised import Evaluator, block_evaluator, choose_dtype, evaluate_block
 
-#: Largest number of points enumerated without ``force``.
-POINT_LIMIT = 10**10
 #: Largest number of elements in one block.
 BLOCK_ELEMENTS = 1 << 22
 #: Memory budget for the arrays of one block (bytes); well under 1 GiB.
@@ -116,9 +115,11 @@ def _count_mask(mask: Any, shape: tuple[int, ...], factor: bool = True) -> int:
 
 
 def check_size(total: int, force: bool) -> None:
-    """Refuse more than POINT_LIMIT points unless forced."""
-    if total > POINT_LIMIT and not force:
-        raise InputError(f"M^W has {total} points, more than 10^10; pass --force")
+    """Refuse more points than the `points` limit (10^10 by default) unless forced."""
+    cap = LIMITS["points"].value
+    if total > cap and not force:
+        raise InputError(f"M^W has {magnitude(total)} points, more than {magnitude(cap)}; pass "
+                         f"--force (or set {LIMITS['points'].env})")
 
 
 def local_data_params(net: Network) -> list[int]:

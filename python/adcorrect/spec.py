@@ -20,6 +20,7 @@ from typing import Any
 from .activations import Activation, parse_activation
 from .errors import InputError
 from .ir import Network, Neuron, Value, single_output
+from .limits import check, check_file
 from .rationals import parse_rational
 
 __all__ = ["Layer", "Network", "Neuron", "Value", "load_network", "parse_network",
@@ -181,6 +182,7 @@ def parse_network(obj: Any, default_name: str = "net") -> Network:
     layers_obj = obj.get("layers")
     if not isinstance(layers_obj, list) or not layers_obj:
         raise InputError("layers: expected a non-empty list")
+    _check_layer_sizes(layers_obj, len(inp))
     layers: list[Layer] = []
     fan_in = len(inp)
     for li, lobj in enumerate(layers_obj):
@@ -190,20 +192,86 @@ def parse_network(obj: Any, default_name: str = "net") -> Network:
     return layered_network(name, inp, layers)
 
 
-def load_network(path: str | Path) -> Network:
-    """Read and validate a JSON network spec file."""
+def _check_layer_sizes(layers_obj: list[Any], n_input: int) -> None:
+    """Neurons, parameters and weights a layered spec asks for, before anything is built."""
+    neurons = params = terms = 0
+    fan_in = n_input
+    for lobj in layers_obj:
+        units = lobj.get("units") if isinstance(lobj, dict) else None
+        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+            return  # _layer reports it
+        neurons += units
+        terms += units * fan_in
+        if "weights" not in lobj:
+            params += units * fan_in
+        if lobj.get("bias", True) and "biases" not in lobj:
+            params += units
+        fan_in = units
+    check("neurons", neurons, "layers")
+    check("params", params, "layers")
+    check("terms", terms, "layers")
+
+
+def read_json(path: str | Path) -> Any:
+    """A JSON file, within the file-size, digit and nesting limits (one-line errors)."""
     p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    check_file(path, size)
     try:
         text = p.read_text()
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a UTF-8 text file") from None
+    return parse_json(text, str(path))
+
+
+def parse_json(text: str, where: str) -> Any:
+    """Decode JSON text: integers beyond the digit limit and nesting beyond the depth limit
+    are refused before they are built."""
+    def big_int(s: str) -> int:
+        check("digits", len(s.lstrip("-")), f"{where}: integer {s[:20]}...")
+        return int(s)
+
+    depth = _json_depth(text)
+    check("json_depth", depth, f"{where}: nesting")
     try:
-        obj = json.loads(text)
+        return json.loads(text, parse_int=big_int)
     except json.JSONDecodeError as e:
-        raise InputError(f"{path}: malformed JSON ({e.msg} at line {e.lineno})") from None
-    return parse_network(obj, default_name=p.stem)
+        raise InputError(f"{where}: malformed JSON ({e.msg} at line {e.lineno})") from None
+    except (RecursionError, ValueError) as e:
+        raise InputError(f"{where}: malformed JSON ({type(e).__name__})") from None
+
+
+def _json_depth(text: str) -> int:
+    """Largest bracket nesting of a JSON text (strings skipped), in one linear pass."""
+    depth = best = 0
+    in_str = escape = False
+    for ch in text:
+        if in_str:
+            if escape:
+                escape = False
+            elif ch == "\\":
+                escape = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth -= 1
+    return best
+
+
+def load_network(path: str | Path) -> Network:
+    """Read and validate a JSON network spec file (version 1 or 2)."""
+    obj = read_json(path)
+    return parse_network(obj, default_name=Path(path).stem)
 
 
 def parse_params(net: Network, text: str | list[Any]) -> tuple[Fraction, ...]:

@@ -42,6 +42,7 @@ from typing import Any
 from .activations import parse_activation, relu
 from .errors import InputError
 from .ir import Head, Network, Neuron, Value, is_param, single_output
+from .limits import check
 from .rationals import parse_rational
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\[\]:/@]*$")
@@ -243,6 +244,9 @@ def parse_network_v2(obj: dict[str, Any], default_name: str = "net") -> Network:
     nodes = _list(obj.get("nodes"), "nodes")
     if not nodes:
         raise InputError("nodes: expected a non-empty list")
+    check("neurons", sum(2 * len(n["max"]) if isinstance(n, dict) and isinstance(
+        n.get("max"), list) else 1 for n in nodes), "nodes")
+    check("params", len(pnames), "params")
     for i, node in enumerate(nodes):
         b.node(node, i)
     out_names = [_name(o, f"outputs[{i}]") for i, o in enumerate(_list(obj.get("outputs"), "outputs"))]

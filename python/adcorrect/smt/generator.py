@@ -25,6 +25,7 @@ from ..activations import Choice
 from ..engine import forward
 from ..errors import InputError
 from ..formats import Format
+from ..limits import check
 from ..spec import Network
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
 
@@ -218,6 +219,7 @@ def _check(q: Query) -> str:
         raise InputError(f"query bias-unique: network {q.net.name} has no neuron with both "
                          "a bias parameter and a kink")
     q.net.require_linear_head("the SMT generator")
+    check("smt_neurons", len(q.net.neurons), f"network {q.net.name}")
     if q.family in BIAS_ONLY_FAMILIES and not q.net.is_bias_network:
         raise InputError(f"query {q.family}: network {q.net.name} is not a bias network "
                          "(every neuron needs its own bias parameter); use ndf-implies-ns")
@@ -277,4 +279,5 @@ def generate(q: Query) -> str:
     }
     template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
     text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
+    check("smt_bytes", len(text), f"the {q.family} query of {net.name}")
     return text.strip("\n") + "\n"

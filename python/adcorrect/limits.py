@@ -1,0 +1,95 @@
+"""Resource limits checked before any work starts (hostile or mistaken input).
+
+Each limit has a default and an environment variable that raises (or lowers) it;
+exceeding one is a one-line :class:`InputError` naming the limit, the value asked
+for and how to raise it.  ``python -m adcorrect limits`` prints the table.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One resource limit."""
+
+    name: str
+    env: str
+    default: int
+    what: str
+
+    @property
+    def value(self) -> int:
+        """The current value: the environment variable if set (a positive integer)."""
+        text = os.environ.get(self.env)
+        if text is None:
+            return self.default
+        try:
+            v = int(text.replace("_", ""))
+        except ValueError:
+            raise InputError(f"{self.env}={text!r}: expected a positive integer") from None
+        if v < 1:
+            raise InputError(f"{self.env}={text!r}: expected a positive integer")
+        return v
+
+
+LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
+    Limit("neurons", "ADCORRECT_MAX_NEURONS", 1_000_000,
+          "neurons of a network (a batched network counts every copy)"),
+    Limit("params", "ADCORRECT_MAX_PARAMS", 10_000_000, "parameters of a network"),
+    Limit("terms", "ADCORRECT_MAX_TERMS", 100_000_000,
+          "weights of a network (terms of all pre-activations)"),
+    Limit("digits", "ADCORRECT_MAX_DIGITS", 4_000,
+          "decimal digits of an integer, numerator or denominator"),
+    Limit("exponent", "ADCORRECT_MAX_EXPONENT", 1_000,
+          "magnitude of a decimal exponent (1e...)"),
+    Limit("batch", "ADCORRECT_MAX_BATCH", 100_000, "examples in a batch"),
+    Limit("tensor", "ADCORRECT_MAX_TENSOR", 100_000_000, "entries of a tensor or array"),
+    Limit("file", "ADCORRECT_MAX_FILE_BYTES", 1 << 30,
+          "bytes of an input file (spec, batch, model, SMT file)"),
+    Limit("json_depth", "ADCORRECT_MAX_JSON_DEPTH", 64, "nesting depth of a JSON spec"),
+    Limit("points", "ADCORRECT_MAX_POINTS", 10**10,
+          "points of M^W enumerated without --force"),
+    Limit("smt_neurons", "ADCORRECT_MAX_SMT_NEURONS", 2_000,
+          "neurons of a network written as an SMT formula"),
+    Limit("smt_bytes", "ADCORRECT_MAX_SMT_BYTES", 256 << 20, "bytes of an SMT formula"),
+)}
+
+
+def limit(name: str) -> int:
+    """The current value of a limit."""
+    return LIMITS[name].value
+
+
+def magnitude(n: int) -> str:
+    """n for a message: exact when short, else about 10^k (never thousands of digits)."""
+    k = len(str(abs(n))) - 1 if abs(n) < 10**4000 else int(math.log10(abs(n)))
+    if abs(n) >= 10**6 and abs(n) == 10**k:
+        return f"10^{k}"
+    if abs(n) < 10**15:
+        return str(n)
+    return f"about 10^{k}"
+
+
+def check(name: str, value: int, where: str) -> None:
+    """InputError if value exceeds the limit, naming it and how to raise it."""
+    lim = LIMITS[name]
+    cap = lim.value
+    if value > cap:
+        raise InputError(f"{where}: {lim.what.split(' (')[0]} = {magnitude(value)} exceeds "
+                         f"the limit {magnitude(cap)} (set {lim.env} to raise it)")
+
+
+def check_file(path: object, size: int) -> None:
+    """InputError if a file is larger than the file limit."""
+    check("file", size, str(path))
+
+
+def table() -> list[tuple[str, str, str, str]]:
+    """(name, environment variable, current value, meaning) for every limit."""
+    return [(lim.name, lim.env, magnitude(lim.value), lim.what) for lim in LIMITS.values()]
