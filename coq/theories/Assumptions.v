@@ -34,3 +34,7 @@ Goal True. idtac "@@THEOREM T1_ad_correct". Abort.
 Print Assumptions Main.T1_ad_correct.
 Goal True. idtac "@@THEOREM T4_ad_in_clarke". Abort.
 Print Assumptions Main.T4_ad_in_clarke.
+Goal True. idtac "@@THEOREM ad_forward_eq_reverse". Abort.
+Print Assumptions Main.ad_forward_eq_reverse.
+Goal True. idtac "@@THEOREM ad_forward_eq_reverse_dot". Abort.
+Print Assumptions Main.ad_forward_eq_reverse_dot.

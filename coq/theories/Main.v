@@ -162,3 +162,20 @@ Theorem T4_ad_in_clarke (net : network) (D : nat -> R) (w : vec) :
      Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))) ->
   in_clarke net w (ad net D w).
 Proof. exact (T4.T4_ad_in_clarke net D w). Qed.
+
+(* ---- THEORY.md section 4: forward mode gives the same numbers ------------ *)
+
+From ADCorrect Require Import ForwardAD.
+
+(* For every well-formed network, every choice D and every w: forward-mode AD
+   (tangents propagated from the first neuron up, with D sigma_k(y_k) at every
+   neuron, ForwardAD.v) along e_p is the p-th entry of reverse-mode AD. *)
+Theorem ad_forward_eq_reverse (net : network) (D : nat -> R) (w : vec) (p : nat) :
+  wf net -> (p < n_params net)%nat ->
+  ad_forward net D w (unit_vec p) = ad net D w p.
+Proof. intros Hwf Hp; exact (ForwardAD.ad_forward_eq_reverse net Hwf D w p Hp). Qed.
+
+(* ... and along every direction h, the tangent is AD_D f(w) . h *)
+Theorem ad_forward_eq_reverse_dot (net : network) (D : nat -> R) (w h : vec) :
+  wf net -> ad_forward net D w h = dot (n_params net) (ad net D w) h.
+Proof. intros Hwf; exact (ForwardAD.ad_forward_dot net Hwf D w h). Qed.
