@@ -38,3 +38,7 @@ Goal True. idtac "@@THEOREM ad_forward_eq_reverse". Abort.
 Print Assumptions Main.ad_forward_eq_reverse.
 Goal True. idtac "@@THEOREM ad_forward_eq_reverse_dot". Abort.
 Print Assumptions Main.ad_forward_eq_reverse_dot.
+Goal True. idtac "@@THEOREM hardswish_kinks_slopes". Abort.
+Print Assumptions Main.hardswish_kinks_slopes.
+Goal True. idtac "@@THEOREM softshrink_kinks_slopes". Abort.
+Print Assumptions Main.softshrink_kinks_slopes.

@@ -179,3 +179,31 @@ Proof. intros Hwf Hp; exact (ForwardAD.ad_forward_eq_reverse net Hwf D w p Hp). 
 Theorem ad_forward_eq_reverse_dot (net : network) (D : nat -> R) (w h : vec) :
   wf net -> ad_forward net D w h = dot (n_params net) (ad net D w) h.
 Proof. intros Hwf; exact (ForwardAD.ad_forward_dot net Hwf D w h). Qed.
+
+(* ---- THEORY.md section 2: the quadratic and the shifted instances --------- *)
+
+(* hardswish(x) = x relu6(x + 3) / 6 (quadratic on [-3, 3]): kinks -3 and 3,
+   one-sided slopes (0, -1/2) at -3 and (3/2, 1) at 3 *)
+Theorem hardswish_kinks_slopes :
+  (forall x, act_eval hardswish x = x * Rmin 6 (Rmax 0 (x + 3)) / 6) /\
+  kinks hardswish = [-3; 3] /\
+  slope_left hardswish (-3) = 0 /\ slope_right hardswish (-3) = -1/2 /\
+  slope_left hardswish 3 = 3/2 /\ slope_right hardswish 3 = 1.
+Proof.
+  split; [intros x; rewrite hardswish_eval, relu6_eval; reflexivity|].
+  split; [exact hardswish_kinks | exact hardswish_slopes].
+Qed.
+
+(* softshrink(l), l > 0: x + l below -l, 0 on [-l, l], x - l above l; kinks
+   -l and l, one-sided slopes (1, 0) at -l and (0, 1) at l *)
+Theorem softshrink_kinks_slopes (l : posreal) :
+  (forall x, (x < - l -> act_eval (softshrink l) x = x + l) /\
+             (- l <= x <= l -> act_eval (softshrink l) x = 0) /\
+             (l < x -> act_eval (softshrink l) x = x - l)) /\
+  kinks (softshrink l) = [- l; pos l] /\
+  slope_left (softshrink l) (- l) = 1 /\ slope_right (softshrink l) (- l) = 0 /\
+  slope_left (softshrink l) l = 0 /\ slope_right (softshrink l) l = 1.
+Proof.
+  split; [exact (softshrink_eval l)|].
+  split; [exact (softshrink_kinks l) | exact (softshrink_slopes l)].
+Qed.
