@@ -42,3 +42,7 @@ Goal True. idtac "@@THEOREM hardswish_kinks_slopes". Abort.
 Print Assumptions Main.hardswish_kinks_slopes.
 Goal True. idtac "@@THEOREM softshrink_kinks_slopes". Abort.
 Print Assumptions Main.softshrink_kinks_slopes.
+Goal True. idtac "@@THEOREM T4_fails_without_bias". Abort.
+Print Assumptions Main.T4_fails_without_bias.
+Goal True. idtac "@@THEOREM T5a_clarke_exact". Abort.
+Print Assumptions Main.T5a_clarke_exact.

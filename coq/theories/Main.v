@@ -207,3 +207,25 @@ Proof.
   split; [exact (softshrink_eval l)|].
   split; [exact (softshrink_kinks l) | exact (softshrink_slopes l)].
 Qed.
+
+(* ---- T4 needs the bias hypothesis (T5(a)'s network) ----------------------- *)
+
+(* At T5(a)'s point w0 = (a, v_1, v_2) = (0, 1, -1) the network is well
+   formed and the choice relu'(0) = 0 lies between the one-sided slopes at
+   every kink neuron (the hypotheses of T4 except bias_network), yet AD_D f(w0)
+   is not in the Clarke subdifferential: every Clarke subgradient there has
+   first coordinate 1, AD's is 0. *)
+Theorem T4_fails_without_bias :
+  wf T5a /\
+  (forall k, In k (kink_neurons T5a T5a_w0) ->
+     Rmin (slope_left (sigma T5a k) (preact T5a T5a_w0 k)) (slope_right (sigma T5a k) (preact T5a T5a_w0 k))
+       <= T5a_D k <=
+     Rmax (slope_left (sigma T5a k) (preact T5a T5a_w0 k)) (slope_right (sigma T5a k) (preact T5a T5a_w0 k))) /\
+  ~ in_clarke T5a T5a_w0 (ad T5a T5a_D T5a_w0) /\
+  (forall g, in_clarke T5a T5a_w0 g -> g 0%nat = 1).
+Proof. exact T5a.T4_fails_without_bias. Qed.
+
+(* The Clarke subdifferential there, exactly: {(1, 0, 0)}. *)
+Theorem T5a_clarke_exact (g : vec) :
+  in_clarke T5a T5a_w0 g <-> forall p, (p < 3)%nat -> g p = unit_vec 0 p.
+Proof. exact (T5a.T5a_clarke_exact g). Qed.
