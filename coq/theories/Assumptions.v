@@ -46,3 +46,5 @@ Goal True. idtac "@@THEOREM T4_fails_without_bias". Abort.
 Print Assumptions Main.T4_fails_without_bias.
 Goal True. idtac "@@THEOREM T5a_clarke_exact". Abort.
 Print Assumptions Main.T5a_clarke_exact.
+Goal True. idtac "@@THEOREM T2_tightness_output_params". Abort.
+Print Assumptions Main.T2_tightness_output_params.

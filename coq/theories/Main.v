@@ -229,3 +229,27 @@ Proof. exact T5a.T4_fails_without_bias. Qed.
 Theorem T5a_clarke_exact (g : vec) :
   in_clarke T5a T5a_w0 g <-> forall p, (p < 3)%nat -> g p = unit_vec 0 p.
 Proof. exact (T5a.T5a_clarke_exact g). Qed.
+
+(* ---- T2 tightness with output weights as parameters and an output bias ---- *)
+
+(* N neurons y_k = b_k (activation a, whose m kinks lie in M), output
+   f = sum_k v_k z_k + c with the v_k and c parameters too (b_k = w_(2k),
+   v_k = w_(2k+1), c = w_(2N), W >= 2N + 1): a well-formed bias network with
+   n = N m, and when 0 is in M exactly
+   |M|^W - (|M|^2 - m (|M| - 1))^N |M|^(W-2N) points of M^W are
+   non-differentiable. *)
+Theorem T2_tightness_output_params (a : activation) (N W : nat) (M : list R) :
+  NoDup M -> incl (kinks a) M -> In 0 M -> (2 * N + 1 <= W)%nat ->
+  let net := tightv_network a N W in
+  let ndf := count (fun u => ~ differentiable (n_params net) (net_eval net) (word_vec u))
+               (words M (n_params net)) in
+  let q := length M in let m := length (kinks a) in
+  (forall w, net_eval net w =
+     sumn N (fun k => w (2 * k + 1)%nat * act_eval a (w (2 * k)%nat)) + w (2 * N)%nat) /\
+  wf net /\ bias_network net /\ kink_total net = (N * m)%nat /\
+  ndf = (q ^ W - (q * q - m * (q - 1)) ^ N * q ^ (W - 2 * N))%nat.
+Proof.
+  intros HM HK H0 HW net ndf q m.
+  split; [intros w; apply T2.tightv_eval|].
+  exact (T2.T2_tightness_output_params a N W M HM HK H0 HW).
+Qed.
