@@ -48,3 +48,7 @@ Goal True. idtac "@@THEOREM T5a_clarke_exact". Abort.
 Print Assumptions Main.T5a_clarke_exact.
 Goal True. idtac "@@THEOREM T2_tightness_output_params". Abort.
 Print Assumptions Main.T2_tightness_output_params.
+Goal True. idtac "@@THEOREM T5c_ad_in_clarke_perturbable". Abort.
+Print Assumptions Main.T5c_ad_in_clarke_perturbable.
+Goal True. idtac "@@THEOREM perturbable_params_distinct". Abort.
+Print Assumptions Main.perturbable_params_distinct.

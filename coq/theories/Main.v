@@ -253,3 +253,28 @@ Proof.
   split; [intros w; apply T2.tightv_eval|].
   exact (T2.T2_tightness_output_params a N W M HM HK H0 HW).
 Qed.
+
+(* ---- T5(c), second half: T4 beyond bias networks ------------------------- *)
+
+(* For every well-formed network (not necessarily a bias network): if every
+   kink neuron at w is perturbable at w (THEORY.md section 3: it has an
+   exclusive affine parameter whose coefficient a_k(w) is non-zero) and every
+   choice D k lies between the one-sided slopes of sigma_k at y_k(w), then
+   AD_D f(w) is in the Clarke subdifferential of f at w. *)
+Theorem T5c_ad_in_clarke_perturbable (net : network) (D : nat -> R) (w : vec) :
+  wf net ->
+  (forall k, In k (kink_neurons net w) -> perturbable net w k) ->
+  (forall k, In k (kink_neurons net w) ->
+     Rmin (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))
+       <= D k <=
+     Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))) ->
+  in_clarke net w (ad net D w).
+Proof. exact (T4.T5c_ad_in_clarke_perturbable net D w). Qed.
+
+(* THEORY.md asks for "distinct" exclusive parameters; that is automatic: a
+   parameter exclusive to neuron k with a non-zero coefficient at some w is
+   exclusive to no other neuron. *)
+Theorem perturbable_params_distinct (net : network) (w : vec) (p k k' : nat) (a r a' r' : expr) :
+  exclusive_param_with net p k a r -> excl_coeff net w k a <> 0 ->
+  exclusive_param_with net p k' a' r' -> k = k'.
+Proof. exact (T4.perturbable_params_distinct net w p k k' a r a' r'). Qed.
