@@ -278,3 +278,98 @@ Theorem perturbable_params_distinct (net : network) (w : vec) (p k k' : nat) (a 
   exclusive_param_with net p k a r -> excl_coeff net w k a <> 0 ->
   exclusive_param_with net p k' a' r' -> k = k'.
 Proof. exact (T4.perturbable_params_distinct net w p k k' a r a' r'). Qed.
+
+(* ---- T1-T4 for dense MLPs with a bias on every layer ---------------------- *)
+
+From ADCorrect Require Import MLP.
+From ADCorrect Require MLPCorollaries NonVacuity.
+
+(* mlp xs ls: fixed input xs, layers ls = [(width, activation, has_bias); ...],
+   y_l = W_l z_(l-1) + b_l, f = the last unit's output (MLP.v).  Hypotheses:
+   every layer has its bias (all_biased ls) and some layer has a unit. *)
+
+(* T1: AD_D f(w) = grad f(w) wherever f is differentiable, for every D *)
+Theorem T1_mlp_ad_correct (xs : list R) (ls : list layer) (D : nat -> R) (w g : vec) :
+  all_biased ls -> (exists l, In l ls /\ (0 < layer_units l)%nat) ->
+  differentiable_at (n_params (mlp xs ls)) (net_eval (mlp xs ls)) w g ->
+  forall p, (p < n_params (mlp xs ls))%nat -> ad (mlp xs ls) D w p = g p.
+Proof. intros Hb Hu; exact (MLPCorollaries.T1_mlp_ad_correct xs ls Hb Hu D w g). Qed.
+
+(* T2: |ndf_M(f)| <= n |M|^(W-1) with n = sum over layers of
+   width x |kinks of the layer's activation| *)
+Theorem T2_mlp_ndf_count_bound (xs : list R) (ls : list layer) (M : list R) :
+  all_biased ls -> (exists l, In l ls /\ (0 < layer_units l)%nat) -> NoDup M ->
+  (count (fun u => ~ differentiable (n_params (mlp xs ls)) (net_eval (mlp xs ls)) (word_vec u))
+     (words M (n_params (mlp xs ls)))
+   <= list_sum (map (fun l => layer_units l * length (kinks (layer_act l)))%nat ls) *
+      length M ^ (n_params (mlp xs ls) - 1))%nat.
+Proof. intros Hb Hu; exact (MLPCorollaries.T2_mlp_ndf_count_bound xs ls Hb Hu M). Qed.
+
+(* T3: f is not differentiable at w iff NS(w), for every w and every D *)
+Theorem T3_mlp_ndf_iff_NS (xs : list R) (ls : list layer) (D : nat -> R) (w : vec) :
+  all_biased ls -> (exists l, In l ls /\ (0 < layer_units l)%nat) ->
+  (~ differentiable (n_params (mlp xs ls)) (net_eval (mlp xs ls)) w <-> NS (mlp xs ls) D w).
+Proof. intros Hb Hu; exact (MLPCorollaries.T3_mlp_ndf_iff_NS xs ls Hb Hu D w). Qed.
+
+(* T4: choices between the one-sided slopes give a Clarke subgradient *)
+Theorem T4_mlp_ad_in_clarke (xs : list R) (ls : list layer) (D : nat -> R) (w : vec) :
+  all_biased ls -> (exists l, In l ls /\ (0 < layer_units l)%nat) ->
+  (forall k, In k (kink_neurons (mlp xs ls) w) ->
+     Rmin (slope_left (sigma (mlp xs ls) k) (preact (mlp xs ls) w k))
+          (slope_right (sigma (mlp xs ls) k) (preact (mlp xs ls) w k))
+       <= D k <=
+     Rmax (slope_left (sigma (mlp xs ls) k) (preact (mlp xs ls) w k))
+          (slope_right (sigma (mlp xs ls) k) (preact (mlp xs ls) w k))) ->
+  in_clarke (mlp xs ls) w (ad (mlp xs ls) D w).
+Proof. intros Hb Hu; exact (MLPCorollaries.T4_mlp_ad_in_clarke xs ls Hb Hu D w). Qed.
+
+(* ---- The hypotheses are satisfiable, the conclusions not vacuous ---------- *)
+
+(* A 2-layer ReLU MLP with biases, input 1, two relu units and one linear
+   output unit, f(w) = w4 relu(w0 + w2) + w5 relu(w1 + w3) + w6: it meets
+   every hypothesis of T1-T4 (all_biased, hence wf and bias_network; the
+   PyTorch choice relu'(0) = 0 lies between the one-sided slopes at every kink
+   neuron of every w), it has an NS point (0, 0, 0, 0, 1, 0, 0), where it is
+   not differentiable, and it is differentiable at (1, ..., 1). *)
+Theorem nonvacuity_relu_mlp :
+  let net := mlp [1] [(2%nat, relu, true); (1%nat, act_id, true)] in
+  let w_ns : vec := fun i => if Nat.eq_dec i 4 then 1 else 0 in
+  all_biased [(2%nat, relu, true); (1%nat, act_id, true)] /\
+  wf net /\ bias_network net /\ n_params net = 7%nat /\
+  (forall w, net_eval net w =
+     w 4%nat * Rmax 0 (w 0%nat + w 2%nat) + w 5%nat * Rmax 0 (w 1%nat + w 3%nat) + w 6%nat) /\
+  (forall D, NS net D w_ns) /\ ~ differentiable (n_params net) (net_eval net) w_ns /\
+  (forall D, differentiable_at (n_params net) (net_eval net) (fun _ => 1) (ad net D (fun _ => 1))) /\
+  (forall w k, In k (kink_neurons net w) ->
+     Rmin (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))
+       <= 0 <=
+     Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))).
+Proof.
+  split; [exact NonVacuity.nv_all_biased|]. split; [exact NonVacuity.nv_wf|].
+  split; [exact NonVacuity.nv_bias|]. split; [reflexivity|].
+  split; [exact NonVacuity.nv_eval|]. split; [exact NonVacuity.nv_NS|].
+  split; [exact NonVacuity.nv_not_differentiable|].
+  split; [exact NonVacuity.nv_differentiable_smooth|].
+  exact NonVacuity.nv_choice_between.
+Qed.
+
+(* relu is not differentiable at 0, in the Frechet sense of Frechet.v *)
+Theorem relu_not_differentiable_at_0 :
+  (forall x, act_eval relu x = Rmax 0 x) /\
+  ~ differentiable 1 (fun w => Rmax 0 (w 0%nat)) vzero.
+Proof. split; [exact relu_eval | exact NonVacuity.relu_not_differentiable_at_0]. Qed.
+
+(* The one-neuron network f(b) = relu(b) (a well-formed bias network): its
+   Clarke subdifferential at 0 is exactly [0, 1] ... *)
+Theorem relu_clarke_at_0 (g : vec) :
+  (forall w, net_eval NonVacuity.relu_neuron w = Rmax 0 (w 0%nat)) /\
+  wf NonVacuity.relu_neuron /\ bias_network NonVacuity.relu_neuron /\
+  (in_clarke NonVacuity.relu_neuron vzero g <-> 0 <= g 0%nat <= 1).
+Proof.
+  split; [exact NonVacuity.relu_neuron_eval|]. split; [exact NonVacuity.relu_neuron_wf|].
+  split; [exact NonVacuity.relu_neuron_bias | exact (NonVacuity.relu_clarke_at_0 g)].
+Qed.
+
+(* ... so 5 is not in it: in_clarke is not trivially true *)
+Theorem five_not_in_clarke : ~ in_clarke NonVacuity.relu_neuron vzero (fun _ => 5).
+Proof. exact NonVacuity.five_not_in_clarke. Qed.
