@@ -5,7 +5,9 @@
    over (neuron, kink) pairs, fibre lemma along the bias, NoKink.v).
    Tightness: the family of N neurons y_k = b_k with constant non-zero output
    weights c_k, f(b) = sum_k c_k * sigma(b_k), first as a function, then as a
-   bias network built with the constructors of Network.v. *)
+   bias network built with the constructors of Network.v.  Last section: the
+   family with output weights as parameters and an output bias
+   (T2_tightness_output_params). *)
 From Coq Require Import Reals Lra Lia List FunctionalExtensionality.
 From Coquelicot Require Import Coquelicot.
 From ADCorrect Require Import Vec Frechet OneSided Activation ActDiff Network NoKink Counting.

@@ -5,7 +5,9 @@
    topological order so that every pre-activation lies strictly inside the
    interval of the chosen piece, where f = f_s near w_n, and
    grad f_s(w_n) -> grad f_s(w) since back-propagation with the piece slopes is
-   continuous in w (the piece derivatives are continuous). *)
+   continuous in w (the piece derivatives are continuous).  Last section:
+   T5(c), second half: the same for every network whose kink neurons at w are
+   perturbable, moving only their exclusive parameters. *)
 From Coq Require Import Reals Lra Lia List ClassicalEpsilon.
 From Coquelicot Require Import Coquelicot.
 From ADCorrect Require Import Vec Frechet Activation Network AD SelectLocal T5b Clarke.

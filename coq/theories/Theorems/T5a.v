@@ -4,7 +4,9 @@
    f = z_1 - z_2) is Frechet differentiable at (a, v_1, v_2) = (0, 1, -1)
    with gradient (1, 0, 0), while AD with relu'(0) = 0 gives (0, 0, 0).
    There NS holds (neuron 1 is a kink neuron with adjoint 1): NS does not
-   imply non-differentiability without the bias hypothesis. *)
+   imply non-differentiability without the bias hypothesis.  Last section:
+   the Clarke subdifferential there is exactly {(1, 0, 0)}, so T4 fails
+   without the bias hypothesis (T4_fails_without_bias). *)
 From Coq Require Import Reals Lra Lia List.
 From ADCorrect Require Import Vec Frechet Activation Network AD.
 Import ListNotations.
