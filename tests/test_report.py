@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from adcorrect.cli import main
-from adcorrect.report import build, render_markdown, summary_rows
+from adcorrect.report import build, render_markdown, summary_rows, theorem_of_coq_name
 
 HEADER = '; adcorrect-meta: {{"query": "{q}", "expected": "{e}", "format": "e2m1", ' \
          '"semantics": "exact", "network": {{"name": "n"}}}}\n(set-info :status {e})\n'
@@ -71,3 +71,16 @@ def test_missing_inputs_are_reported(tmp_path):
     rep = build(tmp_path)
     assert rep["inputs"] == {"proof_status": False, "smt_results": False, "counts": False}
     assert "Missing inputs" in render_markdown(rep)
+
+
+def test_main_v_names_map_to_their_items():
+    expected = {
+        "T1_mlp_ad_correct": "T1", "T2_tightness_output_params": "T2",
+        "T4_fails_without_bias": "T4", "T5c_ad_in_clarke_perturbable": "T5",
+        "perturbable_params_distinct": "T5", "format_card_binary16": "M",
+        "ad_forward_eq_reverse": "S", "hardswish_kinks_slopes": "S",
+        "softshrink_kinks_slopes": "S", "nonvacuity_relu_mlp": "NV",
+        "relu_not_differentiable_at_0": "NV", "relu_clarke_at_0": "NV",
+        "five_not_in_clarke": "NV",
+    }
+    assert {n: theorem_of_coq_name(n) for n in expected} == expected

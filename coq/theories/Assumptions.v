@@ -34,3 +34,37 @@ Goal True. idtac "@@THEOREM T1_ad_correct". Abort.
 Print Assumptions Main.T1_ad_correct.
 Goal True. idtac "@@THEOREM T4_ad_in_clarke". Abort.
 Print Assumptions Main.T4_ad_in_clarke.
+Goal True. idtac "@@THEOREM ad_forward_eq_reverse". Abort.
+Print Assumptions Main.ad_forward_eq_reverse.
+Goal True. idtac "@@THEOREM ad_forward_eq_reverse_dot". Abort.
+Print Assumptions Main.ad_forward_eq_reverse_dot.
+Goal True. idtac "@@THEOREM hardswish_kinks_slopes". Abort.
+Print Assumptions Main.hardswish_kinks_slopes.
+Goal True. idtac "@@THEOREM softshrink_kinks_slopes". Abort.
+Print Assumptions Main.softshrink_kinks_slopes.
+Goal True. idtac "@@THEOREM T4_fails_without_bias". Abort.
+Print Assumptions Main.T4_fails_without_bias.
+Goal True. idtac "@@THEOREM T5a_clarke_exact". Abort.
+Print Assumptions Main.T5a_clarke_exact.
+Goal True. idtac "@@THEOREM T2_tightness_output_params". Abort.
+Print Assumptions Main.T2_tightness_output_params.
+Goal True. idtac "@@THEOREM T5c_ad_in_clarke_perturbable". Abort.
+Print Assumptions Main.T5c_ad_in_clarke_perturbable.
+Goal True. idtac "@@THEOREM perturbable_params_distinct". Abort.
+Print Assumptions Main.perturbable_params_distinct.
+Goal True. idtac "@@THEOREM T1_mlp_ad_correct". Abort.
+Print Assumptions Main.T1_mlp_ad_correct.
+Goal True. idtac "@@THEOREM T2_mlp_ndf_count_bound". Abort.
+Print Assumptions Main.T2_mlp_ndf_count_bound.
+Goal True. idtac "@@THEOREM T3_mlp_ndf_iff_NS". Abort.
+Print Assumptions Main.T3_mlp_ndf_iff_NS.
+Goal True. idtac "@@THEOREM T4_mlp_ad_in_clarke". Abort.
+Print Assumptions Main.T4_mlp_ad_in_clarke.
+Goal True. idtac "@@THEOREM nonvacuity_relu_mlp". Abort.
+Print Assumptions Main.nonvacuity_relu_mlp.
+Goal True. idtac "@@THEOREM relu_not_differentiable_at_0". Abort.
+Print Assumptions Main.relu_not_differentiable_at_0.
+Goal True. idtac "@@THEOREM relu_clarke_at_0". Abort.
+Print Assumptions Main.relu_clarke_at_0.
+Goal True. idtac "@@THEOREM five_not_in_clarke". Abort.
+Print Assumptions Main.five_not_in_clarke.

@@ -162,3 +162,214 @@ Theorem T4_ad_in_clarke (net : network) (D : nat -> R) (w : vec) :
      Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))) ->
   in_clarke net w (ad net D w).
 Proof. exact (T4.T4_ad_in_clarke net D w). Qed.
+
+(* ---- THEORY.md section 4: forward mode gives the same numbers ------------ *)
+
+From ADCorrect Require Import ForwardAD.
+
+(* For every well-formed network, every choice D and every w: forward-mode AD
+   (tangents propagated from the first neuron up, with D sigma_k(y_k) at every
+   neuron, ForwardAD.v) along e_p is the p-th entry of reverse-mode AD. *)
+Theorem ad_forward_eq_reverse (net : network) (D : nat -> R) (w : vec) (p : nat) :
+  wf net -> (p < n_params net)%nat ->
+  ad_forward net D w (unit_vec p) = ad net D w p.
+Proof. intros Hwf Hp; exact (ForwardAD.ad_forward_eq_reverse net Hwf D w p Hp). Qed.
+
+(* ... and along every direction h, the tangent is AD_D f(w) . h *)
+Theorem ad_forward_eq_reverse_dot (net : network) (D : nat -> R) (w h : vec) :
+  wf net -> ad_forward net D w h = dot (n_params net) (ad net D w) h.
+Proof. intros Hwf; exact (ForwardAD.ad_forward_dot net Hwf D w h). Qed.
+
+(* ---- THEORY.md section 2: the quadratic and the shifted instances --------- *)
+
+(* hardswish(x) = x relu6(x + 3) / 6 (quadratic on [-3, 3]): kinks -3 and 3,
+   one-sided slopes (0, -1/2) at -3 and (3/2, 1) at 3 *)
+Theorem hardswish_kinks_slopes :
+  (forall x, act_eval hardswish x = x * Rmin 6 (Rmax 0 (x + 3)) / 6) /\
+  kinks hardswish = [-3; 3] /\
+  slope_left hardswish (-3) = 0 /\ slope_right hardswish (-3) = -1/2 /\
+  slope_left hardswish 3 = 3/2 /\ slope_right hardswish 3 = 1.
+Proof.
+  split; [intros x; rewrite hardswish_eval, relu6_eval; reflexivity|].
+  split; [exact hardswish_kinks | exact hardswish_slopes].
+Qed.
+
+(* softshrink(l), l > 0: x + l below -l, 0 on [-l, l], x - l above l; kinks
+   -l and l, one-sided slopes (1, 0) at -l and (0, 1) at l *)
+Theorem softshrink_kinks_slopes (l : posreal) :
+  (forall x, (x < - l -> act_eval (softshrink l) x = x + l) /\
+             (- l <= x <= l -> act_eval (softshrink l) x = 0) /\
+             (l < x -> act_eval (softshrink l) x = x - l)) /\
+  kinks (softshrink l) = [- l; pos l] /\
+  slope_left (softshrink l) (- l) = 1 /\ slope_right (softshrink l) (- l) = 0 /\
+  slope_left (softshrink l) l = 0 /\ slope_right (softshrink l) l = 1.
+Proof.
+  split; [exact (softshrink_eval l)|].
+  split; [exact (softshrink_kinks l) | exact (softshrink_slopes l)].
+Qed.
+
+(* ---- T4 needs the bias hypothesis (T5(a)'s network) ----------------------- *)
+
+(* At T5(a)'s point w0 = (a, v_1, v_2) = (0, 1, -1) the network is well
+   formed and the choice relu'(0) = 0 lies between the one-sided slopes at
+   every kink neuron (the hypotheses of T4 except bias_network), yet AD_D f(w0)
+   is not in the Clarke subdifferential: every Clarke subgradient there has
+   first coordinate 1, AD's is 0. *)
+Theorem T4_fails_without_bias :
+  wf T5a /\
+  (forall k, In k (kink_neurons T5a T5a_w0) ->
+     Rmin (slope_left (sigma T5a k) (preact T5a T5a_w0 k)) (slope_right (sigma T5a k) (preact T5a T5a_w0 k))
+       <= T5a_D k <=
+     Rmax (slope_left (sigma T5a k) (preact T5a T5a_w0 k)) (slope_right (sigma T5a k) (preact T5a T5a_w0 k))) /\
+  ~ in_clarke T5a T5a_w0 (ad T5a T5a_D T5a_w0) /\
+  (forall g, in_clarke T5a T5a_w0 g -> g 0%nat = 1).
+Proof. exact T5a.T4_fails_without_bias. Qed.
+
+(* The Clarke subdifferential there, exactly: {(1, 0, 0)}. *)
+Theorem T5a_clarke_exact (g : vec) :
+  in_clarke T5a T5a_w0 g <-> forall p, (p < 3)%nat -> g p = unit_vec 0 p.
+Proof. exact (T5a.T5a_clarke_exact g). Qed.
+
+(* ---- T2 tightness with output weights as parameters and an output bias ---- *)
+
+(* N neurons y_k = b_k (activation a, whose m kinks lie in M), output
+   f = sum_k v_k z_k + c with the v_k and c parameters too (b_k = w_(2k),
+   v_k = w_(2k+1), c = w_(2N), W >= 2N + 1): a well-formed bias network with
+   n = N m, and when 0 is in M exactly
+   |M|^W - (|M|^2 - m (|M| - 1))^N |M|^(W-2N) points of M^W are
+   non-differentiable. *)
+Theorem T2_tightness_output_params (a : activation) (N W : nat) (M : list R) :
+  NoDup M -> incl (kinks a) M -> In 0 M -> (2 * N + 1 <= W)%nat ->
+  let net := tightv_network a N W in
+  let ndf := count (fun u => ~ differentiable (n_params net) (net_eval net) (word_vec u))
+               (words M (n_params net)) in
+  let q := length M in let m := length (kinks a) in
+  (forall w, net_eval net w =
+     sumn N (fun k => w (2 * k + 1)%nat * act_eval a (w (2 * k)%nat)) + w (2 * N)%nat) /\
+  wf net /\ bias_network net /\ kink_total net = (N * m)%nat /\
+  ndf = (q ^ W - (q * q - m * (q - 1)) ^ N * q ^ (W - 2 * N))%nat.
+Proof.
+  intros HM HK H0 HW net ndf q m.
+  split; [intros w; apply T2.tightv_eval|].
+  exact (T2.T2_tightness_output_params a N W M HM HK H0 HW).
+Qed.
+
+(* ---- T5(c), second half: T4 beyond bias networks ------------------------- *)
+
+(* For every well-formed network (not necessarily a bias network): if every
+   kink neuron at w is perturbable at w (THEORY.md section 3: it has an
+   exclusive affine parameter whose coefficient a_k(w) is non-zero) and every
+   choice D k lies between the one-sided slopes of sigma_k at y_k(w), then
+   AD_D f(w) is in the Clarke subdifferential of f at w. *)
+Theorem T5c_ad_in_clarke_perturbable (net : network) (D : nat -> R) (w : vec) :
+  wf net ->
+  (forall k, In k (kink_neurons net w) -> perturbable net w k) ->
+  (forall k, In k (kink_neurons net w) ->
+     Rmin (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))
+       <= D k <=
+     Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))) ->
+  in_clarke net w (ad net D w).
+Proof. exact (T4.T5c_ad_in_clarke_perturbable net D w). Qed.
+
+(* THEORY.md asks for "distinct" exclusive parameters; that is automatic: a
+   parameter exclusive to neuron k with a non-zero coefficient at some w is
+   exclusive to no other neuron. *)
+Theorem perturbable_params_distinct (net : network) (w : vec) (p k k' : nat) (a r a' r' : expr) :
+  exclusive_param_with net p k a r -> excl_coeff net w k a <> 0 ->
+  exclusive_param_with net p k' a' r' -> k = k'.
+Proof. exact (T4.perturbable_params_distinct net w p k k' a r a' r'). Qed.
+
+(* ---- T1-T4 for dense MLPs with a bias on every layer ---------------------- *)
+
+From ADCorrect Require Import MLP.
+From ADCorrect Require MLPCorollaries NonVacuity.
+
+(* mlp xs ls: fixed input xs, layers ls = [(width, activation, has_bias); ...],
+   y_l = W_l z_(l-1) + b_l, f = the last unit's output (MLP.v).  Hypotheses:
+   every layer has its bias (all_biased ls) and some layer has a unit. *)
+
+(* T1: AD_D f(w) = grad f(w) wherever f is differentiable, for every D *)
+Theorem T1_mlp_ad_correct (xs : list R) (ls : list layer) (D : nat -> R) (w g : vec) :
+  all_biased ls -> (exists l, In l ls /\ (0 < layer_units l)%nat) ->
+  differentiable_at (n_params (mlp xs ls)) (net_eval (mlp xs ls)) w g ->
+  forall p, (p < n_params (mlp xs ls))%nat -> ad (mlp xs ls) D w p = g p.
+Proof. intros Hb Hu; exact (MLPCorollaries.T1_mlp_ad_correct xs ls Hb Hu D w g). Qed.
+
+(* T2: |ndf_M(f)| <= n |M|^(W-1) with n = sum over layers of
+   width x |kinks of the layer's activation| *)
+Theorem T2_mlp_ndf_count_bound (xs : list R) (ls : list layer) (M : list R) :
+  all_biased ls -> (exists l, In l ls /\ (0 < layer_units l)%nat) -> NoDup M ->
+  (count (fun u => ~ differentiable (n_params (mlp xs ls)) (net_eval (mlp xs ls)) (word_vec u))
+     (words M (n_params (mlp xs ls)))
+   <= list_sum (map (fun l => layer_units l * length (kinks (layer_act l)))%nat ls) *
+      length M ^ (n_params (mlp xs ls) - 1))%nat.
+Proof. intros Hb Hu; exact (MLPCorollaries.T2_mlp_ndf_count_bound xs ls Hb Hu M). Qed.
+
+(* T3: f is not differentiable at w iff NS(w), for every w and every D *)
+Theorem T3_mlp_ndf_iff_NS (xs : list R) (ls : list layer) (D : nat -> R) (w : vec) :
+  all_biased ls -> (exists l, In l ls /\ (0 < layer_units l)%nat) ->
+  (~ differentiable (n_params (mlp xs ls)) (net_eval (mlp xs ls)) w <-> NS (mlp xs ls) D w).
+Proof. intros Hb Hu; exact (MLPCorollaries.T3_mlp_ndf_iff_NS xs ls Hb Hu D w). Qed.
+
+(* T4: choices between the one-sided slopes give a Clarke subgradient *)
+Theorem T4_mlp_ad_in_clarke (xs : list R) (ls : list layer) (D : nat -> R) (w : vec) :
+  all_biased ls -> (exists l, In l ls /\ (0 < layer_units l)%nat) ->
+  (forall k, In k (kink_neurons (mlp xs ls) w) ->
+     Rmin (slope_left (sigma (mlp xs ls) k) (preact (mlp xs ls) w k))
+          (slope_right (sigma (mlp xs ls) k) (preact (mlp xs ls) w k))
+       <= D k <=
+     Rmax (slope_left (sigma (mlp xs ls) k) (preact (mlp xs ls) w k))
+          (slope_right (sigma (mlp xs ls) k) (preact (mlp xs ls) w k))) ->
+  in_clarke (mlp xs ls) w (ad (mlp xs ls) D w).
+Proof. intros Hb Hu; exact (MLPCorollaries.T4_mlp_ad_in_clarke xs ls Hb Hu D w). Qed.
+
+(* ---- The hypotheses are satisfiable, the conclusions not vacuous ---------- *)
+
+(* A 2-layer ReLU MLP with biases, input 1, two relu units and one linear
+   output unit, f(w) = w4 relu(w0 + w2) + w5 relu(w1 + w3) + w6: it meets
+   every hypothesis of T1-T4 (all_biased, hence wf and bias_network; the
+   PyTorch choice relu'(0) = 0 lies between the one-sided slopes at every kink
+   neuron of every w), it has an NS point (0, 0, 0, 0, 1, 0, 0), where it is
+   not differentiable, and it is differentiable at (1, ..., 1). *)
+Theorem nonvacuity_relu_mlp :
+  let net := mlp [1] [(2%nat, relu, true); (1%nat, act_id, true)] in
+  let w_ns : vec := fun i => if Nat.eq_dec i 4 then 1 else 0 in
+  all_biased [(2%nat, relu, true); (1%nat, act_id, true)] /\
+  wf net /\ bias_network net /\ n_params net = 7%nat /\
+  (forall w, net_eval net w =
+     w 4%nat * Rmax 0 (w 0%nat + w 2%nat) + w 5%nat * Rmax 0 (w 1%nat + w 3%nat) + w 6%nat) /\
+  (forall D, NS net D w_ns) /\ ~ differentiable (n_params net) (net_eval net) w_ns /\
+  (forall D, differentiable_at (n_params net) (net_eval net) (fun _ => 1) (ad net D (fun _ => 1))) /\
+  (forall w k, In k (kink_neurons net w) ->
+     Rmin (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))
+       <= 0 <=
+     Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))).
+Proof.
+  split; [exact NonVacuity.nv_all_biased|]. split; [exact NonVacuity.nv_wf|].
+  split; [exact NonVacuity.nv_bias|]. split; [reflexivity|].
+  split; [exact NonVacuity.nv_eval|]. split; [exact NonVacuity.nv_NS|].
+  split; [exact NonVacuity.nv_not_differentiable|].
+  split; [exact NonVacuity.nv_differentiable_smooth|].
+  exact NonVacuity.nv_choice_between.
+Qed.
+
+(* relu is not differentiable at 0, in the Frechet sense of Frechet.v *)
+Theorem relu_not_differentiable_at_0 :
+  (forall x, act_eval relu x = Rmax 0 x) /\
+  ~ differentiable 1 (fun w => Rmax 0 (w 0%nat)) vzero.
+Proof. split; [exact relu_eval | exact NonVacuity.relu_not_differentiable_at_0]. Qed.
+
+(* The one-neuron network f(b) = relu(b) (a well-formed bias network): its
+   Clarke subdifferential at 0 is exactly [0, 1] ... *)
+Theorem relu_clarke_at_0 (g : vec) :
+  (forall w, net_eval NonVacuity.relu_neuron w = Rmax 0 (w 0%nat)) /\
+  wf NonVacuity.relu_neuron /\ bias_network NonVacuity.relu_neuron /\
+  (in_clarke NonVacuity.relu_neuron vzero g <-> 0 <= g 0%nat <= 1).
+Proof.
+  split; [exact NonVacuity.relu_neuron_eval|]. split; [exact NonVacuity.relu_neuron_wf|].
+  split; [exact NonVacuity.relu_neuron_bias | exact (NonVacuity.relu_clarke_at_0 g)].
+Qed.
+
+(* ... so 5 is not in it: in_clarke is not trivially true *)
+Theorem five_not_in_clarke : ~ in_clarke NonVacuity.relu_neuron vzero (fun _ => 5).
+Proof. exact NonVacuity.five_not_in_clarke. Qed.

@@ -29,6 +29,8 @@ THEOREMS: dict[str, str] = {
     "T4": "AD returns a Clarke subderivative (choices between the one-sided slopes)",
     "T5": "beyond bias parameters: inc can be non-empty (T5a); not NS => correct (T5b)",
     "IEEE": "beyond the paper: when IEEE execution actually meets a kink",
+    "S": "the activations of the table; forward mode equals reverse mode (sections 2 and 4)",
+    "NV": "the hypotheses of T1-T4 are satisfiable and their conclusions not vacuous",
 }
 
 QUERY_THEOREM: dict[str, str] = {
@@ -47,12 +49,24 @@ QUERY_THEOREM: dict[str, str] = {
 _THEOREM_RE = re.compile(r"^\s*(?:Theorem|Lemma|Corollary)\s+([A-Za-z_][\w']*)", re.MULTILINE)
 
 
+# Main.v names that do not start with their item, by prefix
+_ITEM_OF_PREFIX: dict[str, str] = {
+    "format_card": "M",
+    "ad_forward": "S", "hardswish": "S", "softshrink": "S",
+    "nonvacuity": "NV", "relu_": "NV", "five_not_in_clarke": "NV",
+    "perturbable": "T5",
+}
+
+
 def theorem_of_coq_name(name: str) -> str:
     """Which THEORY.md item a Main.v theorem belongs to, by its name."""
     m = re.match(r"T([1-5])", name)
     if m:
         return f"T{m.group(1)}"
-    return "M" if name.startswith("format_card") else "T2"
+    for prefix, item in _ITEM_OF_PREFIX.items():
+        if name.startswith(prefix):
+            return item
+    return "T2"
 
 
 def coq_theorems(main_v: Path, status_json: Path) -> dict[str, list[dict[str, Any]]]:

@@ -459,3 +459,141 @@ Proof.
   - left; apply H1; lra.
   - right; apply H2; lra.
 Qed.
+
+(** * More instances of the table of THEORY.md section 2 *)
+
+(* the one-sided slopes at a point, unfolded to the pieces' derivatives *)
+Ltac solve_slopes :=
+  unfold slope_left, slope_right, left_piece, right_piece, nbelow, nle; simpl;
+  solve_dec; simpl; try unfold pl_dpiece; simpl; first [lra | field].
+
+(** hardswish(x) = x * relu6(x + 3) / 6, quadratic in the middle: 0 on
+    (-inf, -3], x (x + 3) / 6 on [-3, 3], x on [3, inf) *)
+
+Definition hardswish_piece (i : nat) (x : R) : R :=
+  match i with O => 0 | 1%nat => x * (x + 3) / 6 | _ => x end.
+Definition hardswish_dpiece (i : nat) (x : R) : R :=
+  match i with O => 0 | 1%nat => (2 * x + 3) / 6 | _ => 1 end.
+
+Lemma hardswish_piece_derive (i : nat) (x : R) :
+  is_derive (hardswish_piece i) x (hardswish_dpiece i x).
+Proof.
+  destruct i as [|[|i]]; simpl.
+  - apply is_derive_Reals, derivable_pt_lim_const.
+  - change (is_derive (fun x : R => x * (x + 3) / 6) x ((2 * x + 3) / 6)).
+    auto_derive; [exact I | field].
+  - apply is_derive_Reals, derivable_pt_lim_id.
+Qed.
+
+Lemma hardswish_dpiece_cont (i : nat) (x : R) : continuous (hardswish_dpiece i) x.
+Proof.
+  destruct i as [|[|i]]; simpl; try apply continuous_const.
+  apply (ex_derive_continuous (K := R_AbsRing) (V := R_NormedModule)).
+  change (ex_derive (fun x : R => (2 * x + 3) / 6) x); auto_derive; exact I.
+Qed.
+
+Lemma hardswish_agree : forall i, (i < 2)%nat ->
+  hardswish_piece i (nth i [-3; 3] 0) = hardswish_piece (S i) (nth i [-3; 3] 0).
+Proof. intros i Hi; destruct i as [|[|i]]; simpl; try lia; field. Qed.
+
+Definition hardswish : activation :=
+  {| bps := [-3; 3]; piece := hardswish_piece; dpiece := hardswish_dpiece;
+     bps_sorted := sorted_m3_3; piece_derive := hardswish_piece_derive;
+     dpiece_cont := hardswish_dpiece_cont; piece_agree := hardswish_agree |}.
+
+(* Rmin 6 (Rmax 0 x) by cases *)
+Ltac clip_cases x :=
+  destruct (Rlt_le_dec x 0); [rewrite (Rmax_left 0 x), (Rmin_right 6 0) by lra |
+  destruct (Rle_lt_dec x 6); [rewrite (Rmax_right 0 x), (Rmin_right 6 x) by lra |
+                              rewrite (Rmax_right 0 x), (Rmin_left 6 x) by lra]].
+
+Lemma relu6_eval (x : R) : act_eval relu6 x = Rmin 6 (Rmax 0 x).
+Proof.
+  unfold act_eval, nbelow; simpl; unfold pl_piece.
+  clip_cases x; solve_dec; simpl; lra.
+Qed.
+
+Lemma hardsigmoid_eval (x : R) : act_eval hardsigmoid x = act_eval relu6 (x + 3) / 6.
+Proof.
+  rewrite relu6_eval; unfold act_eval, nbelow; simpl; unfold pl_piece.
+  clip_cases (x + 3); solve_dec; simpl; lra.
+Qed.
+
+(* PyTorch's definition: hardswish(x) = x * relu6(x + 3) / 6 = x * hardsigmoid(x) *)
+Lemma hardswish_eval (x : R) : act_eval hardswish x = x * act_eval relu6 (x + 3) / 6.
+Proof.
+  rewrite relu6_eval; unfold act_eval, nbelow; simpl.
+  clip_cases (x + 3); solve_dec; simpl;
+    first [field | replace x with (-3) by lra; field].
+Qed.
+
+Lemma hardswish_eval_hardsigmoid (x : R) : act_eval hardswish x = x * act_eval hardsigmoid x.
+Proof. rewrite hardswish_eval, hardsigmoid_eval; field. Qed.
+
+Lemma hardswish_kinks : kinks hardswish = [-3; 3].
+Proof.
+  unfold kinks, slope_left, slope_right, left_piece, right_piece, nbelow, nle; simpl.
+  solve_dec; simpl.
+  repeat match goal with
+  | |- context [Req_EM_T ?a ?b] => destruct (Req_EM_T a b); try lra
+  end; reflexivity.
+Qed.
+
+(* (left, right) slopes: (0, -1/2) at -3 and (3/2, 1) at 3 *)
+Lemma hardswish_slopes :
+  slope_left hardswish (-3) = 0 /\ slope_right hardswish (-3) = -1/2 /\
+  slope_left hardswish 3 = 3/2 /\ slope_right hardswish 3 = 1.
+Proof. repeat split; solve_slopes. Qed.
+
+(** softshrink(l), l > 0: x + l on (-inf, -l], 0 on [-l, l], x - l on [l, inf) *)
+
+Lemma sorted_softshrink (l : posreal) : Sorted Rlt [- l; pos l].
+Proof. pose proof (cond_pos l); solve_sorted. Qed.
+
+Lemma agree_softshrink (l : R) : pl_agree [- l; l] [1; 0; 1] [l; 0; - l].
+Proof. solve_agree. Qed.
+
+Definition softshrink (l : posreal) : activation :=
+  mk_pl [- l; pos l] [1; 0; 1] [pos l; 0; - l] (sorted_softshrink l) (agree_softshrink l).
+
+Lemma softshrink_eval (l : posreal) (x : R) :
+  (x < - l -> act_eval (softshrink l) x = x + l) /\
+  (- l <= x <= l -> act_eval (softshrink l) x = 0) /\
+  (l < x -> act_eval (softshrink l) x = x - l).
+Proof.
+  pose proof (cond_pos l).
+  unfold act_eval, nbelow; simpl; unfold pl_piece.
+  repeat split; intros; solve_dec; simpl; lra.
+Qed.
+
+Lemma softshrink_kinks (l : posreal) : kinks (softshrink l) = [- l; pos l].
+Proof. pose proof (cond_pos l); solve_kinks. Qed.
+
+(* (left, right) slopes: (1, 0) at -l and (0, 1) at l *)
+Lemma softshrink_slopes (l : posreal) :
+  slope_left (softshrink l) (- l) = 1 /\ slope_right (softshrink l) (- l) = 0 /\
+  slope_left (softshrink l) l = 0 /\ slope_right (softshrink l) l = 1.
+Proof. pose proof (cond_pos l); repeat split; solve_slopes. Qed.
+
+(** The slopes of the other instances of the table *)
+
+Lemma leaky_relu_slopes (s : R) : slope_left (leaky_relu s) 0 = s /\ slope_right (leaky_relu s) 0 = 1.
+Proof. split; solve_slopes. Qed.
+
+Lemma hardtanh_slopes :
+  slope_left hardtanh (-1) = 0 /\ slope_right hardtanh (-1) = 1 /\
+  slope_left hardtanh 1 = 1 /\ slope_right hardtanh 1 = 0.
+Proof. repeat split; solve_slopes. Qed.
+
+Lemma relu6_slopes :
+  slope_left relu6 0 = 0 /\ slope_right relu6 0 = 1 /\
+  slope_left relu6 6 = 1 /\ slope_right relu6 6 = 0.
+Proof. repeat split; solve_slopes. Qed.
+
+Lemma hardsigmoid_slopes :
+  slope_left hardsigmoid (-3) = 0 /\ slope_right hardsigmoid (-3) = 1/6 /\
+  slope_left hardsigmoid 3 = 1/6 /\ slope_right hardsigmoid 3 = 0.
+Proof. repeat split; solve_slopes. Qed.
+
+Lemma abs_slopes : slope_left abs_act 0 = -1 /\ slope_right abs_act 0 = 1.
+Proof. split; solve_slopes. Qed.

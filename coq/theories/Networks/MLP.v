@@ -255,3 +255,47 @@ Proof.
   - intros j Hj; simpl in Hj; lia.
   - intros q Hq; simpl in Hq; tauto.
 Qed.
+
+(** * Size and kinks of an MLP *)
+
+Definition layer_units (l : layer) : nat := fst (fst l).
+Definition layer_act (l : layer) : activation := snd (fst l).
+
+Lemma list_sum_nth_seq {A : Type} (f : A -> nat) (L : list A) (d : A) :
+  list_sum (map (fun k => f (nth k L d)) (seq 0 (length L))) = list_sum (map f L).
+Proof.
+  induction L as [|x L IH]; [reflexivity|]; cbn [length seq map list_sum].
+  rewrite <- seq_shift, map_map; cbn [nth].
+  unfold list_sum in IH |- *; cbn [fold_right]; rewrite IH; reflexivity.
+Qed.
+
+Lemma mlp_neurons_acts (ls : list layer) : forall prev nprev P K,
+  map snd (mlp_neurons prev nprev P K ls) =
+  flat_map (fun l => repeat (layer_act l) (layer_units l)) ls.
+Proof.
+  induction ls as [|[[n act] hb] ls IH]; intros prev nprev P K; [reflexivity|].
+  simpl mlp_neurons; rewrite map_app, IH, map_map; simpl; f_equal.
+  unfold layer_act, layer_units; simpl.
+  clear; generalize 0%nat; induction n as [|n IHn]; intros s; [reflexivity|]; simpl; f_equal; apply IHn.
+Qed.
+
+(* N = sum of the layers' widths *)
+Theorem mlp_size (xs : list R) (ls : list layer) :
+  n_size (mlp xs ls) = list_sum (map layer_units ls).
+Proof.
+  unfold n_size; simpl; rewrite <- (map_length snd), mlp_neurons_acts.
+  induction ls as [|l ls IH]; [reflexivity|]; simpl; rewrite app_length, repeat_length, IH; reflexivity.
+Qed.
+
+(* some layer has a unit: the MLP has a neuron *)
+Lemma mlp_size_pos (xs : list R) (ls : list layer) :
+  (exists l, In l ls /\ (0 < layer_units l)%nat) -> (0 < n_size (mlp xs ls))%nat.
+Proof.
+  intros [l [Hl Hu]]; rewrite mlp_size.
+  induction ls as [|l' ls IH]; [destruct Hl|]; simpl.
+  destruct Hl as [->|Hl]; [lia|]; specialize (IH Hl); lia.
+Qed.
+
+Corollary mlp_wf_units (xs : list R) (ls : list layer) :
+  (exists l, In l ls /\ (0 < layer_units l)%nat) -> wf (mlp xs ls).
+Proof. intros H; apply mlp_wf, mlp_size_pos, H. Qed.

@@ -5,7 +5,9 @@
    over (neuron, kink) pairs, fibre lemma along the bias, NoKink.v).
    Tightness: the family of N neurons y_k = b_k with constant non-zero output
    weights c_k, f(b) = sum_k c_k * sigma(b_k), first as a function, then as a
-   bias network built with the constructors of Network.v. *)
+   bias network built with the constructors of Network.v.  Last section: the
+   family with output weights as parameters and an output bias
+   (T2_tightness_output_params). *)
 From Coq Require Import Reals Lra Lia List FunctionalExtensionality.
 From Coquelicot Require Import Coquelicot.
 From ADCorrect Require Import Vec Frechet OneSided Activation ActDiff Network NoKink Counting.
@@ -425,4 +427,246 @@ Proof.
   - unfold Rdiv; apply Rmult_le_compat_r; [|exact H].
     left; apply Rinv_0_lt_compat, Rmult_lt_0_compat; assumption.
   - right; field; lra.
+Qed.
+
+(** * Tightness with output weights as parameters and an output bias *)
+
+(* THEORY.md T2, last sentence: N neurons y_k = b_k, output
+   f = sum_k v_k z_k + c with the output weights v_k and the output bias c
+   parameters too.  Parameters interleaved: b_k = w_(2k), v_k = w_(2k+1),
+   c = w_(2N), and W >= 2N + 1.  f is not differentiable at w iff some b_k
+   is a kink with v_k <> 0 (T3: the adjoint of neuron k is v_k), so over M
+   (with 0 in M) |ndf_M(f)| = |M|^W - (|M|^2 - m (|M| - 1))^N |M|^(W-2N). *)
+
+From Coq Require Import ClassicalEpsilon.
+From ADCorrect Require Import AD T3.
+
+(** ** Counting words by pairs of coordinates *)
+
+Lemma list_sum_map_mul_r {A : Type} (f : A -> nat) (c : nat) (l : list A) :
+  list_sum (map (fun x => f x * c) l)%nat = (list_sum (map f l) * c)%nat.
+Proof. induction l as [|x l IH]; simpl; [reflexivity | rewrite IH; ring]. Qed.
+
+Lemma count_and_const {A : Type} (P : Prop) (R : A -> Prop) (l : list A) :
+  count (fun x => P /\ R x) l = ((if excluded_middle_informative P then 1 else 0) * count R l)%nat.
+Proof.
+  destruct (excluded_middle_informative P) as [HP|HP].
+  - rewrite Nat.mul_1_l; apply count_ext; intros x _; tauto.
+  - apply count_none; tauto.
+Qed.
+
+Lemma ind_if {A : Type} (P : A -> Prop) (x : A) :
+  ind P x = if excluded_middle_informative (P x) then 1%nat else 0%nat.
+Proof.
+  unfold ind; destruct (excluded_middle_informative (P x)) as [H|H].
+  - rewrite count_cons_true by exact H; reflexivity.
+  - rewrite count_cons_false by exact H; reflexivity.
+Qed.
+
+(* words of length W whose first N coordinate pairs (2k, 2k+1) satisfy Q:
+   (number of good pairs)^N |M|^(W-2N) *)
+Lemma count_words_pairs (M : list R) (Q : R -> R -> Prop) (N W : nat) :
+  (2 * N <= W)%nat ->
+  count (fun u => forall k, (k < N)%nat -> Q (nth (2 * k) u 0) (nth (2 * k + 1) u 0)) (words M W) =
+  (list_sum (map (fun a => count (Q a) M) M) ^ N * length M ^ (W - 2 * N))%nat.
+Proof.
+  revert W; induction N as [|N IH]; intros W HW.
+  - rewrite count_all by (intros; lia); rewrite words_length; simpl; rewrite Nat.sub_0_r; lia.
+  - destruct W as [|[|W]]; try lia.
+    replace (S (S W) - 2 * S N)%nat with (W - 2 * N)%nat by lia.
+    cbn [words]; rewrite count_flat_map.
+    rewrite (list_sum_map_ext _ (fun a => count (Q a) M *
+               (list_sum (map (fun a => count (Q a) M) M) ^ N * length M ^ (W - 2 * N)))%nat).
+    + rewrite list_sum_map_mul_r; simpl; ring.
+    + intros a _; rewrite count_map, count_flat_map.
+      rewrite <- list_sum_map_ind_mul; apply list_sum_map_ext; intros b _.
+      rewrite count_map, <- (IH W) by lia.
+      rewrite (count_ext _ (fun v => Q a b /\
+                 forall k, (k < N)%nat -> Q (nth (2 * k) v 0) (nth (2 * k + 1) v 0))).
+      * rewrite count_and_const, ind_if; reflexivity.
+      * intros v _; split.
+        -- intros H; split; [exact (H 0%nat ltac:(lia))|].
+           intros k Hk; generalize (H (S k) ltac:(lia)).
+           replace (2 * S k)%nat with (S (S (2 * k))) by lia; simpl; tauto.
+        -- intros [Hab H] [|k] Hk; [exact Hab|].
+           replace (2 * S k)%nat with (S (S (2 * k))) by lia; simpl; apply H; lia.
+Qed.
+
+(* pairs (b, v) in M^2 with not (b a kink and v <> 0): |M|^2 - m (|M| - 1) *)
+Lemma count_pairs_not_kink_nonzero (M K : list R) :
+  NoDup M -> NoDup K -> incl K M -> In 0 M ->
+  list_sum (map (fun a => count (fun b => ~ (In a K /\ b <> 0)) M) M) =
+  (length M * length M - length K * (length M - 1))%nat.
+Proof.
+  intros HM HK Hincl H0.
+  assert (Hm : (length K <= length M)%nat) by (apply NoDup_incl_length; assumption).
+  assert (Hq : (1 <= length M)%nat) by (destruct M; [destruct H0 | simpl; lia]).
+  rewrite (list_sum_map_ext _ (fun a => ind (fun a => In a K) a * 1 +
+                                        ind (fun a => ~ In a K) a * length M)%nat).
+  - rewrite list_sum_map_add, !list_sum_map_ind_mul, count_In_incl, count_not_In_incl by assumption.
+    remember (length M - length K)%nat as d eqn:Hd.
+    replace (length M) with (length K + d)%nat by lia.
+    destruct d as [|d]; [rewrite Nat.add_0_r; nia|].
+    replace (length K + S d - 1)%nat with (length K + d)%nat by lia; nia.
+  - intros a _; rewrite !ind_if.
+    destruct (excluded_middle_informative (In a K)) as [Ha|Ha];
+      destruct (excluded_middle_informative (~ In a K)); try tauto.
+    + rewrite (count_ext _ (fun b => In b [0])).
+      * rewrite count_In_incl; [reflexivity | constructor; [intros [] | constructor] | exact HM |].
+        intros x [<-|[]]; exact H0.
+      * intros b _; simpl; split.
+        -- intros H; left; destruct (Req_dec b 0) as [->|Hb]; [reflexivity | tauto].
+        -- intros [<-|[]] [_ Hc]; apply Hc; reflexivity.
+    + rewrite count_all by tauto; lia.
+Qed.
+
+(** ** The network *)
+
+(* sum_(k<N) v_k z_k *)
+Fixpoint tightv_sum (N : nat) : expr :=
+  match N with
+  | O => EConst 0
+  | S N' => EAdd (tightv_sum N') (EMul (EParam (2 * N' + 1)) (ENeuron N'))
+  end.
+
+Definition tightv_network (a : activation) (N W : nat) : network :=
+  mk_net W (fun _ => 0) (map (fun k => (EParam (2 * k), a)) (seq 0 N))
+    (EAdd (tightv_sum N) (EParam (2 * N))).
+
+Lemma tightv_size a N W : n_size (tightv_network a N W) = N.
+Proof. unfold n_size; simpl; rewrite map_length, seq_length; reflexivity. Qed.
+
+Lemma tightv_tau a N W k : (k < N)%nat -> tau (tightv_network a N W) k = EParam (2 * k).
+Proof. intros Hk; unfold tau; simpl; rewrite nth_map_seq by exact Hk; reflexivity. Qed.
+
+Lemma tightv_sigma a N W k : (k < N)%nat -> sigma (tightv_network a N W) k = a.
+Proof. intros Hk; unfold sigma; simpl; rewrite nth_map_seq by exact Hk; reflexivity. Qed.
+
+Lemma tightv_preact a N W w k : (k < N)%nat -> preact (tightv_network a N W) w k = w (2 * k)%nat.
+Proof. intros Hk; unfold preact; rewrite tightv_tau by exact Hk; reflexivity. Qed.
+
+Lemma tightv_sum_neurons N j : occurs_neuron j (tightv_sum N) -> (j < N)%nat.
+Proof. induction N as [|N IH]; simpl; [tauto|]; intros [H|[[]|H]]; [specialize (IH H); lia | lia]. Qed.
+
+Lemma tightv_sum_params N p : occurs_param p (tightv_sum N) -> exists k, (k < N)%nat /\ p = (2 * k + 1)%nat.
+Proof.
+  induction N as [|N IH]; simpl; [tauto|]; intros [H|[H|[]]].
+  - destruct (IH H) as [k [Hk ->]]; exists k; split; [lia | reflexivity].
+  - exists N; split; [lia | symmetry; exact H].
+Qed.
+
+Lemma eval_dneuron_tightv_sum x w z N k :
+  eval x w z (dneuron k (tightv_sum N)) = if lt_dec k N then w (2 * k + 1)%nat else 0.
+Proof.
+  induction N as [|N IH]; cbn [tightv_sum dneuron eval];
+    [destruct (lt_dec k 0); [lia | reflexivity]|].
+  rewrite IH; destruct (Nat.eq_dec N k) as [Heq|Hne].
+  - subst k; destruct (lt_dec N N), (lt_dec N (S N)); try lia; ring.
+  - destruct (lt_dec k N), (lt_dec k (S N)); try lia; ring.
+Qed.
+
+Lemma eval_tightv_sum x w z N :
+  eval x w z (tightv_sum N) = sumn N (fun k => w (2 * k + 1)%nat * z k).
+Proof. induction N as [|N IH]; simpl; [reflexivity|]; rewrite IH, sumn_S; reflexivity. Qed.
+
+(* f(w) = sum_k v_k sigma(b_k) + c *)
+Lemma tightv_eval a N W w :
+  net_eval (tightv_network a N W) w =
+  sumn N (fun k => w (2 * k + 1)%nat * act_eval a (w (2 * k)%nat)) + w (2 * N)%nat.
+Proof.
+  unfold net_eval; cbn [n_out tightv_network]; simpl eval; rewrite eval_tightv_sum; f_equal.
+  apply sumn_ext; intros k Hk; rewrite zvec_lt by (rewrite tightv_size; exact Hk).
+  unfold post; rewrite tightv_sigma, tightv_preact by exact Hk; reflexivity.
+Qed.
+
+Lemma tightv_wf a N W : (2 * N + 1 <= W)%nat -> wf (tightv_network a N W).
+Proof.
+  intros HW; unfold wf; rewrite tightv_size; split; [|split].
+  - intros k Hk; rewrite tightv_tau by exact Hk; split; [intros j []|].
+    intros p Hp; simpl in Hp |- *; lia.
+  - intros j [Hj|[]]; apply tightv_sum_neurons, Hj.
+  - intros p [Hp|Hp]; simpl in Hp |- *.
+    + destruct (tightv_sum_params N p Hp) as [k [Hk ->]]; lia.
+    + lia.
+Qed.
+
+Lemma tightv_bias a N W : (2 * N + 1 <= W)%nat -> bias_network (tightv_network a N W).
+Proof.
+  intros HW k Hk; rewrite tightv_size in Hk.
+  exists (2 * k)%nat, (EConst 0); unfold exclusive_param_with.
+  rewrite tightv_size, tightv_tau by exact Hk; simpl.
+  split; [lia|]; split; [exact Hk|]; split; [|split].
+  - intros j Hj Hjk; rewrite tightv_tau by exact Hj; simpl; lia.
+  - intros [Hp|Hp]; [destruct (tightv_sum_params N _ Hp) as [j [_ Hj]]; lia | simpl in Hp; lia].
+  - split; [tauto|]; split; [tauto|]; intros w z; ring.
+Qed.
+
+Lemma tightv_kink_total a N W : kink_total (tightv_network a N W) = (N * length (kinks a))%nat.
+Proof.
+  unfold kink_total; rewrite tightv_size.
+  rewrite (list_sum_map_ext _ (fun _ => length (kinks a))).
+  - rewrite list_sum_map_const, seq_length; lia.
+  - intros k Hk; apply in_seq in Hk; rewrite tightv_sigma by lia; reflexivity.
+Qed.
+
+(* the adjoint of neuron k is its output weight v_k *)
+Lemma tightv_zbar a N W D w k :
+  (k < N)%nat -> zbar (tightv_network a N W) D w k = w (2 * k + 1)%nat.
+Proof.
+  intros Hk; rewrite zbar_eq; cbn [n_out tightv_network]; simpl eval.
+  rewrite eval_dneuron_tightv_sum; destruct (lt_dec k N) as [_|]; [|lia].
+  rewrite sum_list_map_zero; [ring|].
+  intros j Hj; apply in_seq in Hj; rewrite tightv_size in Hj.
+  rewrite tightv_tau by lia; simpl; ring.
+Qed.
+
+(* not differentiable iff some b_k is a kink with v_k <> 0 *)
+Lemma tightv_ndf_iff a N W w :
+  (2 * N + 1 <= W)%nat ->
+  (~ differentiable W (net_eval (tightv_network a N W)) w <->
+   exists k, (k < N)%nat /\ In (w (2 * k)%nat) (kinks a) /\ w (2 * k + 1)%nat <> 0).
+Proof.
+  intros HW.
+  change W with (n_params (tightv_network a N W)) at 1.
+  rewrite (T3 (tightv_network a N W) (fun _ => 0) w (tightv_wf a N W HW) (tightv_bias a N W HW)).
+  split.
+  - intros [k [Hk Hz]]; apply kink_neurons_spec in Hk as [Hk Hkink].
+    rewrite tightv_size in Hk; rewrite tightv_sigma, tightv_preact, <- kinks_spec in Hkink by exact Hk.
+    rewrite tightv_zbar in Hz by exact Hk; exists k; tauto.
+  - intros [k [Hk [Hkink Hv]]]; exists k; split.
+    + apply kink_neurons_spec; rewrite tightv_size, tightv_sigma, tightv_preact, <- kinks_spec
+        by exact Hk; tauto.
+    + rewrite tightv_zbar by exact Hk; exact Hv.
+Qed.
+
+(** THEORY.md T2, tightness with output weights as parameters and an output
+    bias: a well-formed bias network with n = N m and, when 0 is in M,
+    [|ndf_M(f)| = |M|^W - (|M|^2 - m (|M| - 1))^N |M|^(W-2N)]. *)
+Theorem T2_tightness_output_params (a : activation) (N W : nat) (M : list R) :
+  NoDup M -> incl (kinks a) M -> In 0 M -> (2 * N + 1 <= W)%nat ->
+  let net := tightv_network a N W in
+  let ndf := count (fun u => ~ differentiable (n_params net) (net_eval net) (word_vec u))
+               (words M (n_params net)) in
+  let q := length M in
+  let m := length (kinks a) in
+  wf net /\ bias_network net /\ kink_total net = (N * m)%nat /\
+  ndf = (q ^ W - (q * q - m * (q - 1)) ^ N * q ^ (W - 2 * N))%nat.
+Proof.
+  intros HM HK H0 HW net ndf q m.
+  split; [apply tightv_wf, HW|]. split; [apply tightv_bias, HW|].
+  split; [apply tightv_kink_total|].
+  unfold ndf, net, q, m; cbn [n_params tightv_network].
+  rewrite (count_ext _ (fun u => exists k, (k < N)%nat /\
+             In (nth (2 * k) u 0) (kinks a) /\ nth (2 * k + 1) u 0 <> 0))
+    by (intros u _; apply tightv_ndf_iff, HW).
+  rewrite <- (count_pairs_not_kink_nonzero M (kinks a)) by (auto using kinks_NoDup).
+  rewrite <- (count_words_pairs M (fun x y => ~ (In x (kinks a) /\ y <> 0))) by lia.
+  rewrite <- words_length.
+  rewrite <- (count_compl (fun u => exists k, (k < N)%nat /\
+                In (nth (2 * k) u 0) (kinks a) /\ nth (2 * k + 1) u 0 <> 0) (words M W)).
+  rewrite (count_ext (fun u => ~ _) (fun u => forall k, (k < N)%nat ->
+             ~ (In (nth (2 * k) u 0) (kinks a) /\ nth (2 * k + 1) u 0 <> 0))); [lia|].
+  intros u _; split.
+  - intros H k Hk Hc; apply H; exists k; tauto.
+  - intros H [k [Hk Hc]]; exact (H k Hk Hc).
 Qed.
