@@ -160,8 +160,10 @@ def load_batch(path: str | Path) -> Batch:
                 if "x" not in data or "y" not in data:
                     raise InputError(f"{path}: an .npz batch needs arrays 'x' and 'y'")
                 return batch_from_arrays(data["x"], data["y"])
-        except (OSError, ValueError) as e:
-            raise InputError(f"{path}: not a readable .npz file ({e})") from None
+        except InputError:
+            raise
+        except Exception as e:  # noqa: BLE001  (any decoding failure is bad input)
+            raise InputError(f"{path}: not a readable .npz file ({type(e).__name__})") from None
     if p.suffix in (".pt", ".pth"):
         try:
             import torch

@@ -7,6 +7,7 @@ line `adcorrect: error: ...` and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -255,6 +256,7 @@ def cmd_suite(args: argparse.Namespace) -> int:
     return 0 if res["ok"] else 1
 
 
+@functools.cache
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="adcorrect", description="Exact checks of AD correctness "
                 "(Lee, Park & Aiken, ICML 2023) on networks with machine-number parameters.")

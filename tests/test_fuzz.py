@@ -1,0 +1,159 @@
+"""Fuzzing every CLI entry (hostile input): mutated specs (v1 and v2), parameter strings,
+choices, format strings and batch files through `formats`, `check`, `count` and
+`smt generate`.  Every case must end with exit 0, or exit 2 and one line, within the
+time limit: never a traceback, another status or a hang.  ADCORRECT_FUZZ_EXAMPLES
+(default 2000) sets the examples per entry; failures found once are kept in
+tests/fuzz_corpus/ and replayed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fuzzing import (FUZZ_EXAMPLES, NUMBER_TEXT, Case, assert_clean, corpus_cases,
+                     example_objects, mutated_json, run_case)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+SPECS = example_objects()
+SETTINGS = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
+                    suppress_health_check=list(HealthCheck), database=None)
+WORK = Path(tempfile.mkdtemp(prefix="adcorrect-fuzz-",
+                             dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+
+
+@pytest.fixture(autouse=True)
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keep every accepted case small: the point is the parsers, not long enumerations
+    monkeypatch.setenv("ADCORRECT_MAX_POINTS", "3000")
+    monkeypatch.setenv("ADCORRECT_MAX_NEURONS", "400")
+
+
+PARAMS = st.one_of(
+    st.lists(NUMBER_TEXT, max_size=8).map(",".join),
+    st.lists(st.integers(-3, 3).map(str), min_size=1, max_size=14).map(",".join),
+    st.text(alphabet="0123456789,-+/.eE xa", max_size=20),
+)
+CHOICE = st.one_of(st.sampled_from(["pytorch", "left", "right", "1/2", "0", "nan", "middle",
+                                    "1e999999999", "", "-1"]), NUMBER_TEXT)
+FORMAT = st.one_of(
+    st.sampled_from(["fp(2,2)", "fp(3,3)", "e2m1", "int(3,1)", "list(-1,0,1)", "fp16", "bf16",
+                     "e4m3fn", "int8", "fp(2,1000)", "fp(30,3)", "int(0,1)", "list()",
+                     "list(1e1000000000)", "fp(2)", "int(3,1/0)", "FP(2, 2)", "list(1,1,1)",
+                     "list(-1,-1/2,0,1/2,1)", "fp(-1,2)", "fp(2,2", "e5m2", "binary32"]),
+    st.builds(lambda a, b: f"fp({a},{b})", st.integers(-2, 25), st.integers(-2, 30)),
+    st.builds(lambda a, b: f"int({a},{b})", st.integers(-2, 70), NUMBER_TEXT),
+    st.lists(NUMBER_TEXT, max_size=5).map(lambda xs: f"list({','.join(xs)})"),
+    st.text(alphabet="fpintlse0123456789(),./-+ ", max_size=15),
+)
+SPEC_TEXT = st.sampled_from(sorted(SPECS)).flatmap(lambda k: st.one_of(
+    mutated_json(SPECS[k]), st.just(__import__("json").dumps(SPECS[k]))))
+
+
+@st.composite
+def batch_bytes(draw: st.DrawFn) -> bytes:
+    """An .npz batch: mostly plausible shapes and values, sometimes broken."""
+    import io
+
+    B = draw(st.integers(0, 3))
+    d = draw(st.integers(0, 3))
+    pool = np.array([0.0, 1.0, -1.0, 0.5, 2.0, np.nan, np.inf, -0.0, 1e308])
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = rng.choice(pool, size=(B, d)) if draw(st.booleans()) else rng.choice(pool[:5], (B, d))
+    y = rng.choice(pool[:5], size=(draw(st.integers(0, 3)), draw(st.integers(0, 2))))
+    buf = io.BytesIO()
+    kind = draw(st.sampled_from(["ok", "ok", "no_y", "garbage", "object"]))
+    if kind == "garbage":
+        return draw(st.binary(max_size=64))
+    if kind == "no_y":
+        np.savez(buf, x=x)
+    elif kind == "object":
+        np.savez(buf, x=np.array([["1", "a"]]), y=y)
+    else:
+        np.savez(buf, x=x, y=y)
+    return buf.getvalue()
+
+
+def _run(case: Case) -> None:
+    assert_clean(case, run_case(case, WORK))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["--json", "--bogus", "-h", "x", "--json=1"]), max_size=2))
+def test_fuzz_formats(extra: list[str]) -> None:
+    if "-h" in extra:
+        return  # argparse's help exits 0 through SystemExit by design
+    _run(Case(["formats", *extra]))
+
+
+@SETTINGS
+@given(spec=SPEC_TEXT, params=st.one_of(st.none(), PARAMS), choice=st.one_of(st.none(), CHOICE),
+       oracle=st.sampled_from([None, "fast", "independent", "bogus"]),
+       budget=st.one_of(st.none(), st.sampled_from(["1", "0", "-5", "x", "100"])),
+       batch=st.one_of(st.none(), batch_bytes()),
+       loss=st.sampled_from([None, "mse", "ce", "sum", "hinge"]))
+def test_fuzz_check(spec: str, params: str | None, choice: str | None, oracle: str | None,
+                    budget: str | None, batch: bytes | None, loss: str | None) -> None:
+    argv = ["check", "{dir}/spec.json"]
+    files: dict[str, str | bytes] = {"spec.json": spec}
+    if params is not None:
+        argv.append(f"--params={params}")
+    if choice is not None:
+        argv.append(f"--choice={choice}")
+    if oracle is not None:
+        argv.append(f"--oracle={oracle}")
+    if budget is not None:
+        argv.append(f"--budget={budget}")
+    if batch is not None:
+        files["b.npz"] = batch
+        argv += ["--batch", "{dir}/b.npz"]
+    if loss is not None:
+        argv.append(f"--loss={loss}")
+    _run(Case(argv + ["--json"], files))
+
+
+@SETTINGS
+@given(spec=SPEC_TEXT, fmt=FORMAT, oracle=st.sampled_from([None, "fast", "independent"]),
+       choice=st.one_of(st.none(), CHOICE))
+def test_fuzz_count(spec: str, fmt: str, oracle: str | None, choice: str | None) -> None:
+    # (no --force: it lifts the point limit on purpose, so a long count is by design)
+    argv = ["count", "{dir}/spec.json", f"--format={fmt}", "--quiet", "--json"]
+    if oracle:
+        argv.append(f"--oracle={oracle}")
+    if choice is not None:
+        argv.append(f"--choice={choice}")
+    _run(Case(argv, {"spec.json": spec}))
+
+
+QUERIES = st.sampled_from(["ns-implies-ndf", "ndf-implies-ns", "ndf-implies-ns-sides",
+                           "ad-correct", "inc-witness", "count", "clarke-combination",
+                           "bias-unique", "float-kink", "float-bifurcation", "nope", ""])
+
+
+@SETTINGS
+@given(spec=SPEC_TEXT, fmt=FORMAT, query=QUERIES, choice=st.one_of(st.none(), CHOICE),
+       semantics=st.sampled_from([None, "exact", "ieee", "quantum"]),
+       expect=st.sampled_from([None, "sat", "unsat", "unknown", "maybe"]))
+def test_fuzz_smt_generate(spec: str, fmt: str, query: str, choice: str | None,
+                           semantics: str | None, expect: str | None) -> None:
+    argv = ["smt", "generate", "{dir}/spec.json", f"--format={fmt}", f"--query={query}",
+            "-o", "{dir}/q.smt2"]
+    if choice is not None:
+        argv.append(f"--choice={choice}")
+    if semantics is not None:
+        argv.append(f"--semantics={semantics}")
+    if expect is not None:
+        argv.append(f"--expect={expect}")
+    _run(Case(argv, {"spec.json": spec}))
+
+
+@pytest.mark.parametrize("name,case", corpus_cases() or [("none", None)])
+def test_fuzz_corpus(name: str, case: Any) -> None:
+    if case is None:
+        pytest.skip("empty corpus")
+    _run(case)
