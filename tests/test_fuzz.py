@@ -14,8 +14,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fuzzing import (FUZZ_EXAMPLES, NUMBER_TEXT, Case, assert_clean, corpus_cases,
-                     example_objects, mutated_json, run_case)
+from fuzzing import (
+    FUZZ_EXAMPLES,
+    NUMBER_TEXT,
+    Case,
+    assert_clean,
+    corpus_cases,
+    example_objects,
+    mutated_json,
+    run_case,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
