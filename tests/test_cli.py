@@ -52,8 +52,8 @@ def test_check_human_t5a() -> None:
     # T5a: NS holds, so certificates (1) and (2) do not apply; both kinks are first-level with
     # tangents +da and -da (one crease direction) and jumps 1 and -1, which cancel
     assert summary and summary[0] == (
-        "NS(w) = True   oracle: differentiable [one level of kinks: 1 crease direction(s), "
-        "every jump cancels]   inc (differentiable and AD wrong) = True")
+        "NS(w) = True   oracle: differentiable [one level of kinks: every crease's jumps cancel "
+        "(1 crease direction(s))]   inc (differentiable and AD wrong) = True")
     assert not any(ln.startswith("witness") for ln in lines)
     assert lines[-1] == ("NOT a bias network (THEORY.md section 3); without a bias of their "
                          "own: n2[0], n2[1]")

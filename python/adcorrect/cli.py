@@ -142,7 +142,7 @@ def check_result(net_path: str, params: str | None, choice_text: str,
         else f"{f:.17g}", "f_exact": isinstance(f, Fraction), "layered": net.layers is not None,
         "kinks": list(kinks), "ns": ns_value, "differentiable": verdict.differentiable,
         "ad": _nums(ad), "grad": _nums(verdict.grad), "witness": _vec(verdict.witness),
-        "inc": inc, "certificate": verdict.certificate, "undecided": undecided,
+        "inc": inc, "certificate": verdict.explained, "undecided": undecided,
         "oracle": oracle, "bias_network": subject.is_bias_network,
         "no_exclusive_bias": list(dict.fromkeys(subject.neurons[k].label
                                                 for k in subject.no_exclusive_bias)),

@@ -184,7 +184,7 @@ def _oracle_block(net: Network, values: Sequence[Fraction], slices: Slices, ev: 
     for i, m in zip(firsts, mult):
         w = tuple(values[slices[p][0] + int(idx[p][i])] for p in range(net.W))
         verdict = decide(net, w, choice, mode=mode, budget=None)
-        cert = verdict.certificate.split(" (")[0]
+        cert = verdict.certificate
         tally["certificates"][cert] = tally["certificates"].get(cert, 0) + m
         tally["calls"] += 1
         if verdict.differentiable is None:

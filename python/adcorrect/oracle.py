@@ -78,8 +78,14 @@ class Verdict:
     grad: tuple[Number, ...] | None
     witness: Vector | None  # v with phi_w(v) != sum_i v_i phi_w(e_i)
     cones: int  # number of non-empty sign cones explored (0 if a certificate decided)
-    certificate: str = "cone search"
+    certificate: str = "cone search"  # what decided (a fixed phrase, for tallies)
     reason: str | None = None  # why undecided
+    detail: str = ""  # sizes, for people (e.g. "4 cones")
+
+    @property
+    def explained(self) -> str:
+        """The certificate with its detail, e.g. 'cone search (4 cones)'."""
+        return f"{self.certificate} ({self.detail})" if self.detail else self.certificate
 
 
 # -- exact linear algebra on rows ------------------------------------------------------------
@@ -516,8 +522,8 @@ def _single_level(loc: _Local, live: set[int], zbar: Sequence[Number], base: Seq
         sides = {k: 1 if _dot(tangents[k], v) > 0 else -1 for k in kinked if tangents[k]}
         _, form = _forms_with_sides(loc, sides)
         grad = tuple(base[p] + form[p] if p in form else base[p] for p in range(net.W))
-        return Verdict(True, grad, None, 0, f"one level of kinks: {len(classes)} crease "
-                                            "direction(s), every jump cancels")
+        return Verdict(True, grad, None, 0, "one level of kinks: every crease's jumps cancel",
+                       detail=f"{len(classes)} crease direction(s)")
     h = dict(bad)
     v0 = _generic(rng, loc, [r for r in rows_all if r != h], avoid=h)
     axis = _axis(loc)
@@ -536,7 +542,8 @@ def _single_level(loc: _Local, live: set[int], zbar: Sequence[Number], base: Seq
         if not _forms_equal(form, axis):
             wv = _witness_in_cone(loc, rows, form, axis)
             return Verdict(False, None, wv, 0, "one level of kinks: a crease whose jumps do "
-                                               "not cancel")
+                                               "not cancel", detail=f"{len(classes)} crease "
+                                                                    "direction(s)")
     raise AssertionError("the two sides of a crease with a jump carry different forms")
 
 
@@ -584,12 +591,14 @@ def _decide(net: Network, w: Sequence[Fraction], fw: Forward, choice: Choice, mo
     if complete:
         form = leaves[0][1]
         grad = tuple(base[p] + form[p] if p in form else base[p] for p in range(net.W))
-        return Verdict(True, grad, None, len(leaves), f"cone search ({len(leaves)} cones)")
+        return Verdict(True, grad, None, len(leaves), "cone search",
+                       detail=f"{len(leaves)} cones")
     axis = axis if axis is not None else _axis(loc)
     for rows, form in (leaves[0], leaves[-1]):
         if not _forms_equal(form, axis):
             v = _witness_in_cone(loc, rows, form, axis)
-            return Verdict(False, None, v, len(leaves), f"cone search ({len(leaves)} cones)")
+            return Verdict(False, None, v, len(leaves), "cone search",
+                           detail=f"{len(leaves)} cones")
     raise AssertionError("two cones carry different forms, so one differs from the axis form")
 
 
