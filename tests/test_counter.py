@@ -347,3 +347,21 @@ def test_cli_refuses_big_count(capsys) -> None:
     lines = cap.err.strip().splitlines()
     assert len(lines) == 1
     assert "M^W has 1522435234375 points, more than 10^10; pass --force" in lines[0]
+
+
+@pytest.mark.parametrize("path,fmt_name", [
+    ("relu-1-2-1.json", "list(-1,0,1)"), ("leaky-1-2-1.json", "list(-1,0,1)"),
+    ("hardtanh-2-2-1.json", "list(-1,0,1)"), ("t5a.json", "list(-1,0,1)"),
+    ("tight-relu-2-v.json", "list(-1,0,1)"), ("relu-1-1.json", "e2m1"),
+])
+def test_fast_oracle_counts_equal_independent(path: str, fmt_name: str) -> None:
+    """The fast oracle's vectorised certificates (T5b, axis witnesses) and the NS-free cone
+    search give the same counts over all of M^W."""
+    net = load_network(EXAMPLES / path)
+    fmt = parse_format(fmt_name)
+    fast = count(net, fmt, oracle="fast")
+    ind = count(net, fmt, oracle="independent")
+    keys = ("ndf_oracle", "inc_oracle", "disagreements", "undecided")
+    assert [fast[k] for k in keys] == [ind[k] for k in keys]
+    assert fast["undecided"] == 0
+    assert sum(fast["certificates"].values()) == fast["kink"]

@@ -167,6 +167,53 @@ def _unique_rows(keys: Any) -> tuple[list[int], list[int]]:
     return firsts, mult
 
 
+def witness_axes(net: Network) -> list[int]:
+    """The axes tried for vectorised witnesses: biases of neurons with kinks (topmost first:
+    for a bias network the topmost kink neuron with a non-zero adjoint always has one,
+    THEORY.md section 6), then every other parameter."""
+    biases = [n.bias[1] for n in reversed(net.neurons)  # type: ignore[index]
+              if n.activation.kinks and n.bias is not None and n.bias[0] == "param"]
+    first = list(dict.fromkeys(biases))
+    return first + [p for p in range(net.W) if p not in first]
+
+
+def _fast_block(net: Network, values: Sequence[Fraction], slices: Slices, ev: Evaluator,
+                kink: Any, ns_mask: Any, choice: Choice, tally: dict[str, Any]) -> None:
+    """The fast oracle's counts over one block, vectorised where a certificate applies:
+    kink points without NS are differentiable with gradient AD (T5b); NS points with an
+    axis witness (phi(e_p) + phi(-e_p) != 0, exact) are not differentiable; the rest go
+    to the oracle, once per distinct local data."""
+    shape = tuple(hi - lo for lo, hi in slices)
+    if kink is False:
+        return
+    kink_b = np.broadcast_to(np.asarray(kink), shape)
+    ns_b = np.zeros(shape, dtype=bool) if ns_mask is False else \
+        np.broadcast_to(np.asarray(ns_mask), shape) & kink_b
+    t5b = int(np.count_nonzero(kink_b)) - int(np.count_nonzero(ns_b))
+    _tally_cert(tally, "no kink neuron with a non-zero adjoint (T5b)", t5b)
+    n_ns = int(np.count_nonzero(ns_b))
+    if n_ns == 0:
+        return
+    wit: Any = np.zeros(shape, dtype=bool)
+    for p in witness_axes(net):
+        m = ev.ar.nonzero(ev.ar.add(ev.axis_phi(p, 1), ev.axis_phi(p, -1)))
+        if m is not False:
+            wit = wit | (np.broadcast_to(np.asarray(m), shape) & ns_b)
+        if int(np.count_nonzero(wit)) == n_ns:
+            break
+    n_wit = int(np.count_nonzero(wit))
+    tally["ndf_oracle"] += n_wit
+    _tally_cert(tally, "witness on an axis", n_wit)
+    rest = ns_b & ~wit
+    if n_wit < n_ns:
+        _oracle_block(net, values, slices, ev, rest, ns_b, choice, "fast", tally)
+
+
+def _tally_cert(tally: dict[str, Any], cert: str, m: int) -> None:
+    if m:
+        tally["certificates"][cert] = tally["certificates"].get(cert, 0) + m
+
+
 def _oracle_block(net: Network, values: Sequence[Fraction], slices: Slices, ev: Evaluator,
                   kink: Any, ns_mask: Any, choice: Choice, mode: str,
                   tally: dict[str, Any]) -> None:
@@ -184,8 +231,7 @@ def _oracle_block(net: Network, values: Sequence[Fraction], slices: Slices, ev: 
     for i, m in zip(firsts, mult):
         w = tuple(values[slices[p][0] + int(idx[p][i])] for p in range(net.W))
         verdict = decide(net, w, choice, mode=mode, budget=None)
-        cert = verdict.certificate
-        tally["certificates"][cert] = tally["certificates"].get(cert, 0) + m
+        _tally_cert(tally, verdict.certificate, m)
         tally["calls"] += 1
         if verdict.differentiable is None:
             tally["undecided"] += m
@@ -222,7 +268,7 @@ def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool | 
     }
     tally: dict[str, Any] = {"ndf_oracle": 0, "inc_oracle": 0, "disagreements": 0,
                              "undecided": 0, "calls": 0, "certificates": {}}
-    dtype = choose_dtype(net, values, choice)
+    dtype = choose_dtype(net, values, choice, witness_axes(net) if mode == "fast" else ())
     # Without the oracle, parameters the masks provably do not depend on are not
     # enumerated: every block stands for size**len(free) points.
     axes = set(range(W)) if oracle or not factor else spanned_axes(net, values, dtype, choice)
@@ -237,7 +283,9 @@ def count(net: Network, fmt: Format, choice: Choice = "pytorch", oracle: bool | 
         out = ev.evaluate()
         res["kink"] += _count_mask(out.kink, shape, factor) * mult
         res["ns"] += _count_mask(out.ns, shape, factor) * mult
-        if mode:
+        if mode == "fast":
+            _fast_block(net, values, slices, ev, out.kink, out.ns, choice, tally)
+        elif mode:
             _oracle_block(net, values, slices, ev, out.kink, out.ns, choice, mode, tally)
         done += npoints * mult
         bar.update(done)

@@ -148,11 +148,24 @@ class Arith:
                 acc = acc + self.array(c)
         return Num(acc, den, bound)
 
+    def ge_const(self, a: Num, c: Fraction) -> Any:
+        """The mask a >= c."""
+        gt, eq = self.gt_const(a, c), self.eq_const(a, c)
+        if gt is True or eq is False:
+            return gt
+        if gt is False:
+            return eq
+        return gt | eq
+
+    def neg(self, a: Num) -> Num:
+        """-a."""
+        return Num(-a.num, a.den, a.bound)
+
     def piecewise(self, a: Num, breakpoints: Sequence[Fraction],
-                  polys: Sequence[Poly]) -> Num:
+                  polys: Sequence[Poly], right: bool = False) -> Num:
         """The piecewise polynomial with polys[i] on [c_i, c_{i+1}], at a; at a breakpoint
-        the left piece is used (callers only use this where the pieces agree or
-        override breakpoints themselves)."""
+        the left piece is used, or the right one with ``right`` (callers only use this
+        where the pieces agree or override breakpoints themselves)."""
         polys = [_trim(p) for p in polys]
         deg = max(len(p) for p in polys) - 1
         lc = lcm(*(c.denominator for p in polys for c in p))
@@ -160,8 +173,9 @@ class Arith:
         if all(p == polys[0] for p in polys):
             return self.poly(a, polys[0], den, deg)
         out = self.poly(a, polys[0], den, deg)
+        above = self.ge_const if right else self.gt_const
         for c, p in zip(breakpoints, polys[1:]):
-            out = self.where(self.gt_const(a, c), self.poly(a, p, den, deg), out)
+            out = self.where(above(a, c), self.poly(a, p, den, deg), out)
         return out
 
 
@@ -282,6 +296,54 @@ class Evaluator:
                 zbar[src] = self.ar.add(zbar[src], term) if src in zbar else term
         return zbar
 
+    def slope(self, k: int, side: str) -> Num:
+        """sigma'_-(y_k) (side 'left') or sigma'_+(y_k) (side 'right')."""
+        act = self.net.neurons[k].activation
+        derivs = [poly_deriv(p) for p in act.pieces]
+        if all(_trim(d) == _trim(derivs[0]) and len(_trim(d)) == 1 for d in derivs):
+            return self.ar.const(_trim(derivs[0])[0])
+        return self.ar.piecewise(self.y(k), act.breakpoints, derivs, right=side == "right")
+
+    def axis_phi(self, p: int, sign: int) -> Num:
+        """phi_w(sign * e_p): side-aware forward mode along one axis, on the whole block."""
+        ar = self.ar
+        unit = ar.const(Fraction(sign))
+        dz: dict[int, Num] = {}
+        for n in self.net.neurons:
+            k = n.index
+            dy: Num | None = None
+            if n.bias == ("param", p):
+                dy = unit
+            for src, wt in zip(n.sources, n.weights):
+                if src >= 0 and src in dz:
+                    t = ar.mul(self.value(wt), dz[src])
+                    dy = t if dy is None else ar.add(dy, t)
+                if wt == ("param", p):
+                    s = self.inputs[-src - 1] if src < 0 else self.z(src)
+                    t = ar.mul(unit, s)
+                    dy = t if dy is None else ar.add(dy, t)
+            if dy is None or dy.bound == 0:
+                continue
+            right = ar.mul(self.slope(k, "right"), dy)
+            left = ar.mul(self.slope(k, "left"), dy)
+            zero = ar.const(Fraction(0))
+            dz[k] = ar.where(ar.gt_const(dy, Fraction(0)), right,
+                             ar.where(ar.gt_const(ar.neg(dy), Fraction(0)), left, zero))
+        out = ar.const(Fraction(0))
+        for o, c in zip(self.net.head.outputs, self.net.head.coefs):
+            if o in dz:
+                out = ar.add(out, ar.mul(ar.const(c), dz[o]))
+        return out
+
+    def axis_witness(self, params: Sequence[int]) -> Any:
+        """The mask of points where phi_w(e_p) + phi_w(-e_p) != 0 for some p in params: f is
+        not differentiable there (phi_w(-e_p) differs from -phi_w(e_p))."""
+        out: Any = False
+        for p in params:
+            m = self.ar.nonzero(self.ar.add(self.axis_phi(p, 1), self.axis_phi(p, -1)))
+            out = m if out is False else (out if m is False else out | m)
+        return out
+
     def evaluate(self) -> BlockResult:
         """The kink and NS masks."""
         zbar = self.zbars()
@@ -322,15 +384,19 @@ def param_nums(values: Sequence[Fraction], arith: Arith, W: int,
     return out
 
 
-def choose_dtype(net: Network, values: Sequence[Fraction], choice: Choice) -> Any:
+def choose_dtype(net: Network, values: Sequence[Fraction], choice: Choice,
+                 axes: Sequence[int] = ()) -> Any:
     """int64 if no numerator or intermediate can exceed int64, else object (Python ints).
 
     Decided statically: the bounds depend only on the network and the whole format,
-    so one dry run on a single point in object arithmetic yields the peak."""
+    so one dry run on a single point in object arithmetic yields the peak (including
+    the axis witnesses along ``axes``, if they will be computed)."""
     if not values:
         return np.int64
     ar = Arith(object)
-    Evaluator(net, param_nums(values, ar, net.W, [(0, 1)] * net.W), ar, choice).evaluate()
+    ev = Evaluator(net, param_nums(values, ar, net.W, [(0, 1)] * net.W), ar, choice)
+    ev.evaluate()
+    ev.axis_witness(axes)
     return np.int64 if ar.peak <= INT64_MAX else object
 
 
