@@ -269,8 +269,11 @@ class _Importer:
     # -- the graph ----------------------------------------------------------------------
 
     def run(self) -> Network:
+        root = self.model
+        if _is_leaf(root):  # fx traces through the root: wrap it to read it as a module
+            root = _Wrapped(type(self.model).__name__, self.model)
         try:
-            self.gm = torch.fx.symbolic_trace(self.model)
+            self.gm = torch.fx.symbolic_trace(root)
         except Exception as e:  # noqa: BLE001  (any tracing failure is an unsupported model)
             raise InputError(f"model {self.name}: torch.fx cannot trace it "
                              f"({type(e).__name__}: {_first_line(e)})") from None
@@ -285,8 +288,11 @@ class _Importer:
             else:
                 try:
                     self.env[node] = self.evaluate(node)
-                except InputError:
-                    raise
+                except InputError as e:
+                    if self.place(node) in str(e):
+                        raise
+                    raise InputError(f"{self.describe(node)} at {self.place(node)}: {e}") \
+                        from None
                 except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
                     raise InputError(f"cannot import {self.describe(node)} at "
                                      f"{self.place(node)} ({_first_line(e)})") from None
@@ -388,9 +394,9 @@ class _Importer:
                              m.padding_mode, where, place)
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
             if m.training or m.running_mean is None:
-                why, fix = ("in training mode", "; call model.eval() first") if m.training \
-                    else ("without running statistics", "")
-                raise InputError(f"{kind.__name__} at {place} is {why}: it normalises with "
+                why, fix = ("is in training mode", "; call model.eval() first") \
+                    if m.training else ("has no running statistics", "")
+                raise InputError(f"{kind.__name__} at {place} {why}: it normalises with "
                                  f"the batch's statistics, which couple the examples{fix}")
             return self.batch_norm(x, m.running_mean, m.running_var, m.weight, m.bias,
                                    m.eps, where, place)
@@ -522,6 +528,22 @@ class _Importer:
             raise InputError(f"reshape at {place}: the shape {tuple(shape)} does not keep the "
                              "batch axis first")
         return Sym(new, True)
+
+    def pad(self, x: Any, pads: Any, mode: Any, value: Any, where: str, place: str) -> Sym:
+        what = f"pad at {place}"
+        if not isinstance(pads, (list, tuple)) or len(pads) % 2 or not all(
+                isinstance(p, int) and not isinstance(p, bool) for p in pads):
+            raise InputError(f"{what}: expected an even number of integers, got {pads!r}")
+        if mode not in ("constant", *ops.PAD_MODES[1:]):
+            raise InputError(f"{what}: unsupported mode {mode!r}")
+        fill = Fraction(0)
+        if value is not None:
+            if mode != "constant":
+                raise InputError(f"{what}: a fill value needs mode 'constant'")
+            fill = self._exact_scalar(value, place)
+        pairs = [(pads[i], pads[i + 1]) for i in range(0, len(pads), 2)][::-1]
+        arr = self.batched(x, what)
+        return Sym(ops.pad(arr, pairs, mode, fill, where), True)
 
     def max_pool(self, x: Any, d: int, k: Any, stride: Any, pad: Any, dil: Any, ceil_mode: Any,
                  where: str, place: str) -> Sym:
@@ -696,7 +718,7 @@ class _Importer:
 
     def _exact_scalar(self, v: Any, place: str) -> Fraction:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InputError(f"alpha at {place}: expected a finite number")
+            raise InputError(f"{place}: expected a finite number, got {v!r}")
         return _fraction(float(v))
 
     def call_function(self, node: Any, fn: Any, args: tuple[Any, ...],
@@ -707,7 +729,7 @@ class _Importer:
         if fn is getattr:
             if isinstance(args[0], Sym) and args[1] == "shape":
                 return torch.Size(args[0].arr.shape)
-            raise InputError(f"getattr {args[1]!r} at {place} is not supported")
+            raise InputError(f"unsupported attribute .{args[1]} at {place}")
         if fn in _FUNC_ACTS:
             spec = _FUNC_ACTS[fn]
             vals = _params(args[1:], kwargs, *spec.params, what=f"{fn.__name__} at {place}")
@@ -770,6 +792,11 @@ class _Importer:
                                  "model.eval() first")
             self.alias[node] = node.args[0]
             return args[0]
+        if fn is F.pad:
+            x, pads, mode, value = _params(args, kwargs, ("input", None), ("pad", None),
+                                           ("mode", "constant"), ("value", None),
+                                           what=f"pad at {place}")
+            return self.pad(x, pads, mode, value, where, place)
         if fn in (F.max_pool1d, F.max_pool2d):
             x, k, st, pad, dil, ceil_mode, ri = _params(
                 args, kwargs, ("input", None), ("kernel_size", None), ("stride", None),
@@ -801,15 +828,31 @@ class _Importer:
             return self.adaptive(vals[0], d, vals[1], kind, where, place)
         name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", str(fn))
         mod = getattr(fn, "__module__", None)
-        full = f"{mod}.{name}" if mod and mod != "builtins" and "_VariableFunctions" not in \
-            str(mod) else name
+        full = f"{mod}.{name}" if mod and mod not in ("builtins", "_operator") else name
         raise InputError(f"unsupported operation {_short(full, node)} at {place}")
+
+
+class _Wrapped(nn.Module):
+    """A container for a model that is itself a torch.nn layer."""
+
+    def __init__(self, name: str, model: nn.Module) -> None:
+        super().__init__()
+        self.name = name
+        self.add_module(name, model)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        return getattr(self, self.name)(x)
+
+
+def _is_leaf(m: nn.Module) -> bool:
+    """Whether torch.fx keeps m as one call (a torch.nn layer, not a Sequential)."""
+    return torch.fx.Tracer().is_leaf_module(m, "")
 
 
 def _short(full: str, node: Any) -> str:
     """A readable op name: torch's builtins print oddly (``_VariableFunctionsClass.x``)."""
     full = re.sub(r"^torch\._C\._nn\.", "torch.nn.functional.", full)
-    full = re.sub(r"_VariableFunctionsClass\.", "torch.", full)
+    full = re.sub(r"^(torch\.)?_VariableFunctionsClass\.", "torch.", full)
     if "<locals>" in full or full.startswith("boolean_dispatch"):
         return node.name
     return full

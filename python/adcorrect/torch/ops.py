@@ -16,7 +16,7 @@ import numpy as np
 from ..activations import Activation
 from ..errors import InputError
 from ..ir import Value
-from .symbolic import Affine, Builder, Term
+from .symbolic import Affine, Builder, Term, const_entry
 
 Array = np.ndarray  # dtype=object, entries Affine
 Pads = Sequence[tuple[int, int]]  # (before, after) per spatial axis
@@ -45,7 +45,7 @@ def linear(b: Builder, x: Array, W: Array, bias: Array | None, name: str) -> Arr
     """y = x W^T + bias over the last axis (``nn.Linear``)."""
     n_out, n_in = W.shape
     if x.shape[-1] != n_in:
-        raise InputError(f"{name}: expects {n_in} input features, gets {x.shape[-1]}")
+        raise InputError(f"expects {n_in} input features, gets {x.shape[-1]}")
     out = new_array((*x.shape[:-1], n_out))
     for lead in np.ndindex(*x.shape[:-1]):
         srcs = [b.source(x[(*lead, j)]) for j in range(n_in)]
@@ -82,20 +82,20 @@ def conv(b: Builder, x: Array, W: Array, bias: Array | None, stride: Sequence[in
     """``nn.Conv1d``/``Conv2d``: x of shape (1, C_in, *S), W of shape (C_out, C_in/groups, *K)."""
     d = len(stride)
     if x.ndim != d + 2:
-        raise InputError(f"{name}: expects a {d + 2}-d input (batch, channels, ...), gets "
+        raise InputError(f"expects a {d + 2}-d input (batch, channels, ...), gets "
                          f"{x.ndim}-d")
     c_out, c_in_g, *K = W.shape
     c_in, S = x.shape[1], x.shape[2:]
     if c_in != c_in_g * groups or c_out % groups:
-        raise InputError(f"{name}: expects {c_in_g * groups} input channels, gets {c_in}")
+        raise InputError(f"expects {c_in_g * groups} input channels, gets {c_in}")
     if mode not in PAD_MODES:
-        raise InputError(f"{name}: padding_mode {mode!r} is not supported")
+        raise InputError(f"padding_mode {mode!r} is not supported")
     if mode == "reflect" and any(max(lo, hi) >= n for (lo, hi), n in zip(pads, S)):
-        raise InputError(f"{name}: reflect padding must be smaller than the input")
+        raise InputError("reflect padding must be smaller than the input")
     O = [(n + lo + hi - dl * (k - 1) - 1) // s + 1
          for n, (lo, hi), dl, k, s in zip(S, pads, dilation, K, stride)]
     if any(o <= 0 for o in O):
-        raise InputError(f"{name}: the kernel is larger than the (padded) input")
+        raise InputError("the kernel is larger than the (padded) input")
     # read table: for each axis, output position o and kernel offset k -> input index
     reads = [[[_pad_index(o * s - lo + k * dl, n, mode) for k in range(kk)] for o in range(oo)]
              for n, (lo, _), dl, kk, s, oo in zip(S, pads, dilation, K, stride, O)]
@@ -119,6 +119,30 @@ def conv(b: Builder, x: Array, W: Array, bias: Array | None, stride: Sequence[in
     return out
 
 
+def pad(x: Array, pads: Pads, mode: str, value: Fraction, name: str) -> Array:
+    """``F.pad``: pads[a] = (before, after) for the last len(pads) axes; ``constant``
+    mode fills with value, the others read the input (``_pad_index``)."""
+    n_ax = len(pads)
+    if n_ax >= x.ndim:
+        raise InputError("pads the batch axis")
+    S = x.shape[x.ndim - n_ax:]
+    for (lo, hi), n in zip(pads, S):
+        if n + lo + hi <= 0:
+            raise InputError("padding leaves an empty axis")
+        if mode == "reflect" and max(lo, hi) >= n:
+            raise InputError("reflect padding must be smaller than the input")
+    kind = "zeros" if mode == "constant" else mode
+    reads = [[_pad_index(p, n, kind) for p in range(-lo, n + hi)] for (lo, hi), n in zip(pads, S)]
+    lead = x.shape[:x.ndim - n_ax]
+    out = new_array((*lead, *(len(r) for r in reads)))
+    fill = const_entry(value)
+    for li in np.ndindex(*lead):
+        for opos in itertools.product(*(range(len(r)) for r in reads)):
+            ipos = tuple(reads[a][o] for a, o in enumerate(opos))
+            out[(*li, *opos)] = fill if None in ipos else x[(*li, *ipos)]
+    return out
+
+
 # -- pooling -----------------------------------------------------------------------------
 
 
@@ -133,12 +157,12 @@ def pool_out_size(n: int, k: int, s: int, pad: int, dil: int, ceil_mode: bool) -
 def _check_pool(name: str, x: Array, K: Sequence[int], stride: Sequence[int],
                 pad: Sequence[int], dil: Sequence[int]) -> None:
     if x.ndim < len(K) + 1:
-        raise InputError(f"{name}: expects at least {len(K) + 1} axes, gets {x.ndim}")
+        raise InputError(f"expects at least {len(K) + 1} axes, gets {x.ndim}")
     for k, s, p, dl in zip(K, stride, pad, dil):
         if k <= 0 or s <= 0 or dl <= 0 or p < 0:
-            raise InputError(f"{name}: kernel, stride and dilation must be positive")
+            raise InputError("kernel, stride and dilation must be positive")
         if 2 * p > k:
-            raise InputError(f"{name}: padding must be at most half the kernel size")
+            raise InputError("padding must be at most half the kernel size")
 
 
 def _pooled(x: Array, n_axes: int, O: Sequence[int],
@@ -160,7 +184,7 @@ def max_pool(b: Builder, x: Array, K: Sequence[int], stride: Sequence[int],
     S = x.shape[x.ndim - len(K):]
     O = [pool_out_size(n, k, s, p, dl, ceil_mode) for n, k, s, p, dl in zip(S, K, stride, pad, dil)]
     if any(o <= 0 for o in O):
-        raise InputError(f"{name}: output size {tuple(O)} is too small")
+        raise InputError(f"output size {tuple(O)} is too small")
 
     def window(opos: tuple[int, ...]) -> tuple[list[tuple[int, ...]], None]:
         axes = [[o * s - p + i * dl for i in range(k) if 0 <= o * s - p + i * dl < n]
@@ -178,11 +202,11 @@ def avg_pool(b: Builder, x: Array, K: Sequence[int], stride: Sequence[int],
     count_include_pad is false; divisor_override wins); the average is exact."""
     _check_pool(name, x, K, stride, pad, [1] * len(K))
     if divisor_override is not None and divisor_override <= 0:
-        raise InputError(f"{name}: divisor_override must be positive")
+        raise InputError("divisor_override must be positive")
     S = x.shape[x.ndim - len(K):]
     O = [pool_out_size(n, k, s, p, 1, ceil_mode) for n, k, s, p in zip(S, K, stride, pad)]
     if any(o <= 0 for o in O):
-        raise InputError(f"{name}: output size {tuple(O)} is too small")
+        raise InputError(f"output size {tuple(O)} is too small")
 
     def window(opos: tuple[int, ...]) -> tuple[list[tuple[int, ...]], Fraction]:
         axes, size, inside = [], 1, 1
@@ -213,11 +237,11 @@ def adaptive_pool(b: Builder, x: Array, O: Sequence[int | None], kind: str, name
     """``nn.AdaptiveAvgPool``/``AdaptiveMaxPool`` (PyTorch's windows
     [floor(o n / m), ceil((o + 1) n / m)))."""
     if x.ndim < len(O) + 1:
-        raise InputError(f"{name}: expects at least {len(O) + 1} axes, gets {x.ndim}")
+        raise InputError(f"expects at least {len(O) + 1} axes, gets {x.ndim}")
     S = x.shape[x.ndim - len(O):]
     sizes = [n if o is None else o for o, n in zip(O, S)]
     if any(o <= 0 for o in sizes):
-        raise InputError(f"{name}: output size must be positive")
+        raise InputError("output size must be positive")
     window = _adaptive_windows(S, sizes)
     if kind == "max":
         return _pooled(x, len(O), sizes, window,
@@ -234,7 +258,7 @@ def batch_norm(b: Builder, x: Array, mean: Sequence[Fraction], r: Sequence[Fract
     """BatchNorm in eval mode on axis 1: v = r (x - mean) (``where[...]/norm``), then
     gamma v + beta (``where[...]``), r being 1/sqrt(var + eps) as the model computes it."""
     if x.ndim < 2 or x.shape[1] != len(mean):
-        raise InputError(f"{name}: expects {len(mean)} channels on axis 1, gets shape "
+        raise InputError(f"expects {len(mean)} channels on axis 1, gets shape "
                          f"{tuple(x.shape)}")
     out = new_array(x.shape)
     for idx in np.ndindex(*x.shape):
@@ -258,7 +282,7 @@ def binary(x: Array, y: Array, fn: Callable[[Affine, Affine, str], Affine], name
     try:
         bx, by = np.broadcast_arrays(x, y)
     except ValueError:
-        raise InputError(f"{name}: shapes {tuple(x.shape)} and {tuple(y.shape)} do not "
+        raise InputError(f"shapes {tuple(x.shape)} and {tuple(y.shape)} do not "
                          "broadcast") from None
     out = new_array(bx.shape)
     for idx in np.ndindex(*bx.shape):

@@ -211,9 +211,10 @@ class Builder:
         """PyTorch's max of the entries (first maximal one at a tie) as a max node."""
         if not entries:
             raise InputError(f"{name}: max over an empty window")
-        m = self.source(entries[0])
-        for i, e in enumerate(entries[1:], start=2):
-            r = self.add(_RELU, ((self.source(e), ONE), (m, MINUS_ONE)), None,
+        srcs = [self.source(e) for e in entries]
+        m = srcs[0]
+        for i, s in enumerate(srcs[1:], start=2):
+            r = self.add(_RELU, ((s, ONE), (m, MINUS_ONE)), None,
                          f"{name}/tie{i}", op="max")
             m = self.add(_IDENTITY, ((m, ONE), (r, ONE)), None,
                          f"{name}/{i}" if i < len(entries) else name, op="max")
