@@ -55,10 +55,11 @@ by an activation becomes one neuron, named after the entry.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -70,7 +71,7 @@ from torch import nn
 
 from .. import activations as acts
 from ..errors import InputError
-from ..ir import Head, Network
+from ..ir import Head, Network, Value
 from . import ops
 from .symbolic import Affine, Builder, const_entry, param_entry, source_entry
 
@@ -89,7 +90,7 @@ class Sym:
 
 
 def _fraction(x: float) -> Fraction:
-    return Fraction(*x.as_integer_ratio())
+    return Fraction(x)
 
 
 def exact_tensor(t: torch.Tensor, what: str) -> list[Fraction]:
@@ -107,13 +108,15 @@ def exact_tensor(t: torch.Tensor, what: str) -> list[Fraction]:
         pos = ",".join(map(str, np.unravel_index(i, tuple(t.shape)))) if t.dim() else ""
         where = f"{what}[{pos}]" if pos else what
         raise InputError(f"{where} is {flat[i]} (not a finite number)")
-    return [_fraction(v) for v in flat.tolist()]
+    return [Fraction(v) for v in flat.tolist()]
 
 
-def _index_name(name: str, shape: Sequence[int], flat: int) -> str:
+def index_names(name: str, shape: Sequence[int]) -> list[str]:
+    """``name[i,j,...]`` for every index of shape, row-major (``name`` for a 0-d shape)."""
     if not shape:
-        return name
-    return f"{name}[{','.join(map(str, np.unravel_index(flat, tuple(shape))))}]"
+        return [name]
+    return [f"{name}[{','.join(map(str, idx))}]"
+            for idx in itertools.product(*(range(n) for n in shape))]
 
 
 class _Params:
@@ -128,8 +131,7 @@ class _Params:
             base = len(self.names)
             shape = tuple(p.shape)
             self.blocks[id(p)] = (base, shape)
-            n = p.numel()
-            self.names.extend(_index_name(name, shape, i) for i in range(n))
+            self.names.extend(index_names(name, shape))
             self.values.extend(exact_tensor(p, f"parameter {name}"))
             if self.dtype is None and p.is_floating_point():
                 self.dtype = p.dtype
@@ -138,16 +140,12 @@ class _Params:
         """Coefficients of a tensor: parameters if it is one, else exact constants."""
         if t is None:
             return None
-        arr = np.empty(tuple(t.shape), dtype=object)
-        flat = arr.reshape(-1)
         if id(t) in self.blocks:
             base, _ = self.blocks[id(t)]
-            for i in range(flat.size):
-                flat[i] = ("param", base + i)
+            vals: Iterable[Value] = (("param", base + i) for i in range(t.numel()))
         else:
-            for i, v in enumerate(exact_tensor(t, what)):
-                flat[i] = ("const", v)
-        return arr
+            vals = (("const", v) for v in exact_tensor(t, what))
+        return np.fromiter(vals, dtype=object, count=t.numel()).reshape(tuple(t.shape))
 
     def sym(self, t: torch.Tensor, what: str) -> Sym:
         """A parameter or constant tensor as a symbolic tensor."""
@@ -318,10 +316,9 @@ class _Importer:
         if x.dim() < 1 or x.shape[0] != 1:
             raise InputError(f"example input: expected one example with its batch axis, "
                              f"shape (1, ...), got shape {tuple(x.shape)}")
-        n = x.numel()
-        arr = np.empty(n, dtype=object)
-        for j in range(n):
-            arr[j] = source_entry(-(j + 1), _index_name(node.name, tuple(x.shape), j))
+        names = index_names(node.name, tuple(x.shape[1:]))
+        arr = np.fromiter((source_entry(-(j + 1), nm) for j, nm in enumerate(names)),
+                          dtype=object, count=len(names))
         return Sym(arr.reshape(tuple(x.shape)), True)
 
     def arg(self, a: Any) -> Any:

@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from math import ceil, floor
+from typing import Any
 
 import numpy as np
 
@@ -46,13 +47,14 @@ def linear(b: Builder, x: Array, W: Array, bias: Array | None, name: str) -> Arr
     n_out, n_in = W.shape
     if x.shape[-1] != n_in:
         raise InputError(f"expects {n_in} input features, gets {x.shape[-1]}")
+    rows = [[(j, w) for j, w in enumerate(row) if not _zero(w)] for row in W.tolist()]
+    bs = [None] * n_out if bias is None else [_nz(v) for v in bias.tolist()]
     out = new_array((*x.shape[:-1], n_out))
     for lead in np.ndindex(*x.shape[:-1]):
         srcs = [b.source(x[(*lead, j)]) for j in range(n_in)]
-        for o in range(n_out):
-            terms = tuple((s, W[o, j]) for j, s in enumerate(srcs) if not _zero(W[o, j]))
+        for o, row in enumerate(rows):
             idx = (*lead, o)
-            out[idx] = Affine(terms, None if bias is None else _nz(bias[o]), label(name, idx))
+            out[idx] = Affine(tuple((srcs[j], w) for j, w in row), bs[o], label(name, idx))
     return out
 
 
@@ -96,27 +98,44 @@ def conv(b: Builder, x: Array, W: Array, bias: Array | None, stride: Sequence[in
          for n, (lo, hi), dl, k, s in zip(S, pads, dilation, K, stride)]
     if any(o <= 0 for o in O):
         raise InputError("the kernel is larger than the (padded) input")
-    # read table: for each axis, output position o and kernel offset k -> input index
+    # for each axis, output position o and kernel offset k -> input index (None: zero)
     reads = [[[_pad_index(o * s - lo + k * dl, n, mode) for k in range(kk)] for o in range(oo)]
              for n, (lo, _), dl, kk, s, oo in zip(S, pads, dilation, K, stride, O)]
+    # the sources of the input entries that are read (every combination of read indices)
+    used = [sorted({i for row in r for i in row if i is not None}) for r in reads]
+    src = np.zeros(x.shape[1:], dtype=np.int64)
+    for ic in range(c_in):
+        for ipos in itertools.product(*used):
+            src[(ic, *ipos)] = b.source(x[(0, ic, *ipos)])
+    srcl = src.tolist()
     per_group = c_out // groups
+    Wl = W.tolist()
+    # taps[oc]: (input channel, kernel offsets, weight) with a non-zero weight
+    taps = [[(g * c_in_g + icl, kpos, w)
+             for icl in range(c_in_g)
+             for kpos in itertools.product(*(range(k) for k in K))
+             if not _zero(w := _at(Wl[oc][icl], kpos))]
+            for oc, g in ((oc, oc // per_group) for oc in range(c_out))]
+    bs = [None] * c_out if bias is None else [_nz(v) for v in bias.tolist()]
     out = new_array((1, c_out, *O))
-    for oc in range(c_out):
-        g = oc // per_group
-        for opos in itertools.product(*(range(o) for o in O)):
+    for opos in itertools.product(*(range(o) for o in O)):
+        rows = [reads[a][opos[a]] for a in range(d)]
+        for oc in range(c_out):
             terms: list[Term] = []
-            for icl in range(c_in_g):
-                ic = g * c_in_g + icl
-                for kpos in itertools.product(*(range(k) for k in K)):
-                    ipos = tuple(reads[a][opos[a]][kpos[a]] for a in range(d))
-                    w = W[(oc, icl, *kpos)]
-                    if None in ipos or _zero(w):
-                        continue
-                    terms.append((b.source(x[(0, ic, *ipos)]), w))
+            for ic, kpos, w in taps[oc]:
+                ipos = [rows[a][kpos[a]] for a in range(d)]
+                if None not in ipos:
+                    terms.append((_at(srcl[ic], ipos), w))
             idx = (0, oc, *opos)
-            out[idx] = Affine(tuple(terms), None if bias is None else _nz(bias[oc]),
-                              label(name, idx))
+            out[idx] = Affine(tuple(terms), bs[oc], label(name, idx))
     return out
+
+
+def _at(nested: Any, idx: Sequence[int]) -> Any:
+    """nested[i][j]... of nested lists."""
+    for i in idx:
+        nested = nested[i]
+    return nested
 
 
 def pad(x: Array, pads: Pads, mode: str, value: Fraction, name: str) -> Array:
@@ -264,7 +283,7 @@ def batch_norm(b: Builder, x: Array, mean: Sequence[Fraction], r: Sequence[Fract
     for idx in np.ndindex(*x.shape):
         c = idx[1]
         nm = label(name, idx)
-        v = b.lincomb(((r[c], x[idx]),), f"{nm}/norm" if gamma or beta else nm, -mean[c] * r[c])
+        v = _scaled(b, x[idx], r[c], -mean[c] * r[c], f"{nm}/norm" if gamma or beta else nm)
         if gamma is None and beta is None:
             out[idx] = v
             continue
@@ -275,6 +294,13 @@ def batch_norm(b: Builder, x: Array, mean: Sequence[Fraction], r: Sequence[Fract
             terms = ((b.source(v), gamma[c]),) if not _zero(gamma[c]) else ()
         out[idx] = Affine(terms, None if beta is None else _nz(beta[c]), nm)
     return out
+
+
+def _scaled(b: Builder, a: Affine, r: Fraction, c: Fraction, name: str) -> Affine:
+    """r * a + c (the general case is :meth:`Builder.lincomb`)."""
+    if a.source is not None or a.has_param and r != 1:
+        return Affine(((b.source(a), ("const", r)),), ("const", c) if c else None, name)
+    return b.lincomb(((r, a),), name, c)
 
 
 def binary(x: Array, y: Array, fn: Callable[[Affine, Affine, str], Affine], name: str) -> Array:
