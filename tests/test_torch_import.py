@@ -502,7 +502,7 @@ MALFORMED = [
     (lambda: nn.BatchNorm1d(2, track_running_stats=False).eval(), torch.zeros(1, 2),
      ("has no running statistics",)),
     (lambda: Product(), torch.zeros(1, 2), ("mul at node mul", "not affine")),
-    (lambda: DropsBatch(), torch.zeros(1, 2), ("reshape at node view", "batch axis")),
+    (lambda: DropsBatch(), torch.zeros(1, 2), (".view() at node view", "batch axis")),
     (lambda: TwoInputs(), torch.zeros(1, 2), ("several tensors",)),
     (lambda: Pair(), torch.zeros(1, 2), ("returns a tuple",)),
     (lambda: Aliased(), torch.zeros(1, 2), ("relu_", "modifies add in place")),
@@ -533,3 +533,90 @@ def test_malformed_models_one_line(make: object, x: torch.Tensor, parts: tuple[s
 def test_example_exactness_of_float32_input() -> None:
     net = from_module(nn.Linear(1, 1), torch.tensor([[0.1]]))
     assert net.input == (Q(np.float32(0.1).item()),) == (Q(13421773, 2**27),)
+
+
+# -- less common ops, against torch.autograd --------------------------------------------------
+
+
+class Zoo1d(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv1d(2, 2, 3, padding=1, padding_mode="reflect")
+        self.c2 = nn.Conv1d(2, 2, 2, padding=1, padding_mode="circular", groups=2)
+        self.avg = nn.AvgPool1d(2, stride=2, ceil_mode=True, count_include_pad=False)
+        self.amax = nn.AdaptiveMaxPool1d(2)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.pad(F.relu(self.c1(x)), (1, 2), mode="replicate")
+        h = self.avg(self.c2(h))
+        h = torch.cat([h, -h], 1)[:, 1:3]
+        return self.fc(self.amax(h).flatten(1))
+
+
+class Zoo2d(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(1, 2, 3, padding="same")
+        self.avg = nn.AvgPool2d(3, stride=1, padding=1, divisor_override=4)
+        self.pool = nn.MaxPool2d(2, stride=2, padding=1, dilation=2)
+        self.s = nn.Parameter(torch.ones(()))
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.leaky_relu(self.c(x), 0.25)
+        h = F.adaptive_avg_pool2d(self.avg(h), 2) + self.pool(h)[:, :, :2, :2]
+        h = torch.add(h * 0.5, F.pad(h, (0, 0, 0, 0), value=1.0) * self.s, alpha=0.25)
+        h = F.hardtanh(h - 1, -0.5, 0.5) / 2
+        return self.fc(torch.reshape(h, (1, -1)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kind", ["1d", "2d"])
+def test_op_zoo_against_autograd(kind: str, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    model = (Zoo1d() if kind == "1d" else Zoo2d()).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randint(-4, 5, p.shape, generator=gen).double() / 4)
+    shape = (1, 2, 5) if kind == "1d" else (1, 1, 4, 4)
+    x = torch.randint(-2, 3, shape, generator=gen).double() / 2
+    net = from_module(model, x)
+    out = model(x)
+    assert [Q(v) for v in out.reshape(-1).tolist()] == outputs(net)  # float64 exact here
+    assert list(ad(net)) == torch_grad(model, x)
+
+
+def test_python_constants_are_rounded_to_the_compute_type() -> None:
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(1, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.relu(self.fc(x) * 0.1) / 3
+
+    for dtype, tenth in ((torch.float32, Q(13421773, 2**27)), (D, Q(0.1))):
+        net = from_module(M().to(dtype), torch.zeros(1, 1, dtype=dtype))
+        fc, scaled, out = net.neurons
+        assert fc.activation.is_identity and scaled.weights == (("const", tenth),)
+        assert scaled.activation.name == "relu" and out.weights == (("const", Q(1, 3)),)
+
+
+def test_multiplication_by_a_parameter() -> None:
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(1, 2)
+            self.s = nn.Parameter(torch.tensor([2.0, 3.0], dtype=D))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.relu(self.fc(x)) * self.s
+
+    m = M().double()
+    assert [n for n, _ in m.named_parameters()] == ["s", "fc.weight", "fc.bias"]
+    set_params(m, [2, 3], [[1], [-1]], [0.5, 0.5])
+    net = from_module(m, t([[1]]))
+    assert [(n.name, n.sources, n.weights) for n in net.neurons[2:]] == [
+        ("mul[0]", (0,), (("param", 0),)), ("mul[1]", (1,), (("param", 1),))]
+    assert list(ad(net)) == torch_grad(m, t([[1]]))

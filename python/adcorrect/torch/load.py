@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .importer import exact_tensor
+from .values import exact_tensor
 
 __all__ = ["load_model", "torch_nn_classes"]
 
