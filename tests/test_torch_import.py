@@ -394,6 +394,7 @@ def one_line(exc: pytest.ExceptionInfo[InputError], *parts: str) -> None:
 # -- malformed models and ops: one-line InputError ----------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit
 def test_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_model(tmp_path / "missing.pt")
@@ -417,6 +418,18 @@ def test_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_model(tmp_path / "nan.pt")
     one_line(e, "parameter weight[0,1] is nan")
+    torch.jit.save(torch.jit.script(nn.Linear(1, 1)), tmp_path / "ts.pt")
+    with pytest.raises(InputError) as e:
+        load_model(tmp_path / "ts.pt")
+    one_line(e, "TorchScript archive")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(InputError) as e:
+        load_model(tmp_path / "empty.pt")
+    one_line(e, "not a readable torch model file (EOFError)")
+    torch.save(torch.fx.symbolic_trace(nn.Linear(1, 1)), tmp_path / "gm.pt")
+    with pytest.raises(InputError) as e:
+        load_model(tmp_path / "gm.pt")
+    one_line(e, "needs torch.fx.graph_module.reduce_graph_module", "--trust-model")
     with open(tmp_path / "evil.pt", "wb") as f:
         pickle.dump(Custom(), f, protocol=2)  # a plain pickle, not a torch zip file
     with pytest.raises(InputError) as e:
