@@ -633,3 +633,39 @@ def test_multiplication_by_a_parameter() -> None:
     assert [(n.name, n.sources, n.weights) for n in net.neurons[2:]] == [
         ("mul[0]", (0,), (("param", 0),)), ("mul[1]", (1,), (("param", 1),))]
     assert list(ad(net)) == torch_grad(m, t([[1]]))
+
+
+def test_batchnorm_without_affine_and_functional_batchnorm() -> None:
+    bn = nn.BatchNorm1d(2, eps=1.0, affine=False).double().eval()
+    bn.running_mean.copy_(t([1, -2]))
+    bn.running_var.copy_(t([3, 15]))  # 1/sqrt(4) = 1/2, 1/sqrt(16) = 1/4
+    net = from_module(bn, t([[0, 0]]))
+    assert [(n.name, n.weights, n.bias) for n in net.neurons] == [
+        ("BatchNorm1d[0]", (("const", Q(1, 2)),), ("const", Q(-1, 2))),
+        ("BatchNorm1d[1]", (("const", Q(1, 4)),), ("const", Q(1, 2)))]
+    assert net.W == 0 and outputs(net) == [Q(-1, 2), Q(1, 2)]
+
+    class Fun(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bn = nn.BatchNorm1d(2, eps=1.0)
+            self.drop = nn.Dropout(0.5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = F.batch_norm(x, self.bn.running_mean, self.bn.running_var, self.bn.weight,
+                             self.bn.bias, False, 0.1, self.bn.eps)
+            return F.dropout(self.drop(h), 0.25, training=False)
+
+    class Mod(Fun):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.bn(x)
+
+    fun = Fun().double().eval()
+    fun.bn.running_var.copy_(t([3, 15]))
+    set_params(fun, [2, 3], [0.5, -0.5])
+    mod = Mod().double().eval()
+    mod.load_state_dict(fun.state_dict())
+    a, b = from_module(fun, t([[1, 1]])), from_module(mod, t([[1, 1]]))
+    assert [(n.sources, n.weights, n.bias) for n in a.neurons] == \
+        [(n.sources, n.weights, n.bias) for n in b.neurons]
+    assert list(ad(a)) == torch_grad(fun, t([[1, 1]]))
