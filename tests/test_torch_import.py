@@ -493,6 +493,11 @@ class ConstOut(nn.Module):
         return self.p * 2
 
 
+class HugePad(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (10**9, 10**9))
+
+
 def _nan_linear() -> nn.Module:
     m = nn.Linear(2, 1).double()
     with torch.no_grad():
@@ -532,7 +537,18 @@ MALFORMED = [
     (lambda: nn.ConvTranspose1d(1, 1, 2), torch.zeros(1, 1, 2),
      ("unsupported module ConvTranspose1d",)),
     (lambda: "not a module", torch.zeros(1, 2), ("expected a torch.nn.Module",)),
+    (lambda: HugePad(), torch.zeros(1, 2), ("pad at node pad", "over the limit",
+                                            "ADCORRECT_TORCH_MAX_ENTRIES")),
+    (lambda: nn.AdaptiveAvgPool1d(10**7), torch.zeros(1, 1, 2), ("over the limit",)),
 ]
+
+
+def test_huge_kernels_cost_nothing() -> None:
+    """A window of 10^9 taps over a short input is clipped arithmetically."""
+    net = from_module(nn.MaxPool1d(10**9, stride=1, padding=5 * 10**8), torch.zeros(1, 1, 2))
+    assert len(net.neurons) == 3 * 2  # three outputs: max of both inputs (tie + identity)
+    net = from_module(nn.AvgPool1d(10**9, padding=5 * 10**8), torch.zeros(1, 1, 2))
+    assert net.neurons[0].weights == (("const", Q(1, 10**9)),) * 2
 
 
 @pytest.mark.parametrize(("make", "x", "parts"), MALFORMED)

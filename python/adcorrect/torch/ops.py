@@ -7,6 +7,8 @@ batch axis)."""
 from __future__ import annotations
 
 import itertools
+import math
+import os
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from math import ceil, floor
@@ -30,7 +32,28 @@ def label(name: str, idx: Sequence[int]) -> str:
     return f"{name}[{','.join(map(str, rest))}]" if rest else name
 
 
+#: largest number of entries of one intermediate tensor (environment variable
+#: ADCORRECT_TORCH_MAX_ENTRIES overrides it)
+MAX_ENTRIES = 2_000_000
+
+
+def max_entries() -> int:
+    try:
+        return int(os.environ.get("ADCORRECT_TORCH_MAX_ENTRIES", MAX_ENTRIES))
+    except ValueError:
+        raise InputError("ADCORRECT_TORCH_MAX_ENTRIES must be an integer") from None
+
+
+def check_size(shape: Sequence[int]) -> None:
+    """InputError if a tensor of this shape is over the size limit (checked before any work)."""
+    n = math.prod(shape)
+    if n > max_entries():
+        raise InputError(f"a tensor of shape {tuple(shape)} ({n} entries) is over the limit of "
+                         f"{max_entries()} (set ADCORRECT_TORCH_MAX_ENTRIES to raise it)")
+
+
 def new_array(shape: Sequence[int]) -> Array:
+    check_size(shape)
     return np.empty(tuple(shape), dtype=object)
 
 
@@ -98,6 +121,7 @@ def conv(b: Builder, x: Array, W: Array, bias: Array | None, stride: Sequence[in
          for n, (lo, hi), dl, k, s in zip(S, pads, dilation, K, stride)]
     if any(o <= 0 for o in O):
         raise InputError("the kernel is larger than the (padded) input")
+    check_size((1, c_out, *O))
     # for each axis, output position o and kernel offset k -> input index (None: zero)
     reads = [[[_pad_index(o * s - lo + k * dl, n, mode) for k in range(kk)] for o in range(oo)]
              for n, (lo, _), dl, kk, s, oo in zip(S, pads, dilation, K, stride, O)]
@@ -151,6 +175,7 @@ def pad(x: Array, pads: Pads, mode: str, value: Fraction, name: str) -> Array:
         if mode == "reflect" and max(lo, hi) >= n:
             raise InputError("reflect padding must be smaller than the input")
     kind = "zeros" if mode == "constant" else mode
+    check_size((*x.shape[:x.ndim - n_ax], *(n + lo + hi for (lo, hi), n in zip(pads, S))))
     reads = [[_pad_index(p, n, kind) for p in range(-lo, n + hi)] for (lo, hi), n in zip(pads, S)]
     lead = x.shape[:x.ndim - n_ax]
     out = new_array((*lead, *(len(r) for r in reads)))
@@ -206,12 +231,19 @@ def max_pool(b: Builder, x: Array, K: Sequence[int], stride: Sequence[int],
         raise InputError(f"output size {tuple(O)} is too small")
 
     def window(opos: tuple[int, ...]) -> tuple[list[tuple[int, ...]], None]:
-        axes = [[o * s - p + i * dl for i in range(k) if 0 <= o * s - p + i * dl < n]
-                for o, s, p, dl, k, n in zip(opos, stride, pad, dil, K, S)]
+        axes = [_taps(o * s - p, k, dl, n) for o, s, p, dl, k, n in
+                zip(opos, stride, pad, dil, K, S)]
         return list(itertools.product(*axes)), None
 
     return _pooled(x, len(K), O, window,
                    lambda es, _d, idx: b.maximum(es, label(name, idx)))
+
+
+def _taps(start: int, k: int, dl: int, n: int) -> range:
+    """The indices start + i dl (0 <= i < k) inside 0..n-1, in order."""
+    i0 = max(0, -(start // dl)) if start < 0 else 0
+    i1 = min(k, (n - start + dl - 1) // dl) if start < n else 0
+    return range(start + i0 * dl, start + max(i0, i1) * dl, dl)
 
 
 def avg_pool(b: Builder, x: Array, K: Sequence[int], stride: Sequence[int],
