@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from adcorrect.batch import Batch, batched
+from adcorrect.batch import Batch, batched, load_batch
 from adcorrect.engine import backward, forward, kink_neurons
 from adcorrect.errors import InputError
 from adcorrect.ir import Network
 from adcorrect.specv2 import network_to_v2, parse_network_v2
-from adcorrect.torch import from_module, load_model
+from adcorrect.torch import batched_model, example_input, from_module, load_model
 from torch import nn
 
 D = torch.float64
@@ -685,3 +685,43 @@ def test_batchnorm_without_affine_and_functional_batchnorm() -> None:
     assert [(n.sources, n.weights, n.bias) for n in a.neurons] == \
         [(n.sources, n.weights, n.bias) for n in b.neurons]
     assert list(ad(a)) == torch_grad(fun, t([[1, 1]]))
+
+
+@pytest.mark.parametrize("loss", ["sum", "mse", "ce"])
+def test_saved_model_and_batch_files_end_to_end(tmp_path: Path, loss: str) -> None:
+    """torch.save(model) + a batch file -> load_model, load_batch, batched_model; AD equals
+    autograd (exactly; cross-entropy within 1e-12)."""
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(1, 2, 2), nn.BatchNorm2d(2, eps=0.0), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 2)).double().eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randint(-4, 5, p.shape).double() / 4)
+        model[1].running_var.fill_(0.25)
+    x = torch.randint(-2, 3, (4, 1, 3, 3)).double() / 2
+    y = {"sum": t([[1], [-1], [0.5], [2]]), "mse": t([[0, 1], [1, 0], [0.5, 0.5], [-1, 2]]),
+         "ce": torch.tensor([0, 1, 1, 0])}[loss]
+    torch.save(model, tmp_path / "m.pt")
+    if loss == "mse":
+        np.savez(tmp_path / "b.npz", x=x.numpy(), y=y.numpy())
+        path = tmp_path / "b.npz"
+    else:
+        torch.save({"x": x, "y": y}, tmp_path / "b.pt")
+        path = tmp_path / "b.pt"
+    batch = load_batch(path)
+    assert batch.shape == (1, 3, 3) and tuple(example_input(batch).shape) == (1, 1, 3, 3)
+    net = batched_model(load_model(tmp_path / "m.pt"), batch, loss)
+    assert net.batch == 4 and net.W == 2 * 4 + 2 + 2 + 2 + 2 * 2 + 2
+    out = model(x)
+    lossv = {"sum": lambda: (y * out).sum(), "mse": lambda: F.mse_loss(out, y),
+             "ce": lambda: F.cross_entropy(out, y)}[loss]()
+    model.zero_grad()
+    lossv.backward()
+    tg = [p.grad.reshape(-1).tolist() for p in model.parameters()]
+    flat = [v for g in tg for v in g]
+    grad = ad(net)
+    if loss == "ce":
+        for a, b in zip(flat, grad):
+            assert abs(a - (float(b) if isinstance(b, Q) else b.approx())) <= 1e-12
+    else:
+        assert [Q(v) for v in flat] == list(grad)
