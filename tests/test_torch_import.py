@@ -560,7 +560,7 @@ def test_malformed_models_one_line(make: object, x: torch.Tensor, parts: tuple[s
 
 
 def test_example_exactness_of_float32_input() -> None:
-    net = from_module(nn.Linear(1, 1), torch.tensor([[0.1]]))
+    net = from_module(nn.Linear(1, 1).float(), torch.tensor([[0.1]], dtype=torch.float32))
     assert net.input == (Q(np.float32(0.1).item()),) == (Q(13421773, 2**27),)
 
 
