@@ -725,3 +725,19 @@ def test_saved_model_and_batch_files_end_to_end(tmp_path: Path, loss: str) -> No
             assert abs(a - (float(b) if isinstance(b, Q) else b.approx())) <= 1e-12
     else:
         assert [Q(v) for v in flat] == list(grad)
+
+
+def test_shape_arithmetic_in_forward() -> None:
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(6, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = x.view(x.size(0), x.size(1) * x.size(2)) / (x.shape[1] // 1)
+            return self.fc(h)
+
+    net = from_module(M().double(), torch.zeros(1, 2, 3, dtype=D))
+    # six identity neurons x_i / 2 (a Linear reads neurons), then the output
+    assert [n.weights for n in net.neurons[:6]] == [(("const", Q(1, 2)),)] * 6
+    assert net.neurons[6].sources == tuple(range(6))

@@ -43,7 +43,9 @@ Exactness conventions (what "the model's function" means here):
   always the function the model computes as it was given.
 - **In-place ops** (``ReLU(inplace=True)``, ``x.relu_()``, ``x.add_(y)``, ...) are read
   as their out-of-place forms when nothing else reads the tensor they modify (nor a
-  view of it); otherwise InputError.  (``x += y`` is recorded by torch.fx as ``x + y``.)
+  view of it); otherwise InputError.  ``x += y`` is recorded by torch.fx itself as
+  ``x = x + y``: if another variable still refers to the old x, fx's graph (and so the
+  import) differs from eager PyTorch, and nothing in the graph shows it.
 - Max pooling at a tie takes the first maximal element in scan order (row-major over
   the window), PyTorch's choice; ``relu'(0) = 0`` in the max node reproduces it.
 
@@ -89,6 +91,8 @@ _ADAPTIVE: dict[Any, tuple[int, str]] = {
 }
 _VIEW_METHODS = {"view", "reshape", "flatten", "contiguous"}
 _INPLACE_METHODS = {"relu_", "abs_", "add_", "sub_", "mul_", "div_", "neg_"}
+_PY_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
+           operator.mod, operator.neg, operator.pos}
 _REQUIRED = {"input", "weight", "other", "tensors", "kernel_size", "output_size", "shape", "pad"}
 
 
@@ -461,6 +465,8 @@ class _Importer:
     def call_function(self, node: Any, fn: Any, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
         where = self.where(node)
+        if fn in _PY_OPS and not any(isinstance(a, Sym) for a in (*args, *kwargs.values())):
+            return fn(*args, **kwargs)  # arithmetic on sizes (x.size(1) * x.size(2))
         if fn is operator.getitem:
             if isinstance(args[0], Sym):
                 return tensors.getitem(args[0], args[1])
