@@ -68,6 +68,7 @@ compare: python-deps
 bench: python-deps
 	$(PY) bench/count_bench.py
 	$(PY) bench/oracle_bench.py
+	$(PY) bench/torch_import_bench.py
 	$(PY) bench/smt_bench.py $(SMT_BENCH_ARGS)
 
 clean:

@@ -75,27 +75,15 @@ def load_subject(path: str, batch_path: str | None, loss: str | None,
         if batch is None:
             raise InputError(f"{path}: a model needs --batch FILE --loss mse|ce|sum "
                              "(the batch gives the input shape)")
-        from .torch import from_module, load_model
+        from .torch import example_input, from_module, load_model
 
         model = load_model(path, trust=trust_model)
-        net = from_module(model, _example_tensor(batch_path), name=Path(path).stem)
+        net = from_module(model, example_input(batch), name=Path(path).stem)
     else:
         net = load_network(path)
     net.require_exact()
     subject = batched(net, batch, loss) if batch is not None else net  # type: ignore[arg-type]
     return net, subject
-
-
-def _example_tensor(batch_path: str | None) -> Any:
-    """The first example of a batch file, as the tensor a model takes (batch dimension 1)."""
-    import numpy as np
-    import torch
-
-    if str(batch_path).endswith(".npz"):
-        with np.load(str(batch_path), allow_pickle=False) as data:
-            return torch.from_numpy(np.asarray(data["x"][:1]))
-    obj = torch.load(str(batch_path), weights_only=True, map_location="cpu")
-    return obj["x"][:1]
 
 
 def check_result(net_path: str, params: str | None, choice_text: str,
