@@ -1,6 +1,6 @@
 """Fuzzing every CLI entry (hostile input): mutated specs (v1 and v2), parameter strings,
-choices, format strings and batch files through `formats`, `check`, `count` and
-`smt generate`.  Every case must end with exit 0, or exit 2 and one line, within the
+choices, format strings, batch files and model files through `formats`, `check`, `count`
+and `smt generate`.  Every case must end with exit 0, or exit 2 and one line, within the
 time limit: never a traceback, another status or a hang.  ADCORRECT_FUZZ_EXAMPLES
 (default 2000) sets the examples per entry; failures found once are kept in
 tests/fuzz_corpus/ and replayed.
@@ -165,3 +165,38 @@ def test_fuzz_corpus(name: str, case: Any) -> None:
     if case is None:
         pytest.skip("empty corpus")
     _run(case)
+
+
+MODEL = (Path(__file__).resolve().parents[1] / "examples/torch-mlp.pt").read_bytes()
+BATCH = (Path(__file__).resolve().parents[1] / "examples/torch-batch.pt").read_bytes()
+
+
+@st.composite
+def mutated_bytes(draw: st.DrawFn, base: bytes) -> bytes:
+    """base with a few byte flips, a truncation or an insertion."""
+    data = bytearray(base)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "flip", "truncate", "insert", "zero"]))
+        if not data:
+            break
+        i = draw(st.integers(0, len(data) - 1))
+        if kind == "flip":
+            data[i] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "truncate":
+            del data[i:]
+        elif kind == "insert":
+            data[i:i] = draw(st.binary(min_size=1, max_size=8))
+        else:
+            data[i:i + 16] = bytes(len(data[i:i + 16]))
+    return bytes(data)
+
+
+@SETTINGS
+@given(model=st.one_of(mutated_bytes(MODEL), st.just(MODEL)),
+       batch=st.one_of(mutated_bytes(BATCH), st.just(BATCH)),
+       loss=st.sampled_from(["ce", "mse", "sum"]))
+def test_fuzz_model_files(model: bytes, batch: bytes, loss: str) -> None:
+    # never with --trust-model: unpickling a mutated pickle with code allowed could run
+    # anything; the point is that the default (weights_only) loader refuses cleanly
+    argv = ["check", "{dir}/m.pt", "--batch", "{dir}/b.pt", f"--loss={loss}", "--json"]
+    _run(Case(argv, {"m.pt": model, "b.pt": batch}))
