@@ -128,6 +128,23 @@ def cmd_suite(args: argparse.Namespace) -> int:
     return 0 if res["ok"] else 1
 
 
+def cmd_coq_examples(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .coqspec import EXAMPLES_V, render_examples
+
+    root = Path(args.root)
+    text = render_examples(root)
+    target = root / EXAMPLES_V
+    if args.check:
+        current = target.read_text() if target.exists() else ""
+        print(f"{target}: {'up to date' if current == text else 'OUT OF DATE'}")
+        return 0 if current == text else 1
+    target.write_text(text)
+    print(f"wrote {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="adcorrect", description="Exact checks of AD correctness "
                 "(Lee, Park & Aiken, ICML 2023) on networks with machine-number parameters.")
@@ -161,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--budget", type=int, default=None,
                    help="skip rows enumerating more array elements than this")
     s.set_defaults(func=cmd_suite)
+
+    e = sub.add_parser("coq-examples", help="render examples/*.json and the certified formats "
+                       "as Coq terms (coq/theories/Computation/Examples.v)")
+    e.add_argument("--root", default=".", help="the repository")
+    e.add_argument("--check", action="store_true", help="only check that the file is up to date")
+    e.set_defaults(func=cmd_coq_examples)
 
     add_smt_parser(sub)
     add_report_parser(sub)
