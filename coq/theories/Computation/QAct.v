@@ -60,7 +60,10 @@ Definition qicepts (a : qact) : list Q :=
 
 (* PyTorch's derivative at the kinks (the same at every kink of these) *)
 Definition qtorch (a : qact) : Q :=
-  match a with QLeaky s => s | _ => 0 end.
+  match a with
+  | QLeaky s => s
+  | _ => 0
+  end.
 
 Definition qlt_b (x y : Q) : bool := negb (Qle_bool y x).
 
