@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from . import __version__
 from .activations import parse_choice
+from .certified import add_crosscheck_parser
 from .engine import backward, forward, kink_neurons, ns
 from .errors import InputError
 from .formats import ALIASES, listed_formats, parse_format
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_smt_parser(sub)
     add_report_parser(sub)
+    add_crosscheck_parser(sub)
     return p
 
 
