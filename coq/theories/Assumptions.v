@@ -48,6 +48,10 @@ Goal True. idtac "@@THEOREM computable_ad_eq". Abort.
 Print Assumptions Main.computable_ad_eq.
 Goal True. idtac "@@THEOREM computable_NS_iff". Abort.
 Print Assumptions Main.computable_NS_iff.
+Goal True. idtac "@@THEOREM T3_ndf_count_eq_ns_count". Abort.
+Print Assumptions Main.T3_ndf_count_eq_ns_count.
+Goal True. idtac "@@THEOREM T5a_differentiable_at_a0_iff". Abort.
+Print Assumptions Main.T5a_differentiable_at_a0_iff.
 Goal True. idtac "@@THEOREM certified_relu_1_1". Abort.
 Print Assumptions Main.certified_relu_1_1.
 Goal True. idtac "@@THEOREM certified_relu_1_2_1". Abort.

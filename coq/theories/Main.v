@@ -166,10 +166,11 @@ Proof. exact (T4.T4_ad_in_clarke net D w). Qed.
 (* ---- Certified numbers (issue 10, item 9) ------------------------------- *)
 
 From Coq Require QArith Qreals.
-From ADCorrect Require QAct QNet QAD QDecide QSpec Examples Certified.
+From ADCorrect Require QAct QNet QAD QDecide QSpec Examples T5aCount Certified.
 
 Section CertifiedNumbers.
 Import QArith Qreals QAct QNet QAD QDecide QSpec Examples.
+Open Scope R_scope.
 
 (* Computable versions over Q (Computation/QNet.v, QAD.v) of the forward
    pass, K(w), the adjoints, AD and NS, equal to the real definitions of
@@ -204,6 +205,19 @@ Proof. apply qad_correct. Qed.
 Theorem computable_NS_iff (n : qnet) (dq u : list Q) :
   NS (to_network n) (qD dq) (qpoint u) <-> qNS n dq u = true.
 Proof. apply qNS_correct. Qed.
+
+(* T3 on counts: for bias networks the non-differentiable points of M^W are
+   exactly the NS points, whatever the choice D (any finite list M). *)
+Theorem T3_ndf_count_eq_ns_count (net : network) (D : nat -> R) (M : list R) :
+  wf net -> bias_network net -> ndf_count net M = ns_count net D M.
+Proof. apply ndf_count_eq_ns_count. Qed.
+
+(* The network of examples/t5a.json, f(a, v_1, v_2) = relu(v_1 a) - relu(v_2 a),
+   at a = 0 (every real point): differentiable iff |v_1| = |v_2|.  T5(b) and
+   T5(c) decide every other point; Certified.v counts with this. *)
+Theorem T5a_differentiable_at_a0_iff (w : vec) : w 0%nat = 0 ->
+  (differentiable 3 (net_eval net_t5a) w <-> Rabs (w 1%nat) = Rabs (w 2%nat)).
+Proof. apply T5aCount.t5a_differentiable_a0_iff. Qed.
 
 (* Certified counts (Computation/Certified.v), proved by vm_compute through
    T5(b), T5(c) and, for T5(a) at a = 0, Computation/T5aCount.v.  net_X is the

@@ -33,6 +33,14 @@ Definition inc_count (net : network) (D : nat -> R) (M : list R) : nat :=
 Definition ns_count (net : network) (D : nat -> R) (M : list R) : nat :=
   count (fun u => NS net D (word_vec u)) (words M (n_params net)).
 
+(* T3 on counts: for bias networks, |ndf_M(f)| = |{w in M^W : NS(w)}| for every D *)
+Theorem ndf_count_eq_ns_count (net : network) (D : nat -> R) (M : list R) :
+  wf net -> bias_network net -> ndf_count net M = ns_count net D M.
+Proof.
+  intros Hwf Hb; unfold ndf_count, ns_count; apply count_ext; intros u _.
+  apply T3.T3; assumption.
+Qed.
+
 (** * Boolean tests on expressions *)
 
 Fixpoint qoccurs_param (p : nat) (e : qexpr) : bool :=

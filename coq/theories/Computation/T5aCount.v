@@ -107,6 +107,23 @@ Proof.
   - unfold Rmax; repeat destruct Rle_dec; lra.
 Qed.
 
+(* at a = 0, for all reals: differentiable iff |v_1| = |v_2| *)
+Theorem t5a_differentiable_a0_iff (w : vec) : w 0%nat = 0 ->
+  (differentiable 3 (net_eval net_t5a) w <-> Rabs (w 1%nat) = Rabs (w 2%nat)).
+Proof.
+  intros H0; split.
+  - intros Hd.
+    destruct (Req_dec (w 1%nat) (w 2%nat)) as [E|E1]; [rewrite E; reflexivity|].
+    destruct (Req_dec (w 1%nat) (- w 2%nat)) as [E|E2]; [rewrite E, Rabs_Ropp; reflexivity|].
+    exfalso; apply (t5a_f_not_differentiable w H0 E1 E2).
+    exact (differentiable_ext _ _ _ _ (fun v => eq_sym (net_t5a_eval v)) Hd).
+  - intros Habs.
+    exists (fun i => match i with O => Rmax 0 (w 1%nat) - Rmax 0 (w 2%nat) | _ => 0 end).
+    apply (differentiable_at_ext _ t5a_f); [exact net_t5a_eval|].
+    apply t5a_f_differentiable; try reflexivity; [exact H0|].
+    revert Habs; unfold Rabs; destruct Rcase_abs, Rcase_abs; intros; [left|right|right|left]; lra.
+Qed.
+
 (** * The fallback, and its soundness *)
 
 Open Scope Q_scope.
