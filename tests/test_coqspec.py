@@ -49,6 +49,15 @@ def test_cli_check_detects_drift(tmp_path, capsys):
            "    [mk_layer 1 QRelu true None None].\n" in text
 
 
+def test_spec_without_coq_tag_is_listed(tmp_path):
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples/h.json").write_text(
+        '{"input": ["1"], "layers": [{"units": 1, "activation": "hardswish"}]}')
+    text = render_examples(tmp_path, ())
+    assert "(* not rendered: examples/h.json: activation hardswish has no Coq" in text
+    assert "Definition spec_h" not in text
+
+
 def test_q_literals():
     assert [q_term(Fraction(x)) for x in ("3", "0", "-3", "1/8", "-1/2")] == \
         ["3", "0", "(-3)", "(1 # 8)", "(-1 # 2)"]

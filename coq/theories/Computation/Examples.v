@@ -7,7 +7,7 @@
 From Coq Require Import Reals QArith List.
 From ADCorrect Require Import Network QAct QSpec.
 Import ListNotations.
-Open Scope Q_scope.
+Local Open Scope Q_scope.
 
 (* spec: examples/hardtanh-2-2-1.json *)
 Definition spec_hardtanh_2_2_1 : qspec :=
