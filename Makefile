@@ -70,6 +70,7 @@ compare: python-deps
 bench: python-deps
 	$(PY) bench/count_bench.py
 	$(PY) bench/smt_bench.py $(SMT_BENCH_ARGS)
+	$(PY) bench/allsat_bench.py
 
 clean:
 	$(MAKE) -C coq clean
