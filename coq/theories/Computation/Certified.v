@@ -38,91 +38,111 @@ Ltac certify_ns := apply spec_ns_correct; vm_compute; reflexivity.
 (** * Bias networks and the T2 tightness family: the classifier decides every point *)
 
 Lemma tally_relu_1_1_fp_2_2 :
-  ndf_count net_relu_1_1 M_fp_2_2 = 11%nat /\ inc_count net_relu_1_1 (spec_torch spec_relu_1_1) M_fp_2_2 = 0%nat.
+  ndf_count net_relu_1_1 M_fp_2_2 = 11%nat /\
+  inc_count net_relu_1_1 (spec_torch spec_relu_1_1) M_fp_2_2 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_relu_1_1_e2m1 :
-  ndf_count net_relu_1_1 M_e2m1 = 15%nat /\ inc_count net_relu_1_1 (spec_torch spec_relu_1_1) M_e2m1 = 0%nat.
+  ndf_count net_relu_1_1 M_e2m1 = 15%nat /\
+  inc_count net_relu_1_1 (spec_torch spec_relu_1_1) M_e2m1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_relu_1_1_list_m1_0_1 :
-  ndf_count net_relu_1_1 M_list_m1_0_1 = 3%nat /\ inc_count net_relu_1_1 (spec_torch spec_relu_1_1) M_list_m1_0_1 = 0%nat.
+  ndf_count net_relu_1_1 M_list_m1_0_1 = 3%nat /\
+  inc_count net_relu_1_1 (spec_torch spec_relu_1_1) M_list_m1_0_1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_relu_1_2_1_list_m1_0_1 :
-  ndf_count net_relu_1_2_1 M_list_m1_0_1 = 864%nat /\ inc_count net_relu_1_2_1 (spec_torch spec_relu_1_2_1) M_list_m1_0_1 = 0%nat.
+  ndf_count net_relu_1_2_1 M_list_m1_0_1 = 864%nat /\
+  inc_count net_relu_1_2_1 (spec_torch spec_relu_1_2_1) M_list_m1_0_1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_leaky_1_2_1_list_m1_0_1 :
-  ndf_count net_leaky_1_2_1 M_list_m1_0_1 = 864%nat /\ inc_count net_leaky_1_2_1 (spec_torch spec_leaky_1_2_1) M_list_m1_0_1 = 0%nat.
+  ndf_count net_leaky_1_2_1 M_list_m1_0_1 = 864%nat /\
+  inc_count net_leaky_1_2_1 (spec_torch spec_leaky_1_2_1) M_list_m1_0_1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_hardtanh_2_2_1_list_m1_0_1 :
-  ndf_count net_hardtanh_2_2_1 M_list_m1_0_1 = 3696%nat /\ inc_count net_hardtanh_2_2_1 (spec_torch spec_hardtanh_2_2_1) M_list_m1_0_1 = 0%nat.
+  ndf_count net_hardtanh_2_2_1 M_list_m1_0_1 = 3696%nat /\
+  inc_count net_hardtanh_2_2_1 (spec_torch spec_hardtanh_2_2_1) M_list_m1_0_1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_relu_2_v_list_m1_0_1 :
-  ndf_count net_tight_relu_2_v M_list_m1_0_1 = 96%nat /\ inc_count net_tight_relu_2_v (spec_torch spec_tight_relu_2_v) M_list_m1_0_1 = 0%nat.
+  ndf_count net_tight_relu_2_v M_list_m1_0_1 = 96%nat /\
+  inc_count net_tight_relu_2_v (spec_torch spec_tight_relu_2_v) M_list_m1_0_1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_relu_1_fp_2_2 :
-  ndf_count net_tight_relu_1 M_fp_2_2 = 1%nat /\ inc_count net_tight_relu_1 (spec_torch spec_tight_relu_1) M_fp_2_2 = 0%nat.
+  ndf_count net_tight_relu_1 M_fp_2_2 = 1%nat /\
+  inc_count net_tight_relu_1 (spec_torch spec_tight_relu_1) M_fp_2_2 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_relu_1_e2m1 :
-  ndf_count net_tight_relu_1 M_e2m1 = 1%nat /\ inc_count net_tight_relu_1 (spec_torch spec_tight_relu_1) M_e2m1 = 0%nat.
+  ndf_count net_tight_relu_1 M_e2m1 = 1%nat /\
+  inc_count net_tight_relu_1 (spec_torch spec_tight_relu_1) M_e2m1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_relu_2_fp_2_2 :
-  ndf_count net_tight_relu_2 M_fp_2_2 = 21%nat /\ inc_count net_tight_relu_2 (spec_torch spec_tight_relu_2) M_fp_2_2 = 0%nat.
+  ndf_count net_tight_relu_2 M_fp_2_2 = 21%nat /\
+  inc_count net_tight_relu_2 (spec_torch spec_tight_relu_2) M_fp_2_2 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_relu_2_e2m1 :
-  ndf_count net_tight_relu_2 M_e2m1 = 29%nat /\ inc_count net_tight_relu_2 (spec_torch spec_tight_relu_2) M_e2m1 = 0%nat.
+  ndf_count net_tight_relu_2 M_e2m1 = 29%nat /\
+  inc_count net_tight_relu_2 (spec_torch spec_tight_relu_2) M_e2m1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_relu_3_fp_2_2 :
-  ndf_count net_tight_relu_3 M_fp_2_2 = 331%nat /\ inc_count net_tight_relu_3 (spec_torch spec_tight_relu_3) M_fp_2_2 = 0%nat.
+  ndf_count net_tight_relu_3 M_fp_2_2 = 331%nat /\
+  inc_count net_tight_relu_3 (spec_torch spec_tight_relu_3) M_fp_2_2 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_relu_3_e2m1 :
-  ndf_count net_tight_relu_3 M_e2m1 = 631%nat /\ inc_count net_tight_relu_3 (spec_torch spec_tight_relu_3) M_e2m1 = 0%nat.
+  ndf_count net_tight_relu_3 M_e2m1 = 631%nat /\
+  inc_count net_tight_relu_3 (spec_torch spec_tight_relu_3) M_e2m1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_hardtanh_2_fp_2_2 :
-  ndf_count net_tight_hardtanh_2 M_fp_2_2 = 40%nat /\ inc_count net_tight_hardtanh_2 (spec_torch spec_tight_hardtanh_2) M_fp_2_2 = 0%nat.
+  ndf_count net_tight_hardtanh_2 M_fp_2_2 = 40%nat /\
+  inc_count net_tight_hardtanh_2 (spec_torch spec_tight_hardtanh_2) M_fp_2_2 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_hardtanh_2_e2m1 :
-  ndf_count net_tight_hardtanh_2 M_e2m1 = 56%nat /\ inc_count net_tight_hardtanh_2 (spec_torch spec_tight_hardtanh_2) M_e2m1 = 0%nat.
+  ndf_count net_tight_hardtanh_2 M_e2m1 = 56%nat /\
+  inc_count net_tight_hardtanh_2 (spec_torch spec_tight_hardtanh_2) M_e2m1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_hardtanh_3_fp_2_2 :
-  ndf_count net_tight_hardtanh_3 M_fp_2_2 = 602%nat /\ inc_count net_tight_hardtanh_3 (spec_torch spec_tight_hardtanh_3) M_fp_2_2 = 0%nat.
+  ndf_count net_tight_hardtanh_3 M_fp_2_2 = 602%nat /\
+  inc_count net_tight_hardtanh_3 (spec_torch spec_tight_hardtanh_3) M_fp_2_2 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 Lemma tally_tight_hardtanh_3_e2m1 :
-  ndf_count net_tight_hardtanh_3 M_e2m1 = 1178%nat /\ inc_count net_tight_hardtanh_3 (spec_torch spec_tight_hardtanh_3) M_e2m1 = 0%nat.
+  ndf_count net_tight_hardtanh_3 M_e2m1 = 1178%nat /\
+  inc_count net_tight_hardtanh_3 (spec_torch spec_tight_hardtanh_3) M_e2m1 = 0%nat.
 Proof. certify_tally no_fallback. Qed.
 
 (** * T5(a): the classifier and the fallback at a = 0 *)
 
 Lemma tally_t5a_list_m1_0_1 :
-  ndf_count net_t5a M_list_m1_0_1 = 14%nat /\ inc_count net_t5a (spec_torch spec_t5a) M_list_m1_0_1 = 2%nat.
+  ndf_count net_t5a M_list_m1_0_1 = 14%nat /\
+  inc_count net_t5a (spec_torch spec_t5a) M_list_m1_0_1 = 2%nat.
 Proof. certify_tally t5a_fallback. Qed.
 
 Lemma ns_t5a_list_m1_0_1 : ns_count net_t5a (spec_torch spec_t5a) M_list_m1_0_1 = 19%nat.
 Proof. certify_ns. Qed.
 
 Lemma tally_t5a_fp_2_2 :
-  ndf_count net_t5a M_fp_2_2 = 310%nat /\ inc_count net_t5a (spec_torch spec_t5a) M_fp_2_2 = 10%nat.
+  ndf_count net_t5a M_fp_2_2 = 310%nat /\
+  inc_count net_t5a (spec_torch spec_t5a) M_fp_2_2 = 10%nat.
 Proof. certify_tally t5a_fallback. Qed.
 
 Lemma ns_t5a_fp_2_2 : ns_count net_t5a (spec_torch spec_t5a) M_fp_2_2 = 331%nat.
 Proof. certify_ns. Qed.
 
 Lemma tally_t5a_e2m1 :
-  ndf_count net_t5a M_e2m1 = 602%nat /\ inc_count net_t5a (spec_torch spec_t5a) M_e2m1 = 14%nat.
+  ndf_count net_t5a M_e2m1 = 602%nat /\
+  inc_count net_t5a (spec_torch spec_t5a) M_e2m1 = 14%nat.
 Proof. certify_tally t5a_fallback. Qed.
 
 Lemma ns_t5a_e2m1 : ns_count net_t5a (spec_torch spec_t5a) M_e2m1 = 631%nat.

@@ -159,7 +159,8 @@ Ltac Q2R_lits := rewrite ?Q2R_lit; field.
 
 Lemma act_of_pl (a : qact) :
   bps (act_of a) = map Q2R (qbps a) /\
-  (forall i x, piece (act_of a) i x = Q2R (nth i (qslopes a) 0%Q) * x + Q2R (nth i (qicepts a) 0%Q)) /\
+  (forall i x,
+     piece (act_of a) i x = Q2R (nth i (qslopes a) 0%Q) * x + Q2R (nth i (qicepts a) 0%Q)) /\
   (forall i x, dpiece (act_of a) i x = Q2R (nth i (qslopes a) 0%Q)).
 Proof.
   destruct a; simpl; unfold pl_piece, pl_dpiece;
@@ -190,7 +191,9 @@ Qed.
 
 Lemma qslope_left_correct (a : qact) (x : Q) :
   slope_left (act_of a) (Q2R x) = Q2R (qslope_left a x).
-Proof. unfold slope_left, left_piece; rewrite dpiece_act_of, bps_act_of, nbelow_Q2R; reflexivity. Qed.
+Proof.
+  unfold slope_left, left_piece; rewrite dpiece_act_of, bps_act_of, nbelow_Q2R; reflexivity.
+Qed.
 
 Lemma qslope_right_correct (a : qact) (x : Q) :
   slope_right (act_of a) (Q2R x) = Q2R (qslope_right a x).
