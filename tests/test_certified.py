@@ -122,3 +122,15 @@ def test_crosscheck_without_proof_status(tmp_path, capsys):
     assert main(["crosscheck", "--root", str(tmp_path), "--out", str(out)]) == 0
     assert json.loads(out.read_text()) == {"rows": []}
     assert "missing" in capsys.readouterr().out
+
+
+def test_crosscheck_bad_proof_status(tmp_path, capsys):
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report/proof-status.json").write_text("{not json")
+    assert main(["crosscheck", "--root", str(tmp_path), "--out", str(tmp_path / "c.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("adcorrect: error: ") and len(err.strip().splitlines()) == 1
+    (tmp_path / "report/proof-status.json").write_text(
+        json.dumps({"certified": [_row(T5A, LIST, "grad", 1)]}))
+    assert main(["crosscheck", "--root", str(tmp_path), "--out", str(tmp_path / "c.json")]) == 2
+    assert "bad certified entry" in capsys.readouterr().err

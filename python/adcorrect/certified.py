@@ -42,10 +42,14 @@ def read_certified(proof_status: Path) -> list[dict[str, Any]] | None:
     """The certified rows of report/proof-status.json (None if the file is missing)."""
     if not proof_status.exists():
         return None
-    rows = json.loads(proof_status.read_text()).get("certified", [])
+    try:
+        rows = json.loads(proof_status.read_text()).get("certified", [])
+    except (json.JSONDecodeError, AttributeError):
+        raise InputError(f"{proof_status}: not a proof-status file (run make check-proofs)") from None
     for r in rows:
-        if r.get("quantity") not in QUANTITIES:
-            raise InputError(f"{proof_status}: unknown certified quantity {r.get('quantity')!r}")
+        if not isinstance(r, dict) or r.get("quantity") not in QUANTITIES or \
+                not isinstance(r.get("value"), int):
+            raise InputError(f"{proof_status}: bad certified entry {r!r}")
     return rows
 
 
