@@ -7,6 +7,7 @@ PY        := $(VENV)/bin/python
 COQ_PKGS  := coq libcoq-flocq libcoq-coquelicot libcoq-interval libcoq-mathcomp-ssreflect
 STAMP     := $(VENV)/.installed
 SOLVE_TIMEOUT ?= 1
+CROSSCHECK_TIMEOUT ?= 600
 SMT_BENCH_ARGS ?=
 
 .PHONY: all setup coq-deps python-deps test check-proofs pytest lint bench smt solve suite \
@@ -63,6 +64,7 @@ suite: python-deps
 	$(PY) -m adcorrect suite --json-out report/counts.json
 
 compare: python-deps
+	$(PY) -m adcorrect crosscheck --out report/crosscheck.json --smt-timeout $(CROSSCHECK_TIMEOUT)
 	$(PY) -m adcorrect report --out report
 
 bench: python-deps
@@ -70,6 +72,7 @@ bench: python-deps
 	$(PY) bench/oracle_bench.py
 	$(PY) bench/torch_import_bench.py
 	$(PY) bench/smt_bench.py $(SMT_BENCH_ARGS)
+	$(PY) bench/allsat_bench.py
 
 clean:
 	$(MAKE) -C coq clean

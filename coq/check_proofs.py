@@ -6,9 +6,16 @@
 (b) theories/Assumptions.v prints the assumptions of exactly the theorems stated
     in theories/Main.v; each may use only the allowlisted classical-reals axioms.
 (c) One status line per main theorem.  Exit status 1 on any failure.
+(d) The certified numbers: every conjunct "ndf_count net_X M_Y = N%nat" (or
+    inc_count / ns_count with the spec's PyTorch choice) of a Main.v theorem
+    named certified_*, with net_X and M_Y resolved to the spec file and the
+    format through the "(* spec: ... *)" and "(* format: ... *)" lines of
+    theories/Computation/Examples.v.  A certified_* conjunct that does not
+    parse is an error.
 
-`--json FILE` also writes {"theorems": [{"name", "status", "axioms"}], "ok": bool}
-for the comparison report.  Standard library only.
+`--json FILE` also writes {"theorems": [{"name", "status", "axioms"}], "ok": bool,
+"certified": [{"theorem", "network", "format", "quantity", "value"}]} for the
+comparison report (certified rows of proved theorems only).  Standard library only.
 """
 
 from __future__ import annotations
@@ -109,6 +116,39 @@ def disallowed(axioms: list[str]) -> list[str]:
     return [a for a in axioms if a not in ALLOWED and a.rsplit(".", 1)[-1] not in ALLOWED_SHORT]
 
 
+CERTIFIED = re.compile(r"^\s*(?:Theorem|Lemma|Corollary|Proposition)\s+(certified_[\w']*)\s*:(.*?)\.\s*Proof\b",
+                       re.M | re.S)
+CONJUNCT = re.compile(r"(ndf|inc|ns)_count\s+net_(\w+)\s+(?:\(\s*spec_torch\s+spec_(\w+)\s*\)\s+)?"
+                      r"M_(\w+)\s*=\s*(\d+)\s*%nat")
+SPEC_LINE = re.compile(r"\(\*\s*spec:\s*(\S+)\s*\*\)\s*Definition\s+spec_(\w+)\b")
+FORMAT_LINE = re.compile(r"\(\*\s*format:\s*(\S+)\s*\*\)\s*Definition\s+fmt_(\w+)\b")
+
+
+def certified_rows(main_v: str, examples_v: str) -> tuple[list[dict], list[str]]:
+    """The certified numbers stated in Main.v, and the errors (unparsable conjuncts,
+    unknown networks or formats, a choice taken from another spec)."""
+    specs = {ident: path for path, ident in SPEC_LINE.findall(examples_v)}
+    formats = {ident: name for name, ident in FORMAT_LINE.findall(examples_v)}
+    rows, errors = [], []
+    for name, statement in CERTIFIED.findall(strip_comments(main_v)):
+        for conj in (c.strip() for c in statement.split("/\\")):
+            m = CONJUNCT.fullmatch(" ".join(conj.split()))
+            if m is None:
+                errors.append(f"{name}: cannot read the certified number in '{' '.join(conj.split())}'")
+                continue
+            quantity, net, choice_of, fmt, value = m.groups()
+            if (quantity == "ndf") != (choice_of is None) or choice_of not in (None, net):
+                errors.append(f"{name}: {quantity}_count of net_{net} must use "
+                              f"{'no choice' if quantity == 'ndf' else f'(spec_torch spec_{net})'}")
+                continue
+            if net not in specs or fmt not in formats:
+                errors.append(f"{name}: net_{net} or M_{fmt} is not in Computation/Examples.v")
+                continue
+            rows.append({"theorem": name, "network": specs[net], "format": formats[fmt],
+                         "quantity": quantity, "value": int(value)})
+    return rows, errors
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the status as JSON to this file")
@@ -144,11 +184,20 @@ def main() -> int:
         extra = f"; NOT ALLOWED: {', '.join(bad)}" if bad else ""
         print(f"{name}: {status} (axioms: {shown}{extra})")
         rows.append({"name": name, "status": status, "axioms": axioms[name]})
+    examples = THEORIES / "Computation" / "Examples.v"
+    certified, cerrors = certified_rows(main_v, examples.read_text() if examples.exists() else "")
+    for e in cerrors:
+        print(f"check-proofs: {e}")
+    ok &= not cerrors
+    proved = {r["name"] for r in rows if r["status"] == "proved"}
+    certified = [c for c in certified if c["theorem"] in proved]
+    print(f"check-proofs: {len(certified)} certified numbers")
     print(f"check-proofs: {len(names)} main theorems, "
           f"{'all proved with allowed axioms only' if ok else 'FAILED'}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"theorems": rows, "ok": ok}, indent=1))
+        Path(args.json).write_text(json.dumps({"theorems": rows, "ok": ok, "certified": certified},
+                                              indent=1))
     return 0 if ok else 1
 
 

@@ -58,3 +58,66 @@ def test_allowlist():
         "ClassicalEpsilon.constructive_indefinite_description",
         "Description.constructive_definite_description", "foo.bar",
     ]) == ["Description.constructive_definite_description", "foo.bar"]
+
+
+# -- certified numbers (issue 10, item 9) ------------------------------------------------
+
+EXAMPLES = """(* spec: examples/a-1.json *)
+Definition spec_a_1 : qspec := mk_spec [1] [].
+(* format: list(-1,0,1) *)
+Definition fmt_list_m1_0_1 : list Q := [(-1); 0; 1].
+"""
+
+
+def test_certified_rows_from_statements():
+    main = """(* Theorem certified_commented : ndf_count net_a_1 M_list_m1_0_1 = 9%nat. *)
+Theorem certified_a_1 :
+  ndf_count net_a_1 M_list_m1_0_1 = 14%nat /\\
+  inc_count net_a_1 (spec_torch spec_a_1) M_list_m1_0_1 = 2%nat /\\
+  ns_count net_a_1 (spec_torch spec_a_1)
+    M_list_m1_0_1 = 19%nat.
+Proof. exact I. Qed.
+Theorem other : True. Proof. exact I. Qed.
+"""
+    rows, errors = cp.certified_rows(main, EXAMPLES)
+    assert errors == []
+    assert rows == [
+        {"theorem": "certified_a_1", "network": "examples/a-1.json", "format": "list(-1,0,1)",
+         "quantity": q, "value": v} for q, v in (("ndf", 14), ("inc", 2), ("ns", 19))]
+
+
+def test_certified_rows_errors():
+    main = """Theorem certified_x : ndf_count net_b M_list_m1_0_1 = 1%nat.
+Proof. Qed.
+Theorem certified_y : inc_count net_a_1 (spec_torch spec_b) M_list_m1_0_1 = 1%nat.
+Proof. Qed.
+Theorem certified_z : ndf_count net_a_1 M_list_m1_0_1 <= 1%nat.
+Proof. Qed.
+"""
+    rows, errors = cp.certified_rows(main, EXAMPLES)
+    assert rows == []
+    assert [e.split(":")[0] for e in errors] == ["certified_x", "certified_y", "certified_z"]
+    assert "not in Computation/Examples.v" in errors[0]
+    assert "(spec_torch spec_a_1)" in errors[1]
+    assert "cannot read" in errors[2]
+
+
+def test_certified_rows_of_the_development():
+    """Main.v's certified numbers, among them the T5a counts over {-1,0,1} derived by hand:
+    f(a,v1,v2) = relu(v1 a) - relu(v2 a) is not differentiable where a != 0 and v1 = 0 or
+    v2 = 0 (2 * 5 = 10 points), or a = 0 and |v1| != |v2| (4 points); AD (relu'(0)=0)
+    is 0 at a = 0 while the gradient is (relu v1 - relu v2, 0, 0): wrong at (0,1,-1) and
+    (0,-1,1); NS holds where v1 a = 0 or v2 a = 0 (19 points)."""
+    main = (cp.THEORIES / "Main.v").read_text()
+    examples = (cp.THEORIES / "Computation/Examples.v").read_text()
+    rows, errors = cp.certified_rows(main, examples)
+    assert errors == []
+    got = {(r["network"], r["format"], r["quantity"]): r["value"] for r in rows}
+    assert got[("examples/t5a.json", "list(-1,0,1)", "ndf")] == 14
+    assert got[("examples/t5a.json", "list(-1,0,1)", "inc")] == 2
+    assert got[("examples/t5a.json", "list(-1,0,1)", "ns")] == 19
+    # relu(w + b) over {-1,0,1}^2: not differentiable iff w + b = 0 (3 points)
+    assert got[("examples/relu-1-1.json", "list(-1,0,1)", "ndf")] == 3
+    # T2 tightness closed form |M|^N - (|M| - m)^N for N = 2 relus over fp(2,2) (|M| = 11)
+    assert got[("examples/tight-relu-2.json", "fp(2,2)", "ndf")] == 11**2 - 10**2
+    assert all((Path(cp.HERE.parent) / r["network"]).exists() for r in rows)

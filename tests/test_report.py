@@ -69,7 +69,8 @@ def test_cli_writes_files_and_fails_on_conflict(tmp_path, capsys):
 
 def test_missing_inputs_are_reported(tmp_path):
     rep = build(tmp_path)
-    assert rep["inputs"] == {"proof_status": False, "smt_results": False, "counts": False}
+    assert rep["inputs"] == {"proof_status": False, "smt_results": False, "counts": False,
+                             "crosscheck": False}
     assert "Missing inputs" in render_markdown(rep)
 
 

@@ -68,3 +68,43 @@ Goal True. idtac "@@THEOREM relu_clarke_at_0". Abort.
 Print Assumptions Main.relu_clarke_at_0.
 Goal True. idtac "@@THEOREM five_not_in_clarke". Abort.
 Print Assumptions Main.five_not_in_clarke.
+Goal True. idtac "@@THEOREM computable_eval_eq". Abort.
+Print Assumptions Main.computable_eval_eq.
+Goal True. idtac "@@THEOREM computable_preact_eq". Abort.
+Print Assumptions Main.computable_preact_eq.
+Goal True. idtac "@@THEOREM computable_kinks_eq". Abort.
+Print Assumptions Main.computable_kinks_eq.
+Goal True. idtac "@@THEOREM computable_ybar_eq". Abort.
+Print Assumptions Main.computable_ybar_eq.
+Goal True. idtac "@@THEOREM computable_zbar_eq". Abort.
+Print Assumptions Main.computable_zbar_eq.
+Goal True. idtac "@@THEOREM computable_ad_eq". Abort.
+Print Assumptions Main.computable_ad_eq.
+Goal True. idtac "@@THEOREM computable_NS_iff". Abort.
+Print Assumptions Main.computable_NS_iff.
+Goal True. idtac "@@THEOREM T3_ndf_count_eq_ns_count". Abort.
+Print Assumptions Main.T3_ndf_count_eq_ns_count.
+Goal True. idtac "@@THEOREM T5a_differentiable_at_a0_iff". Abort.
+Print Assumptions Main.T5a_differentiable_at_a0_iff.
+Goal True. idtac "@@THEOREM certified_relu_1_1". Abort.
+Print Assumptions Main.certified_relu_1_1.
+Goal True. idtac "@@THEOREM certified_relu_1_2_1". Abort.
+Print Assumptions Main.certified_relu_1_2_1.
+Goal True. idtac "@@THEOREM certified_leaky_1_2_1". Abort.
+Print Assumptions Main.certified_leaky_1_2_1.
+Goal True. idtac "@@THEOREM certified_hardtanh_2_2_1". Abort.
+Print Assumptions Main.certified_hardtanh_2_2_1.
+Goal True. idtac "@@THEOREM certified_tight_relu_2_v". Abort.
+Print Assumptions Main.certified_tight_relu_2_v.
+Goal True. idtac "@@THEOREM certified_tight_relu_1". Abort.
+Print Assumptions Main.certified_tight_relu_1.
+Goal True. idtac "@@THEOREM certified_tight_relu_2". Abort.
+Print Assumptions Main.certified_tight_relu_2.
+Goal True. idtac "@@THEOREM certified_tight_relu_3". Abort.
+Print Assumptions Main.certified_tight_relu_3.
+Goal True. idtac "@@THEOREM certified_tight_hardtanh_2". Abort.
+Print Assumptions Main.certified_tight_hardtanh_2.
+Goal True. idtac "@@THEOREM certified_tight_hardtanh_3". Abort.
+Print Assumptions Main.certified_tight_hardtanh_3.
+Goal True. idtac "@@THEOREM certified_t5a". Abort.
+Print Assumptions Main.certified_t5a.

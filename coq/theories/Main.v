@@ -373,3 +373,162 @@ Qed.
 (* ... so 5 is not in it: in_clarke is not trivially true *)
 Theorem five_not_in_clarke : ~ in_clarke NonVacuity.relu_neuron vzero (fun _ => 5).
 Proof. exact NonVacuity.five_not_in_clarke. Qed.
+(* ---- Certified numbers (issue 10, item 9) ------------------------------- *)
+
+From Coq Require QArith Qreals.
+From ADCorrect Require QAct QNet QAD QDecide QSpec Examples T5aCount Certified.
+
+Section CertifiedNumbers.
+Import QArith Qreals QAct QNet QAD QDecide QSpec Examples.
+Open Scope R_scope.
+
+(* Computable versions over Q (Computation/QNet.v, QAD.v) of the forward
+   pass, K(w), the adjoints, AD and NS, equal to the real definitions of
+   Network.v and AD.v at rational points: [to_network n] reads a network with
+   rational constants and the activations of QAct.v as a network of
+   Network.v, [qpoint u] reads a list of rationals as a vector of R^W, and a
+   choice D with rational values is [qD dq] (neuron k gets nth k dq 0). *)
+Theorem computable_eval_eq (n : qnet) (u : list Q) :
+  net_eval (to_network n) (qpoint u) = Q2R (qnet_eval n u).
+Proof. apply qnet_eval_correct. Qed.
+
+Theorem computable_preact_eq (n : qnet) (u : list Q) (k : nat) :
+  (k < qsize n)%nat -> preact (to_network n) (qpoint u) k = Q2R (qpreact n u (qzvec n u) k).
+Proof. apply qpreact_correct. Qed.
+
+Theorem computable_kinks_eq (n : qnet) (u : list Q) :
+  kink_neurons (to_network n) (qpoint u) = qkink_neurons n u (qzvec n u).
+Proof. apply qkink_neurons_correct. Qed.
+
+Theorem computable_ybar_eq (n : qnet) (dq u : list Q) (k : nat) :
+  ybar (to_network n) (qD dq) (qpoint u) k = Q2R (nth k (qybar n u (qzvec n u) dq) 0%Q).
+Proof. apply qybar_correct. Qed.
+
+Theorem computable_zbar_eq (n : qnet) (dq u : list Q) (k : nat) :
+  zbar (to_network n) (qD dq) (qpoint u) k = Q2R (qzbar n dq u k).
+Proof. apply qzbar_correct. Qed.
+
+Theorem computable_ad_eq (n : qnet) (dq u : list Q) (p : nat) :
+  (p < q_params n)%nat -> ad (to_network n) (qD dq) (qpoint u) p = Q2R (nth p (qad n dq u) 0%Q).
+Proof. apply qad_correct. Qed.
+
+Theorem computable_NS_iff (n : qnet) (dq u : list Q) :
+  NS (to_network n) (qD dq) (qpoint u) <-> qNS n dq u = true.
+Proof. apply qNS_correct. Qed.
+
+(* T3 on counts: for bias networks the non-differentiable points of M^W are
+   exactly the NS points, whatever the choice D (any finite list M). *)
+Theorem T3_ndf_count_eq_ns_count (net : network) (D : nat -> R) (M : list R) :
+  wf net -> bias_network net -> ndf_count net M = ns_count net D M.
+Proof. apply ndf_count_eq_ns_count. Qed.
+
+(* The network of examples/t5a.json, f(a, v_1, v_2) = relu(v_1 a) - relu(v_2 a),
+   at a = 0 (every real point): differentiable iff |v_1| = |v_2|.  T5(b) and
+   T5(c) decide every other point; Certified.v counts with this. *)
+Theorem T5a_differentiable_at_a0_iff (w : vec) : w 0%nat = 0 ->
+  (differentiable 3 (net_eval net_t5a) w <-> Rabs (w 1%nat) = Rabs (w 2%nat)).
+Proof. apply T5aCount.t5a_differentiable_a0_iff. Qed.
+
+(* Certified counts (Computation/Certified.v), proved by vm_compute through
+   T5(b), T5(c) and, for T5(a) at a = 0, Computation/T5aCount.v.  net_X is the
+   network of examples/X.json (spec_X, rendered in Computation/Examples.v from
+   the JSON file and checked against it by tests/test_coqspec.py); M_fp_2_2,
+   M_e2m1 and M_list_m1_0_1 are the values of fp(2,2), e2m1 and list(-1,0,1);
+   spec_torch s is PyTorch's choice at the kinks.
+     ndf_count net M = |{ w in M^W : f not differentiable at w }|
+     inc_count net D M = |{ w in M^W : f differentiable at w, AD_D f(w) <> grad f(w) }|
+     ns_count net D M = |{ w in M^W : NS(w) }|
+   (QDecide.v; M^W is Counting.v's [words M W]).  `make check-proofs` exports
+   these numbers to report/proof-status.json ("certified"). *)
+
+Theorem certified_relu_1_1 :
+  ndf_count net_relu_1_1 M_fp_2_2 = 11%nat /\
+  ndf_count net_relu_1_1 M_e2m1 = 15%nat /\
+  ndf_count net_relu_1_1 M_list_m1_0_1 = 3%nat.
+Proof.
+  repeat split; [exact (proj1 Certified.tally_relu_1_1_fp_2_2) |
+    exact (proj1 Certified.tally_relu_1_1_e2m1) |
+    exact (proj1 Certified.tally_relu_1_1_list_m1_0_1)].
+Qed.
+
+Theorem certified_relu_1_2_1 :
+  ndf_count net_relu_1_2_1 M_list_m1_0_1 = 864%nat.
+Proof. exact (proj1 Certified.tally_relu_1_2_1_list_m1_0_1). Qed.
+
+Theorem certified_leaky_1_2_1 :
+  ndf_count net_leaky_1_2_1 M_list_m1_0_1 = 864%nat.
+Proof. exact (proj1 Certified.tally_leaky_1_2_1_list_m1_0_1). Qed.
+
+Theorem certified_hardtanh_2_2_1 :
+  ndf_count net_hardtanh_2_2_1 M_list_m1_0_1 = 3696%nat.
+Proof. exact (proj1 Certified.tally_hardtanh_2_2_1_list_m1_0_1). Qed.
+
+Theorem certified_tight_relu_2_v :
+  ndf_count net_tight_relu_2_v M_list_m1_0_1 = 96%nat.
+Proof. exact (proj1 Certified.tally_tight_relu_2_v_list_m1_0_1). Qed.
+
+Theorem certified_tight_relu_1 :
+  ndf_count net_tight_relu_1 M_fp_2_2 = 1%nat /\
+  ndf_count net_tight_relu_1 M_e2m1 = 1%nat.
+Proof.
+  repeat split; [exact (proj1 Certified.tally_tight_relu_1_fp_2_2) |
+    exact (proj1 Certified.tally_tight_relu_1_e2m1)].
+Qed.
+
+Theorem certified_tight_relu_2 :
+  ndf_count net_tight_relu_2 M_fp_2_2 = 21%nat /\
+  ndf_count net_tight_relu_2 M_e2m1 = 29%nat.
+Proof.
+  repeat split; [exact (proj1 Certified.tally_tight_relu_2_fp_2_2) |
+    exact (proj1 Certified.tally_tight_relu_2_e2m1)].
+Qed.
+
+Theorem certified_tight_relu_3 :
+  ndf_count net_tight_relu_3 M_fp_2_2 = 331%nat /\
+  ndf_count net_tight_relu_3 M_e2m1 = 631%nat.
+Proof.
+  repeat split; [exact (proj1 Certified.tally_tight_relu_3_fp_2_2) |
+    exact (proj1 Certified.tally_tight_relu_3_e2m1)].
+Qed.
+
+Theorem certified_tight_hardtanh_2 :
+  ndf_count net_tight_hardtanh_2 M_fp_2_2 = 40%nat /\
+  ndf_count net_tight_hardtanh_2 M_e2m1 = 56%nat.
+Proof.
+  repeat split; [exact (proj1 Certified.tally_tight_hardtanh_2_fp_2_2) |
+    exact (proj1 Certified.tally_tight_hardtanh_2_e2m1)].
+Qed.
+
+Theorem certified_tight_hardtanh_3 :
+  ndf_count net_tight_hardtanh_3 M_fp_2_2 = 602%nat /\
+  ndf_count net_tight_hardtanh_3 M_e2m1 = 1178%nat.
+Proof.
+  repeat split; [exact (proj1 Certified.tally_tight_hardtanh_3_fp_2_2) |
+    exact (proj1 Certified.tally_tight_hardtanh_3_e2m1)].
+Qed.
+
+(* T5(a): non-differentiable points, points where AD is wrong although f is
+   differentiable (inc), and NS points; NS over-counts ndf here (no biases) *)
+Theorem certified_t5a :
+  ndf_count net_t5a M_list_m1_0_1 = 14%nat /\
+  inc_count net_t5a (spec_torch spec_t5a) M_list_m1_0_1 = 2%nat /\
+  ns_count net_t5a (spec_torch spec_t5a) M_list_m1_0_1 = 19%nat /\
+  ndf_count net_t5a M_fp_2_2 = 310%nat /\
+  inc_count net_t5a (spec_torch spec_t5a) M_fp_2_2 = 10%nat /\
+  ns_count net_t5a (spec_torch spec_t5a) M_fp_2_2 = 331%nat /\
+  ndf_count net_t5a M_e2m1 = 602%nat /\
+  inc_count net_t5a (spec_torch spec_t5a) M_e2m1 = 14%nat /\
+  ns_count net_t5a (spec_torch spec_t5a) M_e2m1 = 631%nat.
+Proof.
+  repeat split; [exact (proj1 Certified.tally_t5a_list_m1_0_1) |
+    exact (proj2 Certified.tally_t5a_list_m1_0_1) |
+    exact Certified.ns_t5a_list_m1_0_1 |
+    exact (proj1 Certified.tally_t5a_fp_2_2) |
+    exact (proj2 Certified.tally_t5a_fp_2_2) |
+    exact Certified.ns_t5a_fp_2_2 |
+    exact (proj1 Certified.tally_t5a_e2m1) |
+    exact (proj2 Certified.tally_t5a_e2m1) |
+    exact Certified.ns_t5a_e2m1].
+Qed.
+
+End CertifiedNumbers.

@@ -18,6 +18,7 @@ from typing import Any
 from . import __version__
 from .activations import parse_choice
 from .batch import batched, load_batch
+from .certified import add_crosscheck_parser
 from .engine import backward, forward, head_value, kink_neurons, ns
 from .errors import InputError, Undecided
 from .formats import ALIASES, listed_formats, parse_format
@@ -244,6 +245,23 @@ def cmd_suite(args: argparse.Namespace) -> int:
     return 0 if res["ok"] else 1
 
 
+def cmd_coq_examples(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .coqspec import EXAMPLES_V, render_examples
+
+    root = Path(args.root)
+    text = render_examples(root)
+    target = root / EXAMPLES_V
+    if args.check:
+        current = target.read_text() if target.exists() else ""
+        print(f"{target}: {'up to date' if current == text else 'OUT OF DATE'}")
+        return 0 if current == text else 1
+    target.write_text(text)
+    print(f"wrote {target}")
+    return 0
+
+
 @functools.cache
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="adcorrect", description="Exact checks of AD correctness "
@@ -295,8 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip rows enumerating more array elements than this")
     s.set_defaults(func=cmd_suite)
 
+    e = sub.add_parser("coq-examples", help="render examples/*.json and the certified formats "
+                       "as Coq terms (coq/theories/Computation/Examples.v)")
+    e.add_argument("--root", default=".", help="the repository")
+    e.add_argument("--check", action="store_true", help="only check that the file is up to date")
+    e.set_defaults(func=cmd_coq_examples)
+
     add_smt_parser(sub)
     add_report_parser(sub)
+    add_crosscheck_parser(sub)
     return p
 
 

@@ -5,7 +5,10 @@ Inputs, each optional (a missing one is reported as missing, never as passing):
 - `report/proof-status.json`, written by `make check-proofs` (coq/check_proofs.py);
 - `coq/theories/Main.v`, for the theorem names;
 - `smt/results.json`, written by `make solve`;
-- `report/counts.json`, written by `make suite`.
+- `report/counts.json`, written by `make suite`;
+- `report/crosscheck.json`, written by `adcorrect crosscheck` (`make compare`): the
+  enumerator's and z3's counts for the numbers certified in Coq (see
+  :mod:`adcorrect.certified`, which also renders that section).
 Outputs: `report/REPORT.md` and `report/report.json`.
 """
 
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import certified as cert
 from .smt.meta import read_meta
 
 THEOREMS: dict[str, str] = {
@@ -31,6 +35,7 @@ THEOREMS: dict[str, str] = {
     "IEEE": "beyond the paper: when IEEE execution actually meets a kink",
     "S": "the activations of the table; forward mode equals reverse mode (sections 2 and 4)",
     "NV": "the hypotheses of T1-T4 are satisfiable and their conclusions not vacuous",
+    "C": "certified numbers: computable versions over Q, counts proved by computation",
 }
 
 QUERY_THEOREM: dict[str, str] = {
@@ -55,6 +60,7 @@ _ITEM_OF_PREFIX: dict[str, str] = {
     "ad_forward": "S", "hardswish": "S", "softshrink": "S",
     "nonvacuity": "NV", "relu_": "NV", "five_not_in_clarke": "NV",
     "perturbable": "T5",
+    "certified_": "C", "computable_": "C",
 }
 
 
@@ -193,10 +199,21 @@ def build(root: Path) -> dict[str, Any]:
         conflicts += [{"file": f"count: {r['network']} over {r['format']}",
                        "why": "count above the T2 bound or off its closed form"}
                       for r in counts["rows"] if not r.get("skipped") and not r.get("ok")]
+    certified, cross_ok = certified_numbers(root)
+    conflicts += cert.conflicts(certified)
     return {"items": items, "solvers": solvers, "counts": counts, "conflicts": conflicts,
+            "certified": certified,
             "inputs": {"proof_status": (root / "report/proof-status.json").exists(),
                        "smt_results": (root / "smt/results.json").exists(),
-                       "counts": counts is not None}}
+                       "counts": counts is not None, "crosscheck": cross_ok}}
+
+
+def certified_numbers(root: Path) -> tuple[list[dict[str, Any]], bool]:
+    """Coq's certified numbers beside the enumerator and SMT counts (adcorrect.certified)."""
+    rows = cert.read_certified(root / "report/proof-status.json")
+    cross_path = root / "report/crosscheck.json"
+    cross = json.loads(cross_path.read_text()) if cross_path.exists() else None
+    return cert.compare(rows, cross), cross is not None
 
 
 def _formal_status(ts: list[dict[str, Any]]) -> str:
@@ -218,6 +235,9 @@ def summary_rows(rep: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if key == "T2" and counts:
             run = [r for r in counts["rows"] if not r.get("skipped")]
             within = f"{sum(1 for r in run if r.get('ok'))}/{len(run)}"
+        if key == "C" and rep.get("certified"):
+            agree = sum(r["status"] == "agree" for r in rep["certified"])
+            within = f"{agree}/{len(rep['certified'])} agree (Coq, enumerator, SMT)"
         smt = f"{it['verified']}/{it['instances']}" if it["instances"] else "-"
         rows.append((key, it["formal_status"], smt, within))
     return rows
@@ -274,6 +294,7 @@ def render_markdown(rep: dict[str, Any]) -> str:
             out += [f"- {w['query']} ({'/'.join(Path(w['file']).parts[-3:-1])}, "
                     f"{w['solver']}): w = ({', '.join(w['point'])}) {w['check']}"
                     for w in it["witnesses"][:20]]
+    out += [""] + cert.markdown(rep["certified"])
     return "\n".join(out) + "\n"
 
 
@@ -293,6 +314,10 @@ def cmd_report(args: Any) -> int:
     rep = write_report(Path(args.root), Path(args.out))
     print(render(["item", "formal status", "SMT verified/total", "counts within bound"],
                  summary_rows(rep)))
+    if rep["certified"]:
+        print()
+        print(render(cert.TABLE_HEAD, cert.table_rows(rep["certified"])))
+        print(cert.summary(rep["certified"]))
     for c in rep["conflicts"]:
         print(f"CONFLICT {c['file']}: {c['why']}")
     print(f"\nwrote {Path(args.out) / 'REPORT.md'} and {Path(args.out) / 'report.json'}")

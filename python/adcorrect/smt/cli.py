@@ -22,7 +22,7 @@ from ..formats import parse_format
 from ..spec import load_network
 from ..tables import render
 from .generator import FAMILIES, STATUSES, Query, generate
-from .runners import SOLVERS, RunResult, count_ns, solve_files
+from .runners import SOLVERS, RunResult, solve_files
 
 
 def _solvers(text: str) -> list[str]:
@@ -93,17 +93,25 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return _summary(results)
 
 
+_COUNTED = {"ns": ("NS(w)", "the exact engine"),
+            "ndf": ("f not differentiable at w", "the oracle"),
+            "inc": ("f differentiable at w, AD_D f(w) <> grad f(w)", "the oracle")}
+
+
 def cmd_count(args: argparse.Namespace) -> int:
+    from .allsat import count
+
     net = load_network(args.network)
-    res = count_ns(net, parse_format(args.format), parse_choice(args.choice), args.limit,
-                   _timeout(args.timeout))
+    res = count(net, parse_format(args.format), args.quantity, parse_choice(args.choice),
+                args.limit, _timeout(args.timeout))
     if args.json:
         print(json.dumps(res))
     else:
+        what, checker = _COUNTED[args.quantity]
         print(f"network {res['network']}  format {res['format']}  W = {res['W']}  "
               f"|M| = {res['M']}  choice = {res['choice']}")
-        print(f"|{{w in M^W : NS(w)}}| = {res['ns']}   (z3, blocking clauses, "
-              f"{res['seconds']:.2f} s; every model re-checked by the exact engine)")
+        print(f"|{{w in M^W : {what}}}| = {res['count']}   (z3, blocking clauses, "
+              f"{res['seconds']:.2f} s; every counted point re-checked by {checker})")
     return 0
 
 
@@ -192,9 +200,11 @@ def add_smt_parser(subparsers: Any) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_solve)
 
-    c = sub.add_parser("count", help="count w in M^W with NS(w) by blocking clauses (z3)")
+    c = sub.add_parser("count", help="count w in M^W with NS(w), not differentiable (ndf) or "
+                       "AD wrong at a differentiable point (inc), by blocking clauses (z3)")
     c.add_argument("network")
     c.add_argument("--format", required=True)
+    c.add_argument("--quantity", default="ns", choices=("ns", "ndf", "inc"))
     c.add_argument("--choice", default="pytorch")
     c.add_argument("--limit", type=int, default=100_000, help="give up above this many models")
     c.add_argument("--timeout", type=float, default=600.0, help="seconds per solver call")

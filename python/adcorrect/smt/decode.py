@@ -176,6 +176,14 @@ def check_point(net: Network, fmt: Format, choice: Choice, family: str,
         return Check(ok, f"oracle differentiable = {verdict.differentiable}, grad = "
                          f"{None if verdict.grad is None else list(map(str, verdict.grad))}, "
                          f"AD = {list(map(str, ad))}, axis-symmetric = {sym}", point)
+    if family in ("count-ndf", "count-ndf-sides"):
+        verdict = decide(net, w)
+        return Check(not verdict.differentiable,
+                     f"oracle differentiable = {verdict.differentiable}", point)
+    if family == "count-inc":
+        sym = all(a + b == 0 for a, b in zip(axis, _axis(net, w, -1)))
+        return Check(ad != axis and sym, f"AD = {list(map(str, ad))}, "
+                     f"phi(e_i) = {list(map(str, axis))}, axis-symmetric = {sym}", point)
     if family == "clarke-combination":
         convex, comb = clarke_combination(net, w, choice)
         return Check(not convex or comb != ad,

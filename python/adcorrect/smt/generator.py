@@ -35,9 +35,11 @@ GENERATOR_VERSION = "2"
 EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ndf-implies-ns-sides",
                   "ad-correct", "inc-witness", "clarke-combination", "count")
 #: Families defined for bias networks only.
-BIAS_ONLY_FAMILIES = ("ndf-implies-ns-sides",)
+BIAS_ONLY_FAMILIES = ("ndf-implies-ns-sides", "count-ndf-sides")
 FLOAT_FAMILIES = ("float-kink", "float-bifurcation")
-FAMILIES = EXACT_FAMILIES + FLOAT_FAMILIES
+#: Counting families (exact semantics), enumerated by `smt count`; not in the corpus.
+COUNT_FAMILIES = ("count-ndf", "count-ndf-sides", "count-inc")
+FAMILIES = EXACT_FAMILIES + FLOAT_FAMILIES + COUNT_FAMILIES
 STATUSES = ("sat", "unsat", "unknown")
 
 DESCRIPTIONS = {
@@ -58,6 +60,13 @@ DESCRIPTIONS = {
                           "gradients grad f_s(w) with weights t_k = (D_k - sl_k)/(sr_k - sl_k), "
                           "or some t_k is outside [0, 1]",
     "count": "NS(w) (the runner enumerates the models with blocking clauses)",
+    "count-ndf": "phi_w(v) <> sum_i v_i phi_w(e_i) for some real v: f is not differentiable at w "
+                 "(the runner enumerates the w with blocking clauses)",
+    "count-ndf-sides": "some choice of one-sided slopes at the kink neurons changes a bias "
+                       "derivative ybar_k of reverse mode: f is not differentiable at w (bias "
+                       "networks; the runner enumerates the w with blocking clauses)",
+    "count-inc": "AD_D f(w) <> (phi_w(e_i))_i and phi_w axis-symmetric: the candidates for inc "
+                 "(the runner keeps those at which count-ndf with w fixed is unsat)",
     "float-kink": "some pre-activation computed in the format (RNE) equals a kink exactly",
     "float-bifurcation": "the gradient computed in the format with the left slope at kinks "
                          "(relu'(0) = 0) differs from the one with the right slope "
@@ -128,6 +137,9 @@ def _witness(net: Network, fmt: Format, family: str, choice: Choice) -> str | No
 def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> tuple[str, str]:
     """The expected status and its justification (a theorem, or a known witness)."""
     bias = net.is_bias_network
+    if family == "count-inc" and bias:
+        return "unsat", ("T3 and T5b: NS(w) implies phi_w not axis-symmetric, not NS(w) "
+                         "implies AD_D f(w) = (phi_w(e_i))_i")
     if family == "bias-unique":
         return "unsat", "y_k is affine in its own bias with coefficient 1 (T2 counting step)"
     if family == "ndf-implies-ns":
@@ -251,7 +263,7 @@ def generate(q: Query) -> str:
             ctx["bias_neurons"] = [
                 n for n in net.neurons
                 if n.bias is not None and n.bias[0] == "param" and n.activation.kinks]
-        if q.family == "ndf-implies-ns":
+        if q.family in ("ndf-implies-ns", "count-ndf"):
             decode["direction"] = [f"v{i}" for i in range(net.W)]
     else:
         fenc = FloatEncoder(net, fmt)

@@ -23,12 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ..activations import Choice
-from ..engine import backward, forward, ns
 from ..errors import InputError
 from ..formats import Format
 from ..spec import Network
-from .decode import DecodeError, param_values, recheck
-from .generator import Query, generate
+from .decode import recheck
 from .meta import read_meta
 from .worker import FP_NATIVE_BITWUZLA
 
@@ -180,53 +178,6 @@ def count_ns(net: Network, fmt: Format, choice: Choice = "pytorch",
     Every model is re-checked with the exact engine.  InputError if there are more
     than ``limit`` models or the solver gives up.
     """
-    import z3
+    from .allsat import count
 
-    text = generate(Query(net, fmt, "count", choice, expected="unknown"))
-    meta = read_meta(text)
-    assert meta is not None
-    s = z3.Solver()
-    s.set("timeout", int(timeout * 1000))
-    s.from_string(text)
-    syms = meta["decode"]["params"]
-    if meta["param_kind"] == "fp":
-        consts = [z3.FP(sym, z3.FPSort(*fmt.params)) for sym in syms]
-    else:
-        consts = [z3.Real(sym) for sym in syms]
-    points = []
-    t0 = time.perf_counter()
-    while True:
-        r = s.check()
-        if r == z3.unsat:
-            break
-        if r != z3.sat:
-            raise InputError(f"smt count: z3 gave up ({s.reason_unknown()}) after "
-                             f"{len(points)} models")
-        if len(points) >= limit:
-            raise InputError(f"smt count: more than {limit} models; raise --limit")
-        m = s.model()
-        model = {}
-        for sym, c in zip(syms, consts):
-            v = m.eval(c, model_completion=True)
-            if isinstance(v, z3.FPNumRef):
-                eb, sb = fmt.params
-                bits = z3.simplify(z3.fpToIEEEBV(v)).as_long()
-                model[sym] = {"fp": [bits >> (eb + sb - 1), (bits >> (sb - 1)) & ((1 << eb) - 1),
-                                     bits & ((1 << (sb - 1)) - 1)]}
-            else:
-                model[sym] = {"real": str(v.as_fraction())}
-        try:
-            w = param_values(meta, model)
-        except DecodeError as e:
-            raise InputError(f"smt count: bad model: {e}") from None
-        fw = forward(net, w)
-        if not ns(net, fw, backward(net, w, fw, choice)):
-            raise InputError(f"smt count: z3 model {list(map(str, w))} does not satisfy NS")
-        points.append(w)
-        if meta["param_kind"] == "fp":
-            block = [z3.Not(z3.fpEQ(c, m.eval(c, model_completion=True))) for c in consts]
-        else:
-            block = [c != m.eval(c, model_completion=True) for c in consts]
-        s.add(z3.Or(block) if len(block) > 1 else block[0])
-    return {"network": net.name, "format": fmt.name, "choice": str(choice), "W": net.W,
-            "M": fmt.size, "ns": len(points), "seconds": time.perf_counter() - t0}
+    return count(net, fmt, "ns", choice, limit, timeout)
