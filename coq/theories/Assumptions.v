@@ -34,3 +34,15 @@ Goal True. idtac "@@THEOREM T1_ad_correct". Abort.
 Print Assumptions Main.T1_ad_correct.
 Goal True. idtac "@@THEOREM T4_ad_in_clarke". Abort.
 Print Assumptions Main.T4_ad_in_clarke.
+Goal True. idtac "@@THEOREM C1_instance_polynomial". Abort.
+Print Assumptions Main.C1_instance_polynomial.
+Goal True. idtac "@@THEOREM T1_ad_correct_C1". Abort.
+Print Assumptions Main.T1_ad_correct_C1.
+Goal True. idtac "@@THEOREM T3_ndf_iff_NS_C1". Abort.
+Print Assumptions Main.T3_ndf_iff_NS_C1.
+Goal True. idtac "@@THEOREM T5b_not_NS_differentiable_C1". Abort.
+Print Assumptions Main.T5b_not_NS_differentiable_C1.
+Goal True. idtac "@@THEOREM T5c_NS_not_differentiable_C1". Abort.
+Print Assumptions Main.T5c_NS_not_differentiable_C1.
+Goal True. idtac "@@THEOREM T4_ad_in_clarke_C1". Abort.
+Print Assumptions Main.T4_ad_in_clarke_C1.

@@ -162,3 +162,66 @@ Theorem T4_ad_in_clarke (net : network) (D : nat -> R) (w : vec) :
      Rmax (slope_left (sigma net k) (preact net w k)) (slope_right (sigma net k) (preact net w k))) ->
   in_clarke net w (ad net D w).
 Proof. exact (T4.T4_ad_in_clarke net D w). Qed.
+
+(* ==== Issue 10, item 7: networks with a C1 output ======================== *)
+(* C1Output.v: the output g is any C1 function of the parameters and the neuron
+   outputs, given on the packed (w, z) in R^(W+N) with its gradient
+   (differentiable everywhere, gradient continuous): c1_network = neurons +
+   C1 output; c1_eval cn w = g(w, z(w)); ad_c1 / zbar_c1 / NS_c1 are AD, the
+   adjoints and NS with dg/dw, dg/dz_k in place of the symbolic derivatives
+   (C1Output.ad_c1_eq, zbar_c1_eq).  wf_neurons: the neurons of Network.wf;
+   bias_neurons: every neuron has its own bias (g may use every parameter). *)
+From ADCorrect Require Import C1Output C1Instance T4C1.
+From ADCorrect Require C1Theorems.
+
+(* A polynomial-output network is an instance: same function, same AD, same NS. *)
+Theorem C1_instance_polynomial (net : network) (Hwf : wf net) (D : nat -> R) (w : vec) :
+  c1_eval (c1_of_net net Hwf) w = net_eval net w /\
+  (forall p, (p < n_params net)%nat -> ad_c1 (c1_of_net net Hwf) D w p = ad net D w p) /\
+  (NS_c1 (c1_of_net net Hwf) D w <-> NS net D w).
+Proof.
+  split; [apply c1_of_net_eval|]; split; [intros p Hp; now apply ad_c1_of_net | apply NS_c1_of_net].
+Qed.
+
+(* T1 for C1 outputs: AD_D f(w) is the gradient wherever f is differentiable. *)
+Theorem T1_ad_correct_C1 (cn : c1_network) (D : nat -> R) (w g : vec) :
+  wf_neurons (cn_net cn) -> bias_neurons (cn_net cn) ->
+  differentiable_at (n_params (cn_net cn)) (c1_eval cn) w g ->
+  forall p, (p < n_params (cn_net cn))%nat -> ad_c1 cn D w p = g p.
+Proof. intros Hwf Hb; exact (C1Theorems.T1_c1_ad_correct cn Hwf Hb D w g). Qed.
+
+(* T3 for C1 outputs: f is not differentiable at w iff NS(w), for every D. *)
+Theorem T3_ndf_iff_NS_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> bias_neurons (cn_net cn) ->
+  (~ differentiable (n_params (cn_net cn)) (c1_eval cn) w <-> NS_c1 cn D w).
+Proof. intros Hwf Hb; exact (C1Theorems.T3_c1_ndf_iff_NS cn Hwf Hb D w). Qed.
+
+(* T5(b) for C1 outputs, every network: not NS(w) => differentiable with
+   gradient AD_D f(w). *)
+Theorem T5b_not_NS_differentiable_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> ~ NS_c1 cn D w ->
+  differentiable_at (n_params (cn_net cn)) (c1_eval cn) w (ad_c1 cn D w).
+Proof. intros Hwf; exact (C1Theorems.T5b_c1_not_NS_differentiable cn Hwf D w). Qed.
+
+(* T5(c) for C1 outputs: NS(w) => not differentiable when the topmost kink
+   neuron with a non-zero adjoint is perturbable (perturbable is read in
+   net_lin cn w, whose neurons are those of cn). *)
+Theorem T5c_NS_not_differentiable_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> NS_c1 cn D w ->
+  (forall k, In k (kink_neurons (cn_net cn) w) -> zbar_c1 cn D w k <> 0 ->
+     (forall j, In j (kink_neurons (cn_net cn) w) -> (k < j)%nat -> zbar_c1 cn D w j = 0) ->
+     perturbable (net_lin cn w) w k) ->
+  ~ differentiable (n_params (cn_net cn)) (c1_eval cn) w.
+Proof. intros Hwf; exact (C1Theorems.T5c_c1_NS_not_differentiable cn Hwf D w). Qed.
+
+(* T4 for C1 outputs: with D k between the one-sided slopes at every kink
+   neuron, AD_D f(w) is in the Clarke subdifferential of f at w. *)
+Theorem T4_ad_in_clarke_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> bias_neurons (cn_net cn) ->
+  (forall k, In k (kink_neurons (cn_net cn) w) ->
+     Rmin (slope_left (sigma (cn_net cn) k) (preact (cn_net cn) w k))
+          (slope_right (sigma (cn_net cn) k) (preact (cn_net cn) w k)) <= D k <=
+     Rmax (slope_left (sigma (cn_net cn) k) (preact (cn_net cn) w k))
+          (slope_right (sigma (cn_net cn) k) (preact (cn_net cn) w k))) ->
+  in_clarke_fun (n_params (cn_net cn)) (c1_eval cn) w (ad_c1 cn D w).
+Proof. exact (T4C1.T4_c1_ad_in_clarke cn D w). Qed.
