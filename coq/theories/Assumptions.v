@@ -46,3 +46,9 @@ Goal True. idtac "@@THEOREM T5c_NS_not_differentiable_C1". Abort.
 Print Assumptions Main.T5c_NS_not_differentiable_C1.
 Goal True. idtac "@@THEOREM T4_ad_in_clarke_C1". Abort.
 Print Assumptions Main.T4_ad_in_clarke_C1.
+Goal True. idtac "@@THEOREM T6_batch_count_bound". Abort.
+Print Assumptions Main.T6_batch_count_bound.
+Goal True. idtac "@@THEOREM T6_needs_theta_uniform". Abort.
+Print Assumptions Main.T6_needs_theta_uniform.
+Goal True. idtac "@@THEOREM T6_fails_multi_kink". Abort.
+Print Assumptions Main.T6_fails_multi_kink.

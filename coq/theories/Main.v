@@ -225,3 +225,45 @@ Theorem T4_ad_in_clarke_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
           (slope_right (sigma (cn_net cn) k) (preact (cn_net cn) w k))) ->
   in_clarke_fun (n_params (cn_net cn)) (c1_eval cn) w (ad_c1 cn D w).
 Proof. exact (T4C1.T4_c1_ad_in_clarke cn D w). Qed.
+
+(* ==== Issue 10, item 8: mini-batch networks (THEORY.md 8.1) =============== *)
+(* Batch.v: batch_neurons net B xs has the copies (k, i) of the neurons of net
+   for the inputs xs 0 .. xs (B-1), sharing the parameters (copy (k, i) is
+   neuron i * N + k); batch_net adds a C1 loss of all copies' outputs;
+   batch_bias: each base neuron k has one bias parameter, exclusive with
+   coefficient 1 for every input of the batch. *)
+From ADCorrect Require Import Batch T6.
+
+(* |ndf_M(L)| <= B n |M|^(W-1), n = sum_k |ndf(sigma_k)| of the base network. *)
+Theorem T6_batch_count_bound (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (M : list R) :
+  wf_neurons net -> batch_bias net B xs -> NoDup M ->
+  (count (fun u => ~ differentiable (n_params net) (c1_eval (batch_net net B xs loss)) (word_vec u))
+     (words M (n_params net))
+   <= B * kink_total net * length M ^ (n_params net - 1))%nat.
+Proof. intros Hwf Hb HM; exact (T6.T6_batch_count_bound net B xs loss Hwf Hb M HM). Qed.
+
+(* T6 as conjectured in THEORY.md 8.1 is false: for every activation a and
+   choice function Da whose "theta" (Da c = a'_-(c) + theta (a'_+(c) - a'_-(c)))
+   differs at two kinks c1, c2, the batched bias network with one neuron
+   y = b + x, batch x = c1, c2 and a linear loss is differentiable at b = 0
+   while AD with that choice is not its derivative. *)
+Theorem T6_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
+  is_kink a c1 -> is_kink a c2 -> theta_of a (Da c1) c1 <> theta_of a (Da c2) c2 ->
+  exists zeta g,
+    batch_bias (T6_base a) 2 (T6_xs c1 c2) /\ wf (T6_net a c1 c2 zeta) /\
+    differentiable_at 1 (net_eval (T6_net a c1 c2 zeta)) vzero g /\
+    ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
+Proof. exact (T6.T6_needs_theta_uniform a Da c1 c2). Qed.
+
+(* The concrete counterexample of t6.md: hardtanh, PyTorch's choice 0 at both
+   kinks, batch x = -1, 1, L(b) = hardtanh(b - 1) + hardtanh(b + 1): L is
+   differentiable at 0 with L'(0) = 1, both copies are kinked, AD gives 0. *)
+Theorem T6_fails_multi_kink :
+  let bn := T6_net hardtanh (-1) 1 (fun _ => 1) in
+  batch_bias (T6_base hardtanh) 2 (T6_xs (-1) 1) /\ wf bn /\
+  (forall b, net_eval bn (upd vzero 0 b) = act_eval hardtanh (b - 1) + act_eval hardtanh (b + 1)) /\
+  differentiable_at 1 (net_eval bn) vzero (fun _ => 1) /\
+  (forall c, In c (kink_neurons bn vzero) <-> (c < 2)%nat) /\
+  ad bn (fun _ => 0) vzero 0 = 0.
+Proof. exact T6.T6_fails_multi_kink. Qed.
