@@ -52,3 +52,11 @@ Goal True. idtac "@@THEOREM T6_needs_theta_uniform". Abort.
 Print Assumptions Main.T6_needs_theta_uniform.
 Goal True. idtac "@@THEOREM T6_fails_multi_kink". Abort.
 Print Assumptions Main.T6_fails_multi_kink.
+Goal True. idtac "@@THEOREM differentiable_iff_tangent_linear". Abort.
+Print Assumptions Main.differentiable_iff_tangent_linear.
+Goal True. idtac "@@THEOREM T6_batch_ad_correct". Abort.
+Print Assumptions Main.T6_batch_ad_correct.
+Goal True. idtac "@@THEOREM T6_batch_ad_correct_one_kink". Abort.
+Print Assumptions Main.T6_batch_ad_correct_one_kink.
+Goal True. idtac "@@THEOREM T6_iff_theta_uniform". Abort.
+Print Assumptions Main.T6_iff_theta_uniform.

@@ -267,3 +267,57 @@ Theorem T6_fails_multi_kink :
   (forall c, In c (kink_neurons bn vzero) <-> (c < 2)%nat) /\
   ad bn (fun _ => 0) vzero 0 = 0.
 Proof. exact T6.T6_fails_multi_kink. Qed.
+
+(* ---- The corrected T6 ---------------------------------------------------- *)
+From ADCorrect Require Import Tangent T6Tangent T6Correct.
+
+(* THEORY.md section 7 as a theorem: for every well-formed network, f is
+   differentiable at w iff the tangent network phi_w (forward mode with the
+   one-sided slopes sigma'_-(y_k) for negative and sigma'_+(y_k) for
+   non-negative incoming tangents) is linear, phi_w(h) = G . h; G is then the
+   gradient.  This is the exact N&S condition for differentiability, for
+   batched networks too (for a C1 loss apply it to net_lin, C1Output.v). *)
+Theorem differentiable_iff_tangent_linear (net : network) (w : vec) :
+  wf net ->
+  (differentiable (n_params net) (net_eval net) w <->
+   exists G, forall h, supported (n_params net) h ->
+     tout (tnet_of net w) (hat (tnet_of net w)) h = dot (n_params net) G h).
+Proof. intros Hwf; exact (Tangent.tangent_linear_iff_differentiable net w Hwf). Qed.
+
+(* T6, corrected: batched bias network, C1 loss, a choice function Dk k per
+   base neuron k that is theta-uniform for sigma_k (one theta for all kinks:
+   D = left slope, D = right slope, any D for one-kink activations such as
+   relu, leaky_relu, abs).  Wherever L is differentiable, AD = grad L. *)
+Theorem T6_batch_ad_correct (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (Dk : nat -> R -> R) (w g : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> theta_uniform (sigma net k) (Dk k)) ->
+  differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+  forall p, (p < n_params net)%nat ->
+    ad_c1 (batch_net net B xs loss)
+      (fun c => Dk (c mod n_size net) (preact (batch_neurons net B xs) w c)) w p = g p.
+Proof. intros Hwf Hb; exact (T6Correct.T6_batch_ad_correct net B xs loss Hwf Hb Dk w g). Qed.
+
+(* For activations with at most one kink, every choice. *)
+Theorem T6_batch_ad_correct_one_kink (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (Dk : nat -> R -> R) (w g : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> forall c c', is_kink (sigma net k) c -> is_kink (sigma net k) c' -> c = c') ->
+  differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+  forall p, (p < n_params net)%nat ->
+    ad_c1 (batch_net net B xs loss)
+      (fun c => Dk (c mod n_size net) (preact (batch_neurons net B xs) w c)) w p = g p.
+Proof. intros Hwf Hb; exact (T6Correct.T6_batch_ad_correct_one_kink net B xs loss Hwf Hb Dk w g). Qed.
+
+(* The exact condition on the choice: T6 holds for every batched bias network
+   built from an activation a with the choice function Da iff Da is
+   theta-uniform on the kinks of a. *)
+Theorem T6_iff_theta_uniform (a : activation) (Da : R -> R) :
+  theta_uniform a Da <->
+  (forall (net : network) (B : nat) (xs : nat -> nat -> R)
+          (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (w g : vec),
+     wf_neurons net -> batch_bias net B xs -> (forall k, (k < n_size net)%nat -> sigma net k = a) ->
+     differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+     forall p, (p < n_params net)%nat ->
+       ad_c1 (batch_net net B xs loss) (fun c => Da (preact (batch_neurons net B xs) w c)) w p = g p).
+Proof. exact (T6Correct.T6_iff_theta_uniform a Da). Qed.
