@@ -60,3 +60,5 @@ Goal True. idtac "@@THEOREM T6_batch_ad_correct_one_kink". Abort.
 Print Assumptions Main.T6_batch_ad_correct_one_kink.
 Goal True. idtac "@@THEOREM T6_iff_theta_uniform". Abort.
 Print Assumptions Main.T6_iff_theta_uniform.
+Goal True. idtac "@@THEOREM C1_instance_cross_entropy". Abort.
+Print Assumptions Main.C1_instance_cross_entropy.

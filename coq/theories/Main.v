@@ -321,3 +321,26 @@ Theorem T6_iff_theta_uniform (a : activation) (Da : R -> R) :
      forall p, (p < n_params net)%nat ->
        ad_c1 (batch_net net B xs loss) (fun c => Da (preact (batch_neurons net B xs) w c)) w p = g p).
 Proof. exact (T6Correct.T6_iff_theta_uniform a Da). Qed.
+
+(* ---- Losses as C1 outputs (C1Losses.v) ----------------------------------- *)
+From ADCorrect Require Import C1Losses.
+
+(* Softmax cross-entropy over the logit neurons ls with targets y is a C1
+   output: g(w, z) = ln (sum_(j in ls) e^(z_j)) - sum_(j in ls) y_j z_j, with
+   dg/dw = 0 and dg/dz_k = softmax_k(z) - y_k (0 off the logits).  Sums and
+   scalings of C1 outputs are C1 outputs (c1_plus, c1_scal), so the mean
+   cross-entropy of a mini-batch is one; polynomial losses (MSE) are covered by
+   C1_instance_polynomial. *)
+Theorem C1_instance_cross_entropy (W N : nat) (ls : list nat) (y : nat -> R)
+  (Hls : ls <> []) (Hlt : forall j, In j ls -> (j < N)%nat) (w z : vec) :
+  NoDup ls ->
+  c1_g (ce_output W N ls y Hls Hlt) (pack W w z) =
+    ln (sum_list (map (fun j => exp (z j)) ls)) - sum_list (map (fun j => y j * z j) ls) /\
+  (forall p, (p < W)%nat -> c1_dg (ce_output W N ls y Hls Hlt) (pack W w z) p = 0) /\
+  (forall k, In k ls -> c1_dg (ce_output W N ls y Hls Hlt) (pack W w z) (W + k)%nat =
+     exp (z k) / sum_list (map (fun j => exp (z j)) ls) - y k) /\
+  (forall k, ~ In k ls -> c1_dg (ce_output W N ls y Hls Hlt) (pack W w z) (W + k)%nat = 0).
+Proof.
+  intros Hnd; split; [apply ce_output_value|]; split; [intros; now apply ce_output_dw|].
+  split; [intros; now apply ce_output_dz | intros; now apply ce_output_dz_other].
+Qed.

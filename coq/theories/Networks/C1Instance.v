@@ -4,7 +4,7 @@
    dneuron; its value is f(w) and its AD is AD of Network.v.  So the C1
    theorems (C1Theorems.v) contain the polynomial ones. *)
 From Coq Require Import Reals Lra Lia List Arith FunctionalExtensionality.
-From ADCorrect Require Import Vec Frechet Activation Network AD NoKinkAD SelectLocal C1Output T4.
+From ADCorrect Require Import Vec Frechet Activation Network AD NoKinkAD SelectLocal C1Output.
 Import ListNotations.
 Open Scope R_scope.
 
@@ -56,14 +56,14 @@ Proof.
   unfold poly_dg, expr_grad.
   apply (continuous_at_plus (W + N) (fun v => eval x v (unpack_z v) (dparam i e))).
   - apply unpack_continuous.
-    + apply params_below_dparam, Hpb.
+    + apply params_below_dparam_c1, Hpb.
     + intros j Hj; apply Hnb, (occurs_neuron_dparam' i j e), Hj.
-  - apply (sum_list_continuous (W + N) u (seq 0 N)
+  - apply (sum_list_continuous_at (W + N) u (seq 0 N)
              (fun j v => eval x v (unpack_z v) (dneuron j e) * unit_vec (W + j) i)).
     intros j _; apply (continuous_at_mult (W + N) (fun v => eval x v (unpack_z v) (dneuron j e))
                                            (fun _ => unit_vec (W + j) i)).
     + apply unpack_continuous.
-      * apply params_below_dneuron, Hpb.
+      * apply params_below_dneuron_c1, Hpb.
       * intros j' Hj'; apply Hnb, (occurs_neuron_dneuron j j' e), Hj'.
     + apply continuous_at_const.
 Qed.
@@ -104,7 +104,7 @@ Proof.
   unfold dgw, c1_point; cbn [c1_dg cn_out c1_of_net poly_output cn_net].
   unfold poly_dg, expr_grad; rewrite sum_unit_vec_lt by exact Hp.
   rewrite Rplus_0_r; apply eval_pack.
-  - apply params_below_dparam, Hpb.
+  - apply params_below_dparam_c1, Hpb.
   - intros j Hj; apply Hnb, (occurs_neuron_dparam' p j e), Hj.
 Qed.
 
@@ -127,7 +127,7 @@ Proof.
   rewrite Rplus_0_l.
   rewrite (sum_list_indicator_at (seq 0 N) k); [| apply seq_NoDup | apply in_seq; lia].
   apply eval_pack.
-  - apply params_below_dneuron, Hpb.
+  - apply params_below_dneuron_c1, Hpb.
   - intros j Hj; apply Hnb, (occurs_neuron_dneuron k j e), Hj.
 Qed.
 

@@ -354,6 +354,23 @@ Proof.
     rewrite (Rmult_comm C); apply rescale_le; lra.
 Qed.
 
+(** * Small continuity and occurrence facts *)
+
+Lemma sum_list_continuous_at (W : nat) (w : vec) (l : list nat) (F : nat -> vec -> R) :
+  (forall i, In i l -> continuous_at W (F i) w) ->
+  continuous_at W (fun v => sum_list (map (fun i => F i v) l)) w.
+Proof.
+  induction l as [|i l IH]; intros H; [exact (continuous_at_const W 0 w)|].
+  apply (continuous_at_plus W (F i) (fun v => sum_list (map (fun i => F i v) l)));
+    [apply H; now left | apply IH; intros; apply H; now right].
+Qed.
+
+Lemma params_below_dparam_c1 (W p : nat) (e : expr) : params_below W e -> params_below W (dparam p e).
+Proof. intros H q Hq; apply H; clear H; induction e; simpl in *; tauto. Qed.
+
+Lemma params_below_dneuron_c1 (W j : nat) (e : expr) : params_below W e -> params_below W (dneuron j e).
+Proof. intros H q Hq; apply H; clear H; induction e; simpl in *; tauto. Qed.
+
 (** * The linearisation lemma *)
 
 Lemma differentiable_at_dot W c w : differentiable_at W (fun v => dot W c v) w c.
