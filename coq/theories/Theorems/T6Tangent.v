@@ -361,6 +361,135 @@ Proof.
   destruct (Nat.eq_dec c n) as [->|]; [lra|]; specialize (IH ltac:(lia)); pose proof (Rabs_pos (f n)); lra.
 Qed.
 
+(** * The topmost kinked base neuron *)
+
+Section Topmost.
+Variables (T : tnet) (m c0 : nat).
+Hypothesis HT : batched_tnet T.
+Hypothesis Hc0 : (c0 < t_N T)%nat.
+Hypothesis Hm : base c0 = m.
+(* no copy above m is kinked *)
+Hypothesis Hup : forall c, (c < t_N T)%nat -> (m < base c)%nat -> t_sl T c = t_sr T c.
+Local Notation N := (t_N T).
+Local Notation W := (t_W T).
+Local Notation TL := (left_tnet T m).
+Local Notation FL := (hat (left_tnet T m)).
+Local Notation b := (bias m).
+
+Lemma b_lt' : (b < W)%nat.
+Proof. exact (b_lt T m HT c0 Hc0 Hm). Qed.
+
+Lemma FL_up (c : nat) (t' : R) : (c < N)%nat -> (m < base c)%nat -> FL c t' = t_sl T c * t'.
+Proof.
+  intros Hc Hmc; unfold hat, left_tnet; cbn [t_sl t_sr].
+  destruct (Nat.eq_dec (base c) m); [lia|]; rewrite <- (Hup c Hc Hmc); apply hat2_same.
+Qed.
+
+Lemma inj_hat_FL (xi : nat -> R) : injF (hat T) m xi = injF FL m xi.
+Proof.
+  apply functional_extensionality; intros c; apply functional_extensionality; intros t.
+  unfold injF, hat, left_tnet; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); reflexivity.
+Qed.
+
+Lemma FL_agree (c : nat) (t : R) : (c < N)%nat -> (base c < m)%nat -> FL c t = hat T c t.
+Proof.
+  intros _ Hbc; unfold hat, left_tnet; cbn [t_sl t_sr].
+  destruct (Nat.eq_dec (base c) m); [lia | reflexivity].
+Qed.
+
+(* phi = phi with the copies of m on their left slopes + sum_c kappa_c max(y_c, 0) *)
+Lemma tangent_split (v : vec) :
+  tout T (hat T) v = tout T FL v + sumn N (fun c => kappa T m c * Rmax (ty T (hat T) v c) 0).
+Proof.
+  assert (H := superposition T m HT c0 Hc0 Hm FL (fun c => hat T c (ty T (hat T) v c))
+                 (fun c => FL c (ty T FL v c)) v 0 FL_up).
+  rewrite vscale_0_l, vadd_vzero_r, Rmult_0_l, Rplus_0_l in H.
+  rewrite <- inj_hat_FL, !inject_actual_out, (Lam_sum T m HT _ c0 Hc0 Hm) in H.
+  transitivity (tout T FL v + (tout T (hat T) v - tout T FL v)); [ring|].
+  rewrite H; f_equal; apply sumn_ext; intros c Hc.
+  unfold kappa; destruct (Nat.eq_dec (base c) m) as [He|]; [|ring].
+  rewrite (proj2 (lower_agree T m HT FL (hat T) v FL_agree c Hc)) by lia.
+  set (y := ty T (hat T) v c).
+  unfold hat, hat2, left_tnet; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); [|contradiction].
+  unfold Rmax; destruct (Rlt_dec y 0), (Rle_dec y 0); try lra;
+    first [ring | (replace y with 0 by lra; ring)].
+Qed.
+
+(* if phi is linear, so is the left network, and Lam (Delta y) = 0 *)
+Lemma topmost_facts (G : vec) : tlinear T (hat T) G -> forall v, supported W v ->
+  tout T FL v = dot W G v /\
+  Lam T m (fun c => (t_sr T c - t_sl T c) * ty T (hat T) v c) = 0.
+Proof.
+  intros Hlin v Hv.
+  assert (Hb : (b < W)%nat) by exact b_lt'.
+  assert (HFL_up := FL_up); assert (Hinj := inj_hat_FL); assert (Hagree := FL_agree).
+  set (yh := fun c => ty T (hat T) v c).
+  assert (Hray : forall t, tout T (hat T) (vadd v (vscale t (unit_vec b))) - tout T FL v =
+            t * t_d T b + Lam T m (fun c => hat T c (yh c + t) - FL c (yh c))).
+  { intros t.
+    rewrite <- (inject_actual_out T m (hat T) (vadd v (vscale t (unit_vec b)))).
+    rewrite <- (inject_actual_out T m FL v), Hinj.
+    rewrite (superposition T m HT c0 Hc0 Hm FL _ _ v t HFL_up).
+    f_equal; apply Lam_ext; intros c Hc Hbc.
+    pose proof (proj2 (bias_move T m HT c0 Hc0 Hm (hat T) v t c Hc)) as Hbm.
+    rewrite Hbm by lia.
+    destruct (Nat.eq_dec (base c) m); [|contradiction].
+    unfold yh; rewrite (proj2 (lower_agree T m HT FL (hat T) v Hagree c Hc)) by lia; reflexivity. }
+  assert (Hlin_ray : forall t, tout T (hat T) (vadd v (vscale t (unit_vec b))) = dot W G v + t * G b).
+  { intros t; rewrite Hlin by (apply supported_vadd; [exact Hv | apply supported_vscale, supported_unit_vec, Hb]).
+    rewrite dot_vadd_r, dot_vscale_r, dot_unit_vec_r by exact Hb; ring. }
+  set (T0 := sumn N (fun c => Rabs (yh c)) + 1).
+  assert (HT0 : forall c, (c < N)%nat -> Rabs (yh c) < T0)
+    by (intros c Hc; unfold T0; pose proof (sumn_abs_bound N yh c Hc); lra).
+  assert (HT0pos : 0 < T0) by (pose proof (HT0 c0 Hc0); pose proof (Rabs_pos (yh c0)); lra).
+  (* far left: every copy of m on its left piece *)
+  assert (Hleft : forall t, t <= - T0 ->
+            (dot W G v - tout T FL v) = t * (t_d T b + Lam T m (t_sl T) - G b)).
+  { intros t Ht.
+    assert (E := Hray t); rewrite Hlin_ray in E.
+    rewrite (Lam_ext T m _ (fun c => t * t_sl T c)), Lam_scal in E.
+    { transitivity (t * t_d T b + t * Lam T m (t_sl T) - t * G b); [lra | ring]. }
+    intros c Hc Hbc; specialize (HT0 c Hc); apply Rabs_def2 in HT0.
+    unfold hat, left_tnet, hat2; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); [|contradiction].
+    destruct (Rlt_dec (yh c + t) 0), (Rlt_dec (yh c) 0); try lra; ring. }
+  assert (HL : tout T FL v = dot W G v).
+  { assert (E1 := Hleft (- T0) ltac:(lra)); assert (E2 := Hleft (- T0 - 1) ltac:(lra)).
+    assert (Hz := two_points_zero _ (- T0) (- T0 - 1) ltac:(lra) ltac:(rewrite <- E1, <- E2; reflexivity)).
+    rewrite Hz, Rmult_0_r in E1; lra. }
+  split; [exact HL|].
+  (* far right: every copy of m on its right piece *)
+  assert (Hright : forall t, T0 <= t ->
+            - Lam T m (fun c => (t_sr T c - t_sl T c) * yh c) =
+            t * (t_d T b + Lam T m (t_sr T) - G b)).
+  { intros t Ht.
+    assert (E := Hray t); rewrite Hlin_ray, HL in E.
+    rewrite (Lam_ext T m _ (fun c => (t_sr T c - t_sl T c) * yh c + t * t_sr T c)) in E.
+    - rewrite (Lam_add T m HT _ _ c0 Hc0 Hm), Lam_scal in E.
+      transitivity (t * t_d T b + t * Lam T m (t_sr T) - t * G b); [lra | ring].
+    - intros c Hc Hbc; specialize (HT0 c Hc); apply Rabs_def2 in HT0.
+      unfold hat, left_tnet, hat2; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); [|contradiction].
+      destruct (Rlt_dec (yh c + t) 0), (Rlt_dec (yh c) 0); try lra; ring. }
+  assert (E1 := Hright T0 ltac:(lra)); assert (E2 := Hright (T0 + 1) ltac:(lra)).
+  assert (Hz := two_points_zero _ T0 (T0 + 1) ltac:(lra) ltac:(rewrite <- E1, <- E2; reflexivity)).
+  rewrite Hz, Rmult_0_r in E1; lra.
+Qed.
+
+(* the exact recursive condition: phi is linear with gradient G iff the left
+   network is, and the kinks of the copies of m cancel in every direction *)
+Theorem topmost_linear_iff (G : vec) :
+  tlinear T (hat T) G <->
+  tlinear TL (hat TL) G /\
+  (forall v, supported W v -> sumn N (fun c => kappa T m c * Rmax (ty T (hat T) v c) 0) = 0).
+Proof.
+  split.
+  - intros Hlin; split; [intros v Hv; exact (proj1 (topmost_facts G Hlin v Hv))|].
+    intros v Hv; pose proof (tangent_split v) as Hs.
+    rewrite (Hlin v Hv), (proj1 (topmost_facts G Hlin v Hv)) in Hs; lra.
+  - intros [HL Hz] v Hv; rewrite tangent_split, (Hz v Hv), Rplus_0_r; exact (HL v Hv).
+Qed.
+
+End Topmost.
+
 Theorem batched_tangent_T6_below (m : nat) :
   forall T G, batched_tnet T ->
     (forall c, (c < t_N T)%nat -> t_sl T c <> t_sr T c -> (base c < m)%nat) ->
@@ -395,59 +524,7 @@ Proof.
     { intros c t _ Hbc; unfold FL, hat, TL, left_tnet; cbn [t_sl t_sr].
       destruct (Nat.eq_dec (base c) m); [lia | reflexivity]. }
     (* at every direction v: the left network is linear, and Lam (Delta y) = 0 *)
-    assert (Hfacts : forall v, supported W v ->
-              tout T FL v = dot W G v /\
-              Lam T m (fun c => (t_sr T c - t_sl T c) * ty T (hat T) v c) = 0).
-    { intros v Hv.
-      set (yh := fun c => ty T (hat T) v c).
-      assert (Hray : forall t, tout T (hat T) (vadd v (vscale t (unit_vec b))) - tout T FL v =
-                t * t_d T b + Lam T m (fun c => hat T c (yh c + t) - FL c (yh c))).
-      { intros t.
-        rewrite <- (inject_actual_out T m (hat T) (vadd v (vscale t (unit_vec b)))).
-        rewrite <- (inject_actual_out T m FL v), Hinj.
-        rewrite (superposition T m HT c0 Hc0 Hm FL _ _ v t HFL_up).
-        f_equal; apply Lam_ext; intros c Hc Hbc.
-        pose proof (proj2 (bias_move T m HT c0 Hc0 Hm (hat T) v t c Hc)) as Hbm; fold b in Hbm.
-        rewrite Hbm by lia.
-        destruct (Nat.eq_dec (base c) m); [|contradiction].
-        unfold yh; rewrite (proj2 (lower_agree T m HT FL (hat T) v Hagree c Hc)) by lia; reflexivity. }
-      assert (Hlin_ray : forall t, tout T (hat T) (vadd v (vscale t (unit_vec b))) = dot W G v + t * G b).
-      { intros t; rewrite Hlin by (apply supported_vadd; [exact Hv | apply supported_vscale, supported_unit_vec, Hb]).
-        fold W; rewrite dot_vadd_r, dot_vscale_r, dot_unit_vec_r by exact Hb; ring. }
-      set (T0 := sumn N (fun c => Rabs (yh c)) + 1).
-      assert (HT0 : forall c, (c < N)%nat -> Rabs (yh c) < T0)
-        by (intros c Hc; unfold T0; pose proof (sumn_abs_bound N yh c Hc); lra).
-      assert (HT0pos : 0 < T0) by (pose proof (HT0 c0 Hc0); pose proof (Rabs_pos (yh c0)); lra).
-      (* far left: every copy of m on its left piece *)
-      assert (Hleft : forall t, t <= - T0 ->
-                (dot W G v - tout T FL v) = t * (t_d T b + Lam T m (t_sl T) - G b)).
-      { intros t Ht.
-        assert (E := Hray t); rewrite Hlin_ray in E.
-        rewrite (Lam_ext T m _ (fun c => t * t_sl T c)), Lam_scal in E.
-        { transitivity (t * t_d T b + t * Lam T m (t_sl T) - t * G b); [lra | ring]. }
-        intros c Hc Hbc; specialize (HT0 c Hc); apply Rabs_def2 in HT0.
-        unfold FL, hat, TL, left_tnet, hat2; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); [|contradiction].
-        destruct (Rlt_dec (yh c + t) 0), (Rlt_dec (yh c) 0); try lra; ring. }
-      assert (HL : tout T FL v = dot W G v).
-      { assert (E1 := Hleft (- T0) ltac:(lra)); assert (E2 := Hleft (- T0 - 1) ltac:(lra)).
-        assert (Hz := two_points_zero _ (- T0) (- T0 - 1) ltac:(lra) ltac:(rewrite <- E1, <- E2; reflexivity)).
-        rewrite Hz, Rmult_0_r in E1; lra. }
-      split; [exact HL|].
-      (* far right: every copy of m on its right piece *)
-      assert (Hright : forall t, T0 <= t ->
-                - Lam T m (fun c => (t_sr T c - t_sl T c) * yh c) =
-                t * (t_d T b + Lam T m (t_sr T) - G b)).
-      { intros t Ht.
-        assert (E := Hray t); rewrite Hlin_ray, HL in E.
-        rewrite (Lam_ext T m _ (fun c => (t_sr T c - t_sl T c) * yh c + t * t_sr T c)) in E.
-        - rewrite (Lam_add T m HT _ _ c0 Hc0 Hm), Lam_scal in E.
-          transitivity (t * t_d T b + t * Lam T m (t_sr T) - t * G b); [lra | ring].
-        - intros c Hc Hbc; specialize (HT0 c Hc); apply Rabs_def2 in HT0.
-          unfold FL, hat, TL, left_tnet, hat2; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); [|contradiction].
-          destruct (Rlt_dec (yh c + t) 0), (Rlt_dec (yh c) 0); try lra; ring. }
-      assert (E1 := Hright T0 ltac:(lra)); assert (E2 := Hright (T0 + 1) ltac:(lra)).
-      assert (Hz := two_points_zero _ T0 (T0 + 1) ltac:(lra) ltac:(rewrite <- E1, <- E2; reflexivity)).
-      rewrite Hz, Rmult_0_r in E1; lra. }
+    assert (Hfacts := topmost_facts T m c0 HT Hc0 Hm Hup G Hlin).
     (* the left network and psi, both with kinked copies below m only *)
     assert (HkL : forall c, (c < t_N TL)%nat -> t_sl TL c <> t_sr TL c -> (base c < m)%nat).
     { intros c Hc Hne; unfold TL, left_tnet in Hne; cbn [t_sl t_sr] in Hne.
