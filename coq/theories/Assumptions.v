@@ -62,3 +62,5 @@ Goal True. idtac "@@THEOREM T6_iff_theta_uniform". Abort.
 Print Assumptions Main.T6_iff_theta_uniform.
 Goal True. idtac "@@THEOREM C1_instance_cross_entropy". Abort.
 Print Assumptions Main.C1_instance_cross_entropy.
+Goal True. idtac "@@THEOREM T6_differentiable_iff_groups". Abort.
+Print Assumptions Main.T6_differentiable_iff_groups.

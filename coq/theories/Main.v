@@ -344,3 +344,21 @@ Proof.
   intros Hnd; split; [apply ce_output_value|]; split; [intros; now apply ce_output_dw|].
   split; [intros; now apply ce_output_dz | intros; now apply ce_output_dz_other].
 Qed.
+
+(* The exact N&S condition for differentiability of a batched bias network,
+   recursively on its tangent network (with differentiable_iff_tangent_linear
+   and C1Output.c1_differentiable_iff this decides differentiability of L at
+   w).  m is the topmost base neuron with a kinked copy (no copy above m is
+   kinked), kappa c = zeta_c (sigma'_+ - sigma'_-)(y_c) for the copies c of m,
+   zeta_c = Lam (e_c) the output's coefficient of z_c (its adjoint): phi_w is
+   linear with gradient G iff the tangent network with the copies of m on
+   their left slopes is, and in every direction v, for every value tau, the
+   kappa_c of the copies of m whose tangent y_c(v) equals tau sum to 0. *)
+Theorem T6_differentiable_iff_groups (base bias : nat -> nat) (T : tnet) (m c0 : nat) (G : vec) :
+  batched_tnet base bias T -> (c0 < t_N T)%nat -> base c0 = m ->
+  (forall c, (c < t_N T)%nat -> (m < base c)%nat -> t_sl T c = t_sr T c) ->
+  (tlinear T (hat T) G <->
+   tlinear (left_tnet base T m) (hat (left_tnet base T m)) G /\
+   (forall v, supported (t_W T) v -> forall tau,
+      sumn (t_N T) (fun c => if Req_EM_T (ty T (hat T) v c) tau then kappa base T m c else 0) = 0)).
+Proof. intros HT Hc0 Hm Hup; exact (T6Tangent.topmost_linear_iff_groups base bias T m c0 HT Hc0 Hm Hup G). Qed.

@@ -361,6 +361,83 @@ Proof.
   destruct (Nat.eq_dec c n) as [->|]; [lra|]; specialize (IH ltac:(lia)); pose proof (Rabs_pos (f n)); lra.
 Qed.
 
+(** * Sums of kinks x -> a max(y + x, 0) *)
+
+Lemma sum_list_scal (k : R) (f : nat -> R) (l : list nat) :
+  sum_list (map (fun c => k * f c) l) = k * sum_list (map f l).
+Proof. induction l as [|c l IH]; unfold sum_list in *; simpl; [ring | rewrite IH; ring]. Qed.
+
+Lemma filter_length_le {A : Type} (f : A -> bool) (l : list A) : (length (filter f l) <= length l)%nat.
+Proof. induction l as [|a l IH]; simpl; [lia|]; destruct (f a); simpl; lia. Qed.
+
+Lemma sum_list_split_value (a : nat -> R) (y : nat -> R) (tau : R) (l : list nat) :
+  sum_list (map a l) =
+  sum_list (map (fun c => if Req_EM_T (y c) tau then a c else 0) l) +
+  sum_list (map a (filter (fun c => if Req_EM_T (y c) tau then false else true) l)).
+Proof.
+  induction l as [|c l IH]; [unfold sum_list; simpl; ring|]; simpl.
+  destruct (Req_EM_T (y c) tau); unfold sum_list in *; simpl; rewrite IH; ring.
+Qed.
+
+(* if every group of equal values y has weights summing to 0, sum_c a_c f(y_c) = 0 *)
+Lemma sum_groups_zero (a y : nat -> R) (f : R -> R) (l : list nat) :
+  (forall tau, sum_list (map (fun c => if Req_EM_T (y c) tau then a c else 0) l) = 0) ->
+  sum_list (map (fun c => a c * f (y c)) l) = 0.
+Proof.
+  remember (length l) as n eqn:Hn; revert l Hn.
+  induction n as [n IH] using lt_wf_ind; intros l Hn Hg.
+  destruct l as [|c1 l']; [reflexivity|].
+  set (t1 := y c1).
+  rewrite (sum_list_split_value _ y t1).
+  rewrite (sum_list_map_ext (fun c => if Req_EM_T (y c) t1 then a c * f (y c) else 0)
+                            (fun c => f t1 * (if Req_EM_T (y c) t1 then a c else 0)))
+    by (intros c _; destruct (Req_EM_T (y c) t1) as [->|]; ring).
+  rewrite sum_list_scal, (Hg t1), Rmult_0_r, Rplus_0_l.
+  apply (IH (length (filter (fun c => if Req_EM_T (y c) t1 then false else true) (c1 :: l')))).
+  - rewrite Hn; simpl; unfold t1; destruct (Req_EM_T (y c1) (y c1)); [|congruence].
+    pose proof (filter_length_le (fun c => if Req_EM_T (y c) (y c1) then false else true) l'); simpl; lia.
+  - reflexivity.
+  - intros tau; destruct (Req_EM_T tau t1) as [->|Hne].
+    + apply sum_list_map_zero; intros c Hc; apply filter_In in Hc as [_ Hc].
+      destruct (Req_EM_T (y c) t1); [discriminate | reflexivity].
+    + assert (Hs := sum_list_split_value (fun c => if Req_EM_T (y c) tau then a c else 0) y t1 (c1 :: l')).
+      cbv beta in Hs; rewrite (Hg tau) in Hs.
+      rewrite (sum_list_map_zero (fun c => if Req_EM_T (y c) t1 then (if Req_EM_T (y c) tau then a c else 0) else 0))
+        in Hs; [lra|].
+      intros c _; destruct (Req_EM_T (y c) t1) as [->|]; [|reflexivity].
+      destruct (Req_EM_T t1 tau); [congruence | reflexivity].
+Qed.
+
+Lemma gap_exists (y : nat -> R) (tau : R) (n : nat) :
+  exists eps, 0 < eps /\ forall c, (c < n)%nat -> y c <> tau -> eps < Rabs (y c - tau).
+Proof.
+  induction n as [|n [e [He H]]]; [exists 1; split; [lra | intros; lia]|].
+  destruct (Req_EM_T (y n) tau) as [Heq|Hne].
+  - exists e; split; [exact He|]; intros c Hc Hyc; destruct (Nat.eq_dec c n) as [->|]; [contradiction|].
+    apply H; [lia | exact Hyc].
+  - assert (Hp : 0 < Rabs (y n - tau)) by (apply Rabs_pos_lt; lra).
+    exists (Rmin e (Rabs (y n - tau) / 2)); split; [apply Rmin_glb_lt; lra|].
+    intros c Hc Hyc; generalize (Rmin_l e (Rabs (y n - tau) / 2)) (Rmin_r e (Rabs (y n - tau) / 2)); intros.
+    destruct (Nat.eq_dec c n) as [->|]; [lra|]; specialize (H c ltac:(lia) Hyc); lra.
+Qed.
+
+(* if sum_c a_c max(y_c + t, 0) = 0 for all t, every group of equal y has weight 0 *)
+Lemma kinks_cancel_groups (a y : nat -> R) (n : nat) :
+  (forall t, sumn n (fun c => a c * Rmax (y c + t) 0) = 0) ->
+  forall tau, sumn n (fun c => if Req_EM_T (y c) tau then a c else 0) = 0.
+Proof.
+  intros H tau; destruct (gap_exists y tau n) as [e [He Hgap]].
+  assert (E : sumn n (fun c => a c * Rmax (y c + (- tau + e)) 0) - 2 * sumn n (fun c => a c * Rmax (y c + - tau) 0) +
+              sumn n (fun c => a c * Rmax (y c + (- tau - e)) 0) = 0) by (rewrite !H; ring).
+  rewrite <- sumn_scal, <- sumn_minus, <- sumn_plus in E.
+  rewrite (sumn_ext n _ (fun c => e * (if Req_EM_T (y c) tau then a c else 0))) in E.
+  - rewrite sumn_scal in E; apply Rmult_integral in E as [E|E]; [lra | exact E].
+  - intros c Hc; destruct (Req_EM_T (y c) tau) as [->|Hne].
+    + unfold Rmax; repeat destruct Rle_dec; try lra; ring.
+    + specialize (Hgap c Hc Hne); unfold Rmax; revert Hgap; split_Rabs; intros;
+        repeat destruct Rle_dec; try lra; ring.
+Qed.
+
 (** * The topmost kinked base neuron *)
 
 Section Topmost.
@@ -486,6 +563,24 @@ Proof.
     intros v Hv; pose proof (tangent_split v) as Hs.
     rewrite (Hlin v Hv), (proj1 (topmost_facts G Hlin v Hv)) in Hs; lra.
   - intros [HL Hz] v Hv; rewrite tangent_split, (Hz v Hv), Rplus_0_r; exact (HL v Hv).
+Qed.
+
+(* the same with the kinks grouped by the value of their tangent *)
+Theorem topmost_linear_iff_groups (G : vec) :
+  tlinear T (hat T) G <->
+  tlinear TL (hat TL) G /\
+  (forall v, supported W v -> forall tau,
+     sumn N (fun c => if Req_EM_T (ty T (hat T) v c) tau then kappa T m c else 0) = 0).
+Proof.
+  rewrite topmost_linear_iff; split; intros [HL Hz]; split; try exact HL; intros v Hv.
+  - apply (kinks_cancel_groups (kappa T m) (fun c => ty T (hat T) v c) N); intros t.
+    transitivity (sumn N (fun c => kappa T m c * Rmax (ty T (hat T) (vadd v (vscale t (unit_vec b))) c) 0)).
+    + apply sumn_ext; intros c Hc; unfold kappa; destruct (Nat.eq_dec (base c) m) as [He|]; [|ring].
+      rewrite (proj2 (bias_move T m HT c0 Hc0 Hm (hat T) v t c Hc)) by lia.
+      destruct (Nat.eq_dec (base c) m); [reflexivity | contradiction].
+    + apply Hz, supported_vadd; [exact Hv | apply supported_vscale, supported_unit_vec, b_lt'].
+  - unfold sumn; apply (sum_groups_zero (kappa T m) (fun c => ty T (hat T) v c) (fun x => Rmax x 0)).
+    intros tau; apply (Hz v Hv tau).
 Qed.
 
 End Topmost.
