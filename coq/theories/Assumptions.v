@@ -64,3 +64,7 @@ Goal True. idtac "@@THEOREM C1_instance_cross_entropy". Abort.
 Print Assumptions Main.C1_instance_cross_entropy.
 Goal True. idtac "@@THEOREM T6_differentiable_iff_groups". Abort.
 Print Assumptions Main.T6_differentiable_iff_groups.
+Goal True. idtac "@@THEOREM C1_differentiable_iff_linearised". Abort.
+Print Assumptions Main.C1_differentiable_iff_linearised.
+Goal True. idtac "@@THEOREM T6_batch_tangent_is_batched". Abort.
+Print Assumptions Main.T6_batch_tangent_is_batched.

@@ -362,3 +362,20 @@ Theorem T6_differentiable_iff_groups (base bias : nat -> nat) (T : tnet) (m c0 :
    (forall v, supported (t_W T) v -> forall tau,
       sumn (t_N T) (fun c => if Req_EM_T (ty T (hat T) v c) tau then kappa base T m c else 0) = 0)).
 Proof. intros HT Hc0 Hm Hup; exact (T6Tangent.topmost_linear_iff_groups base bias T m c0 HT Hc0 Hm Hup G). Qed.
+
+(* The two links used above: a C1 network is differentiable at w iff its
+   output linearised at w is (gradients differ by dg/dw) ... *)
+Theorem C1_differentiable_iff_linearised (cn : c1_network) (w G : vec) :
+  wf_neurons (cn_net cn) ->
+  (differentiable_at (n_params (cn_net cn)) (c1_eval cn) w G <->
+   differentiable_at (n_params (cn_net cn)) (net_eval (net_lin cn w)) w (fun p => G p - dgw cn w p)).
+Proof. intros Hwf; exact (c1_differentiable_at_iff cn Hwf w G). Qed.
+
+(* ... and the tangent network of a batched bias network is a batched tangent
+   network (base c = c mod N; the direction of the bias of base neuron k moves
+   exactly the copies of k, with coefficient 1). *)
+Theorem T6_batch_tangent_is_batched (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (w : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  exists bias, batched_tnet (fun c => c mod n_size net) bias (tnet_of (net_lin (batch_net net B xs loss) w) w).
+Proof. exact (T6Correct.batch_tangent_batched net B xs loss w). Qed.

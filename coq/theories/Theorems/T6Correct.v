@@ -262,3 +262,21 @@ Proof.
       intros v; unfold batch_net; rewrite He; change (mk_c1_network (with_out X (lin_out zeta 2)) loss)
         with (c1_of_net (T6_net a c1 c2 zeta) Hwf); apply c1_of_net_eval.
 Qed.
+
+(* the tangent network of a batched bias network (loss linearised at w) is a
+   batched tangent network: base c = c mod N, the biases as directions *)
+Theorem batch_tangent_batched (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (w : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  exists bias, batched_tnet (fun c => c mod n_size net) bias (tnet_of (net_lin (batch_net net B xs loss) w) w).
+Proof.
+  intros Hwf Hb.
+  assert (Hwfb : wf_neurons (batch_neurons net B xs)) by (apply batch_wf, Hwf).
+  destruct (finite_choice (fun k p => forall i, (i < B)%nat ->
+              exists r, exclusive_param_with (base_at net (xs i)) p k (EConst 1) r) (n_size net) 0%nat Hb)
+    as [bias Hbias].
+  exists bias.
+  exact (batch_tnet_batched net B xs Hwf bias (fun k i Hk Hi => Hbias k Hk i Hi)
+           (lin_out (dgz (batch_net net B xs loss) w) (n_size (cn_net (batch_net net B xs loss))))
+           (wf_net_lin (batch_net net B xs loss) w Hwfb) w).
+Qed.
