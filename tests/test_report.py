@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from adcorrect.cli import main
-from adcorrect.report import build, render_markdown, summary_rows
+from adcorrect.report import build, render_markdown, summary_rows, theorem_of_coq_name
 
 HEADER = '; adcorrect-meta: {{"query": "{q}", "expected": "{e}", "format": "e2m1", ' \
          '"semantics": "exact", "network": {{"name": "n"}}}}\n(set-info :status {e})\n'
@@ -71,3 +71,10 @@ def test_missing_inputs_are_reported(tmp_path):
     rep = build(tmp_path)
     assert rep["inputs"] == {"proof_status": False, "smt_results": False, "counts": False}
     assert "Missing inputs" in render_markdown(rep)
+
+
+def test_theorem_items_by_name():
+    assert [theorem_of_coq_name(n) for n in (
+        "T1_ad_correct_C1", "T4_ad_in_clarke_C1", "T6_batch_ad_correct", "T6_fails_multi_kink",
+        "C1_instance_cross_entropy", "differentiable_iff_tangent_linear", "format_card",
+        "T2_ndf_count_bound")] == ["T1", "T4", "T6", "T6", "C1", "T3", "M", "T2"]

@@ -68,3 +68,5 @@ Goal True. idtac "@@THEOREM C1_differentiable_iff_linearised". Abort.
 Print Assumptions Main.C1_differentiable_iff_linearised.
 Goal True. idtac "@@THEOREM T6_batch_tangent_is_batched". Abort.
 Print Assumptions Main.T6_batch_tangent_is_batched.
+Goal True. idtac "@@THEOREM C1_ad_equations". Abort.
+Print Assumptions Main.C1_ad_equations.

@@ -379,3 +379,21 @@ Theorem T6_batch_tangent_is_batched (net : network) (B : nat) (xs : nat -> nat -
   wf_neurons net -> batch_bias net B xs ->
   exists bias, batched_tnet (fun c => c mod n_size net) bias (tnet_of (net_lin (batch_net net B xs loss) w) w).
 Proof. exact (T6Correct.batch_tangent_batched net B xs loss w). Qed.
+
+(* AD for a C1 output is THEORY.md section 4's recursion with g's partial
+   derivatives at (w, z(w)) in place of the symbolic ones (dgz = dg/dz_k,
+   dgw = dg/dw_p): these equations determine zbar_c1, ybar_c1 and ad_c1. *)
+Theorem C1_ad_equations (cn : c1_network) (D : nat -> R) (w : vec) (k p : nat) :
+  (k < n_size (cn_net cn))%nat ->
+  zbar_c1 cn D w k = dgz cn w k +
+    sum_list (map (fun j => ybar_c1 cn D w j *
+                            eval (n_input (cn_net cn)) w (zvec (cn_net cn) w) (dneuron k (tau (cn_net cn) j)))
+                  (seq (S k) (n_size (cn_net cn) - S k))) /\
+  ybar_c1 cn D w k = zbar_c1 cn D w k * dchoice (cn_net cn) D w k /\
+  ad_c1 cn D w p = dgw cn w p +
+    sum_list (map (fun j => ybar_c1 cn D w j *
+                            eval (n_input (cn_net cn)) w (zvec (cn_net cn) w) (dparam p (tau (cn_net cn) j)))
+                  (seq 0 (n_size (cn_net cn)))).
+Proof.
+  intros Hk; split; [now apply zbar_c1_eq|]; split; [now apply ybar_c1_eq | apply ad_c1_eq].
+Qed.

@@ -28,6 +28,8 @@ THEOREMS: dict[str, str] = {
     "T3": "a bias network is non-differentiable at w iff NS(w)",
     "T4": "AD returns a Clarke subderivative (choices between the one-sided slopes)",
     "T5": "beyond bias parameters: inc can be non-empty (T5a); not NS => correct (T5b)",
+    "T6": "mini-batch losses (THEORY.md 8.1): batched T2 bound; AD correct iff theta-uniform choice",
+    "C1": "C1 outputs (MSE, cross-entropy, softmax): instances and the linearisation at w",
     "IEEE": "beyond the paper: when IEEE execution actually meets a kink",
 }
 
@@ -49,9 +51,13 @@ _THEOREM_RE = re.compile(r"^\s*(?:Theorem|Lemma|Corollary)\s+([A-Za-z_][\w']*)",
 
 def theorem_of_coq_name(name: str) -> str:
     """Which THEORY.md item a Main.v theorem belongs to, by its name."""
-    m = re.match(r"T([1-5])", name)
+    m = re.match(r"T([1-6])", name)
     if m:
         return f"T{m.group(1)}"
+    if name.startswith("C1_"):
+        return "C1"
+    if name == "differentiable_iff_tangent_linear":
+        return "T3"  # the exact differentiability test of THEORY.md section 7
     return "M" if name.startswith("format_card") else "T2"
 
 
