@@ -85,3 +85,8 @@ def test_main_v_names_map_to_their_items():
         "five_not_in_clarke": "NV",
     }
     assert {n: theorem_of_coq_name(n) for n in expected} == expected
+def test_theorem_items_by_name():
+    assert [theorem_of_coq_name(n) for n in (
+        "T1_ad_correct_C1", "T4_ad_in_clarke_C1", "T6_batch_ad_correct", "T6_fails_multi_kink",
+        "C1_instance_cross_entropy", "differentiable_iff_tangent_linear", "format_card",
+        "T2_ndf_count_bound")] == ["T1", "T4", "T6", "T6", "C1", "T3", "M", "T2"]

@@ -532,3 +532,237 @@ Proof.
 Qed.
 
 End CertifiedNumbers.
+(* ==== Issue 10, item 7: networks with a C1 output ======================== *)
+(* C1Output.v: the output g is any C1 function of the parameters and the neuron
+   outputs, given on the packed (w, z) in R^(W+N) with its gradient
+   (differentiable everywhere, gradient continuous): c1_network = neurons +
+   C1 output; c1_eval cn w = g(w, z(w)); ad_c1 / zbar_c1 / NS_c1 are AD, the
+   adjoints and NS with dg/dw, dg/dz_k in place of the symbolic derivatives
+   (C1Output.ad_c1_eq, zbar_c1_eq).  wf_neurons: the neurons of Network.wf;
+   bias_neurons: every neuron has its own bias (g may use every parameter). *)
+From ADCorrect Require Import C1Output C1Instance T4C1.
+From ADCorrect Require C1Theorems.
+
+(* A polynomial-output network is an instance: same function, same AD, same NS. *)
+Theorem C1_instance_polynomial (net : network) (Hwf : wf net) (D : nat -> R) (w : vec) :
+  c1_eval (c1_of_net net Hwf) w = net_eval net w /\
+  (forall p, (p < n_params net)%nat -> ad_c1 (c1_of_net net Hwf) D w p = ad net D w p) /\
+  (NS_c1 (c1_of_net net Hwf) D w <-> NS net D w).
+Proof.
+  split; [apply c1_of_net_eval|]; split; [intros p Hp; now apply ad_c1_of_net | apply NS_c1_of_net].
+Qed.
+
+(* T1 for C1 outputs: AD_D f(w) is the gradient wherever f is differentiable. *)
+Theorem T1_ad_correct_C1 (cn : c1_network) (D : nat -> R) (w g : vec) :
+  wf_neurons (cn_net cn) -> bias_neurons (cn_net cn) ->
+  differentiable_at (n_params (cn_net cn)) (c1_eval cn) w g ->
+  forall p, (p < n_params (cn_net cn))%nat -> ad_c1 cn D w p = g p.
+Proof. intros Hwf Hb; exact (C1Theorems.T1_c1_ad_correct cn Hwf Hb D w g). Qed.
+
+(* T3 for C1 outputs: f is not differentiable at w iff NS(w), for every D. *)
+Theorem T3_ndf_iff_NS_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> bias_neurons (cn_net cn) ->
+  (~ differentiable (n_params (cn_net cn)) (c1_eval cn) w <-> NS_c1 cn D w).
+Proof. intros Hwf Hb; exact (C1Theorems.T3_c1_ndf_iff_NS cn Hwf Hb D w). Qed.
+
+(* T5(b) for C1 outputs, every network: not NS(w) => differentiable with
+   gradient AD_D f(w). *)
+Theorem T5b_not_NS_differentiable_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> ~ NS_c1 cn D w ->
+  differentiable_at (n_params (cn_net cn)) (c1_eval cn) w (ad_c1 cn D w).
+Proof. intros Hwf; exact (C1Theorems.T5b_c1_not_NS_differentiable cn Hwf D w). Qed.
+
+(* T5(c) for C1 outputs: NS(w) => not differentiable when the topmost kink
+   neuron with a non-zero adjoint is perturbable (perturbable is read in
+   net_lin cn w, whose neurons are those of cn). *)
+Theorem T5c_NS_not_differentiable_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> NS_c1 cn D w ->
+  (forall k, In k (kink_neurons (cn_net cn) w) -> zbar_c1 cn D w k <> 0 ->
+     (forall j, In j (kink_neurons (cn_net cn) w) -> (k < j)%nat -> zbar_c1 cn D w j = 0) ->
+     perturbable (net_lin cn w) w k) ->
+  ~ differentiable (n_params (cn_net cn)) (c1_eval cn) w.
+Proof. intros Hwf; exact (C1Theorems.T5c_c1_NS_not_differentiable cn Hwf D w). Qed.
+
+(* T4 for C1 outputs: with D k between the one-sided slopes at every kink
+   neuron, AD_D f(w) is in the Clarke subdifferential of f at w. *)
+Theorem T4_ad_in_clarke_C1 (cn : c1_network) (D : nat -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> bias_neurons (cn_net cn) ->
+  (forall k, In k (kink_neurons (cn_net cn) w) ->
+     Rmin (slope_left (sigma (cn_net cn) k) (preact (cn_net cn) w k))
+          (slope_right (sigma (cn_net cn) k) (preact (cn_net cn) w k)) <= D k <=
+     Rmax (slope_left (sigma (cn_net cn) k) (preact (cn_net cn) w k))
+          (slope_right (sigma (cn_net cn) k) (preact (cn_net cn) w k))) ->
+  in_clarke_fun (n_params (cn_net cn)) (c1_eval cn) w (ad_c1 cn D w).
+Proof. exact (T4C1.T4_c1_ad_in_clarke cn D w). Qed.
+
+(* ==== Issue 10, item 8: mini-batch networks (THEORY.md 8.1) =============== *)
+(* Batch.v: batch_neurons net B xs has the copies (k, i) of the neurons of net
+   for the inputs xs 0 .. xs (B-1), sharing the parameters (copy (k, i) is
+   neuron i * N + k); batch_net adds a C1 loss of all copies' outputs;
+   batch_bias: each base neuron k has one bias parameter, exclusive with
+   coefficient 1 for every input of the batch. *)
+From ADCorrect Require Import Batch T6.
+
+(* |ndf_M(L)| <= B n |M|^(W-1), n = sum_k |ndf(sigma_k)| of the base network. *)
+Theorem T6_batch_count_bound (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (M : list R) :
+  wf_neurons net -> batch_bias net B xs -> NoDup M ->
+  (count (fun u => ~ differentiable (n_params net) (c1_eval (batch_net net B xs loss)) (word_vec u))
+     (words M (n_params net))
+   <= B * kink_total net * length M ^ (n_params net - 1))%nat.
+Proof. intros Hwf Hb HM; exact (T6.T6_batch_count_bound net B xs loss Hwf Hb M HM). Qed.
+
+(* T6 as conjectured in THEORY.md 8.1 is false: for every activation a and
+   choice function Da whose "theta" (Da c = a'_-(c) + theta (a'_+(c) - a'_-(c)))
+   differs at two kinks c1, c2, the batched bias network with one neuron
+   y = b + x, batch x = c1, c2 and a linear loss is differentiable at b = 0
+   while AD with that choice is not its derivative. *)
+Theorem T6_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
+  is_kink a c1 -> is_kink a c2 -> theta_of a (Da c1) c1 <> theta_of a (Da c2) c2 ->
+  exists zeta g,
+    batch_bias (T6_base a) 2 (T6_xs c1 c2) /\ wf (T6_net a c1 c2 zeta) /\
+    differentiable_at 1 (net_eval (T6_net a c1 c2 zeta)) vzero g /\
+    ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
+Proof. exact (T6.T6_needs_theta_uniform a Da c1 c2). Qed.
+
+(* The concrete counterexample of t6.md: hardtanh, PyTorch's choice 0 at both
+   kinks, batch x = -1, 1, L(b) = hardtanh(b - 1) + hardtanh(b + 1): L is
+   differentiable at 0 with L'(0) = 1, both copies are kinked, AD gives 0. *)
+Theorem T6_fails_multi_kink :
+  let bn := T6_net hardtanh (-1) 1 (fun _ => 1) in
+  batch_bias (T6_base hardtanh) 2 (T6_xs (-1) 1) /\ wf bn /\
+  (forall b, net_eval bn (upd vzero 0 b) = act_eval hardtanh (b - 1) + act_eval hardtanh (b + 1)) /\
+  differentiable_at 1 (net_eval bn) vzero (fun _ => 1) /\
+  (forall c, In c (kink_neurons bn vzero) <-> (c < 2)%nat) /\
+  ad bn (fun _ => 0) vzero 0 = 0.
+Proof. exact T6.T6_fails_multi_kink. Qed.
+
+(* ---- The corrected T6 ---------------------------------------------------- *)
+From ADCorrect Require Import Tangent T6Tangent T6Correct.
+
+(* THEORY.md section 7 as a theorem: for every well-formed network, f is
+   differentiable at w iff the tangent network phi_w (forward mode with the
+   one-sided slopes sigma'_-(y_k) for negative and sigma'_+(y_k) for
+   non-negative incoming tangents) is linear, phi_w(h) = G . h; G is then the
+   gradient.  This is the exact N&S condition for differentiability, for
+   batched networks too (for a C1 loss apply it to net_lin, C1Output.v). *)
+Theorem differentiable_iff_tangent_linear (net : network) (w : vec) :
+  wf net ->
+  (differentiable (n_params net) (net_eval net) w <->
+   exists G, forall h, supported (n_params net) h ->
+     tout (tnet_of net w) (hat (tnet_of net w)) h = dot (n_params net) G h).
+Proof. intros Hwf; exact (Tangent.tangent_linear_iff_differentiable net w Hwf). Qed.
+
+(* T6, corrected: batched bias network, C1 loss, a choice function Dk k per
+   base neuron k that is theta-uniform for sigma_k (one theta for all kinks:
+   D = left slope, D = right slope, any D for one-kink activations such as
+   relu, leaky_relu, abs).  Wherever L is differentiable, AD = grad L. *)
+Theorem T6_batch_ad_correct (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (Dk : nat -> R -> R) (w g : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> theta_uniform (sigma net k) (Dk k)) ->
+  differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+  forall p, (p < n_params net)%nat ->
+    ad_c1 (batch_net net B xs loss)
+      (fun c => Dk (c mod n_size net) (preact (batch_neurons net B xs) w c)) w p = g p.
+Proof. intros Hwf Hb; exact (T6Correct.T6_batch_ad_correct net B xs loss Hwf Hb Dk w g). Qed.
+
+(* For activations with at most one kink, every choice. *)
+Theorem T6_batch_ad_correct_one_kink (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (Dk : nat -> R -> R) (w g : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> forall c c', is_kink (sigma net k) c -> is_kink (sigma net k) c' -> c = c') ->
+  differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+  forall p, (p < n_params net)%nat ->
+    ad_c1 (batch_net net B xs loss)
+      (fun c => Dk (c mod n_size net) (preact (batch_neurons net B xs) w c)) w p = g p.
+Proof. intros Hwf Hb; exact (T6Correct.T6_batch_ad_correct_one_kink net B xs loss Hwf Hb Dk w g). Qed.
+
+(* The exact condition on the choice: T6 holds for every batched bias network
+   built from an activation a with the choice function Da iff Da is
+   theta-uniform on the kinks of a. *)
+Theorem T6_iff_theta_uniform (a : activation) (Da : R -> R) :
+  theta_uniform a Da <->
+  (forall (net : network) (B : nat) (xs : nat -> nat -> R)
+          (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (w g : vec),
+     wf_neurons net -> batch_bias net B xs -> (forall k, (k < n_size net)%nat -> sigma net k = a) ->
+     differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+     forall p, (p < n_params net)%nat ->
+       ad_c1 (batch_net net B xs loss) (fun c => Da (preact (batch_neurons net B xs) w c)) w p = g p).
+Proof. exact (T6Correct.T6_iff_theta_uniform a Da). Qed.
+
+(* ---- Losses as C1 outputs (C1Losses.v) ----------------------------------- *)
+From ADCorrect Require Import C1Losses.
+
+(* Softmax cross-entropy over the logit neurons ls with targets y is a C1
+   output: g(w, z) = ln (sum_(j in ls) e^(z_j)) - sum_(j in ls) y_j z_j, with
+   dg/dw = 0 and dg/dz_k = softmax_k(z) - y_k (0 off the logits).  Sums and
+   scalings of C1 outputs are C1 outputs (c1_plus, c1_scal), so the mean
+   cross-entropy of a mini-batch is one; polynomial losses (MSE) are covered by
+   C1_instance_polynomial. *)
+Theorem C1_instance_cross_entropy (W N : nat) (ls : list nat) (y : nat -> R)
+  (Hls : ls <> []) (Hlt : forall j, In j ls -> (j < N)%nat) (w z : vec) :
+  NoDup ls ->
+  c1_g (ce_output W N ls y Hls Hlt) (pack W w z) =
+    ln (sum_list (map (fun j => exp (z j)) ls)) - sum_list (map (fun j => y j * z j) ls) /\
+  (forall p, (p < W)%nat -> c1_dg (ce_output W N ls y Hls Hlt) (pack W w z) p = 0) /\
+  (forall k, In k ls -> c1_dg (ce_output W N ls y Hls Hlt) (pack W w z) (W + k)%nat =
+     exp (z k) / sum_list (map (fun j => exp (z j)) ls) - y k) /\
+  (forall k, ~ In k ls -> c1_dg (ce_output W N ls y Hls Hlt) (pack W w z) (W + k)%nat = 0).
+Proof.
+  intros Hnd; split; [apply ce_output_value|]; split; [intros; now apply ce_output_dw|].
+  split; [intros; now apply ce_output_dz | intros; now apply ce_output_dz_other].
+Qed.
+
+(* The exact N&S condition for differentiability of a batched bias network,
+   recursively on its tangent network (with differentiable_iff_tangent_linear
+   and C1Output.c1_differentiable_iff this decides differentiability of L at
+   w).  m is the topmost base neuron with a kinked copy (no copy above m is
+   kinked), kappa c = zeta_c (sigma'_+ - sigma'_-)(y_c) for the copies c of m,
+   zeta_c = Lam (e_c) the output's coefficient of z_c (its adjoint): phi_w is
+   linear with gradient G iff the tangent network with the copies of m on
+   their left slopes is, and in every direction v, for every value tau, the
+   kappa_c of the copies of m whose tangent y_c(v) equals tau sum to 0. *)
+Theorem T6_differentiable_iff_groups (base bias : nat -> nat) (T : tnet) (m c0 : nat) (G : vec) :
+  batched_tnet base bias T -> (c0 < t_N T)%nat -> base c0 = m ->
+  (forall c, (c < t_N T)%nat -> (m < base c)%nat -> t_sl T c = t_sr T c) ->
+  (tlinear T (hat T) G <->
+   tlinear (left_tnet base T m) (hat (left_tnet base T m)) G /\
+   (forall v, supported (t_W T) v -> forall tau,
+      sumn (t_N T) (fun c => if Req_EM_T (ty T (hat T) v c) tau then kappa base T m c else 0) = 0)).
+Proof. intros HT Hc0 Hm Hup; exact (T6Tangent.topmost_linear_iff_groups base bias T m c0 HT Hc0 Hm Hup G). Qed.
+
+(* The two links used above: a C1 network is differentiable at w iff its
+   output linearised at w is (gradients differ by dg/dw) ... *)
+Theorem C1_differentiable_iff_linearised (cn : c1_network) (w G : vec) :
+  wf_neurons (cn_net cn) ->
+  (differentiable_at (n_params (cn_net cn)) (c1_eval cn) w G <->
+   differentiable_at (n_params (cn_net cn)) (net_eval (net_lin cn w)) w (fun p => G p - dgw cn w p)).
+Proof. intros Hwf; exact (c1_differentiable_at_iff cn Hwf w G). Qed.
+
+(* ... and the tangent network of a batched bias network is a batched tangent
+   network (base c = c mod N; the direction of the bias of base neuron k moves
+   exactly the copies of k, with coefficient 1). *)
+Theorem T6_batch_tangent_is_batched (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (w : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  exists bias, batched_tnet (fun c => c mod n_size net) bias (tnet_of (net_lin (batch_net net B xs loss) w) w).
+Proof. exact (T6Correct.batch_tangent_batched net B xs loss w). Qed.
+
+(* AD for a C1 output is THEORY.md section 4's recursion with g's partial
+   derivatives at (w, z(w)) in place of the symbolic ones (dgz = dg/dz_k,
+   dgw = dg/dw_p): these equations determine zbar_c1, ybar_c1 and ad_c1. *)
+Theorem C1_ad_equations (cn : c1_network) (D : nat -> R) (w : vec) (k p : nat) :
+  (k < n_size (cn_net cn))%nat ->
+  zbar_c1 cn D w k = dgz cn w k +
+    sum_list (map (fun j => ybar_c1 cn D w j *
+                            eval (n_input (cn_net cn)) w (zvec (cn_net cn) w) (dneuron k (tau (cn_net cn) j)))
+                  (seq (S k) (n_size (cn_net cn) - S k))) /\
+  ybar_c1 cn D w k = zbar_c1 cn D w k * dchoice (cn_net cn) D w k /\
+  ad_c1 cn D w p = dgw cn w p +
+    sum_list (map (fun j => ybar_c1 cn D w j *
+                            eval (n_input (cn_net cn)) w (zvec (cn_net cn) w) (dparam p (tau (cn_net cn) j)))
+                  (seq 0 (n_size (cn_net cn)))).
+Proof.
+  intros Hk; split; [now apply zbar_c1_eq|]; split; [now apply ybar_c1_eq | apply ad_c1_eq].
+Qed.
