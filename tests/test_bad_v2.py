@@ -45,7 +45,7 @@ BAD_SPECS: dict[str, tuple[Any, str]] = {  # case -> (spec, a word the message m
     "version_string": (mutate("version", "2"), "version"),
     "unknown_top_field": (mutate("layers", []), "unknown field"),
     "inputs_missing": (mutate("inputs", delete=True), "inputs"),
-    "inputs_not_names": (mutate("inputs", ["1x", "u"]), "inputs[0]"),
+    "inputs_not_names": (mutate("inputs", ["1/2", "u"]), "inputs[0]"),
     "inputs_duplicate": (mutate("inputs", ["x", "x"]), "duplicate"),
     "input_length": (mutate("input", ["1"]), "input"),
     "input_not_rational": (mutate("input", ["1", "nan"]), "input[1]"),
