@@ -45,16 +45,28 @@ from .ir import Head, Network, Neuron, Value, is_param, single_output
 from .limits import check
 from .rationals import parse_rational
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\[\]:/@]*$")
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.,\[\]:/@]*$")
 _TOP = {"version", "name", "description", "inputs", "input", "params", "nodes", "outputs",
         "loss", "batch"}
 _NODE = {"name", "activation", "terms", "bias", "max", "example"}
 
 
-def _name(x: Any, where: str) -> str:
+def is_name(x: Any) -> bool:
+    """Letters, digits and ``_ . , [ ] : / @``, and not a number (``0.weight[1,2]`` is a
+    name, ``1/2`` and ``1e3`` are numbers)."""
     if not isinstance(x, str) or not NAME.match(x):
-        raise InputError(f"{where}: expected a name (a letter or _, then letters, digits or "
-                         f"_ . [ ] : / @), got {x!r}")
+        return False
+    try:
+        Fraction(x)
+    except (ValueError, ZeroDivisionError):
+        return True
+    return False
+
+
+def _name(x: Any, where: str) -> str:
+    if not is_name(x):
+        raise InputError(f"{where}: expected a name (letters, digits and _ . , [ ] : / @, "
+                         f"not a number), got {x!r}")
     return x
 
 
@@ -85,7 +97,7 @@ class _Builder:
     def coef(self, x: Any, where: str) -> Value:
         if isinstance(x, str) and x in self.params:
             return ("param", self.params[x])
-        if isinstance(x, str) and NAME.match(x):
+        if is_name(x):
             raise InputError(f"{where}: unknown parameter {x!r}")
         return ("const", _rational(x, where))
 
@@ -277,7 +289,7 @@ def network_to_v2(net: Network, inputs: Sequence[str] | None = None,
     node_names = [_node_name(n, i) for i, n in enumerate(net.neurons)]
     taken = set(in_names) | set(net.param_names)
     for i, nm in enumerate(node_names):
-        if nm in taken or not NAME.match(nm):
+        if nm in taken or not is_name(nm):
             node_names[i] = f"n{i}"
         taken.add(node_names[i])
 

@@ -1,0 +1,82 @@
+"""Reading a model saved with ``torch.save(model)``.
+
+Unpickling executes code named by the file.  By default the file is read with
+``torch.load(..., weights_only=True)``, PyTorch's restricted unpickler, with
+PyTorch's own module classes (every ``nn.Module`` subclass defined in
+``torch.nn.modules``) allowlisted, so models built from them load as they are.  A
+file that needs any other class or function (a model class of its own, say) is an
+InputError naming it, unless ``trust=True`` (the CLI's ``--trust-model``): then the
+file is unpickled without restriction, which runs whatever code it names.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import InputError
+from .importer import exact_tensor
+
+__all__ = ["load_model", "torch_nn_classes"]
+
+_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.<>]+)")
+
+
+def torch_nn_classes() -> list[type]:
+    """Every ``nn.Module`` subclass defined in ``torch.nn.modules`` (the allowlist)."""
+    import torch.nn.modules  # noqa: F401  (populates sys.modules)
+
+    seen: dict[str, type] = {}
+    for modname, mod in list(sys.modules.items()):
+        if not modname.startswith("torch.nn.modules") or mod is None:
+            continue
+        for obj in vars(mod).values():
+            if isinstance(obj, type) and issubclass(obj, nn.Module) and \
+                    obj.__module__.startswith("torch.nn.modules"):
+                seen[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    return [seen[k] for k in sorted(seen)]
+
+
+def load_model(path: str | Path, trust: bool = False) -> nn.Module:
+    """The module in a ``torch.save(model)`` file, on the CPU; InputError (one line) for a
+    missing or unreadable file, a file that is not a module, a class outside torch.nn
+    without ``trust``, and a parameter that is NaN or infinite."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such model file")
+    try:
+        if trust:
+            obj = torch.load(p, weights_only=False, map_location="cpu")
+        else:
+            with torch.serialization.safe_globals(torch_nn_classes()):
+                obj = torch.load(p, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as e:
+        m = _UNSUPPORTED_GLOBAL.search(str(e))
+        if m and not trust:
+            raise InputError(f"{path}: the model needs {m.group(1)}, which is not a torch.nn "
+                             "class; loading it runs code from the file (use --trust-model "
+                             "only for a file you trust)") from None
+        raise InputError(f"{path}: not a readable torch model file ({_line(e)})") from None
+    except Exception as e:  # noqa: BLE001  (any unpickling failure is bad input)
+        raise InputError(f"{path}: not a readable torch model file "
+                         f"({type(e).__name__}: {_line(e)})") from None
+    if not isinstance(obj, nn.Module):
+        hint = " (a state_dict? save the model itself with torch.save(model))" \
+            if isinstance(obj, dict) else ""
+        raise InputError(f"{path}: holds a {type(obj).__name__}, not a torch.nn.Module{hint}")
+    for name, prm in obj.named_parameters():
+        exact_tensor(prm, f"{path}: parameter {name}")
+    return obj
+
+
+def _line(e: BaseException) -> str:
+    for ln in str(e).splitlines():
+        if ln.strip():
+            text = ln.strip()
+            return text if len(text) <= 160 else text[:157] + "..."
+    return type(e).__name__
