@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
-
 from adcorrect.audit.dtypes import parse_dtype
 from adcorrect.audit.run import Auditor, prepared
 from adcorrect.tables import render
+from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEAT = 15

@@ -236,8 +236,9 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
 
     def result(**kw: Any) -> ExactResult:
         secs["total"] = time.perf_counter() - t0
-        base = dict(kinked=kinked, kinked_examples=examples, uncertain=len(unc),
-                    exact_examples=len(ex.fw), seconds=secs, witness=None, undecided=None)
+        base: dict[str, Any] = {
+            "kinked": kinked, "kinked_examples": examples, "uncertain": len(unc),
+            "exact_examples": len(ex.fw), "seconds": secs, "witness": None, "undecided": None}
         base.update(kw)
         return ExactResult(**base)
 
@@ -270,10 +271,10 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
         if "non-zero" in sts:
             top = k
             break
-        if any(s is None for s in sts):
-            if any(status(c, need=True) == "non-zero" for c in by_neuron[k] if c.zbar is None):
-                top = k
-                break
+        if any(s is None for s in sts) and any(
+                status(c, need=True) == "non-zero" for c in by_neuron[k] if c.zbar is None):
+            top = k
+            break
     for c in kinked:
         if c.zbar is None:
             status(c, need=False)

@@ -417,8 +417,9 @@ class Plan:
             if not bool((Yb != 0).any()) and not bool((RYb != 0).any()):
                 continue
             co = self._transposed(lv, co)
+            qcol = co["qcol"]
             S, RS, QS = _certified_product(co["mat_t"], co["norm_t"], co["err_t"],
-                                           lambda: (co["qcol"], None), co["m_t"], Yb, RYb, QYb,
+                                           lambda q=qcol: (q, None), co["m_t"], Yb, RYb, QYb,
                                            None, None)
             # structural zeros: no non-zero coefficient meets a non-zero (or uncertain) ybar
             live = ((Yb != 0) | (RYb != 0)).to(torch.float32)

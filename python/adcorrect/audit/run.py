@@ -163,6 +163,11 @@ class Auditor:
         if ex.inc:
             exact["ad"] = [str(v) for v in ex.ad or ()]
             exact["grad"] = [str(v) for v in ex.grad or ()]
+            wv = self.weights().tolist()
+            exact["inc_table"] = [
+                {"name": net.param_names[p], "w": str(Fraction(wv[p])), "ad": exact["ad"][p],
+                 "grad": exact["grad"][p]} for p in range(net.W)
+                if net.W <= 50 or exact["ad"][p] != exact["grad"][p]]
         res: dict[str, Any] = {
             "network": net.name, "W": net.W, "batch": rows.size, "loss": self.loss,
             "choice": str(self.choice), "exact": exact,
