@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from adcorrect.batch import Batch, batched
+from adcorrect.batch import Batch, batched, load_batch
 from adcorrect.engine import backward, forward, kink_neurons
 from adcorrect.errors import InputError
 from adcorrect.ir import Network
 from adcorrect.specv2 import network_to_v2, parse_network_v2
-from adcorrect.torch import from_module, load_model
+from adcorrect.torch import batched_model, example_input, from_module, load_model
 from torch import nn
 
 D = torch.float64
@@ -394,6 +394,7 @@ def one_line(exc: pytest.ExceptionInfo[InputError], *parts: str) -> None:
 # -- malformed models and ops: one-line InputError ----------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit
 def test_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_model(tmp_path / "missing.pt")
@@ -417,6 +418,18 @@ def test_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_model(tmp_path / "nan.pt")
     one_line(e, "parameter weight[0,1] is nan")
+    torch.jit.save(torch.jit.script(nn.Linear(1, 1)), tmp_path / "ts.pt")
+    with pytest.raises(InputError) as e:
+        load_model(tmp_path / "ts.pt")
+    one_line(e, "TorchScript archive")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(InputError) as e:
+        load_model(tmp_path / "empty.pt")
+    one_line(e, "not a readable torch model file (EOFError)")
+    torch.save(torch.fx.symbolic_trace(nn.Linear(1, 1)), tmp_path / "gm.pt")
+    with pytest.raises(InputError) as e:
+        load_model(tmp_path / "gm.pt")
+    one_line(e, "needs torch.fx.graph_module.reduce_graph_module", "--trust-model")
     with open(tmp_path / "evil.pt", "wb") as f:
         pickle.dump(Custom(), f, protocol=2)  # a plain pickle, not a torch zip file
     with pytest.raises(InputError) as e:
@@ -480,6 +493,11 @@ class ConstOut(nn.Module):
         return self.p * 2
 
 
+class HugePad(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (10**9, 10**9))
+
+
 def _nan_linear() -> nn.Module:
     m = nn.Linear(2, 1).double()
     with torch.no_grad():
@@ -502,7 +520,7 @@ MALFORMED = [
     (lambda: nn.BatchNorm1d(2, track_running_stats=False).eval(), torch.zeros(1, 2),
      ("has no running statistics",)),
     (lambda: Product(), torch.zeros(1, 2), ("mul at node mul", "not affine")),
-    (lambda: DropsBatch(), torch.zeros(1, 2), ("reshape at node view", "batch axis")),
+    (lambda: DropsBatch(), torch.zeros(1, 2), (".view() at node view", "batch axis")),
     (lambda: TwoInputs(), torch.zeros(1, 2), ("several tensors",)),
     (lambda: Pair(), torch.zeros(1, 2), ("returns a tuple",)),
     (lambda: Aliased(), torch.zeros(1, 2), ("relu_", "modifies add in place")),
@@ -519,7 +537,18 @@ MALFORMED = [
     (lambda: nn.ConvTranspose1d(1, 1, 2), torch.zeros(1, 1, 2),
      ("unsupported module ConvTranspose1d",)),
     (lambda: "not a module", torch.zeros(1, 2), ("expected a torch.nn.Module",)),
+    (lambda: HugePad(), torch.zeros(1, 2), ("pad at node pad", "over the limit",
+                                            "ADCORRECT_TORCH_MAX_ENTRIES")),
+    (lambda: nn.AdaptiveAvgPool1d(10**7), torch.zeros(1, 1, 2), ("over the limit",)),
 ]
+
+
+def test_huge_kernels_cost_nothing() -> None:
+    """A window of 10^9 taps over a short input is clipped arithmetically."""
+    net = from_module(nn.MaxPool1d(10**9, stride=1, padding=5 * 10**8), torch.zeros(1, 1, 2))
+    assert len(net.neurons) == 3 * 2  # three outputs: max of both inputs (tie + identity)
+    net = from_module(nn.AvgPool1d(10**9, padding=5 * 10**8), torch.zeros(1, 1, 2))
+    assert net.neurons[0].weights == (("const", Q(1, 10**9)),) * 2
 
 
 @pytest.mark.parametrize(("make", "x", "parts"), MALFORMED)
@@ -531,5 +560,184 @@ def test_malformed_models_one_line(make: object, x: torch.Tensor, parts: tuple[s
 
 
 def test_example_exactness_of_float32_input() -> None:
-    net = from_module(nn.Linear(1, 1), torch.tensor([[0.1]]))
+    net = from_module(nn.Linear(1, 1).float(), torch.tensor([[0.1]], dtype=torch.float32))
     assert net.input == (Q(np.float32(0.1).item()),) == (Q(13421773, 2**27),)
+
+
+# -- less common ops, against torch.autograd --------------------------------------------------
+
+
+class Zoo1d(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv1d(2, 2, 3, padding=1, padding_mode="reflect")
+        self.c2 = nn.Conv1d(2, 2, 2, padding=1, padding_mode="circular", groups=2)
+        self.avg = nn.AvgPool1d(2, stride=2, ceil_mode=True, count_include_pad=False)
+        self.amax = nn.AdaptiveMaxPool1d(2)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.pad(F.relu(self.c1(x)), (1, 2), mode="replicate")
+        h = self.avg(self.c2(h))
+        h = torch.cat([h, -h], 1)[:, 1:3]
+        return self.fc(self.amax(h).flatten(1))
+
+
+class Zoo2d(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(1, 2, 3, padding="same")
+        self.avg = nn.AvgPool2d(3, stride=1, padding=1, divisor_override=4)
+        self.pool = nn.MaxPool2d(2, stride=2, padding=1, dilation=2)
+        self.s = nn.Parameter(torch.ones(()))
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.leaky_relu(self.c(x), 0.25)
+        h = F.adaptive_avg_pool2d(self.avg(h), 2) + self.pool(h)[:, :, :2, :2]
+        h = torch.add(h * 0.5, F.pad(h, (0, 0, 0, 0), value=1.0) * self.s, alpha=0.25)
+        h = F.hardtanh(h - 1, -0.5, 0.5) / 2
+        return self.fc(torch.reshape(h, (1, -1)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kind", ["1d", "2d"])
+def test_op_zoo_against_autograd(kind: str, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    model = (Zoo1d() if kind == "1d" else Zoo2d()).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randint(-4, 5, p.shape, generator=gen).double() / 4)
+    shape = (1, 2, 5) if kind == "1d" else (1, 1, 4, 4)
+    x = torch.randint(-2, 3, shape, generator=gen).double() / 2
+    net = from_module(model, x)
+    out = model(x)
+    assert [Q(v) for v in out.reshape(-1).tolist()] == outputs(net)  # float64 exact here
+    assert list(ad(net)) == torch_grad(model, x)
+
+
+def test_python_constants_are_rounded_to_the_compute_type() -> None:
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(1, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.relu(self.fc(x) * 0.1) / 3
+
+    for dtype, tenth in ((torch.float32, Q(13421773, 2**27)), (D, Q(0.1))):
+        net = from_module(M().to(dtype), torch.zeros(1, 1, dtype=dtype))
+        fc, scaled, out = net.neurons
+        assert fc.activation.is_identity and scaled.weights == (("const", tenth),)
+        assert scaled.activation.name == "relu" and out.weights == (("const", Q(1, 3)),)
+
+
+def test_multiplication_by_a_parameter() -> None:
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(1, 2)
+            self.s = nn.Parameter(torch.tensor([2.0, 3.0], dtype=D))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.relu(self.fc(x)) * self.s
+
+    m = M().double()
+    assert [n for n, _ in m.named_parameters()] == ["s", "fc.weight", "fc.bias"]
+    set_params(m, [2, 3], [[1], [-1]], [0.5, 0.5])
+    net = from_module(m, t([[1]]))
+    assert [(n.name, n.sources, n.weights) for n in net.neurons[2:]] == [
+        ("mul[0]", (0,), (("param", 0),)), ("mul[1]", (1,), (("param", 1),))]
+    assert list(ad(net)) == torch_grad(m, t([[1]]))
+
+
+def test_batchnorm_without_affine_and_functional_batchnorm() -> None:
+    bn = nn.BatchNorm1d(2, eps=1.0, affine=False).double().eval()
+    bn.running_mean.copy_(t([1, -2]))
+    bn.running_var.copy_(t([3, 15]))  # 1/sqrt(4) = 1/2, 1/sqrt(16) = 1/4
+    net = from_module(bn, t([[0, 0]]))
+    assert [(n.name, n.weights, n.bias) for n in net.neurons] == [
+        ("BatchNorm1d[0]", (("const", Q(1, 2)),), ("const", Q(-1, 2))),
+        ("BatchNorm1d[1]", (("const", Q(1, 4)),), ("const", Q(1, 2)))]
+    assert net.W == 0 and outputs(net) == [Q(-1, 2), Q(1, 2)]
+
+    class Fun(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bn = nn.BatchNorm1d(2, eps=1.0)
+            self.drop = nn.Dropout(0.5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = F.batch_norm(x, self.bn.running_mean, self.bn.running_var, self.bn.weight,
+                             self.bn.bias, False, 0.1, self.bn.eps)
+            return F.dropout(self.drop(h), 0.25, training=False)
+
+    class Mod(Fun):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.bn(x)
+
+    fun = Fun().double().eval()
+    fun.bn.running_var.copy_(t([3, 15]))
+    set_params(fun, [2, 3], [0.5, -0.5])
+    mod = Mod().double().eval()
+    mod.load_state_dict(fun.state_dict())
+    a, b = from_module(fun, t([[1, 1]])), from_module(mod, t([[1, 1]]))
+    assert [(n.sources, n.weights, n.bias) for n in a.neurons] == \
+        [(n.sources, n.weights, n.bias) for n in b.neurons]
+    assert list(ad(a)) == torch_grad(fun, t([[1, 1]]))
+
+
+@pytest.mark.parametrize("loss", ["sum", "mse", "ce"])
+def test_saved_model_and_batch_files_end_to_end(tmp_path: Path, loss: str) -> None:
+    """torch.save(model) + a batch file -> load_model, load_batch, batched_model; AD equals
+    autograd (exactly; cross-entropy within 1e-12)."""
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(1, 2, 2), nn.BatchNorm2d(2, eps=0.0), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 2)).double().eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randint(-4, 5, p.shape).double() / 4)
+        model[1].running_var.fill_(0.25)
+    x = torch.randint(-2, 3, (4, 1, 3, 3)).double() / 2
+    y = {"sum": t([[1], [-1], [0.5], [2]]), "mse": t([[0, 1], [1, 0], [0.5, 0.5], [-1, 2]]),
+         "ce": torch.tensor([0, 1, 1, 0])}[loss]
+    torch.save(model, tmp_path / "m.pt")
+    if loss == "mse":
+        np.savez(tmp_path / "b.npz", x=x.numpy(), y=y.numpy())
+        path = tmp_path / "b.npz"
+    else:
+        torch.save({"x": x, "y": y}, tmp_path / "b.pt")
+        path = tmp_path / "b.pt"
+    batch = load_batch(path)
+    assert batch.shape == (1, 3, 3) and tuple(example_input(batch).shape) == (1, 1, 3, 3)
+    net = batched_model(load_model(tmp_path / "m.pt"), batch, loss)
+    assert net.batch == 4 and net.W == 2 * 4 + 2 + 2 + 2 + 2 * 2 + 2
+    out = model(x)
+    lossv = {"sum": lambda: (y * out).sum(), "mse": lambda: F.mse_loss(out, y),
+             "ce": lambda: F.cross_entropy(out, y)}[loss]()
+    model.zero_grad()
+    lossv.backward()
+    tg = [p.grad.reshape(-1).tolist() for p in model.parameters()]
+    flat = [v for g in tg for v in g]
+    grad = ad(net)
+    if loss == "ce":
+        for a, b in zip(flat, grad):
+            assert abs(a - (float(b) if isinstance(b, Q) else b.approx())) <= 1e-12
+    else:
+        assert [Q(v) for v in flat] == list(grad)
+
+
+def test_shape_arithmetic_in_forward() -> None:
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(6, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = x.view(x.size(0), x.size(1) * x.size(2)) / (x.shape[1] // 1)
+            return self.fc(h)
+
+    net = from_module(M().double(), torch.zeros(1, 2, 3, dtype=D))
+    # six identity neurons x_i / 2 (a Linear reads neurons), then the output
+    assert [n.weights for n in net.neurons[:6]] == [(("const", Q(1, 2)),)] * 6
+    assert net.neurons[6].sources == tuple(range(6))

@@ -32,10 +32,12 @@ LOSSES = ("sum", "mse", "ce")
 
 @dataclass(frozen=True)
 class Batch:
-    """Inputs (one flat row per example) and targets, exact."""
+    """Inputs (one flat row per example) and targets, exact; ``shape`` is the shape of one
+    example as stored (empty if unknown), which a model's importer needs."""
 
     x: tuple[tuple[Fraction, ...], ...]
     y: tuple[tuple[Fraction, ...], ...]  # one row per example (class index for ce)
+    shape: tuple[int, ...] = ()
 
     @property
     def size(self) -> int:
@@ -143,7 +145,8 @@ def batch_from_arrays(x: Any, y: Any) -> Batch:
     xv, yv = exact_values(x, "batch x"), exact_values(y, "batch y")
     dx, dy = len(xv) // B if B else 0, len(yv) // B if B else 0
     return Batch(tuple(tuple(xv[i * dx:(i + 1) * dx]) for i in range(B)),
-                 tuple(tuple(yv[i * dy:(i + 1) * dy]) for i in range(B)))
+                 tuple(tuple(yv[i * dy:(i + 1) * dy]) for i in range(B)),
+                 shape=tuple(int(n) for n in xs[1:]))
 
 
 def load_batch(path: str | Path) -> Batch:

@@ -2,7 +2,9 @@
 
 - :func:`from_module`: an ``nn.Module`` and an example input, through ``torch.fx``,
   to a single-example IR network (batch it with :func:`adcorrect.batch.batched`);
-- :func:`load_model`: a model saved with ``torch.save(model)``, unpickled safely.
+- :func:`load_model`: a model saved with ``torch.save(model)``, unpickled safely;
+- :func:`batched_model`: a model over a mini-batch with a loss (``sum``, ``mse``, ``ce``),
+  traced on the batch's first example (:func:`example_input`).
 
 See :mod:`adcorrect.torch.importer` for what is supported and the exactness
 conventions (BatchNorm's 1/sqrt(var + eps), hyper-parameters, training mode).
@@ -10,7 +12,8 @@ conventions (BatchNorm's 1/sqrt(var + eps), hyper-parameters, training mode).
 
 from __future__ import annotations
 
+from .batching import batched_model, example_input
 from .importer import from_module
 from .load import load_model
 
-__all__ = ["from_module", "load_model"]
+__all__ = ["batched_model", "example_input", "from_module", "load_model"]

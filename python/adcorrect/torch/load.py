@@ -14,13 +14,14 @@ from __future__ import annotations
 import pickle
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from ..errors import InputError
-from .importer import exact_tensor
+from .values import exact_tensor
 
 __all__ = ["load_model", "torch_nn_classes"]
 
@@ -50,21 +51,25 @@ def load_model(path: str | Path, trust: bool = False) -> nn.Module:
     if not p.is_file():
         raise InputError(f"{path}: no such model file")
     try:
-        if trust:
-            obj = torch.load(p, weights_only=False, map_location="cpu")
-        else:
-            with torch.serialization.safe_globals(torch_nn_classes()):
-                obj = torch.load(p, weights_only=True, map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if trust:
+                obj = torch.load(p, weights_only=False, map_location="cpu")
+            else:
+                with torch.serialization.safe_globals(torch_nn_classes()):
+                    obj = torch.load(p, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as e:
         m = _UNSUPPORTED_GLOBAL.search(str(e))
         if m and not trust:
             raise InputError(f"{path}: the model needs {m.group(1)}, which is not a torch.nn "
-                             "class; loading it runs code from the file (use --trust-model "
-                             "only for a file you trust)") from None
+                             "module class; loading it runs code from the file (use "
+                             "--trust-model only for a file you trust)") from None
         raise InputError(f"{path}: not a readable torch model file ({_line(e)})") from None
     except Exception as e:  # noqa: BLE001  (any unpickling failure is bad input)
-        raise InputError(f"{path}: not a readable torch model file "
-                         f"({type(e).__name__}: {_line(e)})") from None
+        if "TorchScript" in str(e):
+            raise InputError(f"{path}: a TorchScript archive (torch.jit.save); save the "
+                             "nn.Module itself with torch.save(model)") from None
+        raise InputError(f"{path}: not a readable torch model file ({_line(e)})") from None
     if not isinstance(obj, nn.Module):
         hint = " (a state_dict? save the model itself with torch.save(model))" \
             if isinstance(obj, dict) else ""
@@ -75,8 +80,9 @@ def load_model(path: str | Path, trust: bool = False) -> nn.Module:
 
 
 def _line(e: BaseException) -> str:
+    """The exception's type and the first line of its message, shortened."""
     for ln in str(e).splitlines():
         if ln.strip():
-            text = ln.strip()
+            text = f"{type(e).__name__}: {ln.strip()}"
             return text if len(text) <= 160 else text[:157] + "..."
     return type(e).__name__

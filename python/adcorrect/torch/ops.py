@@ -7,9 +7,12 @@ batch axis)."""
 from __future__ import annotations
 
 import itertools
+import math
+import os
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from math import ceil, floor
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +32,28 @@ def label(name: str, idx: Sequence[int]) -> str:
     return f"{name}[{','.join(map(str, rest))}]" if rest else name
 
 
+#: largest number of entries of one intermediate tensor (environment variable
+#: ADCORRECT_TORCH_MAX_ENTRIES overrides it)
+MAX_ENTRIES = 2_000_000
+
+
+def max_entries() -> int:
+    try:
+        return int(os.environ.get("ADCORRECT_TORCH_MAX_ENTRIES", MAX_ENTRIES))
+    except ValueError:
+        raise InputError("ADCORRECT_TORCH_MAX_ENTRIES must be an integer") from None
+
+
+def check_size(shape: Sequence[int]) -> None:
+    """InputError if a tensor of this shape is over the size limit (checked before any work)."""
+    n = math.prod(shape)
+    if n > max_entries():
+        raise InputError(f"a tensor of shape {tuple(shape)} ({n} entries) is over the limit of "
+                         f"{max_entries()} (set ADCORRECT_TORCH_MAX_ENTRIES to raise it)")
+
+
 def new_array(shape: Sequence[int]) -> Array:
+    check_size(shape)
     return np.empty(tuple(shape), dtype=object)
 
 
@@ -46,13 +70,14 @@ def linear(b: Builder, x: Array, W: Array, bias: Array | None, name: str) -> Arr
     n_out, n_in = W.shape
     if x.shape[-1] != n_in:
         raise InputError(f"expects {n_in} input features, gets {x.shape[-1]}")
+    rows = [[(j, w) for j, w in enumerate(row) if not _zero(w)] for row in W.tolist()]
+    bs = [None] * n_out if bias is None else [_nz(v) for v in bias.tolist()]
     out = new_array((*x.shape[:-1], n_out))
     for lead in np.ndindex(*x.shape[:-1]):
         srcs = [b.source(x[(*lead, j)]) for j in range(n_in)]
-        for o in range(n_out):
-            terms = tuple((s, W[o, j]) for j, s in enumerate(srcs) if not _zero(W[o, j]))
+        for o, row in enumerate(rows):
             idx = (*lead, o)
-            out[idx] = Affine(terms, None if bias is None else _nz(bias[o]), label(name, idx))
+            out[idx] = Affine(tuple((srcs[j], w) for j, w in row), bs[o], label(name, idx))
     return out
 
 
@@ -96,27 +121,45 @@ def conv(b: Builder, x: Array, W: Array, bias: Array | None, stride: Sequence[in
          for n, (lo, hi), dl, k, s in zip(S, pads, dilation, K, stride)]
     if any(o <= 0 for o in O):
         raise InputError("the kernel is larger than the (padded) input")
-    # read table: for each axis, output position o and kernel offset k -> input index
+    check_size((1, c_out, *O))
+    # for each axis, output position o and kernel offset k -> input index (None: zero)
     reads = [[[_pad_index(o * s - lo + k * dl, n, mode) for k in range(kk)] for o in range(oo)]
              for n, (lo, _), dl, kk, s, oo in zip(S, pads, dilation, K, stride, O)]
+    # the sources of the input entries that are read (every combination of read indices)
+    used = [sorted({i for row in r for i in row if i is not None}) for r in reads]
+    src = np.zeros(x.shape[1:], dtype=np.int64)
+    for ic in range(c_in):
+        for ipos in itertools.product(*used):
+            src[(ic, *ipos)] = b.source(x[(0, ic, *ipos)])
+    srcl = src.tolist()
     per_group = c_out // groups
+    Wl = W.tolist()
+    # taps[oc]: (input channel, kernel offsets, weight) with a non-zero weight
+    taps = [[(g * c_in_g + icl, kpos, w)
+             for icl in range(c_in_g)
+             for kpos in itertools.product(*(range(k) for k in K))
+             if not _zero(w := _at(Wl[oc][icl], kpos))]
+            for oc, g in ((oc, oc // per_group) for oc in range(c_out))]
+    bs = [None] * c_out if bias is None else [_nz(v) for v in bias.tolist()]
     out = new_array((1, c_out, *O))
-    for oc in range(c_out):
-        g = oc // per_group
-        for opos in itertools.product(*(range(o) for o in O)):
+    for opos in itertools.product(*(range(o) for o in O)):
+        rows = [reads[a][opos[a]] for a in range(d)]
+        for oc in range(c_out):
             terms: list[Term] = []
-            for icl in range(c_in_g):
-                ic = g * c_in_g + icl
-                for kpos in itertools.product(*(range(k) for k in K)):
-                    ipos = tuple(reads[a][opos[a]][kpos[a]] for a in range(d))
-                    w = W[(oc, icl, *kpos)]
-                    if None in ipos or _zero(w):
-                        continue
-                    terms.append((b.source(x[(0, ic, *ipos)]), w))
+            for ic, kpos, w in taps[oc]:
+                ipos = [rows[a][kpos[a]] for a in range(d)]
+                if None not in ipos:
+                    terms.append((_at(srcl[ic], ipos), w))
             idx = (0, oc, *opos)
-            out[idx] = Affine(tuple(terms), None if bias is None else _nz(bias[oc]),
-                              label(name, idx))
+            out[idx] = Affine(tuple(terms), bs[oc], label(name, idx))
     return out
+
+
+def _at(nested: Any, idx: Sequence[int]) -> Any:
+    """nested[i][j]... of nested lists."""
+    for i in idx:
+        nested = nested[i]
+    return nested
 
 
 def pad(x: Array, pads: Pads, mode: str, value: Fraction, name: str) -> Array:
@@ -132,6 +175,7 @@ def pad(x: Array, pads: Pads, mode: str, value: Fraction, name: str) -> Array:
         if mode == "reflect" and max(lo, hi) >= n:
             raise InputError("reflect padding must be smaller than the input")
     kind = "zeros" if mode == "constant" else mode
+    check_size((*x.shape[:x.ndim - n_ax], *(n + lo + hi for (lo, hi), n in zip(pads, S))))
     reads = [[_pad_index(p, n, kind) for p in range(-lo, n + hi)] for (lo, hi), n in zip(pads, S)]
     lead = x.shape[:x.ndim - n_ax]
     out = new_array((*lead, *(len(r) for r in reads)))
@@ -187,12 +231,19 @@ def max_pool(b: Builder, x: Array, K: Sequence[int], stride: Sequence[int],
         raise InputError(f"output size {tuple(O)} is too small")
 
     def window(opos: tuple[int, ...]) -> tuple[list[tuple[int, ...]], None]:
-        axes = [[o * s - p + i * dl for i in range(k) if 0 <= o * s - p + i * dl < n]
-                for o, s, p, dl, k, n in zip(opos, stride, pad, dil, K, S)]
+        axes = [_taps(o * s - p, k, dl, n) for o, s, p, dl, k, n in
+                zip(opos, stride, pad, dil, K, S)]
         return list(itertools.product(*axes)), None
 
     return _pooled(x, len(K), O, window,
                    lambda es, _d, idx: b.maximum(es, label(name, idx)))
+
+
+def _taps(start: int, k: int, dl: int, n: int) -> range:
+    """The indices start + i dl (0 <= i < k) inside 0..n-1, in order."""
+    i0 = max(0, -(start // dl)) if start < 0 else 0
+    i1 = min(k, (n - start + dl - 1) // dl) if start < n else 0
+    return range(start + i0 * dl, start + max(i0, i1) * dl, dl)
 
 
 def avg_pool(b: Builder, x: Array, K: Sequence[int], stride: Sequence[int],
@@ -264,7 +315,7 @@ def batch_norm(b: Builder, x: Array, mean: Sequence[Fraction], r: Sequence[Fract
     for idx in np.ndindex(*x.shape):
         c = idx[1]
         nm = label(name, idx)
-        v = b.lincomb(((r[c], x[idx]),), f"{nm}/norm" if gamma or beta else nm, -mean[c] * r[c])
+        v = _scaled(b, x[idx], r[c], -mean[c] * r[c], f"{nm}/norm" if gamma or beta else nm)
         if gamma is None and beta is None:
             out[idx] = v
             continue
@@ -275,6 +326,13 @@ def batch_norm(b: Builder, x: Array, mean: Sequence[Fraction], r: Sequence[Fract
             terms = ((b.source(v), gamma[c]),) if not _zero(gamma[c]) else ()
         out[idx] = Affine(terms, None if beta is None else _nz(beta[c]), nm)
     return out
+
+
+def _scaled(b: Builder, a: Affine, r: Fraction, c: Fraction, name: str) -> Affine:
+    """r * a + c (the general case is :meth:`Builder.lincomb`)."""
+    if a.source is not None or a.has_param and r != 1:
+        return Affine(((b.source(a), ("const", r)),), ("const", c) if c else None, name)
+    return b.lincomb(((r, a),), name, c)
 
 
 def binary(x: Array, y: Array, fn: Callable[[Affine, Affine, str], Affine], name: str) -> Array:

@@ -111,9 +111,9 @@ class Builder:
             name = f"{name}/dup{self._names[name]}"
         self._names[name] = 1
         k = len(self.neurons)
-        self.neurons.append(Neuron(
-            index=k, activation=act, sources=tuple(s for s, _ in terms),
-            weights=tuple(c for _, c in terms), bias=bias, name=name, base=k, op=op))
+        srcs, coefs = tuple(zip(*terms)) if terms else ((), ())
+        self.neurons.append(Neuron(index=k, activation=act, sources=srcs, weights=coefs,
+                                   bias=bias, name=name, base=k, op=op))
         return k
 
     def source(self, a: Affine) -> int:
