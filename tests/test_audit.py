@@ -22,6 +22,15 @@ from adcorrect.torch import from_module
 from torch import nn
 
 
+@pytest.fixture(autouse=True)
+def _float32_default() -> Any:
+    """Another test module sets torch's default dtype to float64; these models are float32."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    yield
+    torch.set_default_dtype(old)
+
+
 class T5a(nn.Module):
     """THEORY.md T5(a): z1 = a x, y2 = v1 z1, y3 = v2 z1, f = relu(y2) - relu(y3); no biases."""
 
