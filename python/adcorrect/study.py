@@ -92,6 +92,7 @@ def run_one(fmt: str, width: int, steps: int = STEPS, every: int = EVERY,
         pos += BATCH
         x, y = x_all[idx].to(dtype.compute), y_all[idx]
         opt.zero_grad()
+        model.zero_grad()
         F.cross_entropy(model(x), y).backward()
         mon.step(x, y)
         if not dtype.native:

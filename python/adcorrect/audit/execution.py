@@ -108,8 +108,8 @@ class Record:
 
     activation: acts.Activation
     x: torch.Tensor
-    kink: torch.Tensor  # bool, same shape
-    alt: torch.Tensor  # the alternative slope at kinked entries (compute dtype)
+    kink: torch.Tensor | None  # bool, same shape (None: no entry on a kink)
+    alt: torch.Tensor | None  # the alternative slope at kinked entries (compute dtype)
 
 
 class _Recorder(torch.fx.Interpreter):
@@ -126,26 +126,36 @@ class _Recorder(torch.fx.Interpreter):
     def _act(self, found: tuple[Maker, Call], x: torch.Tensor) -> torch.Tensor:
         make, call = found
         if not self.replay:
-            act = make(_rounder(x.dtype))
+            key = (len(self.records), x.dtype)
+            cache = self.module.__dict__.setdefault("_adcorrect_specs", {})
+            spec = cache.get(key)
+            if spec is None:
+                act = make(_rounder(x.dtype))
+                kinks = []
+                for c in act.kinks:
+                    cv = torch.tensor(float(c), dtype=x.dtype)
+                    if Fraction(float(cv)) != c:
+                        continue  # the kink is not a number of the dtype: never hit exactly
+                    d = act.derivative(c, "pytorch")
+                    alt = act.slope_right(c) if d != act.slope_right(c) else act.slope_left(c)
+                    kinks.append((cv, torch.tensor(float(alt), dtype=x.dtype)))
+                spec = (act, kinks)
+                cache[key] = spec
+            act, kinks = spec
             xd = x.detach()
-            kink = torch.zeros(x.shape, dtype=torch.bool)
-            alt = torch.zeros(x.shape, dtype=x.dtype)
-            for c in act.kinks:
-                cv = torch.tensor(float(c), dtype=x.dtype)
-                if Fraction(float(cv)) != c:
-                    continue  # the kink is not a number of the dtype: never hit exactly
+            kink = alt_t = None
+            for cv, alt in kinks:
                 at = xd == cv
                 if bool(at.any()):
-                    d = act.derivative(c, "pytorch")
-                    s = act.slope_right(c) if d != act.slope_right(c) else act.slope_left(c)
-                    kink |= at
-                    alt = torch.where(at, torch.tensor(float(s), dtype=x.dtype), alt)
-            self.records.append(Record(act, xd.clone(), kink, alt))
+                    kink = at if kink is None else kink | at
+                    alt_t = torch.where(at, alt, torch.zeros((), dtype=x.dtype) if alt_t is None
+                                        else alt_t)
+            self.records.append(Record(act, xd, kink, alt_t))
             return call(x)
         rec = self.records[self.pos]
         self.pos += 1
         out = call(x)
-        if not self.alternative or not bool(rec.kink.any()):
+        if not self.alternative or rec.kink is None:
             return out
         return torch.where(rec.kink, out.detach() + rec.alt * (x - x.detach()), out)
 
@@ -197,11 +207,18 @@ class ExecutionResult:
     changed: int  # gradient entries that change with the kink slope
     gradient: list[torch.Tensor] | None  # torch's own gradient (when it was computed)
 
+    @property
+    def entries(self) -> int:
+        """Activation entries per example."""
+        return sum(r.x[0].numel() for r in self.records) if self.records else 0
+
     def kink_matrix(self) -> torch.Tensor:
         """(n_act, B) bool: float kinks, activation entries in IR order."""
         if not self.records:
             return torch.zeros(0, 0, dtype=torch.bool)
-        return torch.cat([r.kink.reshape(r.kink.shape[0], -1) for r in self.records], 1).t()
+        return torch.cat([(r.kink if r.kink is not None else torch.zeros(r.x.shape,
+                                                                           dtype=torch.bool))
+                          .reshape(r.x.shape[0], -1) for r in self.records], 1).t()
 
     def value_matrix(self) -> torch.Tensor:
         """(n_act, B) the float pre-activations, in IR order."""
@@ -214,7 +231,7 @@ def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: tor
     rec = _Recorder(gm)
     with torch.enable_grad():
         out = rec.run(x)
-        kinks = sum(int(r.kink.sum()) for r in rec.records)
+        kinks = sum(int(r.kink.sum()) for r in rec.records if r.kink is not None)
         if kinks == 0:
             return ExecutionResult(dtype, rec.records, 0, False, 0, None)
         g1 = torch.autograd.grad(loss_value(out, y, loss), params, allow_unused=True)

@@ -18,6 +18,7 @@ the AD derivative choice at kinked copies.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -30,6 +31,9 @@ from ..ir import Network, is_param
 from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, norm_up, quantum
 
 DENSE_FILL = 0.25  # a level whose coefficient matrix is at least this full is dense
+
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
 
 
 def _f(x: Fraction) -> tuple[float, float, int]:
@@ -96,21 +100,101 @@ class _Level:
     exact_consts: bool  # every constant coefficient is a float64 number
     row_slice: slice | None  # rows / cols as a contiguous range, if they are
     col_slice: slice | None
+    parts: list[tuple[int, Any]]  # the columns: (source block or -1, selection)
+    full: bool  # dense, every (row, column) pair once, in row-major order
+    csr: tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # crow, col, pair permutation
+    diag: tuple[torch.Tensor | None] | None  # one term per row: (its column, None: the row's)
+    param_slice: slice | None  # the terms are these parameters, in order
+    first_pair: torch.Tensor  # a pair of each row
+    few_pairs: torch.Tensor  # up to 8 pairs of each row (repeated to fill 8)
+    has_pairs: torch.Tensor  # rows with at least one source
     acts: list[tuple[_ActTable, torch.Tensor]]  # activation and its row positions
 
 
 @dataclass
-class Forward:
-    """Float64 pre-activations/outputs of every copy with radii and quantum bounds."""
+class Block:
+    """One level's copies: pre-activations Y and outputs Z (rows x B) with radii, and
+    per-example lower bounds on the quanta of their exact entries."""
 
-    y: torch.Tensor  # (N, B) pre-activations
-    ry: torch.Tensor
-    qy: torch.Tensor
-    z: torch.Tensor  # (n_in + N, B) node values (inputs first)
-    rz: torch.Tensor
+    Y: torch.Tensor
+    RY: torch.Tensor
+    qy: torch.Tensor  # (B,)
+    Z: torch.Tensor
+    RZ: torch.Tensor
     qz: torch.Tensor
-    kink: torch.Tensor  # (N, B) bool: certainly on a kink
-    uncertain: torch.Tensor  # (N, B) bool: the radius does not decide
+    kink: torch.Tensor | None = None  # bool (rows x B): certainly on a kink
+    unc: torch.Tensor | None = None  # bool: the radius does not decide the piece
+    exact: bool = False  # every Z is exact (RZ = 0)
+    rcol: torch.Tensor | None = None  # (B,) upper bounds on the column norms of RZ
+    exact_cols: torch.Tensor | None = None  # (B,) bool: columns of RZ that are 0
+
+
+class Forward:
+    """Float64 pre-activations/outputs of every copy with radii (level blocks; full
+    matrices indexed by neuron / node are assembled on demand)."""
+
+    def __init__(self, plan: Plan, inputs: torch.Tensor, qx: torch.Tensor,
+                 blocks: list[Block]) -> None:
+        self.plan, self.inputs, self.qx, self.blocks = plan, inputs, qx, blocks
+        self._cache: dict[str, torch.Tensor] = {}
+
+    def _pairs(self, attr: str) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for lv, b in zip(self.plan.levels, self.blocks):
+            m = getattr(b, attr)
+            if m is not None and bool(m.any()):
+                out += [(int(lv.rows[r]), i) for r, i in m.nonzero().tolist()]
+        return sorted(out)
+
+    def kinks(self) -> list[tuple[int, int]]:
+        """Copies (neuron, example) certainly on a kink."""
+        return self._pairs("kink")
+
+    def uncertains(self) -> list[tuple[int, int]]:
+        """Copies whose piece the radius does not decide."""
+        return self._pairs("unc")
+
+    def _full(self, attr: str, nodes: bool) -> torch.Tensor:
+        key = f"{attr}{nodes}"
+        if key not in self._cache:
+            plan = self.plan
+            B = self.inputs.shape[1]
+            n0 = plan.n_in if nodes else 0
+            dtype = torch.bool if attr in ("kink", "unc") else F64
+            full = torch.zeros(n0 + plan.N, B, dtype=dtype)
+            if nodes:
+                full[:n0] = self.inputs if attr == "Z" else 0
+            for lv, b in zip(plan.levels, self.blocks):
+                v = getattr(b, attr)
+                if v is not None:
+                    full[lv.rows + n0] = v
+            self._cache[key] = full
+        return self._cache[key]
+
+    @property
+    def y(self) -> torch.Tensor:
+        return self._full("Y", False)
+
+    @property
+    def ry(self) -> torch.Tensor:
+        return self._full("RY", False)
+
+    @property
+    def z(self) -> torch.Tensor:
+        """(n_in + N, B): inputs, then every neuron's output."""
+        return self._full("Z", True)
+
+    @property
+    def rz(self) -> torch.Tensor:
+        return self._full("RZ", True)
+
+    @property
+    def kink(self) -> torch.Tensor:
+        return self._full("kink", False)
+
+    @property
+    def uncertain(self) -> torch.Tensor:
+        return self._full("unc", False)
 
 
 @dataclass
@@ -140,8 +224,14 @@ class Plan:
             by_level.setdefault(lv, []).append(k)
         tables: dict[Activation, _ActTable] = {}
         self.tables = tables
-        self.levels = [self._compile(ks, tables) for _, ks in sorted(by_level.items())]
         self.level_of = level
+        self.block_of: dict[int, tuple[int, int]] = {}  # neuron -> (block, position)
+        self.block_size: list[int] = []
+        for b, (_, ks) in enumerate(sorted(by_level.items())):
+            self.block_size.append(len(ks))
+            for pos, k in enumerate(ks):
+                self.block_of[k] = (b, pos)
+        self.levels = [self._compile(ks, tables) for _, ks in sorted(by_level.items())]
         self.table_of = [tables[n.activation] for n in net.neurons]
         self.outputs = list(net.head.outputs)
         # exclusive parameters of each neuron: p -> list of slots ("bias" or a source)
@@ -165,7 +255,25 @@ class Plan:
 
     def _compile(self, ks: list[int], tables: dict[Activation, _ActTable]) -> _Level:
         net, n_in = self.net, self.n_in
-        col_index: dict[int, int] = {}
+        # columns grouped by source block (-1: the inputs), in block order
+        where: dict[int, tuple[int, int]] = {}
+        for k in ks:
+            for s in net.neurons[k].sources:
+                node = -s - 1 if s < 0 else n_in + s
+                where[node] = (-1, -s - 1) if s < 0 else self.block_of[s]
+        order = sorted(where, key=lambda nd: where[nd])
+        col_index = {nd: c for c, nd in enumerate(order)}
+        parts: list[tuple[int, Any]] = []
+        for blk in sorted({where[nd][0] for nd in order}):
+            pos = [where[nd][1] for nd in order if where[nd][0] == blk]
+            size = n_in if blk < 0 else self.block_size[blk]
+            if pos == list(range(size)):
+                sel: Any = None
+            elif pos == list(range(pos[0], pos[0] + len(pos))):
+                sel = slice(pos[0], pos[0] + len(pos))
+            else:
+                sel = torch.tensor(pos, dtype=torch.int64)
+            parts.append((blk, sel))
         pairs: dict[tuple[int, int], int] = {}
         t_pair, t_param, t_const, t_err = [], [], [], []
         b_param, b_const, b_err = [], [], []
@@ -177,7 +285,7 @@ class Plan:
             acts.setdefault(n.activation, []).append(r)
             for s, wt in zip(n.sources, n.weights):
                 node = -s - 1 if s < 0 else n_in + s
-                c = col_index.setdefault(node, len(col_index))
+                c = col_index[node]
                 p = pairs.setdefault((r, c), len(pairs))
                 t_pair.append(p)
                 if is_param(wt):
@@ -201,7 +309,7 @@ class Plan:
         for act in acts:
             if act not in tables:
                 tables[act] = _act_table(act)
-        cols = sorted(col_index, key=col_index.get)  # type: ignore[arg-type]
+        cols = order
         pr = torch.tensor([rc[0] for rc in pairs], dtype=torch.int64)
         pc = torch.tensor([rc[1] for rc in pairs], dtype=torch.int64)
         tp = torch.tensor(t_pair, dtype=torch.int64)
@@ -209,9 +317,38 @@ class Plan:
         if len(tp):
             counts.index_add_(0, tp, torch.ones_like(tp))
         dense = len(pairs) >= DENSE_FILL * max(1, len(ks) * len(cols))
+        keys = list(pairs)
+        perm = sorted(range(len(keys)), key=lambda i: keys[i])
+        crow = torch.zeros(len(ks) + 1, dtype=torch.int64)
+        for r, _ in keys:
+            crow[r + 1] += 1
+        crow = torch.cumsum(crow, 0)
+        csr = (crow, torch.tensor([keys[i][1] for i in perm], dtype=torch.int64),
+               torch.tensor(perm, dtype=torch.int64))
         simple = len(t_pair) == len(pairs) and t_pair == list(range(len(pairs)))
+        full = simple and len(pairs) == len(ks) * len(order) and all(
+            rc == (i // max(1, len(order)), i % max(1, len(order))) for i, rc in enumerate(pairs))
+        pslice = None
+        if simple and t_param and t_param[0] >= 0 and \
+                t_param == list(range(t_param[0], t_param[0] + len(t_param))):
+            pslice = slice(t_param[0], t_param[0] + len(t_param))
         rows_nodes = [n_in + k for k in ks]
+        few_lists: list[list[int]] = [[] for _ in ks]  # up to 8 pairs of each row
+        for pi, (r, _) in enumerate(pairs):
+            if len(few_lists[r]) < 8:
+                few_lists[r].append(pi)
+        seen = {r for r, fl in enumerate(few_lists) if fl}
+        few = torch.tensor([(fl * 8)[:8] if fl else [0] * 8 for fl in few_lists],
+                           dtype=torch.int64).reshape(len(ks), 8)
+        first = few[:, 0]
+        diag = None
+        if len(keys) == len(ks) and all(r == i for i, (r, _) in enumerate(keys)):
+            dc = [c for _, c in keys]
+            diag = None if dc == list(range(len(order))) else torch.tensor(dc, dtype=torch.int64)
+            diag = (diag,)
         return _Level(
+            diag=diag, csr=csr, full=full, param_slice=pslice, parts=parts, first_pair=first, few_pairs=few, has_pairs=torch.tensor([r in seen
+                                                                   for r in range(len(ks))]),
             simple=simple, exact_consts=all(e == 0 for e in t_err),
             row_slice=_range(rows_nodes), col_slice=_range(cols),
             rows=torch.tensor(ks, dtype=torch.int64), cols=torch.tensor(cols, dtype=torch.int64),
@@ -233,7 +370,8 @@ class Plan:
         return torch.where(param >= 0, vals, const)
 
     def _coefs(self, lv: _Level, w: torch.Tensor) -> dict[str, Any]:
-        tv = self._gather(lv.term_param, lv.term_const, w)
+        tv = w[lv.param_slice] if lv.param_slice is not None else \
+            self._gather(lv.term_param, lv.term_const, w)
         npairs = len(lv.pair_row)
         if lv.simple:  # one term per pair, in pair order
             pv, perr = tv, lv.term_cerr
@@ -249,13 +387,19 @@ class Plan:
                 perr = perr + torch.where(
                     multi, gamma(int(lv.pair_terms.max())) * pabs * INFLATE + ETA, 0.0)
         nr = len(lv.rows)
-        if lv.dense:
+        if lv.diag is not None:
+            mat = None
+            sq = pv.square()
+        elif lv.full:
+            mat = pv.reshape(nr, len(lv.cols))
+            sq = mat.square().sum(1)
+        elif lv.dense:
             mat = torch.zeros(nr, len(lv.cols), dtype=F64)
             mat[lv.pair_row, lv.pair_col] = pv
-            sq = (mat * mat).sum(1)
+            sq = mat.square().sum(1)
         else:
-            mat = torch.sparse_coo_tensor(torch.stack([lv.pair_row, lv.pair_col]), pv,
-                                          (nr, len(lv.cols)), dtype=F64).to_sparse_csr()
+            crow, col, perm = lv.csr
+            mat = torch.sparse_csr_tensor(crow, col, pv[perm], (nr, len(lv.cols)), dtype=F64)
             sq = torch.zeros(nr, dtype=F64)
             sq.index_add_(0, lv.pair_row, pv * pv)
         exact_consts = lv.simple and lv.exact_consts
@@ -267,8 +411,10 @@ class Plan:
             bad = torch.zeros(nr, dtype=F64).scatter_reduce(0, lv.pair_row, perr, "amax")
             err = torch.where(bad > 0, _up(er, lv.m), 0.0)
         bias = self._gather(lv.bias_param, lv.bias_const, w)
-        co: dict[str, Any] = {"mat": mat, "bias": bias, "berr": lv.bias_err, "norm": _up(sq, lv.m),
-                              "err": err, "pv": pv, "perr": perr}
+        co: dict[str, Any] = {"mat": mat, "diag": lv.diag, "bias": bias, "berr": lv.bias_err, "norm": _up(sq, lv.m),
+                              "err": err, "pv": pv, "perr": perr, "has_err": not exact_consts,
+                              "rows_ok": (err == 0) & (lv.bias_err == 0),
+                              "has_pairs": lv.has_pairs}
 
         def quanta() -> tuple[torch.Tensor, torch.Tensor]:
             if "q" not in co:
@@ -276,27 +422,54 @@ class Plan:
                 if not exact_consts:
                     q = torch.where(perr > 0, -NOQ, q)
                 co["q"] = q
-                co["qrow"] = torch.full((nr,), NOQ, dtype=torch.int64).scatter_reduce(
-                    0, lv.pair_row, q, "amin")
-                co["qb"] = torch.where(lv.bias_err > 0, -NOQ, quantum(bias))
-            return co["qrow"], co["qb"]
+                if lv.full:
+                    co["qrow"] = q.reshape(nr, -1).amin(1) if len(lv.cols) else \
+                        torch.full((nr,), NOQ, dtype=torch.int64)
+                else:
+                    co["qrow"] = torch.full((nr,), NOQ, dtype=torch.int64).scatter_reduce(
+                        0, lv.pair_row, q, "amin")
+            return co["qrow"], bias_quanta()
 
-        co["quanta"] = quanta
+        def bias_quanta() -> torch.Tensor:
+            if "qb" not in co:
+                co["qb"] = torch.where(lv.bias_err > 0, -NOQ, quantum(bias))
+            return co["qb"]
+
+        def few_quanta() -> torch.Tensor:
+            """An upper bound per row on its coefficients' least quantum."""
+            if not len(pv):
+                return torch.full((nr,), NOQ, dtype=torch.int64)
+            q = quantum(pv[lv.few_pairs])
+            if not exact_consts:
+                q = torch.where(perr[lv.few_pairs] > 0, -NOQ, q)
+            return q.amin(1)
+
+        def row_quanta(ri: torch.Tensor) -> torch.Tensor:
+            if lv.diag is not None:
+                q = quantum(pv[ri])
+                return q if exact_consts else torch.where(perr[ri] > 0, -NOQ, q)
+            if lv.full and len(lv.cols):
+                q = quantum(mat[ri])
+                return q.amin(1)
+            return quanta()[0][ri]
+
+        co["quanta"], co["few_quanta"], co["row_quanta"] = quanta, few_quanta, row_quanta
+        co["bias_quanta"] = bias_quanta
         return co
 
     @staticmethod
     def _transposed(lv: _Level, co: dict[str, Any]) -> dict[str, Any]:
-        """C^T with its row norms, errors and quanta (for the backward pass)."""
-        if "mat_t" in co:
-            return co
+        """C^T as a coefficient dict (for the backward pass), cached in co."""
+        if "t" in co:
+            return co["t"]
         co["quanta"]()
         pv, perr, q = co["pv"], co["perr"], co["q"]
         nr, nc = len(lv.rows), len(lv.cols)
-        if lv.dense:
-            co["mat_t"] = co["mat"].t()
+        if lv.dense and co["mat"] is not None:
+            mat_t = co["mat"].t()
         else:
-            co["mat_t"] = torch.sparse_coo_tensor(torch.stack([lv.pair_col, lv.pair_row]), pv,
-                                                  (nc, nr), dtype=F64).to_sparse_csr()
+            mat_t = torch.sparse_coo_tensor(torch.stack([lv.pair_col, lv.pair_row]), pv,
+                                            (nc, nr), dtype=F64).to_sparse_csr()
         cnt = torch.zeros(nc, dtype=torch.int64)
         cnt.index_add_(0, lv.pair_col, torch.ones_like(lv.pair_col))
         m_t = int(cnt.max()) + 1 if nc else 1
@@ -305,70 +478,108 @@ class Plan:
         er_t = torch.zeros(nc, dtype=F64)
         er_t.index_add_(0, lv.pair_col, perr * perr)
         bad = torch.zeros(nc, dtype=F64).scatter_reduce(0, lv.pair_col, perr, "amax")
-        co["norm_t"], co["m_t"] = _up(sq_t, m_t), m_t
-        co["err_t"] = torch.where(bad > 0, _up(er_t, m_t), torch.zeros_like(er_t))
-        co["qcol"] = torch.full((nc,), NOQ, dtype=torch.int64).scatter_reduce(
+        err_t = torch.where(bad > 0, _up(er_t, m_t), 0.0)
+        qcol = torch.full((nc,), NOQ, dtype=torch.int64).scatter_reduce(
             0, lv.pair_col, q, "amin")
         nz = (pv != 0).to(torch.float32)
-        if lv.dense:
+        if lv.dense and co["mat"] is not None:
             pat = torch.zeros(nc, nr, dtype=torch.float32)
             pat[lv.pair_col, lv.pair_row] = nz
         else:
             pat = torch.sparse_coo_tensor(torch.stack([lv.pair_col, lv.pair_row]), nz,
                                           (nc, nr)).to_sparse_csr()
-        co["pat_t"] = pat
-        return co
+        none = torch.full((nc,), NOQ, dtype=torch.int64)
+        t = {"mat": mat_t, "norm": _up(sq_t, m_t), "err": err_t, "m": m_t,
+             "has_err": bool((bad > 0).any()), "rows_ok": bad == 0, "has_pairs": cnt > 0,
+             "quanta": lambda: (qcol, none), "few_quanta": lambda: qcol,
+             "row_quanta": lambda ri: qcol[ri], "bias_quanta": lambda: none, "pat": pat}
+        co["t"] = t
+        return t
 
     # -- forward ------------------------------------------------------------------------
 
     def forward(self, w: torch.Tensor, x: torch.Tensor) -> Forward:
         """Certified float64 evaluation of every copy; ``w`` (W,) and ``x`` (B, n_in) hold
         exact float64 values of the parameters and inputs."""
-        B = x.shape[0]
-        n_in, N = self.n_in, self.N
-        z = torch.empty(n_in + N, B, dtype=F64)
-        rz = torch.zeros(n_in + N, B, dtype=F64)
-        qz = torch.empty(n_in + N, B, dtype=torch.int64)
-        z[:n_in] = x.t()
-        qz[:n_in] = quantum(z[:n_in])
-        y = torch.empty(N, B, dtype=F64)
-        ry = torch.zeros(N, B, dtype=F64)
-        qy = torch.empty(N, B, dtype=torch.int64)
-        kink = torch.zeros(N, B, dtype=torch.bool)
-        unc = torch.zeros(N, B, dtype=torch.bool)
+        xt = x.t().contiguous()
+        qx = quantum(xt).amin(0) if xt.shape[0] else torch.full((x.shape[0],), NOQ)
+        blocks: list[Block] = []
         self._coef_cache: list[dict[str, Any]] = []
         for lv in self.levels:
             co = self._coefs(lv, w)
             self._coef_cache.append(co)
-            cs = lv.col_slice if lv.col_slice is not None else lv.cols
-            X, RX, QX = z[cs], rz[cs], qz[cs]
-            Y, R, Q = _certified_product(co["mat"], co["norm"], co["err"], co["quanta"], lv.m,
-                                         X, RX, QX, co["bias"], co["berr"])
-            rows = lv.rows
-            if lv.row_slice is not None:
-                ys = slice(lv.row_slice.start - n_in, lv.row_slice.stop - n_in)
-                y[ys], ry[ys], qy[ys] = Y, R, Q
-            else:
-                y[rows], ry[rows], qy[rows] = Y, R, Q
-            if len(lv.acts) == 1 and lv.row_slice is not None:
+            X, rad, QXc = self._sources(lv, xt, qx, blocks)
+            Y, R, Q, exact, rcol, ecols = _certified_product(co, lv.m, X, rad, QXc, co["bias"],
+                                                             co["berr"])
+            if len(lv.acts) == 1:
                 tab = lv.acts[0][0]
                 if tab.identity:
-                    Z, RZ, QZ = Y, R, Q
-                else:
-                    Z, RZ, QZ, K, UN = _activate(tab, Y, R, Q)
-                    kink[ys], unc[ys] = K, UN
-                z[lv.row_slice], rz[lv.row_slice], qz[lv.row_slice] = Z, RZ, QZ
+                    blocks.append(Block(Y, R, Q, Y, R, Q, exact=exact, rcol=rcol,
+                                        exact_cols=ecols))
+                    continue
+                Z, RZ, QZ, K, UN = _activate(tab, Y, R, Q)
+                if RZ is R:  # relu: the same radii
+                    blocks.append(Block(Y, R, Q, Z, RZ, QZ, K, UN, exact=exact, rcol=rcol,
+                                        exact_cols=ecols))
+                    continue
+                blocks.append(_block(Y, R, Q, Z, RZ, QZ, K, UN))
                 continue
+            Z, RZ = torch.empty_like(Y), torch.empty_like(R)
+            K = torch.zeros(Y.shape, dtype=torch.bool)
+            UN = torch.zeros(Y.shape, dtype=torch.bool)
+            QZ = Q.clone()
             for tab, pos in lv.acts:
-                Yp, Rp, Qp = Y[pos], R[pos], Q[pos]
                 if tab.identity:
-                    Z, RZ, QZ = Yp, Rp, Qp
-                else:
-                    Z, RZ, QZ, K, UN = _activate(tab, Yp, Rp, Qp)
-                    kink[rows[pos]], unc[rows[pos]] = K, UN
-                nodes = rows[pos] + n_in
-                z[nodes], rz[nodes], qz[nodes] = Z, RZ, QZ
-        return Forward(y, ry, qy, z, rz, qz, kink, unc)
+                    Z[pos], RZ[pos] = Y[pos], R[pos]
+                    continue
+                Zp, RZp, QZp, Kp, UNp = _activate(tab, Y[pos], R[pos], Q)
+                Z[pos], RZ[pos] = Zp, RZp
+                if Kp is not None:
+                    K[pos], UN[pos] = Kp, UNp
+                QZ = torch.minimum(QZ, QZp)
+            blocks.append(_block(Y, R, Q, Z, RZ, QZ, K, UN))
+        return Forward(self, xt, qx, blocks)
+
+    def _sources(self, lv: _Level, xt: torch.Tensor, qx: torch.Tensor, blocks: list[Block]
+                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor]:
+        """The level's source values (cols x B); None if all are exact, else upper bounds on
+        the column norms of their radii and which columns are exact; a lower bound per
+        example on the quanta of the exact ones."""
+        parts = lv.parts
+        B = xt.shape[1]
+        if len(parts) == 1:
+            src, sel = parts[0]
+            if src < 0:
+                return (xt if sel is None else xt[sel]), None, qx
+            b = blocks[src]
+            X = b.Z if sel is None else b.Z[sel]
+            if b.exact:
+                return X, None, b.qz
+            return X, (b.rcol, b.exact_cols), b.qz
+        X = torch.empty(len(lv.cols), B, dtype=F64)
+        sq = torch.zeros(B, dtype=F64)
+        ex = torch.ones(B, dtype=torch.bool)
+        Q = torch.full((B,), NOQ, dtype=torch.int64)
+        start = 0
+        inexact = False
+        for src, sel in parts:
+            if src < 0:
+                v, q = xt, qx
+            else:
+                b = blocks[src]
+                v, q = b.Z, b.qz
+                if not b.exact:
+                    inexact = True
+                    sq = sq + b.rcol * b.rcol
+                    ex = ex & b.exact_cols
+            v = v if sel is None else v[sel]
+            n = v.shape[0]
+            X[start:start + n] = v
+            Q = torch.minimum(Q, q)
+            start += n
+        if not inexact:
+            return X, None, Q
+        return X, (torch.sqrt(sq) * INFLATE + 2.0 ** -536, ex), Q
 
     # -- backward -----------------------------------------------------------------------
 
@@ -393,7 +604,8 @@ class Plan:
                                 torch.full_like(qzb[outs], -NOQ))
         col_of = {int(e): c for c, e in enumerate(examples)}
         fixes = [(k, col_of[i], y) for (k, i), y in exact_y.items() if i in col_of]
-        for lv, co in zip(reversed(self.levels), reversed(self._coef_cache)):
+        for b in range(len(self.levels) - 1, -1, -1):
+            lv, co, blk = self.levels[b], self._coef_cache[b], fw.blocks[b]
             rows = lv.rows
             nodes = rows + n_in
             Zb, RZb, QZb = zb[nodes], rzb[nodes], qzb[nodes]
@@ -403,37 +615,47 @@ class Plan:
             for tab, pos in lv.acts:
                 if tab.identity:
                     continue
-                d, rd, qd = _derivative(tab, fw.y[rows[pos]][:, ex], fw.ry[rows[pos]][:, ex],
-                                        fw.qy[rows[pos]][:, ex], fw.kink[rows[pos]][:, ex],
-                                        choice)
+                Yp = blk.Y[pos][:, ex]
+                kink = blk.kink[pos][:, ex] if blk.kink is not None else \
+                    torch.zeros(Yp.shape, dtype=torch.bool)
+                d, rd, qd = _derivative(tab, Yp, blk.RY[pos][:, ex],
+                                        blk.qy[ex][None, :].expand(Yp.shape), kink, choice)
                 D[pos], RD[pos], QD[pos] = d, rd, qd
             for k, c, yk in fixes:
-                if self.level_of[k] != self._level_index(lv):
+                bb, r = self.block_of[k]
+                if bb != b:
                     continue
-                r = int((rows == k).nonzero()[0])
                 dv, de, dq = _f(self.net.neurons[k].activation.derivative(yk, choice))
                 D[r, c], RD[r, c], QD[r, c] = dv, de, dq
             Yb, RYb, QYb = _certified_scale(Zb, RZb, QZb, D, RD, QD)
             if not bool((Yb != 0).any()) and not bool((RYb != 0).any()):
                 continue
-            co = self._transposed(lv, co)
-            qcol = co["qcol"]
-            S, RS, QS = _certified_product(co["mat_t"], co["norm_t"], co["err_t"],
-                                           lambda q=qcol: (q, None), co["m_t"], Yb, RYb, QYb,
-                                           None, None)
+            t = self._transposed(lv, co)
+            inexact = bool((RYb != 0).any())
+            QYc = torch.where(RYb == 0, QYb, NOQ).amin(0)
+            rad = (norm_up(RYb, 0), ~(RYb != 0).any(0)) if inexact else None
+            S, RS, Qv, *_ = _certified_product(t, t["m"], Yb, rad, QYc, None, None)
+            QS = Qv[None, :].expand(S.shape).clone()
             # structural zeros: no non-zero coefficient meets a non-zero (or uncertain) ybar
             live = ((Yb != 0) | (RYb != 0)).to(torch.float32)
-            dead = (co["pat_t"] @ live) == 0
-            RS = torch.where(dead, torch.zeros_like(RS), RS)
-            QS = torch.where(dead, torch.full_like(QS, NOQ), QS)
+            dead = (t["pat"] @ live) == 0
+            RS = torch.where(dead, 0.0, RS)
+            QS = torch.where(dead, NOQ, QS)
+            QS = torch.where(RS == 0, QS, -NOQ)
             cols = lv.cols
             old, rold, qold = zb[cols], rzb[cols], qzb[cols]
             new, rnew, qnew = _certified_add(old, rold, qold, S, RS, QS)
             zb[cols], rzb[cols], qzb[cols] = new, rnew, qnew
         return Backward(zb[n_in:], rzb[n_in:], list(examples))
 
-    def _level_index(self, lv: _Level) -> int:
-        return self.level_of[int(lv.rows[0])]
+def _block(Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor, Z: torch.Tensor,
+           RZ: torch.Tensor, QZ: torch.Tensor, K: torch.Tensor | None,
+           UN: torch.Tensor | None) -> Block:
+    """A block whose output radii are entry by entry (column norms computed)."""
+    nz = RZ != 0
+    return Block(Y, R, Q, Z, RZ, QZ, K, UN, exact=not bool(nz.any()),
+                 rcol=norm_up(RZ, 0) if len(RZ) else torch.zeros(RZ.shape[1], dtype=F64),
+                 exact_cols=~nz.any(0) if len(RZ) else torch.ones(RZ.shape[1], dtype=torch.bool))
 
 
 def _range(ids: list[int]) -> slice | None:
@@ -447,68 +669,130 @@ def _up(sq: torch.Tensor, m: int) -> torch.Tensor:
     return torch.sqrt(sq) * INFLATE + math.sqrt(m) * 2.0 ** -536
 
 
-def _certified_product(mat: torch.Tensor, norm: torch.Tensor, err: torch.Tensor,
-                       quanta: Any, m: int, X: torch.Tensor, RX: torch.Tensor,
-                       QX: torch.Tensor, bias: torch.Tensor | None, berr: torch.Tensor | None,
-                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Y = mat @ X + bias with radius and quantum bound (facts 1-4, 6).
+def _vnorm(v: torch.Tensor) -> float:
+    """An upper bound on the 2-norm of a vector (fact 5)."""
+    return float(norm_up(v, 0)) if len(v) else 0.0
 
-    R = norm (g nX + nR) + err (nX + nR) + g |b| + berr, each factor already inflated,
-    with g = gamma_{m+1}, nX and nR the column norms of X and of its radii (upper bounds);
-    R = 0 where fact 4 certifies the float result exact."""
-    Y = mat @ X
-    if bias is not None:
-        Y = Y + bias[:, None]
+
+def _exponent(v: torch.Tensor) -> torch.Tensor:
+    """e with v < 2^e (int64), for v >= 0 (0 gives -NOQ)."""
+    e = torch.frexp(v)[1].to(torch.int64)
+    return torch.where(v > 0, e, -NOQ)
+
+
+def _certified_product(co: dict[str, Any], m: int, X: torch.Tensor,
+                       rad: tuple[torch.Tensor, torch.Tensor] | None, QXc: torch.Tensor,
+                       bias: torch.Tensor | None, berr: torch.Tensor | None,
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool, torch.Tensor,
+                                  torch.Tensor]:
+    """Y = C X + bias with radius and, per column, a lower bound on the quanta of the exact
+    entries (facts 1-4, 6 of :mod:`~adcorrect.audit.certified`).
+
+    R = ||c_k|| (g ||x_i|| + ||r_i||) + ||d_k|| (||x_i|| + ||r_i||) + g |b_k| + berr_k,
+    each factor inflated, g = gamma_{m+1}.  Fact 4 in logarithms: with ||c_k|| <= 2^en_k,
+    ||x_i|| <= 2^ex_i and |b_k| <= 2^eb_k, the bound A_ki is below
+    2^(max(en_k + ex_i, eb_k) + 1), so entry (k, i) is exact when RX's column is 0, row k's
+    constants are floats and that exponent is at most 53 + min(qrow_k + QX_i, qb_k)."""
+    mat, norm, err = co["mat"], co["norm"], co["err"]
+    if co.get("diag") is not None:  # one term per row: y_k = c_k x_{col(k)} (+ b_k)
+        (dcol,) = co["diag"]
+        Xs = X if dcol is None else X[dcol]
+        Y = co["pv"][:, None] * Xs
+        if bias is not None:
+            Y = Y + bias[:, None]
+    elif bias is not None and mat.layout == torch.strided:
+        Y = torch.addmm(bias[:, None], mat, X)
+    else:
+        Y = mat @ X
+        if bias is not None:
+            Y = Y + bias[:, None]
     nX = norm_up(X, 0)
-    exact_src = (RX == 0).all(0) if RX.numel() else torch.ones(X.shape[1], dtype=torch.bool)
-    all_exact = bool(exact_src.all())
     g = gamma(m + 1)
     ni = norm * INFLATE
-    col = g * nX
+    colv = g * nX
     nR = None
-    if not all_exact:
-        nR = norm_up(RX, 0)
-        col = col + nR
-    R = ni[:, None] * col[None, :]
-    has_err = bool((err > 0).any())
-    if has_err:
-        R = R + (err * INFLATE)[:, None] * (nX if nR is None else nX + nR)[None, :]
+    if rad is not None:
+        nR = rad[0]
+        colv = colv + nR
     row = torch.full_like(norm, (m + 8) * 2.0 ** -1070)
     if bias is not None:
         row = row + g * INFLATE * bias.abs()
     if berr is not None:
         row = row + berr * INFLATE
-    R = R + row[:, None]
-    if not bool(torch.isfinite(Y).all()):
+    R = torch.addr(row[:, None].expand(len(norm), X.shape[1]), ni, colv)
+    ncol = _vnorm(ni) * colv + _vnorm(row)
+    if co["has_err"]:
+        R = R + (err * INFLATE)[:, None] * (nX if nR is None else nX + nR)[None, :]
+        ncol = ncol + _vnorm(err * INFLATE) * (nX if nR is None else nX + nR)
+    rcol = ncol * INFLATE
+    if not bool(torch.isfinite(Y.sum())):
         R = torch.where(torch.isfinite(Y), R, math.inf)
-    Q = torch.full(Y.shape, -NOQ, dtype=torch.int64)
-    rows_ok = ~(err > 0) if berr is None else ~(err > 0) & ~(berr > 0)
-    if not bool(exact_src.any()) or not bool(rows_ok.any()):
-        return Y, R, Q
-    QXc = torch.where(RX == 0, QX, NOQ).amin(0) if len(QX) else \
-        torch.full((X.shape[1],), NOQ, dtype=torch.int64)
-    babs = bias.abs() if bias is not None else torch.zeros_like(norm)
-    # no entry can pass fact 4 if even the smallest bound needs more bits than the largest
-    # Q can be (a row's quantum is at most that of its smallest non-zero coefficient)
-    if len(norm) and mat.layout == torch.strided:
-        small = torch.where(mat != 0, mat.abs(), math.inf).amin(1)
-        top = float(small.max())
-        if 0 < top < math.inf:
-            qmax = math.frexp(top)[1] - 1 + int(QXc.max())
-            amin = float(norm.min() * nX.min())
-            if qmax < NOQ // 2 and amin > 0 and math.log2(amin) >= 53 + qmax + 1:
-                return Y, R, Q
-    qrow, qb = quanta()
-    A = (ni[:, None] * nX[None, :] + babs[:, None]) * INFLATE
-    Qc = (qrow[:, None] + QXc[None, :]).clamp(max=NOQ)
-    if qb is not None:
-        Qc = torch.minimum(Qc, qb[:, None])
-    ok = fits(A, Qc) & rows_ok[:, None]
-    if not all_exact:
-        ok &= exact_src[None, :]
-    R = torch.where(ok, 0.0, R)
-    Q = torch.where(ok, Qc, Q)
-    return Y, R, Q
+    B = X.shape[1]
+    none = torch.full((B,), -NOQ, dtype=torch.int64)
+    nocol = torch.zeros(B, dtype=torch.bool)
+    exact_col = torch.ones(B, dtype=torch.bool) if rad is None else rad[1]
+    rows_ok = co["rows_ok"]
+    if not bool(exact_col.any()) or not bool(rows_ok.any()):
+        return Y, R, none, False, rcol, nocol
+    hp = co["has_pairs"]
+    en = _exponent(ni * INFLATE)
+    ex = _exponent(nX * INFLATE)
+    babs = bias.abs() * INFLATE if bias is not None else torch.zeros_like(norm)
+    eb = _exponent(babs)
+    qb = co["bias_quanta"]()
+    # candidates first: a row's quantum is at most that of a few of its coefficients
+    u_lo = torch.where(hp, en - co["few_quanta"](), -NOQ)
+    v = ex - QXc
+    cand_c = exact_col & (v + int(u_lo.min()) <= 52)
+    if not bool(cand_c.any()):
+        return Y, R, none, False, rcol, nocol
+    cand_r = rows_ok & (u_lo + int(v[cand_c].min()) <= 52)
+    if not bool(cand_r.any()):
+        return Y, R, none, False, rcol, nocol
+    ri = cand_r.nonzero().squeeze(1)
+    ci = cand_c.nonzero().squeeze(1)
+    qrow = co["row_quanta"](ri)
+    hp_r, en_r, eb_r, qb_r = hp[ri], en[ri], eb[ri], qb[ri]
+    v_c, ex_c, q_c = v[ci], ex[ci], QXc[ci]
+    u = torch.where(hp_r, en_r - qrow, -NOQ)
+    if len(ri) == len(norm) and len(ci) == B:  # the whole block at once, from its extremes
+        qr = torch.where(hp_r, qrow, NOQ)
+        ok_all = int(u.max()) + int(v_c.max()) <= 52 and \
+            (not bool(hp_r.any()) or int(qr.min()) + int(q_c.min()) >= -1074)
+        if ok_all and bias is not None:
+            nzb = bias != 0
+            if bool(nzb.any()):
+                ok_all = (int(torch.where(nzb, en_r - qb_r, -NOQ).max()) + int(ex_c.max()) <= 52
+                          and int(torch.where(nzb, eb_r - qrow, -NOQ).max()) - int(q_c.min())
+                          <= 52 and bool(((eb_r + 1 <= 53 + qb_r) & (qb_r >= -1074))[nzb].all()))
+        if ok_all:
+            Qv = (int(qr.min()) + q_c).clamp(max=NOQ)
+            if bias is not None:
+                Qv = torch.minimum(Qv, qb_r.min())
+            return Y, torch.zeros_like(Y), Qv, True, torch.zeros(B, dtype=F64), ~nocol
+    ok = (u[:, None] + v_c[None, :] <= 52) & \
+        ((qrow[:, None] + q_c[None, :] >= -1074) | ~hp_r[:, None])
+    if bias is not None:
+        b_r = bias[ri]
+        b_ok = (en_r - qb_r)[:, None] + ex_c[None, :] <= 52
+        c_ok = (eb_r - qrow)[:, None] - q_c[None, :] <= 52
+        d_ok = (eb_r + 1 <= 53 + qb_r) & (qb_r >= -1074)
+        ok &= (b_ok | (qb_r >= NOQ)[:, None]) & (c_ok | (b_r == 0)[:, None]) & \
+            (d_ok | (b_r == 0))[:, None]
+    Qk = torch.where(hp_r[:, None], qrow[:, None] + q_c[None, :], NOQ)
+    if bias is not None:
+        Qk = torch.minimum(Qk, qb_r[:, None])
+    Qsub = torch.where(ok, Qk, NOQ).amin(0)
+    if len(ri) == len(norm) and len(ci) == B and bool(ok.all()):
+        return Y, torch.zeros_like(Y), Qsub, True, torch.zeros(B, dtype=F64), ~nocol
+    Rsub = R[ri][:, ci]
+    R[ri[:, None], ci[None, :]] = torch.where(ok, 0.0, Rsub)
+    Q = torch.full((B,), NOQ, dtype=torch.int64)
+    Q[ci] = Qsub
+    exact_cols = nocol.clone()
+    if len(ri) == len(norm):
+        exact_cols[ci] = ok.all(0)
+    return Y, R, Q, False, rcol, exact_cols
 
 
 def _certified_scale(Z: torch.Tensor, RZ: torch.Tensor, QZ: torch.Tensor, D: torch.Tensor,
@@ -579,22 +863,30 @@ def _poly(coefs: list[tuple[float, float, int]], Y: torch.Tensor, R: torch.Tenso
 
 
 def _relu(Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """relu on the enclosures (1-Lipschitz; exactly 0 below -R; exact where R = 0)."""
+    """relu on the enclosures (1-Lipschitz; exactly 0 below -R; exact where R = 0); Q is
+    per example (column) and stays a bound for the exact outputs."""
     Z = Y.clamp_min(0.0)
-    dead = Y < -R
-    RZ = torch.where(dead, 0.0, R)
-    QZ = torch.where(dead, NOQ, Q)
+    RZ = R  # 1-Lipschitz
+    near = Y.abs() <= R
+    if not bool(near.any()):
+        return Z, RZ, Q, None, None
     exact = R == 0
-    kink = exact & (Y == 0)
-    unc = ~exact & (Y.abs() <= R)
-    return Z, RZ, QZ, kink, unc
+    return Z, RZ, Q, near & exact, near & ~exact
 
 
-def _activate(tab: _ActTable, Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor
+def _activate(tab: _ActTable, Y: torch.Tensor, R: torch.Tensor, Qv: torch.Tensor
               ) -> tuple[torch.Tensor, ...]:
-    """sigma on the enclosures: values, radii, quanta, certain kinks, uncertain copies."""
+    """sigma on the enclosures: values, radii, per-example quantum bounds of the exact
+    outputs, certain kinks, uncertain copies."""
     if tab.act.name == "relu" and tab.act.breakpoints == (0,):
-        return _relu(Y, R, Q)
+        return _relu(Y, R, Qv)
+    Z, RZ, QZ, kink, unc = _activate_entries(tab, Y, R, Qv[None, :].expand(Y.shape))
+    return Z, RZ, torch.where(RZ == 0, QZ, NOQ).amin(0) if len(Y) else Qv, kink, unc
+
+
+def _activate_entries(tab: _ActTable, Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor
+                      ) -> tuple[torch.Tensor, ...]:
+    """sigma entry by entry (Q per entry)."""
     idx = torch.zeros(Y.shape, dtype=torch.int64)
     straddle = torch.zeros(Y.shape, dtype=torch.bool)
     kink = torch.zeros(Y.shape, dtype=torch.bool)

@@ -141,8 +141,8 @@ class Auditor:
         res = self._result(ex, run, rows)
         res["seconds"] = {"exact": t1 - t0, "execution": t2 - t1, "total": t2 - t0,
                           **{f"exact_{k}": v for k, v in ex.seconds.items()}}
-        res["inputs_rounded"] = int((xe.to(torch.float64) != x.detach().to(torch.float64))
-                                    .sum())
+        res["inputs_rounded"] = 0 if xe.dtype == x.dtype else \
+            int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
         return res
 
     # -- the report -----------------------------------------------------------------------
@@ -192,11 +192,11 @@ class Auditor:
     def _compare(self, ex: ExactResult, run: ExecutionResult, B: int
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         net = self.net
-        fk = run.kink_matrix()
         exact_kinks = {(c.neuron, c.example): c.kink for c in ex.kinked}
         diff: dict[str, Any] = {"exact_only": 0, "float_only": 0, "rows": [],
-                                "matched": fk.shape[0] == len(self.act_neurons)}
-        if diff["matched"] and fk.numel():
+                                "matched": run.entries == len(self.act_neurons)}
+        if diff["matched"] and (exact_kinks or run.float_kinks):
+            fk = run.kink_matrix()
             vals = run.value_matrix()
             fpos = {tuple(p) for p in fk.nonzero().tolist()}
             pos_of = {k: j for j, k in enumerate(self.act_neurons)}
