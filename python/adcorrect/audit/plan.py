@@ -32,8 +32,13 @@ from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, norm_up, quantum
 
 DENSE_FILL = 0.25  # a level whose coefficient matrix is at least this full is dense
 
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+
+
+def _sparse(make: Any) -> torch.Tensor:
+    """A sparse tensor, without torch's warnings about beta support and invariant checks."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make()
 
 
 def _f(x: Fraction) -> tuple[float, float, int]:
@@ -399,7 +404,8 @@ class Plan:
             sq = mat.square().sum(1)
         else:
             crow, col, perm = lv.csr
-            mat = torch.sparse_csr_tensor(crow, col, pv[perm], (nr, len(lv.cols)), dtype=F64)
+            mat = _sparse(lambda: torch.sparse_csr_tensor(crow, col, pv[perm], (nr, len(lv.cols)),
+                                                          dtype=F64))
             sq = torch.zeros(nr, dtype=F64)
             sq.index_add_(0, lv.pair_row, pv * pv)
         exact_consts = lv.simple and lv.exact_consts
@@ -468,8 +474,8 @@ class Plan:
         if lv.dense and co["mat"] is not None:
             mat_t = co["mat"].t()
         else:
-            mat_t = torch.sparse_coo_tensor(torch.stack([lv.pair_col, lv.pair_row]), pv,
-                                            (nc, nr), dtype=F64).to_sparse_csr()
+            mat_t = _sparse(lambda: torch.sparse_coo_tensor(
+                torch.stack([lv.pair_col, lv.pair_row]), pv, (nc, nr), dtype=F64).to_sparse_csr())
         cnt = torch.zeros(nc, dtype=torch.int64)
         cnt.index_add_(0, lv.pair_col, torch.ones_like(lv.pair_col))
         m_t = int(cnt.max()) + 1 if nc else 1
@@ -486,8 +492,8 @@ class Plan:
             pat = torch.zeros(nc, nr, dtype=torch.float32)
             pat[lv.pair_col, lv.pair_row] = nz
         else:
-            pat = torch.sparse_coo_tensor(torch.stack([lv.pair_col, lv.pair_row]), nz,
-                                          (nc, nr)).to_sparse_csr()
+            pat = _sparse(lambda: torch.sparse_coo_tensor(
+                torch.stack([lv.pair_col, lv.pair_row]), nz, (nc, nr)).to_sparse_csr())
         none = torch.full((nc,), NOQ, dtype=torch.int64)
         t = {"mat": mat_t, "norm": _up(sq_t, m_t), "err": err_t, "m": m_t,
              "has_err": bool((bad > 0).any()), "rows_ok": bad == 0, "has_pairs": cnt > 0,
