@@ -43,6 +43,7 @@ def best(fn: Callable[[], object], repeat: int = 3) -> float:
 
 def main() -> None:
     torch.manual_seed(0)
+    torch.set_num_threads(1)  # a stable reference step
     mlp = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
                         nn.Linear(256, 10)).eval()
     cases = [("MLP 64-256-256-10", mlp, torch.randn(1, 64)),

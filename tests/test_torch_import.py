@@ -741,3 +741,38 @@ def test_shape_arithmetic_in_forward() -> None:
     # six identity neurons x_i / 2 (a Linear reads neurons), then the output
     assert [n.weights for n in net.neurons[:6]] == [(("const", Q(1, 2)),)] * 6
     assert net.neurons[6].sources == tuple(range(6))
+
+
+def test_adaptive_and_pool_windows_match_pytorch() -> None:
+    """Which inputs each output reads, for every length and output size up to 7 (adaptive)
+    and a grid of pooling settings: torch's output on one-hot inputs says it."""
+    def support_torch(layer: nn.Module, n: int) -> list[set[int]]:
+        eye = torch.eye(n, dtype=D).reshape(n, 1, n)
+        out = layer(eye)[:, 0, :]  # (input j, output o)
+        return [{j for j in range(n) if out[j, o] != 0} for o in range(out.shape[1])]
+
+    def support_ir(layer: nn.Module, n: int) -> list[set[int]]:
+        net = from_module(layer, torch.ones(1, 1, n, dtype=D))
+        reads: dict[int, set[int]] = {}
+        for nrn in net.neurons:  # max nodes: an output reads what its chain reads
+            reads[nrn.index] = set().union(*({-s - 1} if s < 0 else reads[s]
+                                             for s in nrn.sources)) if nrn.sources else set()
+        return [reads[o] for o in net.outputs]
+
+    for n in range(1, 8):
+        for m in range(1, 8):
+            for layer in (nn.AdaptiveAvgPool1d(m), nn.AdaptiveMaxPool1d(m)):
+                assert support_ir(layer, n) == support_torch(layer, n), (layer, n)
+    for n in (3, 4, 7):
+        for k in range(1, 4):
+            for s in (1, 2):
+                for p in range(k // 2 + 1):
+                    for ceil_mode in (False, True):
+                        for layer in (nn.AvgPool1d(k, s, p, ceil_mode=ceil_mode),
+                                      nn.MaxPool1d(k, s, p, ceil_mode=ceil_mode),
+                                      nn.MaxPool1d(k, s, p, dilation=2, ceil_mode=ceil_mode)):
+                            try:
+                                want = support_torch(layer, n)
+                            except RuntimeError:
+                                continue  # PyTorch rejects the setting
+                            assert support_ir(layer, n) == want, (layer, n)

@@ -11,7 +11,6 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from math import ceil, floor
 from typing import Any
 
 import numpy as np
@@ -278,7 +277,7 @@ def avg_pool(b: Builder, x: Array, K: Sequence[int], stride: Sequence[int],
 def _adaptive_windows(S: Sequence[int], O: Sequence[int]
                       ) -> Callable[[tuple[int, ...]], tuple[list[tuple[int, ...]], Fraction]]:
     def window(opos: tuple[int, ...]) -> tuple[list[tuple[int, ...]], Fraction]:
-        axes = [range(floor(o * n / m), ceil((o + 1) * n / m)) for o, n, m in zip(opos, S, O)]
+        axes = [range(o * n // m, -(-(o + 1) * n // m)) for o, n, m in zip(opos, S, O)]
         cells = list(itertools.product(*axes))
         return cells, Fraction(1, len(cells))
     return window
@@ -315,8 +314,9 @@ def batch_norm(b: Builder, x: Array, mean: Sequence[Fraction], r: Sequence[Fract
     for idx in np.ndindex(*x.shape):
         c = idx[1]
         nm = label(name, idx)
-        v = _scaled(b, x[idx], r[c], -mean[c] * r[c], f"{nm}/norm" if gamma or beta else nm)
-        if gamma is None and beta is None:
+        affine = gamma is not None or beta is not None
+        v = _scaled(b, x[idx], r[c], -mean[c] * r[c], f"{nm}/norm" if affine else nm)
+        if not affine:
             out[idx] = v
             continue
         terms: tuple[Term, ...]
