@@ -52,6 +52,7 @@ CASES = {
     "bad int8 scale": ("mlp", "ok", ["--loss", "ce", "--dtype", "int8:1/3"]),
     "non-finite parameter": ("nan", "ok", ["--loss", "ce"]),
     "unknown loss": ("mlp", "ok", ["--loss", "hinge"]),
+    "mse targets of the wrong shape": ("mlp", "ok", ["--loss", "mse"]),
     "missing batch file": ("mlp", "nothere", ["--loss", "ce"]),
 }
 

@@ -84,6 +84,12 @@ def check_batch(x: Any, y: Any, loss: str, n_out: int | None = None) -> None:
             raise InputError(f"batch: ce needs y of shape (B,), got {tuple(y.shape)}")
         if n_out is not None and (int(y.min()) < 0 or int(y.max()) >= n_out):
             raise InputError(f"batch: ce needs class indices in 0..{n_out - 1}")
+    if loss == "mse" and n_out is not None and y.numel() != x.shape[0] * n_out:
+        raise InputError(f"batch: mse needs {n_out} target(s) per example, y has shape "
+                         f"{tuple(y.shape)}")
+    if loss == "sum" and y.numel() != x.shape[0]:
+        raise InputError(f"batch: sum needs one weight per example, y has shape "
+                         f"{tuple(y.shape)}")
     if not bool(torch.isfinite(y.to(torch.float64)).all()):
         raise InputError("batch y: contains NaN or infinity")
 
