@@ -165,7 +165,8 @@ def render_audit(res: dict[str, Any]) -> str:
                          "check it)")
     lines.append("")
     lines.append(
-        "a batched network is never a bias network (THEORY.md 8.1); the single-example "
+        ("a batched network is never a bias network (THEORY.md 8.1); " if res["batch"] > 1
+         else "") + "the single-example "
         f"network is {'' if res['single_bias_network'] else 'NOT '}a bias network"
         + ("" if res["single_bias_network"] else " (without a bias of their own: "
            + ", ".join(res["no_exclusive_bias"][:8]) + ")"))

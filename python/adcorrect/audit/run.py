@@ -177,7 +177,8 @@ class Auditor:
         res: dict[str, Any] = {
             "network": net.name, "W": net.W, "batch": rows.size, "loss": self.loss,
             "choice": str(self.choice), "exact": exact,
-            "bias_network": False,  # a batched network never is (THEORY.md 8.1)
+            # a batched network (B >= 2) never is one (THEORY.md 8.1); B = 1 is the network
+            "bias_network": rows.size == 1 and net.is_bias_network,
             "single_bias_network": net.is_bias_network,
             "no_exclusive_bias": list(dict.fromkeys(label[k] for k in net.no_exclusive_bias))
             [:20],
