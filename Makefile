@@ -11,7 +11,7 @@ CROSSCHECK_TIMEOUT ?= 600
 SMT_BENCH_ARGS ?=
 
 .PHONY: all setup coq-deps python-deps test check-proofs pytest lint bench smt solve suite \
-        compare clean
+        compare study clean
 
 all: setup check-proofs smt solve suite compare
 
@@ -35,7 +35,7 @@ python-deps: $(STAMP)
 $(STAMP): python/pyproject.toml
 	test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-	$(PY) -m pip install -q -e 'python[dev,torch]'
+	$(PY) -m pip install -q -e 'python[dev,torch,study]'
 	touch $(STAMP)
 
 # ---- tests -------------------------------------------------------------------
@@ -67,7 +67,14 @@ compare: python-deps
 	$(PY) -m adcorrect crosscheck --out report/crosscheck.json --smt-timeout $(CROSSCHECK_TIMEOUT)
 	$(PY) -m adcorrect report --out report
 
+# the low-precision study (2 processes, a few minutes): plots and the "Real training"
+# section of report/REPORT.md
+study: python-deps
+	$(PY) -m adcorrect.study --out report/study --jobs 2
+	$(PY) -m adcorrect report --out report
+
 bench: python-deps
+	$(PY) bench/audit_bench.py
 	$(PY) bench/count_bench.py
 	$(PY) bench/oracle_bench.py
 	$(PY) bench/torch_import_bench.py

@@ -208,6 +208,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit.report import audit_files, public, render_audit
+
+    res = audit_files(args.model, args.batch, args.loss, args.dtype, args.choice, args.budget,
+                      args.trust_model, args.inc_out)
+    print(json.dumps(public(res)) if args.json else render_audit(res))
+    return 0
+
+
 def cmd_limits(args: argparse.Namespace) -> int:
     from .limits import LIMITS, table
 
@@ -294,6 +303,22 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_check)
 
+    a = sub.add_parser("audit", help="exact and execution audit of a PyTorch model on a batch")
+    a.add_argument("model", help="a model saved with torch.save(model)")
+    a.add_argument("--batch", required=True, help="a .pt with {'x', 'y'} tensors or an .npz")
+    a.add_argument("--loss", required=True, choices=("ce", "mse", "sum"))
+    a.add_argument("--dtype", help="fp32 | bf16 | fp16 | fp64 | e4m3fn | e5m2 | int8:SCALE "
+                                   "(default: the model's own dtype)")
+    a.add_argument("--choice", default="pytorch", help="pytorch | left | right | a number")
+    a.add_argument("--budget", type=_budget, default=DEFAULT_BUDGET,
+                   help=f"most sign cones the oracle explores (default {DEFAULT_BUDGET})")
+    a.add_argument("--inc-out", metavar="PATH", help="where an inc point's v2 spec is saved "
+                   "(default: MODEL.inc.json in the current directory)")
+    a.add_argument("--trust-model", action="store_true",
+                   help="allow a model file to unpickle classes outside torch.nn")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_audit)
+
     n = sub.add_parser("count", help="exhaustive count over M^W")
     n.add_argument("network")
     n.add_argument("--format", required=True)
@@ -340,7 +365,7 @@ def _glue_values(argv: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(argv):
-        if argv[i] in ("--params", "--choice") and i + 1 < len(argv):
+        if argv[i] in ("--params", "--choice", "--dtype") and i + 1 < len(argv):
             out.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
         else:

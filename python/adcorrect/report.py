@@ -307,8 +307,15 @@ def write_report(root: Path, out_dir: Path) -> dict[str, Any]:
     rep = build(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(rep, indent=1) + "\n")
-    (out_dir / "REPORT.md").write_text(render_markdown(rep))
+    (out_dir / "REPORT.md").write_text(render_markdown(rep) + _study_section(out_dir))
     return rep
+
+
+def _study_section(out_dir: Path) -> str:
+    """"Real training" (written by `make study` into report/study/), if present."""
+    from .study import section_markdown
+
+    return section_markdown(out_dir / "study")
 
 
 def cmd_report(args: Any) -> int:

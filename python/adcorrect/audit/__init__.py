@@ -1,0 +1,19 @@
+"""Exact and execution audits of PyTorch training steps (THEORY.md 8.3).
+
+- :class:`~adcorrect.audit.run.Auditor`: a model's plan, built once; ``audit(x, y)``
+  audits a batch at the model's current parameters (both audits, a JSON-ready dict);
+- :func:`~adcorrect.audit.exact.exact_audit`: the exact audit (filter, exact arithmetic
+  where the filter cannot decide, the topmost group test, the oracle on the kinked
+  examples);
+- :func:`~adcorrect.audit.execution.execution_audit`: float kinks and bifurcations of
+  torch's own computation;
+- :func:`~adcorrect.audit.dtypes.parse_dtype`: the formats (fp32, bf16, fp16, fp64,
+  e4m3fn, e5m2, int8:SCALE).
+"""
+
+from __future__ import annotations
+
+from .dtypes import DType, parse_dtype
+from .run import Auditor, prepared
+
+__all__ = ["Auditor", "DType", "parse_dtype", "prepared"]

@@ -1,0 +1,414 @@
+"""The exact audit of one mini-batch (THEORY.md 8.3): the batch loss at the stored
+parameter values in real arithmetic.
+
+Pipeline (each step exact; floats only where :mod:`~adcorrect.audit.plan` certifies them):
+
+1. The filter evaluates every copy in float64 with a rigorous radius; copies whose
+   radius does not decide their piece are evaluated exactly (the exact engine on that
+   example).  Result: the kinked copies, exactly.
+2. No kinked copy: L is C^1 near w, differentiable, gradient = AD.
+3. Adjoints of the kinked examples, in float64 with radii, under the AD choice D; a
+   copy's adjoint is certified non-zero (|zbar| > radius), certified zero (a structural
+   zero), or else computed exactly (exact engine, ExpNum for cross-entropy).
+4. ``k*`` = the largest neuron index with a kinked copy whose adjoint is non-zero.  None:
+   no kinked copy has a non-zero adjoint, so L is differentiable with gradient AD_D
+   (T5(b), every network; also NS is false).
+5. *Topmost group test* (the topmost-witness argument of THEORY.md section 6 applied to
+   groups of copies).  Every kinked copy above ``k*`` has a zero adjoint, and by
+   induction from the top its adjoint is zero for every choice of slopes above it, so
+   its side changes no directional derivative and the adjoints of the copies of ``k*``
+   do not depend on any choice.  Let ``V`` be the span of the parameters exclusive to
+   neuron ``k*`` (occurring in its slots only, in every copy).  Along ``v in V`` only the
+   copies of ``k*`` and what lies downstream move, so
+   ``phi(v) = a.v + sum_i zbar_i (sr_i - sl_i) relu(t_i . v)`` over the kinked copies
+   ``i`` of ``k*``, with ``t_i`` the tangent of ``y_{k*,i}`` in ``V`` (bias coefficient 1,
+   weight coefficient the source value).  Grouping the ``t_i`` by direction
+   (``t_i = lam_i t_H``), ``phi|V`` is linear iff every ``C_H = sum_{i in H} zbar_i
+   (sr_i - sl_i) |lam_i|`` is 0 (the ``relu(t_H . v)`` of distinct directions are
+   linearly independent modulo linear functions).  A non-zero ``C_H`` proves L not
+   differentiable, with a witness: ``phi(v0 + s d) + phi(v0 - s d) != 2 phi(v0)``.
+6. Otherwise (every group cancels, or ``k*`` has no exclusive parameter): the oracle
+   (:func:`adcorrect.oracle.decide`, fast mode, with its budget) on the batched network of
+   the kinked examples only, with the batch's loss scale: L minus that network's loss is
+   C^1 near w with gradient = AD, so the verdict, the gradient and ``inc`` are the
+   same.  An ``inc`` point is returned with that network (saved as a v2 spec).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+import torch
+
+from ..activations import Choice
+from ..batch import Batch, batched
+from ..engine import Backward as ExactBackward
+from ..engine import Forward as ExactForward
+from ..engine import backward, forward, is_zero
+from ..errors import Undecided
+from ..ir import Network
+from ..oracle import DEFAULT_BUDGET, decide, same_vector
+from .certified import F64, INFLATE, U
+from .plan import Plan
+
+#: Largest number of examples the exact fallbacks evaluate in one audit (times the
+#: network's size in terms: see DEFAULT_EXACT_WORK).
+DEFAULT_EXACT_WORK = 20_000_000
+
+
+@dataclass
+class Copy:
+    """A kinked copy: neuron index, example, the kink, and what is known of its adjoint."""
+
+    neuron: int
+    example: int
+    kink: Fraction
+    zbar: str | None = None  # "non-zero", "zero" or None (not needed)
+    zbar_approx: float | None = None
+
+
+@dataclass
+class ExactResult:
+    """The exact audit's answer (see the module docstring)."""
+
+    kinked: list[Copy]
+    kinked_examples: list[int]
+    ns: bool | None
+    differentiable: bool | None
+    inc: bool | None
+    undecided: str | None
+    certificate: str
+    witness: dict[str, Any] | None = None
+    top: int | None = None  # k*
+    groups: int = 0
+    uncertain: int = 0  # copies the filter left to exact arithmetic
+    exact_examples: int = 0  # examples evaluated exactly
+    ad: tuple[Any, ...] | None = None  # AD and gradient of the kinked examples' loss
+    grad: tuple[Any, ...] | None = None
+    subnet: Network | None = None  # the kinked examples' network (when the oracle ran)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def sub_network(net: Network, batch: Batch, examples: Sequence[int], loss: str,
+                B: int) -> Network:
+    """The batched network of the given examples with the full batch's loss scale."""
+    sub = batched(net, Batch(tuple(batch.x[i] for i in examples),
+                             tuple(batch.y[i] for i in examples)), loss)
+    h = sub.head
+    if loss == "ce":
+        h = replace(h, scale=Fraction(1, B))
+    elif loss == "mse":
+        h = replace(h, scale=Fraction(1, B * len(net.head.outputs)))
+    return replace(sub, head=h, name=f"{net.name}[examples {','.join(map(str, examples))} "
+                                     f"of {B}, {loss}]")
+
+
+class _Exact:
+    """Exact evaluations of single examples (the exact engine), cached."""
+
+    def __init__(self, net: Network, batch: Batch, loss: str, B: int, w: torch.Tensor,
+                 choice: Choice, work: int) -> None:
+        self.net, self.batch, self.loss, self.B, self.choice = net, batch, loss, B, choice
+        self._w = w
+        self._wq: list[Fraction] | None = None
+        self.fw: dict[int, tuple[Network, ExactForward]] = {}
+        self.bw: dict[int, ExactBackward] = {}
+        self.size = sum(len(n.sources) + 1 for n in net.neurons)
+        self.work_left = work
+
+    @property
+    def wq(self) -> list[Fraction]:
+        if self._wq is None:
+            self._wq = [Fraction(v) for v in self._w.tolist()]
+        return self._wq
+
+    def _forward(self, i: int) -> tuple[Network, ExactForward]:
+        if i not in self.fw:
+            self.work_left -= self.size
+            if self.work_left < 0:
+                raise Undecided(f"exact arithmetic on more examples than the work limit allows "
+                                f"(network of {self.size} terms per example)")
+            sub = sub_network(self.net, self.batch, [i], self.loss, self.B)
+            self.fw[i] = (sub, forward(sub, self.wq))
+        return self.fw[i]
+
+    def y(self, i: int, k: int) -> Fraction:
+        return self._forward(i)[1].y[k]
+
+    def z(self, i: int, s: int) -> Fraction:
+        if s < 0:
+            return self.batch.x[i][-s - 1]
+        return self._forward(i)[1].z[s]
+
+    def zbar(self, i: int, k: int) -> Any:
+        if i not in self.bw:
+            sub, fw = self._forward(i)
+            self.work_left -= self.size
+            self.bw[i] = backward(sub, self.wq, fw, self.choice)
+        return self.bw[i].zbar[k]
+
+
+def _seeds(plan: Plan, fwd: Any, examples: list[int], batch: Batch, loss: str, B: int
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """dL/dz at the outputs for the examples (n_out, E), float64 with radii."""
+    net = plan.net
+    n_in = plan.n_in
+    outs = torch.tensor(plan.outputs, dtype=torch.int64) + n_in
+    ex = torch.tensor(examples, dtype=torch.int64)
+    z = fwd.z[outs][:, ex]
+    rz = fwd.rz[outs][:, ex]
+    n_out = len(plan.outputs)
+    if loss == "sum":
+        g = torch.empty(n_out, len(examples), dtype=F64)
+        r = torch.zeros(n_out, len(examples), dtype=F64)
+        for j, c in enumerate(net.head.coefs):
+            for e, i in enumerate(examples):
+                q = c * batch.y[i][0]
+                g[j, e] = float(q)
+                if Fraction(float(q)) != q:
+                    r[j, e] = 4 * U * abs(float(q)) + 2.0 ** -1070
+        return g, r
+    if loss == "mse":
+        t = torch.tensor([[float(v) for v in batch.y[i]] for i in examples], dtype=F64).t()
+        s = 2.0 / (B * n_out)
+        diff = z - t
+        g = diff * s
+        r = ((rz + 2 * U * (z.abs() + t.abs())) * s + 4 * U * g.abs()) * INFLATE + 2.0 ** -1070
+        return g, r
+    logits = z
+    m = logits.amax(0, keepdim=True)
+    e = torch.exp(logits - m)
+    sm = e / e.sum(0, keepdim=True)
+    cls = torch.tensor([int(batch.y[i][0]) for i in examples], dtype=torch.int64)
+    onehot = torch.zeros_like(sm)
+    onehot[cls, torch.arange(len(examples))] = 1.0
+    g = (sm - onehot) / B
+    # softmax is 1/2-Lipschitz in the max norm; exp within 2^-40 relative (libm) is
+    # covered by the 2^-36 margin
+    r = ((0.5 * rz.amax(0, keepdim=True) + 2.0 ** -36) / B) * INFLATE
+    return g, r.expand_as(g).clone()
+
+
+def exact_audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str,
+                choice: Choice = "pytorch", budget: int | None = DEFAULT_BUDGET,
+                work: int = DEFAULT_EXACT_WORK, fwd: Any = None) -> ExactResult:
+    """The exact audit at parameters ``w`` (float64, exact) on the batch (``x`` its inputs
+    as a float64 (B, n_in) tensor, exact; ``batch`` the same inputs and the targets)."""
+    t0 = time.perf_counter()
+    net = plan.net
+    B = x.shape[0]
+    fwd = fwd if fwd is not None else plan.forward(w, x)
+    t_filter = time.perf_counter() - t0
+    ex = _Exact(net, batch, loss, B, w, choice, work)
+    secs = {"filter": t_filter}
+    try:
+        return _audit(plan, w, x, batch, loss, choice, budget, fwd, ex, secs, t0)
+    except Undecided as e:
+        kinked = [Copy(int(k), int(i), Fraction(float(fwd.y[k, i])))
+                  for k, i in fwd.kink.nonzero().tolist()]
+        return ExactResult(kinked, sorted({c.example for c in kinked}), None, None, None,
+                           e.reason, "undecided", uncertain=int(fwd.uncertain.sum()),
+                           exact_examples=len(ex.fw),
+                           seconds={**secs, "total": time.perf_counter() - t0})
+
+
+def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str,
+           choice: Choice, budget: int | None, fwd: Any, ex: _Exact,
+           secs: dict[str, float], t0: float) -> ExactResult:
+    net = plan.net
+    B = x.shape[0]
+    kinked: list[Copy] = [Copy(k, i, Fraction(float(fwd.y[k, i])))
+                          for k, i in fwd.kink.nonzero().tolist()]
+    exact_y: dict[tuple[int, int], Fraction] = {}
+    unc = fwd.uncertain.nonzero().tolist()
+    for k, i in unc:
+        yk = ex.y(i, k)
+        exact_y[(k, i)] = yk
+        if net.neurons[k].activation.is_kink(yk):
+            kinked.append(Copy(k, i, yk))
+    kinked.sort(key=lambda c: (c.example, c.neuron))
+    examples = sorted({c.example for c in kinked})
+
+    def result(**kw: Any) -> ExactResult:
+        secs["total"] = time.perf_counter() - t0
+        base: dict[str, Any] = {
+            "kinked": kinked, "kinked_examples": examples, "uncertain": len(unc),
+            "exact_examples": len(ex.fw), "seconds": secs, "witness": None, "undecided": None}
+        base.update(kw)
+        return ExactResult(**base)
+
+    if not kinked:
+        return result(ns=False, differentiable=True, inc=False,
+                      certificate="no kinked copy (L is C^1 near w)")
+    t1 = time.perf_counter()
+    g, rg = _seeds(plan, fwd, examples, batch, loss, B)
+    bw = plan.backward(fwd, examples, g, rg, choice, exact_y)
+    secs["backward"] = time.perf_counter() - t1
+    col = {e: c for c, e in enumerate(examples)}
+
+    def status(c: Copy, need: bool) -> str | None:
+        v, r = float(bw.zbar[c.neuron, col[c.example]]), float(bw.rzbar[c.neuron, col[c.example]])
+        c.zbar_approx = v
+        if abs(v) > r:
+            c.zbar = "non-zero"
+        elif v == 0 and r == 0:
+            c.zbar = "zero"
+        elif need:
+            c.zbar = "zero" if is_zero(ex.zbar(c.example, c.neuron)) else "non-zero"
+        return c.zbar
+
+    by_neuron: dict[int, list[Copy]] = {}
+    for c in kinked:
+        by_neuron.setdefault(c.neuron, []).append(c)
+    top = None
+    for k in sorted(by_neuron, reverse=True):
+        sts = [status(c, need=False) for c in by_neuron[k]]
+        if "non-zero" in sts:
+            top = k
+            break
+        if any(s is None for s in sts) and any(
+                status(c, need=True) == "non-zero" for c in by_neuron[k] if c.zbar is None):
+            top = k
+            break
+    for c in kinked:
+        if c.zbar is None:
+            status(c, need=False)
+    if top is None:
+        return result(ns=False, differentiable=True, inc=False,
+                      certificate="no kinked copy with a non-zero adjoint (T5b)")
+    t2 = time.perf_counter()
+    found = _group_test(plan, fwd, ex, by_neuron[top], top, col, bw,
+                        lambda c: status(c, need=True))
+    secs["groups"] = time.perf_counter() - t2
+    groups, witness = found
+    if witness is not None:
+        return result(ns=True, differentiable=False, inc=False, top=top, groups=groups,
+                      witness=witness,
+                      certificate=f"topmost group test at {net.neurons[top].label}: "
+                                  f"{groups} group(s), one does not cancel")
+    # fallback: the oracle on the kinked examples
+    t3 = time.perf_counter()
+    size = len(examples) * ex.size
+    if size > ex.work_left:
+        raise Undecided(f"the oracle would run on {len(examples)} kinked examples of "
+                        f"{ex.size} terms each, beyond the work limit")
+    sub = sub_network(net, batch, examples, loss, B)
+    verdict = decide(sub, ex.wq, choice, mode="fast", budget=budget)
+    secs["oracle"] = time.perf_counter() - t3
+    cert = f"oracle on the {len(examples)} kinked example(s): {verdict.certificate}"
+    if verdict.differentiable is None:
+        return result(ns=True, differentiable=None, inc=None, top=top, groups=groups,
+                      undecided=verdict.reason, certificate=cert, subnet=sub)
+    if not verdict.differentiable:
+        wit = {"kind": "phi(v) != sum_i v_i phi(e_i)",
+               "v": {net.param_names[p]: str(c) for p, c in enumerate(verdict.witness or ())
+                     if c != 0}}
+        return result(ns=True, differentiable=False, inc=False, top=top, groups=groups,
+                      witness=wit, certificate=cert, subnet=sub)
+    sfw = forward(sub, ex.wq)
+    ad = backward(sub, ex.wq, sfw, choice).grad
+    try:
+        inc = not same_vector(ad, verdict.grad or ())
+    except Undecided as e:
+        return result(ns=True, differentiable=True, inc=None, top=top, groups=groups,
+                      undecided=f"comparing AD with the gradient: {e.reason}",
+                      certificate=cert, subnet=sub)
+    return result(ns=True, differentiable=True, inc=inc, top=top, groups=groups,
+                  certificate=cert, ad=ad, grad=verdict.grad, subnet=sub)
+
+
+def _group_test(plan: Plan, fwd: Any, ex: _Exact, copies: list[Copy], top: int,
+                col: dict[int, int], bw: Any, resolve: Any
+                ) -> tuple[int, dict[str, Any] | None]:
+    """(number of groups, a witness if some group does not cancel) at neuron k*."""
+    net = plan.net
+    slots = plan.exclusive[top]
+    if not slots:
+        return 0, None
+    act = net.neurons[top].activation
+    n_in = plan.n_in
+
+    def source_value(i: int, s: int | None) -> Fraction:
+        if s is None:
+            return Fraction(1)
+        node = -s - 1 if s < 0 else n_in + s
+        if float(fwd.rz[node, i]) == 0:
+            return Fraction(float(fwd.z[node, i]))
+        return ex.z(i, s)
+
+    params = sorted(slots)
+    classes: dict[tuple[tuple[int, Fraction], ...], list[tuple[Copy, Fraction]]] = {}
+    for c in copies:
+        t = {p: sum((source_value(c.example, s) for s in slots[p]), Fraction(0)) for p in params}
+        t = {p: v for p, v in t.items() if v != 0}
+        if not t:
+            continue
+        lead = t[min(t)]
+        key = tuple(sorted((p, v / lead) for p, v in t.items()))
+        jump = act.slope_right(c.kink) - act.slope_left(c.kink)
+        classes.setdefault(key, []).append((c, jump * abs(lead)))
+    bad = _first_bad(classes, col, bw, ex, resolve)
+    if bad is None:
+        return len(classes), None
+    return len(classes), _witness(net, params, [dict(k) for k in classes], dict(bad))
+
+
+def _first_bad(classes: dict[Any, list[tuple[Copy, Fraction]]], col: dict[int, int], bw: Any,
+               ex: _Exact, resolve: Any) -> Any:
+    """A group whose C_H is not 0: certified by floats first, exact arithmetic last."""
+    singles = {k: m[0] for k, m in classes.items() if len(m) == 1 and m[0][1] != 0}
+    multi = {k: m for k, m in classes.items() if len(m) > 1}
+    for key, (c, _) in singles.items():
+        if c.zbar == "non-zero":
+            return key
+    for key, members in multi.items():
+        total = Fraction(0)
+        rad = Fraction(0)
+        for c, f in members:
+            total += Fraction(float(bw.zbar[c.neuron, col[c.example]])) * f
+            rad += Fraction(float(bw.rzbar[c.neuron, col[c.example]])) * abs(f)
+        if abs(total) > rad:
+            return key
+    for key, (c, _) in singles.items():
+        if c.zbar is None and resolve(c) == "non-zero":
+            return key
+    for key, members in multi.items():
+        exact: Any = Fraction(0)
+        for c, f in members:
+            exact = exact + ex.zbar(c.example, c.neuron) * f
+        if not is_zero(exact):
+            return key
+    return None
+
+
+def _witness(net: Network, params: list[int], rows: list[dict[int, Fraction]],
+             h0: dict[int, Fraction]) -> dict[str, Any]:
+    """v0 on h0's crease only, d across it, s small: phi(v0 + s d) + phi(v0 - s d) differs
+    from 2 phi(v0) by 2 |s| C_H0 (t_H0 . d) != 0 (the other creases keep their sides)."""
+    rng = random.Random(20240901)
+    others = [r for r in rows if r != h0]
+    nn = sum((c * c for c in h0.values()), Fraction(0))
+
+    def dot(r: dict[int, Fraction], v: dict[int, Fraction]) -> Fraction:
+        return sum((c * v.get(p, Fraction(0)) for p, c in r.items()), Fraction(0))
+
+    for _ in range(1000):
+        r = {p: Fraction(rng.randint(-9, 9)) for p in params}
+        t = dot(h0, r) / nn
+        v0 = {p: r[p] - t * h0.get(p, Fraction(0)) for p in params}
+        if all(dot(o, v0) != 0 for o in others):
+            break
+    else:  # pragma: no cover - a generic point exists
+        raise AssertionError("no generic point on the crease")
+    d = dict(h0)
+    limits = [abs(dot(o, v0)) / (2 * abs(dot(o, d))) for o in others if dot(o, d) != 0]
+    s = min(limits) if limits else Fraction(1)
+    name = net.param_names
+    return {"kind": "phi(v0 + s d) + phi(v0 - s d) != 2 phi(v0)",
+            "v0": {name[p]: str(c) for p, c in v0.items() if c != 0},
+            "d": {name[p]: str(c) for p, c in d.items() if c != 0}, "s": str(s)}

@@ -1,0 +1,250 @@
+"""The execution audit (THEORY.md 8.3): the forward/backward as torch runs it in its
+dtype, and what it did at kinks.
+
+The model is run through a ``torch.fx`` interpreter that records the input of every
+activation call (the pre-activations, in the compute dtype).  A *float kink* is an
+entry exactly equal to a kink of its activation (in that dtype).  Without float kinks
+no derivative choice is ever used, so the gradient cannot change with it.  With float
+kinks the gradient is computed twice with ``torch.autograd.grad``: as torch computes it
+(its own choice D at kinks, e.g. ``relu'(0) = 0``) and with the other one-sided slope at
+every float kink (``relu'(0) = 1``; in general the right slope, or the left one where
+torch's choice is the right slope).  A *bifurcation* (Bertoin et al., NeurIPS 2021) is a
+difference between the two, entry by entry, exactly.
+
+The second gradient replaces an activation's output by
+``where(kink, out.detach() + s * (x - x.detach()), out)``: the same values, with slope
+``s`` at the kinked entries, and torch's own backward everywhere else.
+
+Entries are matched with the IR's activation neurons by order: the importer creates one
+neuron per entry of each activation call, in graph order and row-major (max-pool ties
+are max nodes, not activation calls, and are not part of this audit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import activations as acts
+from ..errors import InputError
+from .dtypes import DType
+
+Maker = Callable[[Callable[[float], Fraction]], acts.Activation]
+Call = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _module(m: nn.Module) -> tuple[Maker, Call] | None:
+    """The activation of a module (built with a rounding of its scalars) and its
+    out-of-place call."""
+    if isinstance(m, nn.ReLU6):
+        return (lambda r: acts.relu6()), F.relu6
+    if isinstance(m, nn.ReLU):
+        return (lambda r: acts.relu()), F.relu
+    if isinstance(m, nn.LeakyReLU):
+        a = m.negative_slope
+        return (lambda r: acts.leaky_relu(r(a))), (lambda x: F.leaky_relu(x, a))
+    if isinstance(m, nn.Hardtanh):
+        lo, hi = m.min_val, m.max_val
+        return (lambda r: acts.hardtanh(r(lo), r(hi))), (lambda x: F.hardtanh(x, lo, hi))
+    if isinstance(m, nn.Hardsigmoid):
+        return (lambda r: acts.hardsigmoid()), F.hardsigmoid
+    if isinstance(m, nn.Hardswish):
+        return (lambda r: acts.hardswish()), F.hardswish
+    if isinstance(m, nn.Softshrink):
+        lam = m.lambd
+        return (lambda r: acts.softshrink(r(lam))), (lambda x: F.softshrink(x, lam))
+    return None
+
+
+def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, default: Any) -> Any:
+    return args[i] if len(args) > i else kwargs.get(name, default)
+
+
+def _function(fn: Any, a: tuple[Any, ...], k: dict[str, Any]) -> tuple[Maker, Call] | None:
+    if fn in (F.relu, torch.relu, torch.relu_):
+        return (lambda r: acts.relu()), F.relu
+    if fn in (F.leaky_relu, F.leaky_relu_):
+        s = _arg(a, k, 1, "negative_slope", 0.01)
+        return (lambda r: acts.leaky_relu(r(s))), (lambda x: F.leaky_relu(x, s))
+    if fn in (F.hardtanh, F.hardtanh_):
+        lo, hi = _arg(a, k, 1, "min_val", -1.0), _arg(a, k, 2, "max_val", 1.0)
+        return (lambda r: acts.hardtanh(r(lo), r(hi))), (lambda x: F.hardtanh(x, lo, hi))
+    if fn is F.relu6:
+        return (lambda r: acts.relu6()), F.relu6
+    if fn is F.hardsigmoid:
+        return (lambda r: acts.hardsigmoid()), F.hardsigmoid
+    if fn is F.hardswish:
+        return (lambda r: acts.hardswish()), F.hardswish
+    if fn is torch.abs:
+        return (lambda r: acts.abs_()), torch.abs
+    if fn is F.softshrink:
+        lam = _arg(a, k, 1, "lambd", 0.5)
+        return (lambda r: acts.softshrink(r(lam))), (lambda x: F.softshrink(x, lam))
+    return None
+
+
+_METHODS: dict[str, tuple[Maker, Call]] = {
+    "relu": ((lambda r: acts.relu()), F.relu), "relu_": ((lambda r: acts.relu()), F.relu),
+    "abs": ((lambda r: acts.abs_()), torch.abs), "abs_": ((lambda r: acts.abs_()), torch.abs),
+}
+
+
+def _rounder(dtype: torch.dtype) -> Callable[[float], Fraction]:
+    """A scalar hyper-parameter as the kernel uses it (float64 models: the double, else
+    float32), exactly."""
+    op = torch.float64 if dtype == torch.float64 else torch.float32
+    return lambda v: Fraction(float(torch.tensor(float(v), dtype=op)))
+
+
+@dataclass
+class Record:
+    """One activation call: its pre-activations (detached) and where they sit on kinks."""
+
+    activation: acts.Activation
+    x: torch.Tensor
+    kink: torch.Tensor | None  # bool, same shape (None: no entry on a kink)
+    alt: torch.Tensor | None  # the alternative slope at kinked entries (compute dtype)
+
+
+class _Recorder(torch.fx.Interpreter):
+    """Runs the traced model; records activation inputs; optionally swaps kink slopes."""
+
+    def __init__(self, gm: torch.fx.GraphModule, alternative: bool = False,
+                 records: list[Record] | None = None) -> None:
+        super().__init__(gm)
+        self.alternative = alternative
+        self.records: list[Record] = [] if records is None else records
+        self.replay = records is not None
+        self.pos = 0
+
+    def _act(self, found: tuple[Maker, Call], x: torch.Tensor) -> torch.Tensor:
+        make, call = found
+        if not self.replay:
+            key = (len(self.records), x.dtype)
+            cache = self.module.__dict__.setdefault("_adcorrect_specs", {})
+            spec = cache.get(key)
+            if spec is None:
+                act = make(_rounder(x.dtype))
+                kinks = []
+                for c in act.kinks:
+                    cv = torch.tensor(float(c), dtype=x.dtype)
+                    if Fraction(float(cv)) != c:
+                        continue  # the kink is not a number of the dtype: never hit exactly
+                    d = act.derivative(c, "pytorch")
+                    alt = act.slope_right(c) if d != act.slope_right(c) else act.slope_left(c)
+                    kinks.append((cv, torch.tensor(float(alt), dtype=x.dtype)))
+                spec = (act, kinks)
+                cache[key] = spec
+            act, kinks = spec
+            xd = x.detach()
+            kink = alt_t = None
+            for cv, alt in kinks:
+                at = xd == cv
+                if bool(at.any()):
+                    kink = at if kink is None else kink | at
+                    alt_t = torch.where(at, alt, torch.zeros((), dtype=x.dtype) if alt_t is None
+                                        else alt_t)
+            self.records.append(Record(act, xd, kink, alt_t))
+            return call(x)
+        rec = self.records[self.pos]
+        self.pos += 1
+        out = call(x)
+        if not self.alternative or rec.kink is None:
+            return out
+        return torch.where(rec.kink, out.detach() + rec.alt * (x - x.detach()), out)
+
+    def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+        found = _module(self.fetch_attr(target))
+        if found is not None and args and isinstance(args[0], torch.Tensor):
+            return self._act(found, args[0])
+        return super().call_module(target, args, kwargs)
+
+    def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+        found = _function(target, args, kwargs)
+        if found is not None and args and isinstance(args[0], torch.Tensor):
+            return self._act(found, args[0])
+        return super().call_function(target, args, kwargs)
+
+    def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
+        found = _METHODS.get(target)
+        if found is not None and args and isinstance(args[0], torch.Tensor):
+            return self._act(found, args[0])
+        return super().call_method(target, args, kwargs)
+
+
+def trace(model: nn.Module) -> torch.fx.GraphModule:
+    """The model traced by torch.fx (sharing its parameters); InputError if it cannot be."""
+    try:
+        return torch.fx.symbolic_trace(model)
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"torch.fx cannot trace the model ({type(e).__name__})") from None
+
+
+def loss_value(out: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
+    """The batch loss as PyTorch computes it (in the output's dtype)."""
+    if loss == "ce":
+        return F.cross_entropy(out, y.to(torch.int64).reshape(-1))
+    if loss == "mse":
+        return F.mse_loss(out, y.to(out.dtype).reshape(out.shape))
+    B = out.shape[0]
+    return (out.reshape(B, -1).sum(1) * y.to(out.dtype).reshape(B)).sum()
+
+
+@dataclass
+class ExecutionResult:
+    """What torch did: float kinks per activation call, and whether the gradient bifurcates."""
+
+    dtype: DType
+    records: list[Record]
+    float_kinks: int
+    bifurcation: bool
+    changed: int  # gradient entries that change with the kink slope
+    gradient: list[torch.Tensor] | None  # torch's own gradient (when it was computed)
+
+    @property
+    def entries(self) -> int:
+        """Activation entries per example."""
+        return sum(r.x[0].numel() for r in self.records) if self.records else 0
+
+    def kink_matrix(self) -> torch.Tensor:
+        """(n_act, B) bool: float kinks, activation entries in IR order."""
+        if not self.records:
+            return torch.zeros(0, 0, dtype=torch.bool)
+        return torch.cat([(r.kink if r.kink is not None else torch.zeros(r.x.shape,
+                                                                           dtype=torch.bool))
+                          .reshape(r.x.shape[0], -1) for r in self.records], 1).t()
+
+    def value_matrix(self) -> torch.Tensor:
+        """(n_act, B) the float pre-activations, in IR order."""
+        return torch.cat([r.x.reshape(r.x.shape[0], -1) for r in self.records], 1).t()
+
+
+def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: torch.Tensor,
+                    y: torch.Tensor, loss: str, dtype: DType) -> ExecutionResult:
+    """Run the traced model on the batch in its dtype; float kinks and bifurcation."""
+    rec = _Recorder(gm)
+    with torch.enable_grad():
+        out = rec.run(x)
+        kinks = sum(int(r.kink.sum()) for r in rec.records if r.kink is not None)
+        if kinks == 0:
+            return ExecutionResult(dtype, rec.records, 0, False, 0, None)
+        g1 = torch.autograd.grad(loss_value(out, y, loss), params, allow_unused=True)
+        alt = _Recorder(gm, alternative=True, records=rec.records)
+        out2 = alt.run(x)
+        g2 = torch.autograd.grad(loss_value(out2, y, loss), params, allow_unused=True)
+    changed = 0
+    for a, b in zip(g1, g2):
+        if a is None and b is None:
+            continue
+        a = torch.zeros_like(b) if a is None else a
+        b = torch.zeros_like(a) if b is None else b
+        same = (a == b) | (torch.isnan(a) & torch.isnan(b))
+        changed += int((~same).sum())
+    grads = [torch.zeros_like(p) if g is None else g.detach() for p, g in zip(params, g1)]
+    return ExecutionResult(dtype, rec.records, kinks, changed > 0, changed, grads)

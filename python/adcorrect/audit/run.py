@@ -1,0 +1,245 @@
+"""Both audits of one training step, side by side (`python -m adcorrect audit`, the
+training monitor): the model is imported once (:class:`Auditor`), every batch is then
+audited at the model's current parameters."""
+
+from __future__ import annotations
+
+import copy
+import time
+from fractions import Fraction
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..activations import Choice
+from ..batch import LOSSES, exact_values
+from ..errors import InputError
+from ..oracle import DEFAULT_BUDGET
+from .dtypes import DType, dtype_of
+from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
+from .execution import ExecutionResult, execution_audit, trace
+from .plan import Plan
+
+MAX_ROWS = 50  # rows of the difference table kept in the result
+
+
+class _Rows:
+    """Exact rows of a batch (inputs flattened row-major, targets), built on demand."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, loss: str) -> None:
+        self.xt = x.detach().reshape(x.shape[0], -1).to(torch.float64)
+        self.yt = y.detach().reshape(y.shape[0], -1)
+        self.loss = loss
+        self._x: dict[int, tuple[Fraction, ...]] = {}
+        self._y: dict[int, tuple[Fraction, ...]] = {}
+        self.x = _Lazy(self._row_x, x.shape[0])
+        self.y = _Lazy(self._row_y, y.shape[0])
+
+    @property
+    def size(self) -> int:
+        return self.xt.shape[0]
+
+    def _row_x(self, i: int) -> tuple[Fraction, ...]:
+        if i not in self._x:
+            self._x[i] = tuple(Fraction(v) for v in self.xt[i].tolist())
+        return self._x[i]
+
+    def _row_y(self, i: int) -> tuple[Fraction, ...]:
+        if i not in self._y:
+            self._y[i] = tuple(exact_values(self.yt[i], "batch y"))
+        return self._y[i]
+
+
+class _Lazy:
+    def __init__(self, fn: Any, n: int) -> None:
+        self.fn, self.n = fn, n
+
+    def __getitem__(self, i: int) -> Any:
+        return self.fn(i)
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def check_batch(x: Any, y: Any, loss: str, n_out: int | None = None) -> None:
+    """InputError (one line) for a batch that cannot go with the loss."""
+    if loss not in LOSSES:
+        raise InputError(f"unknown loss {loss!r} (use {', '.join(LOSSES)})")
+    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise InputError("batch: x and y must be tensors")
+    if x.dim() < 2:
+        raise InputError(f"batch: x must have a batch axis and an example shape, got shape "
+                         f"{tuple(x.shape)}")
+    if y.dim() < 1 or y.shape[0] != x.shape[0]:
+        raise InputError(f"batch: x has {x.shape[0]} examples but y has shape {tuple(y.shape)}")
+    if x.shape[0] == 0:
+        raise InputError("batch: no examples")
+    if not bool(torch.isfinite(x.to(torch.float64)).all()):
+        raise InputError("batch x: contains NaN or infinity")
+    if loss == "ce":
+        if y.is_floating_point() and not bool((y == y.round()).all()):
+            raise InputError("batch: ce needs class indices in y")
+        if y.dim() != 1:
+            raise InputError(f"batch: ce needs y of shape (B,), got {tuple(y.shape)}")
+        if n_out is not None and (int(y.min()) < 0 or int(y.max()) >= n_out):
+            raise InputError(f"batch: ce needs class indices in 0..{n_out - 1}")
+    if loss == "mse" and n_out is not None and y.numel() != x.shape[0] * n_out:
+        raise InputError(f"batch: mse needs {n_out} target(s) per example, y has shape "
+                         f"{tuple(y.shape)}")
+    if loss == "sum" and y.numel() != x.shape[0]:
+        raise InputError(f"batch: sum needs one weight per example, y has shape "
+                         f"{tuple(y.shape)}")
+    if not bool(torch.isfinite(y.to(torch.float64)).all()):
+        raise InputError("batch y: contains NaN or infinity")
+
+
+class Auditor:
+    """A model's plan, built once; :meth:`audit` audits a batch at the current parameters.
+
+    ``model`` is what torch executes (parameters already in the format ``dtype``); the
+    exact audit reads its parameters exactly at every call."""
+
+    def __init__(self, model: nn.Module, example: torch.Tensor, loss: str,
+                 dtype: DType | None = None, choice: Choice = "pytorch",
+                 budget: int | None = DEFAULT_BUDGET, work: int = DEFAULT_EXACT_WORK,
+                 name: str | None = None) -> None:
+        from ..torch import from_module
+
+        self.model = model
+        self.loss = loss
+        self.dtype = dtype or dtype_of(model)
+        self.choice, self.budget, self.work = choice, budget, work
+        t0 = time.perf_counter()
+        self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
+        self.net.require_exact()
+        self.plan = Plan(self.net)
+        self.gm = trace(model)
+        self.params = [p for _, p in model.named_parameters()]
+        self.act_neurons = [n.index for n in self.net.neurons
+                            if not n.activation.is_identity and n.op != "max"]
+        self.import_seconds = time.perf_counter() - t0
+
+    def _input_dtype(self) -> torch.dtype:
+        return self.dtype.compute
+
+    def weights(self) -> torch.Tensor:
+        """The parameters, exactly, as one float64 vector in the IR's order."""
+        if not self.params:
+            return torch.zeros(0, dtype=torch.float64)
+        return torch.cat([p.detach().reshape(-1).to(torch.float64) for p in self.params])
+
+    def audit(self, x: torch.Tensor, y: torch.Tensor, *, execution: bool = True) -> dict[str, Any]:
+        """Both audits of the batch (x, y) at the current parameters, as a JSON-ready dict."""
+        check_batch(x, y, self.loss, len(self.net.head.outputs))
+        t0 = time.perf_counter()
+        xe = x.detach().to(self._input_dtype())
+        w = self.weights()
+        if not bool(torch.isfinite(w).all()):
+            raise InputError("a parameter is NaN or infinite")
+        rows = _Rows(xe, y, self.loss)
+        ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice, self.budget,
+                         self.work)
+        t1 = time.perf_counter()
+        run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
+            if execution else None
+        t2 = time.perf_counter()
+        res = self._result(ex, run, rows)
+        res["seconds"] = {"exact": t1 - t0, "execution": t2 - t1, "total": t2 - t0,
+                          **{f"exact_{k}": v for k, v in ex.seconds.items()}}
+        res["inputs_rounded"] = 0 if xe.dtype == x.dtype else \
+            int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
+        return res
+
+    # -- the report -----------------------------------------------------------------------
+
+    def _result(self, ex: ExactResult, run: ExecutionResult | None, rows: _Rows
+                ) -> dict[str, Any]:
+        net = self.net
+        label = [n.label for n in net.neurons]
+        exact: dict[str, Any] = {
+            "kinked": len(ex.kinked), "kinked_examples": len(ex.kinked_examples),
+            "ns": ex.ns, "differentiable": ex.differentiable, "inc": ex.inc,
+            "undecided": ex.undecided, "certificate": ex.certificate, "witness": ex.witness,
+            "top": label[ex.top] if ex.top is not None else None, "groups": ex.groups,
+            "uncertain": ex.uncertain, "exact_examples": ex.exact_examples,
+            "copies": [{"neuron": label[c.neuron], "example": c.example, "kink": str(c.kink),
+                        "zbar": c.zbar, "zbar_approx": c.zbar_approx} for c in ex.kinked],
+        }
+        if ex.inc:
+            exact["ad"] = [str(v) for v in ex.ad or ()]
+            exact["grad"] = [str(v) for v in ex.grad or ()]
+            wv = self.weights().tolist()
+            exact["inc_table"] = [
+                {"name": net.param_names[p], "w": str(Fraction(wv[p])), "ad": exact["ad"][p],
+                 "grad": exact["grad"][p]} for p in range(net.W)
+                if net.W <= 50 or exact["ad"][p] != exact["grad"][p]]
+        res: dict[str, Any] = {
+            "network": net.name, "W": net.W, "batch": rows.size, "loss": self.loss,
+            "choice": str(self.choice), "exact": exact,
+            # a batched network (B >= 2) never is one (THEORY.md 8.1); B = 1 is the network
+            "bias_network": rows.size == 1 and net.is_bias_network,
+            "single_bias_network": net.is_bias_network,
+            "no_exclusive_bias": list(dict.fromkeys(label[k] for k in net.no_exclusive_bias))
+            [:20],
+        }
+        if ex.subnet is not None and ex.inc:
+            res["_inc_network"] = ex.subnet
+            res["_inc_values"] = [Fraction(v) for v in self.weights().tolist()]
+        if run is None:
+            return res
+        res["execution"] = {
+            "dtype": self.dtype.name, "computation": self.dtype.computation,
+            "float_kinks": run.float_kinks, "bifurcation": run.bifurcation,
+            "changed_gradient_entries": run.changed,
+        }
+        res["differ"], res["verdicts"] = self._compare(ex, run, rows.size)
+        return res
+
+    def _compare(self, ex: ExactResult, run: ExecutionResult, B: int
+                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        net = self.net
+        exact_kinks = {(c.neuron, c.example): c.kink for c in ex.kinked}
+        diff: dict[str, Any] = {"exact_only": 0, "float_only": 0, "rows": [],
+                                "matched": run.entries == len(self.act_neurons)}
+        if diff["matched"] and (exact_kinks or run.float_kinks):
+            fk = run.kink_matrix()
+            vals = run.value_matrix()
+            fpos = {tuple(p) for p in fk.nonzero().tolist()}
+            pos_of = {k: j for j, k in enumerate(self.act_neurons)}
+            epos = {(pos_of[k], i) for (k, i) in exact_kinks if k in pos_of}
+            for j, i in sorted(fpos ^ epos, key=lambda p: (p[1], p[0])):
+                k = self.act_neurons[j]
+                in_exact = (j, i) in epos
+                diff["exact_only" if in_exact else "float_only"] += 1
+                if len(diff["rows"]) < MAX_ROWS:
+                    diff["rows"].append({
+                        "neuron": net.neurons[k].label, "example": i,
+                        "exact_y": str(exact_kinks[(k, i)]) if in_exact else "not a kink",
+                        "float_y": repr(float(vals[j, i])), "exact_kink": in_exact,
+                        "float_kink": not in_exact})
+        verdicts = [
+            {"question": "some copy on a kink", "exact": bool(ex.kinked),
+             "execution": run.float_kinks > 0},
+            {"question": "derivative choice matters (exact: NS; float: bifurcation)",
+             "exact": ex.ns, "execution": run.bifurcation},
+            {"question": "loss not differentiable / gradient bifurcates",
+             "exact": None if ex.differentiable is None else not ex.differentiable,
+             "execution": run.bifurcation},
+        ]
+        for v in verdicts:
+            v["agree"] = None if v["exact"] is None else v["exact"] == v["execution"]
+        return diff, verdicts
+
+
+def prepared(model: nn.Module, dtype: DType) -> tuple[nn.Module, int]:
+    """A copy of the model in the compute dtype with every parameter in the format, and how
+    many parameter entries rounding changed."""
+    m = copy.deepcopy(model).to(dtype.compute)
+    changed = 0
+    with torch.no_grad():
+        for (_, p), (_, p0) in zip(m.named_parameters(), model.named_parameters()):
+            r = dtype.round(p0.detach())
+            changed += int((r.to(torch.float64) != p0.detach().to(torch.float64)).sum())
+            p.copy_(r.to(p.dtype))
+    return m, changed
