@@ -1,6 +1,6 @@
 """Fuzzing every CLI entry (hostile input): mutated specs (v1 and v2), parameter strings,
-choices, format strings, batch files and model files through `formats`, `check`, `count`
-and `smt generate`.  Every case must end with exit 0, or exit 2 and one line, within the
+choices, format strings, dtypes, batch files and model files through `formats`, `check`,
+`count`, `audit` and `smt generate`.  Every case must end with exit 0, or exit 2 and one line, within the
 time limit: never a traceback, another status or a hang.  ADCORRECT_FUZZ_EXAMPLES
 (default 2000) sets the examples per entry; failures found once are kept in
 tests/fuzz_corpus/ and replayed.
@@ -199,4 +199,29 @@ def test_fuzz_model_files(model: bytes, batch: bytes, loss: str) -> None:
     # never with --trust-model: unpickling a mutated pickle with code allowed could run
     # anything; the point is that the default (weights_only) loader refuses cleanly
     argv = ["check", "{dir}/m.pt", "--batch", "{dir}/b.pt", f"--loss={loss}", "--json"]
+    _run(Case(argv, {"m.pt": model, "b.pt": batch}))
+
+
+DTYPE = st.one_of(st.sampled_from(["fp32", "bf16", "fp16", "fp64", "e4m3fn", "e5m2", "int8:1/128",
+                                   "int8:0", "int8:-1", "int8:1e1000000000", "int8:", "fp8",
+                                   "int8:x", "", "FP32", "int8:1/3"]),
+                  st.text(alphabet="fpintbe0123456789:/.", max_size=10))
+
+
+@SETTINGS
+@given(model=st.one_of(mutated_bytes(MODEL), st.just(MODEL)),
+       batch=st.one_of(mutated_bytes(BATCH), st.just(BATCH)),
+       loss=st.sampled_from(["ce", "mse", "sum", "hinge"]), dtype=st.one_of(st.none(), DTYPE),
+       choice=st.one_of(st.none(), CHOICE),
+       budget=st.one_of(st.none(), st.sampled_from(["1", "0", "x", "100"])))
+def test_fuzz_audit(model: bytes, batch: bytes, loss: str, dtype: str | None,
+                    choice: str | None, budget: str | None) -> None:
+    argv = ["audit", "{dir}/m.pt", "--batch", "{dir}/b.pt", f"--loss={loss}", "--json",
+            "--inc-out", "{dir}/inc.json"]
+    if dtype is not None:
+        argv.append(f"--dtype={dtype}")
+    if choice is not None:
+        argv.append(f"--choice={choice}")
+    if budget is not None:
+        argv.append(f"--budget={budget}")
     _run(Case(argv, {"m.pt": model, "b.pt": batch}))

@@ -74,7 +74,18 @@ def load_model(path: str | Path, trust: bool = False) -> nn.Module:
         hint = " (a state_dict? save the model itself with torch.save(model))" \
             if isinstance(obj, dict) else ""
         raise InputError(f"{path}: holds a {type(obj).__name__}, not a torch.nn.Module{hint}")
-    for name, prm in obj.named_parameters():
+    try:  # a damaged pickle can build a module whose internals are missing
+        base = set(nn.Module().__dict__)
+        for m in obj.modules():
+            missing = base - set(m.__dict__)
+            if missing:
+                raise AttributeError(f"{type(m).__name__} lacks {min(missing)}")
+            m.extra_repr()  # reads the class's own settings (in_features, stride, ...)
+            m.state_dict()
+        params = list(obj.named_parameters())
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"{path}: not a usable torch.nn.Module ({_line(e)})") from None
+    for name, prm in params:
         exact_tensor(prm, f"{path}: parameter {name}")
     return obj
 
