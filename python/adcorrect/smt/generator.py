@@ -236,6 +236,8 @@ def _check(q: Query) -> str:
         raise InputError(f"query {q.family}: network {q.net.name} is not a bias network "
                          "(every neuron needs its own bias parameter); use ndf-implies-ns")
     q.net.require_exact()
+    if sem == "ieee":
+        FloatEncoder(q.net, q.fmt)  # refuses non-IEEE formats before any witness search
     return sem
 
 
