@@ -149,8 +149,9 @@ def batch_from_arrays(x: Any, y: Any) -> Batch:
                  shape=tuple(int(n) for n in xs[1:]))
 
 
-def load_batch(path: str | Path) -> Batch:
-    """Read a batch file (.pt with {"x", "y"} tensors, or .npz with arrays x and y)."""
+def read_batch_file(path: str | Path) -> tuple[Any, Any]:
+    """x and y of a batch file, as stored: numpy arrays (.npz) or tensors (.pt with
+    {"x", "y"}), loaded without running code (no pickles); one-line errors otherwise."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: no such batch file")
@@ -162,7 +163,7 @@ def load_batch(path: str | Path) -> Batch:
             with np.load(p, allow_pickle=False) as data:
                 if "x" not in data or "y" not in data:
                     raise InputError(f"{path}: an .npz batch needs arrays 'x' and 'y'")
-                return batch_from_arrays(data["x"], data["y"])
+                return np.asarray(data["x"]), np.asarray(data["y"])
         except InputError:
             raise
         except Exception as e:  # noqa: BLE001  (any decoding failure is bad input)
@@ -180,7 +181,13 @@ def load_batch(path: str | Path) -> Batch:
                 obj = torch.load(p, weights_only=True, map_location="cpu")
         except Exception as e:  # noqa: BLE001  (any unpickling failure is bad input)
             raise InputError(f"{path}: not a readable torch file ({type(e).__name__})") from None
-        if not isinstance(obj, dict) or "x" not in obj or "y" not in obj:
+        if not isinstance(obj, dict) or not isinstance(obj.get("x"), torch.Tensor) or \
+                not isinstance(obj.get("y"), torch.Tensor):
             raise InputError(f"{path}: a .pt batch must hold a dict with tensors 'x' and 'y'")
-        return batch_from_arrays(obj["x"], obj["y"])
+        return obj["x"], obj["y"]
     raise InputError(f"{path}: unknown batch file type (use .pt or .npz)")
+
+
+def load_batch(path: str | Path) -> Batch:
+    """Read a batch file (.pt with {"x", "y"} tensors, or .npz with arrays x and y)."""
+    return batch_from_arrays(*read_batch_file(path))

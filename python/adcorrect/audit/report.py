@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..limits import check_file
 from ..tables import render
 
 SHOWN = 20  # kinked copies and differences listed in the text output
@@ -20,35 +19,14 @@ def load_batch_tensors(path: str) -> tuple[Any, Any]:
     import numpy as np
     import torch
 
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{path}: no such batch file")
-    check_file(path, p.stat().st_size)
-    if p.suffix == ".npz":
-        try:
-            with np.load(p, allow_pickle=False) as data:
-                if "x" not in data or "y" not in data:
-                    raise InputError(f"{path}: an .npz batch needs arrays 'x' and 'y'")
-                x, y = np.asarray(data["x"]), np.asarray(data["y"])
-        except (OSError, ValueError) as e:
-            raise InputError(f"{path}: not a readable .npz file ({e})") from None
+    from ..batch import read_batch_file
+
+    x, y = read_batch_file(path)
+    if isinstance(x, np.ndarray):
         if x.dtype.kind not in "fiu" or y.dtype.kind not in "fiu":
             raise InputError(f"{path}: x and y must be numeric arrays")
         return torch.from_numpy(x), torch.from_numpy(y)
-    if p.suffix in (".pt", ".pth"):
-        import warnings
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                obj = torch.load(p, weights_only=True, map_location="cpu")
-        except Exception as e:  # noqa: BLE001
-            raise InputError(f"{path}: not a readable torch file ({type(e).__name__})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("x"), torch.Tensor) or \
-                not isinstance(obj.get("y"), torch.Tensor):
-            raise InputError(f"{path}: a .pt batch must hold a dict with tensors 'x' and 'y'")
-        return obj["x"], obj["y"]
-    raise InputError(f"{path}: unknown batch file type (use .pt or .npz)")
+    return x, y
 
 
 def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | None = None,
