@@ -40,6 +40,7 @@ QUERY_THEOREM: dict[str, str] = {
     "ndf-implies-ns-sides": "T3",
     "clarke-combination": "T4",
     "inc-witness": "T5",
+    "inc-witness-qf": "T5",
     "float-kink": "IEEE",
     "float-bifurcation": "IEEE",
 }

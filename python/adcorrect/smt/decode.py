@@ -167,7 +167,7 @@ def check_point(net: Network, fmt: Format, choice: Choice, family: str,
         verdict = decide(net, w)
         return Check(not is_ns and not verdict.differentiable,
                      f"NS = {is_ns}, oracle differentiable = {verdict.differentiable}", point)
-    if family == "inc-witness":
+    if family in ("inc-witness", "inc-witness-qf"):
         sym = all(a + b == 0 for a, b in zip(axis, _axis(net, w, -1)))
         if ad == axis or not sym:
             return Check(False, f"AD = phi(e_i): {ad == axis}, axis-symmetric = {sym}", point)

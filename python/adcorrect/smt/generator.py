@@ -26,13 +26,14 @@ from ..engine import forward
 from ..errors import InputError
 from ..formats import Format
 from ..spec import Network
+from .cones import ARGUMENT, differentiable_lines, param_lines
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
 
 #: Bumped whenever the generated text changes.
 GENERATOR_VERSION = "2"
 
 EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ndf-implies-ns-sides",
-                  "ad-correct", "inc-witness", "clarke-combination", "count")
+                  "ad-correct", "inc-witness", "inc-witness-qf", "clarke-combination", "count")
 #: Families defined for bias networks only.
 BIAS_ONLY_FAMILIES = ("ndf-implies-ns-sides",)
 FLOAT_FAMILIES = ("float-kink", "float-bifurcation")
@@ -53,6 +54,10 @@ DESCRIPTIONS = {
     "inc-witness": "AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and "
                    "phi_w(v) = sum_i v_i phi_w(e_i) for all real v (f differentiable; "
                    "a universally quantified formula)",
+    "inc-witness-qf": "AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and f "
+                      "differentiable, written without a quantifier: for every sign pattern "
+                      "of the kink neurons, its cone is empty (Gordan certificate) or its "
+                      "linear form is (phi_w(e_i))_i",
     "clarke-combination": "AD_D f(w) differs from the multilinear combination of the vertex "
                           "gradients grad f_s(w) with weights t_k = (D_k - sl_k)/(sr_k - sl_k), "
                           "or some t_k is outside [0, 1]",
@@ -146,7 +151,7 @@ def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> 
             chosen_between(n.activation, choice) for n in net.neurons):
             return "unsat", ("AD_D is multilinear in the choices D_k (every path meets a "
                              "neuron once), and every D lies between the one-sided slopes")
-    if family in ("ns-implies-ndf", "inc-witness") and bias:
+    if family in ("ns-implies-ndf", "inc-witness", "inc-witness-qf") and bias:
         return "unsat", ("T3 for bias networks (topmost witness along its bias axis)"
                          if family == "ns-implies-ndf" else
                          "T1: inc_M(f) is empty for bias networks")
@@ -250,6 +255,14 @@ def generate(q: Query) -> str:
             ctx["bias_neurons"] = [
                 n for n in net.neurons
                 if n.bias is not None and n.bias[0] == "param" and n.activation.kinks]
+        if q.family == "inc-witness-qf":
+            ctx["cone_lines"] = differentiable_lines(enc)
+            ctx["argument"] = ARGUMENT
+            ctx["param_lines"] = param_lines(enc)
+            ctx["param_kind"] = "real"
+            decode["params"] = [f"w{i}" for i in range(net.W)]
+            sort_text = f"Real, one of the {fmt.size} values" + (
+                " (m 2^q with integer m, no FP theory)" if enc.fp else " (predicate inM)")
         if q.family == "ndf-implies-ns":
             decode["direction"] = [f"v{i}" for i in range(net.W)]
     else:
