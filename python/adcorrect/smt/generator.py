@@ -28,9 +28,18 @@ from ..formats import Format
 from ..spec import Network
 from .cones import ARGUMENT, differentiable_lines, param_lines
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
+from .smtlib import required_logic
 
 #: Bumped whenever the generated text changes.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
+#: The date written as "Generated on" into every file's :source (set with the version, so
+#: that the output stays byte-for-byte deterministic).
+GENERATOR_DATE = "2026-11-28"
+
+APPLICATION = ("correctness of automatic differentiation (AD) for neural networks whose "
+               "parameters are machine-representable numbers")
+PUBLICATION = ("W. Lee, S. Park, A. Aiken. On the Correctness of Automatic Differentiation "
+               "for Neural Networks with Machine-Representable Parameters. ICML 2023.")
 
 EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ndf-implies-ns-sides",
                   "ad-correct", "inc-witness", "inc-witness-qf", "clarke-combination", "count")
@@ -79,6 +88,7 @@ class Query:
     choice: Choice = "pytorch"
     semantics: str | None = None  # None: the family's own
     expected: str | None = None  # None: default_expected
+    note: str = ""  # an extra sentence for the file's :source (e.g. a known model count)
 
 
 def network_to_obj(net: Network) -> dict[str, Any]:
@@ -139,7 +149,8 @@ def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> 
     """The expected status and its justification (a theorem, or a known witness)."""
     bias = net.is_bias_network
     if family == "bias-unique":
-        return "unsat", "y_k is affine in its own bias with coefficient 1 (T2 counting step)"
+        return "unsat", ("y_k is affine in its own bias with coefficient 1 (the counting step "
+                         "of T2)")
     if family == "ndf-implies-ns":
         return "unsat", "T5b: not NS(w) implies f differentiable at w, for every network"
     if family == "ndf-implies-ns-sides":
@@ -158,7 +169,8 @@ def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> 
     if family in FAMILIES:
         found = _witness(net, fmt, family, choice)
         if found:
-            return "sat", f"holds at the structured point w = {found}"
+            return "sat", (f"holds at the structured point w = {found}, re-checked exactly "
+                           "by adcorrect (exact engine and oracle, or exact IEEE rounding)")
         return "unknown", "no theorem applies and no structured witness was found"
     raise InputError(f"unknown query {family!r} (known: {', '.join(FAMILIES)})")
 
@@ -244,7 +256,6 @@ def generate(q: Query) -> str:
         enc = ExactEncoder(net, fmt, q.choice)
         ctx["enc"] = enc
         ctx["param_kind"] = "fp" if enc.fp else "real"
-        logic = "ALL"
         sort_text = f"{enc.param_sort}, finite" if enc.fp else \
             f"Real, one of the {fmt.size} values (predicate inM)"
         decode = {"params": [f"p{i}" if enc.fp else f"w{i}" for i in range(net.W)]}
@@ -269,26 +280,60 @@ def generate(q: Query) -> str:
         fenc = FloatEncoder(net, fmt)
         ctx["enc"] = fenc
         ctx["param_kind"] = "fp"
-        logic = "QF_FP"
         sort_text = f"{fenc.fp.sort()}, finite"
         decode = {"params": [f"p{i}" for i in range(net.W)]}
-    meta = {
-        "version": __version__, "generator": GENERATOR_VERSION,
-        "network": network_to_obj(net), "format": fmt.name, "query": q.family,
-        "semantics": sem, "choice": str(q.choice), "expected": expected, "logic": logic,
-        "param_kind": ctx["param_kind"], "decode": decode,
-    }
-    ctx["h"] = {
-        "version": __version__, "generator": GENERATOR_VERSION, "network": net.name,
-        "architecture": _architecture(net), "format": f"{fmt.name} (|M| = {fmt.size})",
-        "sort": sort_text, "query": q.family, "description": DESCRIPTIONS[q.family],
-        "semantics": "exact (real arithmetic over machine-number parameters; "
-                     "not for bit-vector-only solvers such as bitwuzla)" if sem == "exact"
-                     else "ieee (pure QF_FP: the format's arithmetic, round to nearest even)",
-        "choice": str(q.choice), "expected": expected, "reason": reason, "logic": logic,
-        "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
-        "param_names": net.param_names,
-    }
-    template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
-    text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
-    return text.strip("\n") + "\n"
+    def render(logic: str) -> str:
+        meta = {
+            "version": __version__, "generator": GENERATOR_VERSION,
+            "network": network_to_obj(net), "format": fmt.name, "query": q.family,
+            "semantics": sem, "choice": str(q.choice), "expected": expected, "logic": logic,
+            "param_kind": ctx["param_kind"], "decode": decode,
+        }
+        ctx["h"] = {
+            "version": __version__, "generator": GENERATOR_VERSION, "network": net.name,
+            "architecture": _architecture(net), "format": f"{fmt.name} (card(M) = {fmt.size})",
+            "sort": sort_text, "query": q.family, "description": DESCRIPTIONS[q.family],
+            "semantics": "exact (real arithmetic over machine-number parameters; "
+                         "not for bit-vector-only solvers such as bitwuzla)" if sem == "exact"
+                         else "ieee (pure QF_FP: the format's arithmetic, round to nearest even)",
+            "choice": str(q.choice), "expected": expected, "reason": reason, "logic": logic,
+            "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
+            "param_names": net.param_names,
+        }
+        ctx["h"]["source"] = _source(q, ctx["h"])
+        template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
+        text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
+        return text.strip("\n") + "\n"
+
+    draft = render("ALL")
+    return render(required_logic(draft))
+
+
+def _source(q: Query, h: dict[str, Any]) -> str:
+    """The :source text: the SMT-LIB structured fields, then what the file says and how its
+    status was established (no '|' or backslash: the text sits inside |...|)."""
+    lines = [
+        "Generated by: the adcorrect project",
+        f"Generated on: {GENERATOR_DATE}",
+        f"Generator: adcorrect {h['version']} (smt generator {h['generator']})",
+        f"Application: {APPLICATION}",
+        "Target solver: z3, cvc5, bitwuzla",
+        f"Publications: {PUBLICATION}",
+        f"Network: {h['network']}, {h['architecture']}.",
+        f"Format: {h['format']}; parameters: {h['sort']}.",
+        f"Query: {h['query']}, {h['description']}.",
+        f"Semantics: {h['semantics']}.",
+        f"AD choice: {h['choice']}.",
+        f"Status: {h['expected']}, established by: {h['reason']}.",
+    ]
+    if q.family == "count":
+        lines.append("Counting: the models (values of the parameters) of this file are the "
+                     "points w of M^W with NS(w); their number is the quantity of interest "
+                     "(adcorrect smt count enumerates them with blocking clauses).")
+    if q.note:
+        lines.append(q.note)
+    text = "\n".join(lines)
+    bad = set(text) & {"|", "\\"} or {c for c in text if ord(c) > 126}
+    if bad:
+        raise ValueError(f"the :source text contains {sorted(bad)}")
+    return text

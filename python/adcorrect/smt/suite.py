@@ -33,6 +33,7 @@ SAMPLE = (
     ("leaky-1-2-1", "e4m3fn", "inc-witness"),
     ("relu-1-1", "fp(3,3)", "count"),
     ("t5a", "fp(3,3)", "inc-witness"),
+    ("t5a", "fp16", "inc-witness-qf"),
     ("t5a", "fp(3,3)", "ns-implies-ndf"),
     ("relu-1-2-1", "fp16", "float-kink"),
     ("relu-1-2-1", "fp16", "float-bifurcation"),
