@@ -52,6 +52,8 @@ CASES = [
     ("float-kink-hand", KINK_NET, "fp16", "float-kink", "pytorch", "sat"),
     ("float-bifurcation", RELU121, "fp16", "float-bifurcation", "pytorch", "sat"),
     ("float-bifurcation-t5a", T5A, "bf16", "float-bifurcation", "pytorch", "sat"),
+    ("float-bifurcation-nz-t5a", T5A, "fp16", "float-bifurcation-nz", "pytorch", "sat"),
+    ("float-bifurcation-nz-bf", suite.bf121(), "fp16", "float-bifurcation-nz", "pytorch", "unsat"),
 ]
 
 

@@ -43,6 +43,7 @@ QUERY_THEOREM: dict[str, str] = {
     "inc-witness-qf": "T5",
     "float-kink": "IEEE",
     "float-bifurcation": "IEEE",
+    "float-bifurcation-nz": "IEEE",
 }
 
 _THEOREM_RE = re.compile(r"^\s*(?:Theorem|Lemma|Corollary)\s+([A-Za-z_][\w']*)", re.MULTILINE)

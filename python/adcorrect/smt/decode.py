@@ -149,8 +149,10 @@ def check_point(net: Network, fmt: Format, choice: Choice, family: str,
                 w: Sequence[Fraction]) -> Check:
     """Whether the point w satisfies the query (every family except bias-unique)."""
     point = tuple(str(x) for x in w)
-    if family in ("float-kink", "float-bifurcation"):
+    if family in ("float-kink", "float-bifurcation", "float-bifurcation-nz"):
         c = _float_check(net, fmt, family, w)
+        if family == "float-bifurcation-nz" and any(x == 0 for x in w):
+            return Check(False, "a parameter is 0; " + c.message, point)
         return Check(c.ok, c.message, point)
     is_ns, ad = _ad(net, w, choice)
     if family == "count":

@@ -45,9 +45,11 @@ EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ndf-implie
                   "ad-correct", "inc-witness", "inc-witness-qf", "clarke-combination", "count")
 #: Families defined for bias networks only.
 BIAS_ONLY_FAMILIES = ("ndf-implies-ns-sides",)
-FLOAT_FAMILIES = ("float-kink", "float-bifurcation")
+FLOAT_FAMILIES = ("float-kink", "float-bifurcation", "float-bifurcation-nz")
 FAMILIES = EXACT_FAMILIES + FLOAT_FAMILIES
 STATUSES = ("sat", "unsat", "unknown")
+#: Largest card(M)^W decided by exhaustive enumeration when no theorem or witness applies.
+ENUMERATION_POINTS = 10_000
 
 DESCRIPTIONS = {
     "bias-unique": "two points differing only in the bias b_k of a neuron k, both with "
@@ -75,6 +77,8 @@ DESCRIPTIONS = {
     "float-bifurcation": "the gradient computed in the format with the left slope at kinks "
                          "(relu'(0) = 0) differs from the one with the right slope "
                          "(relu'(0) = 1), both not NaN",
+    "float-bifurcation-nz": "float-bifurcation with every parameter non-zero (the witnesses "
+                            "with a zero parameter excluded)",
 }
 
 
@@ -135,11 +139,40 @@ def _candidates(net: Network, fmt: Format) -> list[tuple[Fraction, ...]]:
     return [p for p in dict.fromkeys(pts) if all(fmt.contains(x) for x in p)]
 
 
+def _tiny_candidates(net: Network, fmt: Format) -> list[tuple[Fraction, ...]]:
+    """Points of non-zero parameters that underflow: every parameter +-(smallest positive
+    value), or +-1 on the biases and the smallest value on the weights."""
+    tiny = min(v for v in fmt.values() if v > 0) if fmt.size <= 200_000 else None
+    if tiny is None:
+        from .fparith import FPFormat
+
+        fp = FPFormat(*fmt.params)
+        tiny = Fraction(1, 2 ** (fp.sb - 1)) * Fraction(2) ** fp.emin
+    signs = list(itertools.product((1, -1), repeat=net.W)) if net.W <= 8 else [(1,) * net.W]
+    return [tuple(s * tiny for s in sg) for sg in signs]
+
+
+def _no_float_kink(net: Network) -> bool:
+    """Every neuron with kinks has the single kink 0, no bias, and one input of value +-1
+    weighted by a parameter: it computes fl(w x) = +-w exactly."""
+    for n in net.neurons:
+        if not n.activation.kinks:
+            continue
+        if n.activation.kinks != (Fraction(0),) or n.bias is not None:
+            return False
+        if len(n.sources) != 1 or n.sources[0] >= 0 or n.weights[0][0] != "param":
+            return False
+        if abs(net.input[-n.sources[0] - 1]) != 1:
+            return False
+    return True
+
+
 def _witness(net: Network, fmt: Format, family: str, choice: Choice) -> str | None:
     """A structured point satisfying the query, as text, or None."""
     from .decode import check_point
 
-    for w in _candidates(net, fmt):
+    extra = _tiny_candidates(net, fmt) if family == "float-bifurcation-nz" else []
+    for w in _candidates(net, fmt) + extra:
         if check_point(net, fmt, choice, family, w).ok:
             return "(" + ", ".join(map(str, w)) + ")"
     return None
@@ -166,11 +199,25 @@ def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> 
         return "unsat", ("T3 for bias networks (topmost witness along its bias axis)"
                          if family == "ns-implies-ndf" else
                          "T1: inc_M(f) is empty for bias networks")
+    if family == "float-bifurcation-nz" and _no_float_kink(net):
+        return "unsat", ("every neuron with a kink computes fl(w x) with x = +-1, i.e. +-w, "
+                         "which is not 0, so no computed pre-activation is at the kink and "
+                         "both backward passes use the same slopes")
     if family in FAMILIES:
         found = _witness(net, fmt, family, choice)
         if found:
             return "sat", (f"holds at the structured point w = {found}, re-checked exactly "
                            "by adcorrect (exact engine and oracle, or exact IEEE rounding)")
+        if fmt.size ** net.W <= ENUMERATION_POINTS and family != "bias-unique":
+            from .decode import check_point
+
+            for w in itertools.product(fmt.values(), repeat=net.W):
+                if check_point(net, fmt, choice, family, w).ok:
+                    return "sat", (f"holds at w = ({', '.join(map(str, w))}), found by "
+                                   "exhaustive enumeration of M^W")
+            return "unsat", (f"exhaustive enumeration of all card(M)^W = {fmt.size ** net.W} "
+                             "points with the exact engine and the oracle (or exact IEEE "
+                             "rounding)")
         return "unknown", "no theorem applies and no structured witness was found"
     raise InputError(f"unknown query {family!r} (known: {', '.join(FAMILIES)})")
 

@@ -67,8 +67,20 @@ def t5a() -> Network:
     })
 
 
+def bf121() -> Network:
+    """Bias-free f = relu(v1 x) - relu(v2 x) at x = 1: T5a without its first neuron.  Its
+    float-bifurcation-nz files are unsat (fl(v * 1) = v is never 0)."""
+    return parse_network({
+        "name": "bf-relu-1-2-1", "input": ["1"],
+        "layers": [
+            {"units": 2, "activation": "relu", "bias": False},
+            {"units": 1, "activation": "identity", "bias": False, "weights": [["1", "-1"]]},
+        ],
+    })
+
+
 def networks() -> list[Network]:
-    return [dense(a, act) for act in ACTIVATIONS for a in ARCHITECTURES] + [t5a()]
+    return [dense(a, act) for act in ACTIVATIONS for a in ARCHITECTURES] + [t5a(), bf121()]
 
 
 def formats() -> list[tuple[str, Format]]:
