@@ -71,3 +71,20 @@ def test_missing_inputs_are_reported(tmp_path):
     rep = build(tmp_path)
     assert rep["inputs"] == {"proof_status": False, "smt_results": False, "counts": False}
     assert "Missing inputs" in render_markdown(rep)
+
+
+def test_partial_run_and_solver_errors_are_labelled(tmp_path):
+    root = _tree(tmp_path, [("a.smt2", "ad-correct", "unsat", "unsat,error")], {})
+    path = root / "smt/results.json"
+    data = json.loads(path.read_text())
+    data["results"][1]["flag"] = ""
+    data["results"][1]["message"] = "solver process failed, killed by signal SIGKILL"
+    path.write_text(json.dumps({"complete": False, "jobs_done": 2, "jobs_total": 6,
+                                "results": data["results"]}))
+    rep = build(root)
+    assert rep["smt_run"]["complete"] is False
+    assert {r[0]: r[2] for r in summary_rows(rep)}["T1"] == "1/1 (partial)"
+    md = render_markdown(rep)
+    assert "**Partial SMT run:**" in md and "2 of 6 solver jobs" in md
+    assert "killed by signal SIGKILL" in md
+    assert not rep["conflicts"]

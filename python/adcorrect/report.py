@@ -105,6 +105,17 @@ class Instance:
         return not self.conflict and self.decided == {self.expected}
 
 
+def smt_progress(results_json: Path) -> tuple[bool, int, int]:
+    """(complete, jobs done, jobs in the run) of a results file (old files: complete)."""
+    if not results_json.exists():
+        return True, 0, 0
+    payload = json.loads(results_json.read_text())
+    if not isinstance(payload, dict) or "complete" not in payload:
+        runs = payload["results"] if isinstance(payload, dict) else payload
+        return True, len(runs), len(runs)
+    return bool(payload["complete"]), int(payload["jobs_done"]), int(payload["jobs_total"])
+
+
 def smt_instances(results_json: Path) -> list[Instance]:
     """The solver runs of `make solve`, grouped by file, with each file's metadata."""
     if not results_json.exists():
@@ -181,7 +192,12 @@ def build(root: Path) -> dict[str, Any]:
         conflicts += [{"file": f"count: {r['network']} over {r['format']}",
                        "why": "count above the T2 bound or off its closed form"}
                       for r in counts["rows"] if not r.get("skipped") and not r.get("ok")]
+    complete, done, total = smt_progress(root / "smt/results.json")
     return {"items": items, "solvers": solvers, "counts": counts, "conflicts": conflicts,
+            "smt_run": {"complete": complete, "jobs_done": done, "jobs_total": total,
+                        "errors": [{"file": i.file, "solver": sv, "message": r.get("message", "")}
+                                   for i in instances for sv, r in sorted(i.runs.items())
+                                   if r["verdict"] == "error" and not r.get("flag")]},
             "inputs": {"proof_status": (root / "report/proof-status.json").exists(),
                        "smt_results": (root / "smt/results.json").exists(),
                        "counts": counts is not None}}
@@ -207,6 +223,8 @@ def summary_rows(rep: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             run = [r for r in counts["rows"] if not r.get("skipped")]
             within = f"{sum(1 for r in run if r.get('ok'))}/{len(run)}"
         smt = f"{it['verified']}/{it['instances']}" if it["instances"] else "-"
+        if it["instances"] and not rep.get("smt_run", {}).get("complete", True):
+            smt += " (partial)"
         rows.append((key, it["formal_status"], smt, within))
     return rows
 
@@ -222,11 +240,19 @@ def render_markdown(rep: dict[str, Any]) -> str:
     missing = [k for k, v in rep["inputs"].items() if not v]
     if missing:
         out += [f"**Missing inputs:** {', '.join(missing)} (their rows say so).", ""]
+    run = rep.get("smt_run", {"complete": True})
+    if not run["complete"]:
+        out += [(f"**Partial SMT run:** `smt/results.json` holds {run['jobs_done']} of "
+                f"{run['jobs_total']} solver jobs (an interrupted `make solve`; run it again "
+                "to resume). The SMT column counts the finished jobs only."), ""]
     out += ["## Summary", ""]
     out += _md_table(["item", "formal status", "SMT instances verified/total",
                       "counts within bound"], summary_rows(rep))
     out += ["", "## Conflicts", ""]
     out += [f"- `{c['file']}`: {c['why']}" for c in rep["conflicts"]] or ["None."]
+    if run.get("errors"):
+        out += ["", "## Solver process errors (not verified)", ""]
+        out += [f"- `{e['file']}` [{e['solver']}]: {e['message'][:200]}" for e in run["errors"]]
     solvers = rep["solvers"]
     for key, it in rep["items"].items():
         out += ["", f"## {key}: {it['title']}", "", "### Coq", ""]
