@@ -133,6 +133,33 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_smtlib(args: argparse.Namespace) -> int:
+    from . import submission
+    from .smtlib import check_tree
+
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    if not args.check_only:
+        es = submission.write_tree(out)
+        counts = submission.logic_counts(es)
+        rows = [(logic, sum(c.values()), c["sat"], c["unsat"], c["unknown"])
+                for logic, c in counts.items()]
+        rows.append(("total", len(es), sum(r[2] for r in rows), sum(r[3] for r in rows),
+                     sum(r[4] for r in rows)))
+        print(render(["logic", "files", "sat", "unsat", "unknown"], rows))
+        print(f"\nwrote {len(es)} files under {out / 'non-incremental'} in "
+              f"{time.perf_counter() - t0:.1f} s")
+    if not out.is_dir():
+        raise InputError(f"{out}: no such folder")
+    bad = check_tree(out)
+    n = len(list(out.rglob("*.smt2")))
+    for rel, vs in bad.items():
+        for v in vs:
+            print(f"VIOLATION {rel}: {v}", file=sys.stderr)
+    print(f"compliance check: {n} files, {sum(map(len, bad.values()))} violations")
+    return 1 if bad else 0
+
+
 def _table(results: list[RunResult]) -> str:
     groups: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
     for r in results:
@@ -235,6 +262,13 @@ def add_smt_parser(subparsers: Any) -> None:
     k.add_argument("--sample", action="store_true",
                    help="write only the small committed sample, flat (use --out smt/sample)")
     k.set_defaults(func=cmd_corpus)
+
+    t = sub.add_parser("smtlib", help="write the SMT-LIB submission tree and check it "
+                                      "(make smtlib)")
+    t.add_argument("--out", default="smtlib")
+    t.add_argument("--check-only", action="store_true",
+                   help="only run the compliance checker over an existing tree")
+    t.set_defaults(func=cmd_smtlib)
 
     v = sub.add_parser("solve-suite", help="all solvers over the suite (make solve)")
     v.add_argument("--dir", default="smt/generated")

@@ -68,7 +68,10 @@ def covers(logic: str, feats: frozenset[str]) -> bool:
 
 
 def smallest_logic(feats: frozenset[str]) -> str:
-    """The official logic with the fewest features that covers feats (ties: by name)."""
+    """The official logic with the fewest features that covers feats (ties: by name);
+    propositional scripts go to QF_UF (UF with quantifiers), as in the library."""
+    if feats <= {"Q"}:
+        return "UF" if feats else "QF_UF"
     fits = [lg for lg in OFFICIAL_LOGICS if covers(lg, feats)]
     if not fits:
         raise ValueError(f"no official logic covers {sorted(feats)}")
