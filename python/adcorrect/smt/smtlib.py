@@ -11,11 +11,12 @@ no ``push``/``pop``, quantifiers iff the logic is not ``QF_``, ASCII text, and
 declared logic is the *smallest* official logic whose features cover the file's
 (:func:`features`), the way the SMT-LIB curators classify benchmarks.
 
-Linearity is syntactic after constant folding: an application of ``*`` with two
-or more non-constant arguments, or ``/``, ``div``, ``mod``, ``abs`` with a
-non-constant argument where a constant is required, is non-linear.  Names bound
-by ``define-fun`` (no arguments) or ``let`` to a numeric constant count as that
-constant.  The difference logics (``QF_IDL``, ``QF_RDL``, ``UFIDL``) are never
+Linearity is syntactic, as in the SMT-LIB logic definitions and as z3 enforces it:
+a coefficient is a numeral or decimal ``d``, ``(- d)``, ``(/ d n)`` or ``(- (/ d n))``
+(or a name bound by ``define-fun`` without arguments or by ``let`` to one); an
+application of ``*`` with two or more arguments that are not coefficients, or of
+``/``, ``div``, ``mod``, ``abs`` with a non-coefficient where a coefficient is
+required, is non-linear.  ``(* (- 1.0 0.0) x)`` is non-linear by this rule.  The difference logics (``QF_IDL``, ``QF_RDL``, ``UFIDL``) are never
 proposed: recognising difference constraints is not attempted.
 """
 
@@ -148,6 +149,13 @@ def sort_features(sort: SExpr, aliases: dict[str, SExpr] | None = None) -> set[s
     return {"UF"}
 
 
+def _literal(t: SExpr) -> bool:
+    """A numeral, a decimal or (/ d n): what may follow a unary minus in a coefficient."""
+    if isinstance(t, str):
+        return bool(_DECIMAL.match(t) or _NUMERAL.match(t))
+    return len(t) == 3 and t[0] == "/" and all(isinstance(a, str) for a in t[1:])
+
+
 class _Analyser:
     def __init__(self) -> None:
         self.feats: set[str] = set()
@@ -159,7 +167,8 @@ class _Analyser:
         self.feats |= sort_features(s, self.aliases)
 
     def term(self, t: SExpr, scope: _Scope) -> bool:
-        """Record the features of t; return whether t is a numeric constant."""
+        """Record the features of t; return whether t is a coefficient (see the module
+        docstring)."""
         if isinstance(t, str):
             if _DECIMAL.match(t):
                 self.feats.add("Real")
@@ -227,7 +236,10 @@ class _Analyser:
             self.feats.add("NL")
         if head in _ARITH_NONLIN and not all(consts):
             self.feats.add("NL")
-        if head in ("+", "-", "*", "/", "to_real") and all(consts):
+        if head == "-" and len(consts) == 1 and consts[0] and _literal(t[1]):
+            return True
+        if head == "/" and len(consts) == 2 and all(consts) and all(
+                isinstance(a, str) for a in t[1:]):
             return True
         if head in ("ite", "=", "distinct", "and", "or", "not", "=>", "xor", "<", "<=", ">",
                     ">=", "+", "-", "*", "/", "to_real", "to_int", "is_int", "div", "mod",
