@@ -179,3 +179,15 @@ def test_cvc5_holds_files_to_their_logic(tmp_path: Path) -> None:
     fplra = generate(Query(suite.bf121(), parse_format("fp(3,3)"), "count"))
     assert "(set-logic QF_FPLRA)" in fplra and run(fplra) == "sat"
     assert run(fplra.replace("(set-logic QF_FPLRA)", "(set-logic QF_FP)")).startswith("error")
+
+
+def test_default_list_names_suite_items() -> None:
+    """The measured default corpus (default_corpus.txt) names existing suite items only;
+    default and challenge split the suite."""
+    keys = suite.default_keys()
+    every = list(suite.items())
+    default, challenge = suite.split(every)
+    assert keys <= {suite.key(i) for i in every}
+    assert len(default) == len(keys) and len(default) + len(challenge) == len(every)
+    lines = [ln for ln in suite.DEFAULT_LIST.read_text().splitlines() if not ln.startswith("#")]
+    assert lines == sorted(lines)

@@ -128,8 +128,14 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     t0 = time.perf_counter()
-    paths = suite.write(out, suite.sample_items() if args.sample else None, flat=args.sample)
-    print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
+    if args.sample:
+        paths = suite.write(out, suite.sample_items(), flat=True)
+        print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
+        return 0
+    default, challenge = suite.write_split(out)
+    print(f"wrote {len(default)} files under {out / 'default'} (make solve) and "
+          f"{len(challenge)} under {out / 'challenge'} (make challenge) in "
+          f"{time.perf_counter() - t0:.1f} s")
     return 0
 
 

@@ -121,9 +121,49 @@ def items() -> Iterator[Item]:
                     yield Item(Query(net, fmt, family), label)
 
 
+DEFAULT_LIST = Path(__file__).with_name("default_corpus.txt")
+
+
+def default_keys() -> set[str]:
+    """The items of the default corpus (``make solve``), as relpaths without .smt2.
+
+    The list is measured, not derived: ``bench/select_default.py`` keeps an item when some
+    solver verified it within a quarter of the default time limit in each of three runs
+    of the whole suite; everything else is the challenge corpus (``make challenge``)."""
+    keys = set()
+    for line in DEFAULT_LIST.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            keys.add(line)
+    return keys
+
+
+def key(item: Item) -> str:
+    return item.relpath.with_suffix("").as_posix()
+
+
+def split(which: list[Item] | None = None) -> tuple[list[Item], list[Item]]:
+    """(default corpus, challenge corpus) of the suite (or of the given items)."""
+    keys = default_keys()
+    every = list(items()) if which is None else which
+    return [i for i in every if key(i) in keys], [i for i in every if key(i) not in keys]
+
+
 def sample_items() -> list[Item]:
     nets = {n.name: n for n in networks()}
     return [Item(Query(nets[n], parse_format(f), q), f) for n, f, q in SAMPLE]
+
+
+def write_split(out: Path) -> tuple[list[Path], list[Path]]:
+    """Write the default corpus under out/default and the challenge corpus under
+    out/challenge (files of the other half or of older suites are removed)."""
+    default, challenge = split()
+    paths = write(out / "default", default), write(out / "challenge", challenge)
+    keep = set(paths[0]) | set(paths[1])
+    for p in sorted(out.rglob("*.smt2")):
+        if p not in keep:
+            p.unlink()
+    return paths
 
 
 def write(out: Path, which: list[Item] | None = None, flat: bool = False) -> list[Path]:
