@@ -176,7 +176,7 @@ def test_cvc5_holds_files_to_their_logic(tmp_path: Path) -> None:
     quantified = generate(Query(t5, parse_format("list(-1,0,1)"), "inc-witness"))
     assert "(set-logic NRA)" in quantified and run(quantified) == "sat"
     assert run(quantified.replace("(set-logic NRA)", "(set-logic QF_NRA)")).startswith("error")
-    fplra = generate(Query(suite.bf121(), parse_format("fp(3,3)"), "count"))
+    fplra = generate(Query(suite.dense("1-1", "relu"), parse_format("fp(3,3)"), "count"))
     assert "(set-logic QF_FPLRA)" in fplra and run(fplra) == "sat"
     assert run(fplra.replace("(set-logic QF_FPLRA)", "(set-logic QF_FP)")).startswith("error")
 
