@@ -88,3 +88,16 @@ def test_partial_run_and_solver_errors_are_labelled(tmp_path):
     assert "**Partial SMT run:**" in md and "2 of 6 solver jobs" in md
     assert "killed by signal SIGKILL" in md
     assert not rep["conflicts"]
+
+
+def test_figures_and_their_numbers(tmp_path):
+    root = _tree(tmp_path, [("a.smt2", "ad-correct", "unsat", "unsat,unsat"),
+                            ("b.smt2", "ns-implies-ndf", "unsat", "unsat,unknown")], {})
+    assert main(["report", "--root", str(root), "--out", str(tmp_path / "out")]) == 0
+    for png in ("cactus.png", "time-vs-w.png", "counts-vs-bound.png"):
+        assert (tmp_path / "out" / png).read_bytes()[:4] == b"\x89PNG"
+    md = (tmp_path / "out/REPORT.md").read_text()
+    assert "![cactus plot](cactus.png)" in md
+    assert "| z3 | 2/2 | 1.0 | ? 2 |" in md and "| cvc5 | 1/2 | 0.5 | ? 1 |" in md
+    assert "1 network/format pairs): 1 within the bound, 1 equal to it" in md
+    assert "## Challenge corpus" in md and "Not run" in md
