@@ -9,7 +9,7 @@ Target solver: z3, cvc5, bitwuzla
 Publications: W. Lee, S. Park, A. Aiken. On the Correctness of Automatic Differentiation for Neural Networks with Machine-Representable Parameters. ICML 2023.
 Network: t5a, 1-1-2-1 (identity, relu); input x = (1); W = 3; not a bias network.
 Format: fp(5,11) (card(M) = 63487); parameters: Real, one of the 63487 values (m 2^q with integer m, no FP theory).
-Query: inc-witness-qf, AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and f differentiable, written without a quantifier: for every sign pattern of the kink neurons, its cone is empty (Gordan certificate) or its linear form is (phi_w(e_i))_i.
+Query: inc-witness-qf, AD_D f(w) <> (phi_w(e_i))_i and f differentiable (which implies the axis symmetry of inc-witness), written without a quantifier: for every sign pattern of the kink neurons, its cone is empty (Gordan certificate) or its linear form is (phi_w(e_i))_i.
 Semantics: exact (real arithmetic over machine-number parameters; not for bit-vector-only solvers such as bitwuzla).
 AD choice: pytorch.
 Status: sat, established by: holds at the structured point w = (0, 1, -1), re-checked exactly by adcorrect (exact engine and oracle, or exact IEEE rounding).
@@ -22,7 +22,7 @@ Status: sat, established by: holds at the structured point w = (0, 1, -1), re-ch
 ; Lee, Park & Aiken (ICML 2023), THEORY.md section 7.
 ; network:   t5a: 1-1-2-1 (identity, relu); input x = (1); W = 3; not a bias network
 ; format:    fp(5,11) (card(M) = 63487); parameters: Real, one of the 63487 values (m 2^q with integer m, no FP theory)
-; query:     inc-witness-qf: AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and f differentiable, written without a quantifier: for every sign pattern of the kink neurons, its cone is empty (Gordan certificate) or its linear form is (phi_w(e_i))_i
+; query:     inc-witness-qf: AD_D f(w) <> (phi_w(e_i))_i and f differentiable (which implies the axis symmetry of inc-witness), written without a quantifier: for every sign pattern of the kink neurons, its cone is empty (Gordan certificate) or its linear form is (phi_w(e_i))_i
 ; semantics: exact (real arithmetic over machine-number parameters; not for bit-vector-only solvers such as bitwuzla)
 ; AD choice: pytorch
 ; expected:  sat (holds at the structured point w = (0, 1, -1), re-checked exactly by adcorrect (exact engine and oracle, or exact IEEE rounding))

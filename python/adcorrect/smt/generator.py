@@ -65,10 +65,10 @@ DESCRIPTIONS = {
     "inc-witness": "AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and "
                    "phi_w(v) = sum_i v_i phi_w(e_i) for all real v (f differentiable; "
                    "a universally quantified formula)",
-    "inc-witness-qf": "AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and f "
-                      "differentiable, written without a quantifier: for every sign pattern "
-                      "of the kink neurons, its cone is empty (Gordan certificate) or its "
-                      "linear form is (phi_w(e_i))_i",
+    "inc-witness-qf": "AD_D f(w) <> (phi_w(e_i))_i and f differentiable (which implies the "
+                      "axis symmetry of inc-witness), written without a quantifier: for "
+                      "every sign pattern of the kink neurons, its cone is empty (Gordan "
+                      "certificate) or its linear form is (phi_w(e_i))_i",
     "clarke-combination": "AD_D f(w) differs from the multilinear combination of the vertex "
                           "gradients grad f_s(w) with weights t_k = (D_k - sl_k)/(sr_k - sl_k), "
                           "or some t_k is outside [0, 1]",
