@@ -6,12 +6,16 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 COQ_PKGS  := coq libcoq-flocq libcoq-coquelicot libcoq-interval libcoq-mathcomp-ssreflect
 STAMP     := $(VENV)/.installed
-SOLVE_TIMEOUT ?= 1
+SOLVE_TIMEOUT ?= 2
+CHALLENGE_TIMEOUT ?= 60
+SOLVE_JOBS ?= 2
+SOLVE_MEMORY ?= 4096
+EXECUTOR ?= local
 CROSSCHECK_TIMEOUT ?= 600
 SMT_BENCH_ARGS ?=
 
 .PHONY: all setup coq-deps python-deps test check-proofs pytest lint bench smt solve suite \
-        compare study clean
+        compare challenge smtlib study clean
 
 all: setup check-proofs smt solve suite compare
 
@@ -54,11 +58,25 @@ check-proofs: coq-deps
 	$(PYTHON3) coq/check_proofs.py --json report/proof-status.json
 
 # ---- the main job's pieces ---------------------------------------------------
+SOLVE_RUN = --jobs $(SOLVE_JOBS) --memory $(SOLVE_MEMORY) --executor $(EXECUTOR)
+
 smt: python-deps
 	$(PY) -m adcorrect smt corpus --out smt/generated
 
+# The default corpus: instances some solver decided well inside the limit (see README).
+# An interrupted run resumes from its journal (smt/results.json.journal.jsonl).
 solve: python-deps
-	$(PY) -m adcorrect smt solve-suite --dir smt/generated --timeout $(SOLVE_TIMEOUT) --jobs 2 --json-out smt/results.json
+	$(PY) -m adcorrect smt solve-suite --dir smt/generated/default --timeout $(SOLVE_TIMEOUT) $(SOLVE_RUN) --results smt/results.json
+
+# Everything else, with a longer limit; its own section of report/REPORT.md.
+challenge: smt
+	$(PY) -m adcorrect smt solve-suite --dir smt/generated/challenge --timeout $(CHALLENGE_TIMEOUT) $(SOLVE_RUN) --results smt/results-challenge.json; \
+	status=$$?; $(MAKE) --no-print-directory compare; exit $$status
+
+# The SMT-LIB submission tree smtlib/non-incremental/<LOGIC>/<date>-adcorrect/<family>/,
+# checked against the benchmark rules (exit 1 on any violation).
+smtlib: python-deps
+	$(PY) -m adcorrect smt smtlib --out smtlib
 
 suite: python-deps
 	$(PY) -m adcorrect suite --json-out report/counts.json
@@ -83,5 +101,6 @@ bench: python-deps
 
 clean:
 	$(MAKE) -C coq clean
-	rm -rf smt/generated smt/results.json report build .pytest_cache .ruff_cache
+	rm -rf smt/generated smt/results*.json smt/results*.json.journal.jsonl smtlib report build \
+	  .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

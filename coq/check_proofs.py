@@ -196,8 +196,11 @@ def main() -> int:
           f"{'all proved with allowed axioms only' if ok else 'FAILED'}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"theorems": rows, "ok": ok, "certified": certified},
-                                              indent=1))
+        out = Path(args.json)  # written to a temporary file, then renamed (never half-written)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(json.dumps({"theorems": rows, "ok": ok, "certified": certified},
+                                  indent=1))
+        tmp.replace(out)
     return 0 if ok else 1
 
 

@@ -90,3 +90,31 @@ def test_theorem_items_by_name():
         "T1_ad_correct_C1", "T4_ad_in_clarke_C1", "T6_batch_ad_correct", "T6_fails_multi_kink",
         "C1_instance_cross_entropy", "differentiable_iff_tangent_linear", "format_card",
         "T2_ndf_count_bound")] == ["T1", "T4", "T6", "T6", "C1", "T3", "M", "T2"]
+def test_partial_run_and_solver_errors_are_labelled(tmp_path):
+    root = _tree(tmp_path, [("a.smt2", "ad-correct", "unsat", "unsat,error")], {})
+    path = root / "smt/results.json"
+    data = json.loads(path.read_text())
+    data["results"][1]["flag"] = ""
+    data["results"][1]["message"] = "solver process failed, killed by signal SIGKILL"
+    path.write_text(json.dumps({"complete": False, "jobs_done": 2, "jobs_total": 6,
+                                "results": data["results"]}))
+    rep = build(root)
+    assert rep["smt_run"]["complete"] is False
+    assert {r[0]: r[2] for r in summary_rows(rep)}["T1"] == "1/1 (partial)"
+    md = render_markdown(rep)
+    assert "**Partial SMT run:**" in md and "2 of 6 solver jobs" in md
+    assert "killed by signal SIGKILL" in md
+    assert not rep["conflicts"]
+
+
+def test_figures_and_their_numbers(tmp_path):
+    root = _tree(tmp_path, [("a.smt2", "ad-correct", "unsat", "unsat,unsat"),
+                            ("b.smt2", "ns-implies-ndf", "unsat", "unsat,unknown")], {})
+    assert main(["report", "--root", str(root), "--out", str(tmp_path / "out")]) == 0
+    for png in ("cactus.png", "time-vs-w.png", "counts-vs-bound.png"):
+        assert (tmp_path / "out" / png).read_bytes()[:4] == b"\x89PNG"
+    md = (tmp_path / "out/REPORT.md").read_text()
+    assert "![cactus plot](cactus.png)" in md
+    assert "| z3 | 2/2 | 1.0 | ? 2 |" in md and "| cvc5 | 1/2 | 0.5 | ? 1 |" in md
+    assert "1 network/format pairs): 1 within the bound, 1 equal to it" in md
+    assert "## Challenge corpus" in md and "Not run" in md

@@ -43,6 +43,8 @@ CASES = [
     ("ad-correct-t5a", T5A, "e2m1", "ad-correct", "pytorch", "unsat"),
     ("inc-witness", RELU121, "e2m1", "inc-witness", "pytorch", "unsat"),
     ("inc-witness-t5a", T5A, "list(-1,0,1)", "inc-witness", "pytorch", "sat"),
+    ("inc-witness-qf", RELU121, "fp16", "inc-witness-qf", "pytorch", "unsat"),
+    ("inc-witness-qf-t5a", T5A, "bf16", "inc-witness-qf", "pytorch", "sat"),
     ("clarke", HARD121, "e2m1", "clarke-combination", "pytorch", "unsat"),
     ("clarke-outside", RELU11, "fp(3,3)", "clarke-combination", "2", "sat"),
     ("count", RELU11, "fp(3,3)", "count", "pytorch", "sat"),
@@ -54,6 +56,8 @@ CASES = [
     ("float-kink-hand", KINK_NET, "fp16", "float-kink", "pytorch", "sat"),
     ("float-bifurcation", RELU121, "fp16", "float-bifurcation", "pytorch", "sat"),
     ("float-bifurcation-t5a", T5A, "bf16", "float-bifurcation", "pytorch", "sat"),
+    ("float-bifurcation-nz-t5a", T5A, "fp16", "float-bifurcation-nz", "pytorch", "sat"),
+    ("float-bifurcation-nz-bf", suite.bf121(), "fp16", "float-bifurcation-nz", "pytorch", "unsat"),
 ]
 
 

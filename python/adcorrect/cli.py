@@ -240,16 +240,15 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 
 def cmd_suite(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from .suite import WORK_BUDGET, render_suite, run_suite
 
     res = run_suite(budget=WORK_BUDGET if args.budget is None else args.budget,
                     progress=not args.json)
     if args.json_out:
-        out = Path(args.json_out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(res, indent=1) + "\n")
+        from .smt.results import atomic_write_text
+
+        atomic_write_text(args.json_out, json.dumps(res, indent=1) + "\n")
     print(json.dumps(res) if args.json else render_suite(res))
     return 0 if res["ok"] else 1
 

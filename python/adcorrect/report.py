@@ -49,8 +49,10 @@ QUERY_THEOREM: dict[str, str] = {
     "ndf-implies-ns-sides": "T3",
     "clarke-combination": "T4",
     "inc-witness": "T5",
+    "inc-witness-qf": "T5",
     "float-kink": "IEEE",
     "float-bifurcation": "IEEE",
+    "float-bifurcation-nz": "IEEE",
 }
 
 _THEOREM_RE = re.compile(r"^\s*(?:Theorem|Lemma|Corollary)\s+([A-Za-z_][\w']*)", re.MULTILINE)
@@ -127,6 +129,17 @@ class Instance:
         return not self.conflict and self.decided == {self.expected}
 
 
+def smt_progress(results_json: Path) -> tuple[bool, int, int]:
+    """(complete, jobs done, jobs in the run) of a results file (old files: complete)."""
+    if not results_json.exists():
+        return True, 0, 0
+    payload = json.loads(results_json.read_text())
+    if not isinstance(payload, dict) or "complete" not in payload:
+        runs = payload["results"] if isinstance(payload, dict) else payload
+        return True, len(runs), len(runs)
+    return bool(payload["complete"]), int(payload["jobs_done"]), int(payload["jobs_total"])
+
+
 def smt_instances(results_json: Path) -> list[Instance]:
     """The solver runs of `make solve`, grouped by file, with each file's metadata."""
     if not results_json.exists():
@@ -145,6 +158,19 @@ def smt_instances(results_json: Path) -> list[Instance]:
             meta = {"query": first.get("query", ""), "expected": first.get("expected")}
         out.append(Instance(file, meta, solver_runs))
     return out
+
+
+def _width(meta: dict[str, Any]) -> int | None:
+    """W of the file's network (from its adcorrect-meta record), or None."""
+    net = meta.get("network")
+    if not isinstance(net, dict) or "layers" not in net:
+        return None
+    try:
+        from .spec import parse_network
+
+        return parse_network(net).W
+    except Exception:  # noqa: BLE001  (a record from another version: no W)
+        return None
 
 
 def _net_name(meta: dict[str, Any]) -> str:
@@ -189,6 +215,7 @@ def build(root: Path) -> dict[str, Any]:
                               else _formal_status(coq.get(key, []))),
             "smt": [{"file": i.file, "network": _net_name(i.meta),
                      "format": i.meta.get("format"), "semantics": i.meta.get("semantics"),
+                     "logic": i.meta.get("logic"), "W": _width(i.meta),
                      "query": i.meta.get("query"), "expected": i.expected,
                      "runs": i.runs, "verified": i.verified, "conflict": i.conflict}
                     for i in mine],
@@ -205,8 +232,18 @@ def build(root: Path) -> dict[str, Any]:
                       for r in counts["rows"] if not r.get("skipped") and not r.get("ok")]
     certified, cross_ok = certified_numbers(root)
     conflicts += cert.conflicts(certified)
+    complete, done, total = smt_progress(root / "smt/results.json")
+    challenge = _challenge(root / "smt/results-challenge.json")
+    if challenge:
+        conflicts += [{"file": c["file"], "why": "challenge run: " + c["why"]}
+                      for c in challenge["conflicts"]]
     return {"items": items, "solvers": solvers, "counts": counts, "conflicts": conflicts,
-            "certified": certified,
+            "certified": certified, "challenge": challenge,
+            "smt_run": {"complete": complete, "jobs_done": done, "jobs_total": total,
+                        "timeout": _options(root / "smt/results.json").get("timeout"),
+                        "errors": [{"file": i.file, "solver": sv, "message": r.get("message", "")}
+                                   for i in instances for sv, r in sorted(i.runs.items())
+                                   if r["verdict"] == "error" and not r.get("flag")]},
             "inputs": {"proof_status": (root / "report/proof-status.json").exists(),
                        "smt_results": (root / "smt/results.json").exists(),
                        "counts": counts is not None, "crosscheck": cross_ok}}
@@ -218,6 +255,37 @@ def certified_numbers(root: Path) -> tuple[list[dict[str, Any]], bool]:
     cross_path = root / "report/crosscheck.json"
     cross = json.loads(cross_path.read_text()) if cross_path.exists() else None
     return cert.compare(rows, cross), cross is not None
+
+
+def _options(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    payload = json.loads(path.read_text())
+    return payload.get("options", {}) if isinstance(payload, dict) else {}
+
+
+def _challenge(path: Path) -> dict[str, Any] | None:
+    """The challenge run (make challenge): per item verified/decided/total, and instances."""
+    if not path.exists():
+        return None
+    instances = smt_instances(path)
+    complete, done, total = smt_progress(path)
+    payload = json.loads(path.read_text())
+    rows = []
+    for key in THEOREMS:
+        mine = [i for i in instances if QUERY_THEOREM.get(str(i.meta.get("query")), "") == key]
+        if mine:
+            rows.append({"item": key, "instances": len(mine),
+                         "verified": sum(i.verified for i in mine),
+                         "expected_unknown": sum(i.expected == "unknown" for i in mine),
+                         "conflicts": sum(bool(i.conflict) for i in mine)})
+    return {"complete": complete, "jobs_done": done, "jobs_total": total,
+            "timeout": payload.get("options", {}).get("timeout"), "rows": rows,
+            "smt": [{"file": i.file, "network": _net_name(i.meta), "format": i.meta.get("format"),
+                     "query": i.meta.get("query"), "expected": i.expected, "runs": i.runs,
+                     "logic": i.meta.get("logic"), "W": _width(i.meta),
+                     "verified": i.verified, "conflict": i.conflict} for i in instances],
+            "conflicts": [{"file": i.file, "why": i.conflict} for i in instances if i.conflict]}
 
 
 def _formal_status(ts: list[dict[str, Any]]) -> str:
@@ -243,6 +311,8 @@ def summary_rows(rep: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             agree = sum(r["status"] == "agree" for r in rep["certified"])
             within = f"{agree}/{len(rep['certified'])} agree (Coq, enumerator, SMT)"
         smt = f"{it['verified']}/{it['instances']}" if it["instances"] else "-"
+        if it["instances"] and not rep.get("smt_run", {}).get("complete", True):
+            smt += " (partial)"
         rows.append((key, it["formal_status"], smt, within))
     return rows
 
@@ -258,11 +328,21 @@ def render_markdown(rep: dict[str, Any]) -> str:
     missing = [k for k, v in rep["inputs"].items() if not v]
     if missing:
         out += [f"**Missing inputs:** {', '.join(missing)} (their rows say so).", ""]
+    run = rep.get("smt_run", {"complete": True})
+    if not run["complete"]:
+        out += [(f"**Partial SMT run:** `smt/results.json` holds {run['jobs_done']} of "
+                f"{run['jobs_total']} solver jobs (an interrupted `make solve`; run it again "
+                "to resume). The SMT column counts the finished jobs only."), ""]
     out += ["## Summary", ""]
     out += _md_table(["item", "formal status", "SMT instances verified/total",
                       "counts within bound"], summary_rows(rep))
     out += ["", "## Conflicts", ""]
     out += [f"- `{c['file']}`: {c['why']}" for c in rep["conflicts"]] or ["None."]
+    if run.get("errors"):
+        out += ["", "## Solver process errors (not verified)", ""]
+        out += [f"- `{e['file']}` [{e['solver']}]: {e['message'][:200]}" for e in run["errors"]]
+    out += _figures_md(rep)
+    out += _challenge_md(rep)
     solvers = rep["solvers"]
     for key, it in rep["items"].items():
         out += ["", f"## {key}: {it['title']}", "", "### Coq", ""]
@@ -302,12 +382,94 @@ def render_markdown(rep: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_report(root: Path, out_dir: Path) -> dict[str, Any]:
-    """Write REPORT.md and report.json; return the report."""
+def make_figures(rep: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    """The PNG figures next to REPORT.md, and the numbers they show."""
+    from . import plots
+
+    figs: dict[str, Any] = {}
+    default = [s for it in rep["items"].values() for s in it["smt"]]
+    limit = rep.get("smt_run", {}).get("timeout")
+    if default:
+        figs["cactus"] = plots.cactus(default, out_dir / "cactus.png", limit,
+                                      "make solve (default corpus): cactus per logic")
+        figs["time_vs_w"] = plots.time_vs_w(default, out_dir / "time-vs-w.png",
+                                            "make solve: fastest verified time against W")
+    ch = rep.get("challenge")
+    if ch and ch["smt"]:
+        figs["cactus_challenge"] = plots.cactus(
+            ch["smt"], out_dir / "cactus-challenge.png", ch.get("timeout"),
+            "make challenge: cactus per logic")
+    if rep.get("counts"):
+        figs["counts_vs_bound"] = plots.counts_vs_bound(rep["counts"]["rows"],
+                                                        out_dir / "counts-vs-bound.png")
+    return figs
+
+
+def _headline(c: dict[str, Any]) -> list[str]:
+    rows = [(solver, f"{h['verified']}/{c['files']}", f"{h['seconds']:.1f}",
+             ", ".join(f"{lg} {n}" for lg, n in h["logics"].items()))
+            for solver, h in c["by_solver"].items()]
+    return _md_table(["solver", "verified/files", "total time of those (s)",
+                      "verified per logic"], rows)
+
+
+def _figures_md(rep: dict[str, Any]) -> list[str]:
+    figs = rep.get("figures") or {}
+    if not figs:
+        return []
+    out = ["", "## Figures", ""]
+    if "cactus" in figs:
+        out += ["### Cactus plot (make solve)", "",
+                ("Per logic, every solver's verified instances sorted by solver time (x: "
+                "instances verified, y: time; dotted: the time limit)."), "",
+                "![cactus plot](cactus.png)", ""]
+        out += _headline(figs["cactus"])
+    if "time_vs_w" in figs:
+        out += ["", "### Solving time against W", "",
+                ("Per query family, the fastest verified solver time of each instance "
+                "against the number of parameters W, by format."), "",
+                "![time against W](time-vs-w.png)"]
+    if "counts_vs_bound" in figs:
+        c = figs["counts_vs_bound"]
+        out += ["", "### Counts against the T2 bound", "",
+                (f"Every exhaustive count of `make suite` ({c['points']} network/format "
+                f"pairs): {c['within']} within the bound, {c['tight']} equal to it."), "",
+                "![counts against the T2 bound](counts-vs-bound.png)"]
+    return out
+
+
+def _challenge_md(rep: dict[str, Any]) -> list[str]:
+    ch = rep.get("challenge")
+    if not ch:
+        return ["", "## Challenge corpus", "",
+                ("Not run (`make challenge` solves the instances left out of the default "
+                "corpus, with a longer time limit).")]
+    out = ["", "## Challenge corpus (make challenge)", "",
+           f"The instances that no solver verified within a quarter of the default limit in "
+           f"three measured runs, solved with a {ch['timeout']} s limit. Unknown stays "
+           "unknown: an instance whose status no theorem, witness or enumeration establishes "
+           "is listed with expected `unknown` and is never counted as verified."
+           + ("" if ch["complete"] else f" **Partial run:** {ch['jobs_done']} of "
+              f"{ch['jobs_total']} jobs."), ""]
+    out += _md_table(["item", "instances", "verified", "expected unknown", "conflicts"],
+                     [(r["item"], r["instances"], r["verified"], r["expected_unknown"],
+                       r["conflicts"]) for r in ch["rows"]])
+    figs = rep.get("figures") or {}
+    if "cactus_challenge" in figs:
+        out += ["", "![cactus plot of the challenge run](cactus-challenge.png)", ""]
+        out += _headline(figs["cactus_challenge"])
+    return out
+
+
+def write_report(root: Path, out_dir: Path, figures: bool = True) -> dict[str, Any]:
+    """Write REPORT.md, report.json and the figures (atomically); return the report."""
+    from .smt.results import atomic_write_text
+
     rep = build(root)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(json.dumps(rep, indent=1) + "\n")
-    (out_dir / "REPORT.md").write_text(render_markdown(rep) + _study_section(out_dir))
+    rep["figures"] = make_figures(rep, out_dir) if figures else {}
+    atomic_write_text(out_dir / "report.json", json.dumps(rep, indent=1) + "\n")
+    atomic_write_text(out_dir / "REPORT.md", render_markdown(rep) + _study_section(out_dir))
     return rep
 
 

@@ -21,8 +21,10 @@ from ..errors import InputError
 from ..formats import parse_format
 from ..spec import load_network
 from ..tables import render
+from .executor import parse_executor
 from .generator import FAMILIES, STATUSES, Query, generate
-from .runners import SOLVERS, RunResult, solve_files
+from .runners import DEFAULT_MEMORY_MB, SOLVERS, RunResult
+from .solving import solve
 
 
 def _solvers(text: str) -> list[str]:
@@ -81,11 +83,25 @@ def _summary(results: list[RunResult]) -> int:
     return 1 if flagged else 0
 
 
+def _memory(mb: int) -> int | None:
+    if mb < 0:
+        raise InputError(f"--memory must be >= 0 MiB (0: no limit), got {mb}")
+    return mb or None
+
+
+def _jobs(n: int) -> int:
+    if n < 1:
+        raise InputError(f"--jobs must be >= 1, got {n}")
+    return n
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     for f in args.files:
         if not Path(f).is_file():
             raise InputError(f"{f}: no such file")
-    results = solve_files(args.files, _solvers(args.solver), _timeout(args.timeout), args.jobs)
+    outcome = solve(args.files, _solvers(args.solver), _timeout(args.timeout), _jobs(args.jobs),
+                    parse_executor(args.executor), _memory(args.memory))
+    results = outcome.results
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=1))
         return 1 if any(r.flag for r in results) else 0
@@ -120,9 +136,42 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     t0 = time.perf_counter()
-    paths = suite.write(out, suite.sample_items() if args.sample else None, flat=args.sample)
-    print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
+    if args.sample:
+        paths = suite.write(out, suite.sample_items(), flat=True)
+        print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
+        return 0
+    default, challenge = suite.write_split(out)
+    print(f"wrote {len(default)} files under {out / 'default'} (make solve) and "
+          f"{len(challenge)} under {out / 'challenge'} (make challenge) in "
+          f"{time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def cmd_smtlib(args: argparse.Namespace) -> int:
+    from . import submission
+    from .smtlib import check_tree
+
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    if not args.check_only:
+        es = submission.write_tree(out)
+        counts = submission.logic_counts(es)
+        rows = [(logic, sum(c.values()), c["sat"], c["unsat"], c["unknown"])
+                for logic, c in counts.items()]
+        rows.append(("total", len(es), sum(r[2] for r in rows), sum(r[3] for r in rows),
+                     sum(r[4] for r in rows)))
+        print(render(["logic", "files", "sat", "unsat", "unknown"], rows))
+        print(f"\nwrote {len(es)} files under {out / 'non-incremental'} in "
+              f"{time.perf_counter() - t0:.1f} s")
+    if not out.is_dir():
+        raise InputError(f"{out}: no such folder")
+    bad = check_tree(out)
+    n = len(list(out.rglob("*.smt2")))
+    for rel, vs in bad.items():
+        for v in vs:
+            print(f"VIOLATION {rel}: {v}", file=sys.stderr)
+    print(f"compliance check: {n} files, {sum(map(len, bad.values()))} violations")
+    return 1 if bad else 0
 
 
 def _table(results: list[RunResult]) -> str:
@@ -148,30 +197,43 @@ def cmd_solve_suite(args: argparse.Namespace) -> int:
     files = sorted(str(p) for p in root.rglob("*.smt2"))
     if not files:
         raise InputError(f"{root}: no .smt2 files (run `python -m adcorrect smt corpus` first)")
+    solvers = _solvers(args.solver)
     t0 = time.perf_counter()
-    done = [0]
-    total = len(files) * len(_solvers(args.solver))
 
-    def progress(r: RunResult) -> None:
-        done[0] += 1
-        if not args.json and (r.flag or done[0] % 50 == 0):
-            print(f"[{done[0]}/{total}] {r.file} {r.solver}: {r.verdict} {r.flag}",
+    def progress(r: RunResult, done: int, total: int) -> None:
+        if not args.json and (r.flag or done % 50 == 0 or done == total):
+            print(f"[{done}/{total}] {r.file} {r.solver}: {r.verdict} {r.flag}",
                   file=sys.stderr, flush=True)
 
-    results = solve_files(files, _solvers(args.solver), _timeout(args.timeout), args.jobs,
-                          progress)
+    try:
+        outcome = solve(files, solvers, _timeout(args.timeout), _jobs(args.jobs),
+                        parse_executor(args.executor), _memory(args.memory), args.results,
+                        args.fresh, progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: partial results in {args.results} (marked partial); run the "
+              "same command again to resume", file=sys.stderr)
+        return 130
+    results = outcome.results
     wall = time.perf_counter() - t0
-    payload: dict[str, Any] = {"timeout": args.timeout, "jobs": args.jobs, "wall_seconds": wall,
-                               "results": [r.to_json() for r in results]}
-    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.results).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=1))
         return 1 if any(r.flag for r in results) else 0
     print(_table(results))
-    print(f"\nsuite wall time {wall:.1f} s with {args.jobs} parallel jobs; "
-          f"results in {args.results}")
+    resumed = f"; {outcome.resumed} of {outcome.total} jobs resumed from an interrupted run" \
+        if outcome.resumed else ""
+    print(f"\nsuite wall time {wall:.1f} s with {args.jobs} parallel jobs ({args.executor})"
+          f"{resumed}; results in {args.results}")
     return _summary(results)
+
+
+def _add_run_options(p: argparse.ArgumentParser, jobs: int) -> None:
+    p.add_argument("--jobs", type=int, default=jobs, help="solver processes at a time")
+    p.add_argument("--executor", default="local",
+                   help="local (default), dask (a local Dask cluster) or dask:ADDRESS "
+                        "(e.g. dask:tcp://scheduler:8786)")
+    p.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB,
+                   help=f"memory limit per solver process in MiB (default "
+                        f"{DEFAULT_MEMORY_MB}; 0: none)")
 
 
 def add_smt_parser(subparsers: Any) -> None:
@@ -196,7 +258,7 @@ def add_smt_parser(subparsers: Any) -> None:
     s.add_argument("files", nargs="+")
     s.add_argument("--solver", default="all", help="z3 | cvc5 | bitwuzla | all")
     s.add_argument("--timeout", type=float, default=60.0, help="seconds per file and solver")
-    s.add_argument("--jobs", type=int, default=1)
+    _add_run_options(s, 1)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_solve)
 
@@ -217,12 +279,21 @@ def add_smt_parser(subparsers: Any) -> None:
                    help="write only the small committed sample, flat (use --out smt/sample)")
     k.set_defaults(func=cmd_corpus)
 
+    t = sub.add_parser("smtlib", help="write the SMT-LIB submission tree and check it "
+                                      "(make smtlib)")
+    t.add_argument("--out", default="smtlib")
+    t.add_argument("--check-only", action="store_true",
+                   help="only run the compliance checker over an existing tree")
+    t.set_defaults(func=cmd_smtlib)
+
     v = sub.add_parser("solve-suite", help="all solvers over the suite (make solve)")
     v.add_argument("--dir", default="smt/generated")
     v.add_argument("--solver", default="all")
     v.add_argument("--timeout", type=float, default=10.0)
-    v.add_argument("--jobs", type=int, default=2)
+    _add_run_options(v, 2)
     v.add_argument("--results", "--json-out", dest="results", default="smt/results.json",
-                   help="where to write the results JSON")
+                   help="where to write the results JSON (atomically; partial until done)")
+    v.add_argument("--fresh", action="store_true",
+                   help="ignore the journal of an interrupted run instead of resuming it")
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=cmd_solve_suite)

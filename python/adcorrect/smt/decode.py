@@ -149,8 +149,10 @@ def check_point(net: Network, fmt: Format, choice: Choice, family: str,
                 w: Sequence[Fraction]) -> Check:
     """Whether the point w satisfies the query (every family except bias-unique)."""
     point = tuple(str(x) for x in w)
-    if family in ("float-kink", "float-bifurcation"):
+    if family in ("float-kink", "float-bifurcation", "float-bifurcation-nz"):
         c = _float_check(net, fmt, family, w)
+        if family == "float-bifurcation-nz" and any(x == 0 for x in w):
+            return Check(False, "a parameter is 0; " + c.message, point)
         return Check(c.ok, c.message, point)
     is_ns, ad = _ad(net, w, choice)
     if family == "count":
@@ -167,7 +169,7 @@ def check_point(net: Network, fmt: Format, choice: Choice, family: str,
         verdict = decide(net, w)
         return Check(not is_ns and not verdict.differentiable,
                      f"NS = {is_ns}, oracle differentiable = {verdict.differentiable}", point)
-    if family == "inc-witness":
+    if family in ("inc-witness", "inc-witness-qf"):
         sym = all(a + b == 0 for a, b in zip(axis, _axis(net, w, -1)))
         if ad == axis or not sym:
             return Check(False, f"AD = phi(e_i): {ad == axis}, axis-symmetric = {sym}", point)

@@ -380,10 +380,9 @@ class ExactEncoder:
                 combos[i].append(mul(f"weight{tag}", f"ad{tag}{i}"))
         for i, c in enumerate(combos):
             lines.append(define(f"comb{i}", "Real", add(c)))
-        convex = [f"(<= 0.0 t{n.index} 1.0)" for n in kinky]
+        convex = [f"(<= 0.0 t{n.index}) (<= t{n.index} 1.0)" for n in kinky]
         lines.append(define("convex", "Bool",
-                            "true" if not convex else f"(and {' '.join(convex)})"
-                            if len(convex) > 1 else convex[0]))
+                            "true" if not convex else f"(and {' '.join(convex)})"))
         return lines
 
 
@@ -405,13 +404,24 @@ class FloatEncoder:
         self.net = net
         self.fp = FPFormat(*fmt.params)
         self.W = net.W
+        self.used: dict[str, Fraction] = {}
 
     def const(self, x: Fraction) -> str:
-        """The literal of x rounded to the format (InputError on overflow)."""
+        """The name of the constant x rounded to the format (InputError on overflow); its
+        definition, with the value in a comment, is in constants()."""
         r = self.fp.round(x)
         if not isinstance(r, Fraction):
             raise InputError(f"constant {x} overflows format fp({self.fp.eb},{self.fp.sb})")
-        return self.fp.literal(r)
+        name = "k" + ("m" if r < 0 else "") + (
+            f"{abs(r.numerator)}" if r.denominator == 1 else
+            f"{abs(r.numerator)}d{r.denominator}")
+        self.used[name] = r
+        return name
+
+    def constants(self) -> list[str]:
+        """define-fun of every constant named by const() so far, by value, with its value."""
+        return [f"{define(name, 'F', self.fp.literal(x))} ; {x}"
+                for name, x in sorted(self.used.items(), key=lambda kv: kv[1])]
 
     def params(self) -> list[str]:
         lines = []
@@ -453,7 +463,7 @@ class FloatEncoder:
 
     def kink_conds(self, act: Activation, y: str) -> list[str]:
         """fp.eq against every kink representable in the format."""
-        return [f"(fp.eq {y} {self.fp.literal(c)})" for c in act.kinks
+        return [f"(fp.eq {y} {self.const(c)})" for c in act.kinks
                 if self.fp.representable(c)]
 
     def forward(self) -> list[str]:
@@ -490,7 +500,7 @@ class FloatEncoder:
         vals: list[str] = []
         for c in act.kinks:
             if self.fp.representable(c):
-                conds.append(f"(fp.eq {y} {self.fp.literal(c)})")
+                conds.append(f"(fp.eq {y} {self.const(c)})")
                 s = act.slope_left(c) if side == "left" else act.slope_right(c)
                 vals.append(self.const(s))
         bconds = [f"(fp.leq {y} {self.const(c)})" for c in act.breakpoints]

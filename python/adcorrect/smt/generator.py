@@ -27,20 +27,32 @@ from ..errors import InputError
 from ..formats import Format
 from ..limits import check
 from ..spec import Network
+from .cones import ARGUMENT, differentiable_lines, param_lines
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
+from .smtlib import required_logic
 
 #: Bumped whenever the generated text changes.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
+#: The date written as "Generated on" into every file's :source (set with the version, so
+#: that the output stays byte-for-byte deterministic).
+GENERATOR_DATE = "2026-11-28"
+
+APPLICATION = ("correctness of automatic differentiation (AD) for neural networks whose "
+               "parameters are machine-representable numbers")
+PUBLICATION = ("W. Lee, S. Park, A. Aiken. On the Correctness of Automatic Differentiation "
+               "for Neural Networks with Machine-Representable Parameters. ICML 2023.")
 
 EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ndf-implies-ns-sides",
-                  "ad-correct", "inc-witness", "clarke-combination", "count")
+                  "ad-correct", "inc-witness", "inc-witness-qf", "clarke-combination", "count")
 #: Families defined for bias networks only.
 BIAS_ONLY_FAMILIES = ("ndf-implies-ns-sides", "count-ndf-sides")
-FLOAT_FAMILIES = ("float-kink", "float-bifurcation")
+FLOAT_FAMILIES = ("float-kink", "float-bifurcation", "float-bifurcation-nz")
 #: Counting families (exact semantics), enumerated by `smt count`; not in the corpus.
 COUNT_FAMILIES = ("count-ndf", "count-ndf-sides", "count-inc")
 FAMILIES = EXACT_FAMILIES + FLOAT_FAMILIES + COUNT_FAMILIES
 STATUSES = ("sat", "unsat", "unknown")
+#: Largest card(M)^W decided by exhaustive enumeration when no theorem or witness applies.
+ENUMERATION_POINTS = 10_000
 
 DESCRIPTIONS = {
     "bias-unique": "two points differing only in the bias b_k of a neuron k, both with "
@@ -56,6 +68,10 @@ DESCRIPTIONS = {
     "inc-witness": "AD_D f(w) <> (phi_w(e_i))_i, phi_w axis-symmetric, and "
                    "phi_w(v) = sum_i v_i phi_w(e_i) for all real v (f differentiable; "
                    "a universally quantified formula)",
+    "inc-witness-qf": "AD_D f(w) <> (phi_w(e_i))_i and f differentiable (which implies the "
+                      "axis symmetry of inc-witness), written without a quantifier: for "
+                      "every sign pattern of the kink neurons, its cone is empty (Gordan "
+                      "certificate) or its linear form is (phi_w(e_i))_i",
     "clarke-combination": "AD_D f(w) differs from the multilinear combination of the vertex "
                           "gradients grad f_s(w) with weights t_k = (D_k - sl_k)/(sr_k - sl_k), "
                           "or some t_k is outside [0, 1]",
@@ -71,6 +87,8 @@ DESCRIPTIONS = {
     "float-bifurcation": "the gradient computed in the format with the left slope at kinks "
                          "(relu'(0) = 0) differs from the one with the right slope "
                          "(relu'(0) = 1), both not NaN",
+    "float-bifurcation-nz": "float-bifurcation with every parameter non-zero (the witnesses "
+                            "with a zero parameter excluded)",
 }
 
 
@@ -84,6 +102,7 @@ class Query:
     choice: Choice = "pytorch"
     semantics: str | None = None  # None: the family's own
     expected: str | None = None  # None: default_expected
+    note: str = ""  # an extra sentence for the file's :source (e.g. a known model count)
 
 
 def network_to_obj(net: Network) -> dict[str, Any]:
@@ -124,11 +143,40 @@ def _candidates(net: Network, fmt: Format) -> list[tuple[Fraction, ...]]:
     return [p for p in dict.fromkeys(pts) if all(fmt.contains(x) for x in p)]
 
 
+def _tiny_candidates(net: Network, fmt: Format) -> list[tuple[Fraction, ...]]:
+    """Points of non-zero parameters that underflow: every parameter +-(smallest positive
+    value), or +-1 on the biases and the smallest value on the weights."""
+    tiny = min(v for v in fmt.values() if v > 0) if fmt.size <= 200_000 else None
+    if tiny is None:
+        from .fparith import FPFormat
+
+        fp = FPFormat(*fmt.params)
+        tiny = Fraction(1, 2 ** (fp.sb - 1)) * Fraction(2) ** fp.emin
+    signs = list(itertools.product((1, -1), repeat=net.W)) if net.W <= 8 else [(1,) * net.W]
+    return [tuple(s * tiny for s in sg) for sg in signs]
+
+
+def _no_float_kink(net: Network) -> bool:
+    """Every neuron with kinks has the single kink 0, no bias, and one input of value +-1
+    weighted by a parameter: it computes fl(w x) = +-w exactly."""
+    for n in net.neurons:
+        if not n.activation.kinks:
+            continue
+        if n.activation.kinks != (Fraction(0),) or n.bias is not None:
+            return False
+        if len(n.sources) != 1 or n.sources[0] >= 0 or n.weights[0][0] != "param":
+            return False
+        if abs(net.input[-n.sources[0] - 1]) != 1:
+            return False
+    return True
+
+
 def _witness(net: Network, fmt: Format, family: str, choice: Choice) -> str | None:
     """A structured point satisfying the query, as text, or None."""
     from .decode import check_point
 
-    for w in _candidates(net, fmt):
+    extra = _tiny_candidates(net, fmt) if family == "float-bifurcation-nz" else []
+    for w in _candidates(net, fmt) + extra:
         if check_point(net, fmt, choice, family, w).ok:
             return "(" + ", ".join(map(str, w)) + ")"
     return None
@@ -141,7 +189,8 @@ def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> 
         return "unsat", ("T3 and T5b: NS(w) implies phi_w not axis-symmetric, not NS(w) "
                          "implies AD_D f(w) = (phi_w(e_i))_i")
     if family == "bias-unique":
-        return "unsat", "y_k is affine in its own bias with coefficient 1 (T2 counting step)"
+        return "unsat", ("y_k is affine in its own bias with coefficient 1 (the counting step "
+                         "of T2)")
     if family == "ndf-implies-ns":
         return "unsat", "T5b: not NS(w) implies f differentiable at w, for every network"
     if family == "ndf-implies-ns-sides":
@@ -153,14 +202,29 @@ def default_expected(net: Network, fmt: Format, family: str, choice: Choice) -> 
             chosen_between(n.activation, choice) for n in net.neurons):
             return "unsat", ("AD_D is multilinear in the choices D_k (every path meets a "
                              "neuron once), and every D lies between the one-sided slopes")
-    if family in ("ns-implies-ndf", "inc-witness") and bias:
+    if family in ("ns-implies-ndf", "inc-witness", "inc-witness-qf") and bias:
         return "unsat", ("T3 for bias networks (topmost witness along its bias axis)"
                          if family == "ns-implies-ndf" else
                          "T1: inc_M(f) is empty for bias networks")
+    if family == "float-bifurcation-nz" and _no_float_kink(net):
+        return "unsat", ("every neuron with a kink computes fl(w x) with x = +-1, i.e. +-w, "
+                         "which is not 0, so no computed pre-activation is at the kink and "
+                         "both backward passes use the same slopes")
     if family in FAMILIES:
         found = _witness(net, fmt, family, choice)
         if found:
-            return "sat", f"holds at the structured point w = {found}"
+            return "sat", (f"holds at the structured point w = {found}, re-checked exactly "
+                           "by adcorrect (exact engine and oracle, or exact IEEE rounding)")
+        if fmt.size ** net.W <= ENUMERATION_POINTS and family != "bias-unique":
+            from .decode import check_point
+
+            for w in itertools.product(fmt.values(), repeat=net.W):
+                if check_point(net, fmt, choice, family, w).ok:
+                    return "sat", (f"holds at w = ({', '.join(map(str, w))}), found by "
+                                   "exhaustive enumeration of M^W")
+            return "unsat", (f"exhaustive enumeration of all card(M)^W = {fmt.size ** net.W} "
+                             "points with the exact engine and the oracle (or exact IEEE "
+                             "rounding)")
         return "unknown", "no theorem applies and no structured witness was found"
     raise InputError(f"unknown query {family!r} (known: {', '.join(FAMILIES)})")
 
@@ -254,7 +318,6 @@ def generate(q: Query) -> str:
         enc = ExactEncoder(net, fmt, q.choice)
         ctx["enc"] = enc
         ctx["param_kind"] = "fp" if enc.fp else "real"
-        logic = "ALL"
         sort_text = f"{enc.param_sort}, finite" if enc.fp else \
             f"Real, one of the {fmt.size} values (predicate inM)"
         decode = {"params": [f"p{i}" if enc.fp else f"w{i}" for i in range(net.W)]}
@@ -265,33 +328,75 @@ def generate(q: Query) -> str:
             ctx["bias_neurons"] = [
                 n for n in net.neurons
                 if n.bias is not None and n.bias[0] == "param" and n.activation.kinks]
+        if q.family == "inc-witness-qf":
+            ctx["cone_lines"] = differentiable_lines(enc)
+            ctx["argument"] = ARGUMENT
+            ctx["param_lines"] = param_lines(enc)
+            ctx["param_kind"] = "real"
+            decode["params"] = [f"w{i}" for i in range(net.W)]
+            sort_text = f"Real, one of the {fmt.size} values" + (
+                " (m 2^q with integer m, no FP theory)" if enc.fp else " (predicate inM)")
         if q.family in ("ndf-implies-ns", "count-ndf"):
             decode["direction"] = [f"v{i}" for i in range(net.W)]
     else:
         fenc = FloatEncoder(net, fmt)
         ctx["enc"] = fenc
         ctx["param_kind"] = "fp"
-        logic = "QF_FP"
         sort_text = f"{fenc.fp.sort()}, finite"
         decode = {"params": [f"p{i}" for i in range(net.W)]}
-    meta = {
-        "version": __version__, "generator": GENERATOR_VERSION,
-        "network": network_to_obj(net), "format": fmt.name, "query": q.family,
-        "semantics": sem, "choice": str(q.choice), "expected": expected, "logic": logic,
-        "param_kind": ctx["param_kind"], "decode": decode,
-    }
-    ctx["h"] = {
-        "version": __version__, "generator": GENERATOR_VERSION, "network": net.name,
-        "architecture": _architecture(net), "format": f"{fmt.name} (|M| = {fmt.size})",
-        "sort": sort_text, "query": q.family, "description": DESCRIPTIONS[q.family],
-        "semantics": "exact (real arithmetic over machine-number parameters; "
-                     "not for bit-vector-only solvers such as bitwuzla)" if sem == "exact"
-                     else "ieee (pure QF_FP: the format's arithmetic, round to nearest even)",
-        "choice": str(q.choice), "expected": expected, "reason": reason, "logic": logic,
-        "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
-        "param_names": net.param_names,
-    }
-    template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
-    text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
-    check("smt_bytes", len(text), f"the {q.family} query of {net.name}")
-    return text.strip("\n") + "\n"
+    def render(logic: str) -> str:
+        meta = {
+            "version": __version__, "generator": GENERATOR_VERSION,
+            "network": network_to_obj(net), "format": fmt.name, "query": q.family,
+            "semantics": sem, "choice": str(q.choice), "expected": expected, "logic": logic,
+            "param_kind": ctx["param_kind"], "decode": decode,
+        }
+        ctx["h"] = {
+            "version": __version__, "generator": GENERATOR_VERSION, "network": net.name,
+            "architecture": _architecture(net), "format": f"{fmt.name} (card(M) = {fmt.size})",
+            "sort": sort_text, "query": q.family, "description": DESCRIPTIONS[q.family],
+            "semantics": "exact (real arithmetic over machine-number parameters; "
+                         "not for bit-vector-only solvers such as bitwuzla)" if sem == "exact"
+                         else "ieee (pure QF_FP: the format's arithmetic, round to nearest even)",
+            "choice": str(q.choice), "expected": expected, "reason": reason, "logic": logic,
+            "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
+            "param_names": net.param_names,
+        }
+        ctx["h"]["source"] = _source(q, ctx["h"])
+        template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
+        text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
+        check("smt_bytes", len(text), f"the {q.family} query of {net.name}")
+        return text.strip("\n") + "\n"
+
+    draft = render("ALL")
+    return render(required_logic(draft))
+
+
+def _source(q: Query, h: dict[str, Any]) -> str:
+    """The :source text: the SMT-LIB structured fields, then what the file says and how its
+    status was established (no '|' or backslash: the text sits inside |...|)."""
+    lines = [
+        "Generated by: the adcorrect project",
+        f"Generated on: {GENERATOR_DATE}",
+        f"Generator: adcorrect {h['version']} (smt generator {h['generator']})",
+        f"Application: {APPLICATION}",
+        "Target solver: z3, cvc5, bitwuzla",
+        f"Publications: {PUBLICATION}",
+        f"Network: {h['network']}, {h['architecture']}.",
+        f"Format: {h['format']}; parameters: {h['sort']}.",
+        f"Query: {h['query']}, {h['description']}.",
+        f"Semantics: {h['semantics']}.",
+        f"AD choice: {h['choice']}.",
+        f"Status: {h['expected']}, established by: {h['reason']}.",
+    ]
+    if q.family == "count":
+        lines.append("Counting: the models (values of the parameters) of this file are the "
+                     "points w of M^W with NS(w); their number is the quantity of interest "
+                     "(adcorrect smt count enumerates them with blocking clauses).")
+    if q.note:
+        lines.append(q.note)
+    text = "\n".join(lines)
+    bad = set(text) & {"|", "\\"} or {c for c in text if ord(c) > 126}
+    if bad:
+        raise ValueError(f"the :source text contains {sorted(bad)}")
+    return text

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from ..activations import Choice
 from ..errors import InputError
 from ..formats import Format
 from ..spec import Network
-from .decode import recheck
+from .decode import Check, recheck
 from .meta import read_meta
 from .worker import FP_NATIVE_BITWUZLA
 
@@ -85,8 +85,74 @@ def skip_reason(solver: str, meta: dict[str, Any] | None, text: str) -> str | No
     return None
 
 
-def run_file(path: str | Path, solver: str, timeout: float) -> RunResult:
-    """Run one solver on one file with a wall-clock limit; never raises for solver trouble."""
+#: Default per-job memory limit (MiB) of a solver process (address space, RLIMIT_AS).
+DEFAULT_MEMORY_MB = 4096
+#: Environment variable naming a script to run instead of adcorrect.smt.worker (same
+#: arguments and output protocol); used by the tests' fake solvers.
+WORKER_ENV = "ADCORRECT_SOLVER_WORKER"
+VERDICTS = ("sat", "unsat", "unknown", "error")
+_MEMORY = re.compile(r"MemoryError|out of memory|bad_alloc|cannot allocate", re.IGNORECASE)
+
+
+def _limit_memory(mb: int | None) -> Callable[[], None] | None:
+    if not mb:
+        return None
+
+    limit = mb * 1024 * 1024
+
+    def apply() -> None:  # runs in the child between fork and exec: no imports, no locks
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+def _worker_command(solver: str, path: str, ms: int) -> list[str]:
+    import os
+
+    script = os.environ.get(WORKER_ENV)
+    if script:
+        return [sys.executable, script, solver, path, str(ms)]
+    return [sys.executable, "-m", "adcorrect.smt.worker", solver, path, str(ms)]
+
+
+def _crash_message(proc: subprocess.CompletedProcess[str], memory_mb: int | None) -> str:
+    import signal
+
+    rc = proc.returncode
+    how = f"killed by signal {signal.Signals(-rc).name}" if rc < 0 else f"exit status {rc}"
+    tail = " ".join(proc.stderr.split()[-30:])
+    mem = f" (memory limit {memory_mb} MiB)" if memory_mb and (
+        "MemoryError" in proc.stderr or "bad_alloc" in proc.stderr or "memory" in
+        proc.stderr.lower() or rc in (-6, -9)) else ""
+    return f"solver process failed, {how}{mem}: {tail}"[:500]
+
+
+def _parse_output(stdout: str) -> dict[str, Any] | None:
+    """The worker's JSON answer (last line), or None if it is missing or malformed."""
+    lines = stdout.strip().splitlines()
+    if not lines:
+        return None
+    try:
+        out = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(out, dict) or out.get("verdict") not in VERDICTS:
+        return None
+    if not isinstance(out.get("message", ""), str) or not isinstance(out.get("model", {}), dict):
+        return None
+    try:
+        float(out.get("seconds", 0.0))
+    except (TypeError, ValueError):
+        return None
+    return out
+
+
+def run_file(path: str | Path, solver: str, timeout: float,
+             memory_mb: int | None = DEFAULT_MEMORY_MB) -> RunResult:
+    """Run one solver on one file with a wall-clock and a memory limit; never raises for
+    solver trouble.  A crash, a kill (memory) or unreadable output gives the verdict
+    ``error`` for this run only (not verified, not flagged); an error the solver itself
+    reports (e.g. a parse error) is flagged."""
     path = str(path)
     if solver not in SOLVERS:
         raise InputError(f"unknown solver {solver!r} (use {', '.join(SOLVERS)} or all)")
@@ -105,19 +171,19 @@ def run_file(path: str | Path, solver: str, timeout: float) -> RunResult:
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "adcorrect.smt.worker", solver, path, str(ms)],
-            check=False, capture_output=True, text=True, timeout=timeout + GRACE)
+            _worker_command(solver, path, ms), check=False, capture_output=True, text=True,
+            timeout=timeout + GRACE, preexec_fn=_limit_memory(memory_mb),
+            start_new_session=True)  # Ctrl-C stops the run, not the solvers mid-answer
     except subprocess.TimeoutExpired:
         res.verdict, res.seconds = "timeout", time.perf_counter() - t0
         res.message = f"killed after {timeout + GRACE:g} s"
         return res
     wall = time.perf_counter() - t0
-    try:
-        out = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        tail = " ".join(proc.stderr.split()[-40:])
-        res.seconds, res.message = wall, f"solver process failed (exit {proc.returncode}): {tail}"
-        res.flag = "ERROR"
+    out = _parse_output(proc.stdout)
+    if out is None:
+        res.seconds = wall
+        res.message = _crash_message(proc, memory_mb) if proc.returncode else \
+            f"unreadable solver output: {' '.join(proc.stdout.split())[:200]!r}"
         return res
     res.verdict = out["verdict"]
     res.message = out.get("message", "")
@@ -127,9 +193,15 @@ def run_file(path: str | Path, solver: str, timeout: float) -> RunResult:
                                                res.message, re.IGNORECASE)):
         res.verdict = "timeout"
     if res.verdict == "error":
-        res.flag = "ERROR"
+        if _MEMORY.search(res.message):
+            res.message = f"memory limit ({memory_mb} MiB): {res.message}"[:500]
+        else:
+            res.flag = "ERROR"  # the solver rejected the file: a bug in the file
     if res.verdict == "sat" and meta:
-        c = recheck(meta, out.get("model", {}))
+        try:
+            c = recheck(meta, out.get("model", {}))
+        except (KeyError, TypeError, ValueError) as e:  # a malformed model entry
+            c = Check(False, f"malformed model: {type(e).__name__}: {e}")
         res.check, res.point = c.message, list(c.point)
         if not c.ok:
             res.flag = "MODEL CHECK FAILED"
@@ -153,19 +225,14 @@ def mark_disagreements(results: Sequence[RunResult]) -> None:
 def solve_files(paths: Sequence[str | Path], solvers: Sequence[str], timeout: float,
                 jobs: int = 1,
                 progress: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    """All solvers on all files (jobs runs in parallel), disagreements marked."""
-    tasks = [(str(p), s) for p in paths for s in solvers]
+    """All solvers on all files (jobs runs in parallel, locally), disagreements marked."""
+    from .solving import solve
 
-    def one(task: tuple[str, str]) -> RunResult:
-        r = run_file(task[0], task[1], timeout)
+    def report(r: RunResult, done: int, total: int) -> None:
         if progress:
             progress(r)
-        return r
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, tasks))
-    mark_disagreements(results)
-    return results
+    return solve(paths, solvers, timeout, jobs, progress=report).results
 
 
 # -- counting NS by blocking clauses -----------------------------------------------------------

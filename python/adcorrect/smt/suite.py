@@ -33,6 +33,7 @@ SAMPLE = (
     ("leaky-1-2-1", "e4m3fn", "inc-witness"),
     ("relu-1-1", "fp(3,3)", "count"),
     ("t5a", "fp(3,3)", "inc-witness"),
+    ("t5a", "fp16", "inc-witness-qf"),
     ("t5a", "fp(3,3)", "ns-implies-ndf"),
     ("relu-1-2-1", "fp16", "float-kink"),
     ("relu-1-2-1", "fp16", "float-bifurcation"),
@@ -66,8 +67,20 @@ def t5a() -> Network:
     })
 
 
+def bf121() -> Network:
+    """Bias-free f = relu(v1 x) - relu(v2 x) at x = 1: T5a without its first neuron.  Its
+    float-bifurcation-nz files are unsat (fl(v * 1) = v is never 0)."""
+    return parse_network({
+        "name": "bf-relu-1-2-1", "input": ["1"],
+        "layers": [
+            {"units": 2, "activation": "relu", "bias": False},
+            {"units": 1, "activation": "identity", "bias": False, "weights": [["1", "-1"]]},
+        ],
+    })
+
+
 def networks() -> list[Network]:
-    return [dense(a, act) for act in ACTIVATIONS for a in ARCHITECTURES] + [t5a()]
+    return [dense(a, act) for act in ACTIVATIONS for a in ARCHITECTURES] + [t5a(), bf121()]
 
 
 def formats() -> list[tuple[str, Format]]:
@@ -108,9 +121,49 @@ def items() -> Iterator[Item]:
                     yield Item(Query(net, fmt, family), label)
 
 
+DEFAULT_LIST = Path(__file__).with_name("default_corpus.txt")
+
+
+def default_keys() -> set[str]:
+    """The items of the default corpus (``make solve``), as relpaths without .smt2.
+
+    The list is measured, not derived: ``bench/select_default.py`` keeps an item when some
+    solver verified it within a quarter of the default time limit in each of three runs
+    of the whole suite; everything else is the challenge corpus (``make challenge``)."""
+    keys = set()
+    for line in DEFAULT_LIST.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            keys.add(line)
+    return keys
+
+
+def key(item: Item) -> str:
+    return item.relpath.with_suffix("").as_posix()
+
+
+def split(which: list[Item] | None = None) -> tuple[list[Item], list[Item]]:
+    """(default corpus, challenge corpus) of the suite (or of the given items)."""
+    keys = default_keys()
+    every = list(items()) if which is None else which
+    return [i for i in every if key(i) in keys], [i for i in every if key(i) not in keys]
+
+
 def sample_items() -> list[Item]:
     nets = {n.name: n for n in networks()}
     return [Item(Query(nets[n], parse_format(f), q), f) for n, f, q in SAMPLE]
+
+
+def write_split(out: Path) -> tuple[list[Path], list[Path]]:
+    """Write the default corpus under out/default and the challenge corpus under
+    out/challenge (files of the other half or of older suites are removed)."""
+    default, challenge = split()
+    paths = write(out / "default", default), write(out / "challenge", challenge)
+    keep = set(paths[0]) | set(paths[1])
+    for p in sorted(out.rglob("*.smt2")):
+        if p not in keep:
+            p.unlink()
+    return paths
 
 
 def write(out: Path, which: list[Item] | None = None, flat: bool = False) -> list[Path]:
