@@ -225,3 +225,49 @@ def test_fuzz_audit(model: bytes, batch: bytes, loss: str, dtype: str | None,
     if budget is not None:
         argv.append(f"--budget={budget}")
     _run(Case(argv, {"m.pt": model, "b.pt": batch}))
+
+
+SAMPLE = sorted((Path(__file__).resolve().parents[1] / "smt/sample").glob("*.smt2"))
+
+
+@st.composite
+def smt_text(draw: st.DrawFn) -> str:
+    """A sample SMT file with a few textual mutations (its metadata line included)."""
+    text = SAMPLE[draw(st.integers(0, len(SAMPLE) - 1))].read_text()
+    for _ in range(draw(st.integers(0, 3))):
+        i = draw(st.integers(0, max(0, len(text) - 1)))
+        kind = draw(st.sampled_from(["delete", "insert", "truncate", "meta"]))
+        if kind == "delete":
+            text = text[:i] + text[i + draw(st.integers(1, 40)):]
+        elif kind == "insert":
+            text = text[:i] + draw(st.sampled_from(["(", ")", "(check-sat)", "\x00", "é",
+                                                    '"', "{", "}", "; adcorrect-meta: {",
+                                                    "(assert false)", "1e999"])) + text[i:]
+        elif kind == "truncate":
+            text = text[:i]
+        else:
+            j = text.find("adcorrect-meta:")
+            if j >= 0:
+                text = text[:j + 15] + draw(mutated_json({"query": "count", "expected": "sat",
+                                                          "format": "fp(3,3)"})) + \
+                    text[text.find("\n", j):]
+    return text
+
+
+@SETTINGS
+@given(text=smt_text(), solver=st.sampled_from(["z3", "cvc5", "bitwuzla", "all", "nope", ""]),
+       timeout=st.sampled_from(["0.2", "0", "-1", "x", "1e999", "0.5"]),
+       jobs=st.sampled_from(["1", "2", "0", "x"]),
+       memory=st.sampled_from([None, "0", "512", "-5", "x"]))
+def test_fuzz_smt_solve(text: str, solver: str, timeout: str, jobs: str,
+                        memory: str | None) -> None:
+    # an accepted case starts solver processes (about 0.1 s each); most cases are refused
+    # before that, by the options or the file
+    argv = ["smt", "solve", "{dir}/q.smt2", f"--solver={solver}", f"--timeout={timeout}",
+            f"--jobs={jobs}", "--json"]
+    if memory is not None:
+        argv.append(f"--memory={memory}")
+    res = run_case(Case(argv, {"q.smt2": text}), WORK)
+    if res.rc == 1 and res.exc is None:
+        return  # a flagged run (e.g. a mutated status contradicted by the solver) is exit 1
+    assert_clean(Case(argv, {"q.smt2": text}), res)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import certified as cert
-from .smt.meta import read_meta
+from .smt.meta import MetaError, read_meta
 
 THEOREMS: dict[str, str] = {
     "M": "|M| for IEEE-style formats (THEORY.md section 1)",
@@ -152,7 +152,10 @@ def smt_instances(results_json: Path) -> list[Instance]:
     out = []
     for file, solver_runs in sorted(by_file.items()):
         path = Path(file)
-        meta = read_meta(path.read_text()) if path.exists() else None
+        try:
+            meta = read_meta(path.read_text()) if path.exists() else None
+        except MetaError:
+            meta = None
         if meta is None:
             first = next(iter(solver_runs.values()))
             meta = {"query": first.get("query", ""), "expected": first.get("expected")}

@@ -38,8 +38,8 @@ def _solvers(text: str) -> list[str]:
 
 
 def _timeout(x: float) -> float:
-    if not x > 0:
-        raise InputError(f"--timeout must be positive, got {x}")
+    if not 0 < x <= 10**7:  # also refuses nan and infinity
+        raise InputError(f"--timeout must be a positive number of seconds up to 10^7, got {x}")
     return x
 
 

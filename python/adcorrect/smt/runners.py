@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..formats import Format
 from ..spec import Network
 from .decode import Check, recheck
-from .meta import read_meta
+from .meta import MetaError, read_meta
 from .worker import FP_NATIVE_BITWUZLA
 
 SOLVERS = ("z3", "cvc5", "bitwuzla")
@@ -160,7 +160,10 @@ def run_file(path: str | Path, solver: str, timeout: float,
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read ({e})") from None
-    meta = read_meta(text)
+    try:
+        meta = read_meta(text)
+    except MetaError as e:
+        raise InputError(f"{path}: {e}") from None
     res = RunResult(path, solver, "error", expected_status(text, meta), 0.0,
                     query=meta["query"] if meta else "")
     reason = skip_reason(solver, meta, text)
