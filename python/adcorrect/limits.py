@@ -50,6 +50,8 @@ LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
           "magnitude of a decimal exponent (1e...)"),
     Limit("batch", "ADCORRECT_MAX_BATCH", 100_000, "examples in a batch"),
     Limit("tensor", "ADCORRECT_MAX_TENSOR", 100_000_000, "entries of a tensor or array"),
+    Limit("torch_entries", "ADCORRECT_TORCH_MAX_ENTRIES", 2_000_000,
+          "entries of one intermediate tensor of an imported PyTorch model"),
     Limit("file", "ADCORRECT_MAX_FILE_BYTES", 1 << 30,
           "bytes of an input file (spec, batch, model, SMT file)"),
     Limit("json_depth", "ADCORRECT_MAX_JSON_DEPTH", 64, "nesting depth of a JSON spec"),

@@ -25,6 +25,7 @@ from typing import Any
 from ..activations import Choice
 from ..errors import InputError
 from ..formats import Format
+from ..limits import check_file
 from ..spec import Network
 from .decode import Check, recheck
 from .meta import MetaError, read_meta
@@ -157,6 +158,7 @@ def run_file(path: str | Path, solver: str, timeout: float,
     if solver not in SOLVERS:
         raise InputError(f"unknown solver {solver!r} (use {', '.join(SOLVERS)} or all)")
     try:
+        check_file(path, Path(path).stat().st_size)
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read ({e})") from None

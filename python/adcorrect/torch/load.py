@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from ..limits import check_file
 from .values import exact_tensor
 
 __all__ = ["load_model", "torch_nn_classes"]
@@ -50,6 +51,7 @@ def load_model(path: str | Path, trust: bool = False) -> nn.Module:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: no such model file")
+    check_file(path, p.stat().st_size)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

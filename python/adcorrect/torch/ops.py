@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 from ..activations import Activation
 from ..errors import InputError
 from ..ir import Value
+from ..limits import limit
 from .symbolic import Affine, Builder, Term, const_entry
 
 Array = np.ndarray  # dtype=object, entries Affine
@@ -31,16 +31,10 @@ def label(name: str, idx: Sequence[int]) -> str:
     return f"{name}[{','.join(map(str, rest))}]" if rest else name
 
 
-#: largest number of entries of one intermediate tensor (environment variable
-#: ADCORRECT_TORCH_MAX_ENTRIES overrides it)
-MAX_ENTRIES = 2_000_000
-
-
 def max_entries() -> int:
-    try:
-        return int(os.environ.get("ADCORRECT_TORCH_MAX_ENTRIES", MAX_ENTRIES))
-    except ValueError:
-        raise InputError("ADCORRECT_TORCH_MAX_ENTRIES must be an integer") from None
+    """The largest number of entries of one intermediate tensor (the `torch_entries` limit
+    of adcorrect.limits, ADCORRECT_TORCH_MAX_ENTRIES)."""
+    return limit("torch_entries")
 
 
 def check_size(shape: Sequence[int]) -> None:
