@@ -106,6 +106,21 @@ def layered_network(name: str, inp: Sequence[Fraction], layers: Sequence[Layer])
                    spec=layers_to_obj(name, inp, layers))
 
 
+def check_fields(obj: Any, allowed: set[str], where: str) -> dict[str, Any]:
+    """obj as a JSON object with only the allowed fields (InputError naming the first other)."""
+    if not isinstance(obj, dict):
+        raise InputError(f"{where}: expected an object")
+    extra = set(obj) - allowed
+    if extra:
+        raise InputError(f"{where}: unknown field {min(extra)!r}")
+    return obj
+
+
+def rational_at(value: Any, where: str) -> Fraction:
+    """An exact rational from a spec value, errors prefixed with where it is."""
+    return _rational(value, where)
+
+
 def _rational(value: Any, where: str) -> Fraction:
     try:
         return parse_rational(value)
@@ -115,11 +130,7 @@ def _rational(value: Any, where: str) -> Fraction:
 
 def _layer(obj: Any, li: int, fan_in: int, last: bool) -> Layer:
     where = f"layers[{li}]"
-    if not isinstance(obj, dict):
-        raise InputError(f"{where}: expected an object")
-    extra = set(obj) - _LAYER_KEYS
-    if extra:
-        raise InputError(f"{where}: unknown field {min(extra)!r}")
+    check_fields(obj, _LAYER_KEYS, where)
     units = obj.get("units")
     if not isinstance(units, int) or isinstance(units, bool) or units < 1:
         raise InputError(f"{where}.units: expected an integer >= 1, got {units!r}")

@@ -43,7 +43,7 @@ from .activations import parse_activation, relu
 from .errors import InputError
 from .ir import Head, Network, Neuron, Value, is_param, single_output
 from .limits import check
-from .rationals import parse_rational
+from .spec import check_fields, rational_at
 
 #: What Fraction() would read as a number (matched, never converted: 1e1000000000 is cheap).
 NUMBER = re.compile(r"^\s*[+-]?(?:(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?"
@@ -75,11 +75,6 @@ def _list(x: Any, where: str) -> list[Any]:
     return x
 
 
-def _rational(x: Any, where: str) -> Fraction:
-    try:
-        return parse_rational(x)
-    except InputError as e:
-        raise InputError(f"{where}: {e}") from None
 
 
 class _Builder:
@@ -98,7 +93,7 @@ class _Builder:
             return ("param", self.params[x])
         if is_name(x):
             raise InputError(f"{where}: unknown parameter {x!r}")
-        return ("const", _rational(x, where))
+        return ("const", rational_at(x, where))
 
     def source(self, x: Any, where: str) -> int:
         name = _name(x, where)
@@ -115,11 +110,7 @@ class _Builder:
 
     def node(self, obj: Any, i: int) -> None:
         where = f"nodes[{i}]"
-        if not isinstance(obj, dict):
-            raise InputError(f"{where}: expected an object")
-        extra = set(obj) - _NODE
-        if extra:
-            raise InputError(f"{where}: unknown field {min(extra)!r}")
+        check_fields(obj, _NODE, where)
         name = _name(obj.get("name"), f"{where}.name")
         if name in self.nodes or name in self.inputs or name in self.params:
             raise InputError(f"{where}.name: {name!r} is already used")
@@ -179,19 +170,19 @@ def _head(obj: Any, outputs: list[int], nodes: dict[str, int]) -> Head:
     if extra:
         raise InputError(f"loss: unknown field {min(extra)!r} for kind {kind}")
     n = len(outputs)
-    scale = _rational(obj["scale"], "loss.scale") if "scale" in obj else None
+    scale = rational_at(obj["scale"], "loss.scale") if "scale" in obj else None
     if kind == "linear":
         ws = _list(obj.get("weights", ["1"] * n), "loss.weights")
         if len(ws) != n:
             raise InputError(f"loss.weights: expected {n} numbers (one per output)")
-        coefs = tuple((scale or 1) * _rational(x, f"loss.weights[{i}]") for i, x in enumerate(ws))
+        coefs = tuple((scale or 1) * rational_at(x, f"loss.weights[{i}]") for i, x in enumerate(ws))
         return Head("linear", tuple(outputs), coefs=coefs)
     if kind == "mse":
         ts = _list(obj.get("targets"), "loss.targets")
         if len(ts) != n:
             raise InputError(f"loss.targets: expected {n} numbers (one per output)")
         return Head("mse", tuple(outputs), scale=Fraction(1, n) if scale is None else scale,
-                    targets=tuple(_rational(x, f"loss.targets[{i}]") for i, x in enumerate(ts)))
+                    targets=tuple(rational_at(x, f"loss.targets[{i}]") for i, x in enumerate(ts)))
     if "groups" in obj:
         groups = []
         for i, g in enumerate(_list(obj["groups"], "loss.groups")):
@@ -229,7 +220,7 @@ def parse_network_v2(obj: dict[str, Any], default_name: str = "net") -> Network:
         vals = _list(obj["input"], "input")
         if len(vals) != len(inputs):
             raise InputError(f"input: expected {len(inputs)} values (one per input)")
-        x = tuple(_rational(v, f"input[{i}]") for i, v in enumerate(vals))
+        x = tuple(rational_at(v, f"input[{i}]") for i, v in enumerate(vals))
     else:
         x = (Fraction(0),) * len(inputs)
     pnames: list[str] = []
@@ -240,7 +231,7 @@ def parse_network_v2(obj: dict[str, Any], default_name: str = "net") -> Network:
             if extra:
                 raise InputError(f"params[{i}]: unknown field {min(extra)!r}")
             pnames.append(_name(p.get("name"), f"params[{i}].name"))
-            pvalues.append(_rational(p["value"], f"params[{i}].value") if "value" in p else None)
+            pvalues.append(rational_at(p["value"], f"params[{i}].value") if "value" in p else None)
         else:
             pnames.append(_name(p, f"params[{i}]"))
             pvalues.append(None)
