@@ -285,6 +285,23 @@ End Realise.
 
 (** * T4 *)
 
+(* the common last step: when every vertex gradient grad f_s(w) is a limit of nearby
+   gradients, AD_D f(w), a convex combination of vertex gradients, is in the Clarke
+   subdifferential *)
+Lemma ad_in_clarke_of_vertex_limits (net : network) (D : nat -> R) (w : vec) :
+  (forall k, In k (kink_neurons net w) -> between_slopes net w D k) ->
+  (forall b, clarke_limit net w (vertex_grad net w b)) ->
+  in_clarke net w (ad net D w).
+Proof.
+  intros HD Hlim.
+  destruct (ad_convex_combination_of_vertex_grads net w D HD) as [cs [H0 [H1 H]]].
+  exists (map (fun c => (fst c, vertex_grad net w (snd c))) cs); split; [|split].
+  - intros c Hc; apply in_map_iff in Hc as [c' [<- Hc']]; cbn [fst snd].
+    split; [now apply H0 | apply Hlim].
+  - rewrite map_map; exact H1.
+  - intros p _; rewrite H, map_map; reflexivity.
+Qed.
+
 (* for a bias network, if at every kink neuron the choice D k lies between the
    one-sided slopes of sigma_k at y_k(w), AD_D f(w) is in the Clarke
    subdifferential of f at w *)
@@ -297,12 +314,8 @@ Theorem T4_ad_in_clarke (net : network) (D : nat -> R) (w : vec) :
   in_clarke net w (ad net D w).
 Proof.
   intros Hwf Hb HD.
-  destruct (ad_convex_combination_of_vertex_grads net w D HD) as [cs [H0 [H1 H]]].
-  exists (map (fun c => (fst c, vertex_grad net w (snd c))) cs); split; [|split].
-  - intros c Hc; apply in_map_iff in Hc as [c' [<- Hc']]; cbn [fst snd].
-    split; [now apply H0 | now apply vertex_grad_clarke_limit].
-  - rewrite map_map; exact H1.
-  - intros p _; rewrite H, map_map; reflexivity.
+  apply ad_in_clarke_of_vertex_limits; [exact HD|].
+  intros b; now apply vertex_grad_clarke_limit.
 Qed.
 
 (* the form of THEORY.md: D k between the one-sided slopes at every kink c of sigma_k *)
@@ -640,10 +653,6 @@ Theorem T5c_ad_in_clarke_perturbable (net : network) (D : nat -> R) (w : vec) :
   in_clarke net w (ad net D w).
 Proof.
   intros Hwf Hp HD.
-  destruct (ad_convex_combination_of_vertex_grads net w D HD) as [cs [H0 [H1 H]]].
-  exists (map (fun c => (fst c, vertex_grad net w (snd c))) cs); split; [|split].
-  - intros c Hc; apply in_map_iff in Hc as [c' [<- Hc']]; cbn [fst snd].
-    split; [now apply H0 | now apply vertex_grad_clarke_limit_perturbable].
-  - rewrite map_map; exact H1.
-  - intros p _; rewrite H, map_map; reflexivity.
+  apply ad_in_clarke_of_vertex_limits; [exact HD|].
+  intros b; now apply vertex_grad_clarke_limit_perturbable.
 Qed.
