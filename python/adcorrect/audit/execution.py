@@ -33,33 +33,27 @@ from torch import nn
 
 from .. import activations as acts
 from ..errors import InputError
+from ..torch.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from .dtypes import DType
 
 Maker = Callable[[Callable[[float], Fraction]], acts.Activation]
 Call = Callable[[torch.Tensor], torch.Tensor]
 
 
+def _exact(r: Callable[[float], Fraction]) -> Callable[[Any, str], Fraction]:
+    """The importer's scalar reader (value, where) from a rounder of hyper-parameters."""
+    return lambda v, _where: r(v)
+
+
 def _module(m: nn.Module) -> tuple[Maker, Call] | None:
-    """The activation of a module (built with a rounding of its scalars) and its
-    out-of-place call."""
-    if isinstance(m, nn.ReLU6):
-        return (lambda r: acts.relu6()), F.relu6
-    if isinstance(m, nn.ReLU):
-        return (lambda r: acts.relu()), F.relu
-    if isinstance(m, nn.LeakyReLU):
-        a = m.negative_slope
-        return (lambda r: acts.leaky_relu(r(a))), (lambda x: F.leaky_relu(x, a))
-    if isinstance(m, nn.Hardtanh):
-        lo, hi = m.min_val, m.max_val
-        return (lambda r: acts.hardtanh(r(lo), r(hi))), (lambda x: F.hardtanh(x, lo, hi))
-    if isinstance(m, nn.Hardsigmoid):
-        return (lambda r: acts.hardsigmoid()), F.hardsigmoid
-    if isinstance(m, nn.Hardswish):
-        return (lambda r: acts.hardswish()), F.hardswish
-    if isinstance(m, nn.Softshrink):
-        lam = m.lambd
-        return (lambda r: acts.softshrink(r(lam))), (lambda x: F.softshrink(x, lam))
-    return None
+    """The activation of a module (from the importer's table, built with a rounding of its
+    scalars) and an out-of-place call of the module itself."""
+    build = MODULE_ACTS.get(type(m))
+    if build is None:
+        return None
+    where = f"{type(m).__name__} module"
+    call: Call = (lambda x: m(x.clone())) if getattr(m, "inplace", False) else m
+    return (lambda r: build(_exact(r), m, where)), call
 
 
 def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, default: Any) -> Any:
@@ -67,32 +61,28 @@ def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, defau
 
 
 def _function(fn: Any, a: tuple[Any, ...], k: dict[str, Any]) -> tuple[Maker, Call] | None:
-    if fn in (F.relu, torch.relu, torch.relu_):
-        return (lambda r: acts.relu()), F.relu
-    if fn in (F.leaky_relu, F.leaky_relu_):
-        s = _arg(a, k, 1, "negative_slope", 0.01)
-        return (lambda r: acts.leaky_relu(r(s))), (lambda x: F.leaky_relu(x, s))
-    if fn in (F.hardtanh, F.hardtanh_):
-        lo, hi = _arg(a, k, 1, "min_val", -1.0), _arg(a, k, 2, "max_val", 1.0)
-        return (lambda r: acts.hardtanh(r(lo), r(hi))), (lambda x: F.hardtanh(x, lo, hi))
-    if fn is F.relu6:
-        return (lambda r: acts.relu6()), F.relu6
-    if fn is F.hardsigmoid:
-        return (lambda r: acts.hardsigmoid()), F.hardsigmoid
-    if fn is F.hardswish:
-        return (lambda r: acts.hardswish()), F.hardswish
-    if fn is torch.abs:
-        return (lambda r: acts.abs_()), torch.abs
-    if fn is F.softshrink:
-        lam = _arg(a, k, 1, "lambd", 0.5)
-        return (lambda r: acts.softshrink(r(lam))), (lambda x: F.softshrink(x, lam))
-    return None
+    """The activation of a functional call (from the importer's table) and an out-of-place
+    call of the same function."""
+    spec = FUNC_ACTS.get(fn)
+    if spec is None:
+        return None
+    vals = [_arg(a, k, i + 1, name, default) for i, (name, default) in enumerate(spec.params)]
+    inplace = spec.inplace or bool(dict(zip([n for n, _ in spec.params], vals)).get("inplace"))
+    rest, kw = a[1:], k
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        return fn(x.clone() if inplace else x, *rest, **kw)  # type: ignore[no-any-return]
+
+    return (lambda r: spec.build(_exact(r), vals, f"{getattr(fn, '__name__', fn)}")), call
 
 
-_METHODS: dict[str, tuple[Maker, Call]] = {
-    "relu": ((lambda r: acts.relu()), F.relu), "relu_": ((lambda r: acts.relu()), F.relu),
-    "abs": ((lambda r: acts.abs_()), torch.abs), "abs_": ((lambda r: acts.abs_()), torch.abs),
-}
+def _method(name: str) -> tuple[Maker, Call] | None:
+    """The activation of a tensor method (x.relu(), x.abs_()) and its out-of-place form."""
+    base = name.rstrip("_")
+    make = METHOD_ACTS.get(base)
+    if make is None:
+        return None
+    return (lambda r: make()), getattr(torch, base)
 
 
 def _rounder(dtype: torch.dtype) -> Callable[[float], Fraction]:
@@ -172,7 +162,7 @@ class _Recorder(torch.fx.Interpreter):
         return super().call_function(target, args, kwargs)
 
     def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
-        found = _METHODS.get(target)
+        found = _method(target) if isinstance(target, str) else None
         if found is not None and args and isinstance(args[0], torch.Tensor):
             return self._act(found, args[0])
         return super().call_method(target, args, kwargs)

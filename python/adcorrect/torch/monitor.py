@@ -26,17 +26,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import torch
 from torch import nn
 
 from ..audit.dtypes import DType, dtype_of, parse_dtype
-from ..audit.run import Auditor
 from ..errors import InputError
 from ..oracle import DEFAULT_BUDGET
 from ..progress import Progress
 from ..tables import render
+
+if TYPE_CHECKING:  # adcorrect.audit imports this package's importer: load it when used
+    from ..audit.run import Auditor
 
 __all__ = ["Monitor", "loss_kind"]
 
@@ -101,6 +103,8 @@ class Monitor:
         if (self.steps - 1) % self.every:
             return None
         if self.auditor is None:
+            from ..audit.run import Auditor
+
             self.auditor = Auditor(self.model, x, self.loss, dtype=self.dtype,
                                    choice=self.choice, budget=self.budget)
         res = self.auditor.audit(x, y, execution=self.execution)
