@@ -88,7 +88,7 @@ compare: python-deps
 # the low-precision study (2 processes, a few minutes): plots and the "Real training"
 # section of report/REPORT.md
 study: python-deps
-	$(PY) -m adcorrect.study --out report/study --jobs 2
+	$(PY) -m adcorrect.report.study --out report/study --jobs 2
 	$(PY) -m adcorrect report --out report
 
 bench: python-deps

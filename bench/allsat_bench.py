@@ -13,10 +13,10 @@ import json
 import time
 from pathlib import Path
 
-from adcorrect.formats import parse_format
+from adcorrect.core.tables import render
+from adcorrect.nets.spec import load_network
+from adcorrect.numbers.formats import parse_format
 from adcorrect.smt import allsat
-from adcorrect.spec import load_network
-from adcorrect.tables import render
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = [("relu-1-2-1", "list(-1,0,1)"), ("relu-1-1", "e2m1"), ("tight-relu-2-v", "list(-1,0,1)")]

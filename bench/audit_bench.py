@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from adcorrect.audit.dtypes import parse_dtype
 from adcorrect.audit.run import Auditor, prepared
-from adcorrect.tables import render
+from adcorrect.core.tables import render
 from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent

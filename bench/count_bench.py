@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from adcorrect.counter import count, count_naive
-from adcorrect.families import example_specs, mlp_spec, network, tight_spec
-from adcorrect.formats import parse_format
-from adcorrect.spec import load_network
-from adcorrect.tables import render
-from adcorrect.vectorised import choose_dtype
+from adcorrect.core.tables import render
+from adcorrect.exact.counter import count, count_naive
+from adcorrect.exact.vectorised import choose_dtype
+from adcorrect.nets.families import example_specs, mlp_spec, network, tight_spec
+from adcorrect.nets.spec import load_network
+from adcorrect.numbers.formats import parse_format
 
 ROOT = Path(__file__).resolve().parent.parent
 

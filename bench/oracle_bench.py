@@ -25,15 +25,15 @@ from fractions import Fraction as Q
 from pathlib import Path
 from typing import Any
 
-from adcorrect.batch import Batch, batched
-from adcorrect.counter import count
-from adcorrect.engine import backward, forward, kink_neurons, ns
-from adcorrect.families import mlp_spec, network
-from adcorrect.formats import parse_format
-from adcorrect.ir import Network
-from adcorrect.oracle import decide
-from adcorrect.spec import load_network
-from adcorrect.tables import render
+from adcorrect.core.tables import render
+from adcorrect.exact.counter import count
+from adcorrect.exact.engine import backward, forward, kink_neurons, ns
+from adcorrect.exact.oracle import decide
+from adcorrect.nets.batch import Batch, batched
+from adcorrect.nets.families import mlp_spec, network
+from adcorrect.nets.ir import Network
+from adcorrect.nets.spec import load_network
+from adcorrect.numbers.formats import parse_format
 
 ROOT = Path(__file__).resolve().parent.parent
 NAIVE_SECONDS = 3.0
@@ -96,7 +96,7 @@ def kinked_batch_problem(hidden: tuple[int, ...], B: int, seed: int, pairs: bool
         if pairs:
             from dataclasses import replace
 
-            from adcorrect.engine import forward as fwd
+            from adcorrect.exact.engine import forward as fwd
 
             f = fwd(replace(net, input=x), w).out
             d = Q(rng.randint(1, 4), 4)

@@ -27,12 +27,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from adcorrect.formats import parse_format
-from adcorrect.progress import Progress
+from adcorrect.core.progress import Progress
+from adcorrect.core.tables import render
+from adcorrect.numbers.formats import parse_format
 from adcorrect.smt import suite
 from adcorrect.smt.generator import Query, generate
 from adcorrect.smt.runners import run_file
-from adcorrect.tables import render
 
 DECIDED = ("sat", "unsat")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
-from adcorrect.engine import backward, forward
+from adcorrect.exact.engine import backward, forward
 from adcorrect.torch import from_module
 from torch import nn
 

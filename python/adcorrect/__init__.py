@@ -4,4 +4,6 @@ Correctness of automatic differentiation for neural networks whose parameters
 are machine-representable numbers (see ../shared/THEORY.md for the contract).
 """
 
-__version__ = "0.1.0"
+from .core.version import VERSION as __version__
+
+__all__ = ["__version__"]

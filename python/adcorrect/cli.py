@@ -15,19 +15,19 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .activations import parse_choice
-from .batch import batched, load_batch
-from .certified import add_crosscheck_parser
-from .engine import backward, forward, head_value, kink_neurons, ns
-from .errors import InputError, Undecided
-from .formats import ALIASES, listed_formats, parse_format
-from .ir import Network
-from .oracle import DEFAULT_BUDGET, decide, same_vector
-from .report import add_report_parser
+from .core.errors import InputError, Undecided
+from .core.tables import render
+from .core.version import VERSION as __version__
+from .exact.engine import backward, forward, head_value, kink_neurons, ns
+from .exact.oracle import DEFAULT_BUDGET, decide, same_vector
+from .nets.activations import parse_choice
+from .nets.batch import batched, load_batch
+from .nets.ir import Network
+from .nets.spec import load_network, parse_params
+from .numbers.formats import ALIASES, listed_formats, parse_format
+from .report.crosscheck import add_crosscheck_parser
+from .report.document import add_report_parser
 from .smt.cli import add_smt_parser
-from .spec import load_network, parse_params
-from .tables import render
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,7 +76,9 @@ def load_subject(path: str, batch_path: str | None, loss: str | None,
         if batch is None:
             raise InputError(f"{path}: a model needs --batch FILE --loss mse|ce|sum "
                              "(the batch gives the input shape)")
-        from .torch import example_input, from_module, load_model
+        from .torchfx.batching import example_input
+        from .torchfx.importer import from_module
+        from .torchfx.load import load_model
 
         model = load_model(path, trust=trust_model)
         net = from_module(model, example_input(batch), name=Path(path).stem)
@@ -218,7 +220,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_limits(args: argparse.Namespace) -> int:
-    from .limits import LIMITS, table
+    from .core.limits import LIMITS, table
 
     if args.json:
         print(json.dumps({lim.name: {"env": lim.env, "value": lim.value, "default": lim.default,
@@ -229,7 +231,7 @@ def cmd_limits(args: argparse.Namespace) -> int:
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    from .counter import count, render_count
+    from .exact.counter import count, render_count
 
     net = load_network(args.network)
     fmt = parse_format(args.format)
@@ -241,7 +243,7 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 def cmd_suite(args: argparse.Namespace) -> int:
 
-    from .suite import WORK_BUDGET, render_suite, run_suite
+    from .report.suite import WORK_BUDGET, render_suite, run_suite
 
     res = run_suite(budget=WORK_BUDGET if args.budget is None else args.budget,
                     progress=not args.json)
@@ -256,7 +258,7 @@ def cmd_suite(args: argparse.Namespace) -> int:
 def cmd_coq_examples(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .coqspec import EXAMPLES_V, render_examples
+    from .nets.coqspec import EXAMPLES_V, render_examples
 
     root = Path(args.root)
     text = render_examples(root)
@@ -374,7 +376,7 @@ def _glue_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # inputs are bounded by adcorrect.limits; exact results may have many digits
+    # inputs are bounded by adcorrect.core.limits; exact results may have many digits
     sys.set_int_max_str_digits(0)
     try:
         args = build_parser().parse_args(_glue_values(list(sys.argv[1:] if argv is None else argv)))

@@ -1,4 +1,4 @@
-"""Exact and execution audits of PyTorch training steps (THEORY.md 8.3).
+"""Layer 4, ``audit``: exact and execution audits of PyTorch training steps (THEORY.md 8.3).
 
 - :class:`~adcorrect.audit.run.Auditor`: a model's plan, built once; ``audit(x, y)``
   audits a batch at the model's current parameters (both audits, a JSON-ready dict);
@@ -8,7 +8,11 @@
 - :func:`~adcorrect.audit.execution.execution_audit`: float kinks and bifurcations of
   torch's own computation;
 - :func:`~adcorrect.audit.dtypes.parse_dtype`: the formats (fp32, bf16, fp16, fp64,
-  e4m3fn, e5m2, int8:SCALE).
+  e4m3fn, e5m2, int8:SCALE);
+- :class:`~adcorrect.audit.monitor.Monitor`: both audits of a training loop (users import
+  it from :mod:`adcorrect.torch`).
+
+May import: ``core``, ``numbers``, ``nets``, ``exact``, ``torchfx``.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from ..errors import InputError
-from ..formats import Format, parse_format
-from ..rationals import parse_rational
+from ..core.errors import InputError
+from ..numbers.formats import Format, parse_format
+from ..numbers.rationals import parse_rational
 
 NATIVE = {"fp64": torch.float64, "fp32": torch.float32, "bf16": torch.bfloat16,
           "fp16": torch.float16}

@@ -28,7 +28,7 @@ Pipeline (each step exact; floats only where :mod:`~adcorrect.audit.plan` certif
    linearly independent modulo linear functions).  A non-zero ``C_H`` proves L not
    differentiable, with a witness: ``phi(v0 + s d) + phi(v0 - s d) != 2 phi(v0)``.
 6. Otherwise (every group cancels, or ``k*`` has no exclusive parameter): the oracle
-   (:func:`adcorrect.oracle.decide`, fast mode, with its budget) on the batched network of
+   (:func:`adcorrect.exact.oracle.decide`, fast mode, with its budget) on the batched network of
    the kinked examples only, with the batch's loss scale: L minus that network's loss is
    C^1 near w with gradient = AD, so the verdict, the gradient and ``inc`` are the
    same.  An ``inc`` point is returned with that network (saved as a v2 spec).
@@ -45,14 +45,14 @@ from typing import Any
 
 import torch
 
-from ..activations import Choice
-from ..batch import Batch, batched
-from ..engine import Backward as ExactBackward
-from ..engine import Forward as ExactForward
-from ..engine import backward, forward, is_zero
-from ..errors import Undecided
-from ..ir import Network
-from ..oracle import DEFAULT_BUDGET, decide, same_vector
+from ..core.errors import Undecided
+from ..exact.engine import Backward as ExactBackward
+from ..exact.engine import Forward as ExactForward
+from ..exact.engine import backward, forward, is_zero
+from ..exact.oracle import DEFAULT_BUDGET, decide, same_vector
+from ..nets.activations import Choice
+from ..nets.batch import Batch, batched
+from ..nets.ir import Network
 from .certified import F64, INFLATE, U
 from .plan import Plan
 

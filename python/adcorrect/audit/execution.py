@@ -31,9 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import activations as acts
-from ..errors import InputError
-from ..torch.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from ..core.errors import InputError
+from ..nets import activations as acts
+from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from .dtypes import DType
 
 Maker = Callable[[Callable[[float], Fraction]], acts.Activation]

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..tables import render
+from ..core.errors import InputError
+from ..core.tables import render
 
 SHOWN = 20  # kinked copies and differences listed in the text output
 
@@ -19,7 +19,7 @@ def load_batch_tensors(path: str) -> tuple[Any, Any]:
     import numpy as np
     import torch
 
-    from ..batch import read_batch_file
+    from ..nets.batch import read_batch_file
 
     x, y = read_batch_file(path)
     if isinstance(x, np.ndarray):
@@ -33,10 +33,10 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
                 choice: str = "pytorch", budget: int | None = None, trust: bool = False,
                 inc_out: str | None = None) -> dict[str, Any]:
     """Both audits of a saved model on a batch file (a JSON-ready dict)."""
-    from ..activations import parse_choice
-    from ..batch import LOSSES
-    from ..oracle import DEFAULT_BUDGET
-    from ..torch import load_model
+    from ..exact.oracle import DEFAULT_BUDGET
+    from ..nets.activations import parse_choice
+    from ..nets.batch import LOSSES
+    from ..torchfx.load import load_model
     from .dtypes import dtype_of, parse_dtype
     from .run import Auditor, check_batch, prepared
 
@@ -62,7 +62,7 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
     net = res.pop("_inc_network", None)
     values = res.pop("_inc_values", None)
     if net is not None:
-        from ..specv2 import network_to_v2
+        from ..nets.specv2 import network_to_v2
 
         out = Path(inc_out or f"{Path(model_path).stem}.inc.json")
         spec = network_to_v2(replace(net, values=tuple(values)))

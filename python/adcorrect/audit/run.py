@@ -12,10 +12,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..activations import Choice
-from ..batch import LOSSES, exact_values
-from ..errors import InputError
-from ..oracle import DEFAULT_BUDGET
+from ..core.errors import InputError
+from ..exact.oracle import DEFAULT_BUDGET
+from ..nets.activations import Choice
+from ..nets.batch import LOSSES, exact_values
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, trace
@@ -104,7 +104,7 @@ class Auditor:
                  dtype: DType | None = None, choice: Choice = "pytorch",
                  budget: int | None = DEFAULT_BUDGET, work: int = DEFAULT_EXACT_WORK,
                  name: str | None = None) -> None:
-        from ..torch import from_module
+        from ..torchfx.importer import from_module
 
         self.model = model
         self.loss = loss

@@ -24,12 +24,12 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
-from ..activations import Choice
-from ..engine import backward, forward, ns
-from ..errors import InputError
-from ..formats import Format
-from ..oracle import decide
-from ..spec import Network
+from ..core.errors import InputError
+from ..exact.engine import backward, forward, ns
+from ..exact.oracle import decide
+from ..nets.activations import Choice
+from ..nets.spec import Network
+from ..numbers.formats import Format
 from .decode import DecodeError, param_values
 from .generator import Query, generate
 from .meta import read_meta
@@ -155,3 +155,13 @@ def count(net: Network, fmt: Format, quantity: str, choice: Choice = "pytorch",
     return {"network": net.name, "format": fmt.name, "choice": str(choice), "W": net.W,
             "M": fmt.size, "quantity": quantity, quantity: n, "count": n,
             "seconds": time.perf_counter() - t0}
+
+
+def count_ns(net: Network, fmt: Format, choice: Choice = "pytorch",
+             limit: int = 100_000, timeout: float = 600.0) -> dict[str, Any]:
+    """The number of w in M^W with NS(w), by z3 with blocking clauses.
+
+    Every model is re-checked with the exact engine.  InputError if there are more
+    than ``limit`` models or the solver gives up.
+    """
+    return count(net, fmt, "ns", choice, limit, timeout)

@@ -16,11 +16,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..activations import parse_choice
-from ..errors import InputError
-from ..formats import parse_format
-from ..spec import load_network
-from ..tables import render
+from ..core.errors import InputError
+from ..core.tables import render
+from ..nets.activations import parse_choice
+from ..nets.spec import load_network
+from ..numbers.formats import parse_format
 from .executor import parse_executor
 from .generator import FAMILIES, STATUSES, Query, generate
 from .runners import DEFAULT_MEMORY_MB, SOLVERS, RunResult

@@ -2,7 +2,7 @@
 
 THEORY.md section 7: f is differentiable at w iff ``v -> phi_w(v)`` is linear.
 The argument is written into every ``inc-witness-qf`` file (:data:`ARGUMENT`);
-the oracle (:mod:`adcorrect.oracle`) decides the same condition numerically, and
+the oracle (:mod:`adcorrect.exact.oracle`) decides the same condition numerically, and
 ``tests/test_smtlib.py`` checks the equivalence over all of M^W.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from ..errors import InputError
-from ..formats import Format
+from ..core.errors import InputError
+from ..numbers.formats import Format
 from .encode import ONE, ZERO, ExactEncoder, add, define, mul, real
 
 #: Largest number of sign patterns 2^K written into one file.

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..activations import Choice, parse_choice
-from ..engine import Vector, backward, directional, forward, ns, unit
-from ..formats import Format, parse_format
-from ..oracle import decide
-from ..spec import Network, parse_network
+from ..exact.engine import Vector, backward, directional, forward, ns, unit
+from ..exact.oracle import decide
+from ..nets.activations import Choice, parse_choice
+from ..nets.spec import Network, parse_network
+from ..numbers.formats import Format, parse_format
 from . import fpexec
 from .fparith import FPFormat, FPValue
 
@@ -109,7 +109,7 @@ def clarke_combination(net: Network, w: Sequence[Fraction],
 def _backward_with(net: Network, w: Sequence[Fraction], fw: Any,
                    slopes: dict[int, Fraction]) -> Vector:
     """Reverse mode with the given derivative at every neuron."""
-    from ..engine import source_value, value_of
+    from ..exact.engine import source_value, value_of
 
     zbar = [Fraction(0)] * len(net.neurons)
     grad = [Fraction(0)] * net.W

@@ -24,11 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from ..activations import Activation, Choice, Poly, poly_deriv
-from ..errors import InputError
-from ..formats import Format
-from ..spec import Network, Neuron, Value
+from ..core.errors import InputError
+from ..nets.activations import Activation, Choice, Poly, poly_deriv
+from ..nets.spec import Network, Neuron, Value
+from ..numbers.formats import Format
 from .fparith import FPFormat
+from .traverse import consumers, horner_plan, output_seeds
 
 ZERO = "0.0"
 ONE = "1.0"
@@ -109,25 +110,6 @@ def chosen_between(act: Activation, choice: Choice) -> bool:
         if not min(lo, hi) <= d <= max(lo, hi):
             return False
     return True
-
-
-def output_seeds(net: Network) -> dict[int, Fraction]:
-    """The adjoint injected at each output neuron: f = sum_o c_o z_o (linear heads only)."""
-    net.require_linear_head("the SMT encoding")
-    seeds: dict[int, Fraction] = {}
-    for o, c in zip(net.head.outputs, net.head.coefs):
-        seeds[o] = seeds.get(o, Fraction(0)) + c
-    return seeds
-
-
-def consumers(net: Network) -> dict[int, list[tuple[int, Value]]]:
-    """For each neuron k, the (consumer j, weight slot) pairs with k among j's sources."""
-    out: dict[int, list[tuple[int, Value]]] = {n.index: [] for n in net.neurons}
-    for n in net.neurons:
-        for src, wt in zip(n.sources, n.weights):
-            if src >= 0:
-                out[src].append((n.index, wt))
-    return out
 
 
 # -- exact semantics ----------------------------------------------------------------------
@@ -441,9 +423,7 @@ class FloatEncoder:
         return self.const(self.net.input[-src - 1]) if src < 0 else f"fz{src}"
 
     def poly(self, p: Poly, y: str) -> str:
-        """Horner evaluation in the format (see fpexec.horner_plan for the folding rules)."""
-        from .fpexec import horner_plan
-
+        """Horner evaluation in the format (see traverse.horner_plan for the folding rules)."""
         acc: str | None = None
         for op, c in horner_plan(p, self.fp):
             if op == "const":

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
-from ..activations import Activation, Poly, poly_deriv
-from ..spec import Network, Value
-from .encode import consumers, output_seeds
+from ..nets.activations import Activation, Poly, poly_deriv
+from ..nets.spec import Network, Value
 from .fparith import FPFormat, FPValue
+from .traverse import consumers, horner_plan, output_seeds
 
 
 class Arith(Protocol):
@@ -80,27 +80,6 @@ def numpy_arith(fp: FPFormat) -> NumpyArith | None:
              (11, 53): np.float64}
     dtype = table.get((fp.eb, fp.sb))
     return NumpyArith(dtype) if dtype is not None else None
-
-
-def horner_plan(p: Poly, fp: FPFormat) -> list[tuple[str, Fraction | None]]:
-    """Steps evaluating p at y: ('const', c) | ('y', None) | ('mul_y', None) | ('add', c)."""
-    coeffs = list(p)
-    while coeffs and coeffs[-1] == 0:
-        coeffs.pop()
-    if not coeffs:
-        return [("const", Fraction(0))]
-    d = len(coeffs) - 1
-    if d == 0:
-        return [("const", coeffs[0])]
-    plan: list[tuple[str, Fraction | None]] = (
-        [("y", None)] if coeffs[d] == 1 else [("const", coeffs[d]), ("mul_y", None)])
-    if coeffs[d - 1] != 0:
-        plan.append(("add", coeffs[d - 1]))
-    for i in range(d - 2, -1, -1):
-        plan.append(("mul_y", None))
-        if coeffs[i] != 0:
-            plan.append(("add", coeffs[i]))
-    return plan
 
 
 def poly(ar: Arith, fp: FPFormat, p: Poly, y: Any) -> Any:

@@ -20,13 +20,13 @@ from typing import Any
 
 import jinja2
 
-from .. import __version__
-from ..activations import Choice
-from ..engine import forward
-from ..errors import InputError
-from ..formats import Format
-from ..limits import check
-from ..spec import Network
+from ..core.errors import InputError
+from ..core.limits import check
+from ..core.version import VERSION as __version__
+from ..exact.engine import forward
+from ..nets.activations import Choice
+from ..nets.spec import Network
+from ..numbers.formats import Format
 from .cones import ARGUMENT, differentiable_lines, param_lines
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
 from .smtlib import required_logic
@@ -109,7 +109,7 @@ def network_to_obj(net: Network) -> dict[str, Any]:
     """The JSON spec of a network (v1 for layered networks, else v2); parse_network inverts it."""
     if net.spec is not None:
         return net.spec  # type: ignore[no-any-return]
-    from ..specv2 import network_to_v2
+    from ..nets.specv2 import network_to_v2
 
     return network_to_v2(net)
 

@@ -1,4 +1,4 @@
-"""Run z3, cvc5 and bitwuzla on query files; re-check models; count NS by enumeration.
+"""Run z3, cvc5 and bitwuzla on query files and re-check their models.
 
 Every (file, solver) run happens in a child process (:mod:`adcorrect.smt.worker`)
 killed at the time limit, so a hang gives ``timeout`` and a crash gives
@@ -22,11 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..activations import Choice
-from ..errors import InputError
-from ..formats import Format
-from ..limits import check_file
-from ..spec import Network
+from ..core.errors import InputError
+from ..core.limits import check_file
 from .decode import Check, recheck
 from .meta import MetaError, read_meta
 from .worker import FP_NATIVE_BITWUZLA
@@ -77,7 +74,7 @@ def skip_reason(solver: str, meta: dict[str, Any] | None, text: str) -> str | No
     if not re.fullmatch(r"QF_A?(UF)?(BV)?(FP)?", logic) or logic == "QF_":
         return f"logic {logic} uses real arithmetic; bitwuzla decides FP/BV only"
     if meta:
-        from ..formats import parse_format
+        from ..numbers.formats import parse_format
 
         fmt = parse_format(meta["format"])
         if fmt.kind == "ieee" and tuple(fmt.params) not in FP_NATIVE_BITWUZLA:
@@ -225,31 +222,3 @@ def mark_disagreements(results: Sequence[RunResult]) -> None:
     for r in results:
         if len(by_file.get(r.file, ())) > 1:
             r.flag = (r.flag + "; " if r.flag else "") + "DISAGREE"
-
-
-def solve_files(paths: Sequence[str | Path], solvers: Sequence[str], timeout: float,
-                jobs: int = 1,
-                progress: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    """All solvers on all files (jobs runs in parallel, locally), disagreements marked."""
-    from .solving import solve
-
-    def report(r: RunResult, done: int, total: int) -> None:
-        if progress:
-            progress(r)
-
-    return solve(paths, solvers, timeout, jobs, progress=report).results
-
-
-# -- counting NS by blocking clauses -----------------------------------------------------------
-
-
-def count_ns(net: Network, fmt: Format, choice: Choice = "pytorch",
-             limit: int = 100_000, timeout: float = 600.0) -> dict[str, Any]:
-    """The number of w in M^W with NS(w), by z3 with blocking clauses.
-
-    Every model is re-checked with the exact engine.  InputError if there are more
-    than ``limit`` models or the solver gives up.
-    """
-    from .allsat import count
-
-    return count(net, fmt, "ns", choice, limit, timeout)

@@ -89,3 +89,14 @@ def solve(files: Sequence[str | Path], solvers: Sequence[str], timeout: float, j
     if journal:
         journal.remove()
     return Outcome(results, len(results) == len(all_jobs), resumed, len(all_jobs))
+
+
+def solve_files(paths: Sequence[str | Path], solvers: Sequence[str], timeout: float,
+                jobs: int = 1,
+                progress: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    """All solvers on all files (jobs runs in parallel, locally), disagreements marked."""
+    def report(r: RunResult, done: int, total: int) -> None:
+        if progress:
+            progress(r)
+
+    return solve(paths, solvers, timeout, jobs, progress=report).results

@@ -52,7 +52,7 @@ def _count_note(item: Item) -> str | None:
     total = q.fmt.size ** q.net.W
     if total > COUNT_POINTS:
         return None
-    from ..counter import count
+    from ..exact.counter import count
 
     ns = count(q.net, q.fmt, q.choice, force=True, progress=False)["ns"]
     return (f"Models: exactly {ns} of the card(M)^W = {total} points w satisfy this file "

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..formats import Format, parse_format
-from ..spec import Network, parse_network
+from ..nets.spec import Network, parse_network
+from ..numbers.formats import Format, parse_format
 from .generator import BIAS_ONLY_FAMILIES, EXACT_FAMILIES, FLOAT_FAMILIES, Query, generate
 
 ARCHITECTURES = ("1-1", "1-2-1", "2-2-1", "1-3-1", "1-2-2-1")

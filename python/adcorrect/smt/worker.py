@@ -135,7 +135,7 @@ def run_cvc5(path: str, ms: int, meta: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _fp_params(meta: dict[str, Any]) -> tuple[int, int] | None:
-    from ..formats import parse_format
+    from ..numbers.formats import parse_format
 
     fmt = parse_format(meta["format"])
     return tuple(fmt.params) if fmt.kind == "ieee" else None  # type: ignore[return-value]

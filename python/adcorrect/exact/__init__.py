@@ -1,0 +1,9 @@
+"""Layer 3, ``exact``: exact decisions on one network at one parameter vector or over M^W.
+
+The exact forward pass, AD, NS and directional derivatives (:mod:`.engine`,
+THEORY.md sections 4 and 7), the differentiability oracle with its certificates
+(:mod:`.oracle`), the vectorised evaluation over blocks of M^W
+(:mod:`.vectorised`) and the exhaustive counter (:mod:`.counter`).
+
+May import: ``core``, ``numbers``, ``nets``.
+"""

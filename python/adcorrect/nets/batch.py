@@ -1,0 +1,193 @@
+"""Mini-batch losses (THEORY.md section 8.1): the batched network of a network,
+inputs x_1..x_B, targets and a loss, as one IR network whose B copies share
+every parameter.
+
+Losses follow PyTorch's defaults:
+
+- ``sum``: L = sum_i y_i * f(x_i), f the network's own (linear) output;
+- ``mse``: ``nn.MSELoss()``, the mean over the B x n_out entries of (z - t)^2;
+- ``ce``: ``nn.CrossEntropyLoss()``, the mean over the batch of
+  log sum_j exp(l_j) - l_{y_i}, the outputs being the logits.
+
+Batch files: a ``.pt`` holding ``{"x": tensor, "y": tensor}`` or an ``.npz``
+with arrays ``x`` and ``y``; each example is flattened row-major; every value
+is read exactly (floats of any width are dyadic rationals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import InputError
+from ..core.limits import check, check_file
+from ..numbers.rationals import parse_rational
+from .ir import Head, Network, Neuron
+
+LOSSES = ("sum", "mse", "ce")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Inputs (one flat row per example) and targets, exact; ``shape`` is the shape of one
+    example as stored (empty if unknown), which a model's importer needs."""
+
+    x: tuple[tuple[Fraction, ...], ...]
+    y: tuple[tuple[Fraction, ...], ...]  # one row per example (class index for ce)
+    shape: tuple[int, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.x)
+
+
+def batched(net: Network, batch: Batch, loss: str) -> Network:
+    """The batched network of ``net`` over the batch, with the loss."""
+    if loss not in LOSSES:
+        raise InputError(f"unknown loss {loss!r} (use {', '.join(LOSSES)})")
+    B, N, n_in = batch.size, len(net.neurons), len(net.input)
+    if B == 0:
+        raise InputError("batch: no examples")
+    if net.batch != 1:
+        raise InputError(f"network {net.name} is already batched")
+    for i, row in enumerate(batch.x):
+        if len(row) != n_in:
+            raise InputError(f"batch: example {i} has {len(row)} input values, the network "
+                             f"takes {n_in}")
+    check("neurons", B * N, f"batch of {B} x {N} neurons")
+    outs = net.head.outputs
+    neurons: list[Neuron] = []
+    for i in range(B):
+        for n in net.neurons:
+            neurons.append(replace(
+                n, index=i * N + n.index, example=i, base=n.index,
+                sources=tuple(i * N + s if s >= 0 else s - i * n_in for s in n.sources)))
+    head = _head(net, batch, loss, outs, N)
+    x = tuple(v for row in batch.x for v in row)
+    return Network(name=f"{net.name}[batch {B}, {loss}]", input=x, neurons=tuple(neurons),
+                   param_names=net.param_names, head=head, values=net.values, batch=B)
+
+
+def _head(net: Network, batch: Batch, loss: str, outs: Sequence[int], N: int) -> Head:
+    B = batch.size
+    copies = [tuple(i * N + o for o in outs) for i in range(B)]
+    if loss == "sum":
+        net.require_linear_head("the sum loss")
+        for i, y in enumerate(batch.y):
+            if len(y) != 1:
+                raise InputError(f"batch: sum loss needs one weight y_i per example, example "
+                                 f"{i} has {len(y)}")
+        return Head("linear", tuple(o for c in copies for o in c),
+                    coefs=tuple(y[0] * c for y in batch.y for c in net.head.coefs))
+    if loss == "mse":
+        for i, y in enumerate(batch.y):
+            if len(y) != len(outs):
+                raise InputError(f"batch: mse needs {len(outs)} target(s) per example, "
+                                 f"example {i} has {len(y)}")
+        return Head("mse", tuple(o for c in copies for o in c),
+                    targets=tuple(t for y in batch.y for t in y),
+                    scale=Fraction(1, B * len(outs)))
+    if len(outs) < 2:
+        raise InputError("batch: cross-entropy needs a network with at least two outputs")
+    classes = []
+    for i, y in enumerate(batch.y):
+        if len(y) != 1 or y[0].denominator != 1 or not 0 <= y[0] < len(outs):
+            raise InputError(f"batch: ce needs a class index in 0..{len(outs) - 1} per "
+                             f"example, example {i} has {', '.join(map(str, y))}")
+        classes.append(int(y[0]))
+    return Head("ce", tuple(o for c in copies for o in c), groups=tuple(copies),
+                classes=tuple(classes), scale=Fraction(1, B))
+
+
+# -- batch files ---------------------------------------------------------------------------
+
+
+def exact_values(array: Any, where: str) -> list[Fraction]:
+    """The entries of a numpy array or torch tensor, flattened row-major, as exact
+    rationals (floats of every width are read through float64, which holds them exactly;
+    NaN and infinities are rejected)."""
+    import numpy as np
+
+    if hasattr(array, "detach"):  # a torch tensor
+        t = array.detach().cpu()
+        if t.is_floating_point():
+            t = t.double()
+        array = t.numpy()
+    a = np.asarray(array)
+    if a.dtype.kind in "iub":
+        return [Fraction(int(v)) for v in a.reshape(-1).tolist()]
+    if a.dtype.kind == "f" or a.dtype.name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
+        flat = a.astype(np.float64).reshape(-1)
+        if not np.isfinite(flat).all():
+            raise InputError(f"{where}: contains NaN or infinity")
+        return [Fraction(v) for v in flat.tolist()]
+    if a.dtype == object:
+        return [parse_rational(v) for v in a.reshape(-1).tolist()]
+    raise InputError(f"{where}: unsupported dtype {a.dtype}")
+
+
+def batch_from_arrays(x: Any, y: Any) -> Batch:
+    """A Batch from an array of B examples (any trailing shape) and B targets."""
+    import numpy as np
+
+    xs, ys = np.shape(x), np.shape(y)
+    if len(xs) < 1 or len(ys) < 1:
+        raise InputError("batch: x and y need a leading batch dimension")
+    check("batch", xs[0], "batch x")
+    check("tensor", int(np.prod(xs, dtype=object)), "batch x")
+    check("tensor", int(np.prod(ys, dtype=object)), "batch y")
+    if xs[0] != ys[0]:
+        raise InputError(f"batch: x has {xs[0]} examples but y has {ys[0]}")
+    B = xs[0]
+    xv, yv = exact_values(x, "batch x"), exact_values(y, "batch y")
+    dx, dy = len(xv) // B if B else 0, len(yv) // B if B else 0
+    return Batch(tuple(tuple(xv[i * dx:(i + 1) * dx]) for i in range(B)),
+                 tuple(tuple(yv[i * dy:(i + 1) * dy]) for i in range(B)),
+                 shape=tuple(int(n) for n in xs[1:]))
+
+
+def read_batch_file(path: str | Path) -> tuple[Any, Any]:
+    """x and y of a batch file, as stored: numpy arrays (.npz) or tensors (.pt with
+    {"x", "y"}), loaded without running code (no pickles); one-line errors otherwise."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such batch file")
+    check_file(path, p.stat().st_size)
+    if p.suffix == ".npz":
+        import numpy as np
+
+        try:
+            with np.load(p, allow_pickle=False) as data:
+                if "x" not in data or "y" not in data:
+                    raise InputError(f"{path}: an .npz batch needs arrays 'x' and 'y'")
+                return np.asarray(data["x"]), np.asarray(data["y"])
+        except InputError:
+            raise
+        except Exception as e:  # noqa: BLE001  (any decoding failure is bad input)
+            raise InputError(f"{path}: not a readable .npz file ({type(e).__name__})") from None
+    if p.suffix in (".pt", ".pth"):
+        try:
+            import torch
+        except ImportError:
+            raise InputError(f"{path}: reading .pt batches needs torch") from None
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                obj = torch.load(p, weights_only=True, map_location="cpu")
+        except Exception as e:  # noqa: BLE001  (any unpickling failure is bad input)
+            raise InputError(f"{path}: not a readable torch file ({type(e).__name__})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("x"), torch.Tensor) or \
+                not isinstance(obj.get("y"), torch.Tensor):
+            raise InputError(f"{path}: a .pt batch must hold a dict with tensors 'x' and 'y'")
+        return obj["x"], obj["y"]
+    raise InputError(f"{path}: unknown batch file type (use .pt or .npz)")
+
+
+def load_batch(path: str | Path) -> Batch:
+    """Read a batch file (.pt with {"x", "y"} tensors, or .npz with arrays x and y)."""
+    return batch_from_arrays(*read_batch_file(path))

@@ -1,0 +1,157 @@
+"""Reshapes, indexing and arithmetic of symbolic tensors (:class:`~.values.Sym`), with
+PyTorch's semantics; tensors that depend on the input keep their batch axis first.
+Errors are InputErrors without the place (the importer adds it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..core.errors import InputError
+from . import ops
+from .symbolic import Affine, Builder
+from .values import Sym
+
+# -- shapes -------------------------------------------------------------------------------
+
+
+def batched(s: Sym) -> np.ndarray:
+    """The entries of a tensor that depends on the input."""
+    if not s.batched:
+        raise InputError("applied to a tensor that does not depend on the input")
+    return s.arr
+
+
+def flatten(s: Sym, start: Any, end: Any) -> Sym:
+    """``torch.flatten(x, start, end)`` (the batch axis stays alone)."""
+    arr = batched(s)
+    n = arr.ndim
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+        raise InputError("dims must be integers")
+    if not (-n <= start < n and -n <= end < n):
+        raise InputError(f"dims ({start}, {end}) out of range for {n} axes")
+    lo, hi = start % n, end % n
+    if lo == 0 and hi > 0:
+        raise InputError("flattens the batch axis (use start_dim=1)")
+    if lo >= hi:
+        return s
+    shape = (*arr.shape[:lo], int(np.prod(arr.shape[lo:hi + 1])), *arr.shape[hi + 1:])
+    return Sym(arr.reshape(shape), True)
+
+
+def reshape(s: Sym, shape: Sequence[Any]) -> Sym:
+    """``x.view(*shape)`` / ``x.reshape(shape)`` keeping the batch axis first."""
+    arr = batched(s)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, torch.Size)):
+        shape = tuple(shape[0])
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
+        raise InputError(f"the shape must be integers, got {tuple(shape)!r}")
+    try:
+        new = arr.reshape(tuple(shape))
+    except ValueError:
+        raise InputError(f"cannot reshape {tuple(arr.shape)} to {tuple(shape)}") from None
+    if new.ndim < 1 or new.shape[0] != 1:
+        raise InputError(f"the shape {tuple(shape)} does not keep the batch axis first")
+    return Sym(new, True)
+
+
+def cat(syms: Sequence[Sym], dim: Any) -> Sym:
+    """``torch.cat`` along a non-batch axis."""
+    if not syms:
+        raise InputError("expected a non-empty list of tensors")
+    if not all(s.batched for s in syms):
+        raise InputError("concatenates a tensor that does not depend on the input")
+    n = syms[0].arr.ndim
+    if not isinstance(dim, int) or isinstance(dim, bool) or not -n <= dim < n or dim % n == 0:
+        raise InputError("can only concatenate along a non-batch axis")
+    try:
+        return Sym(np.concatenate([s.arr for s in syms], axis=dim % n), True)
+    except ValueError:
+        raise InputError("shapes do not match") from None
+
+
+def getitem(s: Sym, index: Any) -> Sym:
+    """Basic indexing (integers, slices with a positive step, None, ...); a tensor that
+    depends on the input must be indexed with ':' first (its batch axis)."""
+    idx = index if isinstance(index, tuple) else (index,)
+    for i in idx:
+        if isinstance(i, slice):
+            if not all(v is None or (isinstance(v, int) and not isinstance(v, bool))
+                       for v in (i.start, i.stop, i.step)) or (i.step is not None and i.step <= 0):
+                raise InputError("only integer slices with a positive step are supported")
+        elif not (i is None or i is Ellipsis or (isinstance(i, int) and not isinstance(i, bool))):
+            raise InputError("only integers, slices, None and ... are supported as indices")
+    if s.batched and (not idx or idx[0] != slice(None)):
+        raise InputError("the first index must be ':' (the batch axis)")
+    try:
+        out = s.arr[idx]
+    except IndexError as e:
+        raise InputError(str(e)) from None
+    if not isinstance(out, np.ndarray):
+        arr = np.empty((), dtype=object)
+        arr[()] = out
+        out = arr
+    return Sym(out, s.batched, s.dtype)
+
+
+# -- arithmetic ---------------------------------------------------------------------------
+
+
+def _result(arr: np.ndarray, operands: Sequence[Sym]) -> Sym:
+    with_batch = [s for s in operands if s.batched]
+    if with_batch and arr.ndim != max(s.arr.ndim for s in with_batch):
+        raise InputError("broadcasting adds axes before the batch axis")
+    return Sym(arr, bool(with_batch))
+
+
+def add(b: Builder, x: Sym, y: Sym, alpha: Fraction, name: str) -> Sym:
+    """x + alpha * y, entrywise with broadcasting."""
+    one = Fraction(1)
+    return _result(ops.binary(x.arr, y.arr, lambda p, q, nm: b.lincomb(((one, p), (alpha, q)),
+                                                                          nm), name), (x, y))
+
+
+def _constant(a: Affine) -> Fraction | None:
+    return a.coef()[1] if a.is_coef and not a.has_param else None
+
+
+def mul(b: Builder, x: Sym, y: Sym, name: str) -> Sym:
+    """x * y where, entry by entry, one factor is a constant or a parameter."""
+
+    def times(p: Affine, q: Affine, nm: str) -> Affine:
+        for u, v in ((p, q), (q, p)):
+            c = _constant(u)
+            if c is not None:
+                return b.lincomb(((c, v),), nm)
+        for u, v in ((p, q), (q, p)):
+            if u.is_coef:
+                return b.scale_by_param(u.coef(), v, nm)
+        raise InputError("multiplies two tensors computed from the input (not affine)")
+
+    return _result(ops.binary(x.arr, y.arr, times, name), (x, y))
+
+
+def div(b: Builder, x: Sym, y: Sym, name: str) -> Sym:
+    """x / y for a constant y (exact: division by 3 is multiplication by 1/3)."""
+
+    def over(p: Affine, q: Affine, nm: str) -> Affine:
+        c = _constant(q)
+        if c is None:
+            raise InputError("divides by a tensor that is not a constant")
+        if c == 0:
+            raise InputError("division by zero")
+        return b.lincomb(((1 / c, p),), nm)
+
+    return _result(ops.binary(x.arr, y.arr, over, name), (x, y))
+
+
+def neg(b: Builder, x: Sym, name: str) -> Sym:
+    """-x."""
+    out = ops.new_array(x.arr.shape)
+    for idx in np.ndindex(*x.arr.shape):
+        out[idx] = b.lincomb(((Fraction(-1), x.arr[idx]),), ops.label(name, idx))
+    return Sym(out, x.batched)

@@ -1,0 +1,136 @@
+"""Exact values of a PyTorch model: parameters in ``named_parameters()`` order, buffers
+and constants as exact rationals (every float of every dtype is dyadic), and the
+symbolic tensors (:class:`Sym`) the importer computes with; BatchNorm's 1/sqrt(var + eps)
+as PyTorch computes it (:func:`inv_sqrt`)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..core.errors import InputError
+from ..nets.ir import Value
+from .symbolic import const_entry, param_entry
+
+
+@dataclass
+class Sym:
+    """A symbolic tensor: entries (:class:`~adcorrect.torchfx.symbolic.Affine`) in a numpy
+    object array.  ``batched`` tensors depend on the input and carry the batch axis
+    (size 1) first; others are parameters or constants (``dtype``: their stored dtype)."""
+
+    arr: np.ndarray
+    batched: bool
+    dtype: torch.dtype | None = None
+
+
+def exact_tensor(t: torch.Tensor, what: str) -> list[Fraction]:
+    """The entries of t, flattened row-major, as exact rationals; InputError naming the
+    first NaN or infinite entry."""
+    t = t.detach().cpu()
+    if t.is_complex():
+        raise InputError(f"{what}: complex tensors are not supported")
+    if not t.is_floating_point():
+        return [Fraction(int(v)) for v in t.reshape(-1).tolist()]
+    flat = t.to(torch.float64).reshape(-1).numpy()
+    bad = np.flatnonzero(~np.isfinite(flat))
+    if bad.size:
+        i = int(bad[0])
+        pos = ",".join(map(str, np.unravel_index(i, tuple(t.shape)))) if t.dim() else ""
+        where = f"{what}[{pos}]" if pos else what
+        raise InputError(f"{where} is {flat[i]} (not a finite number)")
+    return [Fraction(v) for v in flat.tolist()]
+
+
+def index_names(name: str, shape: Sequence[int]) -> list[str]:
+    """``name[i,j,...]`` for every index of shape, row-major (``name`` for a 0-d shape)."""
+    if not shape:
+        return [name]
+    return [f"{name}[{','.join(map(str, idx))}]"
+            for idx in itertools.product(*(range(n) for n in shape))]
+
+
+def number(x: Any, what: str) -> Fraction:
+    """A Python number argument, exactly."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise InputError(f"{what}: expected a finite number, got {x!r}")
+    return Fraction(x)
+
+
+def to_sym(x: Any, what: str) -> Sym:
+    """A tensor argument (numbers become 0-d constants)."""
+    if isinstance(x, Sym):
+        return x
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        arr = np.empty((), dtype=object)
+        arr[()] = const_entry(number(x, what))
+        return Sym(arr, False)
+    raise InputError(f"{what}: expected a tensor, got {type(x).__name__}")
+
+
+def coefs_of(s: Sym, what: str) -> np.ndarray:
+    """The parameters/constants of a weight-like symbolic tensor."""
+    if s.batched or any(not e.is_coef for e in s.arr.reshape(-1)):
+        raise InputError(f"{what}: depends on the input (only parameters and constants can "
+                         "be weights)")
+    return np.fromiter((e.coef() for e in s.arr.reshape(-1)), dtype=object,
+                       count=s.arr.size).reshape(s.arr.shape)
+
+
+class ModelParams:
+    """``named_parameters()`` in order: names, exact values and index blocks by identity
+    (a parameter registered twice is one block; ``dtype``: the first floating one's)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.names: list[str] = []
+        self.values: list[Fraction] = []
+        self.blocks: dict[int, int] = {}
+        self.dtype: torch.dtype | None = None
+        for name, p in model.named_parameters():
+            self.blocks[id(p)] = len(self.names)
+            self.names.extend(index_names(name, tuple(p.shape)))
+            self.values.extend(exact_tensor(p, f"parameter {name}"))
+            if self.dtype is None and p.is_floating_point():
+                self.dtype = p.dtype
+
+    def coefs(self, t: torch.Tensor, what: str) -> np.ndarray:
+        """Coefficients of a tensor: its parameters if it is one, else exact constants."""
+        if id(t) in self.blocks:
+            base = self.blocks[id(t)]
+            vals: Iterable[Value] = (("param", base + i) for i in range(t.numel()))
+        else:
+            vals = (("const", v) for v in exact_tensor(t, what))
+        return np.fromiter(vals, dtype=object, count=t.numel()).reshape(tuple(t.shape))
+
+    def sym(self, t: torch.Tensor, what: str) -> Sym:
+        """A parameter or constant tensor as a symbolic tensor."""
+        entries = (param_entry(v, self.names[v]) if kind == "param" else const_entry(v)
+                   for kind, v in self.coefs(t, what).reshape(-1))
+        arr = np.fromiter(entries, dtype=object, count=t.numel()).reshape(tuple(t.shape))
+        return Sym(arr, False, t.dtype)
+
+
+def inv_sqrt(var: Fraction, eps: float, dtype: torch.dtype) -> Fraction:
+    """1/sqrt(var + eps) as PyTorch's CPU batch norm computes it: in float64 for float64
+    statistics, else in float32 (its opmath type), each operation correctly rounded."""
+    with np.errstate(all="ignore"):
+        if dtype == torch.float64:
+            s, r = float(var) + eps, 0.0
+            if s > 0:
+                r = 1.0 / math.sqrt(s)
+        else:
+            s32 = np.float32(float(var)) + np.float32(eps)
+            s, r = float(s32), float(np.float32(1) / np.sqrt(s32)) if s32 > 0 else 0.0
+    if not s > 0:
+        raise InputError(f"running_var + eps = {s} is not positive")
+    if not math.isfinite(r):
+        raise InputError("1/sqrt(running_var + eps) overflows")
+    return Fraction(r)
