@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from adcorrect.report.document.study import digits
+from adcorrect.report.study import digits
 from torch import nn
 
 HERE = Path(__file__).resolve().parent

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from adcorrect.cli import main
-from adcorrect.report.document.document import (
+from adcorrect.report.document import (
     build,
     render_markdown,
     summary_rows,

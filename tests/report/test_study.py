@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import torch
-from adcorrect.report.document.study import run_one, section_markdown, summary_markdown
+from adcorrect.report.study import run_one, section_markdown, summary_markdown
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ from adcorrect.nets.families import (
 )
 from adcorrect.nets.spec import load_network
 from adcorrect.numbers.formats import parse_format
-from adcorrect.report.document.suite import run_suite, suite_cases
+from adcorrect.report.suite import run_suite, suite_cases
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -8,7 +8,7 @@ Inputs, each optional (a missing one is reported as missing, never as passing):
 - `report/counts.json`, written by `make suite`;
 - `report/crosscheck.json`, written by `adcorrect crosscheck` (`make compare`): the
   enumerator's and z3's counts for the numbers certified in Coq (see
-  :mod:`adcorrect.report.document.crosscheck`, which also renders that section).
+  :mod:`adcorrect.report.crosscheck`, which also renders that section).
 Outputs: `report/REPORT.md` and `report/report.json`.
 """
 
@@ -253,7 +253,7 @@ def build(root: Path) -> dict[str, Any]:
 
 
 def certified_numbers(root: Path) -> tuple[list[dict[str, Any]], bool]:
-    """Coq's certified numbers beside the enumerator and SMT counts (adcorrect.report.document.crosscheck)."""
+    """Coq's certified numbers beside the enumerator and SMT counts (adcorrect.report.crosscheck)."""
     rows = cert.read_certified(root / "report/proof-status.json")
     cross_path = root / "report/crosscheck.json"
     cross = json.loads(cross_path.read_text()) if cross_path.exists() else None

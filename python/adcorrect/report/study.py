@@ -16,7 +16,7 @@ exactly from run to run (timings are kept apart, in ``timing.json``).  Runs are 
 over ``--jobs`` processes.  Outputs in ``--out``: ``study.json`` (per run: statistics and
 per-step records), ``summary.md`` (the table), ``timing.json`` and the plots
 ``rates-steps.png``, ``rates-width.png``, ``bifurcations.png``.  The report
-(:mod:`adcorrect.report.document.document`, ``make compare``) embeds them under "Real training".
+(:mod:`adcorrect.report.document`, ``make compare``) embeds them under "Real training".
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ def section_markdown(study_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m adcorrect.report.document.study", description=__doc__.split(
+    p = argparse.ArgumentParser(prog="python -m adcorrect.report.study", description=__doc__.split(
         "\n")[0])
     p.add_argument("--out", default="report/study")
     p.add_argument("--steps", type=int, default=STEPS)
