@@ -164,3 +164,7 @@ Goal True. idtac "@@THEOREM T6_batch_count_bound_via_T7". Abort.
 Print Assumptions Main.T6_batch_count_bound_via_T7.
 Goal True. idtac "@@THEOREM T7_recurrent_fails". Abort.
 Print Assumptions Main.T7_recurrent_fails.
+Goal True. idtac "@@THEOREM T7_conv_is_tied". Abort.
+Print Assumptions Main.T7_conv_is_tied.
+Goal True. idtac "@@THEOREM T7_conv_batch_is_tied". Abort.
+Print Assumptions Main.T7_conv_batch_is_tied.

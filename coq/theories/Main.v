@@ -880,3 +880,29 @@ Theorem T7_recurrent_fails :
   differentiable_at 2 (net_eval rnn2) rnn2_w0 vzero /\
   ad rnn2 (fun _ => 1 / 2) rnn2_w0 0 = 1 / 4.
 Proof. exact T7Recurrent.T7_recurrent_fails. Qed.
+
+(* A 1-d convolution layer with bias (Conv.v: C_in input channels of length
+   len, C_out output channels, kernel size K, stride s, zero padding pad,
+   olen output positions, output neuron (o, i) = neuron o * olen + i computing
+   y = b_o + sum_(ci, k) W[o][ci][k] xpad_ci(i s + k), then the activation)
+   has well-formed neurons and is a tied-bias network: the class of neuron c
+   is its channel c / olen, whose bias is b_o (parameter C_out C_in K + o). *)
+From ADCorrect Require Import Conv.
+Theorem T7_conv_is_tied (cv : conv1d) (x : nat -> R) :
+  wf_neurons (conv_net cv x) /\
+  tied_bias (conv_net cv x) (fun c => (c / cv_olen cv)%nat) (conv_bidx cv) /\
+  (forall w c, (c < cv_cout cv * cv_olen cv)%nat ->
+     preact (conv_net cv x) w c = w (conv_bidx cv (c / cv_olen cv)) +
+       eval x w (zvals (conv_net cv x) w c)
+         (fold_right EAdd (EConst 0) (conv_terms cv (c / cv_olen cv) (c mod cv_olen cv)))).
+Proof.
+  split; [exact (Conv.conv_wf cv x)|]; split; [exact (Conv.conv_is_tied cv x)|].
+  intros w c Hc; exact (Conv.conv_preact cv x w c Hc).
+Qed.
+
+(* A batch of such layers (copies for inputs xs 0 .. xs (B-1)) is a tied-bias
+   network: the class of copy c is the channel of its base neuron. *)
+Theorem T7_conv_batch_is_tied (cv : conv1d) (x0 : nat -> R) (B : nat) (xs : nat -> nat -> R) :
+  tied_bias (batch_neurons (conv_net cv x0) B xs)
+    (fun c => ((c mod n_size (conv_net cv x0)) / cv_olen cv)%nat) (conv_bidx cv).
+Proof. exact (Conv.conv_batch_is_tied cv x0 B xs). Qed.
