@@ -168,3 +168,5 @@ Goal True. idtac "@@THEOREM T7_conv_is_tied". Abort.
 Print Assumptions Main.T7_conv_is_tied.
 Goal True. idtac "@@THEOREM T7_conv_batch_is_tied". Abort.
 Print Assumptions Main.T7_conv_batch_is_tied.
+Goal True. idtac "@@THEOREM T7_needs_theta_uniform". Abort.
+Print Assumptions Main.T7_needs_theta_uniform.

@@ -906,3 +906,16 @@ Theorem T7_conv_batch_is_tied (cv : conv1d) (x0 : nat -> R) (B : nat) (xs : nat 
   tied_bias (batch_neurons (conv_net cv x0) B xs)
     (fun c => ((c mod n_size (conv_net cv x0)) / cv_olen cv)%nat) (conv_bidx cv).
 Proof. exact (Conv.conv_batch_is_tied cv x0 B xs). Qed.
+
+(* Theta-uniformity per class is needed: for every activation a and choice
+   function Da whose theta differs at two kinks c1, c2, T6's counterexample
+   (one class of two neurons y = b + c1, y = b + c2 with the common bias b,
+   linear loss) is a tied-bias network, differentiable at b = 0, where AD
+   with that choice is not the derivative. *)
+Theorem T7_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
+  is_kink a c1 -> is_kink a c2 -> theta_of a (Da c1) c1 <> theta_of a (Da c2) c2 ->
+  exists zeta g bias,
+    tied_bias (T6_net a c1 c2 zeta) (fun c => c mod 1) bias /\ wf (T6_net a c1 c2 zeta) /\
+    differentiable_at 1 (net_eval (T6_net a c1 c2 zeta)) vzero g /\
+    ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
+Proof. exact (T7Batch.T7_needs_theta_uniform a Da c1 c2). Qed.

@@ -122,3 +122,20 @@ Qed.
 
 End T6ViaT7.
 
+
+(** * Theta-uniformity is needed (T6's counterexample is a tied network) *)
+
+(* one class of two neurons y = b + c1, y = b + c2 with a common bias b *)
+Theorem T7_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
+  is_kink a c1 -> is_kink a c2 -> theta_of a (Da c1) c1 <> theta_of a (Da c2) c2 ->
+  exists zeta g bias,
+    tied_bias (T6_net a c1 c2 zeta) (fun c => c mod 1) bias /\ wf (T6_net a c1 c2 zeta) /\
+    differentiable_at 1 (net_eval (T6_net a c1 c2 zeta)) vzero g /\
+    ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
+Proof.
+  intros H1 H2 Hth.
+  destruct (T6_needs_theta_uniform a Da c1 c2 H1 H2 Hth) as [zeta [g [Hb [Hwf [Hd Had]]]]].
+  destruct (T6_batch_is_tied (T6_base a) 2 (T6_xs c1 c2) (T6_base_wf a) Hb) as [bias Ht].
+  exists zeta, g, bias; split; [exact (tied_bias_with_out _ _ _ _ Ht)|].
+  split; [exact Hwf | split; [exact Hd | exact Had]].
+Qed.
