@@ -144,3 +144,29 @@ Goal True. idtac "@@THEOREM T6_batch_tangent_is_batched". Abort.
 Print Assumptions Main.T6_batch_tangent_is_batched.
 Goal True. idtac "@@THEOREM C1_ad_equations". Abort.
 Print Assumptions Main.C1_ad_equations.
+Goal True. idtac "@@THEOREM T7_tied_ad_correct". Abort.
+Print Assumptions Main.T7_tied_ad_correct.
+Goal True. idtac "@@THEOREM T7_tied_count_bound". Abort.
+Print Assumptions Main.T7_tied_count_bound.
+Goal True. idtac "@@THEOREM T7_tangent_is_tied". Abort.
+Print Assumptions Main.T7_tangent_is_tied.
+Goal True. idtac "@@THEOREM T7_tied_differentiable_iff_groups". Abort.
+Print Assumptions Main.T7_tied_differentiable_iff_groups.
+Goal True. idtac "@@THEOREM T7_tied_tangent". Abort.
+Print Assumptions Main.T7_tied_tangent.
+Goal True. idtac "@@THEOREM T6_batch_is_tied". Abort.
+Print Assumptions Main.T6_batch_is_tied.
+Goal True. idtac "@@THEOREM T7_batch_tied". Abort.
+Print Assumptions Main.T7_batch_tied.
+Goal True. idtac "@@THEOREM T6_batch_ad_correct_via_T7". Abort.
+Print Assumptions Main.T6_batch_ad_correct_via_T7.
+Goal True. idtac "@@THEOREM T6_batch_count_bound_via_T7". Abort.
+Print Assumptions Main.T6_batch_count_bound_via_T7.
+Goal True. idtac "@@THEOREM T7_recurrent_fails". Abort.
+Print Assumptions Main.T7_recurrent_fails.
+Goal True. idtac "@@THEOREM T7_conv_is_tied". Abort.
+Print Assumptions Main.T7_conv_is_tied.
+Goal True. idtac "@@THEOREM T7_conv_batch_is_tied". Abort.
+Print Assumptions Main.T7_conv_batch_is_tied.
+Goal True. idtac "@@THEOREM T7_needs_theta_uniform". Abort.
+Print Assumptions Main.T7_needs_theta_uniform.

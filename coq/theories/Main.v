@@ -766,3 +766,156 @@ Theorem C1_ad_equations (cn : c1_network) (D : nat -> R) (w : vec) (k p : nat) :
 Proof.
   intros Hk; split; [now apply zbar_c1_eq|]; split; [now apply ybar_c1_eq | apply ad_c1_eq].
 Qed.
+
+(* ==== Issue 18, item 1: tied-bias networks (T7) ==== *)
+(* Tied.v: tied_bias net cls bias: neuron c has class cls c; a neuron reads
+   only neurons of lower classes (classes_ordered); for every neuron whose
+   activation has a kink, the parameter bias (cls c) enters each neuron of
+   its class with coefficient 1 (tau = w_p + r, p not in r) and no neuron of
+   another class (class_bias).  The C1 output may use every parameter. *)
+From ADCorrect Require Import Tied T7Tangent T7Correct T7Batch T7Recurrent.
+
+(* T7: for a tied-bias network with well-formed neurons and a C1 output, and
+   a choice function Dn c per neuron that is theta-uniform per class (at
+   every kink y of sigma_c, Dn c y = sigma_c'_-(y) + theta_(cls c)
+   (sigma_c'_+(y) - sigma_c'_-(y)), one theta per class), AD equals the
+   gradient wherever the output is differentiable. *)
+Theorem T7_tied_ad_correct (cn : c1_network) (cls bias : nat -> nat) (theta : nat -> R)
+  (Dn : nat -> R -> R) (w g : vec) :
+  wf_neurons (cn_net cn) -> tied_bias (cn_net cn) cls bias ->
+  (forall c y, (c < n_size (cn_net cn))%nat -> is_kink (sigma (cn_net cn) c) y ->
+     Dn c y = slope_left (sigma (cn_net cn) c) y +
+              theta (cls c) * (slope_right (sigma (cn_net cn) c) y - slope_left (sigma (cn_net cn) c) y)) ->
+  differentiable_at (n_params (cn_net cn)) (c1_eval cn) w g ->
+  forall p, (p < n_params (cn_net cn))%nat ->
+    ad_c1 cn (fun c => Dn c (preact (cn_net cn) w c)) w p = g p.
+Proof. intros Hwf Ht; exact (T7Correct.T7_tied_ad_correct cn cls bias Hwf Ht theta Dn w g). Qed.
+
+(* The count bound: for a tied-bias network with well-formed neurons and a C1
+   output, and a duplicate-free M, the number of machine points where the
+   output is not differentiable is at most n |M|^(W-1), n = the number of
+   kinks summed over all neurons (kink_total).  No condition on choices. *)
+Theorem T7_tied_count_bound (cn : c1_network) (cls bias : nat -> nat) (M : list R) :
+  wf_neurons (cn_net cn) -> tied_bias (cn_net cn) cls bias -> NoDup M ->
+  (count (fun u => ~ differentiable (n_params (cn_net cn)) (c1_eval cn) (word_vec u))
+     (words M (n_params (cn_net cn)))
+   <= kink_total (cn_net cn) * length M ^ (n_params (cn_net cn) - 1))%nat.
+Proof. intros Hwf Ht HM; exact (T7Correct.T7_tied_count_bound cn cls bias Hwf Ht M HM). Qed.
+
+(* The tangent network of a well-formed tied-bias network at any w is a
+   tied tangent network (class cls, the class biases as directions). *)
+Theorem T7_tangent_is_tied (net : network) (cls bias : nat -> nat) (w : vec) :
+  wf net -> tied_bias net cls bias -> tied_tnet cls bias (tnet_of net w).
+Proof. intros Hwf Ht; exact (T7Correct.tnet_of_tied net cls bias w Hwf Ht). Qed.
+
+(* The exact N&S condition for tied tangent networks (T6_differentiable_iff_groups
+   with biases required of the kinked classes only): m the topmost class with
+   a kinked neuron c0 (no neuron of a higher class is kinked); phi_w is linear
+   with gradient G iff the network with the neurons of class m on their left
+   slopes is, and in every direction v, for every value tau, the kappa_c of
+   the neurons c of class m whose tangent y_c(v) equals tau sum to 0. *)
+Theorem T7_tied_differentiable_iff_groups (base bias : nat -> nat) (T : tnet) (m c0 : nat) (G : vec) :
+  tied_tnet base bias T -> (c0 < t_N T)%nat -> base c0 = m -> t_sl T c0 <> t_sr T c0 ->
+  (forall c, (c < t_N T)%nat -> (m < base c)%nat -> t_sl T c = t_sr T c) ->
+  (tlinear T (hat T) G <->
+   tlinear (left_tnet base T m) (hat (left_tnet base T m)) G /\
+   (forall v, supported (t_W T) v -> forall tau,
+      sumn (t_N T) (fun c => if Req_EM_T (ty T (hat T) v c) tau then kappa base T m c else 0) = 0)).
+Proof.
+  intros HT Hc0 Hm Hk0 Hup;
+    exact (T7Tangent.topmost_linear_iff_groups_tied base bias T m c0 HT Hc0 Hm Hk0 Hup G).
+Qed.
+
+(* The tangent-level T7: a tied tangent network that is linear with
+   gradient G stays linear with gradient G when every neuron c takes the
+   linear slope sl_c + theta_(base c) (sr_c - sl_c). *)
+Theorem T7_tied_tangent (base bias : nat -> nat) (theta : nat -> R) (T : tnet) (G : vec) :
+  tied_tnet base bias T -> tlinear T (hat T) G -> tlinear T (lin (theta_slopes base theta T)) G.
+Proof. exact (T7Tangent.tied_tangent_T7 base bias theta T G). Qed.
+
+(* A batched bias network (well-formed base neurons, batch_bias) is a
+   tied-bias network whose class of copy c is its base neuron c mod N. *)
+Theorem T6_batch_is_tied (net : network) (B : nat) (xs : nat -> nat -> R) :
+  wf_neurons net -> batch_bias net B xs ->
+  exists bias, tied_bias (batch_neurons net B xs) (fun c => c mod n_size net) bias.
+Proof. exact (T7Batch.T6_batch_is_tied net B xs). Qed.
+
+(* A batch of a tied-bias network (tied for every input of the batch, same
+   classes and biases) is a tied-bias network; copy c has class cls (c mod N). *)
+Theorem T7_batch_tied (net : network) (B : nat) (xs : nat -> nat -> R) (cls bias : nat -> nat) :
+  wf_neurons net -> (forall i, (i < B)%nat -> tied_bias (base_at net (xs i)) cls bias) ->
+  tied_bias (batch_neurons net B xs) (fun c => cls (c mod n_size net)) bias.
+Proof. exact (T7Batch.batch_tied net B xs cls bias). Qed.
+
+(* T6 as a corollary of T7 (same statement as T6_batch_ad_correct, proved
+   through T6_batch_is_tied and T7_tied_ad_correct). *)
+Theorem T6_batch_ad_correct_via_T7 (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (Dk : nat -> R -> R) (w g : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> theta_uniform (sigma net k) (Dk k)) ->
+  differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+  forall p, (p < n_params net)%nat ->
+    ad_c1 (batch_net net B xs loss)
+      (fun c => Dk (c mod n_size net) (preact (batch_neurons net B xs) w c)) w p = g p.
+Proof. intros Hwf Hb; exact (T7Batch.T6_batch_ad_correct_via_T7 net B xs loss Hwf Hb Dk w g). Qed.
+
+(* The batched count bound as a corollary of T7_tied_count_bound. *)
+Theorem T6_batch_count_bound_via_T7 (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (M : list R) :
+  wf_neurons net -> batch_bias net B xs -> NoDup M ->
+  (count (fun u => ~ differentiable (n_params net) (c1_eval (batch_net net B xs loss)) (word_vec u))
+     (words M (n_params net))
+   <= B * kink_total net * length M ^ (n_params net - 1))%nat.
+Proof. intros Hwf Hb HM; exact (T7Batch.T6_batch_count_bound_via_T7 net B xs loss Hwf Hb M HM). Qed.
+
+(* Ordered classes are needed: the two-step relu RNN h1 = relu(b),
+   h2 = relu(u h1 + b), f = h2 has one class whose bias b enters both
+   neurons with coefficient 1 and nothing else, but h2 reads h1 of its own
+   class; at (b, u) = (0, -1) f is differentiable with gradient 0, while AD
+   with the theta-uniform choice relu'(0) = 1/2 gives df/db = 1/4. *)
+Theorem T7_recurrent_fails :
+  wf rnn2 /\ class_bias rnn2 (fun _ => 0%nat) 0 0 /\ ~ classes_ordered rnn2 (fun _ => 0%nat) /\
+  (forall c y, is_kink (sigma rnn2 c) y ->
+     1 / 2 = slope_left (sigma rnn2 c) y + 1 / 2 * (slope_right (sigma rnn2 c) y - slope_left (sigma rnn2 c) y)) /\
+  differentiable_at 2 (net_eval rnn2) rnn2_w0 vzero /\
+  ad rnn2 (fun _ => 1 / 2) rnn2_w0 0 = 1 / 4.
+Proof. exact T7Recurrent.T7_recurrent_fails. Qed.
+
+(* A 1-d convolution layer with bias (Conv.v: C_in input channels of length
+   len, C_out output channels, kernel size K, stride s, zero padding pad,
+   olen output positions, output neuron (o, i) = neuron o * olen + i computing
+   y = b_o + sum_(ci, k) W[o][ci][k] xpad_ci(i s + k), then the activation)
+   has well-formed neurons and is a tied-bias network: the class of neuron c
+   is its channel c / olen, whose bias is b_o (parameter C_out C_in K + o). *)
+From ADCorrect Require Import Conv.
+Theorem T7_conv_is_tied (cv : conv1d) (x : nat -> R) :
+  wf_neurons (conv_net cv x) /\
+  tied_bias (conv_net cv x) (fun c => (c / cv_olen cv)%nat) (conv_bidx cv) /\
+  (forall w c, (c < cv_cout cv * cv_olen cv)%nat ->
+     preact (conv_net cv x) w c = w (conv_bidx cv (c / cv_olen cv)) +
+       eval x w (zvals (conv_net cv x) w c)
+         (fold_right EAdd (EConst 0) (conv_terms cv (c / cv_olen cv) (c mod cv_olen cv)))).
+Proof.
+  split; [exact (Conv.conv_wf cv x)|]; split; [exact (Conv.conv_is_tied cv x)|].
+  intros w c Hc; exact (Conv.conv_preact cv x w c Hc).
+Qed.
+
+(* A batch of such layers (copies for inputs xs 0 .. xs (B-1)) is a tied-bias
+   network: the class of copy c is the channel of its base neuron. *)
+Theorem T7_conv_batch_is_tied (cv : conv1d) (x0 : nat -> R) (B : nat) (xs : nat -> nat -> R) :
+  tied_bias (batch_neurons (conv_net cv x0) B xs)
+    (fun c => ((c mod n_size (conv_net cv x0)) / cv_olen cv)%nat) (conv_bidx cv).
+Proof. exact (Conv.conv_batch_is_tied cv x0 B xs). Qed.
+
+(* Theta-uniformity per class is needed: for every activation a and choice
+   function Da whose theta differs at two kinks c1, c2, T6's counterexample
+   (one class of two neurons y = b + c1, y = b + c2 with the common bias b,
+   linear loss) is a tied-bias network, differentiable at b = 0, where AD
+   with that choice is not the derivative. *)
+Theorem T7_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
+  is_kink a c1 -> is_kink a c2 -> theta_of a (Da c1) c1 <> theta_of a (Da c2) c2 ->
+  exists zeta g bias,
+    tied_bias (T6_net a c1 c2 zeta) (fun c => c mod 1) bias /\ wf (T6_net a c1 c2 zeta) /\
+    differentiable_at 1 (net_eval (T6_net a c1 c2 zeta)) vzero g /\
+    ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
+Proof. exact (T7Batch.T7_needs_theta_uniform a Da c1 c2). Qed.
