@@ -144,3 +144,11 @@ Goal True. idtac "@@THEOREM T6_batch_tangent_is_batched". Abort.
 Print Assumptions Main.T6_batch_tangent_is_batched.
 Goal True. idtac "@@THEOREM C1_ad_equations". Abort.
 Print Assumptions Main.C1_ad_equations.
+Goal True. idtac "@@THEOREM T6_skip_counterexample". Abort.
+Print Assumptions Main.T6_skip_counterexample.
+Goal True. idtac "@@THEOREM T6_frozen_counterexample". Abort.
+Print Assumptions Main.T6_frozen_counterexample.
+Goal True. idtac "@@THEOREM mlp_batch_bias". Abort.
+Print Assumptions Main.mlp_batch_bias.
+Goal True. idtac "@@THEOREM T6_dense_every_choice". Abort.
+Print Assumptions Main.T6_dense_every_choice.

@@ -766,3 +766,69 @@ Theorem C1_ad_equations (cn : c1_network) (D : nat -> R) (w : vec) (k p : nat) :
 Proof.
   intros Hk; split; [now apply zbar_c1_eq|]; split; [now apply ybar_c1_eq | apply ad_c1_eq].
 Qed.
+
+(* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
+From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect.
+
+(* The identity-skip counterexample: one hardtanh neuron
+   h = hardtanh(w x1 + b + x2) (w = parameter 0, b = parameter 1), batch
+   (x1, x2) = (1, -1), (1, 1), sum loss.  The batched network is well formed
+   and a batched bias network; L(w, b) = hardtanh(w + b - 1) +
+   hardtanh(w + b + 1) is differentiable at 0 with gradient (1, 1); both
+   copies are on a kink; both copies have the same coefficient in every
+   parameter (the same input row) but pre-activations -1 and 1; AD with
+   PyTorch's hardtanh'(+-1) = 0 gives (0, 0). *)
+Theorem T6_skip_counterexample :
+  wf skip_net /\ batch_bias skip_base 2 skip_xs /\
+  (forall v, net_eval skip_net v =
+     act_eval hardtanh (v 0%nat + v 1%nat - 1) + act_eval hardtanh (v 0%nat + v 1%nat + 1)) /\
+  differentiable_at 2 (net_eval skip_net) vzero (fun _ => 1) /\
+  (forall c, In c (kink_neurons skip_net vzero) <-> (c < 2)%nat) /\
+  (forall p, dw_coef skip_net vzero 0 p = dw_coef skip_net vzero 1 p) /\
+  preact skip_net vzero 0 = -1 /\ preact skip_net vzero 1 = 1 /\
+  ad skip_net (fun _ => 0) vzero 0 = 0 /\ ad skip_net (fun _ => 0) vzero 1 = 0.
+Proof. exact T6Boundary.T6_skip_counterexample. Qed.
+
+(* The frozen-weight counterexample: nn.Linear(1, 1) with its weight frozen
+   at 1 (a constant coefficient) and trainable bias b (the only parameter),
+   then hardtanh, batch x = -1, 1, sum loss.  The batched network is well
+   formed and a batched bias network; as a function of b,
+   L(b) = hardtanh(b - 1) + hardtanh(b + 1), differentiable at 0 with
+   L'(0) = 1; both copies are on a kink; AD with hardtanh'(+-1) = 0 gives 0. *)
+Theorem T6_frozen_counterexample :
+  wf frozen_net /\ batch_bias frozen_base 2 frozen_xs /\
+  (forall v, net_eval frozen_net v = act_eval hardtanh (v 0%nat - 1) + act_eval hardtanh (v 0%nat + 1)) /\
+  differentiable_at 1 (net_eval frozen_net) vzero (fun _ => 1) /\
+  (forall c, In c (kink_neurons frozen_net vzero) <-> (c < 2)%nat) /\
+  ad frozen_net (fun _ => 0) vzero 0 = 0.
+Proof. exact T6Boundary.T6_frozen_counterexample. Qed.
+
+(* An MLP (MLP.v) with a bias on every layer, copied over any batch of
+   inputs x_0 .. x_(B-1), is a batched bias network: every base neuron's
+   bias is an exclusive coefficient-1 parameter for every input of the
+   batch. *)
+Theorem mlp_batch_bias (x0 : list R) (ls : list layer) (B : nat) (xs : nat -> nat -> R) :
+  all_biased ls -> batch_bias (mlp x0 ls) B xs.
+Proof. exact (BatchMLP.mlp_batch_bias x0 ls B xs). Qed.
+
+(* T6 for every choice in dense networks: a batched bias network (well
+   formed, every base neuron with a bias common to the batch) whose kinked
+   base neurons (activation with at least one kink) are dense -- the
+   pre-activation is linear in the parameters with parameter-free
+   coefficients and no parameter-free term (tau_k = sum_q w_q s_q, e.g.
+   b_k + sum_j w_kj s_j) and each of its parameters occurs in no other base
+   neuron -- with any C1 loss.  For every choice D (a value per copy, no
+   theta-uniformity) that gives copies of the same base neuron with the
+   same pre-activation the same value, AD_D L = grad L wherever L is
+   differentiable.  (The condition on D cannot be dropped:
+   T6_dense_every_choice_fails when present; it holds for every choice
+   function D(c) = D_k(y_c).) *)
+Theorem T6_dense_every_choice (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (D : nat -> R) (w g : vec) :
+  wf_neurons net -> batch_bias net B xs -> kinked_dense net ->
+  (forall c c', (c < n_size (batch_neurons net B xs))%nat -> (c' < n_size (batch_neurons net B xs))%nat ->
+     (c mod n_size net = c' mod n_size net)%nat ->
+     preact (batch_neurons net B xs) w c = preact (batch_neurons net B xs) w c' -> D c = D c') ->
+  differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+  forall p, (p < n_params net)%nat -> ad_c1 (batch_net net B xs loss) D w p = g p.
+Proof. intros Hwf Hb Hkd; exact (T6DenseCorrect.T6_dense_ad_correct net B xs loss Hwf Hb Hkd D w g). Qed.
