@@ -152,3 +152,5 @@ Goal True. idtac "@@THEOREM mlp_batch_bias". Abort.
 Print Assumptions Main.mlp_batch_bias.
 Goal True. idtac "@@THEOREM T6_dense_every_choice". Abort.
 Print Assumptions Main.T6_dense_every_choice.
+Goal True. idtac "@@THEOREM T6_dense_every_choice_fails". Abort.
+Print Assumptions Main.T6_dense_every_choice_fails.

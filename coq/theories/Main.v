@@ -768,7 +768,7 @@ Proof.
 Qed.
 
 (* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
-From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect.
+From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails.
 
 (* The identity-skip counterexample: one hardtanh neuron
    h = hardtanh(w x1 + b + x2) (w = parameter 0, b = parameter 1), batch
@@ -821,7 +821,7 @@ Proof. exact (BatchMLP.mlp_batch_bias x0 ls B xs). Qed.
    theta-uniformity) that gives copies of the same base neuron with the
    same pre-activation the same value, AD_D L = grad L wherever L is
    differentiable.  (The condition on D cannot be dropped:
-   T6_dense_every_choice_fails when present; it holds for every choice
+   T6_dense_every_choice_fails; it holds for every choice
    function D(c) = D_k(y_c).) *)
 Theorem T6_dense_every_choice (net : network) (B : nat) (xs : nat -> nat -> R)
   (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (D : nat -> R) (w g : vec) :
@@ -832,3 +832,18 @@ Theorem T6_dense_every_choice (net : network) (B : nat) (xs : nat -> nat -> R)
   differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
   forall p, (p < n_params net)%nat -> ad_c1 (batch_net net B xs loss) D w p = g p.
 Proof. intros Hwf Hb Hkd; exact (T6DenseCorrect.T6_dense_ad_correct net B xs loss Hwf Hb Hkd D w g). Qed.
+
+(* The condition on D in T6_dense_every_choice cannot be dropped: one dense
+   relu neuron relu(a x + b) (a = parameter 0, b = parameter 1), batch
+   x = 1, 1, loss z_0 - z_1 (a linear, hence C1, loss).  The network is well
+   formed, a batched bias network, and its kinked neuron is dense; L = 0 is
+   differentiable at 0 with gradient 0; both copies are on the kink with the
+   same pre-activation; AD with the per-copy choice D = (1, 0) gives 1 for b. *)
+Theorem T6_dense_every_choice_fails :
+  wf dfail_net /\ batch_bias dfail_base 2 dfail_xs /\ kinked_dense dfail_base /\
+  (forall v, net_eval dfail_net v = 0) /\
+  differentiable_at 2 (net_eval dfail_net) vzero (fun _ => 0) /\
+  (forall c, (c < 2)%nat -> is_kink (sigma dfail_net c) (preact dfail_net vzero c)) /\
+  preact dfail_net vzero 0 = preact dfail_net vzero 1 /\
+  ad dfail_net dfail_D vzero 1 = 1.
+Proof. exact T6DenseFails.T6_dense_every_choice_fails. Qed.
