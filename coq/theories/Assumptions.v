@@ -154,3 +154,7 @@ Goal True. idtac "@@THEOREM T6_dense_every_choice". Abort.
 Print Assumptions Main.T6_dense_every_choice.
 Goal True. idtac "@@THEOREM T6_dense_every_choice_fails". Abort.
 Print Assumptions Main.T6_dense_every_choice_fails.
+Goal True. idtac "@@THEOREM mlp_kinked_dense". Abort.
+Print Assumptions Main.mlp_kinked_dense.
+Goal True. idtac "@@THEOREM T6_mlp_every_choice". Abort.
+Print Assumptions Main.T6_mlp_every_choice.

@@ -847,3 +847,29 @@ Theorem T6_dense_every_choice_fails :
   preact dfail_net vzero 0 = preact dfail_net vzero 1 /\
   ad dfail_net dfail_D vzero 1 = 1.
 Proof. exact T6DenseFails.T6_dense_every_choice_fails. Qed.
+
+(* Every neuron of an MLP with a bias on every layer is dense: its
+   pre-activation sum_j W[i][j] z_j + b_i is linear in the parameters with
+   parameter-free coefficients, and its parameters occur in no other
+   neuron. *)
+Theorem mlp_kinked_dense (x0 : list R) (ls : list layer) :
+  all_biased ls -> kinked_dense (mlp x0 ls).
+Proof. exact (BatchMLP.mlp_kinked_dense x0 ls). Qed.
+
+(* Hence T6 for every choice for batched MLPs: for an MLP with a bias on
+   every layer (and at least one neuron), any batch, any C1 loss and every
+   choice function D_k of the base neuron and the pre-activation (no
+   theta-uniformity; e.g. PyTorch's hardtanh'(+-1) = 0), AD_D L = grad L
+   wherever L is differentiable. *)
+Theorem T6_mlp_every_choice (x0 : list R) (ls : list layer) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params (mlp x0 ls)) (n_size (batch_neurons (mlp x0 ls) B xs)))
+  (Dk : nat -> R -> R) (w g : vec) :
+  all_biased ls -> (0 < n_size (mlp x0 ls))%nat ->
+  differentiable_at (n_params (mlp x0 ls)) (c1_eval (batch_net (mlp x0 ls) B xs loss)) w g ->
+  forall p, (p < n_params (mlp x0 ls))%nat ->
+    ad_c1 (batch_net (mlp x0 ls) B xs loss)
+      (fun c => Dk (c mod n_size (mlp x0 ls)) (preact (batch_neurons (mlp x0 ls) B xs) w c)) w p = g p.
+Proof.
+  intros Hb HN; apply (T6DenseCorrect.T6_dense_ad_correct_fun (mlp x0 ls) B xs loss
+    (BatchMLP.mlp_wf_neurons x0 ls HN) (BatchMLP.mlp_batch_bias x0 ls B xs Hb) (BatchMLP.mlp_kinked_dense x0 ls Hb)).
+Qed.
