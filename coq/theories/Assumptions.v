@@ -158,3 +158,5 @@ Goal True. idtac "@@THEOREM mlp_kinked_dense". Abort.
 Print Assumptions Main.mlp_kinked_dense.
 Goal True. idtac "@@THEOREM T6_mlp_every_choice". Abort.
 Print Assumptions Main.T6_mlp_every_choice.
+Goal True. idtac "@@THEOREM T6_dense_nonvacuous". Abort.
+Print Assumptions Main.T6_dense_nonvacuous.

@@ -768,7 +768,7 @@ Proof.
 Qed.
 
 (* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
-From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails.
+From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails NonVacuityDense.
 
 (* The identity-skip counterexample: one hardtanh neuron
    h = hardtanh(w x1 + b + x2) (w = parameter 0, b = parameter 1), batch
@@ -873,3 +873,17 @@ Proof.
   intros Hb HN; apply (T6DenseCorrect.T6_dense_ad_correct_fun (mlp x0 ls) B xs loss
     (BatchMLP.mlp_wf_neurons x0 ls HN) (BatchMLP.mlp_batch_bias x0 ls B xs Hb) (BatchMLP.mlp_kinked_dense x0 ls Hb)).
 Qed.
+
+(* Non-vacuity of T6_dense_every_choice: the dense relu neuron relu(a x + b)
+   (a = parameter 0, b = parameter 1), batch x = 1, 1, 2, loss
+   z_0 - z_1 + z_2, meets its hypotheses (well formed, batched bias network,
+   kinked neurons dense); L(a, b) = relu(2a + b) is not differentiable at
+   (0, 0), and at (1, -1), where copies 0 and 1 are on the kink, L is
+   differentiable with gradient (2, 1). *)
+Theorem T6_dense_nonvacuous :
+  wf nvd_net /\ wf_neurons dfail_base /\ batch_bias dfail_base 3 nvd_xs /\ kinked_dense dfail_base /\
+  (forall v, net_eval nvd_net v = Rmax 0 (2 * v 0%nat + v 1%nat)) /\
+  ~ differentiable 2 (net_eval nvd_net) vzero /\
+  differentiable_at 2 (net_eval nvd_net) nvd_w (fun i => if Nat.eq_dec i 0 then 2 else 1) /\
+  (forall c, (c < 2)%nat -> is_kink (sigma nvd_net c) (preact nvd_net nvd_w c)).
+Proof. exact NonVacuityDense.T6_dense_nonvacuous. Qed.
