@@ -160,3 +160,5 @@ Goal True. idtac "@@THEOREM T6_mlp_every_choice". Abort.
 Print Assumptions Main.T6_mlp_every_choice.
 Goal True. idtac "@@THEOREM T6_dense_nonvacuous". Abort.
 Print Assumptions Main.T6_dense_nonvacuous.
+Goal True. idtac "@@THEOREM C1_instance_mean_cross_entropy". Abort.
+Print Assumptions Main.C1_instance_mean_cross_entropy.

@@ -768,7 +768,7 @@ Proof.
 Qed.
 
 (* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
-From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails NonVacuityDense.
+From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails NonVacuityDense C1BatchLosses.
 
 (* The identity-skip counterexample: one hardtanh neuron
    h = hardtanh(w x1 + b + x2) (w = parameter 0, b = parameter 1), batch
@@ -887,3 +887,25 @@ Theorem T6_dense_nonvacuous :
   differentiable_at 2 (net_eval nvd_net) nvd_w (fun i => if Nat.eq_dec i 0 then 2 else 1) /\
   (forall c, (c < 2)%nat -> is_kink (sigma nvd_net c) (preact nvd_net nvd_w c)).
 Proof. exact NonVacuityDense.T6_dense_nonvacuous. Qed.
+
+(* The mean cross-entropy of a batch as a C1 output of the batched network:
+   base logit neurons lsb (non-empty, all below the base size Nb), copy i of
+   base neuron k is neuron i * Nb + k, targets y_i.  mean_ce (built from
+   ce_output, c1_plus and c1_scal) has value
+   (1/B) sum_(i<B) [ln sum_(k in lsb) e^(z_(i Nb + k)) - sum_k y_i(k) z_(i Nb + k)],
+   derivative 0 in every parameter, and derivative
+   (softmax_k of copy i - y_i(k)) / B in the logit z_(i Nb + k). *)
+Theorem C1_instance_mean_cross_entropy (W Nb B : nat) (lsb : list nat) (y : nat -> nat -> R)
+  (Hls : lsb <> []) (Hlt : forall k, In k lsb -> (k < Nb)%nat) (w z : vec) :
+  NoDup lsb ->
+  c1_g (mean_ce W Nb B lsb y Hls Hlt) (pack W w z) =
+    / INR B * sumn B (fun i => ln (sum_list (map (fun k => exp (z (i * Nb + k)%nat)) lsb)) -
+                               sum_list (map (fun k => y i k * z (i * Nb + k)%nat) lsb)) /\
+  (forall p, (p < W)%nat -> c1_dg (mean_ce W Nb B lsb y Hls Hlt) (pack W w z) p = 0) /\
+  (forall i k, (i < B)%nat -> In k lsb ->
+     c1_dg (mean_ce W Nb B lsb y Hls Hlt) (pack W w z) (W + (i * Nb + k))%nat =
+     / INR B * (exp (z (i * Nb + k)%nat) / sum_list (map (fun k' => exp (z (i * Nb + k')%nat)) lsb) - y i k)).
+Proof.
+  intros Hnd; split; [apply mean_ce_value|]; split; [intros; now apply mean_ce_dw|].
+  intros i k Hi Hk; now apply mean_ce_dz.
+Qed.
