@@ -162,3 +162,5 @@ Goal True. idtac "@@THEOREM T6_dense_nonvacuous". Abort.
 Print Assumptions Main.T6_dense_nonvacuous.
 Goal True. idtac "@@THEOREM C1_instance_mean_cross_entropy". Abort.
 Print Assumptions Main.C1_instance_mean_cross_entropy.
+Goal True. idtac "@@THEOREM C1_instance_mean_mse". Abort.
+Print Assumptions Main.C1_instance_mean_mse.

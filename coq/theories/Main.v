@@ -909,3 +909,20 @@ Proof.
   intros Hnd; split; [apply mean_ce_value|]; split; [intros; now apply mean_ce_dw|].
   intros i k Hi Hk; now apply mean_ce_dz.
 Qed.
+
+(* The mean squared error of a batch as a C1 output of the batched network:
+   output neuron o of the base network (o < Nb), copy i of it is neuron
+   i * Nb + o, targets t_i.  mean_mse (built from a squared-error output,
+   c1_plus and c1_scal) has value (1/B) sum_(i<B) (z_(i Nb + o) - t_i)^2,
+   derivative 0 in every parameter, and derivative 2 (z_(i Nb + o) - t_i) / B
+   in z_(i Nb + o). *)
+Theorem C1_instance_mean_mse (W Nb B o : nat) (t : nat -> R) (Ho : (o < Nb)%nat) (w z : vec) :
+  c1_g (mean_mse W Nb B o t Ho) (pack W w z) =
+    / INR B * sumn B (fun i => (z (i * Nb + o)%nat - t i) * (z (i * Nb + o)%nat - t i)) /\
+  (forall p, (p < W)%nat -> c1_dg (mean_mse W Nb B o t Ho) (pack W w z) p = 0) /\
+  (forall i, (i < B)%nat ->
+     c1_dg (mean_mse W Nb B o t Ho) (pack W w z) (W + (i * Nb + o))%nat = / INR B * (2 * (z (i * Nb + o)%nat - t i))).
+Proof.
+  split; [apply mean_mse_value|]; split; [intros; now apply mean_mse_dw|].
+  intros i Hi; now apply mean_mse_dz.
+Qed.

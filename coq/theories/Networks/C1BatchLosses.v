@@ -6,7 +6,8 @@
      (1/B) sum_(i<B) [ ln sum_(k in lsb) e^(z_(i Nb + k)) - sum_k y_i(k) z_(i Nb + k) ],
    a C1 output built from C1Losses.v's ce_output, c1_plus and c1_scal; its
    value and its partial derivatives (softmax minus target, over B; 0 in the
-   parameters) are proved.  The mean MSE is not done here (see the report). *)
+   parameters) are proved; likewise the mean squared error of one output
+   neuron o per copy, (1/B) sum_i (z_(i Nb + o) - t_i)^2. *)
 From Coq Require Import Reals Lra Lia List Arith.
 From ADCorrect Require Import Vec Frechet Network AD NoKinkAD SelectLocal C1Output C1Losses Tangent.
 Import ListNotations.
@@ -121,3 +122,86 @@ Proof.
 Qed.
 
 End MeanCE.
+
+(** * Mean squared error *)
+
+Section SqErr.
+Variables (W N q : nat) (t : R).
+Hypothesis Hq : (q < W + N)%nat.
+
+(* (u_q - t)^2 on R^(W+N), gradient 2 (u_q - t) e_q *)
+Definition sq_g (u : vec) : R := (u q - t) * (u q - t).
+Definition sq_dg (u : vec) : vec := fun i => 2 * (u q - t) * unit_vec q i.
+
+Lemma sq_diff (u : vec) : differentiable_at (W + N) sq_g u (sq_dg u).
+Proof.
+  assert (Hm := differentiable_at_minus (W + N) (fun v => v q) (fun _ => t) u (unit_vec q) vzero
+                  (differentiable_at_coord _ q u Hq) (differentiable_at_const _ t u)).
+  assert (H := differentiable_at_mult _ _ _ u _ _ Hm Hm).
+  apply (differentiable_at_ext _ _ sq_g) in H; [|intros v; reflexivity].
+  eapply differentiable_at_grad_ext; [|exact H].
+  intros i _; unfold sq_dg, vadd, vscale, vzero; cbv beta; ring.
+Qed.
+
+Lemma sq_cont (u : vec) (i : nat) : continuous_at (W + N) (fun u' => sq_dg u' i) u.
+Proof.
+  apply (continuous_at_ext _ (fun v => (2 * (v q + - t)) * unit_vec q i)); [intros v; unfold sq_dg; ring|].
+  apply (continuous_at_mult _ (fun v => 2 * (v q + - t)) (fun _ => unit_vec q i)); [|apply continuous_at_const].
+  apply (continuous_at_mult _ (fun _ => 2) (fun v => v q + - t)); [apply continuous_at_const|].
+  apply (continuous_at_plus _ (fun v => v q) (fun _ => - t)); [apply continuous_at_coord, Hq | apply continuous_at_const].
+Qed.
+
+Definition sq_output : c1_output W N := mk_c1_output W N sq_g sq_dg sq_diff sq_cont.
+
+End SqErr.
+
+Section MeanMSE.
+(* output neuron o of the base network, targets t_i *)
+Variables (W Nb B o : nat) (t : nat -> R).
+Hypothesis Ho : (o < Nb)%nat.
+
+Lemma mse_coord_lt (i : nat) : (i < B)%nat -> (W + (i * Nb + o) < W + B * Nb)%nat.
+Proof. intros Hi; nia. Qed.
+
+Definition mse_copy (i : nat) : c1_output W (B * Nb) :=
+  match lt_dec i B with
+  | left Hi => sq_output W (B * Nb) (W + (i * Nb + o)) (t i) (mse_coord_lt i Hi)
+  | right _ => c1_zero W (B * Nb)
+  end.
+
+Definition mean_mse : c1_output W (B * Nb) := c1_scal W (B * Nb) (/ INR B) (c1_sum W (B * Nb) B mse_copy).
+
+(* L = (1/B) sum_i (z_(i Nb + o) - t_i)^2 *)
+Theorem mean_mse_value (w z : vec) :
+  c1_g mean_mse (pack W w z) = / INR B * sumn B (fun i => (z (i * Nb + o)%nat - t i) * (z (i * Nb + o)%nat - t i)).
+Proof.
+  unfold mean_mse; cbn [c1_g c1_scal]; rewrite c1_sum_g; f_equal.
+  apply sumn_ext; intros i Hi; unfold mse_copy; destruct (lt_dec i B); [|lia].
+  cbn [c1_g sq_output]; unfold sq_g; rewrite pack_ge; reflexivity.
+Qed.
+
+Theorem mean_mse_dw (w z : vec) (p : nat) : (p < W)%nat -> c1_dg mean_mse (pack W w z) p = 0.
+Proof.
+  intros Hp; unfold mean_mse; cbn [c1_dg c1_scal]; unfold vscale; rewrite c1_sum_dg.
+  rewrite (sumn_ext B _ (fun _ => 0)); [unfold sumn; rewrite sum_list_map_zero by reflexivity; ring|].
+  intros i Hi; unfold mse_copy; destruct (lt_dec i B); [|reflexivity].
+  cbn [c1_dg sq_output]; unfold sq_dg, unit_vec; destruct (Nat.eq_dec p (W + (i * Nb + o))); [lia | ring].
+Qed.
+
+(* dL/dz_(i Nb + o) = 2 (z_(i Nb + o) - t_i) / B *)
+Theorem mean_mse_dz (w z : vec) (i : nat) : (i < B)%nat ->
+  c1_dg mean_mse (pack W w z) (W + (i * Nb + o))%nat = / INR B * (2 * (z (i * Nb + o)%nat - t i)).
+Proof.
+  intros Hi; unfold mean_mse; cbn [c1_dg c1_scal]; unfold vscale; rewrite c1_sum_dg; f_equal.
+  rewrite (sumn_ext B _ (fun i' => 2 * (z (i * Nb + o)%nat - t i) * (if Nat.eq_dec i i' then 1 else 0))).
+  { apply sumn_indicator_l with (f := fun _ => _), Hi. }
+  intros i' Hi'; unfold mse_copy; destruct (lt_dec i' B); [|lia].
+  cbn [c1_dg sq_output]; unfold sq_dg, unit_vec; rewrite pack_ge.
+  destruct (Nat.eq_dec i i') as [<-|Hne].
+  - destruct (Nat.eq_dec (W + (i * Nb + o)) (W + (i * Nb + o))); [ring | congruence].
+  - destruct (Nat.eq_dec (W + (i * Nb + o)) (W + (i' * Nb + o))) as [E|]; [|ring].
+    exfalso; apply Hne; assert (E' : (i * Nb = i' * Nb)%nat) by lia.
+    destruct (Nat.lt_trichotomy i i') as [Hl|[Heq|Hl]]; [nia | exact Heq | nia].
+Qed.
+
+End MeanMSE.
