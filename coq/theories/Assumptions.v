@@ -170,3 +170,23 @@ Goal True. idtac "@@THEOREM T7_conv_batch_is_tied". Abort.
 Print Assumptions Main.T7_conv_batch_is_tied.
 Goal True. idtac "@@THEOREM T7_needs_theta_uniform". Abort.
 Print Assumptions Main.T7_needs_theta_uniform.
+Goal True. idtac "@@THEOREM T6_skip_counterexample". Abort.
+Print Assumptions Main.T6_skip_counterexample.
+Goal True. idtac "@@THEOREM T6_frozen_counterexample". Abort.
+Print Assumptions Main.T6_frozen_counterexample.
+Goal True. idtac "@@THEOREM mlp_batch_bias". Abort.
+Print Assumptions Main.mlp_batch_bias.
+Goal True. idtac "@@THEOREM T6_dense_every_choice". Abort.
+Print Assumptions Main.T6_dense_every_choice.
+Goal True. idtac "@@THEOREM T6_dense_every_choice_fails". Abort.
+Print Assumptions Main.T6_dense_every_choice_fails.
+Goal True. idtac "@@THEOREM mlp_kinked_dense". Abort.
+Print Assumptions Main.mlp_kinked_dense.
+Goal True. idtac "@@THEOREM T6_mlp_every_choice". Abort.
+Print Assumptions Main.T6_mlp_every_choice.
+Goal True. idtac "@@THEOREM T6_dense_nonvacuous". Abort.
+Print Assumptions Main.T6_dense_nonvacuous.
+Goal True. idtac "@@THEOREM C1_instance_mean_cross_entropy". Abort.
+Print Assumptions Main.C1_instance_mean_cross_entropy.
+Goal True. idtac "@@THEOREM C1_instance_mean_mse". Abort.
+Print Assumptions Main.C1_instance_mean_mse.

@@ -919,3 +919,162 @@ Theorem T7_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
     differentiable_at 1 (net_eval (T6_net a c1 c2 zeta)) vzero g /\
     ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
 Proof. exact (T7Batch.T7_needs_theta_uniform a Da c1 c2). Qed.
+(* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
+From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails NonVacuityDense C1BatchLosses.
+
+(* The identity-skip counterexample: one hardtanh neuron
+   h = hardtanh(w x1 + b + x2) (w = parameter 0, b = parameter 1), batch
+   (x1, x2) = (1, -1), (1, 1), sum loss.  The batched network is well formed
+   and a batched bias network; L(w, b) = hardtanh(w + b - 1) +
+   hardtanh(w + b + 1) is differentiable at 0 with gradient (1, 1); both
+   copies are on a kink; both copies have the same coefficient in every
+   parameter (the same input row) but pre-activations -1 and 1; AD with
+   PyTorch's hardtanh'(+-1) = 0 gives (0, 0). *)
+Theorem T6_skip_counterexample :
+  wf skip_net /\ batch_bias skip_base 2 skip_xs /\
+  (forall v, net_eval skip_net v =
+     act_eval hardtanh (v 0%nat + v 1%nat - 1) + act_eval hardtanh (v 0%nat + v 1%nat + 1)) /\
+  differentiable_at 2 (net_eval skip_net) vzero (fun _ => 1) /\
+  (forall c, In c (kink_neurons skip_net vzero) <-> (c < 2)%nat) /\
+  (forall p, dw_coef skip_net vzero 0 p = dw_coef skip_net vzero 1 p) /\
+  preact skip_net vzero 0 = -1 /\ preact skip_net vzero 1 = 1 /\
+  ad skip_net (fun _ => 0) vzero 0 = 0 /\ ad skip_net (fun _ => 0) vzero 1 = 0.
+Proof. exact T6Boundary.T6_skip_counterexample. Qed.
+
+(* The frozen-weight counterexample: nn.Linear(1, 1) with its weight frozen
+   at 1 (a constant coefficient) and trainable bias b (the only parameter),
+   then hardtanh, batch x = -1, 1, sum loss.  The batched network is well
+   formed and a batched bias network; as a function of b,
+   L(b) = hardtanh(b - 1) + hardtanh(b + 1), differentiable at 0 with
+   L'(0) = 1; both copies are on a kink; AD with hardtanh'(+-1) = 0 gives 0. *)
+Theorem T6_frozen_counterexample :
+  wf frozen_net /\ batch_bias frozen_base 2 frozen_xs /\
+  (forall v, net_eval frozen_net v = act_eval hardtanh (v 0%nat - 1) + act_eval hardtanh (v 0%nat + 1)) /\
+  differentiable_at 1 (net_eval frozen_net) vzero (fun _ => 1) /\
+  (forall c, In c (kink_neurons frozen_net vzero) <-> (c < 2)%nat) /\
+  ad frozen_net (fun _ => 0) vzero 0 = 0.
+Proof. exact T6Boundary.T6_frozen_counterexample. Qed.
+
+(* An MLP (MLP.v) with a bias on every layer, copied over any batch of
+   inputs x_0 .. x_(B-1), is a batched bias network: every base neuron's
+   bias is an exclusive coefficient-1 parameter for every input of the
+   batch. *)
+Theorem mlp_batch_bias (x0 : list R) (ls : list layer) (B : nat) (xs : nat -> nat -> R) :
+  all_biased ls -> batch_bias (mlp x0 ls) B xs.
+Proof. exact (BatchMLP.mlp_batch_bias x0 ls B xs). Qed.
+
+(* T6 for every choice in dense networks: a batched bias network (well
+   formed, every base neuron with a bias common to the batch) whose kinked
+   base neurons (activation with at least one kink) are dense -- the
+   pre-activation is linear in the parameters with parameter-free
+   coefficients and no parameter-free term (tau_k = sum_q w_q s_q, e.g.
+   b_k + sum_j w_kj s_j) and each of its parameters occurs in no other base
+   neuron -- with any C1 loss.  For every choice D (a value per copy, no
+   theta-uniformity) that gives copies of the same base neuron with the
+   same pre-activation the same value, AD_D L = grad L wherever L is
+   differentiable.  (The condition on D cannot be dropped:
+   T6_dense_every_choice_fails; it holds for every choice
+   function D(c) = D_k(y_c).) *)
+Theorem T6_dense_every_choice (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (D : nat -> R) (w g : vec) :
+  wf_neurons net -> batch_bias net B xs -> kinked_dense net ->
+  (forall c c', (c < n_size (batch_neurons net B xs))%nat -> (c' < n_size (batch_neurons net B xs))%nat ->
+     (c mod n_size net = c' mod n_size net)%nat ->
+     preact (batch_neurons net B xs) w c = preact (batch_neurons net B xs) w c' -> D c = D c') ->
+  differentiable_at (n_params net) (c1_eval (batch_net net B xs loss)) w g ->
+  forall p, (p < n_params net)%nat -> ad_c1 (batch_net net B xs loss) D w p = g p.
+Proof. intros Hwf Hb Hkd; exact (T6DenseCorrect.T6_dense_ad_correct net B xs loss Hwf Hb Hkd D w g). Qed.
+
+(* The condition on D in T6_dense_every_choice cannot be dropped: one dense
+   relu neuron relu(a x + b) (a = parameter 0, b = parameter 1), batch
+   x = 1, 1, loss z_0 - z_1 (a linear, hence C1, loss).  The network is well
+   formed, a batched bias network, and its kinked neuron is dense; L = 0 is
+   differentiable at 0 with gradient 0; both copies are on the kink with the
+   same pre-activation; AD with the per-copy choice D = (1, 0) gives 1 for b. *)
+Theorem T6_dense_every_choice_fails :
+  wf dfail_net /\ batch_bias dfail_base 2 dfail_xs /\ kinked_dense dfail_base /\
+  (forall v, net_eval dfail_net v = 0) /\
+  differentiable_at 2 (net_eval dfail_net) vzero (fun _ => 0) /\
+  (forall c, (c < 2)%nat -> is_kink (sigma dfail_net c) (preact dfail_net vzero c)) /\
+  preact dfail_net vzero 0 = preact dfail_net vzero 1 /\
+  ad dfail_net dfail_D vzero 1 = 1.
+Proof. exact T6DenseFails.T6_dense_every_choice_fails. Qed.
+
+(* Every neuron of an MLP with a bias on every layer is dense: its
+   pre-activation sum_j W[i][j] z_j + b_i is linear in the parameters with
+   parameter-free coefficients, and its parameters occur in no other
+   neuron. *)
+Theorem mlp_kinked_dense (x0 : list R) (ls : list layer) :
+  all_biased ls -> kinked_dense (mlp x0 ls).
+Proof. exact (BatchMLP.mlp_kinked_dense x0 ls). Qed.
+
+(* Hence T6 for every choice for batched MLPs: for an MLP with a bias on
+   every layer (and at least one neuron), any batch, any C1 loss and every
+   choice function D_k of the base neuron and the pre-activation (no
+   theta-uniformity; e.g. PyTorch's hardtanh'(+-1) = 0), AD_D L = grad L
+   wherever L is differentiable. *)
+Theorem T6_mlp_every_choice (x0 : list R) (ls : list layer) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params (mlp x0 ls)) (n_size (batch_neurons (mlp x0 ls) B xs)))
+  (Dk : nat -> R -> R) (w g : vec) :
+  all_biased ls -> (0 < n_size (mlp x0 ls))%nat ->
+  differentiable_at (n_params (mlp x0 ls)) (c1_eval (batch_net (mlp x0 ls) B xs loss)) w g ->
+  forall p, (p < n_params (mlp x0 ls))%nat ->
+    ad_c1 (batch_net (mlp x0 ls) B xs loss)
+      (fun c => Dk (c mod n_size (mlp x0 ls)) (preact (batch_neurons (mlp x0 ls) B xs) w c)) w p = g p.
+Proof.
+  intros Hb HN; apply (T6DenseCorrect.T6_dense_ad_correct_fun (mlp x0 ls) B xs loss
+    (BatchMLP.mlp_wf_neurons x0 ls HN) (BatchMLP.mlp_batch_bias x0 ls B xs Hb) (BatchMLP.mlp_kinked_dense x0 ls Hb)).
+Qed.
+
+(* Non-vacuity of T6_dense_every_choice: the dense relu neuron relu(a x + b)
+   (a = parameter 0, b = parameter 1), batch x = 1, 1, 2, loss
+   z_0 - z_1 + z_2, meets its hypotheses (well formed, batched bias network,
+   kinked neurons dense); L(a, b) = relu(2a + b) is not differentiable at
+   (0, 0), and at (1, -1), where copies 0 and 1 are on the kink, L is
+   differentiable with gradient (2, 1). *)
+Theorem T6_dense_nonvacuous :
+  wf nvd_net /\ wf_neurons dfail_base /\ batch_bias dfail_base 3 nvd_xs /\ kinked_dense dfail_base /\
+  (forall v, net_eval nvd_net v = Rmax 0 (2 * v 0%nat + v 1%nat)) /\
+  ~ differentiable 2 (net_eval nvd_net) vzero /\
+  differentiable_at 2 (net_eval nvd_net) nvd_w (fun i => if Nat.eq_dec i 0 then 2 else 1) /\
+  (forall c, (c < 2)%nat -> is_kink (sigma nvd_net c) (preact nvd_net nvd_w c)).
+Proof. exact NonVacuityDense.T6_dense_nonvacuous. Qed.
+
+(* The mean cross-entropy of a batch as a C1 output of the batched network:
+   base logit neurons lsb (non-empty, all below the base size Nb), copy i of
+   base neuron k is neuron i * Nb + k, targets y_i.  mean_ce (built from
+   ce_output, c1_plus and c1_scal) has value
+   (1/B) sum_(i<B) [ln sum_(k in lsb) e^(z_(i Nb + k)) - sum_k y_i(k) z_(i Nb + k)],
+   derivative 0 in every parameter, and derivative
+   (softmax_k of copy i - y_i(k)) / B in the logit z_(i Nb + k). *)
+Theorem C1_instance_mean_cross_entropy (W Nb B : nat) (lsb : list nat) (y : nat -> nat -> R)
+  (Hls : lsb <> []) (Hlt : forall k, In k lsb -> (k < Nb)%nat) (w z : vec) :
+  NoDup lsb ->
+  c1_g (mean_ce W Nb B lsb y Hls Hlt) (pack W w z) =
+    / INR B * sumn B (fun i => ln (sum_list (map (fun k => exp (z (i * Nb + k)%nat)) lsb)) -
+                               sum_list (map (fun k => y i k * z (i * Nb + k)%nat) lsb)) /\
+  (forall p, (p < W)%nat -> c1_dg (mean_ce W Nb B lsb y Hls Hlt) (pack W w z) p = 0) /\
+  (forall i k, (i < B)%nat -> In k lsb ->
+     c1_dg (mean_ce W Nb B lsb y Hls Hlt) (pack W w z) (W + (i * Nb + k))%nat =
+     / INR B * (exp (z (i * Nb + k)%nat) / sum_list (map (fun k' => exp (z (i * Nb + k')%nat)) lsb) - y i k)).
+Proof.
+  intros Hnd; split; [apply mean_ce_value|]; split; [intros; now apply mean_ce_dw|].
+  intros i k Hi Hk; now apply mean_ce_dz.
+Qed.
+
+(* The mean squared error of a batch as a C1 output of the batched network:
+   output neuron o of the base network (o < Nb), copy i of it is neuron
+   i * Nb + o, targets t_i.  mean_mse (built from a squared-error output,
+   c1_plus and c1_scal) has value (1/B) sum_(i<B) (z_(i Nb + o) - t_i)^2,
+   derivative 0 in every parameter, and derivative 2 (z_(i Nb + o) - t_i) / B
+   in z_(i Nb + o). *)
+Theorem C1_instance_mean_mse (W Nb B o : nat) (t : nat -> R) (Ho : (o < Nb)%nat) (w z : vec) :
+  c1_g (mean_mse W Nb B o t Ho) (pack W w z) =
+    / INR B * sumn B (fun i => (z (i * Nb + o)%nat - t i) * (z (i * Nb + o)%nat - t i)) /\
+  (forall p, (p < W)%nat -> c1_dg (mean_mse W Nb B o t Ho) (pack W w z) p = 0) /\
+  (forall i, (i < B)%nat ->
+     c1_dg (mean_mse W Nb B o t Ho) (pack W w z) (W + (i * Nb + o))%nat = / INR B * (2 * (z (i * Nb + o)%nat - t i))).
+Proof.
+  split; [apply mean_mse_value|]; split; [intros; now apply mean_mse_dw|].
+  intros i Hi; now apply mean_mse_dz.
+Qed.
