@@ -144,3 +144,13 @@ Goal True. idtac "@@THEOREM T6_batch_tangent_is_batched". Abort.
 Print Assumptions Main.T6_batch_tangent_is_batched.
 Goal True. idtac "@@THEOREM C1_ad_equations". Abort.
 Print Assumptions Main.C1_ad_equations.
+Goal True. idtac "@@THEOREM smooth_tau_differentiable_iff_linearised". Abort.
+Print Assumptions Main.smooth_tau_differentiable_iff_linearised.
+Goal True. idtac "@@THEOREM T5b_smooth_tau". Abort.
+Print Assumptions Main.T5b_smooth_tau.
+Goal True. idtac "@@THEOREM T5c_smooth_tau". Abort.
+Print Assumptions Main.T5c_smooth_tau.
+Goal True. idtac "@@THEOREM T3_ndf_iff_NS_smooth_tau". Abort.
+Print Assumptions Main.T3_ndf_iff_NS_smooth_tau.
+Goal True. idtac "@@THEOREM T1_ad_correct_smooth_tau". Abort.
+Print Assumptions Main.T1_ad_correct_smooth_tau.

@@ -766,3 +766,56 @@ Theorem C1_ad_equations (cn : c1_network) (D : nat -> R) (w : vec) (k p : nat) :
 Proof.
   intros Hk; split; [now apply zbar_c1_eq|]; split; [now apply ybar_c1_eq | apply ad_c1_eq].
 Qed.
+
+(* ==== Issue 18, item 3: smooth pre-activations ==== *)
+(* Networks/SmoothTau.v, Theorems/SmoothTauTheorems.v.  Neuron k computes
+   z_k = sigma_k(tau_k(w, z_<k)) with tau_k any C1 function on R^(W+N) given
+   with its gradient ([c1_output], as the output g); AD back-propagates
+   through the gradients of the tau_k and g at (w, z(w)).  A smooth-tau bias
+   network ([st_bias_network]): every neuron whose activation has a kink has
+   a parameter b_k with tau_k(w, z) = w_(b_k) + r_k(w without w_(b_k), z) and
+   no other tau_j reading w_(b_k) (g may read every parameter). *)
+From ADCorrect Require Import SmoothTau SmoothTauTheorems.
+
+(* At every w, f is differentiable with gradient G iff the C1-output network
+   whose neurons are the first-order Taylor polynomials of the tau_k at
+   (w, z(w)) is: the two differ by o(|v - w|). *)
+Theorem smooth_tau_differentiable_iff_linearised (sn : st_network) (w G : vec) :
+  differentiable_at (st_W sn) (st_eval sn) w G <->
+  differentiable_at (st_W sn) (c1_eval (lin_c1 sn w)) w G.
+Proof. exact (st_differentiable_at_iff sn w G). Qed.
+
+(* T5(b) for smooth pre-activations: if not NS(w) then f is differentiable
+   at w with gradient AD_D f(w). *)
+Theorem T5b_smooth_tau (sn : st_network) (D : nat -> R) (w : vec) :
+  ~ st_NS sn D w -> differentiable_at (st_W sn) (st_eval sn) w (st_ad sn D w).
+Proof. exact (T5b_st_not_NS_differentiable sn D w). Qed.
+
+(* T5(c) for smooth pre-activations: if NS(w), and the largest kink neuron k
+   with zbar_k <> 0 has a parameter p with d tau_k/d w_p <> 0 and
+   d tau_j/d w_p = 0 for every other neuron j (at (w, z(w))), then f is not
+   differentiable at w. *)
+Theorem T5c_smooth_tau (sn : st_network) (D : nat -> R) (w : vec) :
+  st_NS sn D w ->
+  (forall k, In k (st_kink_neurons sn w) -> st_zbar sn D w k <> 0 ->
+     (forall j, In j (st_kink_neurons sn w) -> (k < j)%nat -> st_zbar sn D w j = 0) ->
+     exists p, (p < st_W sn)%nat /\ st_dw sn w k p <> 0 /\
+       forall j, (j < st_N sn)%nat -> j <> k -> st_dw sn w j p = 0) ->
+  ~ differentiable (st_W sn) (st_eval sn) w.
+Proof. exact (T5c_st_NS_not_differentiable sn D w). Qed.
+
+(* T3 for smooth pre-activations: in a smooth-tau bias network, f is not
+   differentiable at w iff NS(w), for every choice D. *)
+Theorem T3_ndf_iff_NS_smooth_tau (sn : st_network) (D : nat -> R) (w : vec) :
+  st_bias_network sn ->
+  ~ differentiable (st_W sn) (st_eval sn) w <-> st_NS sn D w.
+Proof. intros Hb; exact (T3_st_ndf_iff_NS sn Hb D w). Qed.
+
+(* T1 for smooth pre-activations: in a smooth-tau bias network, if f is
+   differentiable at w with gradient G then AD_D f(w) = G, for every
+   choice D. *)
+Theorem T1_ad_correct_smooth_tau (sn : st_network) (D : nat -> R) (w G : vec) :
+  st_bias_network sn ->
+  differentiable_at (st_W sn) (st_eval sn) w G ->
+  forall p, (p < st_W sn)%nat -> st_ad sn D w p = G p.
+Proof. intros Hb; exact (T1_st_ad_correct sn Hb D w G). Qed.
