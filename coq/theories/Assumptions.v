@@ -154,3 +154,5 @@ Goal True. idtac "@@THEOREM T3_ndf_iff_NS_smooth_tau". Abort.
 Print Assumptions Main.T3_ndf_iff_NS_smooth_tau.
 Goal True. idtac "@@THEOREM T1_ad_correct_smooth_tau". Abort.
 Print Assumptions Main.T1_ad_correct_smooth_tau.
+Goal True. idtac "@@THEOREM smooth_tau_ad_equations". Abort.
+Print Assumptions Main.smooth_tau_ad_equations.

@@ -819,3 +819,17 @@ Theorem T1_ad_correct_smooth_tau (sn : st_network) (D : nat -> R) (w G : vec) :
   differentiable_at (st_W sn) (st_eval sn) w G ->
   forall p, (p < st_W sn)%nat -> st_ad sn D w p = G p.
 Proof. intros Hb; exact (T1_st_ad_correct sn Hb D w G). Qed.
+
+(* AD for smooth pre-activations is THEORY.md section 4's recursion with the
+   partial derivatives of the tau_k and of g at (w, z(w)):
+   zbar_k = dg/dz_k + sum_(j>k) ybar_j dtau_j/dz_k,
+   ybar_k = zbar_k D sigma_k(y_k) (choice D k at a kink),
+   AD_D f(w)_p = dg/dw_p + sum_k ybar_k dtau_k/dw_p. *)
+Theorem smooth_tau_ad_equations (sn : st_network) (D : nat -> R) (w : vec) (k p : nat) :
+  (k < st_N sn)%nat ->
+  st_zbar sn D w k = st_dgz sn w k +
+    sum_list (map (fun j => st_ybar sn D w j * st_dz sn w j k) (seq (S k) (st_N sn - S k))) /\
+  st_ybar sn D w k = st_zbar sn D w k * act_deriv_choice (st_sigma sn k) (D k) (st_preact sn w k) /\
+  ((p < st_W sn)%nat -> st_ad sn D w p = st_dgw sn w p +
+    sum_list (map (fun j => st_ybar sn D w j * st_dw sn w j p) (seq 0 (st_N sn)))).
+Proof. exact (st_ad_equations sn D w k p). Qed.

@@ -600,3 +600,77 @@ Proof.
 Qed.
 
 End Close.
+
+(** * The defining equations of AD for smooth pre-activations *)
+
+(* dg/dw_p and dg/dz_k at (w, z(w)) *)
+Definition st_dgw (sn : st_network) (w : vec) (p : nat) : R :=
+  c1_dg (st_out sn) (pack (st_W sn) w (st_zvec sn w)) p.
+Definition st_dgz (sn : st_network) (w : vec) (k : nat) : R :=
+  c1_dg (st_out sn) (pack (st_W sn) w (st_zvec sn w)) (st_W sn + k)%nat.
+
+Lemma eval_dparam_lin_params x v z a n p :
+  eval x v z (dparam p (lin_params a n)) = if lt_dec p n then a p else 0.
+Proof.
+  induction n as [|n IH]; simpl; [destruct (lt_dec p 0); [lia | reflexivity]|].
+  rewrite IH; destruct (Req_EM_T (a n) 0) as [Ha|Ha]; simpl;
+    destruct (lt_dec p n), (lt_dec p (S n)), (Nat.eq_dec n p); subst; try lia; try rewrite Ha; ring.
+Qed.
+
+Section Equations.
+Variables (sn : st_network) (D : nat -> R) (w : vec).
+Local Notation W := (st_W sn).
+Local Notation N := (st_N sn).
+
+Lemma eval_dneuron_lin_tau x v z j k :
+  (k < j)%nat -> eval x v z (dneuron k (lin_tau sn w j)) = st_dz sn w j k.
+Proof.
+  intros Hkj; unfold lin_tau; simpl.
+  rewrite dneuron_not_occurs by apply lin_params_no_neuron.
+  rewrite eval_dneuron_lin_out by exact Hkj; ring.
+Qed.
+
+Lemma eval_dparam_lin_tau x v z k p :
+  (p < W)%nat -> eval x v z (dparam p (lin_tau sn w k)) = st_dw sn w k p.
+Proof.
+  intros Hp; unfold lin_tau; simpl; rewrite eval_dparam_lin_params, eval_dparam_lin_out.
+  destruct (lt_dec p W); [ring | lia].
+Qed.
+
+Lemma lin_c1_point : c1_point (lin_c1 sn w) w = pack W w (st_zvec sn w).
+Proof.
+  unfold c1_point; change (zvec (cn_net (lin_c1 sn w)) w) with (zvec (lin_net sn w) w).
+  rewrite lin_zvec_at; reflexivity.
+Qed.
+
+(* zbar_k = dg/dz_k + sum_(j>k) ybar_j dtau_j/dz_k;  ybar_k = zbar_k D sigma_k(y_k);
+   AD_D f(w)_p = dg/dw_p + sum_k ybar_k dtau_k/dw_p, all at (w, z(w)) *)
+Theorem st_ad_equations (k p : nat) : (k < N)%nat ->
+  st_zbar sn D w k = st_dgz sn w k +
+    sum_list (map (fun j => st_ybar sn D w j * st_dz sn w j k) (seq (S k) (N - S k))) /\
+  st_ybar sn D w k = st_zbar sn D w k * act_deriv_choice (st_sigma sn k) (D k) (st_preact sn w k) /\
+  ((p < W)%nat -> st_ad sn D w p = st_dgw sn w p +
+    sum_list (map (fun j => st_ybar sn D w j * st_dw sn w j p) (seq 0 N))).
+Proof.
+  intros Hk.
+  assert (HkP : (k < n_size (cn_net (lin_c1 sn w)))%nat)
+    by (change (k < n_size (lin_net sn w))%nat; rewrite lin_net_size; exact Hk).
+  split; [|split].
+  - unfold st_zbar; rewrite (zbar_c1_eq _ D w k HkP); f_equal.
+    + unfold dgz, st_dgz; rewrite lin_c1_point; reflexivity.
+    + change (n_size (cn_net (lin_c1 sn w))) with (n_size (lin_net sn w)); rewrite lin_net_size.
+      f_equal; apply map_ext_in; intros j Hj; apply in_seq in Hj.
+      change (tau (cn_net (lin_c1 sn w)) j) with (tau (lin_net sn w) j).
+      rewrite lin_tau_nth by lia; rewrite eval_dneuron_lin_tau by lia; reflexivity.
+  - unfold st_ybar, st_zbar; rewrite (ybar_c1_eq _ D w k HkP); unfold dchoice.
+    change (cn_net (lin_c1 sn w)) with (lin_net sn w).
+    rewrite lin_sigma_nth, lin_preact_at by exact Hk; reflexivity.
+  - intros Hp; unfold st_ad; rewrite ad_c1_eq; f_equal.
+    + unfold dgw, st_dgw; rewrite lin_c1_point; reflexivity.
+    + change (n_size (cn_net (lin_c1 sn w))) with (n_size (lin_net sn w)); rewrite lin_net_size.
+      f_equal; apply map_ext_in; intros j Hj; apply in_seq in Hj.
+      change (tau (cn_net (lin_c1 sn w)) j) with (tau (lin_net sn w) j).
+      rewrite lin_tau_nth by lia; rewrite eval_dparam_lin_tau by exact Hp; reflexivity.
+Qed.
+
+End Equations.
