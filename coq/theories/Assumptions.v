@@ -156,3 +156,5 @@ Goal True. idtac "@@THEOREM T1_ad_correct_smooth_tau". Abort.
 Print Assumptions Main.T1_ad_correct_smooth_tau.
 Goal True. idtac "@@THEOREM smooth_tau_ad_equations". Abort.
 Print Assumptions Main.smooth_tau_ad_equations.
+Goal True. idtac "@@THEOREM T6_batchnorm_train_fails". Abort.
+Print Assumptions Main.T6_batchnorm_train_fails.

@@ -833,3 +833,19 @@ Theorem smooth_tau_ad_equations (sn : st_network) (D : nat -> R) (w : vec) (k p 
   ((p < st_W sn)%nat -> st_ad sn D w p = st_dgw sn w p +
     sum_list (map (fun j => st_ybar sn D w j * st_dw sn w j p) (seq 0 (st_N sn)))).
 Proof. exact (st_ad_equations sn D w k p). Qed.
+
+(* Training-mode BatchNorm (batch statistics couple the copies) breaks T6:
+   for every eps > 0, the network bn_net of two copies (inputs 1 and -1) of
+   one neuron u_i = x_i w + b, normalised with the batch mean and variance
+   (the tau_i are exactly that BatchNorm formula), then relu, with loss
+   z_1 - z_2, has: the bias b does not influence the normalised values
+   (d tau_i / d b = 0, so no neuron has its own bias in the sense of T1/T3/T6);
+   the loss is differentiable at w = b = 0 with gradient G; and AD with
+   PyTorch's relu'(0) = 0 differs from G there. *)
+From ADCorrect Require Import BatchNormTrain.
+Theorem T6_batchnorm_train_fails (eps : R) (Heps : 0 < eps) :
+  (forall u i, (i < 2)%nat -> c1_g (st_tau (bn_net eps Heps) i) u = bn_train eps (u 0%nat) (u 1%nat) i) /\
+  (forall w k, (k < 2)%nat -> st_dw (bn_net eps Heps) w k 1 = 0) /\
+  exists G, differentiable_at 2 (st_eval (bn_net eps Heps)) vzero G /\
+            st_ad (bn_net eps Heps) (fun _ => 0) vzero 0%nat <> G 0%nat.
+Proof. exact (T6_batchnorm_train_fails_at eps Heps). Qed.

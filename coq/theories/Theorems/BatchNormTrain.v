@@ -128,3 +128,76 @@ Proof.
 Qed.
 
 End BN.
+
+(** * AD is wrong at a differentiable point *)
+
+Section Fails.
+Variable eps : R.
+Hypothesis Heps : 0 < eps.
+Let sn := bn_net eps Heps.
+
+Lemma bn_preact v k : (k < 2)%nat ->
+  st_preact sn v k = (if Nat.eq_dec k 0 then 1 else -1) * bn_phi eps (v 0%nat).
+Proof.
+  intros Hk; unfold st_preact, st_point; destruct k as [|[|k]]; [| |lia]; simpl;
+    rewrite pack_lt by lia; ring.
+Qed.
+
+Lemma bn_eval v : st_eval sn v = bn_phi eps (v 0%nat).
+Proof.
+  unfold st_eval; simpl; rewrite !dot_S, dot_0.
+  replace (pack 2 v (st_zvec sn v) 2%nat) with (st_zvec sn v 0%nat) by (symmetry; apply (pack_ge 2 v _ 0%nat)).
+  replace (pack 2 v (st_zvec sn v) 3%nat) with (st_zvec sn v 1%nat) by (symmetry; apply (pack_ge 2 v _ 1%nat)).
+  unfold st_zvec; rewrite !st_zvals_lt by (simpl; lia).
+  unfold st_post; rewrite !bn_preact by lia.
+  change (st_sigma sn 0%nat) with relu; change (st_sigma sn 1%nat) with relu; rewrite !relu_eval.
+  unfold Rmax; destruct (Rle_dec 0 ((if Nat.eq_dec 0 0 then 1 else -1) * bn_phi eps (v 0%nat))),
+    (Rle_dec 0 ((if Nat.eq_dec 1 0 then 1 else -1) * bn_phi eps (v 0%nat))); simpl in *; lra.
+Qed.
+
+Lemma bn_differentiable :
+  differentiable_at 2 (st_eval sn) vzero (vscale (bn_dphi eps 0) (unit_vec 0)).
+Proof.
+  apply (differentiable_at_ext 2 (fun v => bn_phi eps (v 0%nat))); [intros v; apply bn_eval|].
+  apply (differentiable_at_comp_is_derive 2 (bn_phi eps) (fun v => v 0%nat) vzero (unit_vec 0) (bn_dphi eps 0)).
+  - apply (bn_phi_derive eps Heps 0).
+  - apply differentiable_at_coord; lia.
+Qed.
+
+Lemma bn_dphi_0 : bn_dphi eps 0 = / sqrt eps.
+Proof.
+  unfold bn_dphi; replace (0 * 0 + eps) with eps by ring.
+  field; split; [apply Rgt_not_eq, sqrt_lt_R0 | ]; lra.
+Qed.
+
+Lemma bn_ad_zero : st_ad sn (fun _ => 0) vzero 0%nat = 0.
+Proof.
+  assert (Hy : forall j, (j < 2)%nat -> st_ybar sn (fun _ => 0) vzero j = 0).
+  { intros j Hj; destruct (st_ad_equations sn (fun _ => 0) vzero j 0 Hj) as [_ [H _]]; rewrite H.
+    rewrite bn_preact by exact Hj.
+    replace (bn_phi eps (vzero 0%nat)) with 0 by (unfold bn_phi, vzero, Rdiv; ring).
+    rewrite Rmult_0_r; change (st_sigma sn j) with relu; rewrite relu_deriv_choice_0; ring. }
+  destruct (st_ad_equations sn (fun _ => 0) vzero 0 0 ltac:(simpl; lia)) as [_ [_ H]].
+  rewrite H by (simpl; lia); simpl; unfold sum_list; simpl.
+  rewrite !Hy by lia; unfold st_dgw; simpl; ring.
+Qed.
+
+Lemma bn_bias_no_influence w k : (k < 2)%nat -> st_dw sn w k 1 = 0.
+Proof. intros Hk; unfold st_dw; destruct k as [|[|k]]; [| |lia]; simpl; unfold vscale, unit_vec; simpl; ring. Qed.
+
+(* the counterexample: the pre-activations are training-mode BatchNorm of
+   u_i = x_i w + b; b does not influence them; f is differentiable at 0 with
+   gradient G, and AD with relu'(0) = 0 differs from G *)
+Theorem T6_batchnorm_train_fails_at :
+  (forall u i, (i < 2)%nat -> c1_g (st_tau sn i) u = bn_train eps (u 0%nat) (u 1%nat) i) /\
+  (forall w k, (k < 2)%nat -> st_dw sn w k 1 = 0) /\
+  exists G, differentiable_at 2 (st_eval sn) vzero G /\ st_ad sn (fun _ => 0) vzero 0%nat <> G 0%nat.
+Proof.
+  split; [intros u i Hi; apply (bn_net_is_batchnorm eps Heps u i Hi)|].
+  split; [apply bn_bias_no_influence|].
+  exists (vscale (bn_dphi eps 0) (unit_vec 0)); split; [apply bn_differentiable|].
+  rewrite bn_ad_zero, bn_dphi_0; unfold vscale, unit_vec; simpl; rewrite Rmult_1_r.
+  apply Rlt_not_eq, Rinv_0_lt_compat, sqrt_lt_R0, Heps.
+Qed.
+
+End Fails.
