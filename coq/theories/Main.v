@@ -849,3 +849,14 @@ Theorem T6_batchnorm_train_fails (eps : R) (Heps : 0 < eps) :
   exists G, differentiable_at 2 (st_eval (bn_net eps Heps)) vzero G /\
             st_ad (bn_net eps Heps) (fun _ => 0) vzero 0%nat <> G 0%nat.
 Proof. exact (T6_batchnorm_train_fails_at eps Heps). Qed.
+
+(* The polynomial networks of Network.v are smooth-tau networks: with tau_k
+   and g read as C1 functions of the packed (w, z) (gradient: the symbolic
+   derivatives), st_of_net has the same pre-activations, the same K(w) and
+   the same f at every w.  (Equality of the two ADs is not yet proved.) *)
+From ADCorrect Require Import SmoothTauInstance.
+Theorem C1_tau_instance_polynomial_eval (net : network) (Hwf : wf net) (w : vec) :
+  (forall k, st_preact (st_of_net net Hwf) w k = preact net w k) /\
+  st_kink_neurons (st_of_net net Hwf) w = kink_neurons net w /\
+  st_eval (st_of_net net Hwf) w = net_eval net w.
+Proof. exact (st_of_net_agrees net Hwf w). Qed.
