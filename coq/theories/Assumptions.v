@@ -158,5 +158,5 @@ Goal True. idtac "@@THEOREM smooth_tau_ad_equations". Abort.
 Print Assumptions Main.smooth_tau_ad_equations.
 Goal True. idtac "@@THEOREM T6_batchnorm_train_fails". Abort.
 Print Assumptions Main.T6_batchnorm_train_fails.
-Goal True. idtac "@@THEOREM C1_tau_instance_polynomial_eval". Abort.
-Print Assumptions Main.C1_tau_instance_polynomial_eval.
+Goal True. idtac "@@THEOREM C1_tau_instance_polynomial". Abort.
+Print Assumptions Main.C1_tau_instance_polynomial.

@@ -852,11 +852,14 @@ Proof. exact (T6_batchnorm_train_fails_at eps Heps). Qed.
 
 (* The polynomial networks of Network.v are smooth-tau networks: with tau_k
    and g read as C1 functions of the packed (w, z) (gradient: the symbolic
-   derivatives), st_of_net has the same pre-activations, the same K(w) and
-   the same f at every w.  (Equality of the two ADs is not yet proved.) *)
+   derivatives), st_of_net has, at every w and for every choice D, the same
+   pre-activations, K(w), f, adjoints zbar_k and AD as the network; so the
+   polynomial T1, T3, T5(b), T5(c) are special cases of the smooth-tau ones. *)
 From ADCorrect Require Import SmoothTauInstance.
-Theorem C1_tau_instance_polynomial_eval (net : network) (Hwf : wf net) (w : vec) :
+Theorem C1_tau_instance_polynomial (net : network) (Hwf : wf net) (D : nat -> R) (w : vec) :
   (forall k, st_preact (st_of_net net Hwf) w k = preact net w k) /\
   st_kink_neurons (st_of_net net Hwf) w = kink_neurons net w /\
-  st_eval (st_of_net net Hwf) w = net_eval net w.
-Proof. exact (st_of_net_agrees net Hwf w). Qed.
+  st_eval (st_of_net net Hwf) w = net_eval net w /\
+  (forall k, (k < n_size net)%nat -> st_zbar (st_of_net net Hwf) D w k = zbar net D w k) /\
+  (forall p, (p < n_params net)%nat -> st_ad (st_of_net net Hwf) D w p = ad net D w p).
+Proof. exact (st_of_net_same net Hwf D w). Qed.

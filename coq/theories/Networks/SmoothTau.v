@@ -643,6 +643,17 @@ Proof.
   rewrite lin_zvec_at; reflexivity.
 Qed.
 
+Lemma st_ad_eq (p : nat) : (p < W)%nat ->
+  st_ad sn D w p = st_dgw sn w p + sum_list (map (fun j => st_ybar sn D w j * st_dw sn w j p) (seq 0 N)).
+Proof.
+  intros Hp; unfold st_ad; rewrite ad_c1_eq; f_equal.
+  - unfold dgw, st_dgw; rewrite lin_c1_point; reflexivity.
+  - change (n_size (cn_net (lin_c1 sn w))) with (n_size (lin_net sn w)); rewrite lin_net_size.
+    f_equal; apply map_ext_in; intros j Hj; apply in_seq in Hj.
+    change (tau (cn_net (lin_c1 sn w)) j) with (tau (lin_net sn w) j).
+    rewrite lin_tau_nth by lia; rewrite eval_dparam_lin_tau by exact Hp; reflexivity.
+Qed.
+
 (* zbar_k = dg/dz_k + sum_(j>k) ybar_j dtau_j/dz_k;  ybar_k = zbar_k D sigma_k(y_k);
    AD_D f(w)_p = dg/dw_p + sum_k ybar_k dtau_k/dw_p, all at (w, z(w)) *)
 Theorem st_ad_equations (k p : nat) : (k < N)%nat ->
@@ -665,12 +676,7 @@ Proof.
   - unfold st_ybar, st_zbar; rewrite (ybar_c1_eq _ D w k HkP); unfold dchoice.
     change (cn_net (lin_c1 sn w)) with (lin_net sn w).
     rewrite lin_sigma_nth, lin_preact_at by exact Hk; reflexivity.
-  - intros Hp; unfold st_ad; rewrite ad_c1_eq; f_equal.
-    + unfold dgw, st_dgw; rewrite lin_c1_point; reflexivity.
-    + change (n_size (cn_net (lin_c1 sn w))) with (n_size (lin_net sn w)); rewrite lin_net_size.
-      f_equal; apply map_ext_in; intros j Hj; apply in_seq in Hj.
-      change (tau (cn_net (lin_c1 sn w)) j) with (tau (lin_net sn w) j).
-      rewrite lin_tau_nth by lia; rewrite eval_dparam_lin_tau by exact Hp; reflexivity.
+  - apply st_ad_eq.
 Qed.
 
 End Equations.

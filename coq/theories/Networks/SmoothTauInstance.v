@@ -2,10 +2,10 @@
    section 3; issue 18, item 3): each tau_k, an [expr] read on the packed
    (w, z), is C1 with gradient its symbolic derivatives (C1Instance.v's
    [poly_output]); the smooth-tau network [st_of_net] has the same
-   pre-activations, outputs, K(w) and f.  (That its AD is the AD of
-   Network.v is not proved here.) *)
+   pre-activations, outputs, K(w), f, adjoints and AD ([st_of_net_same]),
+   so the polynomial theorems are special cases of the smooth-tau ones. *)
 From Coq Require Import Reals Lra Lia List Arith FunctionalExtensionality.
-From ADCorrect Require Import Vec Frechet Activation Network AD C1Output C1Instance SmoothTau.
+From ADCorrect Require Import Vec Frechet Activation Network AD NoKinkAD C1Output C1Instance SmoothTau.
 Import ListNotations.
 Open Scope R_scope.
 
@@ -87,3 +87,95 @@ Proof.
 Qed.
 
 End Instance.
+
+(** * AD of the instance is AD of Network.v *)
+
+Section InstanceAD.
+Variables (net : network) (Hwf : wf net).
+Local Notation sn := (st_of_net net Hwf).
+Local Notation W := (n_params net).
+Local Notation N := (n_size net).
+Local Notation x := (n_input net).
+
+Lemma st_of_net_zvals_zvec w k j : (k <= N)%nat -> (j < k)%nat -> st_zvals sn w k j = zvec net w j.
+Proof. intros Hk Hj; rewrite st_of_net_zvals, zvals_lt, zvec_lt by lia; reflexivity. Qed.
+
+Lemma st_of_net_dw w k p : (k < N)%nat -> (p < W)%nat ->
+  st_dw sn w k p = eval x w (zvec net w) (dparam p (tau net k)).
+Proof.
+  intros Hk Hp; destruct (proj1 Hwf k Hk) as [Hnb Hpb].
+  unfold st_dw, st_point; cbn [c1_dg st_tau st_of_net poly_output st_W].
+  unfold poly_dg, expr_grad.
+  rewrite (sum_unit_vec_lt (with_out net (tau net k))) by exact Hp.
+  rewrite Rplus_0_r; unfold unpack_z; cbn [n_params n_input n_out with_out].
+  rewrite (eval_pack_any net) by (apply params_below_dparam_c1, Hpb).
+  apply eval_ext_neuron; intros j Hj; apply (occurs_neuron_dparam' net) in Hj.
+  apply st_of_net_zvals_zvec; [lia | apply Hnb, Hj].
+Qed.
+
+Lemma st_of_net_dz w j k : (j < N)%nat -> (k < j)%nat ->
+  st_dz sn w j k = eval x w (zvec net w) (dneuron k (tau net j)).
+Proof.
+  intros Hj Hk; destruct (proj1 Hwf j Hj) as [Hnb Hpb].
+  unfold st_dz, st_point; cbn [c1_dg st_tau st_of_net poly_output st_W].
+  unfold poly_dg, expr_grad.
+  rewrite dparam_not_occurs by (intros Ho; specialize (Hpb _ Ho); lia).
+  rewrite Rplus_0_l.
+  rewrite (sum_list_indicator_at (with_out net (tau net j)) (seq 0 N) k);
+    [| apply seq_NoDup | apply in_seq; lia].
+  unfold unpack_z; cbn [n_params n_input n_out with_out].
+  rewrite (eval_pack_any net) by (apply params_below_dneuron_c1, Hpb).
+  apply eval_ext_neuron; intros i Hi; apply (occurs_neuron_dneuron net) in Hi.
+  apply st_of_net_zvals_zvec; [lia | apply Hnb, Hi].
+Qed.
+
+Lemma st_of_net_zvec w : st_zvec sn w = zvec net w.
+Proof. apply functional_extensionality; intros j; apply st_of_net_zvals. Qed.
+
+Lemma st_of_net_dgw w p : (p < W)%nat -> st_dgw sn w p = eval x w (zvec net w) (dparam p (n_out net)).
+Proof.
+  intros Hp; rewrite <- (dgw_c1_of_net net Hwf w p Hp).
+  unfold st_dgw, dgw, c1_point; rewrite st_of_net_zvec; reflexivity.
+Qed.
+
+Lemma st_of_net_dgz w k : (k < N)%nat -> st_dgz sn w k = eval x w (zvec net w) (dneuron k (n_out net)).
+Proof.
+  intros Hk; rewrite <- (dgz_c1_of_net net Hwf w k Hk).
+  unfold st_dgz, dgz, c1_point; rewrite st_of_net_zvec; reflexivity.
+Qed.
+
+Lemma st_of_net_ybar D w : forall m k, (N - m <= k)%nat -> (k < N)%nat -> st_ybar sn D w k = ybar net D w k.
+Proof.
+  induction m as [|m IH]; intros k Hm Hk; [lia|].
+  destruct (st_ad_equations sn D w k 0 Hk) as [Hz [Hy _]].
+  rewrite Hy, Hz, ybar_eq, zbar_eq by exact Hk.
+  unfold dchoice; rewrite st_of_net_preact, st_of_net_dgz by exact Hk.
+  change (st_sigma sn k) with (sigma net k); change (st_N sn) with N.
+  f_equal; f_equal; apply sum_list_map_ext; intros j Hj; apply in_seq in Hj.
+  rewrite st_of_net_dz by lia; rewrite (IH j) by lia; reflexivity.
+Qed.
+
+Theorem st_of_net_ad D w p : (p < W)%nat -> st_ad sn D w p = ad net D w p.
+Proof.
+  intros Hp; rewrite (st_ad_eq sn D w p Hp), ad_eq, st_of_net_dgw by exact Hp.
+  change (st_N sn) with N; f_equal; apply sum_list_map_ext; intros k Hk; apply in_seq in Hk.
+  rewrite st_of_net_dw, (st_of_net_ybar D w N k) by lia; reflexivity.
+Qed.
+
+(* the old theorems are special cases: same f, K(w), NS and AD *)
+Theorem st_of_net_same (D : nat -> R) (w : vec) :
+  (forall k, st_preact sn w k = preact net w k) /\
+  st_kink_neurons sn w = kink_neurons net w /\ st_eval sn w = net_eval net w /\
+  (forall k, (k < N)%nat -> st_zbar sn D w k = zbar net D w k) /\
+  (forall p, (p < W)%nat -> st_ad sn D w p = ad net D w p).
+Proof.
+  destruct (st_of_net_agrees net Hwf w) as (H1 & H2 & H3).
+  split; [exact H1 | split; [exact H2 | split; [exact H3 | split]]].
+  - intros k Hk; destruct (st_ad_equations sn D w k 0 Hk) as [Hz _].
+    rewrite Hz, zbar_eq, st_of_net_dgz by exact Hk.
+    change (st_N sn) with N; f_equal; apply sum_list_map_ext; intros j Hj; apply in_seq in Hj.
+    rewrite st_of_net_dz, (st_of_net_ybar D w N j) by lia; reflexivity.
+  - intros p Hp; apply st_of_net_ad, Hp.
+Qed.
+
+End InstanceAD.
