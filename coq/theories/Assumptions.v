@@ -160,3 +160,5 @@ Goal True. idtac "@@THEOREM T6_batchnorm_train_fails". Abort.
 Print Assumptions Main.T6_batchnorm_train_fails.
 Goal True. idtac "@@THEOREM C1_tau_instance_polynomial". Abort.
 Print Assumptions Main.C1_tau_instance_polynomial.
+Goal True. idtac "@@THEOREM smooth_tau_instance_layernorm2". Abort.
+Print Assumptions Main.smooth_tau_instance_layernorm2.

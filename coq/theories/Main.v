@@ -863,3 +863,16 @@ Theorem C1_tau_instance_polynomial (net : network) (Hwf : wf net) (D : nat -> R)
   (forall k, (k < n_size net)%nat -> st_zbar (st_of_net net Hwf) D w k = zbar net D w k) /\
   (forall p, (p < n_params net)%nat -> st_ad (st_of_net net Hwf) D w p = ad net D w p).
 Proof. exact (st_of_net_same net Hwf D w). Qed.
+
+(* LayerNorm over a layer of width 2 is a smooth pre-activation: for eps > 0
+   and neurons a, b, layernorm2 is a C1 function of the packed (w, z) (a
+   [c1_output]) whose value is (z_a - mean)/sqrt(var + eps) (mean, var of
+   z_a, z_b) and whose gradient is phi'((z_a - z_b)/2) (e_a - e_b)/2 with
+   phi(s) = s / sqrt(s^2 + eps). *)
+From ADCorrect Require Import LayerNorm2.
+Theorem smooth_tau_instance_layernorm2 (eps : R) (W N a b : nat) (Heps : 0 < eps)
+  (Ha : (a < N)%nat) (Hb : (b < N)%nat) (u : vec) :
+  c1_g (layernorm2 eps W N a b Heps) u = ln2_formula eps (u (W + a)%nat) (u (W + b)%nat) /\
+  c1_dg (layernorm2 eps W N a b Heps) u =
+    vscale (bn_dphi eps ((u (W + a)%nat - u (W + b)%nat) / 2)) (ln2_coef W a b).
+Proof. exact (layernorm2_spec eps W N a b Heps Ha Hb u). Qed.
