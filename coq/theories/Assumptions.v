@@ -190,3 +190,21 @@ Goal True. idtac "@@THEOREM C1_instance_mean_cross_entropy". Abort.
 Print Assumptions Main.C1_instance_mean_cross_entropy.
 Goal True. idtac "@@THEOREM C1_instance_mean_mse". Abort.
 Print Assumptions Main.C1_instance_mean_mse.
+Goal True. idtac "@@THEOREM smooth_tau_differentiable_iff_linearised". Abort.
+Print Assumptions Main.smooth_tau_differentiable_iff_linearised.
+Goal True. idtac "@@THEOREM T5b_smooth_tau". Abort.
+Print Assumptions Main.T5b_smooth_tau.
+Goal True. idtac "@@THEOREM T5c_smooth_tau". Abort.
+Print Assumptions Main.T5c_smooth_tau.
+Goal True. idtac "@@THEOREM T3_ndf_iff_NS_smooth_tau". Abort.
+Print Assumptions Main.T3_ndf_iff_NS_smooth_tau.
+Goal True. idtac "@@THEOREM T1_ad_correct_smooth_tau". Abort.
+Print Assumptions Main.T1_ad_correct_smooth_tau.
+Goal True. idtac "@@THEOREM smooth_tau_ad_equations". Abort.
+Print Assumptions Main.smooth_tau_ad_equations.
+Goal True. idtac "@@THEOREM T6_batchnorm_train_fails". Abort.
+Print Assumptions Main.T6_batchnorm_train_fails.
+Goal True. idtac "@@THEOREM C1_tau_instance_polynomial". Abort.
+Print Assumptions Main.C1_tau_instance_polynomial.
+Goal True. idtac "@@THEOREM smooth_tau_instance_layernorm2". Abort.
+Print Assumptions Main.smooth_tau_instance_layernorm2.

@@ -1078,3 +1078,112 @@ Proof.
   split; [apply mean_mse_value|]; split; [intros; now apply mean_mse_dw|].
   intros i Hi; now apply mean_mse_dz.
 Qed.
+(* ==== Issue 18, item 3: smooth pre-activations ==== *)
+(* Networks/SmoothTau.v, Theorems/SmoothTauTheorems.v.  Neuron k computes
+   z_k = sigma_k(tau_k(w, z_<k)) with tau_k any C1 function on R^(W+N) given
+   with its gradient ([c1_output], as the output g); AD back-propagates
+   through the gradients of the tau_k and g at (w, z(w)).  A smooth-tau bias
+   network ([st_bias_network]): every neuron whose activation has a kink has
+   a parameter b_k with tau_k(w, z) = w_(b_k) + r_k(w without w_(b_k), z) and
+   no other tau_j reading w_(b_k) (g may read every parameter). *)
+From ADCorrect Require Import SmoothTau SmoothTauTheorems.
+
+(* At every w, f is differentiable with gradient G iff the C1-output network
+   whose neurons are the first-order Taylor polynomials of the tau_k at
+   (w, z(w)) is: the two differ by o(|v - w|). *)
+Theorem smooth_tau_differentiable_iff_linearised (sn : st_network) (w G : vec) :
+  differentiable_at (st_W sn) (st_eval sn) w G <->
+  differentiable_at (st_W sn) (c1_eval (lin_c1 sn w)) w G.
+Proof. exact (st_differentiable_at_iff sn w G). Qed.
+
+(* T5(b) for smooth pre-activations: if not NS(w) then f is differentiable
+   at w with gradient AD_D f(w). *)
+Theorem T5b_smooth_tau (sn : st_network) (D : nat -> R) (w : vec) :
+  ~ st_NS sn D w -> differentiable_at (st_W sn) (st_eval sn) w (st_ad sn D w).
+Proof. exact (T5b_st_not_NS_differentiable sn D w). Qed.
+
+(* T5(c) for smooth pre-activations: if NS(w), and the largest kink neuron k
+   with zbar_k <> 0 has a parameter p with d tau_k/d w_p <> 0 and
+   d tau_j/d w_p = 0 for every other neuron j (at (w, z(w))), then f is not
+   differentiable at w. *)
+Theorem T5c_smooth_tau (sn : st_network) (D : nat -> R) (w : vec) :
+  st_NS sn D w ->
+  (forall k, In k (st_kink_neurons sn w) -> st_zbar sn D w k <> 0 ->
+     (forall j, In j (st_kink_neurons sn w) -> (k < j)%nat -> st_zbar sn D w j = 0) ->
+     exists p, (p < st_W sn)%nat /\ st_dw sn w k p <> 0 /\
+       forall j, (j < st_N sn)%nat -> j <> k -> st_dw sn w j p = 0) ->
+  ~ differentiable (st_W sn) (st_eval sn) w.
+Proof. exact (T5c_st_NS_not_differentiable sn D w). Qed.
+
+(* T3 for smooth pre-activations: in a smooth-tau bias network, f is not
+   differentiable at w iff NS(w), for every choice D. *)
+Theorem T3_ndf_iff_NS_smooth_tau (sn : st_network) (D : nat -> R) (w : vec) :
+  st_bias_network sn ->
+  ~ differentiable (st_W sn) (st_eval sn) w <-> st_NS sn D w.
+Proof. intros Hb; exact (T3_st_ndf_iff_NS sn Hb D w). Qed.
+
+(* T1 for smooth pre-activations: in a smooth-tau bias network, if f is
+   differentiable at w with gradient G then AD_D f(w) = G, for every
+   choice D. *)
+Theorem T1_ad_correct_smooth_tau (sn : st_network) (D : nat -> R) (w G : vec) :
+  st_bias_network sn ->
+  differentiable_at (st_W sn) (st_eval sn) w G ->
+  forall p, (p < st_W sn)%nat -> st_ad sn D w p = G p.
+Proof. intros Hb; exact (T1_st_ad_correct sn Hb D w G). Qed.
+
+(* AD for smooth pre-activations is THEORY.md section 4's recursion with the
+   partial derivatives of the tau_k and of g at (w, z(w)):
+   zbar_k = dg/dz_k + sum_(j>k) ybar_j dtau_j/dz_k,
+   ybar_k = zbar_k D sigma_k(y_k) (choice D k at a kink),
+   AD_D f(w)_p = dg/dw_p + sum_k ybar_k dtau_k/dw_p. *)
+Theorem smooth_tau_ad_equations (sn : st_network) (D : nat -> R) (w : vec) (k p : nat) :
+  (k < st_N sn)%nat ->
+  st_zbar sn D w k = st_dgz sn w k +
+    sum_list (map (fun j => st_ybar sn D w j * st_dz sn w j k) (seq (S k) (st_N sn - S k))) /\
+  st_ybar sn D w k = st_zbar sn D w k * act_deriv_choice (st_sigma sn k) (D k) (st_preact sn w k) /\
+  ((p < st_W sn)%nat -> st_ad sn D w p = st_dgw sn w p +
+    sum_list (map (fun j => st_ybar sn D w j * st_dw sn w j p) (seq 0 (st_N sn)))).
+Proof. exact (st_ad_equations sn D w k p). Qed.
+
+(* Training-mode BatchNorm (batch statistics couple the copies) breaks T6:
+   for every eps > 0, the network bn_net of two copies (inputs 1 and -1) of
+   one neuron u_i = x_i w + b, normalised with the batch mean and variance
+   (the tau_i are exactly that BatchNorm formula), then relu, with loss
+   z_1 - z_2, has: the bias b does not influence the normalised values
+   (d tau_i / d b = 0, so no neuron has its own bias in the sense of T1/T3/T6);
+   the loss is differentiable at w = b = 0 with gradient G; and AD with
+   PyTorch's relu'(0) = 0 differs from G there. *)
+From ADCorrect Require Import BatchNormTrain.
+Theorem T6_batchnorm_train_fails (eps : R) (Heps : 0 < eps) :
+  (forall u i, (i < 2)%nat -> c1_g (st_tau (bn_net eps Heps) i) u = bn_train eps (u 0%nat) (u 1%nat) i) /\
+  (forall w k, (k < 2)%nat -> st_dw (bn_net eps Heps) w k 1 = 0) /\
+  exists G, differentiable_at 2 (st_eval (bn_net eps Heps)) vzero G /\
+            st_ad (bn_net eps Heps) (fun _ => 0) vzero 0%nat <> G 0%nat.
+Proof. exact (T6_batchnorm_train_fails_at eps Heps). Qed.
+
+(* The polynomial networks of Network.v are smooth-tau networks: with tau_k
+   and g read as C1 functions of the packed (w, z) (gradient: the symbolic
+   derivatives), st_of_net has, at every w and for every choice D, the same
+   pre-activations, K(w), f, adjoints zbar_k and AD as the network; so the
+   polynomial T1, T3, T5(b), T5(c) are special cases of the smooth-tau ones. *)
+From ADCorrect Require Import SmoothTauInstance.
+Theorem C1_tau_instance_polynomial (net : network) (Hwf : wf net) (D : nat -> R) (w : vec) :
+  (forall k, st_preact (st_of_net net Hwf) w k = preact net w k) /\
+  st_kink_neurons (st_of_net net Hwf) w = kink_neurons net w /\
+  st_eval (st_of_net net Hwf) w = net_eval net w /\
+  (forall k, (k < n_size net)%nat -> st_zbar (st_of_net net Hwf) D w k = zbar net D w k) /\
+  (forall p, (p < n_params net)%nat -> st_ad (st_of_net net Hwf) D w p = ad net D w p).
+Proof. exact (st_of_net_same net Hwf D w). Qed.
+
+(* LayerNorm over a layer of width 2 is a smooth pre-activation: for eps > 0
+   and neurons a, b, layernorm2 is a C1 function of the packed (w, z) (a
+   [c1_output]) whose value is (z_a - mean)/sqrt(var + eps) (mean, var of
+   z_a, z_b) and whose gradient is phi'((z_a - z_b)/2) (e_a - e_b)/2 with
+   phi(s) = s / sqrt(s^2 + eps). *)
+From ADCorrect Require Import LayerNorm2.
+Theorem smooth_tau_instance_layernorm2 (eps : R) (W N a b : nat) (Heps : 0 < eps)
+  (Ha : (a < N)%nat) (Hb : (b < N)%nat) (u : vec) :
+  c1_g (layernorm2 eps W N a b Heps) u = ln2_formula eps (u (W + a)%nat) (u (W + b)%nat) /\
+  c1_dg (layernorm2 eps W N a b Heps) u =
+    vscale (bn_dphi eps ((u (W + a)%nat - u (W + b)%nat) / 2)) (ln2_coef W a b).
+Proof. exact (layernorm2_spec eps W N a b Heps Ha Hb u). Qed.
