@@ -269,6 +269,19 @@ Lemma bt_jump_eq (b : R) :
   bt_jump a B x b = sumn B (fun i => slope_right a (b + x i)) - sumn B (fun i => slope_left a (b + x i)).
 Proof. unfold bt_jump, jump; apply sumn_minus. Qed.
 
+(* where the jumps cancel, the gradient is (sum_i a'_+(w_0 + x_i)) e_0 *)
+Lemma bt_diff_at (W : nat) (w : vec) : (1 <= W)%nat -> bt_jump a B x (w 0%nat) = 0 ->
+  differentiable_at W (fun v => phi (v 0%nat)) w
+    (vscale (sumn B (fun i => slope_right a (w 0%nat + x i))) (unit_vec 0)).
+Proof.
+  intros HW Hj; rewrite bt_jump_eq in Hj.
+  apply (differentiable_at_comp W phi (fun v => v 0%nat)); [|apply differentiable_at_coord; lia].
+  apply one_sided_derivable_pt_lim; [apply phi_right_deriv|].
+  replace (sumn B (fun i => slope_right a (w 0%nat + x i)))
+    with (sumn B (fun i => slope_left a (w 0%nat + x i))) by lra.
+  apply phi_left_deriv.
+Qed.
+
 (* L (a function of w_0 only) is differentiable at w iff the total jump at w_0 is 0 *)
 Lemma bt_ndf_iff (W : nat) (w : vec) : (1 <= W)%nat ->
   (~ differentiable W (fun v => phi (v 0%nat)) w <-> bt_jump a B x (w 0%nat) <> 0).

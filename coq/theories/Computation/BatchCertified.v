@@ -1,0 +1,44 @@
+(* Certified counts for the batched and tied networks of BatchExamples.v
+   (issue 18, item 5): ndf_count and inc_count (PyTorch's choice) over the
+   formats of Examples.v, computed by QBatch.qbt_tally (vm_compute) and
+   transferred by QBatch.qbt_tally_correct, whose test is the exact
+   N&S condition of T6 for this class (the slope jumps of the copies cancel). *)
+From Coq Require Import Reals QArith List Arith.
+From ADCorrect Require Import Network QAct QDecide QBatch Examples BatchExamples.
+Import ListNotations.
+
+Lemma batch_tally (a : qact) (xs M : list Q) (n i : nat) :
+  qbt_tally a (qtorch a) xs M = (n, i) ->
+  ndf_count (qbt_network a 1 xs) (map Q2R M) = n /\
+  inc_count (qbt_network a 1 xs) (qbt_choice (qtorch a)) (map Q2R M) = i.
+Proof.
+  intros H; destruct (qbt_tally_correct a (qtorch a) 1 xs M n i (le_n 1) H) as [H1 H2].
+  rewrite Nat.sub_diag, Nat.pow_0_r, Nat.mul_1_r in H1, H2; split; assumption.
+Qed.
+
+Ltac certify_batch := apply batch_tally; vm_compute; reflexivity.
+
+Lemma tally_t6_hardtanh_batch_fp_2_2 :
+  ndf_count net_t6_hardtanh_batch M_fp_2_2 = 2%nat /\
+  inc_count net_t6_hardtanh_batch torch_t6_hardtanh_batch M_fp_2_2 = 1%nat.
+Proof. certify_batch. Qed.
+
+Lemma tally_t6_hardtanh_batch_e2m1 :
+  ndf_count net_t6_hardtanh_batch M_e2m1 = 2%nat /\
+  inc_count net_t6_hardtanh_batch torch_t6_hardtanh_batch M_e2m1 = 1%nat.
+Proof. certify_batch. Qed.
+
+Lemma tally_t6_hardtanh_batch_list_m1_0_1 :
+  ndf_count net_t6_hardtanh_batch M_list_m1_0_1 = 0%nat /\
+  inc_count net_t6_hardtanh_batch torch_t6_hardtanh_batch M_list_m1_0_1 = 1%nat.
+Proof. certify_batch. Qed.
+
+Lemma tally_conv1d_hardtanh_fp_2_2 :
+  ndf_count net_conv1d_hardtanh M_fp_2_2 = 4%nat /\
+  inc_count net_conv1d_hardtanh torch_conv1d_hardtanh M_fp_2_2 = 1%nat.
+Proof. certify_batch. Qed.
+
+Lemma tally_conv1d_hardtanh_e2m1 :
+  ndf_count net_conv1d_hardtanh M_e2m1 = 4%nat /\
+  inc_count net_conv1d_hardtanh torch_conv1d_hardtanh M_e2m1 = 1%nat.
+Proof. certify_batch. Qed.
