@@ -144,3 +144,33 @@ Goal True. idtac "@@THEOREM T6_batch_tangent_is_batched". Abort.
 Print Assumptions Main.T6_batch_tangent_is_batched.
 Goal True. idtac "@@THEOREM C1_ad_equations". Abort.
 Print Assumptions Main.C1_ad_equations.
+Goal True. idtac "@@THEOREM T6_batch_count_bound_distinct_inputs". Abort.
+Print Assumptions Main.T6_batch_count_bound_distinct_inputs.
+Goal True. idtac "@@THEOREM T6_batch_bound_needs_distinct_inputs". Abort.
+Print Assumptions Main.T6_batch_bound_needs_distinct_inputs.
+Goal True. idtac "@@THEOREM T6_batch_family_loss". Abort.
+Print Assumptions Main.T6_batch_family_loss.
+Goal True. idtac "@@THEOREM T6_batch_family_count". Abort.
+Print Assumptions Main.T6_batch_family_count.
+Goal True. idtac "@@THEOREM T6_batch_bound_tight". Abort.
+Print Assumptions Main.T6_batch_bound_tight.
+Goal True. idtac "@@THEOREM T6_batch_family_equal_inputs". Abort.
+Print Assumptions Main.T6_batch_family_equal_inputs.
+Goal True. idtac "@@THEOREM T5d_chain_network". Abort.
+Print Assumptions Main.T5d_chain_network.
+Goal True. idtac "@@THEOREM T5d_chain_ndf_iff". Abort.
+Print Assumptions Main.T5d_chain_ndf_iff.
+Goal True. idtac "@@THEOREM T5d_chain_count". Abort.
+Print Assumptions Main.T5d_chain_count.
+Goal True. idtac "@@THEOREM T5d_uniform_bound_fails". Abort.
+Print Assumptions Main.T5d_uniform_bound_fails.
+Goal True. idtac "@@THEOREM computable_batch_differentiable_iff". Abort.
+Print Assumptions Main.computable_batch_differentiable_iff.
+Goal True. idtac "@@THEOREM computable_batch_inc_iff". Abort.
+Print Assumptions Main.computable_batch_inc_iff.
+Goal True. idtac "@@THEOREM computable_batch_counts". Abort.
+Print Assumptions Main.computable_batch_counts.
+Goal True. idtac "@@THEOREM certified_t6_hardtanh_batch". Abort.
+Print Assumptions Main.certified_t6_hardtanh_batch.
+Goal True. idtac "@@THEOREM certified_conv1d_hardtanh". Abort.
+Print Assumptions Main.certified_conv1d_hardtanh.

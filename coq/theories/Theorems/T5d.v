@@ -318,6 +318,15 @@ Qed.
 
 (** * The T5(d) family *)
 
+(* the network: non-differentiable exactly where one coordinate is 0 *)
+Lemma chain_net_ndf_iff (L : nat) (w : vec) : (1 <= L)%nat ->
+  (~ differentiable L (net_eval (chain_net L)) w <-> one_zero L w).
+Proof.
+  intros HL; rewrite <- (chain_ndf_iff L w).
+  split; intros Hnd [g Hg]; apply Hnd; exists g; eapply differentiable_at_ext; try exact Hg;
+    intros v; [|symmetry]; apply chain_eval; exact HL.
+Qed.
+
 (* exact count: |ndf_M(f)| = L (|M| - 1)^(L-1), 0 in M *)
 Theorem T5d_chain_count (L : nat) (M : list R) :
   (1 <= L)%nat -> NoDup M -> In 0 M ->
