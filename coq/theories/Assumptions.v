@@ -174,3 +174,9 @@ Goal True. idtac "@@THEOREM certified_t6_hardtanh_batch". Abort.
 Print Assumptions Main.certified_t6_hardtanh_batch.
 Goal True. idtac "@@THEOREM certified_conv1d_hardtanh". Abort.
 Print Assumptions Main.certified_conv1d_hardtanh.
+Goal True. idtac "@@THEOREM batch_equal_inputs_collapse". Abort.
+Print Assumptions Main.batch_equal_inputs_collapse.
+Goal True. idtac "@@THEOREM T6_batch_equal_inputs_ndf_iff_NS". Abort.
+Print Assumptions Main.T6_batch_equal_inputs_ndf_iff_NS.
+Goal True. idtac "@@THEOREM certified_theory_8_1_batch". Abort.
+Print Assumptions Main.certified_theory_8_1_batch.

@@ -769,7 +769,7 @@ Qed.
 (* ==== Issue 18, items 5-7: decidable tests, counts, tightness, T5(d) ==== *)
 From Coq Require QArith Qreals.
 From ADCorrect Require Import T6Tight T5d.
-From ADCorrect Require QAct QNet QDecide Examples QBatch BatchExamples BatchCertified.
+From ADCorrect Require QAct QNet QDecide Examples QBatch BatchEqual BatchExamples BatchCertified.
 
 (* ---- Item 6: how tight the batched bound is; distinct inputs ------------- *)
 
@@ -893,7 +893,7 @@ Proof. exact (T5d.T5d_uniform_bound_fails c). Qed.
 (* ---- Item 5: a decidable test and certified counts for batched networks -- *)
 
 Section BatchCounts.
-Import QArith Qreals QAct QNet QDecide QBatch Examples BatchExamples.
+Import QArith Qreals QAct QNet QDecide QBatch BatchEqual Examples BatchExamples.
 Open Scope R_scope.
 
 (* The computable N&S test of QBatch.v for the family above with an
@@ -962,6 +962,45 @@ Proof.
     exact (proj2 BatchCertified.tally_conv1d_hardtanh_fp_2_2) |
     exact (proj1 BatchCertified.tally_conv1d_hardtanh_e2m1) |
     exact (proj2 BatchCertified.tally_conv1d_hardtanh_e2m1)].
+Qed.
+
+(* Equal inputs (BatchEqual.v): if every example of the batch is the input
+   xs 0 and the loss o (a polynomial of the copies' outputs, neurons below
+   B N) is given as the output of the batched neurons, the batched network is
+   the base network on xs 0 with the collapsed loss (copy c read as base
+   neuron c mod N, inputs of o as 0): the same function of w. *)
+Theorem batch_equal_inputs_collapse (net : network) (B : nat) (xs : nat -> nat -> R) (o : expr) (w : vec) :
+  wf_neurons net -> (forall i, (i < B)%nat -> xs i = xs 0%nat) -> neurons_below (B * n_size net) o ->
+  net_eval (with_out (batch_neurons net B xs) o) w = net_eval (collapsed_net net (xs 0%nat) o) w.
+Proof. intros Hwf Heq Ho; exact (BatchEqual.batch_equal_inputs_eval net B xs o Hwf Heq Ho w). Qed.
+
+(* The exact test for batched bias networks with equal inputs (B >= 1, a
+   loss without parameters): L is not differentiable at w iff NS(w) in the
+   collapsed network (a bias network: T3), for every choice D; computable at
+   rational points by computable_NS_iff when the networks are over Q. *)
+Theorem T6_batch_equal_inputs_ndf_iff_NS (net : network) (B : nat) (xs : nat -> nat -> R) (o : expr)
+  (D : nat -> R) (w : vec) :
+  wf_neurons net -> (forall i, (i < B)%nat -> xs i = xs 0%nat) -> neurons_below (B * n_size net) o ->
+  (1 <= B)%nat -> batch_bias net B xs -> (forall p, ~ occurs_param p o) -> (0 < n_size net)%nat ->
+  (~ differentiable (n_params net) (net_eval (with_out (batch_neurons net B xs) o)) w <->
+   NS (collapsed_net net (xs 0%nat) o) D w).
+Proof.
+  intros Hwf Heq Ho HB Hb Hop HN.
+  exact (BatchEqual.batch_equal_inputs_ndf_iff_NS net B xs o Hwf Heq Ho HB Hb Hop D w HN).
+Qed.
+
+(* examples/theory-8.1.json with examples/theory-8.1-batch.npz (x = 1, 1,
+   targets 1, -1) and MSE: L(a, b, c, d) = (c relu(a + b) + d)^2 + 1 is not
+   differentiable iff a + b = 0, c <> 0 and d <> 0 (per-copy NS is not the
+   test: at (0, 0, 1, 0) both copies have non-zero adjoints, L is
+   differentiable).  Counted by BatchEqual.v and QDecide.v's classifier. *)
+Theorem certified_theory_8_1_batch :
+  ndf_count net_theory_8_1_batch M_list_m1_0_1 = 12%nat /\
+  ndf_count net_theory_8_1_batch M_fp_2_2 = 1100%nat /\
+  ndf_count net_theory_8_1_batch M_e2m1 = 2940%nat.
+Proof.
+  split; [exact BatchCertified.ndf_theory_8_1_batch_list_m1_0_1|].
+  split; [exact BatchCertified.ndf_theory_8_1_batch_fp_2_2 | exact BatchCertified.ndf_theory_8_1_batch_e2m1].
 Qed.
 
 End BatchCounts.

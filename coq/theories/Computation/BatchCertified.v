@@ -2,9 +2,11 @@
    (issue 18, item 5): ndf_count and inc_count (PyTorch's choice) over the
    formats of Examples.v, computed by QBatch.qbt_tally (vm_compute) and
    transferred by QBatch.qbt_tally_correct, whose test is the exact
-   N&S condition of T6 for this class (the slope jumps of the copies cancel). *)
-From Coq Require Import Reals QArith List Arith.
-From ADCorrect Require Import Network QAct QDecide QBatch Examples BatchExamples.
+   N&S condition of T6 for this class (the slope jumps of the copies cancel);
+   for examples/theory-8.1.json (equal inputs) by BatchEqual.v and QDecide.v's
+   classifier on the collapsed network (T3: NS there is the exact test). *)
+From Coq Require Import Reals QArith List Arith Lia.
+From ADCorrect Require Import Network C1Output Batch QAct QNet QAD QDecide QBatch BatchEqual Examples BatchExamples.
 Import ListNotations.
 
 Lemma batch_tally (a : qact) (xs M : list Q) (n i : nat) :
@@ -42,3 +44,33 @@ Lemma tally_conv1d_hardtanh_e2m1 :
   ndf_count net_conv1d_hardtanh M_e2m1 = 4%nat /\
   inc_count net_conv1d_hardtanh torch_conv1d_hardtanh M_e2m1 = 1%nat.
 Proof. certify_batch. Qed.
+
+(** * theory-8.1: equal inputs, the collapsed network *)
+
+Lemma theory_8_1_collapsed :
+  collapsed_net (to_network base_theory_8_1) (n_input (to_network base_theory_8_1)) (to_expr mse_theory_8_1) =
+  to_network collapsed_theory_8_1.
+Proof. reflexivity. Qed.
+
+Lemma theory_8_1_tally (M : list Q) (a b : nat) :
+  qtally collapsed_theory_8_1 (torch_dq collapsed_theory_8_1) no_fallback M = Some (a, b) ->
+  ndf_count net_theory_8_1_batch (map Q2R M) = a.
+Proof.
+  intros H; unfold net_theory_8_1_batch.
+  rewrite (batch_equal_inputs_ndf_count (to_network base_theory_8_1) 2 _ (to_expr mse_theory_8_1)).
+  - rewrite theory_8_1_collapsed.
+    refine (proj1 (qtally_correct _ _ _ _ (no_fallback_sound _ _) M a b H)).
+    vm_compute; reflexivity.
+  - apply wf_wf_neurons, qwf_correct; vm_compute; reflexivity.
+  - intros i _; reflexivity.
+  - intros j Hj; unfold n_size; simpl in Hj |- *; lia.
+Qed.
+
+Lemma ndf_theory_8_1_batch_list_m1_0_1 : ndf_count net_theory_8_1_batch M_list_m1_0_1 = 12%nat.
+Proof. apply theory_8_1_tally with (b := 0%nat); vm_compute; reflexivity. Qed.
+
+Lemma ndf_theory_8_1_batch_fp_2_2 : ndf_count net_theory_8_1_batch M_fp_2_2 = 1100%nat.
+Proof. apply theory_8_1_tally with (b := 0%nat); vm_compute; reflexivity. Qed.
+
+Lemma ndf_theory_8_1_batch_e2m1 : ndf_count net_theory_8_1_batch M_e2m1 = 2940%nat.
+Proof. apply theory_8_1_tally with (b := 0%nat); vm_compute; reflexivity. Qed.

@@ -6,9 +6,11 @@
    batched network (python/adcorrect/batch.py) that net_X is; check_proofs.py
    reads these lines to export the certified numbers (report/proof-status.json,
    "certified_batched").  torch_X is PyTorch's derivative choice at the kinks,
-   the same for every copy.  The formats M_Y are those of Examples.v. *)
+   the same for every copy.  The formats M_Y are those of Examples.v.
+   net_theory_8_1_batch is outside QBatch.v's class: its batch has equal
+   inputs, and BatchEqual.v reduces it to collapsed_theory_8_1. *)
 From Coq Require Import Reals QArith List.
-From ADCorrect Require Import Network QAct QBatch.
+From ADCorrect Require Import Network C1Output Batch QAct QNet QBatch.
 Import ListNotations.
 Local Open Scope Q_scope.
 
@@ -27,3 +29,28 @@ Definition torch_t6_hardtanh_batch : nat -> R := qbt_choice (qtorch QHardtanh).
 (* batch: conv1d-hardtanh(kernel=[1,1],signal=[1,-1,0,2],bias=b) positions sum *)
 Definition net_conv1d_hardtanh : network := qbt_network QHardtanh 1 [0; -1; 2].
 Definition torch_conv1d_hardtanh : nat -> R := qbt_choice (qtorch QHardtanh).
+
+(* examples/theory-8.1.json: h = relu(a x + b), f = c h + d (parameters
+   a, b, c, d = w_0 .. w_3, as adcorrect numbers them); batch
+   examples/theory-8.1-batch.npz: x = 1, 1, targets 1, -1; MSE, the mean over
+   the 2 entries: L = ((f_0 - 1)^2 + (f_1 + 1)^2) / 2, f_i the copy of f for
+   example i (neuron 2 i + 1 of the batched network). *)
+Definition base_theory_8_1 : qnet :=
+  mk_qnet 4 [1] [(QAdd (QMul (QParam 0) (QInput 0)) (QParam 1), QRelu);
+                 (QAdd (QMul (QParam 2) (QNeuron 0)) (QParam 3), QIdentity)] (QNeuron 1).
+Definition mse_theory_8_1 : qexpr :=
+  QMul (QConst (1 # 2))
+    (QAdd (QMul (QAdd (QNeuron 1) (QConst (-1))) (QAdd (QNeuron 1) (QConst (-1))))
+          (QMul (QAdd (QNeuron 3) (QConst 1)) (QAdd (QNeuron 3) (QConst 1)))).
+(* batch: examples/theory-8.1.json examples/theory-8.1-batch.npz mse *)
+Definition net_theory_8_1_batch : network :=
+  with_out (batch_neurons (to_network base_theory_8_1) 2 (fun _ => n_input (to_network base_theory_8_1)))
+    (to_expr mse_theory_8_1).
+
+(* the collapsed network (BatchEqual.v): the base network with L as output,
+   L = ((f - 1)^2 + (f + 1)^2) / 2 *)
+Definition collapsed_theory_8_1 : qnet :=
+  mk_qnet 4 [1] (q_neurons base_theory_8_1)
+    (QMul (QConst (1 # 2))
+       (QAdd (QMul (QAdd (QNeuron 1) (QConst (-1))) (QAdd (QNeuron 1) (QConst (-1))))
+             (QMul (QAdd (QNeuron 1) (QConst 1)) (QAdd (QNeuron 1) (QConst 1))))).
