@@ -769,7 +769,7 @@ Qed.
 (* ==== Issue 18, items 5-7: decidable tests, counts, tightness, T5(d) ==== *)
 From Coq Require QArith Qreals.
 From ADCorrect Require Import T6Tight T5d.
-From ADCorrect Require QAct QNet QDecide Examples QBatch BatchEqual BatchExamples BatchCertified.
+From ADCorrect Require QAct QNet QAD QDecide Examples QBatch BatchEqual BatchExamples BatchCertified.
 
 (* ---- Item 6: how tight the batched bound is; distinct inputs ------------- *)
 
@@ -893,7 +893,7 @@ Proof. exact (T5d.T5d_uniform_bound_fails c). Qed.
 (* ---- Item 5: a decidable test and certified counts for batched networks -- *)
 
 Section BatchCounts.
-Import QArith Qreals QAct QNet QDecide QBatch BatchEqual Examples BatchExamples.
+Import QArith Qreals QAct QNet QAD QDecide QBatch BatchEqual Examples BatchExamples.
 Open Scope R_scope.
 
 (* The computable N&S test of QBatch.v for the family above with an
@@ -988,6 +988,19 @@ Proof.
   intros Hwf Heq Ho HB Hb Hop HN.
   exact (BatchEqual.batch_equal_inputs_ndf_iff_NS net B xs o Hwf Heq Ho HB Hb Hop D w HN).
 Qed.
+
+(* ... and over Q (computable_NS_iff's style): for a base network bq over Q
+   (qwf), B >= 1 copies on its own input, a loss oq over the copies without
+   parameters, batch biases: L is differentiable at the rational point u iff
+   the computable qNS of the collapsed network qcollapsed bq oq is false. *)
+Theorem computable_batch_equal_inputs_iff (bq : qnet) (B : nat) (oq : qexpr) (dq u : list Q) :
+  wf_neurons (to_network bq) -> (1 <= B)%nat ->
+  batch_bias (to_network bq) B (fun _ => n_input (to_network bq)) ->
+  (forall p, ~ occurs_param p (to_expr oq)) -> neurons_below (B * qsize bq) (to_expr oq) ->
+  (0 < qsize bq)%nat ->
+  (differentiable (q_params bq) (net_eval (qbatched bq B oq)) (qpoint u) <->
+   qNS (qcollapsed bq oq) dq u = false).
+Proof. exact (BatchEqual.computable_batch_equal_inputs_iff bq B oq dq u). Qed.
 
 (* examples/theory-8.1.json with examples/theory-8.1-batch.npz (x = 1, 1,
    targets 1, -1) and MSE: L(a, b, c, d) = (c relu(a + b) + d)^2 + 1 is not

@@ -123,3 +123,63 @@ Proof.
 Qed.
 
 End Equal.
+
+(** * Over Q *)
+
+From Coq Require Import QArith Qreals.
+From ADCorrect Require Import QAct QNet QAD.
+
+Fixpoint qcollapse (N : nat) (e : qexpr) : qexpr :=
+  match e with
+  | QConst r => QConst r
+  | QParam p => QParam p
+  | QInput _ => QConst 0
+  | QNeuron c => QNeuron (c mod N)
+  | QAdd e1 e2 => QAdd (qcollapse N e1) (qcollapse N e2)
+  | QMul e1 e2 => QMul (qcollapse N e1) (qcollapse N e2)
+  end.
+
+(* the base network over Q with the collapsed loss oq *)
+Definition qcollapsed (bq : qnet) (oq : qexpr) : qnet :=
+  mk_qnet (q_params bq) (q_input bq) (q_neurons bq) (qcollapse (qsize bq) oq).
+
+(* the batched network over Q: B copies of bq on its own input, loss oq *)
+Definition qbatched (bq : qnet) (B : nat) (oq : qexpr) : network :=
+  with_out (batch_neurons (to_network bq) B (fun _ => n_input (to_network bq))) (to_expr oq).
+
+Lemma to_expr_qcollapse (N : nat) (e : qexpr) : to_expr (qcollapse N e) = collapse N (to_expr e).
+Proof.
+  induction e; simpl; try reflexivity.
+  - rewrite Q2R_0; reflexivity.
+  - rewrite IHe1, IHe2; reflexivity.
+  - rewrite IHe1, IHe2; reflexivity.
+Qed.
+
+Lemma qcollapsed_network (bq : qnet) (oq : qexpr) :
+  collapsed_net (to_network bq) (n_input (to_network bq)) (to_expr oq) = to_network (qcollapsed bq oq).
+Proof.
+  unfold collapsed_net, qcollapsed, to_network, with_out, base_at; simpl.
+  rewrite to_expr_qcollapse; f_equal; f_equal; unfold n_size, qsize; simpl; apply map_length.
+Qed.
+
+(* the computable exact test for batched bias networks over Q with equal
+   inputs: differentiable at the rational point u iff qNS of the collapsed
+   network is false (any rational choice dq) *)
+Theorem computable_batch_equal_inputs_iff (bq : qnet) (B : nat) (oq : qexpr) (dq u : list Q) :
+  wf_neurons (to_network bq) -> (1 <= B)%nat ->
+  batch_bias (to_network bq) B (fun _ => n_input (to_network bq)) ->
+  (forall p, ~ occurs_param p (to_expr oq)) -> neurons_below (B * qsize bq) (to_expr oq) ->
+  (0 < qsize bq)%nat ->
+  (differentiable (q_params bq) (net_eval (qbatched bq B oq)) (qpoint u) <->
+   qNS (qcollapsed bq oq) dq u = false).
+Proof.
+  intros Hwf HB Hb Hop Ho HN.
+  rewrite <- (to_network_size bq) in Ho, HN.
+  generalize (batch_equal_inputs_ndf_iff_NS (to_network bq) B (fun _ => n_input (to_network bq))
+                (to_expr oq) Hwf (fun _ _ => eq_refl) Ho HB Hb Hop (qD dq) (qpoint u) HN).
+  rewrite qcollapsed_network, qNS_correct; unfold qbatched; simpl n_params; intros H.
+  destruct (qNS (qcollapsed bq oq) dq u); split; intros Hd; try reflexivity.
+  - exfalso; apply (proj2 H eq_refl Hd).
+  - discriminate.
+  - apply Classical_Prop.NNPP; intros Hnd; apply H in Hnd; discriminate.
+Qed.
