@@ -180,5 +180,7 @@ Goal True. idtac "@@THEOREM T6_batch_equal_inputs_ndf_iff_NS". Abort.
 Print Assumptions Main.T6_batch_equal_inputs_ndf_iff_NS.
 Goal True. idtac "@@THEOREM computable_batch_equal_inputs_iff". Abort.
 Print Assumptions Main.computable_batch_equal_inputs_iff.
+Goal True. idtac "@@THEOREM T6_batch_inc_count_one_kink". Abort.
+Print Assumptions Main.T6_batch_inc_count_one_kink.
 Goal True. idtac "@@THEOREM certified_theory_8_1_batch". Abort.
 Print Assumptions Main.certified_theory_8_1_batch.

@@ -769,7 +769,7 @@ Qed.
 (* ==== Issue 18, items 5-7: decidable tests, counts, tightness, T5(d) ==== *)
 From Coq Require QArith Qreals.
 From ADCorrect Require Import T6Tight T5d.
-From ADCorrect Require QAct QNet QAD QDecide Examples QBatch BatchEqual BatchExamples BatchCertified.
+From ADCorrect Require QAct QNet QAD QDecide Examples QBatch BatchEqual BatchInc BatchExamples BatchCertified.
 
 (* ---- Item 6: how tight the batched bound is; distinct inputs ------------- *)
 
@@ -893,7 +893,7 @@ Proof. exact (T5d.T5d_uniform_bound_fails c). Qed.
 (* ---- Item 5: a decidable test and certified counts for batched networks -- *)
 
 Section BatchCounts.
-Import QArith Qreals QAct QNet QAD QDecide QBatch BatchEqual Examples BatchExamples.
+Import QArith Qreals QAct QNet QAD QDecide QBatch BatchEqual BatchInc Examples BatchExamples.
 Open Scope R_scope.
 
 (* The computable N&S test of QBatch.v for the family above with an
@@ -1002,18 +1002,37 @@ Theorem computable_batch_equal_inputs_iff (bq : qnet) (B : nat) (oq : qexpr) (dq
    qNS (qcollapsed bq oq) dq u = false).
 Proof. exact (BatchEqual.computable_batch_equal_inputs_iff bq B oq dq u). Qed.
 
+(* T6 on counts (BatchInc.v): a batched bias network whose base activations
+   have at most one kink, with a polynomial loss o (the batched network
+   well formed), has inc_M = 0 for every choice d k per base neuron k used
+   at all its copies. *)
+Theorem T6_batch_inc_count_one_kink (net : network) (B : nat) (xs : nat -> nat -> R) (o : expr)
+  (Hwfo : wf (with_out (batch_neurons net B xs) o)) (d : nat -> R) (M : list R) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> forall c c', is_kink (sigma net k) c -> is_kink (sigma net k) c' -> c = c') ->
+  inc_count (with_out (batch_neurons net B xs) o) (fun c => d (c mod n_size net)) M = 0%nat.
+Proof. exact (BatchInc.batch_inc_count_one_kink net B xs o Hwfo d M). Qed.
+
 (* examples/theory-8.1.json with examples/theory-8.1-batch.npz (x = 1, 1,
    targets 1, -1) and MSE: L(a, b, c, d) = (c relu(a + b) + d)^2 + 1 is not
    differentiable iff a + b = 0, c <> 0 and d <> 0 (per-copy NS is not the
    test: at (0, 0, 1, 0) both copies have non-zero adjoints, L is
-   differentiable).  Counted by BatchEqual.v and QDecide.v's classifier. *)
+   differentiable).  ndf counted by BatchEqual.v and QDecide.v's classifier;
+   inc = 0 by T6_batch_inc_count_one_kink (PyTorch's relu'(0) = 0). *)
 Theorem certified_theory_8_1_batch :
   ndf_count net_theory_8_1_batch M_list_m1_0_1 = 12%nat /\
+  inc_count net_theory_8_1_batch torch_theory_8_1_batch M_list_m1_0_1 = 0%nat /\
   ndf_count net_theory_8_1_batch M_fp_2_2 = 1100%nat /\
-  ndf_count net_theory_8_1_batch M_e2m1 = 2940%nat.
+  inc_count net_theory_8_1_batch torch_theory_8_1_batch M_fp_2_2 = 0%nat /\
+  ndf_count net_theory_8_1_batch M_e2m1 = 2940%nat /\
+  inc_count net_theory_8_1_batch torch_theory_8_1_batch M_e2m1 = 0%nat.
 Proof.
-  split; [exact BatchCertified.ndf_theory_8_1_batch_list_m1_0_1|].
-  split; [exact BatchCertified.ndf_theory_8_1_batch_fp_2_2 | exact BatchCertified.ndf_theory_8_1_batch_e2m1].
+  repeat split; [exact BatchCertified.ndf_theory_8_1_batch_list_m1_0_1 |
+    exact (BatchCertified.inc_theory_8_1_batch M_list_m1_0_1) |
+    exact BatchCertified.ndf_theory_8_1_batch_fp_2_2 |
+    exact (BatchCertified.inc_theory_8_1_batch M_fp_2_2) |
+    exact BatchCertified.ndf_theory_8_1_batch_e2m1 |
+    exact (BatchCertified.inc_theory_8_1_batch M_e2m1)].
 Qed.
 
 End BatchCounts.

@@ -5,8 +5,8 @@
    N&S condition of T6 for this class (the slope jumps of the copies cancel);
    for examples/theory-8.1.json (equal inputs) by BatchEqual.v and QDecide.v's
    classifier on the collapsed network (T3: NS there is the exact test). *)
-From Coq Require Import Reals QArith List Arith Lia.
-From ADCorrect Require Import Network C1Output Batch QAct QNet QAD QDecide QBatch BatchEqual Examples BatchExamples.
+From Coq Require Import Reals QArith List Arith Lia Lra.
+From ADCorrect Require Import Activation Network C1Output Batch QAct QNet QAD QDecide QBatch BatchEqual BatchInc Examples BatchExamples.
 Import ListNotations.
 
 Lemma batch_tally (a : qact) (xs M : list Q) (n i : nat) :
@@ -74,3 +74,44 @@ Proof. apply theory_8_1_tally with (b := 0%nat); vm_compute; reflexivity. Qed.
 
 Lemma ndf_theory_8_1_batch_e2m1 : ndf_count net_theory_8_1_batch M_e2m1 = 2940%nat.
 Proof. apply theory_8_1_tally with (b := 0%nat); vm_compute; reflexivity. Qed.
+
+(** * theory-8.1: inc_M = 0 (T6 for relu) *)
+
+Lemma theory_8_1_base_wf : wf_neurons (to_network base_theory_8_1).
+Proof. apply wf_wf_neurons, qwf_correct; vm_compute; reflexivity. Qed.
+
+Lemma theory_8_1_bias :
+  batch_bias (to_network base_theory_8_1) 2 (fun _ => n_input (to_network base_theory_8_1)).
+Proof.
+  intros k Hk; unfold n_size in Hk; simpl in Hk.
+  destruct k as [|[|k]]; [exists 1%nat | exists 3%nat | lia]; intros i Hi;
+    [exists (EMul (EParam 0) (EInput 0)) | exists (EMul (EParam 2) (ENeuron 0))]; repeat split;
+    try (intros j Hj Hne; unfold n_size in Hj; simpl in Hj;
+         destruct j as [|[|j]]; simpl; intuition (try lia; try congruence); fail);
+    try (intros w z; simpl; ring);
+    simpl; intuition (try lia; try congruence).
+Qed.
+
+Lemma theory_8_1_one_kink : forall k, (k < n_size (to_network base_theory_8_1))%nat ->
+  forall c c', is_kink (sigma (to_network base_theory_8_1) k) c ->
+               is_kink (sigma (to_network base_theory_8_1) k) c' -> c = c'.
+Proof.
+  intros k Hk c c'; unfold n_size in Hk; simpl in Hk.
+  destruct k as [|[|k]]; [| |lia]; cbn [sigma to_network n_neurons map nth snd fst base_theory_8_1 q_neurons act_of].
+  - rewrite !relu_is_kink; intros -> ->; reflexivity.
+  - rewrite <- !kinks_spec, act_id_kinks; intros [].
+Qed.
+
+Lemma theory_8_1_wf : wf net_theory_8_1_batch.
+Proof.
+  apply wf_with_out; [apply batch_wf, theory_8_1_base_wf | |].
+  - intros j Hj; rewrite batch_size; unfold n_size; simpl in Hj |- *; lia.
+  - intros p Hp; simpl in Hp; tauto.
+Qed.
+
+Lemma inc_theory_8_1_batch (M : list R) : inc_count net_theory_8_1_batch torch_theory_8_1_batch M = 0%nat.
+Proof.
+  exact (batch_inc_count_one_kink (to_network base_theory_8_1) 2 _ (to_expr mse_theory_8_1)
+           theory_8_1_wf (qD (torch_dq base_theory_8_1)) M theory_8_1_base_wf theory_8_1_bias
+           theory_8_1_one_kink).
+Qed.

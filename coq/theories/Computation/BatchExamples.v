@@ -10,7 +10,7 @@
    net_theory_8_1_batch is outside QBatch.v's class: its batch has equal
    inputs, and BatchEqual.v reduces it to collapsed_theory_8_1. *)
 From Coq Require Import Reals QArith List.
-From ADCorrect Require Import Network C1Output Batch QAct QNet QBatch.
+From ADCorrect Require Import Network C1Output Batch QAct QNet QAD QBatch.
 Import ListNotations.
 Local Open Scope Q_scope.
 
@@ -46,6 +46,10 @@ Definition mse_theory_8_1 : qexpr :=
 Definition net_theory_8_1_batch : network :=
   with_out (batch_neurons (to_network base_theory_8_1) 2 (fun _ => n_input (to_network base_theory_8_1)))
     (to_expr mse_theory_8_1).
+
+(* PyTorch's choice at every copy: relu'(0) = 0 (copy c is base neuron c mod 2) *)
+Definition torch_theory_8_1_batch : nat -> R :=
+  fun c => qD (torch_dq base_theory_8_1) (c mod n_size (to_network base_theory_8_1)).
 
 (* the collapsed network (BatchEqual.v): the base network with L as output,
    L = ((f - 1)^2 + (f + 1)^2) / 2 *)
