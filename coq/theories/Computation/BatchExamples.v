@@ -3,7 +3,8 @@
    y = b + x, a batch (or the positions of a convolution) x_0 .. x_(B-1), the
    sum loss L(b) = sum_i sigma(b + x_i).  Each "(* batch: NETWORK BATCH LOSS *)"
    line names the JSON spec, the batch file and the loss of adcorrect's
-   batched network (python/adcorrect/batch.py) that net_X is; check_proofs.py
+   batched network (python/adcorrect/batch.py) that net_X is ("-" and "-" for
+   a tied network that is a plain network of its own); check_proofs.py
    reads these lines to export the certified numbers (report/proof-status.json,
    "certified_batched").  torch_X is PyTorch's derivative choice at the kinks,
    the same for every copy.  The formats M_Y are those of Examples.v.
@@ -23,10 +24,11 @@ Definition torch_t6_hardtanh_batch : nat -> R := qbt_choice (qtorch QHardtanh).
 (* A tiny 1-d convolution (a tied network): one channel, kernel (1, 1)
    frozen, bias b (the only parameter), signal (1, -1, 0, 2), hardtanh, sum
    over the three positions: L(b) = sum_p hardtanh(b + x_p) with the window
-   sums x = (0, -1, 2).  No JSON file of examples/ describes it yet: as a
-   version-2 spec it is inputs x0..x3, parameter b, nodes
-   h_p = hardtanh(x_p + x_(p+1) + b) (p = 0, 1, 2) and o = h_0 + h_1 + h_2. *)
-(* batch: conv1d-hardtanh(kernel=[1,1],signal=[1,-1,0,2],bias=b) positions sum *)
+   sums x = (0, -1, 2).  As a version-2 spec (a plain network, no batch:
+   batch and loss "-") it is inputs x0..x3 = 1, -1, 0, 2, parameter b, nodes
+   h_p = hardtanh(x_p + x_(p+1) + b) (p = 0, 1, 2) and o = h_0 + h_1 + h_2;
+   examples/conv1d-hardtanh.json is the proposed name (not in examples/ yet). *)
+(* batch: examples/conv1d-hardtanh.json - - *)
 Definition net_conv1d_hardtanh : network := qbt_network QHardtanh 1 [0; -1; 2].
 Definition torch_conv1d_hardtanh : nat -> R := qbt_choice (qtorch QHardtanh).
 
