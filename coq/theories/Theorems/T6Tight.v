@@ -34,7 +34,7 @@ Definition bt_xs (x : nat -> R) : nat -> nat -> R := fun i _ => x i.
 Definition bt_poly (a : activation) (W B : nat) (x : nat -> R) : network :=
   with_out (batch_neurons (bt_base a W) B (bt_xs x)) (lin_out (fun _ => 1) B).
 
-(* the sum of the outputs of the copies r_j of a kink pair: the slope jump *)
+(* the slope jump a'_+(c) - a'_-(c) of the activation at c *)
 Definition jump (a : activation) (c : R) : R := slope_right a c - slope_left a c.
 
 (* the total slope jump of L at b: sum_i (a'_+ - a'_-)(b + x_i) *)
