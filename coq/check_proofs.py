@@ -12,10 +12,19 @@
     format through the "(* spec: ... *)" and "(* format: ... *)" lines of
     theories/Computation/Examples.v.  A certified_* conjunct that does not
     parse is an error.
+(e) The certified numbers of batched (and tied) networks: a conjunct
+    "ndf_count net_X M_Y = N%nat" or "inc_count net_X torch_X M_Y = N%nat"
+    whose net_X is defined in theories/Computation/BatchExamples.v after a
+    "(* batch: NETWORK BATCH LOSS *)" line (the JSON spec, the batch file and
+    the loss of adcorrect's batched network; torch_X is PyTorch's choice at
+    every copy).  They are exported apart, as "certified_batched", so that the
+    unbatched cross-check never reads them as the bare network's numbers.
 
 `--json FILE` also writes {"theorems": [{"name", "status", "axioms"}], "ok": bool,
-"certified": [{"theorem", "network", "format", "quantity", "value"}]} for the
-comparison report (certified rows of proved theorems only).  Standard library only.
+"certified": [{"theorem", "network", "format", "quantity", "value"}],
+"certified_batched": [{"theorem", "network", "batch", "loss", "format", "quantity",
+"value"}]} for the comparison report (certified rows of proved theorems only).
+Standard library only.
 """
 
 from __future__ import annotations
@@ -120,21 +129,57 @@ CERTIFIED = re.compile(r"^\s*(?:Theorem|Lemma|Corollary|Proposition)\s+(certifie
                        re.M | re.S)
 CONJUNCT = re.compile(r"(ndf|inc|ns)_count\s+net_(\w+)\s+(?:\(\s*spec_torch\s+spec_(\w+)\s*\)\s+)?"
                       r"M_(\w+)\s*=\s*(\d+)\s*%nat")
+BATCH_CONJUNCT = re.compile(r"(ndf|inc)_count\s+net_(\w+)\s+(?:torch_(\w+)\s+)?M_(\w+)\s*=\s*(\d+)\s*%nat")
+BATCH_LINE = re.compile(r"\(\*\s*batch:\s*(\S+)\s+(\S+)\s+(\S+)\s*\*\)\s*Definition\s+net_(\w+)\b")
 SPEC_LINE = re.compile(r"\(\*\s*spec:\s*(\S+)\s*\*\)\s*Definition\s+spec_(\w+)\b")
 FORMAT_LINE = re.compile(r"\(\*\s*format:\s*(\S+)\s*\*\)\s*Definition\s+fmt_(\w+)\b")
 
 
-def certified_rows(main_v: str, examples_v: str) -> tuple[list[dict], list[str]]:
-    """The certified numbers stated in Main.v, and the errors (unparsable conjuncts,
-    unknown networks or formats, a choice taken from another spec)."""
+BATCH_EXAMPLES = THEORIES / "Computation" / "BatchExamples.v"
+
+
+def certified_rows(main_v: str, examples_v: str, batch_v: str | None = None) -> tuple[list[dict], list[str]]:
+    """The certified numbers of unbatched networks stated in Main.v, and the errors
+    (unparsable conjuncts, unknown networks or formats, a choice taken from another
+    spec).  Conjuncts about the networks of BatchExamples.v (batch_v; by default the
+    development's file) are not among these rows: see certified_batched_rows."""
+    rows, _, errors = _certified(main_v, examples_v, batch_v)
+    return rows, errors
+
+
+def certified_batched_rows(main_v: str, examples_v: str, batch_v: str | None = None) -> list[dict]:
+    """The certified numbers of the batched and tied networks of BatchExamples.v."""
+    return _certified(main_v, examples_v, batch_v)[1]
+
+
+def _certified(main_v: str, examples_v: str, batch_v: str | None) -> tuple[list[dict], list[dict], list[str]]:
+    """Unbatched rows, batched rows, errors."""
+    if batch_v is None:
+        batch_v = BATCH_EXAMPLES.read_text() if BATCH_EXAMPLES.exists() else ""
     specs = {ident: path for path, ident in SPEC_LINE.findall(examples_v)}
     formats = {ident: name for name, ident in FORMAT_LINE.findall(examples_v)}
-    rows, errors = [], []
+    batches = {ident: (net, batch, loss) for net, batch, loss, ident in BATCH_LINE.findall(batch_v)}
+    rows, brows, errors = [], [], []
     for name, statement in CERTIFIED.findall(strip_comments(main_v)):
         for conj in (c.strip() for c in statement.split("/\\")):
-            m = CONJUNCT.fullmatch(" ".join(conj.split()))
+            text = " ".join(conj.split())
+            mb = BATCH_CONJUNCT.fullmatch(text)
+            if mb is not None and mb.group(2) in batches:
+                quantity, net, choice_of, fmt, value = mb.groups()
+                if (quantity == "ndf") != (choice_of is None) or choice_of not in (None, net):
+                    errors.append(f"{name}: {quantity}_count of net_{net} must use "
+                                  f"{'no choice' if quantity == 'ndf' else f'torch_{net}'}")
+                    continue
+                if fmt not in formats:
+                    errors.append(f"{name}: M_{fmt} is not in Computation/Examples.v")
+                    continue
+                network, batch, loss = batches[net]
+                brows.append({"theorem": name, "network": network, "batch": batch, "loss": loss,
+                              "format": formats[fmt], "quantity": quantity, "value": int(value)})
+                continue
+            m = CONJUNCT.fullmatch(text)
             if m is None:
-                errors.append(f"{name}: cannot read the certified number in '{' '.join(conj.split())}'")
+                errors.append(f"{name}: cannot read the certified number in '{text}'")
                 continue
             quantity, net, choice_of, fmt, value = m.groups()
             if (quantity == "ndf") != (choice_of is None) or choice_of not in (None, net):
@@ -146,7 +191,7 @@ def certified_rows(main_v: str, examples_v: str) -> tuple[list[dict], list[str]]
                 continue
             rows.append({"theorem": name, "network": specs[net], "format": formats[fmt],
                          "quantity": quantity, "value": int(value)})
-    return rows, errors
+    return rows, brows, errors
 
 
 def main() -> int:
@@ -185,21 +230,23 @@ def main() -> int:
         print(f"{name}: {status} (axioms: {shown}{extra})")
         rows.append({"name": name, "status": status, "axioms": axioms[name]})
     examples = THEORIES / "Computation" / "Examples.v"
-    certified, cerrors = certified_rows(main_v, examples.read_text() if examples.exists() else "")
+    certified, batched, cerrors = _certified(main_v, examples.read_text() if examples.exists() else "",
+                                             None)
     for e in cerrors:
         print(f"check-proofs: {e}")
     ok &= not cerrors
     proved = {r["name"] for r in rows if r["status"] == "proved"}
     certified = [c for c in certified if c["theorem"] in proved]
-    print(f"check-proofs: {len(certified)} certified numbers")
+    batched = [c for c in batched if c["theorem"] in proved]
+    print(f"check-proofs: {len(certified)} certified numbers, {len(batched)} for batched networks")
     print(f"check-proofs: {len(names)} main theorems, "
           f"{'all proved with allowed axioms only' if ok else 'FAILED'}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         out = Path(args.json)  # written to a temporary file, then renamed (never half-written)
         tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(json.dumps({"theorems": rows, "ok": ok, "certified": certified},
-                                  indent=1))
+        tmp.write_text(json.dumps({"theorems": rows, "ok": ok, "certified": certified,
+                                   "certified_batched": batched}, indent=1))
         tmp.replace(out)
     return 0 if ok else 1
 

@@ -208,3 +208,43 @@ Goal True. idtac "@@THEOREM C1_tau_instance_polynomial". Abort.
 Print Assumptions Main.C1_tau_instance_polynomial.
 Goal True. idtac "@@THEOREM smooth_tau_instance_layernorm2". Abort.
 Print Assumptions Main.smooth_tau_instance_layernorm2.
+Goal True. idtac "@@THEOREM T6_batch_count_bound_distinct_inputs". Abort.
+Print Assumptions Main.T6_batch_count_bound_distinct_inputs.
+Goal True. idtac "@@THEOREM T6_batch_bound_needs_distinct_inputs". Abort.
+Print Assumptions Main.T6_batch_bound_needs_distinct_inputs.
+Goal True. idtac "@@THEOREM T6_batch_family_loss". Abort.
+Print Assumptions Main.T6_batch_family_loss.
+Goal True. idtac "@@THEOREM T6_batch_family_count". Abort.
+Print Assumptions Main.T6_batch_family_count.
+Goal True. idtac "@@THEOREM T6_batch_bound_tight". Abort.
+Print Assumptions Main.T6_batch_bound_tight.
+Goal True. idtac "@@THEOREM T6_batch_family_equal_inputs". Abort.
+Print Assumptions Main.T6_batch_family_equal_inputs.
+Goal True. idtac "@@THEOREM T5d_chain_network". Abort.
+Print Assumptions Main.T5d_chain_network.
+Goal True. idtac "@@THEOREM T5d_chain_ndf_iff". Abort.
+Print Assumptions Main.T5d_chain_ndf_iff.
+Goal True. idtac "@@THEOREM T5d_chain_count". Abort.
+Print Assumptions Main.T5d_chain_count.
+Goal True. idtac "@@THEOREM T5d_uniform_bound_fails". Abort.
+Print Assumptions Main.T5d_uniform_bound_fails.
+Goal True. idtac "@@THEOREM computable_batch_differentiable_iff". Abort.
+Print Assumptions Main.computable_batch_differentiable_iff.
+Goal True. idtac "@@THEOREM computable_batch_inc_iff". Abort.
+Print Assumptions Main.computable_batch_inc_iff.
+Goal True. idtac "@@THEOREM computable_batch_counts". Abort.
+Print Assumptions Main.computable_batch_counts.
+Goal True. idtac "@@THEOREM certified_t6_hardtanh_batch". Abort.
+Print Assumptions Main.certified_t6_hardtanh_batch.
+Goal True. idtac "@@THEOREM certified_conv1d_hardtanh". Abort.
+Print Assumptions Main.certified_conv1d_hardtanh.
+Goal True. idtac "@@THEOREM batch_equal_inputs_collapse". Abort.
+Print Assumptions Main.batch_equal_inputs_collapse.
+Goal True. idtac "@@THEOREM T6_batch_equal_inputs_ndf_iff_NS". Abort.
+Print Assumptions Main.T6_batch_equal_inputs_ndf_iff_NS.
+Goal True. idtac "@@THEOREM computable_batch_equal_inputs_iff". Abort.
+Print Assumptions Main.computable_batch_equal_inputs_iff.
+Goal True. idtac "@@THEOREM T6_batch_inc_count_one_kink". Abort.
+Print Assumptions Main.T6_batch_inc_count_one_kink.
+Goal True. idtac "@@THEOREM certified_theory_8_1_batch". Abort.
+Print Assumptions Main.certified_theory_8_1_batch.

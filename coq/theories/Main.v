@@ -1187,3 +1187,273 @@ Theorem smooth_tau_instance_layernorm2 (eps : R) (W N a b : nat) (Heps : 0 < eps
   c1_dg (layernorm2 eps W N a b Heps) u =
     vscale (bn_dphi eps ((u (W + a)%nat - u (W + b)%nat) / 2)) (ln2_coef W a b).
 Proof. exact (layernorm2_spec eps W N a b Heps Ha Hb u). Qed.
+(* ==== Issue 18, items 5-7: decidable tests, counts, tightness, T5(d) ==== *)
+From Coq Require QArith Qreals.
+From ADCorrect Require Import T6Tight T5d.
+From ADCorrect Require QAct QNet QAD QDecide Examples QBatch BatchEqual BatchInc BatchExamples BatchCertified.
+
+(* ---- Item 6: how tight the batched bound is; distinct inputs ------------- *)
+
+(* Only distinct inputs count: if every input xs i (i < B) of the batch is
+   equal to the input of one of the examples listed in reps (all < B), then
+   |ndf_M(L)| <= |reps| n |M|^(W-1), for every batched bias network
+   (wf_neurons, batch_bias) and every C1 loss. *)
+Theorem T6_batch_count_bound_distinct_inputs (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (reps : list nat) (M : list R) :
+  wf_neurons net -> batch_bias net B xs -> NoDup M ->
+  (forall j, In j reps -> (j < B)%nat) ->
+  (forall i, (i < B)%nat -> exists j, In j reps /\ xs i = xs j) ->
+  (count (fun u => ~ differentiable (n_params net) (c1_eval (batch_net net B xs loss)) (word_vec u))
+     (words M (n_params net))
+   <= length reps * kink_total net * length M ^ (n_params net - 1))%nat.
+Proof.
+  intros Hwf Hb HM HrB Hr; exact (T6Tight.T6_batch_count_bound_reps net B xs loss reps Hwf Hb HrB Hr M HM).
+Qed.
+
+(* In particular with B equal inputs the factor B of T6_batch_count_bound
+   drops to 1: |ndf_M(L)| <= n |M|^(W-1). *)
+Theorem T6_batch_bound_needs_distinct_inputs (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (M : list R) :
+  wf_neurons net -> batch_bias net B xs -> NoDup M ->
+  (forall i, (i < B)%nat -> xs i = xs 0%nat) ->
+  (count (fun u => ~ differentiable (n_params net) (c1_eval (batch_net net B xs loss)) (word_vec u))
+     (words M (n_params net))
+   <= kink_total net * length M ^ (n_params net - 1))%nat.
+Proof. exact (T6Tight.T6_batch_count_bound_equal_inputs net B xs loss M). Qed.
+
+(* The family (T6Tight.v): base network bt_base a W, one neuron y = w_0 + x
+   with activation a and W >= 1 parameters (w_0 is its bias, a batched bias
+   network), batch x_0 .. x_(B-1) (bt_xs x), loss the sum of the B outputs
+   (bt_net a W B x HW, a batch_net with a C1 loss):
+   L(w) = sum_(i<B) a(w_0 + x_i). *)
+Theorem T6_batch_family_loss (a : activation) (W B : nat) (x : nat -> R) (HW : (1 <= W)%nat) (w : vec) :
+  wf_neurons (bt_base a W) /\ batch_bias (bt_base a W) B (bt_xs x) /\
+  kink_total (bt_base a W) = length (kinks a) /\
+  c1_eval (bt_net a W B x HW) w = sumn B (fun i => act_eval a (w 0%nat + x i)).
+Proof.
+  split; [exact (T6Tight.bt_base_wf a W HW)|]; split; [exact (T6Tight.bt_bias a W B x HW)|].
+  split; [exact (T6Tight.bt_kink_total a W HW) | exact (T6Tight.bt_eval a W B x HW w)].
+Qed.
+
+(* Its exact count: |ndf_M(L)| = |{b in M : sum_i (a'_+ - a'_-)(b + x_i) <> 0}| |M|^(W-1)
+   (bt_jump a B x b = sum_(i<B) jump a (b + x_i), jump a c = a'_+(c) - a'_-(c)). *)
+Theorem T6_batch_family_count (a : activation) (W B : nat) (x : nat -> R) (M : list R) (HW : (1 <= W)%nat) :
+  count (fun u => ~ differentiable W (c1_eval (bt_net a W B x HW)) (word_vec u)) (words M W) =
+  (count (fun b => bt_jump a B x b <> 0%R) M * length M ^ (W - 1))%nat.
+Proof. exact (T6Tight.T6_batch_family_count a W B x M HW). Qed.
+
+(* Tightness: when the B m values c - x_i (i < B, c one of the m kinks of a)
+   are pairwise distinct and lie in M (M duplicate-free), the family has
+   exactly B n |M|^(W-1) non-differentiable points (n = m = kink_total): the
+   batched bound of T6_batch_count_bound is attained. *)
+Theorem T6_batch_bound_tight (a : activation) (W B : nat) (x : nat -> R) (M : list R) (HW : (1 <= W)%nat) :
+  NoDup M ->
+  (forall i j c c', (i < B)%nat -> (j < B)%nat -> is_kink a c -> is_kink a c' ->
+     c - x i = c' - x j -> i = j) ->
+  (forall i c, (i < B)%nat -> is_kink a c -> In (c - x i) M) ->
+  count (fun u => ~ differentiable W (c1_eval (bt_net a W B x HW)) (word_vec u)) (words M W) =
+  (B * kink_total (bt_base a W) * length M ^ (W - 1))%nat.
+Proof. exact (T6Tight.T6_batch_bound_tight a W B x M HW). Qed.
+
+(* With B >= 1 equal inputs (and the c - x_0 in M) the same family has
+   exactly n |M|^(W-1) non-differentiable points: the bound of
+   T6_batch_bound_needs_distinct_inputs is attained too. *)
+Theorem T6_batch_family_equal_inputs (a : activation) (W B : nat) (x : nat -> R) (M : list R) (HW : (1 <= W)%nat) :
+  (1 <= B)%nat -> NoDup M ->
+  (forall i, (i < B)%nat -> x i = x 0%nat) ->
+  (forall c, is_kink a c -> In (c - x 0%nat) M) ->
+  count (fun u => ~ differentiable W (c1_eval (bt_net a W B x HW)) (word_vec u)) (words M W) =
+  (kink_total (bt_base a W) * length M ^ (W - 1))%nat.
+Proof. exact (T6Tight.T6_batch_family_equal_inputs a W B x M HW). Qed.
+
+(* ---- Item 7: T5(d), bias-free dense networks ----------------------------- *)
+
+(* The chain (T5d.v): input x = 1, L >= 1 one-unit layers without biases,
+   z_0 = w_0 x, z_k = w_k z_(k-1), identity activations except relu on the
+   last unit, f = its output: f(w) = relu(w_0 ... w_(L-1)) = Rmax 0 (prodn L w),
+   W = L parameters, one kink in total (n = 1). *)
+Theorem T5d_chain_network (L : nat) (w : vec) :
+  (1 <= L)%nat ->
+  wf (chain_net L) /\ n_params (chain_net L) = L /\ kink_total (chain_net L) = 1%nat /\
+  net_eval (chain_net L) w = Rmax 0 (prodn L w).
+Proof.
+  intros HL; split; [exact (T5d.chain_wf L HL)|]; split; [reflexivity|].
+  split; [exact (T5d.chain_kink_total L HL)|].
+  rewrite (T5d.chain_eval L HL w); apply relu_eval.
+Qed.
+
+(* f is not differentiable at w iff exactly one of w_0 .. w_(L-1) is 0 (with
+   two zeros f(w + h) = O(|h|^2) although the relu unit is at its kink with a
+   non-zero adjoint: NS(w) holds, T3's test fails without biases). *)
+Theorem T5d_chain_ndf_iff (L : nat) (w : vec) :
+  (1 <= L)%nat ->
+  (~ differentiable L (net_eval (chain_net L)) w <->
+   exists j, (j < L)%nat /\ w j = 0 /\ forall i, (i < L)%nat -> i <> j -> w i <> 0).
+Proof. exact (T5d.chain_net_ndf_iff L w). Qed.
+
+(* Exact count, M duplicate-free with 0 in M: |ndf_M(f)| = L (|M| - 1)^(L-1),
+   about L n |M|^(W-1): the constant of a T2-type bound must grow with depth. *)
+Theorem T5d_chain_count (L : nat) (M : list R) :
+  (1 <= L)%nat -> NoDup M -> In 0 M ->
+  count (fun u => ~ differentiable (n_params (chain_net L)) (net_eval (chain_net L)) (word_vec u))
+    (words M (n_params (chain_net L))) = (L * (length M - 1) ^ (L - 1))%nat.
+Proof. exact (T5d.T5d_chain_count L M). Qed.
+
+(* T5(d), negative answer: no bound c n |M|^(W-1) with a universal constant c
+   holds for bias-free networks (for T2's bias networks c = 1 works): for
+   every c there is a well-formed bias-free chain with n = 1 and a finite M
+   (duplicate-free, 0 in M) with more than c n |M|^(W-1) non-differentiable
+   points. *)
+Theorem T5d_uniform_bound_fails (c : nat) :
+  exists L M, NoDup M /\ In 0 M /\ wf (chain_net L) /\ kink_total (chain_net L) = 1%nat /\
+    (c * kink_total (chain_net L) * length M ^ (n_params (chain_net L) - 1) <
+     count (fun u => ~ differentiable (n_params (chain_net L)) (net_eval (chain_net L)) (word_vec u))
+       (words M (n_params (chain_net L))))%nat.
+Proof. exact (T5d.T5d_uniform_bound_fails c). Qed.
+
+(* ---- Item 5: a decidable test and certified counts for batched networks -- *)
+
+Section BatchCounts.
+Import QArith Qreals QAct QNet QAD QDecide QBatch BatchEqual BatchInc Examples BatchExamples.
+Open Scope R_scope.
+
+(* The computable N&S test of QBatch.v for the family above with an
+   activation of QAct.v and rational inputs xs (qbt_network a W xs: the
+   batched neurons with the sum loss as a polynomial output, the same
+   function as bt_net, T6_batch_family_loss): at every rational point u,
+   L is differentiable iff qbt_differentiable a xs u_0 = true, i.e. the
+   rational slope jumps sum_i (a'_+ - a'_-)(u_0 + x_i) of the copies cancel
+   (the copies form one group of equal tangent forms, T6_differentiable_iff_groups). *)
+Theorem computable_batch_differentiable_iff (a : qact) (W : nat) (xs u : list Q) :
+  (1 <= W)%nat ->
+  (differentiable W (net_eval (qbt_network a W xs)) (qpoint u) <->
+   qbt_differentiable a xs (nth 0 u 0%Q) = true).
+Proof. exact (QBatch.computable_batch_differentiable_iff a W xs u). Qed.
+
+(* ... and the points where L is differentiable but AD with the choice d at
+   every copy (qbt_choice d) is not its gradient *)
+Theorem computable_batch_inc_iff (a : qact) (d : Q) (W : nat) (xs u : list Q) :
+  (1 <= W)%nat ->
+  ((exists g, differentiable_at W (net_eval (qbt_network a W xs)) (qpoint u) g /\
+      exists p, (p < W)%nat /\ ad (qbt_network a W xs) (qbt_choice d) (qpoint u) p <> g p) <->
+   qbt_inc a d xs (nth 0 u 0%Q) = true).
+Proof. exact (QBatch.qbt_inc_correct a d W xs u). Qed.
+
+(* qbt_tally counts both over M (they depend on w_0 only): ndf_count and
+   inc_count over M^W are those numbers times |M|^(W-1). *)
+Theorem computable_batch_counts (a : qact) (d : Q) (W : nat) (xs M : list Q) (n i : nat) :
+  (1 <= W)%nat -> qbt_tally a d xs M = (n, i) ->
+  ndf_count (qbt_network a W xs) (map Q2R M) = (n * length M ^ (W - 1))%nat /\
+  inc_count (qbt_network a W xs) (qbt_choice d) (map Q2R M) = (i * length M ^ (W - 1))%nat.
+Proof. exact (QBatch.qbt_tally_correct a d W xs M n i). Qed.
+
+(* Certified counts (BatchCertified.v, vm_compute), exported by
+   check_proofs.py as "certified_batched" rows.  net_t6_hardtanh_batch:
+   examples/t6-hardtanh.json with examples/t6-hardtanh-batch.npz and the sum
+   loss, L(b) = hardtanh(b - 1) + hardtanh(b + 1); torch_X: PyTorch's
+   hardtanh'(+-1) = 0 at every copy.  Non-differentiable at b = +-2; at b = 0
+   differentiable (the jumps +1, -1 cancel) with L'(0) = 1, AD 0. *)
+Theorem certified_t6_hardtanh_batch :
+  ndf_count net_t6_hardtanh_batch M_fp_2_2 = 2%nat /\
+  inc_count net_t6_hardtanh_batch torch_t6_hardtanh_batch M_fp_2_2 = 1%nat /\
+  ndf_count net_t6_hardtanh_batch M_e2m1 = 2%nat /\
+  inc_count net_t6_hardtanh_batch torch_t6_hardtanh_batch M_e2m1 = 1%nat /\
+  ndf_count net_t6_hardtanh_batch M_list_m1_0_1 = 0%nat /\
+  inc_count net_t6_hardtanh_batch torch_t6_hardtanh_batch M_list_m1_0_1 = 1%nat.
+Proof.
+  repeat split; [exact (proj1 BatchCertified.tally_t6_hardtanh_batch_fp_2_2) |
+    exact (proj2 BatchCertified.tally_t6_hardtanh_batch_fp_2_2) |
+    exact (proj1 BatchCertified.tally_t6_hardtanh_batch_e2m1) |
+    exact (proj2 BatchCertified.tally_t6_hardtanh_batch_e2m1) |
+    exact (proj1 BatchCertified.tally_t6_hardtanh_batch_list_m1_0_1) |
+    exact (proj2 BatchCertified.tally_t6_hardtanh_batch_list_m1_0_1)].
+Qed.
+
+(* net_conv1d_hardtanh: a one-channel 1-d convolution, kernel (1, 1) frozen,
+   bias b, signal (1, -1, 0, 2), hardtanh, sum over the 3 positions:
+   L(b) = hardtanh(b) + hardtanh(b - 1) + hardtanh(b + 2).  At b = -1 two
+   positions are kinked and their jumps cancel (AD 0, L'(-1) = 1). *)
+Theorem certified_conv1d_hardtanh :
+  ndf_count net_conv1d_hardtanh M_fp_2_2 = 4%nat /\
+  inc_count net_conv1d_hardtanh torch_conv1d_hardtanh M_fp_2_2 = 1%nat /\
+  ndf_count net_conv1d_hardtanh M_e2m1 = 4%nat /\
+  inc_count net_conv1d_hardtanh torch_conv1d_hardtanh M_e2m1 = 1%nat.
+Proof.
+  repeat split; [exact (proj1 BatchCertified.tally_conv1d_hardtanh_fp_2_2) |
+    exact (proj2 BatchCertified.tally_conv1d_hardtanh_fp_2_2) |
+    exact (proj1 BatchCertified.tally_conv1d_hardtanh_e2m1) |
+    exact (proj2 BatchCertified.tally_conv1d_hardtanh_e2m1)].
+Qed.
+
+(* Equal inputs (BatchEqual.v): if every example of the batch is the input
+   xs 0 and the loss o (a polynomial of the copies' outputs, neurons below
+   B N) is given as the output of the batched neurons, the batched network is
+   the base network on xs 0 with the collapsed loss (copy c read as base
+   neuron c mod N, inputs of o as 0): the same function of w. *)
+Theorem batch_equal_inputs_collapse (net : network) (B : nat) (xs : nat -> nat -> R) (o : expr) (w : vec) :
+  wf_neurons net -> (forall i, (i < B)%nat -> xs i = xs 0%nat) -> neurons_below (B * n_size net) o ->
+  net_eval (with_out (batch_neurons net B xs) o) w = net_eval (collapsed_net net (xs 0%nat) o) w.
+Proof. intros Hwf Heq Ho; exact (BatchEqual.batch_equal_inputs_eval net B xs o Hwf Heq Ho w). Qed.
+
+(* The exact test for batched bias networks with equal inputs (B >= 1, a
+   loss without parameters): L is not differentiable at w iff NS(w) in the
+   collapsed network (a bias network: T3), for every choice D; computable at
+   rational points by computable_NS_iff when the networks are over Q. *)
+Theorem T6_batch_equal_inputs_ndf_iff_NS (net : network) (B : nat) (xs : nat -> nat -> R) (o : expr)
+  (D : nat -> R) (w : vec) :
+  wf_neurons net -> (forall i, (i < B)%nat -> xs i = xs 0%nat) -> neurons_below (B * n_size net) o ->
+  (1 <= B)%nat -> batch_bias net B xs -> (forall p, ~ occurs_param p o) -> (0 < n_size net)%nat ->
+  (~ differentiable (n_params net) (net_eval (with_out (batch_neurons net B xs) o)) w <->
+   NS (collapsed_net net (xs 0%nat) o) D w).
+Proof.
+  intros Hwf Heq Ho HB Hb Hop HN.
+  exact (BatchEqual.batch_equal_inputs_ndf_iff_NS net B xs o Hwf Heq Ho HB Hb Hop D w HN).
+Qed.
+
+(* ... and over Q (computable_NS_iff's style): for a base network bq over Q
+   (qwf), B >= 1 copies on its own input, a loss oq over the copies without
+   parameters, batch biases: L is differentiable at the rational point u iff
+   the computable qNS of the collapsed network qcollapsed bq oq is false. *)
+Theorem computable_batch_equal_inputs_iff (bq : qnet) (B : nat) (oq : qexpr) (dq u : list Q) :
+  wf_neurons (to_network bq) -> (1 <= B)%nat ->
+  batch_bias (to_network bq) B (fun _ => n_input (to_network bq)) ->
+  (forall p, ~ occurs_param p (to_expr oq)) -> neurons_below (B * qsize bq) (to_expr oq) ->
+  (0 < qsize bq)%nat ->
+  (differentiable (q_params bq) (net_eval (qbatched bq B oq)) (qpoint u) <->
+   qNS (qcollapsed bq oq) dq u = false).
+Proof. exact (BatchEqual.computable_batch_equal_inputs_iff bq B oq dq u). Qed.
+
+(* T6 on counts (BatchInc.v): a batched bias network whose base activations
+   have at most one kink, with a polynomial loss o (the batched network
+   well formed), has inc_M = 0 for every choice d k per base neuron k used
+   at all its copies. *)
+Theorem T6_batch_inc_count_one_kink (net : network) (B : nat) (xs : nat -> nat -> R) (o : expr)
+  (Hwfo : wf (with_out (batch_neurons net B xs) o)) (d : nat -> R) (M : list R) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> forall c c', is_kink (sigma net k) c -> is_kink (sigma net k) c' -> c = c') ->
+  inc_count (with_out (batch_neurons net B xs) o) (fun c => d (c mod n_size net)) M = 0%nat.
+Proof. exact (BatchInc.batch_inc_count_one_kink net B xs o Hwfo d M). Qed.
+
+(* examples/theory-8.1.json with examples/theory-8.1-batch.npz (x = 1, 1,
+   targets 1, -1) and MSE: L(a, b, c, d) = (c relu(a + b) + d)^2 + 1 is not
+   differentiable iff a + b = 0, c <> 0 and d <> 0 (per-copy NS is not the
+   test: at (0, 0, 1, 0) both copies have non-zero adjoints, L is
+   differentiable).  ndf counted by BatchEqual.v and QDecide.v's classifier;
+   inc = 0 by T6_batch_inc_count_one_kink (PyTorch's relu'(0) = 0). *)
+Theorem certified_theory_8_1_batch :
+  ndf_count net_theory_8_1_batch M_list_m1_0_1 = 12%nat /\
+  inc_count net_theory_8_1_batch torch_theory_8_1_batch M_list_m1_0_1 = 0%nat /\
+  ndf_count net_theory_8_1_batch M_fp_2_2 = 1100%nat /\
+  inc_count net_theory_8_1_batch torch_theory_8_1_batch M_fp_2_2 = 0%nat /\
+  ndf_count net_theory_8_1_batch M_e2m1 = 2940%nat /\
+  inc_count net_theory_8_1_batch torch_theory_8_1_batch M_e2m1 = 0%nat.
+Proof.
+  repeat split; [exact BatchCertified.ndf_theory_8_1_batch_list_m1_0_1 |
+    exact (BatchCertified.inc_theory_8_1_batch M_list_m1_0_1) |
+    exact BatchCertified.ndf_theory_8_1_batch_fp_2_2 |
+    exact (BatchCertified.inc_theory_8_1_batch M_fp_2_2) |
+    exact BatchCertified.ndf_theory_8_1_batch_e2m1 |
+    exact (BatchCertified.inc_theory_8_1_batch M_e2m1)].
+Qed.
+
+End BatchCounts.
