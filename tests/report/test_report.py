@@ -95,6 +95,14 @@ def test_theorem_items_by_name():
         "T1_ad_correct_C1", "T4_ad_in_clarke_C1", "T6_batch_ad_correct", "T6_fails_multi_kink",
         "C1_instance_cross_entropy", "differentiable_iff_tangent_linear", "format_card",
         "T2_ndf_count_bound")] == ["T1", "T4", "T6", "T6", "C1", "T3", "M", "T2"]
+
+
+def test_issue_18_names_map_to_their_items():
+    assert [theorem_of_coq_name(n) for n in (
+        "T7_tied_ad_correct", "T7_conv_is_tied", "T6_dense_every_choice", "mlp_batch_bias",
+        "batch_equal_inputs_collapse", "smooth_tau_instance_layernorm2", "T1_ad_correct_smooth_tau",
+        "T3_ndf_iff_NS_smooth_tau", "T5d_uniform_bound_fails")] == [
+        "T7", "T7", "T6", "T6", "T6", "C1", "T1", "T3", "T5"]
 def test_partial_run_and_solver_errors_are_labelled(tmp_path):
     root = _tree(tmp_path, [("a.smt2", "ad-correct", "unsat", "unsat,error")], {})
     path = root / "smt/results.json"

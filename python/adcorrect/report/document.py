@@ -33,7 +33,10 @@ THEOREMS: dict[str, str] = {
     "T4": "AD returns a Clarke subderivative (choices between the one-sided slopes)",
     "T5": "beyond bias parameters: inc can be non-empty (T5a); not NS => correct (T5b)",
     "T6": "mini-batch losses (THEORY.md 8.1): batched T2 bound; AD correct iff theta-uniform choice",
-    "C1": "C1 outputs (MSE, cross-entropy, softmax): instances and the linearisation at w",
+    "T7": "tied-bias networks (convolutions, batches): AD correct for choices theta-uniform per "
+          "class, count bound; ordered classes needed",
+    "C1": "C1 outputs and C1 pre-activations (MSE, cross-entropy, LayerNorm): instances and the "
+          "linearisation at w",
     "IEEE": "beyond the paper: when IEEE execution actually meets a kink",
     "S": "the activations of the table; forward mode equals reverse mode (sections 2 and 4)",
     "NV": "the hypotheses of T1-T4 are satisfiable and their conclusions not vacuous",
@@ -65,14 +68,15 @@ _ITEM_OF_PREFIX: dict[str, str] = {
     "nonvacuity": "NV", "relu_": "NV", "five_not_in_clarke": "NV",
     "perturbable": "T5",
     "certified_": "C", "computable_": "C",
-    "C1_": "C1",
+    "C1_": "C1", "smooth_tau": "C1",
+    "mlp_": "T6", "batch_": "T6",
     "differentiable_iff_tangent_linear": "T3",  # the exact test of THEORY.md section 7
 }
 
 
 def theorem_of_coq_name(name: str) -> str:
     """Which THEORY.md item a Main.v theorem belongs to, by its name."""
-    m = re.match(r"T([1-6])", name)
+    m = re.match(r"T([1-7])", name)
     if m:
         return f"T{m.group(1)}"
     for prefix, item in _ITEM_OF_PREFIX.items():
