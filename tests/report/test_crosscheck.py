@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from adcorrect.report import crosscheck as cert
 from adcorrect.cli import main
 from adcorrect.nets.spec import load_network
 from adcorrect.numbers.formats import parse_format
+from adcorrect.report import crosscheck as cert
 from adcorrect.report.document import build, render_markdown, summary_rows
 from adcorrect.smt.allsat import count as smt_count
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
-from ..numbers.formats import parse_format
 from ..nets.spec import load_network
+from ..numbers.formats import parse_format
 
 QUANTITIES = ("ndf", "inc", "ns")
 #: The enumerator's key for each quantity.

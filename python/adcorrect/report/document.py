@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import crosscheck as cert
 from ..smt.meta import MetaError, read_meta
+from . import crosscheck as cert
 
 THEOREMS: dict[str, str] = {
     "M": "|M| for IEEE-style formats (THEORY.md section 1)",

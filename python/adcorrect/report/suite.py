@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..exact.counter import count, spanned_axes
-from ..nets.families import mlp_spec, network, one_hidden_closed_form, tight_closed_form, tight_spec
-from ..numbers.formats import Format, parse_format
-from ..nets.spec import Network
 from ..core.tables import render
+from ..exact.counter import count, spanned_axes
 from ..exact.vectorised import choose_dtype
+from ..nets.families import mlp_spec, network, one_hidden_closed_form, tight_closed_form, tight_spec
+from ..nets.spec import Network
+from ..numbers.formats import Format, parse_format
 
 SUITE_FORMATS = ("fp(2,2)", "fp(3,3)", "e2m1", "int(3,1)")
 #: Largest number of array elements one row may enumerate (|M|^(spanned axes)).
