@@ -58,7 +58,8 @@ class Level:
 
 
 def compile_level(net: Network, n_in: int, block_of: dict[int, tuple[int, int]],
-                  block_size: list[int], ks: list[int], tables: dict[Activation, ActTable]) -> Level:
+                  block_size: list[int], ks: list[int],
+                  tables: dict[Activation, ActTable]) -> Level:
     """The level of the neurons ks (earlier levels' blocks are placed by block_of and
     block_size): its terms, pairs, columns and activations as index tensors."""
     # columns grouped by source block (-1: the inputs), in block order

@@ -136,7 +136,8 @@ class Plan:
             self.block_size.append(len(ks))
             for pos, k in enumerate(ks):
                 self.block_of[k] = (b, pos)
-        self.levels = [compile_level(net, self.n_in, self.block_of, self.block_size, ks, tables) for _, ks in sorted(by_level.items())]
+        self.levels = [compile_level(net, self.n_in, self.block_of, self.block_size, ks, tables)
+                       for _, ks in sorted(by_level.items())]
         self.table_of = [tables[n.activation] for n in net.neurons]
         self.outputs = list(net.head.outputs)
         # exclusive parameters of each neuron: p -> list of slots ("bias" or a source)
