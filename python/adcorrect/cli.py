@@ -18,6 +18,7 @@ from typing import Any
 from .core.errors import InputError, Undecided
 from .core.tables import render
 from .core.version import VERSION as __version__
+from .exact.dead import dead_kinks
 from .exact.engine import backward, forward, head_value, kink_neurons, ns
 from .exact.oracle import DEFAULT_BUDGET, decide, same_vector
 from .nets.activations import parse_choice
@@ -67,11 +68,13 @@ def _nums(v: Sequence[Any] | None) -> list[str] | None:
 
 
 def load_subject(path: str, batch_path: str | None, loss: str | None,
-                 trust_model: bool = False) -> tuple[Network, Network]:
-    """(the network as given, the network whose f is checked: batched if a batch is given)."""
+                 trust_model: bool = False) -> tuple[Network, Network, list[str]]:
+    """(the network as given, the network whose f is checked: batched if a batch is given,
+    the model's frozen parameter tensors: constants of the function)."""
     if (batch_path is None) != (loss is None):
         raise InputError("--batch and --loss go together")
     batch = load_batch(batch_path) if batch_path is not None else None
+    frozen_names: list[str] = []
     if path.endswith((".pt", ".pth")):
         if batch is None:
             raise InputError(f"{path}: a model needs --batch FILE --loss mse|ce|sum "
@@ -79,14 +82,16 @@ def load_subject(path: str, batch_path: str | None, loss: str | None,
         from .torchfx.batching import example_input
         from .torchfx.importer import from_module
         from .torchfx.load import load_model
+        from .torchfx.values import frozen
 
         model = load_model(path, trust=trust_model)
+        frozen_names = frozen(model)
         net = from_module(model, example_input(batch), name=Path(path).stem)
     else:
         net = load_network(path)
     net.require_exact()
     subject = batched(net, batch, loss) if batch is not None else net  # type: ignore[arg-type]
-    return net, subject
+    return net, subject, frozen_names
 
 
 def check_result(net_path: str, params: str | None, choice_text: str,
@@ -94,7 +99,7 @@ def check_result(net_path: str, params: str | None, choice_text: str,
                  budget: int | None = DEFAULT_BUDGET, trust_model: bool = False
                  ) -> dict[str, Any]:
     """Everything `check` reports, as a JSON-ready dict."""
-    net, subject = load_subject(net_path, batch, loss, trust_model)
+    net, subject, frozen_names = load_subject(net_path, batch, loss, trust_model)
     choice = parse_choice(choice_text)
     if params is not None:
         w = parse_params(net, params)
@@ -115,6 +120,7 @@ def check_result(net_path: str, params: str | None, choice_text: str,
         except Undecided as e:
             undecided = f"comparing AD with the gradient: {e.reason}"
     kinks = kink_neurons(subject, fw)
+    dead = dead_kinks(subject, w, fw.y, fw.z, kinks)
     try:
         ns_value: bool | None = ns(subject, fw, bw)
     except Undecided as e:
@@ -129,9 +135,10 @@ def check_result(net_path: str, params: str | None, choice_text: str,
     f = head_value(subject.head, fw.z)
     res: dict[str, Any] = {
         "network": net.name, "W": net.W, "params": dict(zip(net.param_names, _vec(w) or [])),
+        "frozen": frozen_names,
         "choice": str(choice), "neurons": neurons, "f": _q(f) if isinstance(f, Fraction)
         else f"{f:.17g}", "f_exact": isinstance(f, Fraction), "layered": net.layers is not None,
-        "kinks": list(kinks), "ns": ns_value, "differentiable": verdict.differentiable,
+        "kinks": list(kinks), "dead_kinks": sorted(dead), "ns": ns_value, "differentiable": verdict.differentiable,
         "ad": _nums(ad), "grad": _nums(verdict.grad), "witness": _vec(verdict.witness),
         "inc": inc, "certificate": verdict.explained, "undecided": undecided,
         "oracle": oracle, "bias_network": subject.is_bias_network,
@@ -169,6 +176,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if "batch" in res:
         head += f"  batch = {res['batch']}  loss = {res['loss']}"
     print(head)
+    if res["frozen"]:
+        print("frozen (constants, not parameters): " + ", ".join(res["frozen"]))
     neurons = res["neurons"]
     if "batch" in res or len(neurons) > 40:
         shown = [n for n in neurons if n["kink"]]
@@ -192,6 +201,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(render(["parameter", "w", "AD", "true gradient"], prow))
     print()
     print(_verdict_text(res))
+    if res["dead_kinks"]:
+        print(f"dead kinks (input locally constant: no kink for differentiability, no choice "
+              f"point for AD): {len(res['dead_kinks'])} of {len(res['kinks'])} kink neurons")
     if res["witness"] is not None:
         print("witness direction v (phi_w(v) != sum_i v_i phi_w(e_i)): "
               + ", ".join(res["witness"]))

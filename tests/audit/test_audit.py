@@ -15,6 +15,7 @@ import pytest
 import torch
 from adcorrect.audit.plan import Plan
 from adcorrect.audit.run import Auditor
+from adcorrect.exact.dead import dead_kinks
 from adcorrect.exact.engine import backward, directional, forward, ns
 from adcorrect.exact.oracle import decide, same_vector
 from adcorrect.nets.batch import Batch, batched
@@ -203,9 +204,12 @@ def _reference(m: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str) -> dic
     fw = forward(full, w)
     bw = backward(full, w, fw)
     v = decide(full, w, mode="independent", budget=None)
-    kinked = sum(1 for n in full.neurons if n.activation.is_kink(fw.y[n.index]))
+    kinks = [n.index for n in full.neurons if n.activation.is_kink(fw.y[n.index])]
+    dead = dead_kinks(full, w, fw.y, fw.z, kinks)  # on exact values (the audit: floats)
     inc = bool(v.differentiable) and not same_vector(bw.grad, v.grad or ())
-    return {"kinked": kinked, "ns": ns(full, fw, bw), "differentiable": v.differentiable,
+    live_ns = any(bw.zbar[k] != 0 for k in kinks if k not in dead)
+    return {"kinked": len(kinks) - len(dead), "dead": len(dead), "ns": live_ns,
+            "ns_all": ns(full, fw, bw), "differentiable": v.differentiable,
             "inc": inc, "full": full, "w": w}
 
 
@@ -217,7 +221,7 @@ def test_exact_audit_agrees_with_engine_and_oracle() -> None:
         e = Auditor(m, x, loss).audit(x, y, execution=False)["exact"]
         ref = _reference(m, x, y, loss)
         assert e["undecided"] is None
-        for key in ("kinked", "ns", "differentiable", "inc"):
+        for key in ("kinked", "dead", "ns", "differentiable", "inc"):
             assert e[key] == ref[key], (key, e, m, x, y, loss)
         seen["ndf"] += e["differentiable"] is False
         seen["diff_ns"] += bool(e["differentiable"] and e["ns"])

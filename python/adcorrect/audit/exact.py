@@ -6,6 +6,9 @@ Pipeline (each step exact; floats only where :mod:`~adcorrect.audit.plan` certif
 1. The filter evaluates every copy in float64 with a rigorous radius; copies whose
    radius does not decide their piece are evaluated exactly (the exact engine on that
    example).  Result: the kinked copies, exactly.
+   Kinked copies whose input is locally constant (:mod:`adcorrect.exact.dead`: e.g. a
+   max-pool tie of relu outputs of negative values) are *dead*: set aside, reported,
+   and no kink for what follows (no choice at them changes AD).
 2. No kinked copy: L is C^1 near w, differentiable, gradient = AD.
 3. Adjoints of the kinked examples, in float64 with radii, under the AD choice D; a
    copy's adjoint is certified non-zero (|zbar| > radius), certified zero (a structural
@@ -46,6 +49,7 @@ from typing import Any
 import torch
 
 from ..core.errors import Undecided
+from ..exact.dead import LocalConstancy, flat_around, flat_between
 from ..exact.engine import Backward as ExactBackward
 from ..exact.engine import Forward as ExactForward
 from ..exact.engine import backward, forward, is_zero
@@ -87,6 +91,7 @@ class ExactResult:
     top: int | None = None  # k*
     groups: int = 0
     uncertain: int = 0  # copies the filter left to exact arithmetic
+    dead: list[Copy] = field(default_factory=list)  # kinks with a locally constant input
     exact_examples: int = 0  # examples evaluated exactly
     ad: tuple[Any, ...] | None = None  # AD and gradient of the kinked examples' loss
     grad: tuple[Any, ...] | None = None
@@ -151,6 +156,30 @@ class _Exact:
             self.work_left -= self.size
             self.bw[i] = backward(sub, self.wq, fw, self.choice)
         return self.bw[i].zbar[k]
+
+
+def _constancy(plan: Plan, fwd: Any, ex: _Exact) -> LocalConstancy:
+    """Local constancy (:mod:`adcorrect.exact.dead`) read off the certified float64 values,
+    with exact values where the radius does not decide."""
+    net, n_in = plan.net, plan.n_in
+    z, rz, y, ry = fwd.z, fwd.rz, fwd.y, fwd.ry
+
+    def zero(src: int, i: int) -> bool:
+        node = -src - 1 if src < 0 else n_in + src
+        v, r = float(z[node, i]), float(rz[node, i])
+        if r == 0:
+            return v == 0
+        if abs(v) > r:
+            return False
+        return ex.z(i, src) == 0
+
+    def flat(j: int, i: int) -> bool:
+        act = net.neurons[j].activation
+        v, r = Fraction(float(y[j, i])), Fraction(float(ry[j, i]))
+        known = flat_between(act, v - r, v + r)
+        return known if known is not None else flat_around(act, ex.y(i, j))
+
+    return LocalConstancy(net, zero, flat)
 
 
 def _seeds(plan: Plan, fwd: Any, examples: list[int], batch: Batch, loss: str, B: int
@@ -232,19 +261,27 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
         if net.neurons[k].activation.is_kink(yk):
             kinked.append(Copy(k, i, yk))
     kinked.sort(key=lambda c: (c.example, c.neuron))
+    if kinked:
+        lc = _constancy(plan, fwd, ex)
+        dead = [c for c in kinked if lc.y_constant(c.neuron, c.example)]
+        kinked = [c for c in kinked if not lc.y_constant(c.neuron, c.example)]
+    else:
+        dead = []
     examples = sorted({c.example for c in kinked})
 
     def result(**kw: Any) -> ExactResult:
         secs["total"] = time.perf_counter() - t0
         base: dict[str, Any] = {
-            "kinked": kinked, "kinked_examples": examples, "uncertain": len(unc),
+            "kinked": kinked, "kinked_examples": examples, "uncertain": len(unc), "dead": dead,
             "exact_examples": len(ex.fw), "seconds": secs, "witness": None, "undecided": None}
         base.update(kw)
         return ExactResult(**base)
 
     if not kinked:
         return result(ns=False, differentiable=True, inc=False,
-                      certificate="no kinked copy (L is C^1 near w)")
+                      certificate="no kinked copy (L is C^1 near w)" if not dead else
+                      "every kinked copy's input is locally constant (dead kinks: no kink "
+                      "for differentiability, no choice point for AD)")
     t1 = time.perf_counter()
     g, rg = _seeds(plan, fwd, examples, batch, loss, B)
     bw = plan.backward(fwd, examples, g, rg, choice, exact_y)

@@ -18,8 +18,13 @@ audits the batch at the model's current parameters: the exact audit (kinked copi
 NS, differentiability, ``inc``) and the execution audit (float kinks, bifurcation) in
 ``dtype`` (default: the parameters' own dtype; for e4m3fn, e5m2 and int8 grids the
 parameters are expected to hold values of the format, and how many do not is recorded).
-The model is imported once, at the first audited step; the monitor never changes the
-model or its gradients.
+The model is imported at the first audited step and again whenever what the import
+depends on changes (:func:`adcorrect.torchfx.values.import_key`: train/eval mode, the
+module tree, hooks, frozen parameters, BatchNorm's running statistics, the example
+shape), checked at every audited step; nothing the model can change is cached.  The
+monitor never changes the model or its gradients, and :meth:`Monitor.step` never raises
+for a step it cannot audit: the error is recorded for that step (``error``) and counted
+in the summary.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import torch
 from torch import nn
 
 from ..core.errors import InputError
+from ..core.files import atomic_write_text
 from ..core.progress import Progress
 from ..core.tables import render
 from ..exact.oracle import DEFAULT_BUDGET
@@ -65,6 +71,15 @@ def loss_kind(loss_fn: Any) -> str:
                      "F.cross_entropy, F.mse_loss or one of 'ce', 'mse', 'sum'")
 
 
+def _one_line(e: BaseException) -> str:
+    """An exception as one short line."""
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(e).__name__
+    if not isinstance(e, InputError):
+        text = f"{type(e).__name__}: {text}"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 class Monitor:
     """Audits every ``every``-th training step; see the module docstring."""
 
@@ -90,6 +105,8 @@ class Monitor:
         self.steps = 0
         self.records: list[dict[str, Any]] = []
         self.auditor: Auditor | None = None
+        self._key: Any = None
+        self.imports = 0
         n = None if total is None else -(-total // every)
         self._bar = Progress(n or 0, "audit", enabled=progress and n is not None, unit="steps")
 
@@ -100,14 +117,34 @@ class Monitor:
         self.steps += 1
         if (self.steps - 1) % self.every:
             return None
-        if self.auditor is None:
-            self.auditor = Auditor(self.model, x, self.loss, dtype=self.dtype,
-                                   choice=self.choice, budget=self.budget)
-        res = self.auditor.audit(x, y, execution=self.execution)
-        rec = self._record(res)
+        try:
+            rec = self._audit(x, y)
+        except Exception as e:  # noqa: BLE001 - recorded per step, never raised
+            rec = {"step": self.steps - 1, "error": _one_line(e), "kinked": 0,
+                   "kinked_examples": 0, "ns": None, "differentiable": None, "inc": None,
+                   "undecided": None, "certificate": "error", "float_kinks": None,
+                   "bifurcation": None, "exact_only": None, "float_only": None,
+                   "not_in_format": None, "seconds": 0.0}
         self.records.append(rec)
         self._bar.update(len(self.records))
         return rec
+
+    def _audit(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
+        from ..torchfx.values import import_key
+
+        if not isinstance(x, torch.Tensor) or x.dim() < 1:
+            raise InputError("batch x: expected a tensor with a batch axis")
+        if x.layout != torch.strided or y.layout != torch.strided:
+            raise InputError("batch: sparse tensors are not supported (use .to_dense())")
+        key = import_key(self.model, tuple(x.shape[1:]))
+        if self.auditor is None or key != self._key:
+            self.auditor = None
+            self.auditor = Auditor(self.model, x, self.loss, dtype=self.dtype,
+                                   choice=self.choice, budget=self.budget)
+            self._key = key
+            self.imports += 1
+        res = self.auditor.audit(x, y, execution=self.execution)
+        return self._record(res)
 
     def _record(self, res: dict[str, Any]) -> dict[str, Any]:
         e = res["exact"]
@@ -120,7 +157,8 @@ class Monitor:
             "float_kinks": x.get("float_kinks"), "bifurcation": x.get("bifurcation"),
             "exact_only": d.get("exact_only"), "float_only": d.get("float_only"),
             "not_in_format": self._outside_format(),
-            "seconds": round(res["seconds"]["total"], 6),
+            "seconds": round(res["seconds"]["total"], 6), "dead": e.get("dead", 0),
+            "uncertain": e["uncertain"],
         }
         if self.keep_copies:
             rec["copies"] = e["copies"]
@@ -132,7 +170,7 @@ class Monitor:
             self.inc_dir.mkdir(parents=True, exist_ok=True)
             path = self.inc_dir / f"inc-step{rec['step']}.json"
             net = replace(res["_inc_network"], values=tuple(res["_inc_values"]))
-            path.write_text(json.dumps(network_to_v2(net), indent=1) + "\n")
+            atomic_write_text(path, json.dumps(network_to_v2(net), indent=1) + "\n")
             rec["inc_spec"] = str(path)
         return rec
 
@@ -157,6 +195,8 @@ class Monitor:
             "ns_steps": count("ns"), "ndf_steps": count("differentiable", False),
             "inc_steps": count("inc"), "undecided_steps": sum(1 for r in self.records
                                                               if r["undecided"]),
+            "error_steps": sum(1 for r in self.records if r.get("error")),
+            "imports": self.imports,
             "float_kink_steps": sum(1 for r in self.records if r["float_kinks"]),
             "bifurcation_steps": count("bifurcation"),
             "kinked_copies": sum(r["kinked"] for r in self.records),
@@ -184,18 +224,22 @@ class Monitor:
             ("steps whose float gradient bifurcates", s["bifurcation_steps"],
              f"{s['bifurcation_steps'] / n:.4f}"),
             ("undecided steps", s["undecided_steps"], f"{s['undecided_steps'] / n:.4f}"),
+            ("steps that could not be audited (error)", s["error_steps"],
+             f"{s['error_steps'] / n:.4f}"),
             ("copies: exact kink only / float kink only", f"{s['exact_only']} / {s['float_only']}",
              ""),
         ]
         head = f"audit of {s['audited']} steps ({self.dtype.name}, loss {self.loss})"
-        return head + "\n" + render(["", "steps", "fraction"], rows)
+        text = head + "\n" + render(["", "steps", "fraction"], rows)
+        errors = [r for r in self.records if r.get("error")]
+        if errors:
+            text += f"\nfirst error (step {errors[0]['step']}): {errors[0]['error']}"
+        return text
 
     def to_json(self, path: str | Path) -> None:
         """Write the statistics and every record."""
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps({"stats": self.stats(), "records": self.records}, indent=1)
-                     + "\n")
+        atomic_write_text(path, json.dumps({"stats": self.stats(), "records": self.records},
+                                           indent=1) + "\n")
 
     def close(self) -> None:
         """End the progress bar; write the JSON if a path was given."""

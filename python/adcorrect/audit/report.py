@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
+from ..core.files import atomic_write_text
 from ..core.tables import render
 
 SHOWN = 20  # kinked copies and differences listed in the text output
@@ -66,7 +67,7 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
 
         out = Path(inc_out or f"{Path(model_path).stem}.inc.json")
         spec = network_to_v2(replace(net, values=tuple(values)))
-        out.write_text(json.dumps(spec, indent=1) + "\n")
+        atomic_write_text(out, json.dumps(spec, indent=1) + "\n")
         res["inc_spec"] = str(out)
     return res
 
@@ -81,12 +82,19 @@ def render_audit(res: dict[str, Any]) -> str:
     head = (f"audit {res['network']}  W = {res['W']}  batch = {res['batch']}  "
             f"loss = {res['loss']}  choice = {res['choice']}")
     lines = [head]
+    if res.get("frozen"):
+        lines.append("frozen (constants, not parameters): " + ", ".join(res["frozen"][:8])
+                     + (f", ... ({len(res['frozen'])} in all)" if len(res["frozen"]) > 8 else ""))
     if x is not None:
         lines.append(f"execution: {x['dtype']}, {x['computation']}; parameters rounded to "
                      f"the format: {res.get('params_rounded', 0)}")
+    found = f"{e['kinked']} in {e['kinked_examples']} example(s)"
+    if e.get("dead"):
+        found += f" + {e['dead']} dead"
+    if e["undecided"] and e["certificate"] == "undecided" and e["uncertain"]:
+        found = f"undecided ({e['uncertain']} uncertain copies; {found} found)"
     rows = [
-        ("copies on a kink", f"{e['kinked']} in {e['kinked_examples']} example(s)",
-         x["float_kinks"] if x else "-"),
+        ("copies on a kink", found, x["float_kinks"] if x else "-"),
         ("derivative choice matters (exact: NS; float: bifurcation)", _yes(e["ns"]),
          _yes(x["bifurcation"]) if x else "-"),
         ("batch loss differentiable", _yes(e["differentiable"]), "-"),
@@ -102,6 +110,10 @@ def render_audit(res: dict[str, Any]) -> str:
         w = e["witness"]
         parts = "; ".join(f"{k} = {_short(v)}" for k, v in w.items() if k != "kind")
         lines.append(f"witness ({w['kind']}): {parts}")
+    if e.get("dead"):
+        lines.append(f"dead kinks: {e['dead']} kinked copies whose input is locally constant "
+                     "(e.g. a max-pool tie of relu outputs of negative values): no kink for "
+                     "differentiability, no choice point for AD")
     if e["copies"]:
         lines.append("")
         lines.append(f"kinked copies ({len(e['copies'])}; first {min(SHOWN, len(e['copies']))}):")

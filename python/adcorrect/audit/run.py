@@ -98,13 +98,15 @@ class Auditor:
     """A model's plan, built once; :meth:`audit` audits a batch at the current parameters.
 
     ``model`` is what torch executes (parameters already in the format ``dtype``); the
-    exact audit reads its parameters exactly at every call."""
+    exact audit reads its parameters exactly at every call.  The parameters are the
+    trainable ones (``requires_grad``); frozen tensors are constants (``frozen``)."""
 
     def __init__(self, model: nn.Module, example: torch.Tensor, loss: str,
                  dtype: DType | None = None, choice: Choice = "pytorch",
                  budget: int | None = DEFAULT_BUDGET, work: int = DEFAULT_EXACT_WORK,
                  name: str | None = None) -> None:
         from ..torchfx.importer import from_module
+        from ..torchfx.values import frozen, trainable
 
         self.model = model
         self.loss = loss
@@ -115,7 +117,11 @@ class Auditor:
         self.net.require_exact()
         self.plan = Plan(self.net)
         self.gm = trace(model)
-        self.params = [p for _, p in model.named_parameters()]
+        self.params = [p for _, p in trainable(model)]
+        self.frozen = frozen(model)
+        if not self.params:
+            raise InputError("the model has no trainable parameter (every parameter has "
+                             "requires_grad=False): its loss is a constant")
         self.act_neurons = [n.index for n in self.net.neurons
                             if not n.activation.is_identity and n.op != "max"]
         self.import_seconds = time.perf_counter() - t0
@@ -165,6 +171,9 @@ class Auditor:
             "uncertain": ex.uncertain, "exact_examples": ex.exact_examples,
             "copies": [{"neuron": label[c.neuron], "example": c.example, "kink": str(c.kink),
                         "zbar": c.zbar, "zbar_approx": c.zbar_approx} for c in ex.kinked],
+            "dead": len(ex.dead),
+            "dead_copies": [{"neuron": label[c.neuron], "example": c.example,
+                             "kink": str(c.kink)} for c in ex.dead[:MAX_ROWS]],
         }
         if ex.inc:
             exact["ad"] = [str(v) for v in ex.ad or ()]
@@ -175,7 +184,7 @@ class Auditor:
                  "grad": exact["grad"][p]} for p in range(net.W)
                 if net.W <= 50 or exact["ad"][p] != exact["grad"][p]]
         res: dict[str, Any] = {
-            "network": net.name, "W": net.W, "batch": rows.size, "loss": self.loss,
+            "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size, "loss": self.loss,
             "choice": str(self.choice), "exact": exact,
             # a batched network (B >= 2) never is one (THEORY.md 8.1); B = 1 is the network
             "bias_network": rows.size == 1 and net.is_bias_network,
@@ -199,7 +208,7 @@ class Auditor:
     def _compare(self, ex: ExactResult, run: ExecutionResult, B: int
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         net = self.net
-        exact_kinks = {(c.neuron, c.example): c.kink for c in ex.kinked}
+        exact_kinks = {(c.neuron, c.example): c.kink for c in (*ex.kinked, *ex.dead)}
         diff: dict[str, Any] = {"exact_only": 0, "float_only": 0, "rows": [],
                                 "matched": run.entries == len(self.act_neurons)}
         if diff["matched"] and (exact_kinks or run.float_kinks):
@@ -219,7 +228,7 @@ class Auditor:
                         "float_y": repr(float(vals[j, i])), "exact_kink": in_exact,
                         "float_kink": not in_exact})
         verdicts = [
-            {"question": "some copy on a kink", "exact": bool(ex.kinked),
+            {"question": "some copy on a kink", "exact": bool(ex.kinked or ex.dead),
              "execution": run.float_kinks > 0},
             {"question": "derivative choice matters (exact: NS; float: bifurcation)",
              "exact": ex.ns, "execution": run.bifurcation},

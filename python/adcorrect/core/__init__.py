@@ -2,7 +2,8 @@
 
 The one error type of bad input and of undecided questions (:mod:`.errors`), the
 resource limits on input with their environment variables (:mod:`.limits`), the
-package version (:mod:`.version`), and plain-text output: aligned tables
+package version (:mod:`.version`), atomic output files (:mod:`.files`), and plain-text
+output: aligned tables
 (:mod:`.tables`) and the progress bar (:mod:`.progress`).
 
 May import: nothing from the package.

@@ -21,7 +21,9 @@ Two modes:
 - ``independent``: the cone search only (never uses NS or adjoints); for
   cross-checks of NS, T1-T6 and the fast mode.
 - ``fast`` (the default of the CLI): cheap certificates first, then the cone
-  search with a budget.  (1) No kink neuron: differentiable, gradient = AD.
+  search with a budget.  (1) No kink neuron: differentiable, gradient = AD.  (1') Every kink neuron's input
+  locally constant (:mod:`adcorrect.exact.dead`): the same, for every choice; such dead
+  kinks are dropped from the later steps.
   (2) No kink neuron with a non-zero adjoint: differentiable with gradient AD,
   for every network (T5(b), proved in Coq).  (3) A non-linearity witness from
   exact evaluation: phi(e_p) + phi(-e_p) <> 0 on an axis (bias axes first), or
@@ -47,6 +49,7 @@ from typing import Any
 from ..core.errors import Undecided
 from ..nets.activations import Choice
 from ..nets.ir import Network, is_param
+from .dead import dead_kinks
 from .engine import (
     Backward,
     Forward,
@@ -449,6 +452,11 @@ def _decide(net: Network, w: Sequence[Fraction], fw: Forward, choice: Choice, mo
         if not loc.kinks:
             return Verdict(True, backward(net, w, fw, choice).grad, None, 0, "no kink neuron")
         bw = backward(net, w, fw, choice)
+        dead = dead_kinks(net, w, fw.y, fw.z, sorted(loc.kinks))
+        if dead == loc.kinks:
+            return Verdict(True, bw.grad, None, 0,
+                           "every kink neuron's input is locally constant (dead kinks)")
+        loc.kinks -= dead
         if all(is_zero(bw.zbar[k]) for k in loc.kinks):
             return Verdict(True, bw.grad, None, 0,
                            "no kink neuron with a non-zero adjoint (T5b)")

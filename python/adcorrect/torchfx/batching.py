@@ -34,5 +34,5 @@ def example_input(batch: Batch, dtype: torch.dtype = torch.float64) -> torch.Ten
 
 def batched_model(model: nn.Module, batch: Batch, loss: str, name: str | None = None) -> Network:
     """The batched network of ``model`` over ``batch`` with ``loss`` (sum, mse or ce);
-    parameters in ``named_parameters()`` order, stored values in ``values``."""
+    trainable parameters in ``named_parameters()`` order, stored values in ``values``."""
     return batched(from_module(model, example_input(batch), name), batch, loss)

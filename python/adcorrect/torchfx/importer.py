@@ -2,8 +2,9 @@
 
 The network is the model applied to ONE example as a function of its parameters:
 the input is the example flattened row-major (without the batch axis), the
-parameters are ``model.named_parameters()`` in order, each tensor flattened
-row-major and named ``module.weight[i,j]``, and f is the sum of the output tensor's
+parameters are the trainable tensors of ``model.named_parameters()`` in order (those
+with ``requires_grad``; frozen ones are constants, as in fine-tuning), each tensor
+flattened row-major and named ``module.weight[i,j]``, and f is the sum of the output tensor's
 entries (a linear head with coefficients 1; the losses of
 :func:`adcorrect.nets.batch.batched` replace it).  Stored values are read exactly: every
 float of every dtype (fp64, fp32, bf16, fp16, the fp8 formats) is a dyadic rational.
@@ -580,8 +581,8 @@ class _Wrapped(nn.Module):
 
 def from_module(model: nn.Module, example_input: torch.Tensor,
                 name: str | None = None) -> Network:
-    """The IR network of ``model`` on one example (shape (1, ...)), as a function of
-    ``model.named_parameters()``; InputError (one line) for what is not supported."""
+    """The IR network of ``model`` on one example (shape (1, ...)), as a function of its
+    trainable parameters (``named_parameters()`` with ``requires_grad``); InputError (one line) for what is not supported."""
     if not isinstance(model, nn.Module):
         raise InputError(f"expected a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(example_input, torch.Tensor):

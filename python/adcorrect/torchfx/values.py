@@ -1,10 +1,11 @@
-"""Exact values of a PyTorch model: parameters in ``named_parameters()`` order, buffers
-and constants as exact rationals (every float of every dtype is dyadic), and the
+"""Exact values of a PyTorch model: trainable parameters in ``named_parameters()`` order,
+frozen parameters, buffers and constants as exact rationals (every float of every dtype is dyadic), and the
 symbolic tensors (:class:`Sym`) the importer computes with; BatchNorm's 1/sqrt(var + eps)
 as PyTorch computes it (:func:`inv_sqrt`)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from collections.abc import Iterable, Sequence
@@ -85,21 +86,34 @@ def coefs_of(s: Sym, what: str) -> np.ndarray:
                        count=s.arr.size).reshape(s.arr.shape)
 
 
+def trainable(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    """The parameters of the model's function: ``named_parameters()`` in order, those with
+    ``requires_grad`` (frozen ones are constants, see :func:`frozen`)."""
+    return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+
+
+def frozen(model: nn.Module) -> list[str]:
+    """Names of the frozen parameter tensors (``requires_grad=False``), in order."""
+    return [n for n, p in model.named_parameters() if not p.requires_grad]
+
+
 class ModelParams:
-    """``named_parameters()`` in order: names, exact values and index blocks by identity
-    (a parameter registered twice is one block; ``dtype``: the first floating one's)."""
+    """The trainable parameters (:func:`trainable`) in order: names, exact values and index
+    blocks by identity (a parameter registered twice is one block); frozen tensors are
+    constants.  ``dtype``: the first floating parameter's, frozen or not."""
 
     def __init__(self, model: nn.Module) -> None:
         self.names: list[str] = []
         self.values: list[Fraction] = []
         self.blocks: dict[int, int] = {}
         self.dtype: torch.dtype | None = None
-        for name, p in model.named_parameters():
+        for _, p in model.named_parameters():
+            if self.dtype is None and p.is_floating_point():
+                self.dtype = p.dtype
+        for name, p in trainable(model):
             self.blocks[id(p)] = len(self.names)
             self.names.extend(index_names(name, tuple(p.shape)))
             self.values.extend(exact_tensor(p, f"parameter {name}"))
-            if self.dtype is None and p.is_floating_point():
-                self.dtype = p.dtype
 
     def coefs(self, t: torch.Tensor, what: str) -> np.ndarray:
         """Coefficients of a tensor: its parameters if it is one, else exact constants."""
@@ -134,3 +148,37 @@ def inv_sqrt(var: Fraction, eps: float, dtype: torch.dtype) -> Fraction:
     if not math.isfinite(r):
         raise InputError("1/sqrt(running_var + eps) overflows")
     return Fraction(r)
+
+
+def import_key(model: nn.Module, example_shape: Sequence[int]) -> tuple[Any, ...]:
+    """Everything an import of ``model`` depends on besides the trainable parameters'
+    values: the module tree (identities, classes, train/eval mode, hooks, instance
+    attributes shadowing ``forward``), the parameters' identities, shapes, dtypes and
+    ``requires_grad``, the values of frozen parameters and buffers (BatchNorm's running
+    statistics), and the example shape.  Equal keys: the same imported function."""
+    digest = hashlib.blake2b(digest_size=16)
+    mods = []
+    for name, m in model.named_modules():
+        hooks = tuple(len(getattr(m, h, ()) or ()) for h in (
+            "_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
+            "_backward_pre_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks"))
+        mods.append((name, id(m), type(m).__qualname__, m.training, hooks,
+                     "forward" in m.__dict__, tuple(sorted(getattr(m, "__dict__", {})
+                                                           .get("_parameters", {}))),
+                     tuple(sorted(getattr(m, "__dict__", {}).get("_buffers", {})))))
+    params = []
+    for name, p in model.named_parameters():
+        params.append((name, id(p), tuple(p.shape), str(p.dtype), p.requires_grad))
+        if not p.requires_grad:
+            _digest_tensor(digest, p)
+    for _, b in model.named_buffers():
+        _digest_tensor(digest, b)
+    return (tuple(mods), tuple(params), digest.hexdigest(), tuple(example_shape))
+
+
+def _digest_tensor(digest: Any, t: torch.Tensor) -> None:
+    t = t.detach()
+    digest.update(f"{t.dtype}{tuple(t.shape)}{t.device}|".encode())
+    if t.device.type == "meta" or t.is_sparse or t.is_quantized:
+        return
+    digest.update(t.contiguous().cpu().reshape(-1).view(torch.uint8).numpy().tobytes())
