@@ -14,6 +14,7 @@ from adcorrect.exact.engine import backward, forward, kink_neurons
 from adcorrect.exact.oracle import decide, same_vector
 from adcorrect.nets import activations as acts
 from adcorrect.nets.batch import Batch, batched
+from adcorrect.nets.ir import Network
 from adcorrect.torch import from_module
 from torch import nn
 
@@ -121,7 +122,7 @@ def test_dead_kinks_change_nothing_against_the_cone_search() -> None:
         live = [k for k in kinks if k not in dead]
         base = backward(net, w, fw, "left").grad
         for k in dead:  # move only dead slopes: AD does not change
-            def pick(n: int, y: Q, k: int = k) -> Q:
+            def pick(n: int, y: Q, k: int = k, net: Network = net) -> Q:
                 a = net.neurons[n].activation
                 return a.slope_right(y) if n == k else a.slope_left(y)
             g = _ad_with(net, w, fw, pick)
