@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .core.deadline import DEFAULT_TIME_LIMIT, Deadline
 from .core.errors import InputError, Undecided
 from .core.tables import render
 from .core.version import VERSION as __version__
@@ -96,8 +97,8 @@ def load_subject(path: str, batch_path: str | None, loss: str | None,
 
 def check_result(net_path: str, params: str | None, choice_text: str,
                  batch: str | None = None, loss: str | None = None, oracle: str = "fast",
-                 budget: int | None = DEFAULT_BUDGET, trust_model: bool = False
-                 ) -> dict[str, Any]:
+                 budget: int | None = DEFAULT_BUDGET, trust_model: bool = False,
+                 time_limit: float | None = DEFAULT_TIME_LIMIT) -> dict[str, Any]:
     """Everything `check` reports, as a JSON-ready dict."""
     net, subject, frozen_names = load_subject(net_path, batch, loss, trust_model)
     choice = parse_choice(choice_text)
@@ -110,7 +111,8 @@ def check_result(net_path: str, params: str | None, choice_text: str,
                          f"give its W = {net.W} parameters")
     fw = forward(subject, w)
     bw = backward(subject, w, fw, choice)
-    verdict = decide(subject, w, choice, mode=oracle, budget=budget)
+    verdict = decide(subject, w, choice, mode=oracle, budget=budget,
+                     deadline=Deadline(time_limit))
     ad = bw.grad
     undecided = verdict.reason
     inc: bool | None = None
@@ -167,7 +169,7 @@ def _verdict_text(res: dict[str, Any]) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     res = check_result(args.network, args.params, args.choice, args.batch, args.loss,
-                       args.oracle, args.budget, args.trust_model)
+                       args.oracle, args.budget, args.trust_model, args.time_limit)
     if args.json:
         print(json.dumps(res))
         return 0
@@ -226,7 +228,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .audit.report import audit_files, public, render_audit
 
     res = audit_files(args.model, args.batch, args.loss, args.dtype, args.choice, args.budget,
-                      args.trust_model, args.inc_out)
+                      args.trust_model, args.inc_out, args.time_limit,
+                      progress=not args.json)
     print(json.dumps(public(res)) if args.json else render_audit(res))
     return 0
 
@@ -311,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--oracle", default="fast", choices=("fast", "independent"))
     c.add_argument("--budget", type=_budget, default=DEFAULT_BUDGET,
                    help=f"most sign cones the oracle explores (default {DEFAULT_BUDGET})")
+    c.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="S",
+                   help=f"seconds of exact work before 'undecided' (default "
+                        f"{DEFAULT_TIME_LIMIT:g}; 0: none)")
     c.add_argument("--trust-model", action="store_true",
                    help="allow a model file to unpickle classes outside torch.nn")
     c.add_argument("--json", action="store_true")
@@ -327,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"most sign cones the oracle explores (default {DEFAULT_BUDGET})")
     a.add_argument("--inc-out", metavar="PATH", help="where an inc point's v2 spec is saved "
                    "(default: MODEL.inc.json in the current directory)")
+    a.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="S",
+                   help=f"seconds of exact work per audit before 'undecided' (default "
+                        f"{DEFAULT_TIME_LIMIT:g}; 0: none)")
     a.add_argument("--trust-model", action="store_true",
                    help="allow a model file to unpickle classes outside torch.nn")
     a.add_argument("--json", action="store_true")
@@ -361,6 +370,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parser(sub)
     add_crosscheck_parser(sub)
     return p
+
+
+def _seconds(text: str) -> float | None:
+    """A time limit in seconds (0: none)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not v >= 0 or v == float("inf"):
+        raise InputError(f"--time-limit: expected seconds >= 0, got {text[:40]!r}")
+    return v or None
 
 
 def _budget(text: str) -> int:

@@ -48,7 +48,9 @@ from typing import Any
 
 import torch
 
+from ..core.deadline import NO_DEADLINE, Deadline
 from ..core.errors import Undecided
+from ..core.progress import Progress
 from ..exact.dead import LocalConstancy, flat_around, flat_between
 from ..exact.engine import Backward as ExactBackward
 from ..exact.engine import Forward as ExactForward
@@ -92,6 +94,7 @@ class ExactResult:
     groups: int = 0
     uncertain: int = 0  # copies the filter left to exact arithmetic
     dead: list[Copy] = field(default_factory=list)  # kinks with a locally constant input
+    kinks_known: bool = True  # False: undecided before every uncertain copy was resolved
     exact_examples: int = 0  # examples evaluated exactly
     ad: tuple[Any, ...] | None = None  # AD and gradient of the kinked examples' loss
     grad: tuple[Any, ...] | None = None
@@ -117,8 +120,10 @@ class _Exact:
     """Exact evaluations of single examples (the exact engine), cached."""
 
     def __init__(self, net: Network, batch: Batch, loss: str, B: int, w: torch.Tensor,
-                 choice: Choice, work: int) -> None:
+                 choice: Choice, work: int, deadline: Deadline = NO_DEADLINE) -> None:
         self.net, self.batch, self.loss, self.B, self.choice = net, batch, loss, B, choice
+        self.deadline = deadline
+        self.progress = False
         self._w = w
         self._wq: list[Fraction] | None = None
         self.fw: dict[int, tuple[Network, ExactForward]] = {}
@@ -134,6 +139,7 @@ class _Exact:
 
     def _forward(self, i: int) -> tuple[Network, ExactForward]:
         if i not in self.fw:
+            self.deadline.check(f"exact arithmetic on example {i}, {len(self.fw)} done")
             self.work_left -= self.size
             if self.work_left < 0:
                 raise Undecided(f"exact arithmetic on more examples than the work limit allows "
@@ -153,6 +159,7 @@ class _Exact:
     def zbar(self, i: int, k: int) -> Any:
         if i not in self.bw:
             sub, fw = self._forward(i)
+            self.deadline.check(f"exact adjoints of example {i}")
             self.work_left -= self.size
             self.bw[i] = backward(sub, self.wq, fw, self.choice)
         return self.bw[i].zbar[k]
@@ -225,15 +232,19 @@ def _seeds(plan: Plan, fwd: Any, examples: list[int], batch: Batch, loss: str, B
 
 def exact_audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str,
                 choice: Choice = "pytorch", budget: int | None = DEFAULT_BUDGET,
-                work: int = DEFAULT_EXACT_WORK, fwd: Any = None) -> ExactResult:
+                work: int = DEFAULT_EXACT_WORK, fwd: Any = None,
+                deadline: Deadline = NO_DEADLINE, progress: bool = False) -> ExactResult:
     """The exact audit at parameters ``w`` (float64, exact) on the batch (``x`` its inputs
-    as a float64 (B, n_in) tensor, exact; ``batch`` the same inputs and the targets)."""
+    as a float64 (B, n_in) tensor, exact; ``batch`` the same inputs and the targets).
+    Past ``work`` or the ``deadline``: undecided with the reason.  ``progress``: a bar
+    on a terminal while copies are evaluated exactly."""
     t0 = time.perf_counter()
     net = plan.net
     B = x.shape[0]
     fwd = fwd if fwd is not None else plan.forward(w, x)
     t_filter = time.perf_counter() - t0
-    ex = _Exact(net, batch, loss, B, w, choice, work)
+    ex = _Exact(net, batch, loss, B, w, choice, work, deadline)
+    ex.progress = progress
     secs = {"filter": t_filter}
     try:
         return _audit(plan, w, x, batch, loss, choice, budget, fwd, ex, secs, t0)
@@ -242,6 +253,7 @@ def exact_audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss
                   for k, i in fwd.kink.nonzero().tolist()]
         return ExactResult(kinked, sorted({c.example for c in kinked}), None, None, None,
                            e.reason, "undecided", uncertain=int(fwd.uncertain.sum()),
+                           kinks_known=False,
                            exact_examples=len(ex.fw),
                            seconds={**secs, "total": time.perf_counter() - t0})
 
@@ -255,11 +267,17 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
                           for k, i in fwd.kink.nonzero().tolist()]
     exact_y: dict[tuple[int, int], Fraction] = {}
     unc = fwd.uncertain.nonzero().tolist()
-    for k, i in unc:
-        yk = ex.y(i, k)
-        exact_y[(k, i)] = yk
-        if net.neurons[k].activation.is_kink(yk):
-            kinked.append(Copy(k, i, yk))
+    bar = Progress(len(unc), "exact copies", enabled=ex.progress and len(unc) > 1,
+                   unit="copies")
+    try:
+        for done, (k, i) in enumerate(unc):
+            bar.update(done)
+            yk = ex.y(i, k)
+            exact_y[(k, i)] = yk
+            if net.neurons[k].activation.is_kink(yk):
+                kinked.append(Copy(k, i, yk))
+    finally:
+        bar.close()
     kinked.sort(key=lambda c: (c.example, c.neuron))
     if kinked:
         lc = _constancy(plan, fwd, ex)
@@ -335,7 +353,7 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
         raise Undecided(f"the oracle would run on {len(examples)} kinked examples of "
                         f"{ex.size} terms each, beyond the work limit")
     sub = sub_network(net, batch, examples, loss, B)
-    verdict = decide(sub, ex.wq, choice, mode="fast", budget=budget)
+    verdict = decide(sub, ex.wq, choice, mode="fast", budget=budget, deadline=ex.deadline)
     secs["oracle"] = time.perf_counter() - t3
     cert = f"oracle on the {len(examples)} kinked example(s): {verdict.certificate}"
     if verdict.differentiable is None:

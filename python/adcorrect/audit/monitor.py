@@ -36,6 +36,7 @@ from typing import Any, Self
 import torch
 from torch import nn
 
+from ..core.deadline import DEFAULT_TIME_LIMIT
 from ..core.errors import InputError
 from ..core.files import atomic_write_text
 from ..core.progress import Progress
@@ -88,7 +89,8 @@ class Monitor:
                  budget: int | None = DEFAULT_BUDGET, total: int | None = None,
                  progress: bool = True, json_path: str | Path | None = None,
                  execution: bool = True, inc_dir: str | Path | None = None,
-                 keep_copies: bool = False) -> None:
+                 keep_copies: bool = False, time_limit: float | None = DEFAULT_TIME_LIMIT
+                 ) -> None:
         if not isinstance(model, nn.Module):
             raise InputError(f"Monitor: expected a torch.nn.Module, got {type(model).__name__}")
         if not isinstance(every, int) or every < 1:
@@ -102,6 +104,7 @@ class Monitor:
         self.json_path = json_path
         self.inc_dir = Path(inc_dir) if inc_dir is not None else None
         self.keep_copies = keep_copies
+        self.time_limit = time_limit
         self.steps = 0
         self.records: list[dict[str, Any]] = []
         self.auditor: Auditor | None = None
@@ -140,7 +143,8 @@ class Monitor:
         if self.auditor is None or key != self._key:
             self.auditor = None
             self.auditor = Auditor(self.model, x, self.loss, dtype=self.dtype,
-                                   choice=self.choice, budget=self.budget)
+                                   choice=self.choice, budget=self.budget,
+                                   time_limit=self.time_limit)
             self._key = key
             self.imports += 1
         res = self.auditor.audit(x, y, execution=self.execution)
@@ -158,7 +162,7 @@ class Monitor:
             "exact_only": d.get("exact_only"), "float_only": d.get("float_only"),
             "not_in_format": self._outside_format(),
             "seconds": round(res["seconds"]["total"], 6), "dead": e.get("dead", 0),
-            "uncertain": e["uncertain"],
+            "uncertain": e["uncertain"], "kinks_known": e["kinks_known"],
         }
         if self.keep_copies:
             rec["copies"] = e["copies"]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..core.deadline import DEFAULT_TIME_LIMIT
 from ..core.errors import InputError
 from ..core.files import atomic_write_text
 from ..core.tables import render
@@ -32,7 +33,8 @@ def load_batch_tensors(path: str) -> tuple[Any, Any]:
 
 def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | None = None,
                 choice: str = "pytorch", budget: int | None = None, trust: bool = False,
-                inc_out: str | None = None) -> dict[str, Any]:
+                inc_out: str | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
+                progress: bool = False) -> dict[str, Any]:
     """Both audits of a saved model on a batch file (a JSON-ready dict)."""
     from ..exact.oracle import DEFAULT_BUDGET
     from ..nets.activations import parse_choice
@@ -51,7 +53,8 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
     dtype = dtype or dtype_of(model)
     m, changed = prepared(model, dtype)
     aud = Auditor(m, x, loss, dtype=dtype, choice=ch,
-                  budget=DEFAULT_BUDGET if budget is None else budget, name=Path(model_path).stem)
+                  budget=DEFAULT_BUDGET if budget is None else budget, name=Path(model_path).stem,
+                  time_limit=time_limit, progress=progress)
     try:
         res = aud.audit(x, y)
     except RuntimeError as e:
@@ -91,8 +94,8 @@ def render_audit(res: dict[str, Any]) -> str:
     found = f"{e['kinked']} in {e['kinked_examples']} example(s)"
     if e.get("dead"):
         found += f" + {e['dead']} dead"
-    if e["undecided"] and e["certificate"] == "undecided" and e["uncertain"]:
-        found = f"undecided ({e['uncertain']} uncertain copies; {found} found)"
+    if not e.get("kinks_known", True):
+        found = f"undecided ({e['uncertain']} copies uncertain; at least {e['kinked']} found)"
     rows = [
         ("copies on a kink", found, x["float_kinks"] if x else "-"),
         ("derivative choice matters (exact: NS; float: bifurcation)", _yes(e["ns"]),
@@ -123,7 +126,10 @@ def render_audit(res: dict[str, Any]) -> str:
     d = res.get("differ")
     if d is not None:
         lines.append("")
-        if not d["matched"]:
+        if not d.get("kinks_known", True):
+            lines.append("exact kinks undecided: no copy-by-copy comparison with the float "
+                         "kinks")
+        elif not d["matched"]:
             lines.append("exact and float kinks could not be matched copy by copy")
         else:
             lines.append(f"copies where exact and float kinks differ: {d['exact_only']} exact "

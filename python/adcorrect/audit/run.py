@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..core.deadline import DEFAULT_TIME_LIMIT, Deadline
 from ..core.errors import InputError
 from ..exact.oracle import DEFAULT_BUDGET
 from ..nets.activations import Choice
@@ -104,7 +105,8 @@ class Auditor:
     def __init__(self, model: nn.Module, example: torch.Tensor, loss: str,
                  dtype: DType | None = None, choice: Choice = "pytorch",
                  budget: int | None = DEFAULT_BUDGET, work: int = DEFAULT_EXACT_WORK,
-                 name: str | None = None) -> None:
+                 name: str | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
+                 progress: bool = False) -> None:
         from ..torchfx.importer import from_module
         from ..torchfx.values import frozen, trainable
 
@@ -112,6 +114,7 @@ class Auditor:
         self.loss = loss
         self.dtype = dtype or dtype_of(model)
         self.choice, self.budget, self.work = choice, budget, work
+        self.time_limit, self.progress = time_limit, progress
         t0 = time.perf_counter()
         self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
         self.net.require_exact()
@@ -145,12 +148,14 @@ class Auditor:
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
         ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice, self.budget,
-                         self.work)
+                         self.work, deadline=Deadline(self.time_limit),
+                         progress=self.progress)
         t1 = time.perf_counter()
         run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
             if execution else None
         t2 = time.perf_counter()
         res = self._result(ex, run, rows)
+        res["time_limit"] = self.time_limit
         res["seconds"] = {"exact": t1 - t0, "execution": t2 - t1, "total": t2 - t0,
                           **{f"exact_{k}": v for k, v in ex.seconds.items()}}
         res["inputs_rounded"] = 0 if xe.dtype == x.dtype else \
@@ -167,6 +172,7 @@ class Auditor:
             "kinked": len(ex.kinked), "kinked_examples": len(ex.kinked_examples),
             "ns": ex.ns, "differentiable": ex.differentiable, "inc": ex.inc,
             "undecided": ex.undecided, "certificate": ex.certificate, "witness": ex.witness,
+            "kinks_known": ex.kinks_known,
             "top": label[ex.top] if ex.top is not None else None, "groups": ex.groups,
             "uncertain": ex.uncertain, "exact_examples": ex.exact_examples,
             "copies": [{"neuron": label[c.neuron], "example": c.example, "kink": str(c.kink),
@@ -210,7 +216,8 @@ class Auditor:
         net = self.net
         exact_kinks = {(c.neuron, c.example): c.kink for c in (*ex.kinked, *ex.dead)}
         diff: dict[str, Any] = {"exact_only": 0, "float_only": 0, "rows": [],
-                                "matched": run.entries == len(self.act_neurons)}
+                                "matched": run.entries == len(self.act_neurons)
+                                and ex.kinks_known, "kinks_known": ex.kinks_known}
         if diff["matched"] and (exact_kinks or run.float_kinks):
             fk = run.kink_matrix()
             vals = run.value_matrix()
@@ -228,7 +235,8 @@ class Auditor:
                         "float_y": repr(float(vals[j, i])), "exact_kink": in_exact,
                         "float_kink": not in_exact})
         verdicts = [
-            {"question": "some copy on a kink", "exact": bool(ex.kinked or ex.dead),
+            {"question": "some copy on a kink",
+             "exact": True if ex.kinked or ex.dead else None if not ex.kinks_known else False,
              "execution": run.float_kinks > 0},
             {"question": "derivative choice matters (exact: NS; float: bifurcation)",
              "exact": ex.ns, "execution": run.bifurcation},

@@ -46,6 +46,7 @@ from fractions import Fraction
 from math import lcm
 from typing import Any
 
+from ..core.deadline import NO_DEADLINE, Deadline
 from ..core.errors import Undecided
 from ..nets.activations import Choice
 from ..nets.ir import Network, is_param
@@ -94,8 +95,10 @@ class Verdict:
 class _Local:
     """phi_w restricted to the examples with kink neurons (the rest is linear)."""
 
-    def __init__(self, net: Network, w: Sequence[Fraction], fw: Forward) -> None:
+    def __init__(self, net: Network, w: Sequence[Fraction], fw: Forward,
+                 deadline: Deadline = NO_DEADLINE) -> None:
         self.net, self.w, self.fw = net, w, fw
+        self.deadline = deadline
         self.kinks = set(kink_neurons(net, fw))
         kinked_examples = sorted({net.neurons[k].example for k in self.kinks})
         self.order = [k for e in kinked_examples for k in net.examples[e]]
@@ -144,6 +147,7 @@ class _Local:
 
     def phi(self, v: Sequence[Fraction]) -> Number:
         """The kinked examples' part of phi_w(v) (side-aware forward mode)."""
+        self.deadline.check("the oracle's witness search")
         dz: dict[int, Fraction] = {}
         zero = Fraction(0)
         for k in self.order:
@@ -198,6 +202,7 @@ def _cone_search(loc: _Local, skip: set[int], budget: int | None
 
     def explore(i: int) -> bool:  # False: stop (a differing form was found)
         if i == len(loc.order):
+            loc.deadline.check(f"the oracle's cone search, {len(leaves)} cones")
             form = loc.output_form(dz)
             leaves.append((list(cones.rows), form))
             if budget is not None and len(leaves) > budget:
@@ -318,18 +323,20 @@ def _find_witness(loc: _Local, axis: dict[int, Number], live: set[int]) -> tuple
 
 
 def decide(net: Network, w: Sequence[Fraction], choice: Choice = "pytorch",
-           mode: str = "independent", budget: int | None = DEFAULT_BUDGET) -> Verdict:
+           mode: str = "independent", budget: int | None = DEFAULT_BUDGET,
+           deadline: Deadline = NO_DEADLINE) -> Verdict:
     """Whether f is differentiable at w, with the gradient or a witness direction.
 
     ``mode`` is ``independent`` (cone search only: never uses NS) or ``fast``
     (certificates first; ``choice`` is the AD choice whose adjoints certificate (2)
-    uses).  Undecided (differentiable None) only beyond ``budget`` cones or when an
-    exact comparison of cross-entropy numbers exceeds its budget."""
+    uses).  Undecided (differentiable None) only beyond ``budget`` cones, past the
+    ``deadline``, or when an exact comparison of cross-entropy numbers exceeds its
+    budget."""
     if mode not in MODES:
         raise ValueError(f"unknown oracle mode {mode!r}")
     fw = forward(net, w)
     try:
-        return _decide(net, w, fw, choice, mode, budget)
+        return _decide(net, w, fw, choice, mode, budget, deadline)
     except Undecided as e:
         return Verdict(None, None, None, 0, "undecided", str(e))
 
@@ -444,8 +451,8 @@ def _generic(rng: random.Random, loc: _Local, rows: list[Sparse], avoid: Sparse 
 
 
 def _decide(net: Network, w: Sequence[Fraction], fw: Forward, choice: Choice, mode: str,
-            budget: int | None) -> Verdict:
-    loc = _Local(net, w, fw)
+            budget: int | None, deadline: Deadline = NO_DEADLINE) -> Verdict:
+    loc = _Local(net, w, fw, deadline)
     fast = mode == "fast"
     bw: Backward | None = None
     if fast:

@@ -1,0 +1,62 @@
+"""Time budgets of the exact audit (--time-limit): past it, undecided with the reason, and
+the tables say undecided rather than a count of kinks that was never finished."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+import torch
+from adcorrect.audit.report import render_audit
+from adcorrect.audit.run import Auditor
+from adcorrect.cli import main
+from torch import nn
+
+
+def _cancelling() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    # float64: y = 0.1 x1 - 0.1 x2 + 0 is exactly 0 at x = (0.3, 0.3) and (1, 1), but the
+    # float64 products 0.1 * 0.3 are inexact, so the filter leaves example 0 uncertain.
+    # Both copies sit on relu's kink with tangents (x1, x2, 1) in (w1, w2, b), not
+    # parallel, adjoints 1: not differentiable (by hand).
+    m = nn.Sequential(nn.Linear(2, 1), nn.ReLU(), nn.Linear(1, 1)).double()
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[0.1, -0.1]]))
+        m[0].bias.fill_(0.0)
+        m[2].weight.fill_(1.0)
+        m[2].bias.fill_(0.0)
+    x = torch.tensor([[0.3, 0.3], [1.0, 1.0]], dtype=torch.float64)
+    return m, x, torch.tensor([1.0, 1.0], dtype=torch.float64)
+
+
+def test_decided_within_the_limit() -> None:
+    m, x, y = _cancelling()
+    e = Auditor(m, x, "sum").audit(x, y)["exact"]
+    assert (e["kinked"], e["uncertain"], e["differentiable"], e["undecided"]) == \
+        (2, 1, False, None)
+
+
+def test_past_the_limit_is_undecided_and_says_so() -> None:
+    m, x, y = _cancelling()
+    r = Auditor(m, x, "sum", time_limit=1e-9).audit(x, y)
+    e = r["exact"]
+    assert e["differentiable"] is None and e["inc"] is None and e["ns"] is None
+    assert "time limit" in e["undecided"] and e["kinks_known"] is False
+    text = render_audit(r)
+    assert "undecided (1 copies uncertain" in text
+    assert "0 in 0 example(s)" not in text and "not a kink" not in text
+    assert r["verdicts"][0]["exact"] is True  # one kink certain: example 1
+
+
+@pytest.mark.parametrize("bad", ["-1", "abc", "inf", "nan"])
+def test_bad_time_limit_is_one_line(tmp_path: Path, bad: str) -> None:
+    m, x, y = _cancelling()
+    torch.save(m, tmp_path / "m.pt")
+    torch.save({"x": x, "y": y}, tmp_path / "b.pt")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        rc = main(["audit", str(tmp_path / "m.pt"), "--batch", str(tmp_path / "b.pt"),
+                   "--loss", "sum", "--time-limit", bad])
+    assert rc == 2 and "--time-limit" in err.getvalue()
+    assert len(err.getvalue().strip().splitlines()) == 1
