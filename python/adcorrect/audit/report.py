@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,9 @@ def render_audit(res: dict[str, Any]) -> str:
     if res.get("frozen"):
         lines.append("frozen (constants, not parameters): " + ", ".join(res["frozen"][:8])
                      + (f", ... ({len(res['frozen'])} in all)" if len(res["frozen"]) > 8 else ""))
+    if res.get("activations"):
+        lines.append("activations, with the constants PyTorch's kernels use (exact): "
+                     + ", ".join(_decimals(a) for a in res["activations"]))
     if x is not None:
         lines.append(f"execution: {x['dtype']}, {x['computation']}; parameters rounded to "
                      f"the format: {res.get('params_rounded', 0)}")
@@ -167,6 +171,11 @@ def render_audit(res: dict[str, Any]) -> str:
         + ("" if res["single_bias_network"] else " (without a bias of their own: "
            + ", ".join(res["no_exclusive_bias"][:8]) + ")"))
     return "\n".join(lines)
+
+
+def _decimals(text: str) -> str:
+    """Fractions p/q in text followed by their nearest double, for people."""
+    return re.sub(r"(-?\d+)/(\d+)", lambda m: f"{m[0]} (~{int(m[1]) / int(m[2]):.10g})", text)
 
 
 def _short(v: Any) -> str:

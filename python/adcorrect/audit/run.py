@@ -190,7 +190,9 @@ class Auditor:
                  "grad": exact["grad"][p]} for p in range(net.W)
                 if net.W <= 50 or exact["ad"][p] != exact["grad"][p]]
         res: dict[str, Any] = {
-            "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size, "loss": self.loss,
+            "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size,
+            "activations": sorted({n.activation.name for n in net.neurons
+                                   if not n.activation.is_identity and n.op != "max"}), "loss": self.loss,
             "choice": str(self.choice), "exact": exact,
             # a batched network (B >= 2) never is one (THEORY.md 8.1); B = 1 is the network
             "bias_network": rows.size == 1 and net.is_bias_network,

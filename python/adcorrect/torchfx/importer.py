@@ -250,9 +250,12 @@ class _Importer:
             return self.params.sym(obj, str(node.target)) if isinstance(obj, torch.Tensor) \
                 else obj
         if node.op == "call_module":
+            mod = self.gm.get_submodule(node.target)
             if len(args) != 1 or kwargs:
-                raise InputError("expected one tensor argument")
-            return self.call_module(node, self.gm.get_submodule(node.target), args[0])
+                raise InputError(f"unsupported module {type(mod).__name__} at "
+                                 f"{self.place(node)} (called with {len(args) + len(kwargs)} "
+                                 "arguments; the supported modules take one tensor)")
+            return self.call_module(node, mod, args[0])
         if node.op == "call_method":
             return self.call_method(node, node.target, args, kwargs)
         if node.op == "call_function":

@@ -1,0 +1,41 @@
+"""The audit names the exact constants it used (slopes, bounds: the Python floats rounded to
+float32 as PyTorch's kernels use them) and unsupported modules name themselves."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+from adcorrect.audit.report import render_audit
+from adcorrect.audit.run import Auditor
+from adcorrect.core.errors import InputError
+from adcorrect.torch import from_module
+from torch import nn
+
+
+def test_audit_reports_the_float32_slope_and_bounds() -> None:
+    m = nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(0.01), nn.Hardtanh(-0.3, 0.7),
+                      nn.Linear(2, 1)).float()  # a float32 model whatever the default dtype
+    x = torch.tensor([[1.0, -1.0]], dtype=torch.float32)
+    y = torch.tensor([1.0], dtype=torch.float32)
+    r = Auditor(m, x, "sum").audit(x, y)
+    f32 = [Fraction(float(np.float32(v))) for v in (0.01, -0.3, 0.7)]
+    assert r["activations"] == [f"hardtanh({f32[1]},{f32[2]})", f"leaky_relu({f32[0]})"]
+    assert f32[0] == Fraction(5368709, 536870912)
+    assert "leaky_relu(5368709/536870912 (~0.009999999776))" in render_audit(r)
+
+
+def test_multihead_attention_names_itself() -> None:
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.att = nn.MultiheadAttention(4, 2, batch_first=True)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.att(x, x, x)[0]
+
+    with pytest.raises(InputError, match=r"^unsupported module MultiheadAttention at module "
+                                         r"att \(called with 3 arguments"):
+        from_module(M(), torch.zeros(1, 3, 4))
