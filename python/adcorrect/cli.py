@@ -26,6 +26,7 @@ from .nets.activations import parse_choice
 from .nets.batch import batched, load_batch
 from .nets.ir import Network
 from .nets.spec import load_network, parse_params
+from .nets.theorems import coverage, coverage_json, theorem_line
 from .numbers.formats import ALIASES, listed_formats, parse_format
 from .report.crosscheck import add_crosscheck_parser
 from .report.document import add_report_parser
@@ -147,6 +148,7 @@ def check_result(net_path: str, params: str | None, choice_text: str,
         "no_exclusive_bias": list(dict.fromkeys(subject.neurons[k].label
                                                 for k in subject.no_exclusive_bias)),
     }
+    res["theorem"] = coverage_json(coverage(net, subject.batch, choice))
     if batch is not None:
         res["batch"] = subject.batch
         res["loss"] = loss
@@ -211,6 +213,7 @@ def cmd_check(args: argparse.Namespace) -> int:
               + ", ".join(res["witness"]))
     if res["undecided"]:
         print(f"undecided: {res['undecided']}")
+    print(theorem_line(res["theorem"]))
     bias = "a bias network" if res["bias_network"] else "NOT a bias network"
     line = f"{bias} (THEORY.md section 3)"
     if res["no_exclusive_bias"]:

@@ -13,6 +13,7 @@ from ..core.deadline import DEFAULT_TIME_LIMIT
 from ..core.errors import InputError
 from ..core.files import atomic_write_text
 from ..core.tables import render
+from ..nets.theorems import theorem_line
 
 SHOWN = 20  # kinked copies and differences listed in the text output
 
@@ -164,6 +165,8 @@ def render_audit(res: dict[str, Any]) -> str:
             lines.append(f"saved as a version-2 spec: {res['inc_spec']} (python -m adcorrect "
                          "check it)")
     lines.append("")
+    if res.get("theorem"):
+        lines.append(theorem_line(res["theorem"]))
     lines.append(
         ("a batched network is never a bias network (THEORY.md 8.1); " if res["batch"] > 1
          else "") + "the single-example "

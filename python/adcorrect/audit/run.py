@@ -17,6 +17,7 @@ from ..core.errors import InputError
 from ..exact.oracle import DEFAULT_BUDGET
 from ..nets.activations import Choice
 from ..nets.batch import LOSSES, exact_values
+from ..nets.theorems import coverage, coverage_json
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, trace
@@ -199,6 +200,7 @@ class Auditor:
             "single_bias_network": net.is_bias_network,
             "no_exclusive_bias": list(dict.fromkeys(label[k] for k in net.no_exclusive_bias))
             [:20],
+            "theorem": coverage_json(coverage(net, rows.size, self.choice)),
         }
         if ex.subnet is not None and ex.inc:
             res["_inc_network"] = ex.subnet
