@@ -116,6 +116,7 @@ class Auditor:
         self.dtype = dtype or dtype_of(model)
         self.choice, self.budget, self.work = choice, budget, work
         self.time_limit, self.progress = time_limit, progress
+        self._covered: dict[int, dict[str, Any]] = {}
         t0 = time.perf_counter()
         self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
         self.net.require_exact()
@@ -200,7 +201,7 @@ class Auditor:
             "single_bias_network": net.is_bias_network,
             "no_exclusive_bias": list(dict.fromkeys(label[k] for k in net.no_exclusive_bias))
             [:20],
-            "theorem": coverage_json(coverage(net, rows.size, self.choice)),
+            "theorem": self._coverage(rows.size),
         }
         if ex.subnet is not None and ex.inc:
             res["_inc_network"] = ex.subnet
@@ -214,6 +215,12 @@ class Auditor:
         }
         res["differ"], res["verdicts"] = self._compare(ex, run, rows.size)
         return res
+
+    def _coverage(self, B: int) -> dict[str, Any]:
+        """Which theorem applies at batch size B (depends on the structure only: cached)."""
+        if B not in self._covered:
+            self._covered[B] = coverage_json(coverage(self.net, B, self.choice))
+        return self._covered[B]
 
     def _compare(self, ex: ExactResult, run: ExecutionResult, B: int
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:

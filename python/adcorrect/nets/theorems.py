@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from .activations import Activation, Choice
 from .ir import Network, is_param
@@ -45,16 +46,18 @@ class Coverage:
     why: str
 
 
+@lru_cache(maxsize=256)
 def _kinked(act: Activation) -> bool:
     return act.exact and bool(act.kinks)
 
 
-def _thetas(act: Activation, choice: Choice) -> set[Fraction]:
+@lru_cache(maxsize=256)
+def _thetas(act: Activation, choice: Choice) -> frozenset[Fraction]:
     out = set()
     for c in act.kinks:
         sl, sr = act.slope_left(c), act.slope_right(c)
         out.add((act.derivative(c, choice) - sl) / (sr - sl))
-    return out
+    return frozenset(out)
 
 
 def coverage(net: Network, batch: int, choice: Choice = "pytorch") -> Coverage:
