@@ -25,6 +25,14 @@ shape), checked at every audited step; nothing the model can change is cached.  
 monitor never changes the model or its gradients, and :meth:`Monitor.step` never raises
 for a step it cannot audit: the error is recorded for that step (``error``) and counted
 in the summary.
+
+``executor="dask"`` (a LocalCluster with one worker process) or ``"dask:ADDRESS"`` runs
+the audits on Dask workers while training goes on: :meth:`Monitor.step` snapshots the
+trainable parameters and the batch and returns at once; every ``chunk`` audited steps
+go to a worker as one task (:mod:`adcorrect.audit.remote`); :attr:`Monitor.records` are
+in step order, and :meth:`Monitor.close` (or the end of the ``with`` block) waits for all.
+``resume=True`` with ``json_path`` keeps the records of an earlier, interrupted run
+(written there) and audits only the steps they lack.
 """
 
 from __future__ import annotations
@@ -43,7 +51,8 @@ from ..core.progress import Progress
 from ..core.tables import render
 from ..exact.oracle import DEFAULT_BUDGET
 from .dtypes import DType, dtype_of, parse_dtype
-from .run import Auditor
+from .remote import DEFAULT_CHUNK, DaskAudits, parse_executor
+from .steps import StepAuditor, StepConfig, error_record
 
 __all__ = ["Monitor", "loss_kind"]
 
@@ -72,15 +81,6 @@ def loss_kind(loss_fn: Any) -> str:
                      "F.cross_entropy, F.mse_loss or one of 'ce', 'mse', 'sum'")
 
 
-def _one_line(e: BaseException) -> str:
-    """An exception as one short line."""
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    text = lines[0] if lines else type(e).__name__
-    if not isinstance(e, InputError):
-        text = f"{type(e).__name__}: {text}"
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
 class Monitor:
     """Audits every ``every``-th training step; see the module docstring."""
 
@@ -89,104 +89,96 @@ class Monitor:
                  budget: int | None = DEFAULT_BUDGET, total: int | None = None,
                  progress: bool = True, json_path: str | Path | None = None,
                  execution: bool = True, inc_dir: str | Path | None = None,
-                 keep_copies: bool = False, time_limit: float | None = DEFAULT_TIME_LIMIT
+                 keep_copies: bool = False, time_limit: float | None = DEFAULT_TIME_LIMIT,
+                 executor: str = "local", chunk: int = DEFAULT_CHUNK, resume: bool = False
                  ) -> None:
         if not isinstance(model, nn.Module):
             raise InputError(f"Monitor: expected a torch.nn.Module, got {type(model).__name__}")
         if not isinstance(every, int) or every < 1:
             raise InputError(f"Monitor: every must be a positive integer, got {every!r}")
+        if not isinstance(chunk, int) or chunk < 1:
+            raise InputError(f"Monitor: chunk must be a positive integer, got {chunk!r}")
         self.model = model
         self.loss = loss_kind(loss_fn)
         self.every = every
         self.dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype or dtype_of(model)
-        self.choice, self.budget = choice, budget
-        self.execution = execution
+        self.config = StepConfig(self.loss, self.dtype, choice, budget, execution, keep_copies,
+                                 time_limit)
         self.json_path = json_path
         self.inc_dir = Path(inc_dir) if inc_dir is not None else None
-        self.keep_copies = keep_copies
-        self.time_limit = time_limit
         self.steps = 0
-        self.records: list[dict[str, Any]] = []
-        self.auditor: Auditor | None = None
-        self._key: Any = None
-        self.imports = 0
+        self._records: list[dict[str, Any]] = []
+        self._done: set[int] = set()
+        if resume and json_path is not None and Path(json_path).is_file():
+            self._records = _read_records(Path(json_path))
+            self._done = {r["step"] for r in self._records}
+        address = parse_executor(executor)
+        self._local = StepAuditor(model, self.config) if address is None else None
+        self._remote = DaskAudits(address, self.config, chunk) if address is not None \
+            else None
+        self._remote_imports = 0
         n = None if total is None else -(-total // every)
         self._bar = Progress(n or 0, "audit", enabled=progress and n is not None, unit="steps")
+
+    @property
+    def imports(self) -> int:
+        """How many times the model was imported (sent to the workers, with Dask)."""
+        if self._local is not None:
+            return self._local.imports
+        return self._remote.imports if self._remote is not None else self._remote_imports
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The records of the audited steps so far, in step order (with Dask: those whose
+        results are in; :meth:`close` waits for all)."""
+        self._collect(wait=False)
+        return self._records
 
     # -- the loop ---------------------------------------------------------------------------
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any] | None:
-        """Count a training step; audit it if it is an ``every``-th one (returns the record)."""
+        """Count a training step; audit it if it is an ``every``-th one.  Returns the record
+        (with Dask: None, the audit runs on a worker; see :attr:`records`)."""
         self.steps += 1
-        if (self.steps - 1) % self.every:
+        step = self.steps - 1
+        if step % self.every or step in self._done:
             return None
-        try:
-            rec = self._audit(x, y)
-        except Exception as e:  # noqa: BLE001 - recorded per step, never raised
-            rec = {"step": self.steps - 1, "error": _one_line(e), "kinked": 0,
-                   "kinked_examples": 0, "ns": None, "differentiable": None, "inc": None,
-                   "undecided": None, "certificate": "error", "float_kinks": None,
-                   "bifurcation": None, "exact_only": None, "float_only": None,
-                   "not_in_format": None, "seconds": 0.0}
-        self.records.append(rec)
-        self._bar.update(len(self.records))
+        if self._remote is not None:
+            try:
+                from ..torchfx.values import import_key
+
+                if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor) or \
+                        x.dim() < 1:
+                    raise InputError("batch: x and y must be tensors, x with a batch axis")
+                key = import_key(self.model, tuple(x.shape[1:]))
+                self._remote.add(self.model, key, step, x, y)
+            except Exception as e:  # noqa: BLE001 - recorded per step, never raised
+                self._add(error_record(step, e), None)
+            return None  # results are fetched when records are read, never during step
+        assert self._local is not None
+        rec, spec = self._local.audit(step, x, y)
+        self._add(rec, spec)
         return rec
 
-    def _audit(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
-        from ..torchfx.values import import_key
-
-        if not isinstance(x, torch.Tensor) or x.dim() < 1:
-            raise InputError("batch x: expected a tensor with a batch axis")
-        if x.layout != torch.strided or y.layout != torch.strided:
-            raise InputError("batch: sparse tensors are not supported (use .to_dense())")
-        key = import_key(self.model, tuple(x.shape[1:]))
-        if self.auditor is None or key != self._key:
-            self.auditor = None
-            self.auditor = Auditor(self.model, x, self.loss, dtype=self.dtype,
-                                   choice=self.choice, budget=self.budget,
-                                   time_limit=self.time_limit)
-            self._key = key
-            self.imports += 1
-        res = self.auditor.audit(x, y, execution=self.execution)
-        return self._record(res)
-
-    def _record(self, res: dict[str, Any]) -> dict[str, Any]:
-        e = res["exact"]
-        x = res.get("execution") or {}
-        d = res.get("differ") or {}
-        rec: dict[str, Any] = {
-            "step": self.steps - 1, "kinked": e["kinked"], "kinked_examples": e["kinked_examples"],
-            "ns": e["ns"], "differentiable": e["differentiable"], "inc": e["inc"],
-            "undecided": e["undecided"], "certificate": e["certificate"],
-            "float_kinks": x.get("float_kinks"), "bifurcation": x.get("bifurcation"),
-            "exact_only": d.get("exact_only"), "float_only": d.get("float_only"),
-            "not_in_format": self._outside_format(),
-            "seconds": round(res["seconds"]["total"], 6), "dead": e.get("dead", 0),
-            "uncertain": e["uncertain"], "kinks_known": e["kinks_known"],
-        }
-        if self.keep_copies:
-            rec["copies"] = e["copies"]
-        if e["inc"] and self.inc_dir is not None:
-            from dataclasses import replace
-
-            from ..nets.specv2 import network_to_v2
-
-            self.inc_dir.mkdir(parents=True, exist_ok=True)
+    def _add(self, rec: dict[str, Any], spec: dict[str, Any] | None) -> None:
+        if spec is not None and self.inc_dir is not None:
             path = self.inc_dir / f"inc-step{rec['step']}.json"
-            net = replace(res["_inc_network"], values=tuple(res["_inc_values"]))
-            atomic_write_text(path, json.dumps(network_to_v2(net), indent=1) + "\n")
+            atomic_write_text(path, json.dumps(spec, indent=1) + "\n")
             rec["inc_spec"] = str(path)
-        return rec
+        self._records.append(rec)
+        self._records.sort(key=lambda r: r["step"])
+        self._bar.update(len(self._records))
 
-    def _outside_format(self) -> int:
-        if self.dtype.native:
-            return 0
-        return sum(int((~self.dtype.contains(p)).sum()) for p in self.model.parameters())
+    def _collect(self, wait: bool) -> None:
+        if self._remote is not None:
+            for rec, spec in self._remote.collect(wait):
+                self._add(rec, spec)
 
     # -- results ----------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """Counts and fractions over the audited steps."""
+        """Counts and fractions over the audited steps (waits for the Dask results)."""
+        self._collect(wait=True)
         n = len(self.records)
 
         def count(key: str, value: Any = True) -> int:
@@ -246,10 +238,16 @@ class Monitor:
                                            indent=1) + "\n")
 
     def close(self) -> None:
-        """End the progress bar; write the JSON if a path was given."""
+        """Wait for the audits, end the progress bar, write the JSON if a path was given,
+        and shut the Dask client."""
+        self._collect(wait=True)
         self._bar.close()
         if self.json_path is not None:
             self.to_json(self.json_path)
+        if self._remote is not None:
+            self._remote_imports = self._remote.imports
+            self._remote.close()
+            self._remote = None
 
     def __enter__(self) -> Self:
         return self
@@ -257,3 +255,17 @@ class Monitor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of an earlier run's JSON (resume); InputError for a file that is not."""
+    try:
+        data = json.loads(path.read_text())
+        recs = data["records"]
+        if not isinstance(recs, list) or not all(isinstance(r, dict) and
+                                                 isinstance(r.get("step"), int) for r in recs):
+            raise ValueError("records")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{path}: not a Monitor JSON to resume from ({type(e).__name__})") \
+            from None
+    return sorted(recs, key=lambda r: r["step"])
