@@ -169,6 +169,11 @@ class Monitor:
         self._records.sort(key=lambda r: r["step"])
         self._bar.update(len(self._records))
 
+    def flush(self) -> list[dict[str, Any]]:
+        """Wait for every audit queued so far (Dask); the records, in step order."""
+        self._collect(wait=True)
+        return self._records
+
     def _collect(self, wait: bool) -> None:
         if self._remote is not None:
             for rec, spec in self._remote.collect(wait):
