@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
+from .procs import kill_all, reset
 from .results import Job
 from .runners import run_file
 
@@ -88,8 +89,12 @@ def _execute_local(jobs: Sequence[Job], workers: int,
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in done:
                 on_result(pending.pop(fut), fut.result())
+    except BaseException:
+        kill_all()  # the running solvers stop now, not at their time limits
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        reset()
 
 
 def _execute_dask(jobs: Sequence[Job], address: str | None, workers: int,

@@ -24,7 +24,7 @@ from typing import Any
 #: Version of the results file layout.
 RESULTS_FORMAT = 2
 #: Bumped when the way a job is run changes (so older journal entries are not reused).
-RUNNER_VERSION = 1
+RUNNER_VERSION = 2
 
 
 def file_digest(path: str | Path) -> str:
