@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import InputError
+
 #: Version of the results file layout.
 RESULTS_FORMAT = 2
 #: Bumped when the way a job is run changes (so older journal entries are not reused).
@@ -74,6 +76,24 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_output_path(path: str | Path, what: str) -> Path:
+    """path if a file can be written there atomically (checked before any work starts):
+    InputError if it is a folder or not a regular file, or its folder is missing or not
+    writable."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{what} {path}: is a folder, not a file")
+    if p.exists() and not p.is_file():
+        raise InputError(f"{what} {path}: not a regular file (it cannot be replaced "
+                         "atomically)")
+    parent = p.parent
+    if not parent.is_dir():
+        raise InputError(f"{what} {path}: no such folder {parent}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path}: the folder {parent} is not writable")
+    return p
 
 
 def journal_path(results: str | Path) -> Path:
