@@ -78,12 +78,16 @@ def solve(files: Sequence[str | Path], solvers: Sequence[str], timeout: float, j
             progress(RunResult.from_json(result), len(done), len(all_jobs))
         checkpoint()
 
-    checkpoint(force=True)
+    if done:
+        checkpoint(force=True)
+    else:  # the first result writes the file (a run that cannot start writes nothing)
+        last[0] = -CHECKPOINT_SECONDS
     todo = [job for i, job in enumerate(all_jobs) if i not in done]
     try:
         execute(todo, executor, jobs, on_result)
     except BaseException:
-        checkpoint(force=True)
+        if done:
+            checkpoint(force=True)
         raise
     results = [RunResult.from_json(r) for r in ordered()]
     mark_disagreements(results)
