@@ -386,6 +386,15 @@ def generate(q: Query) -> str:
             "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
             "param_names": net.param_names,
         }
+        for k, v in ctx["h"].items():  # one line each, in comments: nothing can end them
+            if isinstance(v, str) and k != "meta":
+                try:
+                    ctx["h"][k] = smt_text(v)
+                except ValueError as e:
+                    raise InputError(f"the {k} text of {q.family} cannot be written: it "
+                                     f"{e}") from None
+        if not ctx["h"]["meta"].isascii() or "\n" in ctx["h"]["meta"]:
+            raise InputError("the adcorrect-meta record is not one line of ASCII")
         ctx["h"]["source"] = _source(q, ctx["h"])
         template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
         text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
