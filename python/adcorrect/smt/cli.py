@@ -229,8 +229,10 @@ def cmd_solve_suite(args: argparse.Namespace) -> int:
     except OSError as e:
         raise InputError(f"{args.results}: cannot write ({e.strerror or e})") from None
     except KeyboardInterrupt:
-        print(f"\ninterrupted: partial results in {args.results} (marked partial); run the "
-              "same command again to resume", file=sys.stderr)
+        where = f"partial results in {args.results} (marked partial)" if Path(
+            args.results).exists() else "no job had finished, nothing written"
+        print(f"\ninterrupted: {where}; run the same command again to resume",
+              file=sys.stderr)
         return 130
     results = outcome.results
     wall = time.perf_counter() - t0
