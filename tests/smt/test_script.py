@@ -14,6 +14,7 @@ from adcorrect.smt.results import check_output_path
 from adcorrect.smt.runners import WORKER_ENV, RunResult, mark_disagreements, run_file
 from adcorrect.smt.script import ScriptError, Token, check_script, tokens
 from adcorrect.smt.smtlib import smt_text, string_literal
+from adcorrect.smt.solving import solve
 from adcorrect.smt.suite import sample_items
 
 FAKE = str(Path(__file__).resolve().parent / "fakes" / "fake_solver.py")
@@ -124,9 +125,11 @@ def test_unknown_status_answers_are_not_verified(tmp_path: Path,
     assert (r.verified, r.state) == (False, "not established")
     assert r.to_json()["state"] == "not established"
     assert RunResult.from_json(r.to_json()) == r
-    s = run_file(_file(tmp_path, "s", "unsat"), "z3", 5)
-    assert (s.verdict, s.established, s.verified, s.state) == ("unsat", "status", True,
-                                                              "verified")
+    s = run_file(_file(tmp_path, "s", "unsat"), "z3", 5)  # a bare :status is a claim
+    assert (s.verdict, s.established, s.verified, s.state) == ("unsat", "", False,
+                                                              "not established")
+    both = solve([_file(tmp_path, "b", "unsat")], ["z3", "cvc5"], 5).results
+    assert [(r.established, r.state) for r in both] == [("solvers agree", "verified")] * 2
 
 
 def test_two_solvers_agreeing_establish_the_status() -> None:

@@ -8,8 +8,8 @@ the expected status, its model fails the re-check, the solver reports an
 error, or two solvers disagree on the same file; ``unknown``/``timeout`` are
 never counted as verified (and are not flagged).  A sat/unsat answer is
 *verified* only if the expected status is established (by the generator's
-metadata, the file's ``:status`` sat/unsat, an exact model re-check, or two
-solvers agreeing); otherwise it is "solved, status not established".  Files are
+metadata, an exact model re-check, or two solvers agreeing; a bare ``:status``
+is only the file's claim); otherwise it is "solved, status not established".  Files are
 checked as benchmarks first (:mod:`adcorrect.smt.script`) and the solver gets
 the checked text in a scratch folder of its own.
 """
@@ -56,8 +56,8 @@ class RunResult:
     check: str = ""  # model re-check outcome, for sat
     flag: str = ""  # non-empty: something is wrong
     point: list[str] = field(default_factory=list)
-    #: How the answer is established: "generator" (the adcorrect-meta expected status),
-    #: "status" (the file's :status sat/unsat), "model re-check", "solvers agree", or "".
+    #: How the answer is established: "generator" (the adcorrect-meta expected status sat
+    #: or unsat), "model re-check", "solvers agree", or "" (not established).
     established: str = ""
 
     @property
@@ -85,15 +85,17 @@ class RunResult:
 
 
 def expected_status(script: Script, meta: dict[str, Any] | None) -> tuple[str, str]:
-    """(expected status, how it is established or "") from the metadata or the :status."""
+    """(expected status, how it is established or "") from the adcorrect-meta record (a
+    theorem, a re-checked witness or an enumeration: "generator") or the :status."""
     if meta:
         expected = str(meta["expected"])
         if script.status is not None and script.status != expected:
             raise InputError(f"the :status {script.status} and the adcorrect-meta expected "
                              f"status {expected} differ")
         return expected, ("generator" if expected in ("sat", "unsat") else "")
-    status = script.status or "unknown"
-    return status, ("status" if status in ("sat", "unsat") else "")
+    # without metadata a :status is the file's claim: a contradiction is flagged, but it
+    # establishes nothing (two solvers agreeing do, see mark_disagreements)
+    return script.status or "unknown", ""
 
 
 def skip_reason(solver: str, meta: dict[str, Any] | None, text: str | Script) -> str | None:
