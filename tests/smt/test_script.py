@@ -16,6 +16,8 @@ from adcorrect.smt.script import ScriptError, Token, check_script, tokens
 from adcorrect.smt.smtlib import smt_text, string_literal
 from adcorrect.smt.solving import solve
 from adcorrect.smt.suite import sample_items
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 FAKE = str(Path(__file__).resolve().parent / "fakes" / "fake_solver.py")
 
@@ -178,3 +180,23 @@ def test_good_dask_addresses() -> None:
     assert parse_executor("dask:tls://sched.example:8786", 2).connect_timeout == 2
     assert parse_executor("dask:tcp://[::1]:8786").address == "tcp://[::1]:8786"
     assert CONNECT_TIMEOUT == 5.0
+
+
+# -- any text: a checked script or one ScriptError line -------------------------------------
+
+_PIECES = st.sampled_from(["(", ")", " ", "\n", '"', '""', "|", ";", "check-sat", "exit",
+                           "set-option", "assert", "set-info", ":status", "sat", "x", "\\",
+                           "\x1b", "é", "(check-sat)", "(assert x)"])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_any_text_is_a_script_or_one_error_line(text: str) -> None:
+    try:
+        s = check_script(text)
+    except ScriptError as e:
+        assert "\n" not in str(e) and str(e)
+        return
+    again = check_script(s.body)  # the solver's copy is a benchmark with the same header
+    assert (again.status, again.logic, again.body) == (s.status, s.logic, s.body)
+    assert s.body.rstrip("\n").endswith(")")
