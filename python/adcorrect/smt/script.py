@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 #: The commands of a benchmark script (SMT-LIB 2.6, non-incremental).
 ALLOWED = frozenset({"set-info", "set-logic", "declare-fun", "declare-const",
@@ -34,8 +35,7 @@ class ScriptError(ValueError):
     """A script that is not a benchmark (the message is one line)."""
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A lexeme: kind is '(' , ')', 'string', 'quoted' or 'atom'; text as written."""
 
     kind: str
@@ -49,9 +49,14 @@ def _show(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+#: Every delimiter (and NUL) mapped to NUL: in the shadow text, an atom ends at a NUL.
+_SHADOW = {ord(c): 0 for c in _DELIMS + "\0"}
+
+
 def tokens(text: str) -> Iterator[Token]:
     """The lexemes of an SMT-LIB script (comments and white space dropped)."""
     n, pos = len(text), 0
+    shadow = text.translate(_SHADOW)
     while pos < n:
         c = text[pos]
         if c in _SPACE:
@@ -84,14 +89,15 @@ def tokens(text: str) -> Iterator[Token]:
             yield Token("quoted", text[pos:q + 1], pos, q + 1)
             pos = q + 1
         else:
-            end = pos
-            while end < n and text[end] not in _DELIMS:
-                ch = text[end]
-                if not " " < ch <= "~":
-                    raise ScriptError(f"character {ch!r} outside strings, quoted symbols and "
-                                      f"comments at offset {end}")
-                end += 1
-            yield Token("atom", text[pos:end], pos, end)
+            end = shadow.find("\0", pos)
+            end = n if end < 0 else end
+            atom = text[pos:end]
+            if not atom or not (atom.isascii() and atom.isprintable()):
+                bad = next(i for i, ch in enumerate(text[pos:end + 1], pos)
+                           if not " " < ch <= "~")
+                raise ScriptError(f"character {text[bad]!r} outside strings, quoted symbols "
+                                  f"and comments at offset {bad}")
+            yield Token("atom", atom, pos, end)
             pos = end
 
 
