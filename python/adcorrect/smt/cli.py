@@ -147,12 +147,17 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     from . import suite
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: not a folder")
     t0 = time.perf_counter()
-    if args.sample:
-        paths = suite.write(out, suite.sample_items(), flat=True)
-        print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
-        return 0
-    default, challenge = suite.write_split(out)
+    try:
+        if args.sample:
+            paths = suite.write(out, suite.sample_items(), flat=True)
+            print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
+            return 0
+        default, challenge = suite.write_split(out)
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot write ({e.strerror or e})") from None
     print(f"wrote {len(default)} files under {out / 'default'} (make solve) and "
           f"{len(challenge)} under {out / 'challenge'} (make challenge) in "
           f"{time.perf_counter() - t0:.1f} s")
