@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.deadline import DEFAULT_TIME_LIMIT, Deadline
+from .core.display import MAX_LINE, one_line
 from .core.errors import InputError, Undecided
 from .core.tables import render
 from .core.version import VERSION as __version__
@@ -417,8 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(_glue_values(list(sys.argv[1:] if argv is None else argv)))
         return int(args.func(args) or 0)
     except InputError as e:
-        msg = " ".join(str(e).split())
-        print(f"adcorrect: error: {msg}", file=sys.stderr)
+        prefix = "adcorrect: error: "
+        print(prefix + one_line(str(e), MAX_LINE - len(prefix)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("adcorrect: interrupted", file=sys.stderr)

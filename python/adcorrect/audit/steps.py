@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ..core.deadline import DEFAULT_TIME_LIMIT
+from ..core.display import one_line
 from ..core.errors import InputError
 from ..exact.oracle import DEFAULT_BUDGET
 from .dtypes import DType
@@ -30,18 +31,19 @@ class StepConfig:
     time_limit: float | None = DEFAULT_TIME_LIMIT
 
 
-def one_line(e: BaseException) -> str:
-    """An exception as one short line."""
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+def error_line(e: BaseException) -> str:
+    """An exception as one short printable line (its first line; the type unless it is
+    bad input)."""
+    lines = [ln for ln in str(e).splitlines() if ln.strip()]
     text = lines[0] if lines else type(e).__name__
     if not isinstance(e, InputError):
         text = f"{type(e).__name__}: {text}"
-    return text if len(text) <= 300 else text[:297] + "..."
+    return one_line(text)
 
 
 def error_record(step: int, e: BaseException) -> dict[str, Any]:
     """The record of a step that could not be audited."""
-    return {"step": step, "error": one_line(e), "kinked": 0, "kinked_examples": 0,
+    return {"step": step, "error": error_line(e), "kinked": 0, "kinked_examples": 0,
             "ns": None, "differentiable": None, "inc": None, "undecided": None,
             "certificate": "error", "float_kinks": None, "bifurcation": None,
             "exact_only": None, "float_only": None, "not_in_format": None, "seconds": 0.0}

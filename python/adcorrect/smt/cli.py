@@ -16,13 +16,15 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..core.display import one_line, printable
 from ..core.errors import InputError
 from ..core.tables import render
 from ..nets.activations import parse_choice
 from ..nets.spec import load_network
 from ..numbers.formats import parse_format
-from .executor import parse_executor
+from .executor import CONNECT_TIMEOUT, parse_executor
 from .generator import FAMILIES, STATUSES, Query, generate
+from .results import atomic_write_text, check_output_path, journal_path
 from .runners import DEFAULT_MEMORY_MB, SOLVERS, RunResult
 from .solving import solve
 
@@ -47,15 +49,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
     net = load_network(args.network)
     q = Query(net, parse_format(args.format), args.query, parse_choice(args.choice),
               args.semantics, args.expect)
+    if args.output:
+        check_output_path(args.output, "--output")
     text = generate(q)
     if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"{args.output}: cannot write ({e.strerror})") from None
+        _write(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        atomic_write_text(path, text)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
 
 
 def _note(r: RunResult) -> str:
@@ -73,13 +81,17 @@ def _summary(results: list[RunResult]) -> int:
     flagged = [r for r in results if r.flag]
     verified = sum(r.verified for r in results)
     ran = [r for r in results if r.verdict != "skipped"]
-    print(f"\n{len(ran)} runs: {verified} verified (sat/unsat as expected or re-checked), "
+    print(f"\n{len(ran)} runs: {verified} verified (sat/unsat matching an established "
+          "status, or re-checked), "
+          f"{sum(r.state == 'not established' for r in ran)} solved, status not established "
+          f"(not verified), "
           f"{sum(r.verdict in ('unknown', 'timeout') for r in ran)} unknown/timeout (not "
           f"verified), {len(flagged)} flagged, "
           f"{sum(r.verdict == 'skipped' for r in results)} skipped")
     for r in flagged:
-        print(f"FLAGGED: {r.file} [{r.solver}] verdict {r.verdict}, expected {r.expected}: "
-              f"{r.flag} {r.message or r.check}", file=sys.stderr)
+        print(one_line(f"FLAGGED: {r.file} [{r.solver}] verdict {r.verdict}, expected "
+                       f"{r.expected}: {r.flag} {r.message or r.check}", 1000),
+              file=sys.stderr)
     return 1 if flagged else 0
 
 
@@ -100,7 +112,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if not Path(f).is_file():
             raise InputError(f"{f}: no such file")
     outcome = solve(args.files, _solvers(args.solver), _timeout(args.timeout), _jobs(args.jobs),
-                    parse_executor(args.executor), _memory(args.memory))
+                    parse_executor(args.executor, args.connect_timeout), _memory(args.memory))
     results = outcome.results
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=1))
@@ -124,7 +136,7 @@ def cmd_count(args: argparse.Namespace) -> int:
         print(json.dumps(res))
     else:
         what, checker = _COUNTED[args.quantity]
-        print(f"network {res['network']}  format {res['format']}  W = {res['W']}  "
+        print(f"network {printable(res['network'])}  format {res['format']}  W = {res['W']}  "
               f"|M| = {res['M']}  choice = {res['choice']}")
         print(f"|{{w in M^W : {what}}}| = {res['count']}   (z3, blocking clauses, "
               f"{res['seconds']:.2f} s; every counted point re-checked by {checker})")
@@ -135,12 +147,17 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     from . import suite
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: not a folder")
     t0 = time.perf_counter()
-    if args.sample:
-        paths = suite.write(out, suite.sample_items(), flat=True)
-        print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
-        return 0
-    default, challenge = suite.write_split(out)
+    try:
+        if args.sample:
+            paths = suite.write(out, suite.sample_items(), flat=True)
+            print(f"wrote {len(paths)} files under {out} in {time.perf_counter() - t0:.1f} s")
+            return 0
+        default, challenge = suite.write_split(out)
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot write ({e.strerror or e})") from None
     print(f"wrote {len(default)} files under {out / 'default'} (make solve) and "
           f"{len(challenge)} under {out / 'challenge'} (make challenge) in "
           f"{time.perf_counter() - t0:.1f} s")
@@ -185,10 +202,13 @@ def _table(results: list[RunResult]) -> str:
         counts = {v: sum(r.verdict == v for r in rs)
                   for v in ("sat", "unsat", "unknown", "timeout", "error")}
         rows.append((query, solver, len(rs), counts["sat"], counts["unsat"],
+                     sum(r.state == "verified" for r in rs),
+                     sum(r.state == "not established" for r in rs),
                      counts["unknown"] + counts["timeout"], counts["error"],
                      sum(bool(r.flag) for r in rs), f"{statistics.median(times):.2f}",
                      f"{max(times):.2f}", f"{sum(times):.1f}"))
-    return render(["query", "solver", "files", "sat", "unsat", "unk/t.o.", "error", "flagged",
+    return render(["query", "solver", "files", "sat", "unsat", "verified", "not estab.",
+                   "unk/t.o.", "error", "flagged",
                    "median s", "max s", "total s"], rows)
 
 
@@ -198,20 +218,26 @@ def cmd_solve_suite(args: argparse.Namespace) -> int:
     if not files:
         raise InputError(f"{root}: no .smt2 files (run `python -m adcorrect smt corpus` first)")
     solvers = _solvers(args.solver)
+    check_output_path(args.results, "--results")
+    check_output_path(journal_path(args.results), "--results journal")
     t0 = time.perf_counter()
 
     def progress(r: RunResult, done: int, total: int) -> None:
         if not args.json and (r.flag or done % 50 == 0 or done == total):
-            print(f"[{done}/{total}] {r.file} {r.solver}: {r.verdict} {r.flag}",
-                  file=sys.stderr, flush=True)
+            print(one_line(f"[{done}/{total}] {r.file} {r.solver}: {r.verdict} {r.flag}",
+                           1000), file=sys.stderr, flush=True)
 
     try:
         outcome = solve(files, solvers, _timeout(args.timeout), _jobs(args.jobs),
-                        parse_executor(args.executor), _memory(args.memory), args.results,
-                        args.fresh, progress)
+                        parse_executor(args.executor, args.connect_timeout),
+                        _memory(args.memory), args.results, args.fresh, progress)
+    except OSError as e:
+        raise InputError(f"{args.results}: cannot write ({e.strerror or e})") from None
     except KeyboardInterrupt:
-        print(f"\ninterrupted: partial results in {args.results} (marked partial); run the "
-              "same command again to resume", file=sys.stderr)
+        where = f"partial results in {args.results} (marked partial)" if Path(
+            args.results).exists() else "no job had finished, nothing written"
+        print(f"\ninterrupted: {where}; run the same command again to resume",
+              file=sys.stderr)
         return 130
     results = outcome.results
     wall = time.perf_counter() - t0
@@ -231,6 +257,8 @@ def _add_run_options(p: argparse.ArgumentParser, jobs: int) -> None:
     p.add_argument("--executor", default="local",
                    help="local (default), dask (a local Dask cluster) or dask:ADDRESS "
                         "(e.g. dask:tcp://scheduler:8786)")
+    p.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT,
+                   help=f"seconds to wait for a Dask scheduler (default {CONNECT_TIMEOUT:g})")
     p.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB,
                    help=f"memory limit per solver process in MiB (default "
                         f"{DEFAULT_MEMORY_MB}; 0: none)")

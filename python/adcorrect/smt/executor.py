@@ -18,24 +18,59 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
+from .procs import kill_all, reset
 from .results import Job
 from .runners import run_file
+
+#: Seconds to wait for a Dask scheduler to answer (--connect-timeout).
+CONNECT_TIMEOUT = 5.0
+#: Schemes of Dask scheduler addresses.
+SCHEMES = ("tcp", "tls", "inproc", "ucx")
 
 
 @dataclass(frozen=True)
 class ExecutorSpec:
     kind: str  # local | dask
     address: str | None = None
+    connect_timeout: float = CONNECT_TIMEOUT
 
 
-def parse_executor(text: str) -> ExecutorSpec:
-    """'local', 'dask' (a LocalCluster) or 'dask:ADDRESS'."""
+def check_address(address: str) -> str:
+    """A Dask scheduler address SCHEME://HOST:PORT (inproc://NAME), or InputError."""
+    from urllib.parse import urlsplit
+
+    scheme, sep, rest = address.partition("://")
+    if not sep or scheme not in SCHEMES:
+        raise InputError(f"Dask address {address!r}: expected SCHEME://HOST:PORT with SCHEME "
+                         f"one of {', '.join(SCHEMES)}")
+    if scheme == "inproc":
+        if not rest or any(not (" " < c <= "~") for c in rest):
+            raise InputError(f"Dask address {address!r}: expected inproc://NAME")
+        return address
+    u = urlsplit(address)
+    try:
+        port = u.port
+    except ValueError:
+        port = None
+    host = u.hostname or ""
+    if (not host or port is None or not 0 < port < 65536 or u.path or u.query or u.fragment
+            or u.username or any(not (c.isalnum() or c in ".-:[]_") for c in host)):
+        raise InputError(f"Dask address {address!r}: expected {scheme}://HOST:PORT with a "
+                         "host name or IP address and a port 1-65535")
+    return address
+
+
+def parse_executor(text: str, connect_timeout: float = CONNECT_TIMEOUT) -> ExecutorSpec:
+    """'local', 'dask' (a LocalCluster) or 'dask:ADDRESS' (the address checked here, before
+    any connection is tried)."""
+    if not 0 < connect_timeout <= 3600:
+        raise InputError(f"--connect-timeout must be in (0, 3600] seconds, got {connect_timeout}")
     if text == "local":
         return ExecutorSpec("local")
     if text == "dask":
         return ExecutorSpec("dask")
     if text.startswith("dask:") and len(text) > 5:
-        return ExecutorSpec("dask", text[5:])
+        return ExecutorSpec("dask", check_address(text[5:]), connect_timeout)
     raise InputError(f"unknown executor {text!r} (use local, dask or dask:ADDRESS, "
                      "e.g. dask:tcp://scheduler:8786)")
 
@@ -72,7 +107,7 @@ def execute(jobs: Sequence[Job], spec: ExecutorSpec, workers: int,
     if spec.kind == "local":
         _execute_local(jobs, max(1, workers), on_result)
     else:
-        _execute_dask(jobs, spec.address, max(1, workers), on_result)
+        _execute_dask(jobs, spec, max(1, workers), on_result)
 
 
 def _execute_local(jobs: Sequence[Job], workers: int,
@@ -88,26 +123,32 @@ def _execute_local(jobs: Sequence[Job], workers: int,
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in done:
                 on_result(pending.pop(fut), fut.result())
+    except BaseException:
+        kill_all()  # the running solvers stop now, not at their time limits
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        reset()
 
 
-def _execute_dask(jobs: Sequence[Job], address: str | None, workers: int,
+def _execute_dask(jobs: Sequence[Job], spec: ExecutorSpec, workers: int,
                   on_result: Callable[[Job, dict[str, Any]], None]) -> None:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - dask is a dependency
         raise InputError("--executor dask needs the packages dask and distributed") from None
     cluster = None
+    address = spec.address
     try:
         if address is None:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None)
             client = Client(cluster)
         else:
-            client = Client(address, timeout="30s")
-    except OSError as e:
-        raise InputError(f"cannot reach the Dask scheduler at {address}: {e}") from None
+            client = Client(address, timeout=f"{spec.connect_timeout:g}s")
+    except (OSError, ValueError, TypeError) as e:  # refused, timed out, or a bad address
+        raise InputError(f"cannot reach the Dask scheduler at {address} within "
+                         f"{spec.connect_timeout:g} s: {e}") from None
     try:
         futures = {}
         for job in jobs:

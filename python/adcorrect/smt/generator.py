@@ -10,6 +10,7 @@ models without the original spec file.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 
 import jinja2
 
+from ..core.display import printable
 from ..core.errors import InputError
 from ..core.limits import check
 from ..core.version import VERSION as __version__
@@ -29,7 +31,8 @@ from ..nets.spec import Network
 from ..numbers.formats import Format
 from .cones import ARGUMENT, differentiable_lines, param_lines
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
-from .smtlib import required_logic
+from .script import ScriptError, check_script
+from .smtlib import required_logic, smt_text
 
 #: Bumped whenever the generated text changes.
 GENERATOR_VERSION = "3"
@@ -305,10 +308,31 @@ def _check(q: Query) -> str:
     return sem
 
 
+def _writable(net: Network) -> Network:
+    """net with its name and parameter names escaped for SMT-LIB text (see
+    :func:`adcorrect.smt.smtlib.smt_text`); InputError if one cannot be written."""
+    try:
+        name = smt_text(net.name)
+    except ValueError as e:
+        raise InputError(f"network name '{printable(net.name)}' cannot be written into an "
+                         f"SMT file: it {e}") from None
+    names = []
+    for p in net.param_names:
+        try:
+            names.append(smt_text(p))
+        except ValueError as e:
+            raise InputError(f"parameter name '{printable(p)}' cannot be written into an SMT "
+                             f"file: it {e}") from None
+    if name == net.name and tuple(names) == net.param_names:
+        return net
+    return dataclasses.replace(net, name=name, param_names=tuple(names))
+
+
 def generate(q: Query) -> str:
-    """The SMT-LIB text of one query (deterministic)."""
+    """The SMT-LIB text of one query (deterministic).  The text is a benchmark script
+    (checked with :func:`adcorrect.smt.script.check_script`), printable ASCII."""
     sem = _check(q)
-    net, fmt = q.net, q.fmt
+    net, fmt = _writable(q.net), q.fmt
     if q.expected is None:
         expected, reason = default_expected(net, fmt, q.family, q.choice)
     else:
@@ -362,11 +386,29 @@ def generate(q: Query) -> str:
             "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
             "param_names": net.param_names,
         }
+        for k, v in ctx["h"].items():  # one line each, in comments: nothing can end them
+            if isinstance(v, str) and k != "meta":
+                try:
+                    ctx["h"][k] = smt_text(v)
+                except ValueError as e:
+                    raise InputError(f"the {k} text of {q.family} cannot be written: it "
+                                     f"{e}") from None
+        if not ctx["h"]["meta"].isascii() or "\n" in ctx["h"]["meta"]:
+            raise InputError("the adcorrect-meta record is not one line of ASCII")
         ctx["h"]["source"] = _source(q, ctx["h"])
         template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
         text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
         check("smt_bytes", len(text), f"the {q.family} query of {net.name}")
-        return text.strip("\n") + "\n"
+        text = text.strip("\n") + "\n"
+        if not all(" " <= c <= "~" or c == "\n" for c in text):
+            raise InputError(f"the {q.family} query of {net.name}: text other than printable "
+                             "ASCII")
+        try:
+            check_script(text)  # a benchmark script: no command but the allowed ones
+        except ScriptError as e:
+            raise InputError(f"the {q.family} query of {net.name} is not a benchmark script: "
+                             f"{e}") from None
+        return text
 
     draft = render("ALL")
     return render(required_logic(draft))
@@ -395,8 +437,7 @@ def _source(q: Query, h: dict[str, Any]) -> str:
                      "(adcorrect smt count enumerates them with blocking clauses).")
     if q.note:
         lines.append(q.note)
-    text = "\n".join(lines)
-    bad = set(text) & {"|", "\\"} or {c for c in text if ord(c) > 126}
-    if bad:
-        raise ValueError(f"the :source text contains {sorted(bad)}")
-    return text
+    try:
+        return "\n".join(smt_text(line) for line in lines)
+    except ValueError as e:
+        raise InputError(f"the :source text of {q.family} cannot be written: it {e}") from None

@@ -15,16 +15,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import InputError
+from ..core.files import atomic_write_text
+
 #: Version of the results file layout.
 RESULTS_FORMAT = 2
 #: Bumped when the way a job is run changes (so older journal entries are not reused).
-RUNNER_VERSION = 1
+RUNNER_VERSION = 2
 
 
 def file_digest(path: str | Path) -> str:
@@ -59,21 +61,22 @@ def make_jobs(files: Iterable[str], solvers: Iterable[str], timeout: float,
     return out
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write text to path so that readers see the old file or the new one, never a part."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results and reports are for everyone
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def check_output_path(path: str | Path, what: str) -> Path:
+    """path if a file can be written there atomically (checked before any work starts):
+    InputError if it is a folder or not a regular file, or its folder is missing or not
+    writable."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{what} {path}: is a folder, not a file")
+    if p.exists() and not p.is_file():
+        raise InputError(f"{what} {path}: not a regular file (it cannot be replaced "
+                         "atomically)")
+    parent = p.parent
+    if not parent.is_dir():
+        raise InputError(f"{what} {path}: no such folder {parent}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path}: the folder {parent} is not writable")
+    return p
 
 
 def journal_path(results: str | Path) -> Path:

@@ -6,18 +6,22 @@ killed at the time limit, so a hang gives ``timeout`` and a crash gives
 (:mod:`adcorrect.smt.decode`).  A run is *flagged* when its verdict contradicts
 the expected status, its model fails the re-check, the solver reports an
 error, or two solvers disagree on the same file; ``unknown``/``timeout`` are
-never counted as verified (and are not flagged).
+never counted as verified (and are not flagged).  A sat/unsat answer is
+*verified* only if the expected status is established (by the generator's
+metadata, an exact model re-check, or two solvers agreeing; a bare ``:status``
+is only the file's claim); otherwise it is "solved, status not established".  Files are
+checked as benchmarks first (:mod:`adcorrect.smt.script`) and the solver gets
+the checked text in a scratch folder of its own.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import resource
-import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +30,16 @@ from ..core.errors import InputError
 from ..core.limits import check_file
 from .decode import Check, recheck
 from .meta import MetaError, read_meta
+from .procs import Finished, run_child
+from .script import Script, ScriptError, check_script
 from .worker import FP_NATIVE_BITWUZLA
 
 SOLVERS = ("z3", "cvc5", "bitwuzla")
 GRACE = 5.0  # seconds on top of the timeout before the child is killed
+
+
+#: Derived keys that to_json adds (from_json drops them).
+DERIVED = ("verified", "state")
 
 
 @dataclass
@@ -46,31 +56,57 @@ class RunResult:
     check: str = ""  # model re-check outcome, for sat
     flag: str = ""  # non-empty: something is wrong
     point: list[str] = field(default_factory=list)
+    #: How the answer is established: "generator" (the adcorrect-meta expected status sat
+    #: or unsat), "model re-check", "solvers agree", or "" (not established).
+    established: str = ""
 
     @property
     def verified(self) -> bool:
-        return self.verdict in ("sat", "unsat") and not self.flag
+        """A sat/unsat answer to the file's question that matches an established status
+        (or whose model re-checks exactly, or on which two solvers agree), unflagged."""
+        return self.verdict in ("sat", "unsat") and not self.flag and bool(self.established)
+
+    @property
+    def state(self) -> str:
+        """verified | flagged | not established (solved, status not established) | the
+        verdict (unknown, timeout, error, skipped)."""
+        if self.flag:
+            return "flagged"
+        if self.verdict in ("sat", "unsat"):
+            return "verified" if self.verified else "not established"
+        return self.verdict
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(asdict(self), verified=self.verified, state=self.state)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        return cls(**{k: v for k, v in data.items() if k not in DERIVED})
 
 
-_STATUS = re.compile(r"\(set-info :status (sat|unsat|unknown)\)")
-
-
-def expected_status(text: str, meta: dict[str, Any] | None) -> str:
+def expected_status(script: Script, meta: dict[str, Any] | None) -> tuple[str, str]:
+    """(expected status, how it is established or "") from the adcorrect-meta record (a
+    theorem, a re-checked witness or an enumeration: "generator") or the :status."""
     if meta:
-        return str(meta["expected"])
-    m = _STATUS.search(text)
-    return m.group(1) if m else "unknown"
+        expected = str(meta["expected"])
+        if script.status is not None and script.status != expected:
+            raise InputError(f"the :status {script.status} and the adcorrect-meta expected "
+                             f"status {expected} differ")
+        return expected, ("generator" if expected in ("sat", "unsat") else "")
+    # without metadata a :status is the file's claim: a contradiction is flagged, but it
+    # establishes nothing (two solvers agreeing do, see mark_disagreements)
+    return script.status or "unknown", ""
 
 
-def skip_reason(solver: str, meta: dict[str, Any] | None, text: str) -> str | None:
+def skip_reason(solver: str, meta: dict[str, Any] | None, text: str | Script) -> str | None:
     """Why the solver does not apply to the file, or None."""
     if solver != "bitwuzla":
         return None
-    m = re.search(r"\(set-logic (\S+)\)", text)
-    logic = meta["logic"] if meta else (m.group(1) if m else "ALL")
+    if meta:
+        logic = meta["logic"]
+    else:
+        script = text if isinstance(text, Script) else check_script(text)
+        logic = script.logic or "ALL"
     if not re.fullmatch(r"QF_A?(UF)?(BV)?(FP)?", logic) or logic == "QF_":
         return f"logic {logic} uses real arithmetic; bitwuzla decides FP/BV only"
     if meta:
@@ -83,6 +119,23 @@ def skip_reason(solver: str, meta: dict[str, Any] | None, text: str) -> str | No
     return None
 
 
+def load_script(path: str | Path) -> tuple[str, Script, dict[str, Any] | None]:
+    """(text, checked script, adcorrect-meta record) of a query file; InputError naming the
+    file if it cannot be read or is not a benchmark (see :mod:`adcorrect.smt.script`)."""
+    path = str(path)
+    try:
+        check_file(path, Path(path).stat().st_size)
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read ({e})") from None
+    try:
+        script = check_script(text)
+        meta = read_meta(text)
+    except (ScriptError, MetaError) as e:
+        raise InputError(f"{path}: {e}") from None
+    return text, script, meta
+
+
 #: Default per-job memory limit (MiB) of a solver process (address space, RLIMIT_AS).
 DEFAULT_MEMORY_MB = 4096
 #: Environment variable naming a script to run instead of adcorrect.smt.worker (same
@@ -90,18 +143,6 @@ DEFAULT_MEMORY_MB = 4096
 WORKER_ENV = "ADCORRECT_SOLVER_WORKER"
 VERDICTS = ("sat", "unsat", "unknown", "error")
 _MEMORY = re.compile(r"MemoryError|out of memory|bad_alloc|cannot allocate", re.IGNORECASE)
-
-
-def _limit_memory(mb: int | None) -> Callable[[], None] | None:
-    if not mb:
-        return None
-
-    limit = mb * 1024 * 1024
-
-    def apply() -> None:  # runs in the child between fork and exec: no imports, no locks
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    return apply
 
 
 def _worker_command(solver: str, path: str, ms: int) -> list[str]:
@@ -113,7 +154,7 @@ def _worker_command(solver: str, path: str, ms: int) -> list[str]:
     return [sys.executable, "-m", "adcorrect.smt.worker", solver, path, str(ms)]
 
 
-def _crash_message(proc: subprocess.CompletedProcess[str], memory_mb: int | None) -> str:
+def _crash_message(proc: Finished, memory_mb: int | None) -> str:
     import signal
 
     rc = proc.returncode
@@ -154,29 +195,25 @@ def run_file(path: str | Path, solver: str, timeout: float,
     path = str(path)
     if solver not in SOLVERS:
         raise InputError(f"unknown solver {solver!r} (use {', '.join(SOLVERS)} or all)")
+    _text, script, meta = load_script(path)
     try:
-        check_file(path, Path(path).stat().st_size)
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read ({e})") from None
-    try:
-        meta = read_meta(text)
-    except MetaError as e:
+        expected, established = expected_status(script, meta)
+    except InputError as e:
         raise InputError(f"{path}: {e}") from None
-    res = RunResult(path, solver, "error", expected_status(text, meta), 0.0,
-                    query=meta["query"] if meta else "")
-    reason = skip_reason(solver, meta, text)
+    res = RunResult(path, solver, "error", expected, 0.0,
+                    query=meta["query"] if meta else "", established=established)
+    reason = skip_reason(solver, meta, script)
     if reason:
         res.verdict, res.message = "skipped", reason
         return res
     ms = max(1, int(timeout * 1000))
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            _worker_command(solver, path, ms), check=False, capture_output=True, text=True,
-            timeout=timeout + GRACE, preexec_fn=_limit_memory(memory_mb),
-            start_new_session=True)  # Ctrl-C stops the run, not the solvers mid-answer
-    except subprocess.TimeoutExpired:
+    with tempfile.TemporaryDirectory(prefix="adcorrect-solve-") as scratch:
+        copy = Path(scratch) / "query.smt2"  # the solver sees the checked text only
+        copy.write_text(script.body, encoding="utf-8")
+        proc = run_child(_worker_command(solver, str(copy), ms), timeout + GRACE, memory_mb,
+                         scratch)
+    if proc.timed_out:
         res.verdict, res.seconds = "timeout", time.perf_counter() - t0
         res.message = f"killed after {timeout + GRACE:g} s"
         return res
@@ -207,6 +244,8 @@ def run_file(path: str | Path, solver: str, timeout: float,
         res.check, res.point = c.message, list(c.point)
         if not c.ok:
             res.flag = "MODEL CHECK FAILED"
+        elif not res.established:
+            res.established = "model re-check"
     if res.verdict in ("sat", "unsat") and res.expected in ("sat", "unsat") \
             and res.verdict != res.expected:
         res.flag = (res.flag + "; " if res.flag else "") + f"WRONG: expected {res.expected}"
@@ -214,11 +253,19 @@ def run_file(path: str | Path, solver: str, timeout: float,
 
 
 def mark_disagreements(results: Sequence[RunResult]) -> None:
-    """Flag files on which one solver says sat and another unsat."""
+    """Flag files on which one solver says sat and another unsat; where two or more
+    solvers give the same sat/unsat answer unflagged and no status is established
+    otherwise, the answer is established by their agreement."""
     by_file: dict[str, set[str]] = {}
+    agree: dict[str, set[str]] = {}
     for r in results:
         if r.verdict in ("sat", "unsat"):
             by_file.setdefault(r.file, set()).add(r.verdict)
+            if not r.flag:
+                agree.setdefault(r.file, set()).add(r.solver)
     for r in results:
         if len(by_file.get(r.file, ())) > 1:
             r.flag = (r.flag + "; " if r.flag else "") + "DISAGREE"
+        elif (r.verdict in ("sat", "unsat") and not r.flag and not r.established
+              and len(agree.get(r.file, ())) >= 2):
+            r.established = "solvers agree"

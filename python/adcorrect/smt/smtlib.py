@@ -408,3 +408,23 @@ def check_tree(root: Path) -> dict[str, list[str]]:
         if bad:
             out[rel] = bad
     return out
+
+
+# -- escaping -----------------------------------------------------------------------------------
+
+
+def smt_text(text: str) -> str:
+    """text for a comment line or the :source |quoted symbol|: printable ASCII is kept,
+    other printable characters are written as <U+XXXX>; ValueError for '|', backslash and
+    control characters (they could end the symbol or the comment)."""
+    bad = sorted({c for c in text if c in "|\\" or not c.isprintable()})
+    if bad:
+        raise ValueError("contains " + ", ".join(
+            repr(c) if c in "|\\" else f"U+{ord(c):04X}" for c in bad)
+            + " (not allowed in SMT-LIB comments and quoted symbols)")
+    return "".join(c if c <= "~" else f"<U+{ord(c):04X}>" for c in text)
+
+
+def string_literal(text: str) -> str:
+    """An SMT-LIB 2.6 string literal of text: '"' doubled, printable ASCII only."""
+    return '"' + smt_text(text).replace('"', '""') + '"'

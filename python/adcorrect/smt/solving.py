@@ -16,7 +16,7 @@ from typing import Any
 
 from .executor import ExecutorSpec, execute
 from .results import Job, Journal, journal_path, make_jobs, write_results
-from .runners import DEFAULT_MEMORY_MB, RunResult, mark_disagreements
+from .runners import DEFAULT_MEMORY_MB, RunResult, load_script, mark_disagreements
 
 #: Seconds between two rewrites of a partial results file during a run.
 CHECKPOINT_SECONDS = 20.0
@@ -40,11 +40,14 @@ def solve(files: Sequence[str | Path], solvers: Sequence[str], timeout: float, j
           executor: ExecutorSpec | None = None, memory_mb: int | None = DEFAULT_MEMORY_MB,
           results_path: str | Path | None = None, fresh: bool = False,
           progress: Callable[[RunResult, int, int], None] | None = None) -> Outcome:
-    """Every solver on every file.  With results_path: resume from its journal (unless
+    """Every solver on every file (each checked first: InputError before any run if one is
+    not a benchmark script).  With results_path: resume from its journal (unless
     fresh), journal each finished job, rewrite the results file atomically (partial
     until the end), remove the journal when complete.  KeyboardInterrupt writes the
     partial results and propagates."""
     executor = executor or ExecutorSpec("local")
+    for f in files:  # every file is a benchmark script, or nothing runs
+        load_script(f)
     all_jobs = make_jobs([str(f) for f in files], solvers, timeout, memory_mb)
     options = _options(timeout, memory_mb, solvers)
     journal = Journal(journal_path(results_path)) if results_path else None
@@ -72,17 +75,21 @@ def solve(files: Sequence[str | Path], solvers: Sequence[str], timeout: float, j
             journal.append(job.key, result)
         done[index[id(job)]] = result
         if progress:
-            progress(RunResult(**result), len(done), len(all_jobs))
+            progress(RunResult.from_json(result), len(done), len(all_jobs))
         checkpoint()
 
-    checkpoint(force=True)
+    if done:
+        checkpoint(force=True)
+    else:  # the first result writes the file (a run that cannot start writes nothing)
+        last[0] = -CHECKPOINT_SECONDS
     todo = [job for i, job in enumerate(all_jobs) if i not in done]
     try:
         execute(todo, executor, jobs, on_result)
     except BaseException:
-        checkpoint(force=True)
+        if done:
+            checkpoint(force=True)
         raise
-    results = [RunResult(**r) for r in ordered()]
+    results = [RunResult.from_json(r) for r in ordered()]
     mark_disagreements(results)
     if results_path:
         write_results(results_path, [r.to_json() for r in results], len(all_jobs), options)

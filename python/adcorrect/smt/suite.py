@@ -16,6 +16,7 @@ from pathlib import Path
 from ..nets.spec import Network, parse_network
 from ..numbers.formats import Format, parse_format
 from .generator import BIAS_ONLY_FAMILIES, EXACT_FAMILIES, FLOAT_FAMILIES, Query, generate
+from .results import atomic_write_text
 
 ARCHITECTURES = ("1-1", "1-2-1", "2-2-1", "1-3-1", "1-2-2-1")
 ACTIVATIONS = ("relu", "leaky_relu(1/8)", "hardtanh")
@@ -175,6 +176,6 @@ def write(out: Path, which: list[Item] | None = None, flat: bool = False) -> lis
         path.parent.mkdir(parents=True, exist_ok=True)
         text = generate(item.query)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
+            atomic_write_text(path, text)
         written.append(path)
     return written

@@ -3,7 +3,8 @@
 The file's line "; fake: BEHAVIOUR" says what to do: answer (the file's :status, after
 sleeping the given seconds, e.g. "answer 0.1"), crash (abort), kill (SIGKILL itself),
 memory (allocate far beyond any limit), garbage (print something that is not JSON),
-badjson (JSON without a valid verdict), silent (print nothing, exit 0).
+badjson (JSON without a valid verdict), silent (print nothing, exit 0).  With
+FAKE_PID_DIR set, it first writes a file <pid>.pid there (holding its working folder).
 """
 
 import json
@@ -14,6 +15,9 @@ import sys
 import time
 
 solver, path, ms = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if os.environ.get("FAKE_PID_DIR"):  # tell the test this process's id
+    with open(os.path.join(os.environ["FAKE_PID_DIR"], f"{os.getpid()}.pid"), "w") as fh:
+        fh.write(os.getcwd())
 with open(path, encoding="utf-8") as fh:
     text = fh.read()
 m = re.search(r"^; fake: (\w+)\s*([\d.]*)", text, re.MULTILINE)
