@@ -71,13 +71,15 @@ def _nums(v: Sequence[Any] | None) -> list[str] | None:
 
 
 def load_subject(path: str, batch_path: str | None, loss: str | None,
-                 trust_model: bool = False) -> tuple[Network, Network, list[str]]:
+                 trust_model: bool = False) -> tuple[Network, Network, list[str], Any]:
     """(the network as given, the network whose f is checked: batched if a batch is given,
-    the model's frozen parameter tensors: constants of the function)."""
+    the model's frozen parameter tensors: constants of the function, a function that
+    checks the exact outputs against PyTorch's forward, or None for a spec)."""
     if (batch_path is None) != (loss is None):
         raise InputError("--batch and --loss go together")
     batch = load_batch(batch_path) if batch_path is not None else None
     frozen_names: list[str] = []
+    verify = None
     if path.endswith((".pt", ".pth")):
         if batch is None:
             raise InputError(f"{path}: a model needs --batch FILE --loss mse|ce|sum "
@@ -90,11 +92,37 @@ def load_subject(path: str, batch_path: str | None, loss: str | None,
         model = load_model(path, trust=trust_model)
         frozen_names = frozen(model)
         net = from_module(model, example_input(batch), name=Path(path).stem)
+        verify = _forward_check(model, batch)
     else:
         net = load_network(path)
     net.require_exact()
     subject = batched(net, batch, loss) if batch is not None else net  # type: ignore[arg-type]
-    return net, subject, frozen_names
+    return net, subject, frozen_names, verify
+
+
+def _forward_check(model: Any, batch: Any) -> Any:
+    """A function of the exact outputs (B, n_out) that refuses a model whose own forward
+    computes something else (:func:`adcorrect.torchfx.verify.check_forward`)."""
+    import numpy as np
+    import torch
+
+    from .torchfx.batching import example_input
+    from .torchfx.verify import check_forward
+
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()),
+                 torch.float64)
+    x = torch.cat([example_input(type(batch)((row,), (batch.y[0],), batch.shape), dtype)
+                   for row in batch.x])
+
+    def verify(outputs: Sequence[Fraction]) -> None:
+        with torch.no_grad():
+            out = model(x)
+        if not isinstance(out, torch.Tensor):
+            raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
+        check_forward(out, np.array([float(v) for v in outputs]).reshape(len(batch.x), -1),
+                      dtype)
+
+    return verify
 
 
 def check_result(net_path: str, params: str | None, choice_text: str,
@@ -102,7 +130,7 @@ def check_result(net_path: str, params: str | None, choice_text: str,
                  budget: int | None = DEFAULT_BUDGET, trust_model: bool = False,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> dict[str, Any]:
     """Everything `check` reports, as a JSON-ready dict."""
-    net, subject, frozen_names = load_subject(net_path, batch, loss, trust_model)
+    net, subject, frozen_names, verify = load_subject(net_path, batch, loss, trust_model)
     choice = parse_choice(choice_text)
     if params is not None:
         w = parse_params(net, params)
@@ -112,6 +140,8 @@ def check_result(net_path: str, params: str | None, choice_text: str,
         raise InputError(f"--params: network {net.name} has no stored parameter values; "
                          f"give its W = {net.W} parameters")
     fw = forward(subject, w)
+    if verify is not None and params is None:
+        verify([fw.z[o] for o in subject.head.outputs])
     bw = backward(subject, w, fw, choice)
     verdict = decide(subject, w, choice, mode=oracle, budget=budget,
                      deadline=Deadline(time_limit))

@@ -26,7 +26,7 @@ def _train(mon: Monitor, steps: int, change_at: int | None = None) -> nn.Module:
     for s in range(steps):
         if s == change_at:
             model.eval()
-            model[1] = nn.Hardtanh()  # a changed layer: must be re-imported
+            model[1] = nn.Hardtanh()  # a changed layer: must be re-imported (no parameters)
         x = torch.randint(-2, 3, (6, 3), generator=g).float() / 2
         y = torch.randint(0, 2, (6,), generator=g)
         opt.zero_grad()
@@ -41,7 +41,7 @@ def _train(mon: Monitor, steps: int, change_at: int | None = None) -> nn.Module:
 
 def _model() -> nn.Module:
     torch.manual_seed(3)
-    m = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    m = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).float()
     with torch.no_grad():
         for p in m.parameters():
             p.copy_((p * 2).round() / 2)

@@ -149,8 +149,10 @@ class Auditor:
         if not bool(torch.isfinite(w).all()):
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
+        fwd = self.plan.forward(w, rows.xt)
+        self._check_forward(xe, fwd)
         ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice, self.budget,
-                         self.work, deadline=Deadline(self.time_limit),
+                         self.work, fwd=fwd, deadline=Deadline(self.time_limit),
                          progress=self.progress)
         t1 = time.perf_counter()
         run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
@@ -163,6 +165,18 @@ class Auditor:
         res["inputs_rounded"] = 0 if xe.dtype == x.dtype else \
             int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
         return res
+
+    def _check_forward(self, xe: torch.Tensor, fwd: Any) -> None:
+        """InputError unless the imported network computes what ``model(x)`` computes
+        (:func:`adcorrect.torchfx.verify.check_forward`)."""
+        from ..torchfx.verify import check_forward
+
+        with torch.no_grad():
+            out = self.model(xe)
+        if not isinstance(out, torch.Tensor):
+            raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
+        outs = torch.tensor(self.plan.outputs, dtype=torch.int64) + self.plan.n_in
+        check_forward(out, fwd.z[outs].t().numpy(), self.dtype.compute)
 
     # -- the report -----------------------------------------------------------------------
 

@@ -76,6 +76,7 @@ from .act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from .fxargs import first_line, int_tuple, match_args, op_name
 from .symbolic import Builder, const_entry, source_entry
 from .values import ModelParams, Sym, coefs_of, exact_tensor, index_names, inv_sqrt, number
+from .verify import check_runs_as_traced
 
 __all__ = ["from_module"]
 
@@ -590,4 +591,5 @@ def from_module(model: nn.Module, example_input: torch.Tensor,
         raise InputError(f"expected a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(example_input, torch.Tensor):
         raise InputError(f"example input: expected a tensor, got {type(example_input).__name__}")
+    check_runs_as_traced(model)
     return _Importer(model, example_input, name or type(model).__name__).run()
