@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.errors import InputError, Undecided
+from .core.limits import elide
 from .core.tables import render
 from .core.version import VERSION as __version__
 from .exact.engine import backward, forward, head_value, kink_neurons, ns
@@ -28,6 +29,9 @@ from .numbers.formats import ALIASES, listed_formats, parse_format
 from .report.crosscheck import add_crosscheck_parser
 from .report.document import add_report_parser
 from .smt.cli import add_smt_parser
+
+#: Longest error line (a longer message keeps its start and end).
+MAX_MESSAGE = 300
 
 
 class _Parser(argparse.ArgumentParser):
@@ -212,6 +216,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .audit.report import audit_files, public, render_audit
+    from .core.files import check_output_path
+
+    if args.inc_out is not None:
+        check_output_path(args.inc_out, "--inc-out spec")
 
     res = audit_files(args.model, args.batch, args.loss, args.dtype, args.choice, args.budget,
                       args.trust_model, args.inc_out)
@@ -382,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(_glue_values(list(sys.argv[1:] if argv is None else argv)))
         return int(args.func(args) or 0)
     except InputError as e:
-        msg = " ".join(str(e).split())
+        msg = elide(" ".join(str(e).split()), MAX_MESSAGE)
         print(f"adcorrect: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
+from ..core.files import check_output_path
 from ..core.tables import render
 
 SHOWN = 20  # kinked copies and differences listed in the text output
@@ -66,7 +67,11 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
 
         out = Path(inc_out or f"{Path(model_path).stem}.inc.json")
         spec = network_to_v2(replace(net, values=tuple(values)))
-        out.write_text(json.dumps(spec, indent=1) + "\n")
+        check_output_path(out, "inc spec")
+        try:
+            out.write_text(json.dumps(spec, indent=1) + "\n")
+        except OSError as e:
+            raise InputError(f"{out}: cannot write the inc spec ({e.strerror})") from None
         res["inc_spec"] = str(out)
     return res
 
