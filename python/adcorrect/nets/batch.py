@@ -233,6 +233,9 @@ def _read_npz(p: Path) -> tuple[Any, Any]:
 
     import numpy as np
 
+    regular_size(p, "batch file")
+    if not zipfile.is_zipfile(p):
+        raise InputError(f"{p}: not a readable .npz file (not a zip archive)")
     names = {i.filename for i in check_zip(p, "batch file")}
     if "x.npy" not in names or "y.npy" not in names:
         raise InputError(f"{p}: an .npz batch needs arrays 'x' and 'y'")
