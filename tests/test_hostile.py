@@ -260,7 +260,7 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str], dict[str, str], int, s
         "d.json: a directory, not a regular spec file"),
     "spec-beyond-spec-limit": (
         _sparse_file("big.json", 20 << 20), ["check", "{dir}/big.json", "--params=1"], {}, 2,
-        ("big.json: bytes of a JSON spec = 20971520 exceeds the limit 4194304 (set "
+        ("big.json: bytes of a JSON spec = 20971520 exceeds the limit 1048576 (set "
         "ADCORRECT_MAX_SPEC_BYTES to raise it)")),
     "model-beyond-file-limit": (
         _sparse_file("big.pt", 300 << 20), ["check", "{dir}/big.pt", "--batch", "{dir}/b.npz",

@@ -97,7 +97,7 @@ def test_new_limits() -> None:
     assert LIMITS["exact_model_params"].default == 10**6
     assert LIMITS["batch_entries"].default == 10**6
     assert LIMITS["file"].default == 256 << 20
-    assert LIMITS["spec_bytes"].default == 4 << 20
+    assert LIMITS["spec_bytes"].default == 1 << 20
 
 
 def test_elide() -> None:

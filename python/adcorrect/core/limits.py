@@ -63,7 +63,7 @@ LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
           "entries of one intermediate tensor of an imported PyTorch model"),
     Limit("file", "ADCORRECT_MAX_FILE_BYTES", 256 << 20,
           "bytes of an input file (spec, batch, model, SMT file; zip members decompressed)"),
-    Limit("spec_bytes", "ADCORRECT_MAX_SPEC_BYTES", 4 << 20, "bytes of a JSON spec"),
+    Limit("spec_bytes", "ADCORRECT_MAX_SPEC_BYTES", 1 << 20, "bytes of a JSON spec"),
     Limit("json_depth", "ADCORRECT_MAX_JSON_DEPTH", 64, "nesting depth of a JSON spec"),
     Limit("points", "ADCORRECT_MAX_POINTS", 10**10,
           "points of M^W enumerated without --force"),
