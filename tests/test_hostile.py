@@ -237,6 +237,9 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str], dict[str, str], int, s
         "b.npz: decompressed members: bytes of an input file = 40000264 exceeds the limit 10^6 "),
     "batch-longdouble-exact": (
         _longdouble, _check("--batch", "{dir}/b.npz", "--loss", "sum", "--json"), {}, 0, ""),
+    "audit-longdouble-batch": (
+        lambda d: (_linear(d), _longdouble(d)), _audit(), {}, 2,
+        "b.npz: x has dtype float128 (long double), which torch cannot run; `check` reads it "),
     "spec-fifo": (_fifo("f.json"), ["check", "{dir}/f.json", "--params=1,1,1"], {}, 2,
                   "f.json: a FIFO, not a regular spec file"),
     "batch-fifo": (_fifo("f.npz"), _check("--batch", "{dir}/f.npz", "--loss", "mse"), {}, 2,

@@ -26,7 +26,14 @@ def load_batch_tensors(path: str) -> tuple[Any, Any]:
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "fiu" or y.dtype.kind not in "fiu":
             raise InputError(f"{path}: x and y must be numeric arrays")
-        return torch.from_numpy(x), torch.from_numpy(y)
+        for key, a in (("x", x), ("y", y)):
+            if a.dtype.kind == "f" and a.dtype.itemsize > 8:
+                raise InputError(f"{path}: {key} has dtype {a.dtype} (long double), which "
+                                 "torch cannot run; `check` reads it exactly")
+        try:
+            return torch.from_numpy(x), torch.from_numpy(y)
+        except TypeError as e:
+            raise InputError(f"{path}: torch cannot hold these arrays ({e})") from None
     return x, y
 
 
