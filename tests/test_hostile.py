@@ -26,6 +26,8 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS = int(os.environ.get("ADCORRECT_HOSTILE_SECONDS", "2"))
 
+#: explicit dtypes: other tests may change torch's default dtype
+F32 = torch.float32
 SPEC = {"input": ["1", "2"], "layers": [{"units": 1, "activation": "relu"}]}
 
 
@@ -42,7 +44,7 @@ def _small_batch(d: Path) -> None:
 
 def _linear(d: Path, name: str = "m.pt") -> None:
     torch.manual_seed(0)
-    torch.save(nn.Linear(2, 1), d / name)
+    torch.save(nn.Linear(2, 1, dtype=F32), d / name)
 
 
 def _recompressed(data: bytes) -> bytes:
@@ -63,21 +65,21 @@ def _saved(obj: object) -> bytes:
 
 def _laughs(d: Path) -> None:
     """40 levels of a Sequential holding the same child twice: 10 KB, 2^40 module uses."""
-    m: nn.Module = nn.Linear(2, 1)
+    m: nn.Module = nn.Linear(2, 1, dtype=F32)
     for _ in range(40):
         m = nn.Sequential(m, m)
     torch.save(m, d / "m.pt")
 
 
 def _cycle(d: Path) -> None:
-    m = nn.Sequential(nn.Linear(2, 1))
+    m = nn.Sequential(nn.Linear(2, 1, dtype=F32))
     m.add_module("again", m)
     torch.save(m, d / "m.pt")
 
 
 def _zip_bomb_model(d: Path) -> None:
     """A zero Linear(2_500_000, 2) in a 21 KB deflated archive (5 M parameters)."""
-    lin = nn.Linear(2_500_000, 2)
+    lin = nn.Linear(2_500_000, 2, dtype=F32)
     with torch.no_grad():
         lin.weight.zero_()
         lin.bias.zero_()
@@ -85,7 +87,7 @@ def _zip_bomb_model(d: Path) -> None:
 
 
 def _conv1000(d: Path) -> None:
-    conv = nn.Conv2d(1, 1, kernel_size=1000)
+    conv = nn.Conv2d(1, 1, kernel_size=1000, dtype=F32)
     with torch.no_grad():
         conv.weight.zero_()
     torch.save(conv, d / "m.pt")
@@ -95,7 +97,7 @@ def _conv1000(d: Path) -> None:
 def _model_param(make: Callable[[], torch.Tensor], requires_grad: bool = True
                  ) -> Callable[[Path], None]:
     def build(d: Path) -> None:
-        lin = nn.Linear(2, 1)
+        lin = nn.Linear(2, 1, dtype=F32)
         lin.weight = nn.Parameter(make(), requires_grad=requires_grad)
         torch.save(lin, d / "m.pt")
         _small_batch(d)
@@ -103,7 +105,7 @@ def _model_param(make: Callable[[], torch.Tensor], requires_grad: bool = True
 
 
 def _int_model(d: Path) -> None:
-    lin = nn.Linear(2, 1)
+    lin = nn.Linear(2, 1, dtype=F32)
     lin.weight = nn.Parameter(torch.tensor([[1, 2]]), requires_grad=False)
     lin.bias = nn.Parameter(torch.tensor([0]), requires_grad=False)
     torch.save(lin, d / "m.pt")
@@ -113,7 +115,7 @@ def _int_model(d: Path) -> None:
 def _batch_tensor(make: Callable[[], torch.Tensor]) -> Callable[[Path], None]:
     def build(d: Path) -> None:
         _spec(d)
-        torch.save({"x": make(), "y": torch.tensor([[1.0]])}, d / "b.pt")
+        torch.save({"x": make(), "y": torch.tensor([[1.0]], dtype=F32)}, d / "b.pt")
     return build
 
 
@@ -187,12 +189,13 @@ DUPLICATE = '{"input": ["1"], "input": ["2"], "layers": [{"units": 1, "activatio
 V2_HUGE_BATCH = json.dumps({"version": 2, "inputs": ["x"], "params": ["a"], "batch": 10**18,
                             "nodes": [{"name": "h", "terms": [["a", "x"]]}], "outputs": ["h"]})
 TENSORS = {
-    "meta": (lambda: torch.empty(1, 2, device="meta"), "a meta tensor (it has no values)"),
-    "coo": (lambda: torch.tensor([[1.0, 2.0]]).to_sparse(), "a sparse tensor (sparse_coo)"),
-    "csr": (lambda: torch.tensor([[1.0, 2.0]]).to_sparse_csr(), "a sparse tensor (sparse_csr)"),
-    "quantized": (lambda: torch.quantize_per_tensor(torch.tensor([[1.0, 2.0]]), 0.5, 0,
+    "meta": (lambda: torch.empty(1, 2, device="meta", dtype=F32), "a meta tensor (it has no values)"),
+    "coo": (lambda: torch.tensor([[1.0, 2.0]], dtype=F32).to_sparse(), "a sparse tensor (sparse_coo)"),
+    "csr": (lambda: torch.tensor([[1.0, 2.0]], dtype=F32).to_sparse_csr(), "a sparse tensor (sparse_csr)"),
+    "quantized": (lambda: torch.quantize_per_tensor(torch.tensor([[1.0, 2.0]], dtype=F32), 0.5, 0,
                                                     torch.qint8), "a quantized tensor (qint8)"),
-    "complex": (lambda: torch.tensor([[1.0 + 1j, 2.0]]), "a complex tensor (complex64)"),
+    "complex": (lambda: torch.tensor([[1.0 + 1j, 2.0]], dtype=torch.complex64),
+                "a complex tensor (complex64)"),
 }
 
 #: name -> (builder, argv, environment, expected status, the error after "{dir}/")
@@ -298,7 +301,7 @@ for _kind, (_make, _why) in TENSORS.items():
         _model_param(_make, requires_grad=_kind not in ("quantized",)), _check_model(), {}, 2,
         f"m.pt: parameter weight is {_why}, which is not supported")
 CASES["batch-tensor-subclass"] = (
-    _batch_tensor(lambda: torch.tensor([[1.0, 2.0]]).as_subclass(_Sub)),
+    _batch_tensor(lambda: torch.tensor([[1.0, 2.0]], dtype=F32).as_subclass(_Sub)),
     _check("--batch", "{dir}/b.pt", "--loss", "mse"), {}, 2,
     "b.pt: not a readable torch file (UnpicklingError)")
 

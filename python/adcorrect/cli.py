@@ -215,11 +215,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .audit.report import audit_files, public, render_audit
     from .core.files import check_output_path
 
-    if args.inc_out is not None:
+    if args.inc_out is not None:  # before torch is imported or any work starts
         check_output_path(args.inc_out, "--inc-out spec")
+    from .audit.report import audit_files, public, render_audit
+
 
     res = audit_files(args.model, args.batch, args.loss, args.dtype, args.choice, args.budget,
                       args.trust_model, args.inc_out)
