@@ -33,6 +33,8 @@ from .report.crosscheck import add_crosscheck_parser
 from .report.document import add_report_parser
 from .smt.cli import add_smt_parser
 
+#: Longest error line (a longer message keeps its start and end).
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
@@ -259,7 +261,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from .core.files import check_output_path
+
+    if args.inc_out is not None:  # before torch is imported or any work starts
+        check_output_path(args.inc_out, "--inc-out spec")
     from .audit.report import audit_files, public, render_audit
+
 
     res = audit_files(args.model, args.batch, args.loss, args.dtype, args.choice, args.budget,
                       args.trust_model, args.inc_out, args.time_limit,

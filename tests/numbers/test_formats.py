@@ -421,3 +421,13 @@ def test_constructors_validate() -> None:
         int_format(8, 0)
     with pytest.raises(InputError):
         list_format([])
+
+
+def test_huge_format_text_short_error() -> None:
+    """Issue 19: a 100,000-digit bit count is refused before int() and the text is elided."""
+    for text in (f"fp({'9' * 100_000},2)", f"int({'1' * 100_000},1)",
+                 f"bogus{'x' * 100_000}"):
+        with pytest.raises(InputError) as e:
+            parse_format(text)
+        assert len(str(e.value)) < 300
+        assert "characters)..." in str(e.value)

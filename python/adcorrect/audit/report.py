@@ -11,7 +11,7 @@ from typing import Any
 
 from ..core.deadline import DEFAULT_TIME_LIMIT
 from ..core.errors import InputError
-from ..core.files import atomic_write_text
+from ..core.files import atomic_write_text, check_output_path
 from ..core.tables import render
 from ..nets.theorems import theorem_line
 
@@ -29,7 +29,14 @@ def load_batch_tensors(path: str) -> tuple[Any, Any]:
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "fiu" or y.dtype.kind not in "fiu":
             raise InputError(f"{path}: x and y must be numeric arrays")
-        return torch.from_numpy(x), torch.from_numpy(y)
+        for key, a in (("x", x), ("y", y)):
+            if a.dtype.kind == "f" and a.dtype.itemsize > 8:
+                raise InputError(f"{path}: {key} has dtype {a.dtype} (long double), which "
+                                 "torch cannot run; `check` reads it exactly")
+        try:
+            return torch.from_numpy(x), torch.from_numpy(y)
+        except TypeError as e:
+            raise InputError(f"{path}: torch cannot hold these arrays ({e})") from None
     return x, y
 
 
@@ -72,7 +79,11 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
 
         out = Path(inc_out or f"{Path(model_path).stem}.inc.json")
         spec = network_to_v2(replace(net, values=tuple(values)))
-        atomic_write_text(out, json.dumps(spec, indent=1) + "\n")
+        check_output_path(out, "inc spec")
+        try:
+            atomic_write_text(out, json.dumps(spec, indent=1) + "\n")
+        except OSError as e:
+            raise InputError(f"{out}: cannot write the inc spec ({e.strerror})") from None
         res["inc_spec"] = str(out)
     return res
 

@@ -41,19 +41,29 @@ class Limit:
 LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
     Limit("neurons", "ADCORRECT_MAX_NEURONS", 1_000_000,
           "neurons of a network (a batched network counts every copy)"),
-    Limit("params", "ADCORRECT_MAX_PARAMS", 10_000_000, "parameters of a network"),
+    Limit("params", "ADCORRECT_MAX_PARAMS", 10_000_000,
+          "parameters of a network (a JSON spec, enumerated or checked exactly)"),
+    Limit("model_params", "ADCORRECT_MAX_MODEL_PARAMS", 30_000_000,
+          "parameters and buffers of a PyTorch model file (checked before any exact "
+          "conversion; ResNet-50 has 25.6 M)"),
+    Limit("exact_model_params", "ADCORRECT_MAX_EXACT_MODEL_PARAMS", 1_000_000,
+          "parameters and buffers of a PyTorch model imported as an exact network"),
     Limit("terms", "ADCORRECT_MAX_TERMS", 100_000_000,
           "weights of a network (terms of all pre-activations)"),
     Limit("digits", "ADCORRECT_MAX_DIGITS", 4_000,
           "decimal digits of an integer, numerator or denominator"),
     Limit("exponent", "ADCORRECT_MAX_EXPONENT", 1_000,
           "magnitude of a decimal exponent (1e...)"),
-    Limit("batch", "ADCORRECT_MAX_BATCH", 100_000, "examples in a batch"),
+    Limit("batch", "ADCORRECT_MAX_BATCH", 100_000,
+          "examples in a batch (a batch file or a v2 spec's batch)"),
+    Limit("batch_entries", "ADCORRECT_MAX_BATCH_ENTRIES", 1_000_000,
+          "entries of a batch file's x or y (each read as an exact rational)"),
     Limit("tensor", "ADCORRECT_MAX_TENSOR", 100_000_000, "entries of a tensor or array"),
     Limit("torch_entries", "ADCORRECT_TORCH_MAX_ENTRIES", 2_000_000,
           "entries of one intermediate tensor of an imported PyTorch model"),
-    Limit("file", "ADCORRECT_MAX_FILE_BYTES", 1 << 30,
-          "bytes of an input file (spec, batch, model, SMT file)"),
+    Limit("file", "ADCORRECT_MAX_FILE_BYTES", 256 << 20,
+          "bytes of an input file (spec, batch, model, SMT file; zip members decompressed)"),
+    Limit("spec_bytes", "ADCORRECT_MAX_SPEC_BYTES", 1 << 20, "bytes of a JSON spec"),
     Limit("json_depth", "ADCORRECT_MAX_JSON_DEPTH", 64, "nesting depth of a JSON spec"),
     Limit("points", "ADCORRECT_MAX_POINTS", 10**10,
           "points of M^W enumerated without --force"),
@@ -76,6 +86,15 @@ def magnitude(n: int) -> str:
     if abs(n) < 10**15:
         return str(n)
     return f"about 10^{k}"
+
+
+def elide(text: str, keep: int = 80) -> str:
+    """text for a message: at most about ``keep`` characters (the middle of a longer text
+    is replaced by ``...``, with its length)."""
+    if len(text) <= keep:
+        return text
+    half = max(keep // 2 - 12, 4)
+    return f"{text[:half]}...({len(text)} characters)...{text[-half:]}"
 
 
 def check(name: str, value: int, where: str) -> None:

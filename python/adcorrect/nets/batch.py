@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
-from ..core.limits import check, check_file
+from ..core.files import check_zip, regular_size
+from ..core.limits import check
 from ..numbers.rationals import parse_rational
 from .ir import Head, Network, Neuron
 
@@ -105,28 +106,67 @@ def _head(net: Network, batch: Batch, loss: str, outs: Sequence[int], N: int) ->
 # -- batch files ---------------------------------------------------------------------------
 
 
+def tensor_problem(t: Any) -> str | None:
+    """Why a torch tensor cannot be read as plain numbers, or None: a tensor subclass, a
+    meta (data-less), sparse, quantized or complex tensor, or one not on the CPU."""
+    import torch
+
+    if type(t) not in (torch.Tensor, torch.nn.Parameter):
+        return f"a tensor subclass ({type(t).__name__})"
+    if t.is_meta:
+        return "a meta tensor (it has no values)"
+    if t.layout != torch.strided:
+        return f"a sparse tensor ({str(t.layout).removeprefix('torch.')})"
+    if t.is_quantized:
+        return f"a quantized tensor ({str(t.dtype).removeprefix('torch.')})"
+    if t.is_complex():
+        return f"a complex tensor ({str(t.dtype).removeprefix('torch.')})"
+    if t.device.type != "cpu":
+        return f"a tensor on {t.device.type}"
+    return None
+
+
 def exact_values(array: Any, where: str) -> list[Fraction]:
     """The entries of a numpy array or torch tensor, flattened row-major, as exact
-    rationals (floats of every width are read through float64, which holds them exactly;
-    NaN and infinities are rejected)."""
+    rationals (floats of every width, long double included, are dyadic rationals; NaN and
+    infinities are rejected), after the entry limit is checked."""
     import numpy as np
 
     if hasattr(array, "detach"):  # a torch tensor
-        t = array.detach().cpu()
+        why = tensor_problem(array)
+        if why is not None:
+            raise InputError(f"{where}: {why} is not supported")
+        check("batch_entries", array.numel(), where)
+        t = array.detach()
         if t.is_floating_point():
-            t = t.double()
+            t = t.double()  # every narrower float is a float64 exactly
         array = t.numpy()
     a = np.asarray(array)
+    check("batch_entries", a.size, where)
+    flat = a.reshape(-1)
     if a.dtype.kind in "iub":
-        return [Fraction(int(v)) for v in a.reshape(-1).tolist()]
+        return by_value(flat, lambda v: Fraction(int(v)))
     if a.dtype.kind == "f" or a.dtype.name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
-        flat = a.astype(np.float64).reshape(-1)
+        wide = a.dtype.kind == "f" and a.dtype.itemsize > 8  # long double: exact, not via f64
+        if not wide:
+            flat = flat.astype(np.float64)
         if not np.isfinite(flat).all():
             raise InputError(f"{where}: contains NaN or infinity")
-        return [Fraction(v) for v in flat.tolist()]
+        return by_value(flat, lambda v: Fraction(*v.as_integer_ratio()))
     if a.dtype == object:
-        return [parse_rational(v) for v in a.reshape(-1).tolist()]
+        return [parse_rational(v) for v in flat.tolist()]
     raise InputError(f"{where}: unsupported dtype {a.dtype}")
+
+
+def by_value(flat: Any, exact: Any) -> list[Fraction]:
+    """exact(v) for every entry, converting each distinct value once."""
+    import numpy as np
+
+    if flat.size == 0:
+        return []
+    values, inverse = np.unique(flat, return_inverse=True)
+    fr = [exact(v) for v in values]
+    return [fr[i] for i in inverse.reshape(-1).tolist()]
 
 
 def batch_from_arrays(x: Any, y: Any) -> Batch:
@@ -151,41 +191,71 @@ def batch_from_arrays(x: Any, y: Any) -> Batch:
 
 def read_batch_file(path: str | Path) -> tuple[Any, Any]:
     """x and y of a batch file, as stored: numpy arrays (.npz) or tensors (.pt with
-    {"x", "y"}), loaded without running code (no pickles); one-line errors otherwise."""
+    {"x", "y"}), loaded without running code (no pickles); one-line errors otherwise.  Only
+    a regular file is read; a zip's decompressed size and each array's number of entries
+    are checked before its data is read."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{path}: no such batch file")
-    check_file(path, p.stat().st_size)
+    if p.suffix not in (".npz", ".pt", ".pth"):
+        regular_size(path, "batch file")
+        raise InputError(f"{path}: unknown batch file type (use .pt or .npz)")
     if p.suffix == ".npz":
-        import numpy as np
+        return _read_npz(p)
+    try:
+        import torch
+    except ImportError:
+        raise InputError(f"{path}: reading .pt batches needs torch") from None
+    import warnings
+    import zipfile
 
-        try:
-            with np.load(p, allow_pickle=False) as data:
-                if "x" not in data or "y" not in data:
-                    raise InputError(f"{path}: an .npz batch needs arrays 'x' and 'y'")
-                return np.asarray(data["x"]), np.asarray(data["y"])
-        except InputError:
-            raise
-        except Exception as e:  # noqa: BLE001  (any decoding failure is bad input)
-            raise InputError(f"{path}: not a readable .npz file ({type(e).__name__})") from None
-    if p.suffix in (".pt", ".pth"):
-        try:
-            import torch
-        except ImportError:
-            raise InputError(f"{path}: reading .pt batches needs torch") from None
-        import warnings
+    regular_size(path, "batch file")
+    if zipfile.is_zipfile(p):
+        check_zip(path, "batch file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            obj = torch.load(p, weights_only=True, map_location="cpu")
+    except Exception as e:  # noqa: BLE001  (any unpickling failure is bad input)
+        raise InputError(f"{path}: not a readable torch file ({type(e).__name__})") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("x"), torch.Tensor) or \
+            not isinstance(obj.get("y"), torch.Tensor):
+        raise InputError(f"{path}: a .pt batch must hold a dict with tensors 'x' and 'y'")
+    for key in ("x", "y"):
+        why = tensor_problem(obj[key])
+        if why is not None:
+            raise InputError(f"{path}: {key} is {why}, which is not supported")
+        check("batch_entries", obj[key].numel(), f"{path}: {key}")
+    return obj["x"], obj["y"]
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                obj = torch.load(p, weights_only=True, map_location="cpu")
-        except Exception as e:  # noqa: BLE001  (any unpickling failure is bad input)
-            raise InputError(f"{path}: not a readable torch file ({type(e).__name__})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("x"), torch.Tensor) or \
-                not isinstance(obj.get("y"), torch.Tensor):
-            raise InputError(f"{path}: a .pt batch must hold a dict with tensors 'x' and 'y'")
-        return obj["x"], obj["y"]
-    raise InputError(f"{path}: unknown batch file type (use .pt or .npz)")
+
+def _read_npz(p: Path) -> tuple[Any, Any]:
+    """x and y of an .npz, each array's header (shape, dtype) checked before its data."""
+    import zipfile
+
+    import numpy as np
+
+    regular_size(p, "batch file")
+    if not zipfile.is_zipfile(p):
+        raise InputError(f"{p}: not a readable .npz file (not a zip archive)")
+    names = {i.filename for i in check_zip(p, "batch file")}
+    if "x.npy" not in names or "y.npy" not in names:
+        raise InputError(f"{p}: an .npz batch needs arrays 'x' and 'y'")
+    try:
+        with zipfile.ZipFile(p) as z:
+            for key in ("x", "y"):
+                with z.open(f"{key}.npy") as f:
+                    version = np.lib.format.read_magic(f)
+                    read = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+                        else np.lib.format.read_array_header_2_0
+                    shape, _, dtype = read(f)
+                if dtype.hasobject:
+                    raise InputError(f"{p}: {key} is an object array (not numbers)")
+                check("batch_entries", int(np.prod(shape, dtype=object)), f"{p}: {key}")
+        with np.load(p, allow_pickle=False) as data:
+            return np.asarray(data["x"]), np.asarray(data["y"])
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001  (any decoding failure is bad input)
+        raise InputError(f"{p}: not a readable .npz file ({type(e).__name__})") from None
 
 
 def load_batch(path: str | Path) -> Batch:

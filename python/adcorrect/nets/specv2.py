@@ -40,7 +40,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..core.errors import InputError
-from ..core.limits import check
+from ..core.limits import check, elide, magnitude
 from .activations import parse_activation, relu
 from .fields import check_fields, rational_at
 from .ir import Head, Network, Neuron, Value, is_param, single_output
@@ -241,7 +241,10 @@ def parse_network_v2(obj: dict[str, Any], default_name: str = "net") -> Network:
         raise InputError(f"params: {min(set(pnames) & set(inputs))!r} is also an input")
     batch = obj.get("batch", 1)
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise InputError(f"batch: expected an integer >= 1, got {batch!r}")
+        shown = magnitude(batch) if isinstance(batch, int) and not isinstance(batch, bool) \
+            else elide(repr(batch))
+        raise InputError(f"batch: expected an integer >= 1, got {shown}")
+    check("batch", batch, "batch")
     b = _Builder(name, inputs, pnames, batch)
     nodes = _list(obj.get("nodes"), "nodes")
     if not nodes:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.errors import InputError
+from ..core.limits import elide
 from .rationals import parse_rational
 
 __all__ = [
@@ -354,6 +355,7 @@ def list_format(values: Iterable[object]) -> Format:
 
 _CALL = re.compile(r"([a-z]+)\((.*)\)")
 _INT = re.compile(r"[+-]?\d+")
+_BIT_DIGITS = 9  # bit counts are checked against far smaller bounds once they are ints
 
 
 def parse_format(text: str) -> Format:
@@ -366,7 +368,7 @@ def parse_format(text: str) -> Format:
     """
     if not isinstance(text, str):
         raise InputError(f"format name must be a string, got {text!r}")
-    shown = " ".join(text.split())
+    shown = elide(" ".join(text.split()))
     key = "".join(text.split()).lower()
     key = ALIASES.get(key, key)
     if key in _OCP:
@@ -388,6 +390,8 @@ def parse_format(text: str) -> Format:
         raise InputError(f"format {shown!r}: expected {usage} with two parameters")
     if _INT.fullmatch(args[0]) is None or (head == "fp" and _INT.fullmatch(args[1]) is None):
         raise InputError(f"format {shown!r}: expected {usage} with integer bit counts")
+    if any(len(a.lstrip("+-")) > _BIT_DIGITS for a in args[:1 if head == "int" else 2]):
+        raise InputError(f"format {shown!r}: a bit count of more than {_BIT_DIGITS} digits")
     if head == "fp":
         return fp_format(int(args[0]), int(args[1]))
     try:

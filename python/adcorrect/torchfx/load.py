@@ -7,6 +7,12 @@ PyTorch's own module classes (every ``nn.Module`` subclass defined in
 file that needs any other class or function (a model class of its own, say) is an
 InputError naming it, unless ``trust=True`` (the CLI's ``--trust-model``): then the
 file is unpickled without restriction, which runs whatever code it names.
+
+Before anything is unpickled, the file must be a regular file within the file limit and
+its zip members (sizes from the central directory) must fit the limits; after, the module
+graph (shared children counted once per use, its depth) and every parameter and buffer
+(count, kind; a parameter's dtype and finiteness) are checked with torch alone, before any exact
+conversion.  :func:`check_model_size` is the limit an exact import applies on top.
 """
 
 from __future__ import annotations
@@ -15,16 +21,28 @@ import pickle
 import re
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from ..core.errors import InputError
-from ..core.limits import check_file
-from .values import exact_tensor
+from ..core.files import check_zip, regular_size
+from ..core.limits import check
+from ..nets.batch import tensor_problem
 
-__all__ = ["load_model", "torch_nn_classes"]
+__all__ = ["check_model_graph", "check_model_size", "check_tensors", "load_model",
+           "torch_nn_classes"]
+
+#: Most bytes of a model file's pickled structure (``data.pkl``: modules and settings, not
+#: tensor data); a ResNet-50 needs about 100 KB.
+MAX_PICKLE_BYTES = 16 << 20
+#: Most module calls of a model with every shared child counted at each place it is used
+#: (a DAG of shared children 40 deep would otherwise be 2^40 calls).
+MAX_MODULE_USES = 100_000
+#: Deepest nesting of modules.
+MAX_MODULE_DEPTH = 100
 
 _UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.<>]+)")
 
@@ -47,11 +65,15 @@ def torch_nn_classes() -> list[type]:
 def load_model(path: str | Path, trust: bool = False) -> nn.Module:
     """The module in a ``torch.save(model)`` file, on the CPU; InputError (one line) for a
     missing or unreadable file, a file that is not a module, a class outside torch.nn
-    without ``trust``, and a parameter that is NaN or infinite."""
+    without ``trust``, a module graph or a parameter count beyond the limits, and a
+    parameter that is not a finite floating-point tensor."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{path}: no such model file")
-    check_file(path, p.stat().st_size)
+    regular_size(path, "model file")
+    if zipfile.is_zipfile(p):
+        for info in check_zip(path, "model file"):
+            if info.filename.endswith("data.pkl") and info.file_size > MAX_PICKLE_BYTES:
+                raise InputError(f"{path}: its pickled structure {info.filename} has "
+                                 f"{info.file_size} bytes (at most {MAX_PICKLE_BYTES})")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -76,6 +98,7 @@ def load_model(path: str | Path, trust: bool = False) -> nn.Module:
         hint = " (a state_dict? save the model itself with torch.save(model))" \
             if isinstance(obj, dict) else ""
         raise InputError(f"{path}: holds a {type(obj).__name__}, not a torch.nn.Module{hint}")
+    check_model_graph(obj, str(path))
     try:  # a damaged pickle can build a module whose internals are missing
         base = set(nn.Module().__dict__)
         for m in obj.modules():
@@ -85,11 +108,98 @@ def load_model(path: str | Path, trust: bool = False) -> nn.Module:
             m.extra_repr()  # reads the class's own settings (in_features, stride, ...)
             m.state_dict()
         params = list(obj.named_parameters())
+        buffers = list(obj.named_buffers())
     except Exception as e:  # noqa: BLE001
         raise InputError(f"{path}: not a usable torch.nn.Module ({_line(e)})") from None
-    for name, prm in params:
-        exact_tensor(prm, f"{path}: parameter {name}")
+    check_tensors(params, buffers, str(path))
     return obj
+
+
+def check_model_graph(model: nn.Module, where: str) -> None:
+    """InputError if the module graph contains itself, nests deeper than MAX_MODULE_DEPTH
+    or, counting a shared child once at every place it is used, has more than
+    MAX_MODULE_USES modules; runs in time linear in the distinct modules."""
+    uses: dict[int, int] = {}  # id -> modules in its expanded tree (itself included)
+    depth: dict[int, int] = {}
+    state: dict[int, int] = {}  # 1: on the path, 2: done
+    stack: list[tuple[nn.Module, bool]] = [(model, False)]
+    while stack:
+        m, children_done = stack.pop()
+        key = id(m)
+        kids = [c for c in _children(m, where) if c is not None]
+        if children_done:
+            uses[key] = min(1 + sum(uses[id(c)] for c in kids), MAX_MODULE_USES + 1)
+            depth[key] = 1 + max((depth[id(c)] for c in kids), default=0)
+            state[key] = 2
+            if uses[key] > MAX_MODULE_USES:
+                raise InputError(f"{where}: the model calls more than {MAX_MODULE_USES} "
+                                 "modules (shared children counted at each use)")
+            if depth[key] > MAX_MODULE_DEPTH:
+                raise InputError(f"{where}: modules nested more than {MAX_MODULE_DEPTH} deep")
+            continue
+        if state.get(key) == 2:
+            continue
+        if len(state) > MAX_MODULE_USES:
+            raise InputError(f"{where}: more than {MAX_MODULE_USES} distinct modules")
+        state[key] = 1
+        stack.append((m, True))
+        for c in kids:
+            s = state.get(id(c))
+            if s == 1:
+                raise InputError(f"{where}: a {type(c).__name__} module contains itself")
+            if s is None:
+                stack.append((c, False))
+
+
+def _children(m: nn.Module, where: str) -> list[nn.Module | None]:
+    kids = getattr(m, "__dict__", {}).get("_modules")
+    if not isinstance(kids, dict) or not all(c is None or isinstance(c, nn.Module)
+                                             for c in kids.values()):
+        raise InputError(f"{where}: not a usable torch.nn.Module ({type(m).__name__} has "
+                         "no proper submodule table)")
+    return list(kids.values())
+
+
+def check_tensors(params: list[tuple[str, torch.Tensor]],
+                  buffers: list[tuple[str, torch.Tensor]], where: str) -> None:
+    """InputError for a parameter or buffer that is not a plain CPU tensor (meta, sparse,
+    quantized, complex, a subclass), a parameter that is not floating-point (PyTorch runs
+    no layer with integer weights) or has a NaN or infinite entry, or more entries in all than
+    the ``model_params`` limit; torch only, no exact conversion."""
+    total = 0
+    for kind, items in (("parameter", params), ("buffer", buffers)):
+        for name, t in items:
+            what = f"{where}: {kind} {name}"
+            if not isinstance(t, torch.Tensor):
+                raise InputError(f"{what} is a {type(t).__name__}, not a tensor")
+            why = tensor_problem(t)
+            if why is not None:
+                raise InputError(f"{what} is {why}, which is not supported")
+            if kind == "parameter" and not t.is_floating_point():
+                raise InputError(f"{what} has dtype {str(t.dtype).removeprefix('torch.')}; "
+                                 "PyTorch runs layers only with floating-point weights")
+            total += t.numel()
+            check("model_params", total, f"{where}: parameters and buffers")
+            if kind == "parameter":
+                _check_finite(t, what)
+
+
+def _check_finite(t: torch.Tensor, what: str) -> None:
+    bad = (~torch.isfinite(t.detach())).reshape(-1).nonzero()
+    if bad.numel():
+        i = int(bad[0, 0])
+        value = float(t.detach().reshape(-1)[i])
+        pos = ",".join(str(int(v)) for v in torch.unravel_index(torch.tensor(i), t.shape)) \
+            if t.dim() else ""
+        raise InputError(f"{what}{f'[{pos}]' if pos else ''} is {value} (not a finite number)")
+
+
+def check_model_size(model: nn.Module, where: str = "model") -> None:
+    """InputError if the model has more parameters and buffers than an exact import admits
+    (the ``exact_model_params`` limit); call before converting any of them exactly."""
+    total = sum(t.numel() for t in model.parameters()) + \
+        sum(t.numel() for t in model.buffers())
+    check("exact_model_params", total, where)
 
 
 def _line(e: BaseException) -> str:

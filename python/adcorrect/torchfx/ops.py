@@ -95,6 +95,19 @@ def _pad_index(p: int, n: int, mode: str) -> int | None:
     return -p if p < 0 else 2 * (n - 1) - p  # reflect
 
 
+def conv_output_size(S: Sequence[int], K: Sequence[int], pads: Pads, dilation: Sequence[int],
+                     stride: Sequence[int]) -> list[int]:
+    """The spatial output shape of a convolution of an input of spatial shape S with a
+    kernel of shape K; InputError if the kernel is larger than the padded input.  Needs
+    only shapes, so an importer can call it before converting any weight."""
+    O = [(n + lo + hi - dl * (k - 1) - 1) // s + 1
+         for n, (lo, hi), dl, k, s in zip(S, pads, dilation, K, stride)]
+    if any(o <= 0 for o in O):
+        raise InputError(f"the kernel {tuple(K)} is larger than the (padded) input "
+                         f"{tuple(S)}")
+    return O
+
+
 def conv(b: Builder, x: Array, W: Array, bias: Array | None, stride: Sequence[int],
          pads: Pads, dilation: Sequence[int], groups: int, mode: str, name: str) -> Array:
     """``nn.Conv1d``/``Conv2d``: x of shape (1, C_in, *S), W of shape (C_out, C_in/groups, *K)."""
@@ -110,10 +123,7 @@ def conv(b: Builder, x: Array, W: Array, bias: Array | None, stride: Sequence[in
         raise InputError(f"padding_mode {mode!r} is not supported")
     if mode == "reflect" and any(max(lo, hi) >= n for (lo, hi), n in zip(pads, S)):
         raise InputError("reflect padding must be smaller than the input")
-    O = [(n + lo + hi - dl * (k - 1) - 1) // s + 1
-         for n, (lo, hi), dl, k, s in zip(S, pads, dilation, K, stride)]
-    if any(o <= 0 for o in O):
-        raise InputError("the kernel is larger than the (padded) input")
+    O = conv_output_size(S, K, pads, dilation, stride)
     check_size((1, c_out, *O))
     # for each axis, output position o and kernel offset k -> input index (None: zero)
     reads = [[[_pad_index(o * s - lo + k * dl, n, mode) for k in range(kk)] for o in range(oo)]

@@ -18,6 +18,8 @@ import torch
 from torch import nn
 
 from ..core.errors import InputError
+from ..nets.batch import by_value as _by_value
+from ..nets.batch import tensor_problem
 from ..nets.ir import Value
 from .symbolic import const_entry, param_entry
 
@@ -34,13 +36,15 @@ class Sym:
 
 
 def exact_tensor(t: torch.Tensor, what: str) -> list[Fraction]:
-    """The entries of t, flattened row-major, as exact rationals; InputError naming the
-    first NaN or infinite entry."""
-    t = t.detach().cpu()
-    if t.is_complex():
-        raise InputError(f"{what}: complex tensors are not supported")
+    """The entries of t, flattened row-major, as exact rationals (each distinct value
+    converted once); InputError for a tensor that is not a plain CPU tensor (meta, sparse,
+    quantized, complex, a subclass) and naming the first NaN or infinite entry."""
+    why = tensor_problem(t)
+    if why is not None:
+        raise InputError(f"{what}: {why} is not supported")
+    t = t.detach()
     if not t.is_floating_point():
-        return [Fraction(int(v)) for v in t.reshape(-1).tolist()]
+        return _by_value(t.reshape(-1).numpy(), lambda v: Fraction(int(v)))
     flat = t.to(torch.float64).reshape(-1).numpy()
     bad = np.flatnonzero(~np.isfinite(flat))
     if bad.size:
@@ -48,7 +52,7 @@ def exact_tensor(t: torch.Tensor, what: str) -> list[Fraction]:
         pos = ",".join(map(str, np.unravel_index(i, tuple(t.shape)))) if t.dim() else ""
         where = f"{what}[{pos}]" if pos else what
         raise InputError(f"{where} is {flat[i]} (not a finite number)")
-    return [Fraction(v) for v in flat.tolist()]
+    return _by_value(flat, lambda v: Fraction(float(v)))
 
 
 def index_names(name: str, shape: Sequence[int]) -> list[str]:
@@ -103,6 +107,9 @@ class ModelParams:
     constants.  ``dtype``: the first floating parameter's, frozen or not."""
 
     def __init__(self, model: nn.Module) -> None:
+        from .load import check_model_size
+
+        check_model_size(model)
         self.names: list[str] = []
         self.values: list[Fraction] = []
         self.blocks: dict[int, int] = {}
