@@ -304,7 +304,7 @@ def cmd_suite(args: argparse.Namespace) -> int:
     res = run_suite(budget=WORK_BUDGET if args.budget is None else args.budget,
                     progress=not args.json)
     if args.json_out:
-        from .smt.results import atomic_write_text
+        from .core.files import atomic_write_text
 
         atomic_write_text(args.json_out, json.dumps(res, indent=1) + "\n")
     print(json.dumps(res) if args.json else render_suite(res))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from adcorrect.core.errors import InputError
+from adcorrect.core.files import check_output_path
 from adcorrect.smt.executor import CONNECT_TIMEOUT, ExecutorSpec, parse_executor
 from adcorrect.smt.generator import Query, generate
-from adcorrect.smt.results import check_output_path
 from adcorrect.smt.runners import WORKER_ENV, RunResult, mark_disagreements, run_file
 from adcorrect.smt.script import ScriptError, Token, check_script, tokens
 from adcorrect.smt.smtlib import smt_text, string_literal
@@ -159,7 +159,7 @@ def test_meta_and_status_must_agree(tmp_path: Path) -> None:
 
 def test_output_paths_checked(tmp_path: Path) -> None:
     assert check_output_path(tmp_path / "r.json", "--results") == tmp_path / "r.json"
-    for bad, needle in ((tmp_path, "is a folder"), (tmp_path / "no" / "r.json", "no such folder"),
+    for bad, needle in ((tmp_path, "a directory"), (tmp_path / "no" / "r.json", "no such folder"),
                         (Path("/dev/full"), "not a regular file")):
         with pytest.raises(InputError, match=needle):
             check_output_path(bad, "--results")

@@ -93,3 +93,11 @@ def test_audit_and_check_refuse_an_import_that_differs(tmp_path: Path) -> None:
     torch.save({"x": X, "y": torch.tensor([1.0, 1.0])}, tmp_path / "b.pt")
     r = check_result(str(tmp_path / "m.pt"), None, "pytorch", str(tmp_path / "b.pt"), "sum")
     assert r["W"] == 13
+
+
+def test_impossible_convolution_refused_from_shapes() -> None:
+    # the kernel is larger than the input: refused from the shapes, before any of the
+    # 998,001 weights is converted to a rational (the conversion is lazy)
+    with pytest.raises(InputError, match=r"the kernel \(999, 999\) is larger than the "
+                                         r"\(padded\) input \(2, 2\)"):
+        from_module(nn.Conv2d(1, 1, 999), torch.zeros(1, 1, 2, 2))

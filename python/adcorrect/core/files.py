@@ -106,11 +106,17 @@ def check_output_path(path: str | Path, what: str = "output file") -> Path:
         if not p.parent.is_dir():
             raise InputError(f"{path}: no such folder {str(p.parent)!r} for the "
                              f"{what}") from None
+        if not os.access(p.parent, os.W_OK | os.X_OK):
+            raise InputError(f"{path}: the folder {str(p.parent)!r} is not writable for the "
+                             f"{what}") from None
         return p
     except OSError as e:
         raise InputError(f"{path}: cannot write the {what} ({e.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
         raise InputError(f"{path}: {_kind(st.st_mode)}, not a regular file for the {what}")
+    if not os.access(p.parent, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: the folder {str(p.parent)!r} is not writable for the "
+                         f"{what}")
     return p
 
 

@@ -470,7 +470,7 @@ def _challenge_md(rep: dict[str, Any]) -> list[str]:
 
 def write_report(root: Path, out_dir: Path, figures: bool = True) -> dict[str, Any]:
     """Write REPORT.md, report.json and the figures (atomically); return the report."""
-    from ..smt.results import atomic_write_text
+    from ..core.files import atomic_write_text
 
     rep = build(root)
     out_dir.mkdir(parents=True, exist_ok=True)

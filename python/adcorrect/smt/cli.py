@@ -18,13 +18,14 @@ from typing import Any
 
 from ..core.display import one_line, printable
 from ..core.errors import InputError
+from ..core.files import atomic_write_text, check_output_path, regular_size
 from ..core.tables import render
 from ..nets.activations import parse_choice
 from ..nets.spec import load_network
 from ..numbers.formats import parse_format
 from .executor import CONNECT_TIMEOUT, parse_executor
 from .generator import FAMILIES, STATUSES, Query, generate
-from .results import atomic_write_text, check_output_path, journal_path
+from .results import journal_path
 from .runners import DEFAULT_MEMORY_MB, SOLVERS, RunResult
 from .solving import solve
 
@@ -109,8 +110,7 @@ def _jobs(n: int) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     for f in args.files:
-        if not Path(f).is_file():
-            raise InputError(f"{f}: no such file")
+        regular_size(f, "SMT-LIB file")  # no FIFOs, devices or folders
     outcome = solve(args.files, _solvers(args.solver), _timeout(args.timeout), _jobs(args.jobs),
                     parse_executor(args.executor, args.connect_timeout), _memory(args.memory))
     results = outcome.results

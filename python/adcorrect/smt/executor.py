@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
+from ..core.files import read_text
 from .procs import kill_all, reset
 from .results import Job
 from .runners import run_file
@@ -94,7 +95,7 @@ def _payload(job: Job, with_text: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"file": job.file, "solver": job.solver, "timeout": job.timeout,
                            "memory_mb": job.memory_mb}
     if with_text:
-        out["text"] = Path(job.file).read_text(encoding="utf-8")
+        out["text"] = read_text(job.file, "SMT-LIB file")
     return out
 
 

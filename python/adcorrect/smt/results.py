@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import InputError
-from ..core.files import atomic_write_text
+from ..core.files import atomic_write_text, read_bytes
 
 #: Version of the results file layout.
 RESULTS_FORMAT = 2
@@ -31,7 +30,7 @@ RUNNER_VERSION = 2
 
 def file_digest(path: str | Path) -> str:
     """SHA-256 of a file's bytes (hex)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(read_bytes(path, "SMT-LIB file")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -59,24 +58,6 @@ def make_jobs(files: Iterable[str], solvers: Iterable[str], timeout: float,
         digest = file_digest(f)
         out += [Job(str(f), s, timeout, memory_mb, digest) for s in solvers]
     return out
-
-
-def check_output_path(path: str | Path, what: str) -> Path:
-    """path if a file can be written there atomically (checked before any work starts):
-    InputError if it is a folder or not a regular file, or its folder is missing or not
-    writable."""
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{what} {path}: is a folder, not a file")
-    if p.exists() and not p.is_file():
-        raise InputError(f"{what} {path}: not a regular file (it cannot be replaced "
-                         "atomically)")
-    parent = p.parent
-    if not parent.is_dir():
-        raise InputError(f"{what} {path}: no such folder {parent}")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{what} {path}: the folder {parent} is not writable")
-    return p
 
 
 def journal_path(results: str | Path) -> Path:

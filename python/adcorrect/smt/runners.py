@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
-from ..core.limits import check_file
+from ..core.files import read_text
 from .decode import Check, recheck
 from .meta import MetaError, read_meta
 from .procs import Finished, run_child
@@ -123,11 +123,7 @@ def load_script(path: str | Path) -> tuple[str, Script, dict[str, Any] | None]:
     """(text, checked script, adcorrect-meta record) of a query file; InputError naming the
     file if it cannot be read or is not a benchmark (see :mod:`adcorrect.smt.script`)."""
     path = str(path)
-    try:
-        check_file(path, Path(path).stat().st_size)
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read ({e})") from None
+    text = read_text(path, "SMT-LIB file")  # regular files only, within the limit
     try:
         script = check_script(text)
         meta = read_meta(text)

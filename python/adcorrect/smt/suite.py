@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.files import atomic_write_text
 from ..nets.spec import Network, parse_network
 from ..numbers.formats import Format, parse_format
 from .generator import BIAS_ONLY_FAMILIES, EXACT_FAMILIES, FLOAT_FAMILIES, Query, generate
-from .results import atomic_write_text
 
 ARCHITECTURES = ("1-1", "1-2-1", "2-2-1", "1-3-1", "1-2-2-1")
 ACTIVATIONS = ("relu", "leaky_relu(1/8)", "hardtanh")

@@ -1,5 +1,5 @@
 """Reading ``torch.fx`` nodes: arguments matched against a signature, integer tuples,
-readable op names and short error lines (all errors are one-line InputErrors)."""
+a convolution's geometry, readable op names and short error lines (all errors are one-line InputErrors)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,23 @@ def int_tuple(v: Any, d: int, what: str) -> list[int]:
             isinstance(x, int) and not isinstance(x, bool) for x in vals):
         raise InputError(f"{what}: expected {d} integer(s), got {v!r}")
     return vals
+
+
+def conv_geometry(K: Sequence[int], stride: Any, padding: Any, dilation: Any, groups: Any
+                  ) -> tuple[list[int], list[tuple[int, int]], list[int]]:
+    """(stride, (low, high) padding per axis, dilation) of a convolution with kernel shape
+    K, from PyTorch's arguments (``padding`` an int, a tuple, ``"valid"`` or ``"same"``)."""
+    d = len(K)
+    st, dl = int_tuple(stride, d, "stride"), int_tuple(dilation, d, "dilation")
+    if padding == "valid":
+        pads = [(0, 0)] * d
+    elif padding == "same":
+        if any(s != 1 for s in st):
+            raise InputError("padding='same' needs stride 1")
+        pads = [(e * (k - 1) // 2, e * (k - 1) - e * (k - 1) // 2) for e, k in zip(dl, K)]
+    else:
+        pads = [(p, p) for p in int_tuple(padding, d, "padding")]
+    if not isinstance(groups, int) or groups < 1 or min(*st, *dl) < 1 or \
+            min(lo for lo, _ in pads) < 0:
+        raise InputError("stride, dilation and groups must be positive")
+    return st, pads, dl

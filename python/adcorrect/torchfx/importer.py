@@ -73,7 +73,7 @@ from ..nets import activations as acts
 from ..nets.ir import Head, Network
 from . import ops, tensors
 from .act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
-from .fxargs import first_line, int_tuple, match_args, op_name
+from .fxargs import conv_geometry, first_line, int_tuple, match_args, op_name
 from .symbolic import Builder, const_entry, source_entry
 from .values import ModelParams, Sym, coefs_of, exact_tensor, index_names, inv_sqrt, number
 from .verify import check_runs_as_traced
@@ -341,26 +341,21 @@ class _Importer:
 
     def conv(self, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
              groups: Any, mode: str, where: str) -> Sym:
+        shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else \
+            tuple(weight.arr.shape) if isinstance(weight, Sym) else ()
+        if len(shape) not in (3, 4):
+            raise InputError("expected a 3-d or 4-d weight")
+        d, K = len(shape) - 2, shape[2:]
+        st, pads, dl = conv_geometry(K, stride, padding, dilation, groups)
+        xs = self.batched(x)
+        if xs.ndim == d + 2:  # shapes first: no weight is converted for an impossible conv
+            ops.conv_output_size(xs.shape[2:], K, pads, dl, st)
         W, bv = self.weights(weight, "weight"), self.weights(bias, "bias")
-        if W is None or W.ndim not in (3, 4):
+        if W is None:
             raise InputError("expected a 3-d or 4-d weight")
         if bv is not None and bv.shape != (W.shape[0],):
             raise InputError("expected one bias per output channel")
-        d, K = W.ndim - 2, W.shape[2:]
-        st, dl = int_tuple(stride, d, "stride"), int_tuple(dilation, d, "dilation")
-        if padding == "valid":
-            pads = [(0, 0)] * d
-        elif padding == "same":
-            if any(s != 1 for s in st):
-                raise InputError("padding='same' needs stride 1")
-            pads = [(e * (k - 1) // 2, e * (k - 1) - e * (k - 1) // 2) for e, k in zip(dl, K)]
-        else:
-            pads = [(p, p) for p in int_tuple(padding, d, "padding")]
-        if not isinstance(groups, int) or groups < 1 or min(*st, *dl) < 1 or \
-                min(lo for lo, _ in pads) < 0:
-            raise InputError("stride, dilation and groups must be positive")
-        return Sym(ops.conv(self.b, self.batched(x), W, bv, st, pads, dl, groups, mode, where),
-                   True)
+        return Sym(ops.conv(self.b, xs, W, bv, st, pads, dl, groups, mode, where), True)
 
     def batch_norm(self, x: Any, mean: Any, var: Any, weight: Any, bias: Any, eps: Any,
                    where: str) -> Sym:

@@ -110,17 +110,35 @@ class ModelParams:
         from .load import check_model_size
 
         check_model_size(model)
-        self.names: list[str] = []
-        self.values: list[Fraction] = []
         self.blocks: dict[int, int] = {}
         self.dtype: torch.dtype | None = None
         for _, p in model.named_parameters():
             if self.dtype is None and p.is_floating_point():
                 self.dtype = p.dtype
-        for name, p in trainable(model):
-            self.blocks[id(p)] = len(self.names)
-            self.names.extend(index_names(name, tuple(p.shape)))
-            self.values.extend(exact_tensor(p, f"parameter {name}"))
+        self._params = trainable(model)
+        n = 0
+        for _, p in self._params:
+            self.blocks[id(p)] = n
+            n += p.numel()
+        self._names: list[str] | None = None
+        self._values: list[Fraction] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """``module.weight[i,j]`` for every trainable entry (built on first use)."""
+        if self._names is None:
+            self._names = [s for name, p in self._params
+                           for s in index_names(name, tuple(p.shape))]
+        return self._names
+
+    @property
+    def values(self) -> list[Fraction]:
+        """The trainable entries, exactly (converted on first use: an import that fails
+        converts nothing)."""
+        if self._values is None:
+            self._values = [v for name, p in self._params
+                            for v in exact_tensor(p, f"parameter {name}")]
+        return self._values
 
     def coefs(self, t: torch.Tensor, what: str) -> np.ndarray:
         """Coefficients of a tensor: its parameters if it is one, else exact constants."""
