@@ -49,10 +49,23 @@ def test_logic_features_from_names() -> None:
     ("(declare-const x Real)(assert (let ((c 2.0)) (= (* c x x) 1.0)))", {"Real", "NL"}),
     ("(declare-const x Real)(assert (let ((c 2.0)) (= (* c x) 1.0)))", {"Real"}),
     ("(declare-const x Real)(assert (= (/ 1.0 x) 1.0))", {"Real", "NL"}),
-    # z3 and the SMT-LIB definition: only literal coefficients, no constant arithmetic
-    ("(declare-const x Real)(assert (= (* (- 1.0 0.0) x) 1.0))", {"Real", "NL"}),
+    # constant sub-terms fold: a product is non-linear only if two factors have variables
+    ("(declare-const x Real)(assert (= (* (- 1 0) x) 1))", {"Real"}),
+    ("(declare-const x Real)(assert (= (* (- 1 0) (- 1 0) x) x))", {"Real"}),
+    ("(declare-const x Real)(assert (= (* (- 1.0 0.0) x) 1.0))", {"Real"}),
+    ("(declare-const x Real)(assert (= (* (- 1.0 0.0) (- 1.0 0.0) x) 1.0))", {"Real"}),
     ("(declare-const x Real)(define-fun c () Real (* 2.0 3.0))(assert (= (* c x) 1.0))",
+     {"Real"}),
+    ("(declare-const x Real)(define-fun c () Real (* 2.0 x))(assert (= (* c x) 1.0))",
      {"Real", "NL"}),
+    ("(declare-const x Real)(assert (let ((c (+ x 1.0))) (= (* c 2.0) 1.0)))", {"Real"}),
+    ("(declare-const x Real)(assert (let ((c (+ x 1.0))) (= (* c x) 1.0)))", {"Real", "NL"}),
+    ("(declare-const x Real)(assert (= (/ x (- 2.0 1.0)) 1.0))", {"Real"}),
+    ("(declare-const x Real)(assert (= (/ 2.0 (- x 1.0)) 1.0))", {"Real", "NL"}),
+    (("(declare-const x Real)(define-fun d () Real (ite (< x 0.0) 0.0 1.0))"
+      "(define-fun e () Real (* 1.0 (- 1.0)))(assert (= (* e d) 1.0))"), {"Real"}),
+    (("(declare-const x Real)(define-fun d () Real (ite (< x 0.0) 0.0 1.0))"
+      "(assert (= (* d d) 1.0))"), {"Real", "NL"}),
     ("(declare-const x Real)(assert (= (* 2.0 3.0 x) (/ x 2.0)))", {"Real"}),
     (("(define-sort F () (_ FloatingPoint 3 3))(declare-const p F)"
      "(assert (fp.eq p (fp #b0 #b011 #b00)))"), {"FP"}),
