@@ -390,8 +390,13 @@ def check_text(text: str, relpath: str | None = None) -> list[str]:
 
 
 def check_tree(root: Path) -> dict[str, list[str]]:
-    """Violations of every .smt2 file under root (a submission tree), by relative path."""
+    """Violations of every .smt2 file under root (a submission tree), by relative path, and
+    every file under root/non-incremental that is not a .smt2 benchmark."""
     out = {}
+    for path in sorted((root / "non-incremental").rglob("*")):
+        if path.is_file() and path.suffix != ".smt2":
+            out[path.relative_to(root).as_posix()] = [
+                "not a .smt2 benchmark: only benchmarks may be added under non-incremental/"]
     for path in sorted(root.rglob("*.smt2")):
         rel = path.relative_to(root).as_posix()
         bad = check_text(path.read_text(encoding="utf-8", errors="replace"), rel)
