@@ -79,7 +79,7 @@ challenge: smt
 # SMTLIB_PER_LOGIC files per logic (0: all): smtlib/cactus.png and smtlib/solve-times.md.
 # `make smtlib-status` re-runs the solvers on the unknown files and updates the committed
 # table python/adcorrect/smt/smtlib_status.json.
-SMTLIB_PER_LOGIC ?= 8
+SMTLIB_PER_LOGIC ?= 6
 SMTLIB_TIMEOUT ?= 20
 smtlib: python-deps
 	$(PY) -m adcorrect smt smtlib --out smtlib

@@ -59,17 +59,21 @@ def test_range_point_check() -> None:
 
 
 def test_established_table_entries() -> None:
-    """Every recorded status is sat or unsat; sat points satisfy their query exactly and
-    lie in the range; unsat ones were answered by at least two solvers."""
+    """Every recorded status is sat, unsat or unknown; sat points satisfy their query
+    exactly and lie in the range; unsat ones were answered by at least two solvers;
+    unknown ones were tried by every solver that takes the file, each up to the limit."""
     table = established.load()
     assert table
     items = {established.key(it): it for it in
              [*suite.items(), *submission.range_items()]}
     for k, rec in table.items():
-        assert rec["status"] in ("sat", "unsat"), k
+        assert rec["status"] in ("sat", "unsat", "unknown"), k
         assert k in items, k
         if rec["status"] == "unsat":
             assert len(rec["runs"]) >= 2
+        elif rec["status"] == "unknown":
+            assert set(rec["runs"]) == {"z3", "cvc5", "bitwuzla"}
+            assert min(rec["runs"].values()) >= rec["timeout"]
         else:
             q = items[k].query
             w = [Fraction(x) for x in rec["point"]]
@@ -107,6 +111,10 @@ def test_apply_refuses_a_wrong_point() -> None:
 
 
 def test_reason_text() -> None:
+    assert established.reason({"status": "unknown", "runs": {"z3": 21.0, "cvc5": 25.0},
+                               "timeout": 20.0}) == (
+        "nothing: cvc5, z3 give no answer within 20 s, no theorem applies and no structured "
+        "witness was found")
     rec = {"status": "unsat", "runs": {"z3": 0.125, "cvc5": 0.3}, "timeout": 20.0,
            "argument": "f = relu(w0) - relu(w1)"}
     assert established.reason(rec) == (

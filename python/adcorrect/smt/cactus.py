@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tree", default="smtlib")
     ap.add_argument("--timeout", type=float, default=20.0)
-    ap.add_argument("--per-logic", type=int, default=8)
+    ap.add_argument("--per-logic", type=int, default=6)
     args = ap.parse_args(argv)
     tree = Path(args.tree)
     try:

@@ -7,7 +7,8 @@ A status is *established* here only by solvers, and recorded in the committed ta
 - ``sat`` when a solver's model is re-checked exactly by adcorrect (the point is kept
   in the table and re-checked again whenever the tree is written).
 
-Everything else stays ``unknown``.  ``python -m adcorrect.smt.established --tree smtlib``
+Everything else stays ``unknown``; the table records such files too, with the solvers
+that gave no answer in time, so that their ``:source`` says so.  ``python -m adcorrect.smt.established --tree smtlib``
 runs the solvers over the tree's ``unknown`` files and updates the table.
 """
 
@@ -49,6 +50,9 @@ def _times(runs: dict[str, float]) -> str:
 def reason(rec: dict[str, Any]) -> str:
     """The :source text of how the status was established."""
     runs = rec["runs"]
+    if rec["status"] == "unknown":
+        return (f"nothing: {', '.join(sorted(runs))} give no answer within "
+                f"{rec['timeout']:g} s, no theorem applies and no structured witness was found")
     if rec["status"] == "unsat":
         text = f"two or more solvers answer unsat and none sat ({_times(runs)}, " \
                f"{rec['timeout']:g} s limit each)"
@@ -66,6 +70,8 @@ def apply(item: Item, table: dict[str, dict[str, Any]]) -> Item:
     if rec is None:
         return item
     q = item.query
+    if rec["status"] == "unknown":
+        return replace(item, query=replace(q, expected="unknown", reason=reason(rec)))
     if rec["status"] == "sat":
         w = [Fraction(x) for x in rec["point"]]
         c = check_point(q.net, q.fmt, q.choice, q.family, w)
@@ -86,9 +92,11 @@ def establish(files: list[Path], timeout: float) -> dict[str, dict[str, Any]]:
         sat: dict[str, float] = {}
         unsat: dict[str, float] = {}
         point: list[str] = []
+        tried: dict[str, float] = {}
         for solver in ("bitwuzla", "z3", "cvc5"):  # one re-checked model is enough for sat
             r = run_file(path, solver, timeout)
             if r.verdict != "skipped":
+                tried[solver] = r.seconds
                 print(f"{k} {solver}: {r.verdict} {r.seconds:.2f} s {r.flag}", flush=True)
             if r.verdict == "sat" and not r.flag and r.check:
                 sat[solver] = r.seconds
@@ -100,6 +108,8 @@ def establish(files: list[Path], timeout: float) -> dict[str, dict[str, Any]]:
             out[k] = {"status": "sat", "runs": sat, "point": point, "timeout": timeout}
         elif len(unsat) >= 2 and not sat:
             out[k] = {"status": "unsat", "runs": unsat, "timeout": timeout}
+        elif not sat and not unsat:
+            out[k] = {"status": "unknown", "runs": tried, "timeout": timeout}
     return out
 
 
