@@ -15,7 +15,7 @@ CROSSCHECK_TIMEOUT ?= 600
 SMT_BENCH_ARGS ?=
 
 .PHONY: all setup coq-deps python-deps test check-proofs pytest lint bench smt solve suite \
-        compare challenge smtlib study clean
+        compare challenge smtlib smtlib-status study clean
 
 all: setup check-proofs smt solve suite compare
 
@@ -74,9 +74,21 @@ challenge: smt
 	status=$$?; $(MAKE) --no-print-directory compare; exit $$status
 
 # The SMT-LIB submission tree smtlib/non-incremental/<LOGIC>/<date>-adcorrect/<family>/,
-# checked against the benchmark rules (exit 1 on any violation).
+# checked against the benchmark rules (exit 1 on any violation), family descriptions in
+# smtlib/descriptions/, then the three solvers one job at a time on a sample of
+# SMTLIB_PER_LOGIC files per logic (0: all): smtlib/cactus.png and smtlib/solve-times.md.
+# `make smtlib-status` re-runs the solvers on the unknown files and updates the committed
+# table python/adcorrect/smt/smtlib_status.json.
+SMTLIB_PER_LOGIC ?= 6
+SMTLIB_TIMEOUT ?= 20
 smtlib: python-deps
 	$(PY) -m adcorrect smt smtlib --out smtlib
+	$(PY) -m adcorrect.smt.cactus --tree smtlib --timeout $(SMTLIB_TIMEOUT) \
+	  --per-logic $(SMTLIB_PER_LOGIC)
+
+smtlib-status: python-deps
+	$(PY) -m adcorrect smt smtlib --out smtlib
+	$(PY) -m adcorrect.smt.established --tree smtlib --timeout $(SMTLIB_TIMEOUT)
 
 suite: python-deps
 	$(PY) -m adcorrect suite --json-out report/counts.json

@@ -16,7 +16,7 @@ from adcorrect.numbers.formats import parse_format
 from adcorrect.smt import decode, fpexec, suite
 from adcorrect.smt.allsat import count_ns
 from adcorrect.smt.fparith import FPFormat
-from adcorrect.smt.generator import FAMILIES, Query, generate
+from adcorrect.smt.generator import FAMILIES, RANGE_FAMILIES, Query, generate
 from adcorrect.smt.meta import read_meta
 from adcorrect.smt.runners import SOLVERS, run_file, skip_reason
 from adcorrect.smt.worker import parse_only
@@ -59,6 +59,11 @@ CASES = [
     ("float-bifurcation-t5a", T5A, "bf16", "float-bifurcation", "pytorch", "sat"),
     ("float-bifurcation-nz-t5a", T5A, "fp16", "float-bifurcation-nz", "pytorch", "sat"),
     ("float-bifurcation-nz-bf", suite.bf121(), "fp16", "float-bifurcation-nz", "pytorch", "unsat"),
+    # range queries: no theorem or witness search settles them, the status is given; sat
+    # at the hand point of tests/smt/test_submission.py, unsat by its t5a argument
+    ("float-kink-range", RELU121, "fp16", "float-kink-range", "pytorch", "sat"),
+    ("float-kink-range-t5a", T5A, "fp16", "float-kink-range", "pytorch", "unsat"),
+    ("float-bifurcation-range", HARD121, "fp16", "float-bifurcation-range", "pytorch", "sat"),
 ]
 
 
@@ -71,8 +76,9 @@ def _write(tmp: Path, name: str, q: Query) -> Path:
 @pytest.fixture(scope="module")
 def case_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("cases")
-    return {name: _write(tmp, name, Query(net, parse_format(f), q, choice))
-            for name, net, f, q, choice, _ in CASES}
+    return {name: _write(tmp, name, Query(net, parse_format(f), q, choice,
+                                          expected=exp if q in RANGE_FAMILIES else None))
+            for name, net, f, q, choice, exp in CASES}
 
 
 def test_cases_cover_every_family() -> None:

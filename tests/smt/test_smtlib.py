@@ -49,10 +49,23 @@ def test_logic_features_from_names() -> None:
     ("(declare-const x Real)(assert (let ((c 2.0)) (= (* c x x) 1.0)))", {"Real", "NL"}),
     ("(declare-const x Real)(assert (let ((c 2.0)) (= (* c x) 1.0)))", {"Real"}),
     ("(declare-const x Real)(assert (= (/ 1.0 x) 1.0))", {"Real", "NL"}),
-    # z3 and the SMT-LIB definition: only literal coefficients, no constant arithmetic
-    ("(declare-const x Real)(assert (= (* (- 1.0 0.0) x) 1.0))", {"Real", "NL"}),
+    # constant sub-terms fold: a product is non-linear only if two factors have variables
+    ("(declare-const x Real)(assert (= (* (- 1 0) x) 1))", {"Real"}),
+    ("(declare-const x Real)(assert (= (* (- 1 0) (- 1 0) x) x))", {"Real"}),
+    ("(declare-const x Real)(assert (= (* (- 1.0 0.0) x) 1.0))", {"Real"}),
+    ("(declare-const x Real)(assert (= (* (- 1.0 0.0) (- 1.0 0.0) x) 1.0))", {"Real"}),
     ("(declare-const x Real)(define-fun c () Real (* 2.0 3.0))(assert (= (* c x) 1.0))",
+     {"Real"}),
+    ("(declare-const x Real)(define-fun c () Real (* 2.0 x))(assert (= (* c x) 1.0))",
      {"Real", "NL"}),
+    ("(declare-const x Real)(assert (let ((c (+ x 1.0))) (= (* c 2.0) 1.0)))", {"Real"}),
+    ("(declare-const x Real)(assert (let ((c (+ x 1.0))) (= (* c x) 1.0)))", {"Real", "NL"}),
+    ("(declare-const x Real)(assert (= (/ x (- 2.0 1.0)) 1.0))", {"Real"}),
+    ("(declare-const x Real)(assert (= (/ 2.0 (- x 1.0)) 1.0))", {"Real", "NL"}),
+    (("(declare-const x Real)(define-fun d () Real (ite (< x 0.0) 0.0 1.0))"
+      "(define-fun e () Real (* 1.0 (- 1.0)))(assert (= (* e d) 1.0))"), {"Real"}),
+    (("(declare-const x Real)(define-fun d () Real (ite (< x 0.0) 0.0 1.0))"
+      "(assert (= (* d d) 1.0))"), {"Real", "NL"}),
     ("(declare-const x Real)(assert (= (* 2.0 3.0 x) (/ x 2.0)))", {"Real"}),
     (("(define-sort F () (_ FloatingPoint 3 3))(declare-const p F)"
      "(assert (fp.eq p (fp #b0 #b011 #b00)))"), {"FP"}),
@@ -142,15 +155,23 @@ def test_small_tree(tmp_path: Path) -> None:
     es = submission.write_tree(tmp_path, submission.selected(chosen))
     assert check_tree(tmp_path) == {}
     fams = {e.item.query.family for e in es}
-    assert "count" in fams and "inc-witness-qf" in fams and "float-bifurcation-nz" in fams
-    assert not fams & {"bias-unique", "float-kink"}
+    assert "count" in fams and "inc-witness-qf" in fams
+    assert not fams & {"bias-unique", "float-kink", "float-bifurcation"}
+    assert all("(set-info :status unsat)" in e.text for e in es
+               if e.item.query.family == "float-bifurcation-nz")
     assert all(e.item.query.net.name == "t5a" for e in es)  # relu-1-1: one neuron
     count = next(e for e in es if e.item.query.family == "count"
                  and e.item.format_label == "e2m1")
     assert "Models: exactly 631 of the card(M)^W = 3375 points" in count.text
+    inside = [p for p in (tmp_path / "non-incremental").rglob("*") if p.is_file()]
+    assert inside and all(p.suffix == ".smt2" for p in inside)
     for e in es:
-        readme = tmp_path / e.relpath.parent / "README.md"
-        assert readme.exists() and e.item.query.family in readme.read_text()
+        desc = tmp_path / "descriptions" / e.logic / f"{e.item.query.family}.md"
+        assert desc.exists() and e.item.query.family in desc.read_text()
+    stray = tmp_path / es[0].relpath.parent / "README.md"
+    stray.write_text("x")
+    assert check_tree(tmp_path) == {stray.relative_to(tmp_path).as_posix(): [
+        "not a .smt2 benchmark: only benchmarks may be added under non-incremental/"]}
     stale = tmp_path / "non-incremental" / "QF_LRA" / "old.smt2"
     stale.parent.mkdir(parents=True, exist_ok=True)
     stale.write_text("x")

@@ -23,6 +23,7 @@ from ..nets.spec import Network, parse_network
 from ..numbers.formats import Format, parse_format
 from . import fpexec
 from .fparith import FPFormat, FPValue
+from .fprange import BASE, violation
 
 Model = dict[str, dict[str, Any]]
 
@@ -149,6 +150,10 @@ def check_point(net: Network, fmt: Format, choice: Choice, family: str,
                 w: Sequence[Fraction]) -> Check:
     """Whether the point w satisfies the query (every family except bias-unique)."""
     point = tuple(str(x) for x in w)
+    if family in BASE:
+        c = _float_check(net, fmt, BASE[family], w)
+        bad = violation(w)
+        return Check(c.ok and bad is None, (bad + "; " if bad else "") + c.message, point)
     if family in ("float-kink", "float-bifurcation", "float-bifurcation-nz"):
         c = _float_check(net, fmt, family, w)
         if family == "float-bifurcation-nz" and any(x == 0 for x in w):

@@ -31,11 +31,14 @@ from ..nets.spec import Network
 from ..numbers.formats import Format
 from .cones import ARGUMENT, differentiable_lines, param_lines
 from .encode import ExactEncoder, FloatEncoder, add, chosen_between, real
+from .fold import fold_text
+from .fprange import TEXT as RANGE_TEXT
+from .fprange import range_lines
 from .script import ScriptError, check_script
 from .smtlib import required_logic, smt_text
 
 #: Bumped whenever the generated text changes.
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 #: The date written as "Generated on" into every file's :source (set with the version, so
 #: that the output stays byte-for-byte deterministic).
 GENERATOR_DATE = "2026-11-28"
@@ -50,9 +53,11 @@ EXACT_FAMILIES = ("bias-unique", "ns-implies-ndf", "ndf-implies-ns", "ndf-implie
 #: Families defined for bias networks only.
 BIAS_ONLY_FAMILIES = ("ndf-implies-ns-sides", "count-ndf-sides")
 FLOAT_FAMILIES = ("float-kink", "float-bifurcation", "float-bifurcation-nz")
+#: Float queries with the parameter range of :mod:`adcorrect.smt.fprange` (SMT-LIB tree only).
+RANGE_FAMILIES = ("float-kink-range", "float-bifurcation-range")
 #: Counting families (exact semantics), enumerated by `smt count`; not in the corpus.
 COUNT_FAMILIES = ("count-ndf", "count-ndf-sides", "count-inc")
-FAMILIES = EXACT_FAMILIES + FLOAT_FAMILIES + COUNT_FAMILIES
+FAMILIES = EXACT_FAMILIES + FLOAT_FAMILIES + COUNT_FAMILIES + RANGE_FAMILIES
 STATUSES = ("sat", "unsat", "unknown")
 #: Largest card(M)^W decided by exhaustive enumeration when no theorem or witness applies.
 ENUMERATION_POINTS = 10_000
@@ -92,6 +97,8 @@ DESCRIPTIONS = {
                          "(relu'(0) = 1), both not NaN",
     "float-bifurcation-nz": "float-bifurcation with every parameter non-zero (the witnesses "
                             "with a zero parameter excluded)",
+    "float-kink-range": f"float-kink where {RANGE_TEXT}",
+    "float-bifurcation-range": f"float-bifurcation where {RANGE_TEXT}",
 }
 
 
@@ -106,6 +113,7 @@ class Query:
     semantics: str | None = None  # None: the family's own
     expected: str | None = None  # None: default_expected
     note: str = ""  # an extra sentence for the file's :source (e.g. a known model count)
+    reason: str = ""  # how a given expected status was established ("" : given by the user)
 
 
 def network_to_obj(net: Network) -> dict[str, Any]:
@@ -118,7 +126,7 @@ def network_to_obj(net: Network) -> dict[str, Any]:
 
 
 def family_semantics(family: str) -> str:
-    return "ieee" if family in FLOAT_FAMILIES else "exact"
+    return "ieee" if family in FLOAT_FAMILIES + RANGE_FAMILIES else "exact"
 
 
 # -- expected answers ---------------------------------------------------------------------------
@@ -289,7 +297,8 @@ def _check(q: Query) -> str:
     if sem != family_semantics(q.family):
         raise InputError(
             f"query {q.family} is defined in {family_semantics(q.family)} semantics only "
-            f"(exact: {', '.join(EXACT_FAMILIES)}; ieee: {', '.join(FLOAT_FAMILIES)})")
+            f"(exact: {', '.join(EXACT_FAMILIES)}; "
+            f"ieee: {', '.join(FLOAT_FAMILIES + RANGE_FAMILIES)})")
     if q.expected is not None and q.expected not in STATUSES:
         raise InputError(f"unknown expected status {q.expected!r} (use sat, unsat or unknown)")
     if q.family == "bias-unique" and not any(
@@ -336,7 +345,7 @@ def generate(q: Query) -> str:
     if q.expected is None:
         expected, reason = default_expected(net, fmt, q.family, q.choice)
     else:
-        expected, reason = q.expected, "given by the user"
+        expected, reason = q.expected, q.reason or "given by the user"
     ctx: dict[str, Any] = {"W": net.W, "N": len(net.neurons), "neurons": net.neurons}
     if sem == "exact":
         enc = ExactEncoder(net, fmt, q.choice)
@@ -368,6 +377,9 @@ def generate(q: Query) -> str:
         ctx["param_kind"] = "fp"
         sort_text = f"{fenc.fp.sort()}, finite"
         decode = {"params": [f"p{i}" for i in range(net.W)]}
+        if q.family in RANGE_FAMILIES:
+            ctx["range_block"] = "\n".join(range_lines(fenc))
+
     def render(logic: str) -> str:
         meta = {
             "version": __version__, "generator": GENERATOR_VERSION,
@@ -397,7 +409,7 @@ def generate(q: Query) -> str:
             raise InputError("the adcorrect-meta record is not one line of ASCII")
         ctx["h"]["source"] = _source(q, ctx["h"])
         template = _env().get_template(q.family.replace("-", "_") + ".smt2.j2")
-        text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
+        text = fold_text(re.sub(r"\n{3,}", "\n\n", template.render(**ctx)))
         check("smt_bytes", len(text), f"the {q.family} query of {net.name}")
         text = text.strip("\n") + "\n"
         if not all(" " <= c <= "~" or c == "\n" for c in text):

@@ -11,13 +11,15 @@ no ``push``/``pop``, quantifiers iff the logic is not ``QF_``, ASCII text, and
 declared logic is the *smallest* official logic whose features cover the file's
 (:func:`features`), the way the SMT-LIB curators classify benchmarks.
 
-Linearity is syntactic, as in the SMT-LIB logic definitions and as z3 enforces it:
-a coefficient is a numeral or decimal ``d``, ``(- d)``, ``(/ d n)`` or ``(- (/ d n))``
-(or a name bound by ``define-fun`` without arguments or by ``let`` to one); an
-application of ``*`` with two or more arguments that are not coefficients, or of
-``/``, ``div``, ``mod``, ``abs`` with a non-coefficient where a coefficient is
-required, is non-linear.  ``(* (- 1.0 0.0) x)`` is non-linear by this rule.  The difference logics (``QF_IDL``, ``QF_RDL``, ``UFIDL``) are never
-proposed: recognising difference constraints is not attempted.
+Linearity is read off the constant-folded terms: a term is *variable-free* when it
+contains no declared constant, function application or bound variable (literals, and
+names bound by ``define-fun`` without arguments or by ``let`` to a variable-free term,
+fold to a constant).  A product is non-linear only if two of its factors contain
+variables; ``/``, ``div``, ``mod`` are non-linear when a divisor contains a variable,
+``abs`` when its argument does.  So ``(* (- 1.0 0.0) x)`` and ``(* c x)`` with
+``(define-fun c () Real (* 2.0 3.0))`` are linear, ``(* x y)`` is not.  The difference
+logics (``QF_IDL``, ``QF_RDL``, ``UFIDL``) are never proposed: recognising difference
+constraints is not attempted.
 """
 
 from __future__ import annotations
@@ -118,12 +120,11 @@ _FP_SORTS = ("Float16", "Float32", "Float64", "Float128", "RoundingMode")
 _ROUNDING = {"RNE", "RNA", "RTP", "RTN", "RTZ", "roundNearestTiesToEven",
              "roundNearestTiesToAway", "roundTowardPositive", "roundTowardNegative",
              "roundTowardZero"}
-_ARITH_NONLIN = {"div", "mod", "abs"}
 
 
 @dataclass
 class _Scope:
-    consts: set[str] = field(default_factory=set)  # names standing for numeric constants
+    consts: set[str] = field(default_factory=set)  # names standing for variable-free terms
     names: set[str] = field(default_factory=set)  # every bound name
 
 
@@ -149,17 +150,10 @@ def sort_features(sort: SExpr, aliases: dict[str, SExpr] | None = None) -> set[s
     return {"UF"}
 
 
-def _literal(t: SExpr) -> bool:
-    """A numeral, a decimal or (/ d n): what may follow a unary minus in a coefficient."""
-    if isinstance(t, str):
-        return bool(_DECIMAL.match(t) or _NUMERAL.match(t))
-    return len(t) == 3 and t[0] == "/" and all(isinstance(a, str) for a in t[1:])
-
-
 class _Analyser:
     def __init__(self) -> None:
         self.feats: set[str] = set()
-        self.const_defs: set[str] = set()
+        self.const_defs: set[str] = set()  # define-fun names of variable-free terms
         self.macros: set[str] = set()
         self.aliases: dict[str, SExpr] = {}
 
@@ -167,20 +161,20 @@ class _Analyser:
         self.feats |= sort_features(s, self.aliases)
 
     def term(self, t: SExpr, scope: _Scope) -> bool:
-        """Record the features of t; return whether t is a coefficient (see the module
+        """Record the features of t; return whether t is variable-free (see the module
         docstring)."""
         if isinstance(t, str):
             if _DECIMAL.match(t):
                 self.feats.add("Real")
                 return True
-            if _NUMERAL.match(t):
+            if _NUMERAL.match(t) or t in ("true", "false"):
                 return True
             if t.startswith(("#b", "#x")):
                 self.feats.add("BV")
-                return False
+                return True
             if t in _ROUNDING:
                 self.feats.add("FP")
-                return False
+                return True
             return t in scope.consts or (t not in scope.names and t in self.const_defs)
         if not t:
             return False
@@ -191,9 +185,8 @@ class _Analyser:
                 self.feats.add("FP")
             elif head and head[0] == "_" and len(head) > 1:
                 self.feats.add("BV")
-            for a in t[1:]:
-                self.term(a, scope)
-            return False
+            args = [self.term(a, scope) for a in t[1:]]  # every argument, for its features
+            return all(args)
         if head in ("forall", "exists"):
             self.feats.add("Q")
             inner = _Scope(set(scope.consts), set(scope.names))
@@ -215,10 +208,10 @@ class _Analyser:
         if head == "_":  # (_ bv5 8), (_ +zero 5 11), ...
             self.feats.add("FP" if str(t[1]) in ("+zero", "-zero", "+oo", "-oo", "NaN")
                            else "BV")
-            return False
+            return True
         if head == "fp":  # FP literal from bit-vector fields (allowed in QF_FP)
             self.feats.add("FP")
-            return False
+            return True
         if isinstance(head, str) and head.startswith("fp."):
             self.feats.add("FP")
             if head == "fp.to_real":
@@ -229,23 +222,20 @@ class _Analyser:
             self.feats |= {"Int", "Real"}
         if head in ("select", "store"):
             self.feats.add("A")
-        consts = [self.term(a, scope) for a in t[1:]]
-        if head == "*" and sum(not c for c in consts) >= 2:
+        free = [self.term(a, scope) for a in t[1:]]
+        if head == "*" and sum(not c for c in free) >= 2:
             self.feats.add("NL")
-        if head == "/" and not all(consts[1:]):
+        if head in ("/", "div", "mod") and not all(free[1:]):
             self.feats.add("NL")
-        if head in _ARITH_NONLIN and not all(consts):
+        if head == "abs" and not all(free):
             self.feats.add("NL")
-        if head == "-" and len(consts) == 1 and consts[0] and _literal(t[1]):
-            return True
-        if head == "/" and len(consts) == 2 and all(consts) and all(
-                isinstance(a, str) for a in t[1:]):
-            return True
         if head in ("ite", "=", "distinct", "and", "or", "not", "=>", "xor", "<", "<=", ">",
                     ">=", "+", "-", "*", "/", "to_real", "to_int", "is_int", "div", "mod",
                     "abs", "select", "store") or head.startswith(("fp.", "bv")):
-            return False
-        if head not in scope.names and head not in self.macros:
+            return all(free)
+        if head in self.macros and head not in scope.names:
+            return False  # a macro with arguments: its body is not tracked
+        if head not in scope.names:
             self.feats.add("UF")
         return False
 
@@ -400,8 +390,13 @@ def check_text(text: str, relpath: str | None = None) -> list[str]:
 
 
 def check_tree(root: Path) -> dict[str, list[str]]:
-    """Violations of every .smt2 file under root (a submission tree), by relative path."""
+    """Violations of every .smt2 file under root (a submission tree), by relative path, and
+    every file under root/non-incremental that is not a .smt2 benchmark."""
     out = {}
+    for path in sorted((root / "non-incremental").rglob("*")):
+        if path.is_file() and path.suffix != ".smt2":
+            out[path.relative_to(root).as_posix()] = [
+                "not a .smt2 benchmark: only benchmarks may be added under non-incremental/"]
     for path in sorted(root.rglob("*.smt2")):
         rel = path.relative_to(root).as_posix()
         bad = check_text(path.read_text(encoding="utf-8", errors="replace"), rel)

@@ -1,18 +1,26 @@
 """The SMT-LIB submission tree (``make smtlib``).
 
 ``smtlib/non-incremental/<LOGIC>/<YYYYMMDD>-adcorrect/<family>/<network>--<format>.smt2``
-with a README per family folder.  From the suite (:mod:`adcorrect.smt.suite`) it
+and nothing but ``.smt2`` files under ``non-incremental/`` (the submission rule); the
+description of each family folder goes to ``descriptions/<LOGIC>/<family>.md`` beside
+the tree.  From the suite (:mod:`adcorrect.smt.suite`) it
 leaves out what would be trivial or a near-duplicate for a benchmark library:
 
 - networks with a single neuron (every query on them is a one-line case split);
 - ``bias-unique`` (unsat by one rewriting step: y_k is affine in its own bias);
-- ``float-kink`` (sat at w = 0, where every pre-activation is at the kink 0);
+- ``float-kink`` and ``float-bifurcation`` (sat at w = 0, where every pre-activation
+  is at the kink 0), and the ``float-bifurcation-nz`` files that are sat (at a point
+  whose parameters underflow): only its unsat members are kept;
 - ``count`` files whose number of models is not known (card(M)^W above
   :data:`COUNT_POINTS`): a count file is a plain sat query, so it is kept only
   with its exact model count in ``:source``.
 
-It keeps the ``float-bifurcation-nz`` variants (no parameter is 0), whose unsat
-members exist only without the zero witnesses.
+In their place the QF_FP part has the ``float-kink-range`` and
+``float-bifurcation-range`` queries (:mod:`adcorrect.smt.fprange`: parameters in
+1/16 <= |p| <= 16 with pairwise different magnitudes) in fp16 and fp32 on
+:data:`RANGE_NETWORKS`, chosen to differ in difficulty.  Statuses that no theorem or
+witness search settles come from :mod:`adcorrect.smt.established` (two solvers agree on
+unsat, or a solver's model re-checked exactly).
 """
 
 from __future__ import annotations
@@ -20,15 +28,23 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from .generator import DESCRIPTIONS, GENERATOR_DATE, generate
+from . import established
+from .generator import DESCRIPTIONS, GENERATOR_DATE, RANGE_FAMILIES, Query, generate
 from .smtlib import check_tree
-from .suite import Item, items, path_label
+from .suite import Item, dense, items, path_label, t5a
 
 #: Largest card(M)^W for which a count file's models are counted (vectorised counter).
 COUNT_POINTS = 200_000_000
 SET_NAME = GENERATOR_DATE.replace("-", "") + "-adcorrect"
-EXCLUDED_FAMILIES = ("bias-unique", "float-kink")
+EXCLUDED_FAMILIES = ("bias-unique", "float-kink", "float-bifurcation")
+#: (architecture, activation) of the range queries (with t5a, whose range files are
+#: unsat), from quick to hard for bitwuzla.
+RANGE_NETWORKS = (("1-2-1", "hardtanh"), ("1-2-1", "relu"), ("2-2-1", "leaky_relu(1/8)"),
+                  ("1-3-1", "hardtanh"), ("1-2-2-1", "relu"), ("1-2-2-1", "hardtanh"),
+                  ("1-2-2-1", "leaky_relu(1/8)"))
+RANGE_FORMATS = ("fp16", "fp32")
 
 
 @dataclass(frozen=True)
@@ -59,18 +75,37 @@ def _count_note(item: Item) -> str | None:
             "(NS(w)), counted exhaustively by adcorrect's exact counter.")
 
 
-def selected(all_items: list[Item] | None = None) -> list[Item]:
-    """The suite's items that go into the tree (count items carry their count)."""
+def range_items() -> list[Item]:
+    """The float-*-range queries of the tree."""
+    from ..numbers.formats import parse_format
+
+    return [Item(Query(net, parse_format(f), family), f)
+            for family in RANGE_FAMILIES
+            for net in [*(dense(arch, act) for arch, act in RANGE_NETWORKS), t5a()]
+            for f in RANGE_FORMATS]
+
+
+def selected(all_items: list[Item] | None = None,
+             table: dict[str, dict[str, Any]] | None = None) -> list[Item]:
+    """The items that go into the tree (count items carry their count, statuses from
+    the established table; default: the suite's items and the range queries)."""
+    from .generator import default_expected
+
+    table = established.load() if table is None else table
     out = []
-    for item in items() if all_items is None else all_items:
+    for item in [*items(), *range_items()] if all_items is None else all_items:
         q = item.query
         if len(q.net.neurons) == 1 or q.family in EXCLUDED_FAMILIES:
             continue
+        if q.family == "float-bifurcation-nz" and default_expected(
+                q.net, q.fmt, q.family, q.choice)[0] == "sat":
+            continue
+        item = established.apply(item, table)
         if q.family == "count":
             note = _count_note(item)
             if note is None:
                 continue
-            item = replace(item, query=replace(q, note=note))
+            item = replace(item, query=replace(item.query, note=note))
         out.append(item)
     return out
 
@@ -95,6 +130,11 @@ def _reason_class(text: str) -> str:
     elif reason.startswith("exhaustive enumeration"):
         reason = "exhaustive enumeration of all of M^W (exact engine and oracle, or exact " \
                  "IEEE rounding)"
+    elif reason.startswith("two or more solvers answer unsat"):
+        reason = "two or more of z3, cvc5 and bitwuzla answer unsat and none sat (the " \
+                 "solvers and their times are in :source)"
+    elif reason.startswith("a model found by"):
+        reason = "a solver's model w, re-checked exactly by adcorrect"
     elif reason.startswith("no theorem applies"):
         reason = "nothing: no theorem applies, no witness was found and M^W is too large to " \
                  "enumerate"
@@ -124,10 +164,16 @@ def _readme(family: str, logic: str, group: list[Entry]) -> str:
         "machine-readable `adcorrect-meta` line from which the adcorrect tool rebuilds the "
         "network and re-checks any model exactly."), "",
         ("Left out of the whole set as trivial or near-duplicates: networks with a single "
-        "neuron, `bias-unique`, `float-kink` (sat at w = 0), and `count` files whose number "
-        f"of models is not known (more than {COUNT_POINTS} points)."), "",
+        "neuron, `bias-unique`, `float-kink` and `float-bifurcation` (sat at w = 0), the sat "
+        "`float-bifurcation-nz` files (sat where parameters underflow), and `count` files "
+        f"whose number of models is not known (more than {COUNT_POINTS} points)."), "",
     ]
     return "\n".join(lines)
+
+
+def description_path(logic: str, family: str) -> Path:
+    """Where the description of a family folder goes (outside non-incremental/)."""
+    return Path("descriptions", logic, f"{family}.md")
 
 
 def write_tree(out: Path, chosen: list[Item] | None = None) -> list[Entry]:
@@ -138,7 +184,7 @@ def write_tree(out: Path, chosen: list[Item] | None = None) -> list[Entry]:
     for e in es:
         groups[(e.logic, e.item.query.family)].append(e)
     for (logic, family), group in groups.items():
-        wanted.add(Path("non-incremental", logic, SET_NAME, family, "README.md"))
+        wanted.add(description_path(logic, family))
     if out.exists():
         for p in sorted(out.rglob("*")):
             if p.is_file() and p.relative_to(out) not in wanted:
@@ -149,7 +195,8 @@ def write_tree(out: Path, chosen: list[Item] | None = None) -> list[Entry]:
         if not path.exists() or path.read_text(encoding="utf-8") != e.text:
             path.write_text(e.text, encoding="utf-8")
     for (logic, family), group in sorted(groups.items()):
-        path = out / "non-incremental" / logic / SET_NAME / family / "README.md"
+        path = out / description_path(logic, family)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_readme(family, logic, group), encoding="utf-8")
     for d in sorted((p for p in out.rglob("*") if p.is_dir()), reverse=True):
         if not any(d.iterdir()):
