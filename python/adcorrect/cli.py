@@ -109,7 +109,7 @@ def _forward_check(model: Any, batch: Any) -> Any:
     import torch
 
     from .torchfx.batching import example_input
-    from .torchfx.verify import check_forward
+    from .torchfx.verify import check_autograd_graph, check_forward
 
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()),
                  torch.float64)
@@ -117,10 +117,11 @@ def _forward_check(model: Any, batch: Any) -> Any:
                    for row in batch.x])
 
     def verify(outputs: Sequence[Fraction]) -> None:
-        with torch.no_grad():
+        with torch.enable_grad():
             out = model(x)
         if not isinstance(out, torch.Tensor):
             raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
+        check_autograd_graph(out)
         check_forward(out, np.array([float(v) for v in outputs]).reshape(len(batch.x), -1),
                       dtype)
 

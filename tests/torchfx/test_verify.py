@@ -101,3 +101,30 @@ def test_impossible_convolution_refused_from_shapes() -> None:
     with pytest.raises(InputError, match=r"the kernel \(999, 999\) is larger than the "
                                          r"\(padded\) input \(2, 2\)"):
         from_module(nn.Conv2d(1, 1, 999), torch.zeros(1, 1, 2, 2))
+
+
+class _StraightThrough(torch.autograd.Function):
+    """relu forward, identity backward (a straight-through estimator)."""
+
+    @staticmethod
+    def forward(ctx: object, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return x.relu()
+
+    @staticmethod
+    def backward(ctx: object, g: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return g
+
+
+class _STE(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _StraightThrough.apply(self.fc(x))
+
+
+def test_custom_autograd_function_is_refused() -> None:
+    m = _STE().float()
+    with pytest.raises(InputError, match="custom autograd function _StraightThrough"):
+        Auditor(m, X, "sum").audit(X, torch.tensor([1.0, 1.0]))

@@ -168,13 +168,16 @@ class Auditor:
 
     def _check_forward(self, xe: torch.Tensor, fwd: Any) -> None:
         """InputError unless the imported network computes what ``model(x)`` computes
-        (:func:`adcorrect.torchfx.verify.check_forward`)."""
-        from ..torchfx.verify import check_forward
+        (:func:`adcorrect.torchfx.verify.check_forward`) and autograd differentiates it
+        through PyTorch's own ops (no custom autograd function)."""
+        from ..torchfx.verify import check_autograd_graph, check_forward
 
-        with torch.no_grad():
+        with torch.enable_grad():
             out = self.model(xe)
         if not isinstance(out, torch.Tensor):
             raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
+        check_autograd_graph(out)
+        out = out.detach()
         outs = torch.tensor(self.plan.outputs, dtype=torch.int64) + self.plan.n_in
         check_forward(out, fwd.z[outs].t().numpy(), self.dtype.compute)
 

@@ -4,8 +4,8 @@ function is compared with PyTorch's own forward on the batch before any answer.
 
 Refused (one line): forward/backward hooks on a module or registered globally, an
 instance attribute ``forward`` (a replaced method), parametrizations
-(``torch.nn.utils.parametrize``, new-style weight norm) and tensor subclasses as
-parameters.  Compared: the imported network's outputs (exact or certified float64) with
+(``torch.nn.utils.parametrize``, new-style weight norm), tensor subclasses as
+parameters, and custom ``torch.autograd.Function``s in the autograd graph of the forward.  Compared: the imported network's outputs (exact or certified float64) with
 ``model(x)`` in the model's dtype, per example, within ``sqrt(eps)`` of the compute dtype
 times ``1 + max |output|`` (fp32: 3.5e-4, bf16: 0.088); a larger difference means the
 import is not the function PyTorch computes, and the model is refused.
@@ -55,6 +55,24 @@ def check_runs_as_traced(model: nn.Module) -> None:
                 p, nn.parameter.UninitializedParameter):
             raise InputError(f"parameter {name} is a {type(p).__name__} (a tensor subclass): "
                              "not supported")
+
+
+def check_autograd_graph(out: torch.Tensor) -> None:
+    """InputError if the autograd graph of ``model(x)`` holds a custom
+    ``torch.autograd.Function`` (its backward is not the derivative of the traced ops)."""
+    seen: set[int] = set()
+    todo = [out.grad_fn] if out.grad_fn is not None else []
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, torch.autograd.function.BackwardCFunction):
+            name = type(node).__name__.removesuffix("Backward")
+            raise InputError(f"the model uses the custom autograd function {name}: its "
+                             "backward is not the derivative of its forward's ops; not "
+                             "supported")
+        todo.extend(f for f, _ in node.next_functions)
 
 
 def tolerance(dtype: torch.dtype) -> float:
