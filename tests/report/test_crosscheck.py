@@ -134,3 +134,32 @@ def test_crosscheck_bad_proof_status(tmp_path, capsys):
         json.dumps({"certified": [_row(T5A, LIST, "grad", 1)]}))
     assert main(["crosscheck", "--root", str(tmp_path), "--out", str(tmp_path / "c.json")]) == 2
     assert "bad certified entry" in capsys.readouterr().err
+
+
+def test_crosscheck_of_batched_and_tied_rows(tmp_path):
+    # Coq's certified_t6_hardtanh_batch and certified_conv1d_hardtanh (BatchExamples.v):
+    # L(b) = hardtanh(b - 1) + hardtanh(b + 1) over fp(2,2): not differentiable at b = -2
+    # and 2, inc at 0; the tied convolution: ndf 4, inc 1 over fp(2,2)
+    batched_rows = [
+        {"theorem": "certified_t6_hardtanh_batch", "network": "examples/t6-hardtanh.json",
+         "batch": "examples/t6-hardtanh-batch.npz", "loss": "sum", "format": "fp(2,2)",
+         "quantity": q, "value": v} for q, v in (("ndf", 2), ("inc", 1))] + [
+        {"theorem": "certified_conv1d_hardtanh", "network": "tests/specs/conv1d-hardtanh.json",
+         "batch": "-", "loss": "-", "format": "fp(2,2)", "quantity": q, "value": v}
+        for q, v in (("ndf", 4), ("inc", 1))]
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report/proof-status.json").write_text(
+        json.dumps({"certified": [], "certified_batched": batched_rows}))
+    for f in ("examples/t6-hardtanh.json", "examples/t6-hardtanh-batch.npz",
+              "tests/specs/conv1d-hardtanh.json"):
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f).write_bytes((ROOT / f).read_bytes())
+    out = tmp_path / "report/crosscheck.json"
+    assert main(["crosscheck", "--root", str(tmp_path), "--out", str(out), "--quiet"]) == 0
+    res = cert.compare(cert.read_certified(tmp_path / "report/proof-status.json"),
+                       json.loads(out.read_text()))
+    assert [(r["enumerator"], r["smt"], r["status"]) for r in res] == \
+        [(2, None, "agree"), (1, None, "agree"), (4, 4, "agree"), (1, 1, "agree")]
+    cells = cert.table_rows(res)
+    assert cells[0][0] == "examples/t6-hardtanh.json on examples/t6-hardtanh-batch.npz (sum)"
+    assert cells[0][5] == "n/a" and cells[2][5] == "4"

@@ -27,8 +27,8 @@ Definition torch_t6_hardtanh_batch : nat -> R := qbt_choice (qtorch QHardtanh).
    sums x = (0, -1, 2).  As a version-2 spec (a plain network, no batch:
    batch and loss "-") it is inputs x0..x3 = 1, -1, 0, 2, parameter b, nodes
    h_p = hardtanh(x_p + x_(p+1) + b) (p = 0, 1, 2) and o = h_0 + h_1 + h_2;
-   examples/conv1d-hardtanh.json is the proposed name (not in examples/ yet). *)
-(* batch: examples/conv1d-hardtanh.json - - *)
+   tests/specs/conv1d-hardtanh.json is that spec. *)
+(* batch: tests/specs/conv1d-hardtanh.json - - *)
 Definition net_conv1d_hardtanh : network := qbt_network QHardtanh 1 [0; -1; 2].
 Definition torch_conv1d_hardtanh : nat -> R := qbt_choice (qtorch QHardtanh).
 

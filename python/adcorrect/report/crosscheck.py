@@ -2,12 +2,15 @@
 
 ``make check-proofs`` exports the numbers that Main.v's ``certified_*`` theorems
 state to ``report/proof-status.json`` as ``"certified": [{"theorem", "network",
-"format", "quantity", "value"}]`` (quantity ``ndf``, ``inc`` or ``ns``).
-:func:`crosscheck` recomputes each with two independent tools:
+"format", "quantity", "value"}]`` (quantity ``ndf``, ``inc`` or ``ns``), and those of
+batched and tied networks as ``"certified_batched"`` (with ``"batch"`` and ``"loss"``;
+``"-"`` for a plain tied network).  :func:`crosscheck` recomputes each with two
+independent tools:
 
 - the enumerator (:func:`adcorrect.exact.counter.count` with the oracle: ``ndf_oracle``,
   ``inc_oracle``, ``ns``), which never uses T1-T5;
-- z3's AllSAT count (:func:`adcorrect.smt.allsat.count`).
+- z3's AllSAT count (:func:`adcorrect.smt.allsat.count`), for unbatched networks (the SMT
+  encodings have no batched losses: those rows compare Coq with the enumerator, and say so).
 
 ``adcorrect crosscheck`` writes them to ``report/crosscheck.json``; the report
 (:func:`compare`) shows Coq, enumerator and SMT side by side, and any two that
@@ -31,11 +34,17 @@ QUANTITIES = ("ndf", "inc", "ns")
 #: The enumerator's key for each quantity.
 ENUMERATOR_KEYS = {"ndf": "ndf_oracle", "inc": "inc_oracle", "ns": "ns"}
 
-Key = tuple[str, str, str]  # (network, format, quantity)
+Key = tuple[str, str, str, str, str]  # (network, batch, loss, format, quantity)
+NO_BATCH = "-"
 
 
 def _key(row: dict[str, Any]) -> Key:
-    return (row["network"], row["format"], row["quantity"])
+    return (row["network"], row.get("batch", NO_BATCH), row.get("loss", NO_BATCH),
+            row["format"], row["quantity"])
+
+
+def _batched(row: dict[str, Any]) -> bool:
+    return row.get("batch", NO_BATCH) != NO_BATCH
 
 
 def read_certified(proof_status: Path) -> list[dict[str, Any]] | None:
@@ -43,8 +52,9 @@ def read_certified(proof_status: Path) -> list[dict[str, Any]] | None:
     if not proof_status.exists():
         return None
     try:
-        rows = json.loads(proof_status.read_text()).get("certified", [])
-    except (json.JSONDecodeError, AttributeError):
+        data = json.loads(proof_status.read_text())
+        rows = data.get("certified", []) + data.get("certified_batched", [])
+    except (json.JSONDecodeError, AttributeError, TypeError):
         raise InputError(f"{proof_status}: not a proof-status file (run make check-proofs)") from None
     for r in rows:
         if not isinstance(r, dict) or r.get("quantity") not in QUANTITIES or \
@@ -56,12 +66,17 @@ def read_certified(proof_status: Path) -> list[dict[str, Any]] | None:
 # -- computing the two other numbers ---------------------------------------------------------
 
 
-def enumerator_counts(root: Path, network: str, fmt: str) -> dict[str, int]:
-    """ndf, inc and ns over M^W by the exhaustive counter with the oracle (PyTorch's choice)."""
+def enumerator_counts(root: Path, network: str, fmt: str, batch: str = NO_BATCH,
+                      loss: str = NO_BATCH) -> dict[str, int]:
+    """ndf, inc and ns over M^W by the exhaustive counter with the oracle (PyTorch's choice),
+    of the network batched over the batch file with the loss when one is given."""
     from ..exact.counter import count
+    from ..nets.batch import batched, load_batch
 
-    res = count(load_network(root / network), parse_format(fmt), "pytorch", oracle=True,
-                force=True)
+    net = load_network(root / network)
+    if batch != NO_BATCH:
+        net = batched(net, load_batch(root / batch), loss)
+    res = count(net, parse_format(fmt), "pytorch", oracle=True, force=True)
     return {q: int(res[k]) for q, k in ENUMERATOR_KEYS.items()}
 
 
@@ -79,24 +94,30 @@ def crosscheck(rows: Iterable[dict[str, Any]], root: Path, smt_timeout: float = 
     out = []
     enumerated: dict[tuple[str, str], dict[str, int] | str] = {}
     for row in rows:
-        network, fmt, quantity = _key(row)
-        entry: dict[str, Any] = {"network": network, "format": fmt, "quantity": quantity}
-        if (network, fmt) not in enumerated:
+        network, batch, loss, fmt, quantity = _key(row)
+        entry: dict[str, Any] = {"network": network, "batch": batch, "loss": loss,
+                                 "format": fmt, "quantity": quantity}
+        what = (network, batch, loss, fmt)
+        if what not in enumerated:
             t0 = time.perf_counter()
             try:
-                enumerated[(network, fmt)] = enumerator_counts(root, network, fmt)
+                enumerated[what] = enumerator_counts(root, network, fmt, batch, loss)
             except InputError as e:
-                enumerated[(network, fmt)] = str(e)
+                enumerated[what] = str(e)
             entry["enumerator_seconds"] = round(time.perf_counter() - t0, 3)
-        got = enumerated[(network, fmt)]
+        got = enumerated[what]
         entry["enumerator"] = got[quantity] if isinstance(got, dict) else None
         entry["enumerator_error"] = got if isinstance(got, str) else ""
         t0 = time.perf_counter()
-        try:
-            entry["smt"], entry["smt_error"] = smt_count(root, network, fmt, quantity,
-                                                         smt_timeout), ""
-        except InputError as e:
-            entry["smt"], entry["smt_error"] = None, str(e)
+        if _batched(row):
+            entry["smt"], entry["smt_error"] = None, ""
+            entry["smt_na"] = True  # no SMT encoding of batched losses
+        else:
+            try:
+                entry["smt"], entry["smt_error"] = smt_count(root, network, fmt, quantity,
+                                                             smt_timeout), ""
+            except InputError as e:
+                entry["smt"], entry["smt_error"] = None, str(e)
         entry["smt_seconds"] = round(time.perf_counter() - t0, 3)
         if log:
             log(f"{network} {fmt} {quantity}: enumerator {entry['enumerator']}, "
@@ -123,15 +144,16 @@ def compare(certified: list[dict[str, Any]] | None,
         values = [v for v in (c["value"], enum, smt) if v is not None]
         if len(set(values)) > 1:
             status = "CONFLICT"
-        elif enum is None or smt is None:
+        elif enum is None or (smt is None and not other.get("smt_na")):
             status = "incomplete"
         else:
             status = "agree"
         notes = "; ".join(x for x in (other.get("enumerator_error", ""), other.get("smt_error", ""))
                           if x) or ("" if other else "not cross-checked (run adcorrect crosscheck)")
         out.append({**{k: c[k] for k in ("theorem", "network", "format", "quantity")},
+                    "batch": c.get("batch", NO_BATCH), "loss": c.get("loss", NO_BATCH),
                     "coq": c["value"], "enumerator": enum, "smt": smt, "status": status,
-                    "note": notes})
+                    "note": notes, "smt_na": bool(other.get("smt_na"))})
     return out
 
 
@@ -147,10 +169,17 @@ def _cell(v: int | None) -> str:
     return "-" if v is None else str(v)
 
 
+def _network(r: dict[str, Any]) -> str:
+    if r.get("batch", NO_BATCH) == NO_BATCH:
+        return r["network"]
+    return f"{r['network']} on {r['batch']} ({r['loss']})"
+
+
 def table_rows(rows: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """(network, format, quantity, Coq, enumerator, SMT, status) per row."""
-    return [(r["network"], r["format"], r["quantity"], _cell(r["coq"]), _cell(r["enumerator"]),
-             _cell(r["smt"]), r["status"]) for r in rows]
+    """(network, format, quantity, Coq, enumerator, SMT, status) per row (SMT "n/a" for
+    batched and tied networks)."""
+    return [(_network(r), r["format"], r["quantity"], _cell(r["coq"]), _cell(r["enumerator"]),
+             "n/a" if r.get("smt_na") else _cell(r["smt"]), r["status"]) for r in rows]
 
 
 TABLE_HEAD = ["network", "format", "quantity", "Coq", "enumerator", "SMT", "status"]
@@ -168,7 +197,9 @@ def markdown(rows: list[dict[str, Any]]) -> list[str]:
             "`vm_compute`; THEORY.md T2-T5 on the networks of `examples/`), next to the "
             "exhaustive enumerator (`adcorrect count --oracle`) and z3's AllSAT count "
             "(`adcorrect smt count --quantity ...`). ndf: points of M^W where f is not "
-            "differentiable; inc: f differentiable and AD (PyTorch's choice) wrong; ns: NS(w)."),
+            "differentiable; inc: f differentiable and AD (PyTorch's choice) wrong; ns: NS(w). "
+            "Batched networks (`certified_batched`, a network on a batch file with a loss) are "
+            "compared with the enumerator only: the SMT encodings have no batched losses (n/a)."),
            ""]
     if not rows:
         return out + ["No certified numbers in report/proof-status.json (run make check-proofs)."]
