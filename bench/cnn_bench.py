@@ -1,0 +1,179 @@
+"""Benchmark of `adcorrect audit` on the CNNs people train (`make bench`): LeNet-5 (the
+PyTorch tutorial's, 1x32x32), a VGG-11-style CNN with BatchNorm in eval mode (channel
+widths divided by 8: 8-16-32-32-64-64-64-64, 3x32x32), a MobileNetV2-style net of
+inverted residual blocks (expansion 4, depthwise 3x3, relu6, BatchNorm, 3x32x32) and a
+torchvision-style ResNet-18 (3x32x32, written here from the published architecture).
+
+For each (fixed seed, random parameters; inputs k/16): the one-time import, the audit
+(exact and execution, the model's plan built once) as a ratio to torch's
+forward+backward on the same batch (CPU time of this process, one torch thread, medians
+of REPEAT alternating runs), the copies the float64 filter left to exact arithmetic,
+and whether the exact side decided (``undecided`` says why).  A model refused by a
+limit is a row with the one-line reason.  Results also go to
+bench/results/cnn_bench.json.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from adcorrect.audit.dtypes import parse_dtype
+from adcorrect.audit.run import Auditor, prepared
+from adcorrect.core.errors import InputError
+from adcorrect.core.tables import render
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent.parent
+REPEAT = 3
+
+
+class LeNet5(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(1, 6, 5), nn.Conv2d(6, 16, 5)
+        self.fc1, self.fc2, self.fc3 = nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+def vgg11_8() -> nn.Module:
+    layers: list[nn.Module] = []
+    c = 3
+    for v in (8, "M", 16, "M", 32, 32, "M", 64, 64, "M", 64, 64, "M"):
+        if v == "M":
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [nn.Conv2d(c, int(v), 3, padding=1), nn.BatchNorm2d(int(v)), nn.ReLU()]
+            c = int(v)
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(64, 10))
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, c: int, stride: int, out: int) -> None:
+        super().__init__()
+        h = 4 * c
+        self.body = nn.Sequential(
+            nn.Conv2d(c, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU6(),
+            nn.Conv2d(h, h, 3, stride, 1, groups=h, bias=False), nn.BatchNorm2d(h), nn.ReLU6(),
+            nn.Conv2d(h, out, 1, bias=False), nn.BatchNorm2d(out))
+        self.skip = stride == 1 and c == out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x) if self.skip else self.body(x)
+
+
+def mobilenet_small() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU6(),
+                         InvertedResidual(8, 1, 8), InvertedResidual(8, 2, 16),
+                         InvertedResidual(16, 1, 16), InvertedResidual(16, 2, 24),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(24, 10))
+
+
+class Basic(nn.Module):
+    def __init__(self, c: int, out: int, stride: int) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(c, out, 3, stride, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(out)
+        self.c2 = nn.Conv2d(out, out, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(out)
+        self.down = nn.Sequential(nn.Conv2d(c, out, 1, stride, bias=False), nn.BatchNorm2d(out)) \
+            if stride != 1 or c != out else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.b2(self.c2(F.relu(self.b1(self.c1(x))))) + self.down(x))
+
+
+def resnet18() -> nn.Module:
+    blocks: list[nn.Module] = []
+    c = 64
+    for out, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        blocks += [Basic(c, out, stride), Basic(out, out, 1)]
+        c = out
+    return nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                         *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10))
+
+
+def _eval(m: nn.Module) -> nn.Module:
+    with torch.no_grad():  # non-trivial running statistics, then eval mode
+        for mod in m.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.2, 0.2)
+                mod.running_var.uniform_(0.5, 2.0)
+    return m.eval()
+
+
+def cases() -> list[tuple[str, nn.Module, tuple[int, ...], int, str]]:
+    torch.manual_seed(0)
+    return [("LeNet-5", LeNet5(), (1, 32, 32), 64, "fp32"),
+            ("LeNet-5", LeNet5(), (1, 32, 32), 64, "e4m3fn"),
+            ("VGG-11/8 + BN", _eval(vgg11_8()), (3, 32, 32), 32, "fp32"),
+            ("MobileNetV2-style", _eval(mobilenet_small()), (3, 32, 32), 32, "fp32"),
+            ("ResNet-18", _eval(resnet18()), (3, 32, 32), 32, "fp32")]
+
+
+def measure(name: str, model: nn.Module, shape: tuple[int, ...], B: int, dt: str
+            ) -> dict[str, Any]:
+    dtype = parse_dtype(dt)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(0, 17, (B, *shape), generator=g).float() / 16
+    y = torch.randint(0, 10, (B,), generator=g)
+    row: dict[str, Any] = {"model": name, "dtype": dt, "batch": B,
+                           "W": sum(p.numel() for p in model.parameters())}
+    m, _ = prepared(model, dtype)
+    t0 = time.process_time()
+    try:
+        aud = Auditor(m, x, "ce", dtype=dtype, name=name)
+    except InputError as e:
+        return {**row, "refused": str(e)}
+    row["import_s"] = time.process_time() - t0
+    xe = x.to(dtype.compute)
+    tt, ta, res = [], [], None
+    for _ in range(REPEAT):
+        c = time.process_time()
+        m.zero_grad()
+        F.cross_entropy(m(xe), y).backward()
+        tt.append(time.process_time() - c)
+        c = time.process_time()
+        res = aud.audit(x, y)
+        ta.append(time.process_time() - c)
+    assert res is not None
+    e = res["exact"]
+    return {**row, "torch_ms": 1e3 * statistics.median(tt), "audit_ms": 1e3 * statistics.median(ta),
+            "ratio": statistics.median(ta) / statistics.median(tt), "uncertain": e["uncertain"],
+            "kinked": e["kinked"], "dead": e["dead"], "undecided": e["undecided"],
+            "differentiable": e["differentiable"]}
+
+
+def main() -> int:
+    torch.set_num_threads(1)
+    rows = [measure(*c) for c in cases()]
+    print(render(["model", "dtype", "B", "W", "import s", "torch ms", "audit ms", "ratio",
+                  "uncertain", "kinked", "dead", "exact verdict"],
+                 [(r["model"], r["dtype"], r["batch"], r["W"],
+                   f"{r['import_s']:.1f}" if "import_s" in r else "-",
+                   f"{r['torch_ms']:.1f}" if "torch_ms" in r else "-",
+                   f"{r['audit_ms']:.0f}" if "audit_ms" in r else "-",
+                   f"{r['ratio']:.1f}" if "ratio" in r else "-",
+                   r.get("uncertain", "-"), r.get("kinked", "-"), r.get("dead", "-"),
+                   ("refused: " + r["refused"][:70]) if "refused" in r else
+                   ("undecided: " + r["undecided"][:60]) if r["undecided"] else
+                   "differentiable" if r["differentiable"] else "not differentiable")
+                  for r in rows]))
+    out = ROOT / "bench/results/cnn_bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
