@@ -156,7 +156,10 @@ def measure(name: str, model: nn.Module, shape: tuple[int, ...], B: int, dt: str
 
 def main() -> int:
     torch.set_num_threads(1)
-    rows = [measure(*c) for c in cases()]
+    rows = []
+    for c in cases():
+        rows.append(measure(*c))
+        print(json.dumps(rows[-1]), flush=True)  # progress: one row per model
     print(render(["model", "dtype", "B", "W", "import s", "torch ms", "audit ms", "ratio",
                   "uncertain", "kinked", "dead", "exact verdict"],
                  [(r["model"], r["dtype"], r["batch"], r["W"],
