@@ -93,6 +93,7 @@ study: python-deps
 
 bench: python-deps
 	$(PY) bench/audit_bench.py
+	$(PY) bench/bn_audit_bench.py
 	$(PY) bench/count_bench.py
 	$(PY) bench/oracle_bench.py
 	$(PY) bench/torch_import_bench.py
