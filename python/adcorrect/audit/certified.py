@@ -32,6 +32,24 @@ infinite):
 6. *The bound's own rounding.*  Radii are sums of products of non-negative floats with
    at most a dozen roundings, each relative ``<= u``; multiplying the computed bound by
    ``1 + 2^-40`` and adding ``(m + 8) 2^-1070`` covers them.
+7. *Radii entry by entry* (used whenever a level's sources carry radii, so radii grow
+   additively through BatchNorm's diagonal levels, residual sums, average pools and max
+   chains instead of by the square root of a level's width at every level).  With the
+   notation of facts 1 and 3 and ``g = gamma_{m+1}``,
+   ``|fl(sum a_j x_j + b) - (sum c_j s_j + beta)|
+   <= sum |a_j| (g |x_j| + r_j) + sum d_j (|x_j| + r_j) + g |b| + m eta + |b - beta|``
+   (``|a_j x_j - c_j s_j| <= |a_j| r_j + d_j (|x_j| + r_j)``).  The first sum is computed
+   as ``P = fl(|A| fl(g |X| + R))``: ``fl(g |x| + r) >= (g |x| + r)(1 - u)^2 - eta``, and
+   a float sum of ``m`` non-negative products is at least ``(1 - gamma_m)`` times the
+   exact one minus ``m eta``; so ``(P + m eta)(1 + 2 gamma_{m+3}) + sqrt(m) ||a|| eta``
+   bounds it (``sum |a_j| <= sqrt(m) ||a||``).  The second sum keeps fact 3's norms.
+8. *Exact zeros.*  A sum of non-negative floats is 0 iff every term is 0 (no rounding
+   makes a positive sum 0), so where ``fl(|A| [x_j != 0 or r_j != 0]) = 0`` every
+   source with a non-zero coefficient is exactly 0; if moreover the coefficients are
+   exact (``d = 0``) and the bias is exactly 0, the exact value is 0 and so is the
+   float one: radius 0.  relu of an input with ``y < -r`` is exactly 0: radius 0.  (Max
+   nodes over zeros, e.g. a max pool of non-positive relu inputs, are then exact ties:
+   certain kinks, not uncertain copies.)
 """
 
 from __future__ import annotations

@@ -104,11 +104,18 @@ def _poly(coefs: list[tuple[float, float, int]], Y: torch.Tensor, R: torch.Tenso
     return Z, RZ, torch.full_like(Q, -NOQ)
 
 
+def is_relu(tab: ActTable) -> bool:
+    """Whether the table is relu (its outputs' radii are at most its inputs')."""
+    return tab.act.name == "relu" and tab.act.breakpoints == (0,)
+
+
 def _relu(Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """relu on the enclosures (1-Lipschitz; exactly 0 below -R; exact where R = 0); Q is
-    per example (column) and stays a bound for the exact outputs."""
+    """relu on the enclosures (1-Lipschitz; exactly 0, radius 0, where Y < -R: the exact
+    input is negative; exact where R = 0); Q is per example (column) and stays a bound for
+    the exact outputs (the new exact ones are 0)."""
     Z = Y.clamp_min(0.0)
-    RZ = R  # 1-Lipschitz
+    neg = (Y < -R) & (R > 0)
+    RZ = R.masked_fill(neg, 0.0) if bool(neg.any()) else R  # 1-Lipschitz
     near = Y.abs() <= R
     if not bool(near.any()):
         return Z, RZ, Q, None, None
@@ -120,7 +127,7 @@ def activate(tab: ActTable, Y: torch.Tensor, R: torch.Tensor, Qv: torch.Tensor
               ) -> tuple[torch.Tensor, ...]:
     """sigma on the enclosures: values, radii, per-example quantum bounds of the exact
     outputs, certain kinks, uncertain copies."""
-    if tab.act.name == "relu" and tab.act.breakpoints == (0,):
+    if is_relu(tab):
         return _relu(Y, R, Qv)
     Z, RZ, QZ, kink, unc = _activate_entries(tab, Y, R, Qv[None, :].expand(Y.shape))
     return Z, RZ, torch.where(RZ == 0, QZ, NOQ).amin(0) if len(Y) else Qv, kink, unc

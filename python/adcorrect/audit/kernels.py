@@ -74,16 +74,59 @@ def exponent(v: torch.Tensor) -> torch.Tensor:
     return torch.where(v > 0, e, -NOQ)
 
 
+def abs_product(co: dict[str, Any], V: torch.Tensor) -> torch.Tensor:
+    """fl(|C| V) for the level's float coefficients C (|C| built once per evaluation)."""
+    if co.get("diag") is not None:
+        (dcol,) = co["diag"]
+        return co["pv"].abs()[:, None] * (V if dcol is None else V[dcol])
+    if "absmat" not in co:
+        mat = co["mat"]
+        if mat.layout == torch.strided:
+            co["absmat"] = mat.abs()
+        else:
+            co["absmat"] = sparse(lambda: torch.sparse_csr_tensor(
+                mat.crow_indices(), mat.col_indices(), mat.values().abs(), mat.shape,
+                dtype=F64))
+    return co["absmat"] @ V
+
+
+def _exact_zeros(co: dict[str, Any], X: torch.Tensor, rent: torch.Tensor, Y: torch.Tensor,
+                 R: torch.Tensor, bias: torch.Tensor | None, berr: torch.Tensor | None
+                 ) -> torch.Tensor:
+    """R with 0 at the entries that are exactly 0 (fact 8): no bias (exactly), exact
+    float coefficients, and every source with a non-zero coefficient exactly 0."""
+    if co["has_err"]:
+        return R
+    zero_row = torch.ones(len(R), dtype=torch.bool)
+    if bias is not None:
+        zero_row &= bias == 0
+    if berr is not None:
+        zero_row &= berr == 0
+    cand = (Y == 0) & (R > 0) & zero_row[:, None]
+    if not bool(cand.any()):
+        return R
+    live = ((X != 0) | (rent != 0)).to(F64)
+    dead = abs_product(co, live) == 0  # a sum of non-negative floats is 0 iff every term is
+    return R.masked_fill(cand & dead, 0.0)
+
+
 def certified_product(co: dict[str, Any], m: int, X: torch.Tensor,
                        rad: tuple[torch.Tensor, torch.Tensor] | None, QXc: torch.Tensor,
                        bias: torch.Tensor | None, berr: torch.Tensor | None,
+                       rent: torch.Tensor | None = None,
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool, torch.Tensor,
                                   torch.Tensor]:
     """Y = C X + bias with radius and, per column, a lower bound on the quanta of the exact
-    entries (facts 1-4, 6 of :mod:`~adcorrect.audit.certified`).
+    entries (facts 1-4, 6, 7 of :mod:`~adcorrect.audit.certified`).
 
+    Without ``rent`` (the sources' radii entry by entry):
     R = ||c_k|| (g ||x_i|| + ||r_i||) + ||d_k|| (||x_i|| + ||r_i||) + g |b_k| + berr_k,
-    each factor inflated, g = gamma_{m+1}.  Fact 4 in logarithms: with ||c_k|| <= 2^en_k,
+    each factor inflated, g = gamma_{m+1} (facts 1-3).  With ``rent`` (fact 7):
+    R = (fl(|C| (g |X| + rent)) + m eta) (1 + 2 gamma_{m+3}) + sqrt(m) ||c_k|| eta
+    + ||d_k|| (||x_i|| + ||r_i||) + g |b_k| + berr_k, inflated: the radii of a row's own
+    sources, weighted by its own coefficients, so radii grow additively through
+    diagonal levels (BatchNorm), sums (residuals, pools) and max chains instead of by the
+    square root of the level's width.  Fact 4 in logarithms: with ||c_k|| <= 2^en_k,
     ||x_i|| <= 2^ex_i and |b_k| <= 2^eb_k, the bound A_ki is below
     2^(max(en_k + ex_i, eb_k) + 1), so entry (k, i) is exact when RX's column is 0, row k's
     constants are floats and that exponent is at most 53 + min(qrow_k + QX_i, qb_k)."""
@@ -113,12 +156,24 @@ def certified_product(co: dict[str, Any], m: int, X: torch.Tensor,
         row = row + g * INFLATE * bias.abs()
     if berr is not None:
         row = row + berr * INFLATE
-    R = torch.addr(row[:, None].expand(len(norm), X.shape[1]), ni, colv)
-    ncol = vnorm(ni) * colv + vnorm(row)
-    if co["has_err"]:
-        R = R + (err * INFLATE)[:, None] * (nX if nR is None else nX + nR)[None, :]
-        ncol = ncol + vnorm(err * INFLATE) * (nX if nR is None else nX + nR)
-    rcol = ncol * INFLATE
+    if rent is None:
+        R = torch.addr(row[:, None].expand(len(norm), X.shape[1]), ni, colv)
+        ncol = vnorm(ni) * colv + vnorm(row)
+        if co["has_err"]:
+            R = R + (err * INFLATE)[:, None] * (nX if nR is None else nX + nR)[None, :]
+            ncol = ncol + vnorm(err * INFLATE) * (nX if nR is None else nX + nR)
+        rcol = ncol * INFLATE
+    else:
+        V = X.abs().mul_(g).add_(rent)
+        R = abs_product(co, V).add_(m * ETA).mul_(1.0 + 2.0 * gamma(m + 3))
+        R.add_((row + ni * (math.sqrt(m) * ETA))[:, None])
+        if co["has_err"]:
+            R.add_((err * INFLATE)[:, None] * (nX if nR is None else nX + nR)[None, :])
+        R.mul_(INFLATE)
+        rcol = norm_up(R, 0) if len(R) else torch.zeros(X.shape[1], dtype=F64)
+        R = _exact_zeros(co, X, rent, Y, R, bias, berr)
+    if not bool(torch.isfinite(R.sum())):  # 0 * inf: a radius of nan means no bound
+        R = torch.nan_to_num(R, nan=math.inf)
     if not bool(torch.isfinite(Y.sum())):
         R = torch.where(torch.isfinite(Y), R, math.inf)
     B = X.shape[1]

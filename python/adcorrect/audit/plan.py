@@ -28,7 +28,7 @@ import torch
 from ..nets.activations import Activation, Choice
 from ..nets.ir import Network, is_param
 from .certified import F64, INFLATE, NOQ, norm_up, quantum
-from .floatact import ActTable, activate, derivative, float_const
+from .floatact import ActTable, activate, derivative, float_const, is_relu
 from .kernels import Block, certified_add, certified_product, certified_scale, make_block
 from .levels import Level, coefficients, compile_level, transposed
 
@@ -171,9 +171,9 @@ class Plan:
         for lv in self.levels:
             co = coefficients(lv, w)
             self._coef_cache.append(co)
-            X, rad, QXc = self._sources(lv, xt, qx, blocks)
+            X, rad, QXc, RX = self._sources(lv, xt, qx, blocks)
             Y, R, Q, exact, rcol, ecols = certified_product(co, lv.m, X, rad, QXc, co["bias"],
-                                                             co["berr"])
+                                                             co["berr"], RX)
             if len(lv.acts) == 1:
                 tab = lv.acts[0][0]
                 if tab.identity:
@@ -181,7 +181,7 @@ class Plan:
                                         exact_cols=ecols))
                     continue
                 Z, RZ, QZ, K, UN = activate(tab, Y, R, Q)
-                if RZ is R:  # relu: the same radii
+                if is_relu(tab):  # radii at most the inputs': their column bounds hold
                     blocks.append(Block(Y, R, Q, Z, RZ, QZ, K, UN, exact=exact, rcol=rcol,
                                         exact_cols=ecols))
                     continue
@@ -204,22 +204,24 @@ class Plan:
         return Forward(self, xt, qx, blocks)
 
     def _sources(self, lv: Level, xt: torch.Tensor, qx: torch.Tensor, blocks: list[Block]
-                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor]:
+                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor,
+                            torch.Tensor | None]:
         """The level's source values (cols x B); None if all are exact, else upper bounds on
         the column norms of their radii and which columns are exact; a lower bound per
-        example on the quanta of the exact ones."""
+        example on the quanta of the exact ones; the radii entry by entry (None: all 0)."""
         parts = lv.parts
         B = xt.shape[1]
         if len(parts) == 1:
             src, sel = parts[0]
             if src < 0:
-                return (xt if sel is None else xt[sel]), None, qx
+                return (xt if sel is None else xt[sel]), None, qx, None
             b = blocks[src]
             X = b.Z if sel is None else b.Z[sel]
             if b.exact:
-                return X, None, b.qz
-            return X, (b.rcol, b.exact_cols), b.qz
+                return X, None, b.qz, None
+            return X, (b.rcol, b.exact_cols), b.qz, b.RZ if sel is None else b.RZ[sel]
         X = torch.empty(len(lv.cols), B, dtype=F64)
+        RX = torch.zeros(len(lv.cols), B, dtype=F64)
         sq = torch.zeros(B, dtype=F64)
         ex = torch.ones(B, dtype=torch.bool)
         Q = torch.full((B,), NOQ, dtype=torch.int64)
@@ -235,14 +237,16 @@ class Plan:
                     inexact = True
                     sq = sq + b.rcol * b.rcol
                     ex = ex & b.exact_cols
+                    rv = b.RZ if sel is None else b.RZ[sel]
+                    RX[start:start + len(rv)] = rv
             v = v if sel is None else v[sel]
             n = v.shape[0]
             X[start:start + n] = v
             Q = torch.minimum(Q, q)
             start += n
         if not inexact:
-            return X, None, Q
-        return X, (torch.sqrt(sq) * INFLATE + 2.0 ** -536, ex), Q
+            return X, None, Q, None
+        return X, (torch.sqrt(sq) * INFLATE + 2.0 ** -536, ex), Q, RX
 
     # -- backward -----------------------------------------------------------------------
 
