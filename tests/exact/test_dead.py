@@ -151,3 +151,16 @@ def _ad_with(net, w, fw, pick):  # type: ignore[no-untyped-def]
             if src >= 0:
                 zbar[src] += c * yb
     return grad
+
+
+def test_flat_near_in_floats() -> None:
+    from adcorrect.exact.dead import flat_near
+
+    relu = acts.relu()
+    assert flat_near(relu, -1.0, 0.5) is True
+    assert flat_near(relu, -1.0, 1.0) is None  # [-2, 0] meets the kink
+    assert flat_near(relu, 2.0, 1.0) is False
+    assert flat_near(relu, -1.0, float("inf")) is None
+    third = acts.hardtanh(Q(-1, 3), Q(1, 3))  # breakpoints that are not floats: exact path
+    assert flat_near(third, 1.0, 0.25) is True and flat_near(third, 0.0, 0.25) is False
+    assert flat_near(third, 0.3, 0.1) is None

@@ -51,7 +51,7 @@ import torch
 from ..core.deadline import NO_DEADLINE, Deadline
 from ..core.errors import Undecided
 from ..core.progress import Progress
-from ..exact.dead import LocalConstancy, flat_around, flat_between
+from ..exact.dead import LocalConstancy, flat_around, flat_near
 from ..exact.engine import Backward as ExactBackward
 from ..exact.engine import Forward as ExactForward
 from ..exact.engine import backward, forward, is_zero
@@ -169,7 +169,7 @@ def _constancy(plan: Plan, fwd: Any, ex: _Exact) -> LocalConstancy:
     """Local constancy (:mod:`adcorrect.exact.dead`) read off the certified float64 values,
     with exact values where the radius does not decide."""
     net, n_in = plan.net, plan.n_in
-    z, rz, y, ry = fwd.z, fwd.rz, fwd.y, fwd.ry
+    z, rz, y, ry = (t.numpy() for t in (fwd.z, fwd.rz, fwd.y, fwd.ry))  # fast scalar reads
 
     def zero(src: int, i: int) -> bool:
         node = -src - 1 if src < 0 else n_in + src
@@ -182,8 +182,7 @@ def _constancy(plan: Plan, fwd: Any, ex: _Exact) -> LocalConstancy:
 
     def flat(j: int, i: int) -> bool:
         act = net.neurons[j].activation
-        v, r = Fraction(float(y[j, i])), Fraction(float(ry[j, i]))
-        known = flat_between(act, v - r, v + r)
+        known = flat_near(act, float(y[j, i]), float(ry[j, i]))
         return known if known is not None else flat_around(act, ex.y(i, j))
 
     return LocalConstancy(net, zero, flat)
@@ -263,7 +262,8 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
            secs: dict[str, float], t0: float) -> ExactResult:
     net = plan.net
     B = x.shape[0]
-    kinked: list[Copy] = [Copy(k, i, Fraction(float(fwd.y[k, i])))
+    ys = fwd.y.numpy()
+    kinked: list[Copy] = [Copy(k, i, Fraction(float(ys[k, i])))
                           for k, i in fwd.kink.nonzero().tolist()]
     exact_y: dict[tuple[int, int], Fraction] = {}
     unc = fwd.uncertain.nonzero().tolist()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+from typing import Any
 
 from ..nets.activations import Activation
 from ..nets.ir import Network, is_param
@@ -59,6 +60,42 @@ def flat_between(act: Activation, lo: Fraction, hi: Fraction) -> bool | None:
     if i != act._left_index(hi):
         return None
     return _constant_poly(act.pieces[i])
+
+
+_PIECES: dict[int, tuple[Activation, Any]] = {}
+
+
+def _float_pieces(act: Activation) -> tuple[tuple[float, ...], tuple[bool, ...]] | None:
+    """(breakpoints as floats, whether each piece is constant), or None when a breakpoint
+    is not a float (then only exact comparisons are sound); cached by identity."""
+    hit = _PIECES.get(id(act))
+    if hit is not None and hit[0] is act:
+        return hit[1]
+    out = None
+    if act.exact and all(Fraction(float(c)) == c for c in act.breakpoints):
+        out = (tuple(float(c) for c in act.breakpoints),
+               tuple(_constant_poly(p) for p in act.pieces))
+    if len(_PIECES) > 4096:
+        _PIECES.clear()
+    _PIECES[id(act)] = (act, out)
+    return out
+
+
+def flat_near(act: Activation, y: float, r: float) -> bool | None:
+    """:func:`flat_between` on [y - r, y + r] for float y and r, in floats: for a float
+    breakpoint c, fl(y - c) > r implies y - c > r (rounding is monotone and r is a
+    float), so the piece is decided soundly; None when the interval may meet a
+    breakpoint."""
+    fp = _float_pieces(act)
+    if fp is None:
+        return flat_between(act, Fraction(y) - Fraction(r), Fraction(y) + Fraction(r))
+    below = 0
+    for c in fp[0]:
+        if y - c > r:
+            below += 1
+        elif not c - y > r:
+            return None
+    return fp[1][below]
 
 
 class LocalConstancy:
