@@ -14,16 +14,18 @@ from torch import nn
 
 from ..core.deadline import DEFAULT_TIME_LIMIT, Deadline
 from ..core.errors import InputError
+from ..core.limits import limit
 from ..exact.oracle import DEFAULT_BUDGET
 from ..nets.activations import Choice
 from ..nets.batch import LOSSES, exact_values
+from ..nets.ir import Network
 from ..nets.theorems import coverage, coverage_json
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, trace
 from .plan import Plan
-
-MAX_ROWS = 50  # rows of the difference table kept in the result
+from .tfilter import Filtered, TensorFilter, Unsupported
+from .tresult import MAX_ROWS, compare, tensor_result
 
 
 class _Rows:
@@ -110,6 +112,7 @@ class Auditor:
                  progress: bool = False) -> None:
         from ..torchfx.importer import from_module
         from ..torchfx.values import frozen, trainable
+        from ..torchfx.verify import check_runs_as_traced
 
         self.model = model
         self.loss = loss
@@ -118,17 +121,37 @@ class Auditor:
         self.time_limit, self.progress = time_limit, progress
         self._covered: dict[int, dict[str, Any]] = {}
         t0 = time.perf_counter()
-        self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
-        self.net.require_exact()
-        self.plan = Plan(self.net)
-        self.gm = trace(model)
+        self.name = name or type(model).__name__
         self.params = [p for _, p in trainable(model)]
         self.frozen = frozen(model)
         if not self.params:
             raise InputError("the model has no trainable parameter (every parameter has "
                              "requires_grad=False): its loss is a constant")
-        self.act_neurons = [n.index for n in self.net.neurons
-                            if not n.activation.is_identity and n.op != "max"]
+        try:
+            self.tfilter: TensorFilter | None = TensorFilter(model, self.dtype.compute)
+        except Unsupported:
+            self.tfilter = None
+        size = sum(t.numel() for t in model.parameters()) + \
+            sum(t.numel() for t in model.buffers())
+        self.net: Network | None = None
+        self.plan: Plan | None = None
+        self.act_neurons: list[int] = []
+        if self.tfilter is not None and size > limit("exact_model_params"):
+            check_runs_as_traced(model)  # the tensor filter alone: no exact import
+            with torch.no_grad():
+                out = model(example[:1].to(self._input_dtype()))
+            if not isinstance(out, torch.Tensor):
+                raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
+            self.n_out = out.numel()
+        else:
+            self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
+            self.net.require_exact()
+            self.plan = Plan(self.net)
+            self.act_neurons = [n.index for n in self.net.neurons
+                                if not n.activation.is_identity and n.op != "max"]
+            self.n_out = len(self.net.head.outputs)
+        self.W = sum(p.numel() for p in self.params)
+        self.gm = trace(model)
         self.import_seconds = time.perf_counter() - t0
 
     def _input_dtype(self) -> torch.dtype:
@@ -142,26 +165,38 @@ class Auditor:
 
     def audit(self, x: torch.Tensor, y: torch.Tensor, *, execution: bool = True) -> dict[str, Any]:
         """Both audits of the batch (x, y) at the current parameters, as a JSON-ready dict."""
-        check_batch(x, y, self.loss, len(self.net.head.outputs))
+        check_batch(x, y, self.loss, self.n_out)
         t0 = time.perf_counter()
         xe = x.detach().to(self._input_dtype())
         w = self.weights()
         if not bool(torch.isfinite(w).all()):
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
-        fwd = self.plan.forward(w, rows.xt)
-        self._check_forward(xe, fwd)
-        ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice, self.budget,
-                         self.work, fwd=fwd, deadline=Deadline(self.time_limit),
-                         progress=self.progress)
-        t1 = time.perf_counter()
-        run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
-            if execution else None
-        t2 = time.perf_counter()
-        res = self._result(ex, run, rows)
+        found = self._tensor_filter(xe)
+        if found is not None and (found.live == 0 or self.plan is None):
+            self._check_output(xe, found.out.numpy())
+            t1 = time.perf_counter()
+            ex_seconds = {"filter": t1 - t0}
+            run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
+                if execution else None
+            t2 = time.perf_counter()
+            res = tensor_result(self, found, run, rows.size)
+        else:
+            assert self.plan is not None
+            fwd = self.plan.forward(w, rows.xt)
+            self._check_forward(xe, fwd)
+            ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice, self.budget,
+                             self.work, fwd=fwd, deadline=Deadline(self.time_limit),
+                             progress=self.progress)
+            t1 = time.perf_counter()
+            run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
+                if execution else None
+            t2 = time.perf_counter()
+            res = self._result(ex, run, rows)
+            ex_seconds = ex.seconds
         res["time_limit"] = self.time_limit
         res["seconds"] = {"exact": t1 - t0, "execution": t2 - t1, "total": t2 - t0,
-                          **{f"exact_{k}": v for k, v in ex.seconds.items()}}
+                          **{f"exact_{k}": v for k, v in ex_seconds.items()}}
         res["inputs_rounded"] = 0 if xe.dtype == x.dtype else \
             int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
         return res
@@ -170,6 +205,12 @@ class Auditor:
         """InputError unless the imported network computes what ``model(x)`` computes
         (:func:`adcorrect.torchfx.verify.check_forward`) and autograd differentiates it
         through PyTorch's own ops (no custom autograd function)."""
+        assert self.plan is not None
+        outs = torch.tensor(self.plan.outputs, dtype=torch.int64) + self.plan.n_in
+        self._check_output(xe, fwd.z[outs].t().numpy())
+
+    def _check_output(self, xe: torch.Tensor, imported: Any) -> None:
+        """:meth:`_check_forward` on the (B, n_out) float64 outputs of either filter."""
         from ..torchfx.verify import check_autograd_graph, check_forward
 
         with torch.enable_grad():
@@ -177,9 +218,20 @@ class Auditor:
         if not isinstance(out, torch.Tensor):
             raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
         check_autograd_graph(out)
-        out = out.detach()
-        outs = torch.tensor(self.plan.outputs, dtype=torch.int64) + self.plan.n_in
-        check_forward(out, fwd.z[outs].t().numpy(), self.dtype.compute)
+        check_forward(out.detach(), imported, self.dtype.compute)
+
+    def _tensor_filter(self, xe: torch.Tensor) -> Filtered | None:
+        """The tensor-level filter's findings, or None where it cannot run (the IR's filter
+        then runs; without an IR, an InputError)."""
+        if self.tfilter is None:
+            return None
+        try:
+            return self.tfilter.run(xe)
+        except Unsupported as e:
+            if self.plan is None:
+                raise InputError(f"the tensor-level audit cannot run this model ({e}) and "
+                                 "it is above the exact import limit") from None
+            return None
 
     # -- the report -----------------------------------------------------------------------
 
@@ -242,39 +294,14 @@ class Auditor:
     def _compare(self, ex: ExactResult, run: ExecutionResult, B: int
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         net = self.net
-        exact_kinks = {(c.neuron, c.example): c.kink for c in (*ex.kinked, *ex.dead)}
-        diff: dict[str, Any] = {"exact_only": 0, "float_only": 0, "rows": [],
-                                "matched": run.entries == len(self.act_neurons)
-                                and ex.kinks_known, "kinks_known": ex.kinks_known}
-        if diff["matched"] and (exact_kinks or run.float_kinks):
-            fk = run.kink_matrix()
-            vals = run.value_matrix()
-            fpos = {tuple(p) for p in fk.nonzero().tolist()}
-            pos_of = {k: j for j, k in enumerate(self.act_neurons)}
-            epos = {(pos_of[k], i) for (k, i) in exact_kinks if k in pos_of}
-            for j, i in sorted(fpos ^ epos, key=lambda p: (p[1], p[0])):
-                k = self.act_neurons[j]
-                in_exact = (j, i) in epos
-                diff["exact_only" if in_exact else "float_only"] += 1
-                if len(diff["rows"]) < MAX_ROWS:
-                    diff["rows"].append({
-                        "neuron": net.neurons[k].label, "example": i,
-                        "exact_y": str(exact_kinks[(k, i)]) if in_exact else "not a kink",
-                        "float_y": repr(float(vals[j, i])), "exact_kink": in_exact,
-                        "float_kink": not in_exact})
-        verdicts = [
-            {"question": "some copy on a kink",
-             "exact": True if ex.kinked or ex.dead else None if not ex.kinks_known else False,
-             "execution": run.float_kinks > 0},
-            {"question": "derivative choice matters (exact: NS; float: bifurcation)",
-             "exact": ex.ns, "execution": run.bifurcation},
-            {"question": "loss not differentiable / gradient bifurcates",
-             "exact": None if ex.differentiable is None else not ex.differentiable,
-             "execution": run.bifurcation},
-        ]
-        for v in verdicts:
-            v["agree"] = None if v["exact"] is None else v["exact"] == v["execution"]
-        return diff, verdicts
+        assert net is not None
+        pos_of = {k: j for j, k in enumerate(self.act_neurons)}
+        exact_kinks = {(pos_of[c.neuron], c.example): str(c.kink)
+                       for c in (*ex.kinked, *ex.dead) if c.neuron in pos_of}
+        return compare(exact_kinks, lambda j: net.neurons[self.act_neurons[j]].label,
+                       len(self.act_neurons), ex.kinks_known,
+                       True if ex.kinked or ex.dead else None if not ex.kinks_known else False,
+                       ex.ns, ex.differentiable, run)
 
 
 def prepared(model: nn.Module, dtype: DType) -> tuple[nn.Module, int]:

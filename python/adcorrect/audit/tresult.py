@@ -1,0 +1,178 @@
+"""The audit's answer from the tensor-level filter (:mod:`.tfilter`), in the same JSON
+shape as the IR path's, and the comparison of exact and float kinks both paths share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from .execution import ExecutionResult
+from .tfilter import Filtered, PoolTies
+
+MAX_ROWS = 50  # rows of a table kept in the result
+
+
+def _index(shape: tuple[int, ...], flat: int) -> str:
+    """A flat per-example index as the IR's neuron label index: ``[c,i,j]``."""
+    idx = []
+    for n in reversed(shape):
+        idx.append(flat % n)
+        flat //= n
+    return ",".join(map(str, reversed(idx)))
+
+
+def _copies(found: Filtered, attr: str, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+    """Up to ``limit`` copies flagged ``attr`` (kink or dead) in the IR's order (example,
+    then graph order, then entry): activation copies and max-pool ties of that kind (dead
+    ties; sub-maximum ties are kinked copies)."""
+    kind = "dead" if attr == "dead" else "submax"
+    items: list[Any] = [c for c in found.calls if bool(getattr(c, attr).any())]
+    items = sorted(items + [pt for pt in found.pools if pt.kind == kind],
+                   key=lambda it: it.seq)
+    out: list[dict[str, Any]] = []
+    B = found.out.shape[0]
+    for i in range(B):
+        for it in items:
+            if len(out) >= limit:
+                return out
+            if isinstance(it, PoolTies):
+                out += [{"neuron": label, "example": i, "kink": "0"}
+                        for label, _ in it.copies(limit - len(out), example=i)]
+                continue
+            for (e,) in getattr(it, attr)[i].nonzero()[:limit - len(out)].tolist():
+                out.append({"neuron": f"{it.where}[{_index(it.shape, e)}]", "example": i,
+                            "kink": str(Fraction(float(it.y[i, e])))})
+    return out
+
+
+def _count(found: Filtered, attr: str) -> int:
+    """Activation copies flagged ``attr`` plus the max-pool ties of that kind."""
+    kind = "dead" if attr == "dead" else "submax"
+    return sum(int(getattr(c, attr).sum()) for c in found.calls) + \
+        sum(pt.count() for pt in found.pools if pt.kind == kind)
+
+
+def _structure(aud: Any, B: int) -> dict[str, Any]:
+    """The structural keys: from the IR when there is one, else said to be unknown."""
+    if aud.net is not None:
+        net = aud.net
+        label = [n.label for n in net.neurons]
+        return {"bias_network": B == 1 and net.is_bias_network,
+                "single_bias_network": net.is_bias_network,
+                "no_exclusive_bias": list(dict.fromkeys(label[k] for k in
+                                                        net.no_exclusive_bias))[:20],
+                "theorem": aud._coverage(B)}
+    why = ("structure not analysed: the model is above the exact import limit; the verdict "
+           "needs no theorem where no copy is on a live kink (the loss is C^1 near w)")
+    return {"bias_network": None, "single_bias_network": None, "no_exclusive_bias": [],
+            "theorem": {"applies": None, "why": why, "bias_network": None, "tied_bias": None,
+                        "classes_ordered": None, "kinked_classes": None,
+                        "without_own_bias": [], "without_own_bias_count": None,
+                        "theta_uniform": None, "dense": None}}
+
+
+def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
+                  ) -> dict[str, Any]:
+    """The audit's JSON-ready answer where the tensor filter decided (no live kinked or
+    uncertain copy), or undecided (live copies and no IR to resolve them)."""
+    submax = sum(pt.count() for pt in found.pools if pt.kind == "submax")
+    live_kinks = _count(found, "kink") - submax + found.pool_kinks
+    unc = sum(int(c.unc.sum()) for c in found.calls) + found.pool_unc
+    dead = _count(found, "dead")
+    decided = live_kinks == 0 and unc == 0
+    if decided:
+        cert = ("no kinked copy with a non-zero adjoint (T5b)" if submax else
+                "no kinked copy (L is C^1 near w)" if not dead else
+                "every kinked copy's input is locally constant (dead kinks: no kink for "
+                "differentiability, no choice point for AD)")
+        verdict: dict[str, Any] = {"ns": False, "differentiable": True, "inc": False,
+                                   "undecided": None}
+    else:
+        cert = "none"
+        verdict = {"ns": None, "differentiable": None, "inc": None,
+                   "undecided": f"{live_kinks} live kinked and {unc} uncertain copies need "
+                                "exact arithmetic, and the model is above the exact import "
+                                "limit (ADCORRECT_MAX_EXACT_MODEL_PARAMS)"}
+    live_kinks += submax
+    kinked_copies = _copies(found, "kink")
+    sub_unc = found.pool_sub_unc
+    known = unc == 0 and sub_unc == 0
+    exact: dict[str, Any] = {
+        "kinked": live_kinks,
+        "kinked_examples": len({c["example"] for c in kinked_copies}) if live_kinks else 0,
+        **verdict, "certificate": cert, "witness": None, "kinks_known": known,
+        "top": None, "groups": 0, "uncertain": unc, "exact_examples": 0,
+        "copies": [{**c, "zbar": "zero" if c["neuron"].rpartition("/")[2].startswith("tie")
+                    else None, "zbar_approx": None} for c in kinked_copies],
+        "dead": dead, "dead_copies": _copies(found, "dead"), "filter": "tensor",
+        "submax_uncertain": sub_unc,
+    }
+    res: dict[str, Any] = {
+        "network": aud.name if aud.net is None else aud.net.name, "W": aud.W,
+        "frozen": aud.frozen, "batch": B,
+        "activations": sorted({c.act.name for c in found.calls}), "loss": aud.loss,
+        "choice": str(aud.choice), "exact": exact, **_structure(aud, B),
+    }
+    if run is None:
+        return res
+    res["execution"] = {
+        "dtype": aud.dtype.name, "computation": aud.dtype.computation,
+        "float_kinks": run.float_kinks, "bifurcation": run.bifurcation,
+        "changed_gradient_entries": run.changed,
+    }
+    sizes = [c.kink.shape[1] for c in found.calls]
+    offsets = [sum(sizes[:k]) for k in range(len(sizes))]
+    exact_kinks: dict[tuple[int, int], str] = {}
+    if known:
+        for off, call in zip(offsets, found.calls):
+            for i, e in (call.kink | call.dead).nonzero().tolist():
+                exact_kinks[(off + e, i)] = str(Fraction(float(call.y[i, e])))
+
+    def label(j: int) -> str:
+        k = max(k for k, o in enumerate(offsets) if o <= j)
+        return f"{found.calls[k].where}[{_index(found.calls[k].shape, j - offsets[k])}]"
+
+    any_kink = True if live_kinks or dead else None if not known else False
+    res["differ"], res["verdicts"] = compare(
+        exact_kinks, label, sum(sizes), known, any_kink, verdict["ns"],
+        verdict["differentiable"], run)
+    return res
+
+
+def compare(exact_kinks: dict[tuple[int, int], str], label: Callable[[int], str],
+            n_act: int, kinks_known: bool, any_kink: bool | None, ns: bool | None,
+            differentiable: bool | None, run: ExecutionResult
+            ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Exact against float kinks, entry by entry (activation entries in graph order,
+    ``exact_kinks`` keyed by (entry, example)), and the three verdicts side by side."""
+    diff: dict[str, Any] = {"exact_only": 0, "float_only": 0, "rows": [],
+                            "matched": run.entries == n_act and kinks_known,
+                            "kinks_known": kinks_known}
+    if diff["matched"] and (exact_kinks or run.float_kinks):
+        fk = run.kink_matrix()
+        vals = run.value_matrix()
+        fpos = {tuple(p) for p in fk.nonzero().tolist()} if fk.numel() else set()
+        epos = set(exact_kinks)
+        for j, i in sorted(fpos ^ epos, key=lambda p: (p[1], p[0])):
+            in_exact = (j, i) in epos
+            diff["exact_only" if in_exact else "float_only"] += 1
+            if len(diff["rows"]) < MAX_ROWS:
+                diff["rows"].append({
+                    "neuron": label(j), "example": i,
+                    "exact_y": exact_kinks[(j, i)] if in_exact else "not a kink",
+                    "float_y": repr(float(vals[j, i])), "exact_kink": in_exact,
+                    "float_kink": not in_exact})
+    verdicts = [
+        {"question": "some copy on a kink", "exact": any_kink,
+         "execution": run.float_kinks > 0},
+        {"question": "derivative choice matters (exact: NS; float: bifurcation)",
+         "exact": ns, "execution": run.bifurcation},
+        {"question": "loss not differentiable / gradient bifurcates",
+         "exact": None if differentiable is None else not differentiable,
+         "execution": run.bifurcation},
+    ]
+    for v in verdicts:
+        v["agree"] = None if v["exact"] is None else v["exact"] == v["execution"]
+    return diff, verdicts
+

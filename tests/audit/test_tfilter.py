@@ -1,0 +1,222 @@
+"""The tensor-level filter (issue 16, item 2) against the IR path, which is an independent
+implementation of the same audit: on random CNNs and MLPs (pools, BatchNorm, residual
+sums, frozen layers, every kinked activation), in fp32 and in coarse formats where exact
+kinks, dead max-pool ties and sub-maximum ties occur, both give the same answer; plus
+hand-computed cases (an all-negative max-pool window, a live tie, a frozen layer)."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+import torch
+from adcorrect.audit.dtypes import parse_dtype
+from adcorrect.audit.run import Auditor, prepared
+from adcorrect.audit.tfilter import TensorFilter, Unsupported
+from torch import nn
+
+F = nn.functional
+
+
+@pytest.fixture(autouse=True)
+def _float32_default() -> Any:
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    yield
+    torch.set_default_dtype(old)
+
+
+ACTS = [nn.ReLU, lambda: nn.LeakyReLU(0.1), nn.Hardtanh, nn.ReLU6, nn.Hardswish,
+        nn.Hardsigmoid, lambda: nn.Softshrink(0.25)]
+
+
+class Net(nn.Module):
+    """conv (act) [BN] pool, a residual conv block, global average pool, two linears."""
+
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 3, 3, padding=rng.choice([0, 1]), bias=rng.random() < 0.8)
+        self.bn = nn.BatchNorm2d(3) if rng.random() < 0.5 else nn.Identity()
+        self.a1 = rng.choice(ACTS)()
+        self.pool = rng.choice([nn.MaxPool2d(2), nn.MaxPool2d(3, 2, 1), nn.AvgPool2d(2),
+                                nn.Identity()])
+        self.c2 = nn.Conv2d(3, 3, 3, padding=1)
+        self.a2 = rng.choice(ACTS)()
+        self.res = rng.random() < 0.5
+        self.fc1 = nn.Linear(3, 4)
+        self.a3 = rng.choice(ACTS)()
+        self.fc2 = nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.pool(self.a1(self.bn(self.c1(x))))
+        g = self.c2(h)
+        h = self.a2(g + h if self.res else g)
+        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        return self.fc2(self.a3(self.fc1(h)))
+
+
+def _model(seed: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    m = Net(rng)
+    with torch.no_grad():
+        for p in m.parameters():  # coarse values: exact kinks and ties happen
+            p.copy_((p * 64).round() / 64)
+        if isinstance(m.bn, nn.BatchNorm2d):
+            m.bn.running_mean.copy_(torch.tensor([0.25, -0.5, 0.0]))
+            m.bn.running_var.copy_(torch.tensor([1.0, 4.0, 0.25]))
+    if rng.random() < 0.3:
+        m.c1.weight.requires_grad_(False)  # a frozen first layer
+    m.eval()
+    x = torch.randint(-2, 3, (3, 1, 6, 6)).float()
+    y = torch.randint(0, 3, (3,))
+    return m, x, y
+
+
+def _key(r: dict[str, Any]) -> dict[str, Any]:
+    e = r["exact"]
+    keep = ("kinked", "dead", "ns", "differentiable", "inc", "uncertain", "kinks_known")
+    return json.loads(json.dumps({"exact": {k: e[k] for k in keep},
+                                  "dead_copies": e["dead_copies"],
+                                  "differ": r["differ"], "verdicts": r["verdicts"],
+                                  "activations": r["activations"], "W": r["W"]},
+                                 default=str))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_tensor_filter_agrees_with_the_ir_path(seed: int) -> None:
+    m, x, y = _model(seed)
+    aud = Auditor(m, x, "ce", time_limit=20)
+    assert aud.tfilter is not None
+    if aud.tfilter.run(x).live:
+        return  # live kinked or uncertain copies: the IR path runs (tested below)
+    tensor = aud.audit(x, y)
+    assert tensor["exact"]["filter"] == "tensor"
+    aud.tfilter = None
+    _same(tensor, aud.audit(x, y))
+
+
+def _same(tensor: dict[str, Any], ir: dict[str, Any]) -> None:
+    """The tensor filter's answer is the IR path's."""
+    if tensor["exact"]["submax_uncertain"]:
+        # ties below a strict window maximum that only exact values settle: the count of
+        # kinked copies is a lower bound (kinks_known False); the verdicts are the IR's
+        assert tensor["exact"]["kinks_known"] is False
+        assert tensor["exact"]["kinked"] <= ir["exact"]["kinked"]
+        for k in ("differentiable", "ns", "inc"):
+            assert tensor["exact"][k] == ir["exact"][k]
+        return
+    assert _key(tensor) == _key(ir)
+
+
+def test_the_property_test_sees_every_case() -> None:
+    """The random models above reach dead ties, sub-maximum ties and live copies."""
+    seen = {"dead": 0, "live": 0, "submax": 0, "decided": 0}
+    for seed in range(40):
+        m, x, _ = _model(seed)
+        f = TensorFilter(m, torch.float32).run(x)
+        seen["dead"] += sum(pt.count() for pt in f.pools if pt.kind == "dead") > 0
+        seen["submax"] += sum(pt.count() for pt in f.pools if pt.kind == "submax") > 0
+        seen["live"] += f.live > 0
+        seen["decided"] += f.live == 0
+    assert min(seen.values()) > 0, seen
+
+
+class NegPool(nn.Module):
+    """relu of -1 - x^2-free negative values into a 2x2 max pool: every window ties at 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(1, 1, 1)
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(F.max_pool2d(torch.relu(self.c(x)), 2).flatten(1))
+
+
+def test_all_negative_windows_are_dead_ties() -> None:
+    """conv weight 1, bias -1, inputs in [-3, 0]: every relu input is negative, every 2x2
+    window is four exact zeros, 3 chain ties each (tie2..tie4), all dead; 4 windows."""
+    m = NegPool()
+    with torch.no_grad():
+        m.c.weight.fill_(1.0)
+        m.c.bias.fill_(-1.0)
+    x = -torch.arange(16.0).reshape(1, 1, 4, 4) / 5
+    f = TensorFilter(m, torch.float32).run(x)
+    assert f.live == 0
+    dead = [pt for pt in f.pools if pt.kind == "dead"]
+    assert sum(pt.count() for pt in dead) == 12
+    r = Auditor(m, x, "sum").audit(x, torch.ones(1))
+    assert r["exact"]["dead"] == 12 and r["exact"]["kinked"] == 0
+    assert r["exact"]["differentiable"] is True and r["exact"]["filter"] == "tensor"
+    assert [c["neuron"] for c in r["exact"]["dead_copies"][:3]] == [
+        "max_pool2d[0,0,0]/tie2", "max_pool2d[0,0,0]/tie3", "max_pool2d[0,0,0]/tie4"]
+
+
+def test_a_live_tie_goes_to_the_exact_audit() -> None:
+    """Conv weight 1, bias 0 on the input (1, 1; 0, 0): the window's maximum 1 is tied
+    between two entries that move with the weight: a live tie, not dead, and not decided
+    by the tensor filter (the IR's oracle decides it)."""
+    m = NegPool()
+    with torch.no_grad():
+        m.c.weight.fill_(1.0)
+        m.c.bias.fill_(0.0)
+    x = torch.tensor([[[[1.0, 1.0, 2.0, 0.5], [0.0, 0.0, 0.25, 0.5],
+                        [3.0, 1.0, 1.0, 1.0], [0.5, 0.5, 1.0, 1.0]]]])
+    f = TensorFilter(m, torch.float32).run(x)
+    # window (0,0) = (1, 1, 0, 0): tie2; window (1,1) = four 1s: tie2, tie3, tie4
+    assert f.pool_kinks == 4
+    r = Auditor(m, x, "sum").audit(x, torch.ones(1))
+    assert "filter" not in r["exact"] and r["exact"]["kinked"] >= 2
+
+
+def test_frozen_hardtanh_stays_inc_through_the_ir() -> None:
+    """Issue 16's frozen-weight case: the exact kinks are live (they move with the
+    trainable bias), so the tensor filter hands over and the answer is inc, grad 1, AD 0."""
+    m = nn.Sequential(nn.Linear(1, 1), nn.Hardtanh())
+    with torch.no_grad():
+        m[0].weight.fill_(1.0)
+        m[0].bias.fill_(0.0)
+    m[0].weight.requires_grad_(False)
+    x = torch.tensor([[-1.0], [1.0]])
+    r = Auditor(m, x, "sum").audit(x, torch.ones(2))
+    assert r["exact"]["inc"] is True and r["exact"]["grad"] == ["1"]
+    assert r["exact"]["ad"] == ["0"]
+
+
+def test_low_precision_models_agree() -> None:
+    """e4m3fn parameters (prepared as the audit CLI does): same answer both ways."""
+    fmt = parse_dtype("e4m3fn")
+    decided = 0
+    for seed in range(12):
+        m0, x, y = _model(100 + seed)
+        m, _ = prepared(m0, fmt)
+        aud = Auditor(m, x / 4, "ce", dtype=fmt, time_limit=20)
+        assert aud.tfilter is not None
+        if aud.tfilter.run(x / 4).live:
+            continue
+        decided += 1
+        t = aud.audit(x / 4, y)
+        aud.tfilter = None
+        _same(t, aud.audit(x / 4, y))
+    assert decided >= 2
+
+
+def test_unsupported_ops_fall_back() -> None:
+    """An op outside the tensor filter (a product of two tensors) raises Unsupported at
+    the first run; the auditor then uses the IR path."""
+
+    class Sq(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = self.fc(x)
+            return torch.relu(h) * 2 + h * h
+
+    m = Sq()
+    with pytest.raises(Unsupported):
+        TensorFilter(m, torch.float32).run(torch.ones(1, 2))
