@@ -919,6 +919,22 @@ Theorem T7_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
     differentiable_at 1 (net_eval (T6_net a c1 c2 zeta)) vzero g /\
     ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
 Proof. exact (T7Batch.T7_needs_theta_uniform a Da c1 c2). Qed.
+
+(* T4 for tied-bias networks: for a well-formed tied-bias network and a
+   choice function Dn c that is theta-uniform per class with every theta_K
+   in [0, 1], AD_D f(w) is in the Clarke subdifferential of f at w (a
+   convex combination of limits of gradients at nearby points of
+   differentiability; AD is affine in each theta_K, and each class vertex is
+   realised by moving the class biases class by class). *)
+From ADCorrect Require Import T7Clarke.
+Theorem T7_tied_ad_in_clarke (net : network) (cls bias : nat -> nat) (theta : nat -> R)
+  (Dn : nat -> R -> R) (w : vec) :
+  wf net -> tied_bias net cls bias -> (forall K, 0 <= theta K <= 1) ->
+  (forall c y, (c < n_size net)%nat -> is_kink (sigma net c) y ->
+     Dn c y = slope_left (sigma net c) y +
+              theta (cls c) * (slope_right (sigma net c) y - slope_left (sigma net c) y)) ->
+  in_clarke net w (ad net (fun c => Dn c (preact net w c)) w).
+Proof. intros Hwf Ht; exact (T7Clarke.T7_tied_ad_in_clarke net cls bias Hwf Ht theta Dn w). Qed.
 (* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
 From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails NonVacuityDense C1BatchLosses.
 
