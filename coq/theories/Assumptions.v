@@ -172,6 +172,10 @@ Goal True. idtac "@@THEOREM T7_needs_theta_uniform". Abort.
 Print Assumptions Main.T7_needs_theta_uniform.
 Goal True. idtac "@@THEOREM T7_tied_ad_in_clarke". Abort.
 Print Assumptions Main.T7_tied_ad_in_clarke.
+Goal True. idtac "@@THEOREM T7_tied_ad_in_clarke_net". Abort.
+Print Assumptions Main.T7_tied_ad_in_clarke_net.
+Goal True. idtac "@@THEOREM T6_batch_ad_in_clarke". Abort.
+Print Assumptions Main.T6_batch_ad_in_clarke.
 Goal True. idtac "@@THEOREM T6_skip_counterexample". Abort.
 Print Assumptions Main.T6_skip_counterexample.
 Goal True. idtac "@@THEOREM T6_frozen_counterexample". Abort.

@@ -920,14 +920,27 @@ Theorem T7_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
     ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
 Proof. exact (T7Batch.T7_needs_theta_uniform a Da c1 c2). Qed.
 
-(* T4 for tied-bias networks: for a well-formed tied-bias network and a
-   choice function Dn c that is theta-uniform per class with every theta_K
-   in [0, 1], AD_D f(w) is in the Clarke subdifferential of f at w (a
-   convex combination of limits of gradients at nearby points of
-   differentiability; AD is affine in each theta_K, and each class vertex is
-   realised by moving the class biases class by class). *)
-From ADCorrect Require Import T7Clarke.
-Theorem T7_tied_ad_in_clarke (net : network) (cls bias : nat -> nat) (theta : nat -> R)
+(* T4 for tied-bias networks (the setting of T7_tied_ad_correct): for a
+   tied-bias network with well-formed neurons and a C1 output, and a choice
+   function Dn c that is theta-uniform per class with every theta_K in
+   [0, 1], AD_D f(w) is in the Clarke subdifferential of f at w (a convex
+   combination of limits of gradients at nearby points of
+   differentiability).  AD is affine in each theta_K (a back-propagation
+   path meets a class at most once), and each class vertex (all kinked
+   neurons of a class on the left, or all on the right) is realised by
+   moving the class biases, class by class. *)
+From ADCorrect Require Import T7Clarke T7ClarkeC1.
+Theorem T7_tied_ad_in_clarke (cn : c1_network) (cls bias : nat -> nat) (theta : nat -> R)
+  (Dn : nat -> R -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> tied_bias (cn_net cn) cls bias -> (forall K, 0 <= theta K <= 1) ->
+  (forall c y, (c < n_size (cn_net cn))%nat -> is_kink (sigma (cn_net cn) c) y ->
+     Dn c y = slope_left (sigma (cn_net cn) c) y +
+              theta (cls c) * (slope_right (sigma (cn_net cn) c) y - slope_left (sigma (cn_net cn) c) y)) ->
+  in_clarke_fun (n_params (cn_net cn)) (c1_eval cn) w (ad_c1 cn (fun c => Dn c (preact (cn_net cn) w c)) w).
+Proof. intros Hwf Ht; exact (T7ClarkeC1.T7_c1_tied_ad_in_clarke cn cls bias Hwf Ht theta Dn w). Qed.
+
+(* The same for a network with a polynomial output (Clarke.v's in_clarke). *)
+Theorem T7_tied_ad_in_clarke_net (net : network) (cls bias : nat -> nat) (theta : nat -> R)
   (Dn : nat -> R -> R) (w : vec) :
   wf net -> tied_bias net cls bias -> (forall K, 0 <= theta K <= 1) ->
   (forall c y, (c < n_size net)%nat -> is_kink (sigma net c) y ->
@@ -935,6 +948,19 @@ Theorem T7_tied_ad_in_clarke (net : network) (cls bias : nat -> nat) (theta : na
               theta (cls c) * (slope_right (sigma net c) y - slope_left (sigma net c) y)) ->
   in_clarke net w (ad net (fun c => Dn c (preact net w c)) w).
 Proof. intros Hwf Ht; exact (T7Clarke.T7_tied_ad_in_clarke net cls bias Hwf Ht theta Dn w). Qed.
+
+(* T4 for batched bias networks (T6's setting, a corollary): with a choice
+   Dk k per base neuron that is theta-uniform with theta in [0, 1], AD of the
+   batched network is in the Clarke subdifferential of the batched loss. *)
+Theorem T6_batch_ad_in_clarke (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (Dk : nat -> R -> R) (w : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> exists theta, 0 <= theta <= 1 /\
+     forall c, is_kink (sigma net k) c ->
+       Dk k c = slope_left (sigma net k) c + theta * (slope_right (sigma net k) c - slope_left (sigma net k) c)) ->
+  in_clarke_fun (n_params net) (c1_eval (batch_net net B xs loss)) w
+    (ad_c1 (batch_net net B xs loss) (fun c => Dk (c mod n_size net) (preact (batch_neurons net B xs) w c)) w).
+Proof. intros Hwf Hb; exact (T7ClarkeC1.T6_batch_ad_in_clarke net B xs loss Hwf Hb Dk w). Qed.
 (* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
 From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails NonVacuityDense C1BatchLosses.
 
