@@ -168,6 +168,12 @@ Goal True. idtac "@@THEOREM T7_conv_is_tied". Abort.
 Print Assumptions Main.T7_conv_is_tied.
 Goal True. idtac "@@THEOREM T7_conv_batch_is_tied". Abort.
 Print Assumptions Main.T7_conv_batch_is_tied.
+Goal True. idtac "@@THEOREM T7_conv2d_is_tied". Abort.
+Print Assumptions Main.T7_conv2d_is_tied.
+Goal True. idtac "@@THEOREM T7_conv2d_batch_is_tied". Abort.
+Print Assumptions Main.T7_conv2d_batch_is_tied.
+Goal True. idtac "@@THEOREM T7_conv2d_example". Abort.
+Print Assumptions Main.T7_conv2d_example.
 Goal True. idtac "@@THEOREM T7_needs_theta_uniform". Abort.
 Print Assumptions Main.T7_needs_theta_uniform.
 Goal True. idtac "@@THEOREM T7_tied_ad_in_clarke". Abort.

@@ -907,6 +907,46 @@ Theorem T7_conv_batch_is_tied (cv : conv1d) (x0 : nat -> R) (B : nat) (xs : nat 
     (fun c => ((c mod n_size (conv_net cv x0)) / cv_olen cv)%nat) (conv_bidx cv).
 Proof. exact (Conv.conv_batch_is_tied cv x0 B xs). Qed.
 
+(* A 2-d convolution layer with bias (Conv2d.v: C_in input channels of
+   H x Wd pixels, C_out output channels, kernel kh x kw, strides sh, sw, zero
+   paddings ph, pw, oh x ow output positions; output neuron (o, i, j) =
+   neuron o (oh ow) + i ow + j computes
+   y = b_o + sum_(ci, a, b) W[o][ci][a][b] xpad_ci(i sh + a, j sw + b), then
+   the activation) has well-formed neurons and is a tied-bias network: the
+   class of neuron c is its channel c / (oh ow), whose bias is b_o. *)
+From ADCorrect Require Import Conv2d.
+Theorem T7_conv2d_is_tied (cv : conv2d) (x : nat -> R) :
+  wf_neurons (conv2d_net cv x) /\
+  tied_bias (conv2d_net cv x) (fun c => (c / (c2_oh cv * c2_ow cv))%nat) (conv2d_bidx cv) /\
+  (forall w c, (c < c2_cout cv * (c2_oh cv * c2_ow cv))%nat ->
+     preact (conv2d_net cv x) w c = w (conv2d_bidx cv (c / (c2_oh cv * c2_ow cv))) +
+       eval x w (zvals (conv2d_net cv x) w c)
+         (fold_right EAdd (EConst 0)
+            (conv2d_terms cv (c / (c2_oh cv * c2_ow cv)) ((c mod (c2_oh cv * c2_ow cv)) / c2_ow cv)
+               ((c mod (c2_oh cv * c2_ow cv)) mod c2_ow cv)))).
+Proof.
+  split; [exact (Conv2d.conv2d_wf cv x)|]; split; [exact (Conv2d.conv2d_is_tied cv x)|].
+  intros w c Hc; exact (Conv2d.conv2d_preact cv x w c Hc).
+Qed.
+
+(* A batch of such layers is a tied-bias network: the class of copy c is the
+   channel of its base neuron. *)
+Theorem T7_conv2d_batch_is_tied (cv : conv2d) (x0 : nat -> R) (B : nat) (xs : nat -> nat -> R) :
+  tied_bias (batch_neurons (conv2d_net cv x0) B xs)
+    (fun c => ((c mod n_size (conv2d_net cv x0)) / (c2_oh cv * c2_ow cv))%nat) (conv2d_bidx cv).
+Proof. exact (Conv2d.conv2d_batch_is_tied cv x0 B xs). Qed.
+
+(* Non-vacuity: one channel, a 2 x 2 image, a 2 x 2 kernel, stride 2,
+   padding 1 give 2 x 2 outputs; the top-left output reads only pixel (0, 0)
+   through the kernel's bottom-right entry w 3, the bottom-right output only
+   pixel (1, 1) through the top-left entry w 0; all share the bias w 4. *)
+Theorem T7_conv2d_example (a : activation) (x : nat -> R) (w : vec) :
+  c2_oh (conv2d_ex a) = 2%nat /\ n_size (conv2d_net (conv2d_ex a) x) = 4%nat /\
+  preact (conv2d_net (conv2d_ex a) x) w 0 = w 4%nat + w 3%nat * x 0%nat /\
+  preact (conv2d_net (conv2d_ex a) x) w 3 = w 4%nat + w 0%nat * x 3%nat /\
+  tied_bias (conv2d_net (conv2d_ex a) x) (fun c => (c / 4)%nat) (conv2d_bidx (conv2d_ex a)).
+Proof. exact (Conv2d.conv2d_example a x w). Qed.
+
 (* Theta-uniformity per class is needed: for every activation a and choice
    function Da whose theta differs at two kinks c1, c2, T6's counterexample
    (one class of two neurons y = b + c1, y = b + c2 with the common bias b,
