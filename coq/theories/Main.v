@@ -1001,6 +1001,60 @@ Theorem T6_batch_ad_in_clarke (net : network) (B : nat) (xs : nat -> nat -> R)
   in_clarke_fun (n_params net) (c1_eval (batch_net net B xs loss)) w
     (ad_c1 (batch_net net B xs loss) (fun c => Dk (c mod n_size net) (preact (batch_neurons net B xs) w c)) w).
 Proof. intros Hwf Hb; exact (T7ClarkeC1.T6_batch_ad_in_clarke net B xs loss Hwf Hb Dk w). Qed.
+
+(* The exact N&S condition at points where all kinked neurons lie in one
+   class m (any tied-bias network: batches, convolutions, token-wise layers;
+   in a batch, one base neuron carries all kinks).  Below m nothing is
+   kinked, so the tangent of y_c in direction v is linear: a_c . v with
+   a_c p = lin_form net w c p.  f is differentiable at w iff for every
+   neuron c0 the weights kappa_c = zeta_c (sigma'_+ - sigma'_-)(y_c) of the
+   neurons c of class m with a_c = a_c0 sum to 0 (single_class_groups;
+   zeta_c the output's coefficient of z_c, T7Tangent.v). *)
+From ADCorrect Require Import T7Single.
+Theorem T7_single_class_differentiable_iff (net : network) (cls bias : nat -> nat) (w : vec) (m : nat) :
+  wf net -> tied_bias net cls bias -> (forall c, In c (kink_neurons net w) -> cls c = m) ->
+  (differentiable (n_params net) (net_eval net) w <->
+   forall c0, (c0 < n_size net)%nat ->
+     sumn (n_size net) (fun c => if forms_agree (lin_form net w) (seq 0 (n_params net)) c0 c
+                                 then kappa cls (tnet_of net w) m c else 0) = 0).
+Proof. intros Hwf Ht Hm; exact (T7Single.tied_single_class_iff net cls bias w Hwf Ht m Hm). Qed.
+
+(* ... computed over Q (QTied.v): for a network over Q (qwf), tied-bias with
+   classes cls, at a rational point u, qtied_test answers Some b exactly when
+   the kinked neurons lie in one class, and then f is differentiable at u
+   iff b = true (the forms a_c, zeta_c and kappa_c computed by forward passes
+   of the tangent network over Q). *)
+From ADCorrect Require QTied TiedExamples.
+Section TiedTest.
+Import QArith Qreals QNet QDecide QTied.
+Open Scope R_scope.
+
+Theorem computable_tied_differentiable_iff (n : qnet) (cls bias : nat -> nat) (u : list Q) (b : bool) :
+  qwf n = true -> tied_bias (to_network n) cls bias -> qtied_test n cls u = Some b ->
+  (differentiable (q_params n) (net_eval (to_network n)) (qpoint u) <-> b = true).
+Proof. exact (QTied.qtied_test_correct n cls bias u b). Qed.
+
+Theorem computable_tied_test_answers (n : qnet) (cls : nat -> nat) (u : list Q) :
+  (exists b, qtied_test n cls u = Some b) <->
+  (exists m, forall c, In c (kink_neurons (to_network n) (qpoint u)) -> cls c = m).
+Proof. exact (QTied.qtied_test_some n cls u). Qed.
+
+(* Non-vacuity (TiedExamples.v): two relu neurons of one class with the
+   common bias w_0, output z_0 - z_1, at u = (0, 0) where both are on their
+   kink.  With y_0 = y_1 = w_0 (equal forms) the kinks cancel: the test says
+   Some true and f is differentiable; with y_0 = w_0, y_1 = w_0 + w_1
+   (different forms) they do not: Some false, f not differentiable. *)
+Theorem computable_tied_examples :
+  qtied_test TiedExamples.tied_same (fun _ => 0%nat) TiedExamples.tied_u0 = Some true /\
+  differentiable 2 (net_eval (to_network TiedExamples.tied_same)) (qpoint TiedExamples.tied_u0) /\
+  qtied_test TiedExamples.tied_diff (fun _ => 0%nat) TiedExamples.tied_u0 = Some false /\
+  ~ differentiable 2 (net_eval (to_network TiedExamples.tied_diff)) (qpoint TiedExamples.tied_u0).
+Proof.
+  destruct TiedExamples.tied_same_differentiable as [H1 H2];
+    destruct TiedExamples.tied_diff_not_differentiable as [H3 H4]; tauto.
+Qed.
+
+End TiedTest.
 (* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
 From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails NonVacuityDense C1BatchLosses.
 
