@@ -75,10 +75,10 @@ Hypothesis Htied : tied_bias net cls bias.
 Local Notation N := (n_size net).
 Local Notation W := (n_params net).
 
-Lemma Hord_tc : classes_ordered net cls.
+Lemma tied_net_ordered : classes_ordered net cls.
 Proof. exact (proj1 Htied). Qed.
 
-Lemma Hbelow_tc : forall c, (c < N)%nat -> neurons_below c (tau net c).
+Lemma wf_reads_below : forall c, (c < N)%nat -> neurons_below c (tau net c).
 Proof. intros c Hc; exact (proj1 (proj1 Hwf c Hc)). Qed.
 
 (** * AD is affine in theta_K *)
@@ -90,7 +90,7 @@ Lemma zbar_from_reads_above (w : vec) (yb yb' : nat -> R) (k : nat) :
 Proof.
   intros H; unfold zbar_from; f_equal; apply sum_list_map_ext; intros i Hi; apply in_seq in Hi.
   destruct (classic (occurs_neuron k (tau net i))) as [Ho|Ho].
-  - rewrite H; [reflexivity | lia | apply Hord_tc; [lia | exact Ho]].
+  - rewrite H; [reflexivity | lia | apply tied_net_ordered; [lia | exact Ho]].
   - rewrite dneuron_not_occurs by exact Ho; ring.
 Qed.
 
@@ -243,9 +243,9 @@ Proof.
     by (intros c Hc Hne; apply (proj2 (Hcl c Hc)), Hne).
   unfold preact; rewrite eval_upd_not_occurs by (apply Hp; [exact Hj | lia]).
   apply eval_ext_neuron; intros i Hi.
-  pose proof (Hbelow_tc j Hj i Hi) as Hij; pose proof (Hord_tc j i Hj Hi).
+  pose proof (wf_reads_below j Hj i Hi) as Hij; pose proof (tied_net_ordered j i Hj Hi).
   rewrite !zvals_lt by exact Hij.
-  apply (class_bias_lower net cls K (bias K) Hbelow_tc Hord_tc Hp); lia.
+  apply (class_bias_lower net cls K (bias K) wf_reads_below tied_net_ordered Hp); lia.
 Qed.
 
 Lemma class_move_shift (K : nat) (v : vec) (t : R) (c : nat) :
@@ -256,7 +256,7 @@ Proof.
   assert (Hp : forall c, (c < N)%nat -> cls c <> K -> ~ occurs_param (bias K) (tau net c))
     by (intros c' Hc' Hne; apply (proj2 (Hcl c' Hc')), Hne).
   destruct (proj1 (Hcl c Hc) HK) as [r [Hr Heq]].
-  pose proof (class_bias_preact net cls K (bias K) Hbelow_tc Hord_tc Hp v t c r Hc HK Hr Heq); lra.
+  pose proof (class_bias_preact net cls K (bias K) wf_reads_below tied_net_ordered Hp v t c r Hc HK Hr Heq); lra.
 Qed.
 
 (* arbitrarily close to w, the kinked neurons of the classes below K are
