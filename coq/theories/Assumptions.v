@@ -190,6 +190,12 @@ Goal True. idtac "@@THEOREM computable_tied_test_answers". Abort.
 Print Assumptions Main.computable_tied_test_answers.
 Goal True. idtac "@@THEOREM computable_tied_examples". Abort.
 Print Assumptions Main.computable_tied_examples.
+Goal True. idtac "@@THEOREM T7_independent_differentiable_iff". Abort.
+Print Assumptions Main.T7_independent_differentiable_iff.
+Goal True. idtac "@@THEOREM computable_tied_indep_differentiable_iff". Abort.
+Print Assumptions Main.computable_tied_indep_differentiable_iff.
+Goal True. idtac "@@THEOREM computable_tied_two_class_examples". Abort.
+Print Assumptions Main.computable_tied_two_class_examples.
 Goal True. idtac "@@THEOREM T6_skip_counterexample". Abort.
 Print Assumptions Main.T6_skip_counterexample.
 Goal True. idtac "@@THEOREM T6_frozen_counterexample". Abort.

@@ -1024,7 +1024,7 @@ Proof. intros Hwf Ht Hm; exact (T7Single.tied_single_class_iff net cls bias w Hw
    the kinked neurons lie in one class, and then f is differentiable at u
    iff b = true (the forms a_c, zeta_c and kappa_c computed by forward passes
    of the tangent network over Q). *)
-From ADCorrect Require QTied TiedExamples.
+From ADCorrect Require QTied QTiedIndep T7Independent TiedExamples.
 Section TiedTest.
 Import QArith Qreals QNet QDecide QTied.
 Open Scope R_scope.
@@ -1053,6 +1053,35 @@ Proof.
   destruct TiedExamples.tied_same_differentiable as [H1 H2];
     destruct TiedExamples.tied_diff_not_differentiable as [H3 H4]; tauto.
 Qed.
+
+(* Kinks in several classes, when they are independent (T7Independent.v:
+   the tangent of every kinked neuron is its linear tangent, e.g. when it
+   reads only neurons with no kinked ancestor): f is differentiable at w
+   iff the single-class condition holds for every class m. *)
+Theorem T7_independent_differentiable_iff (net : network) (cls bias : nat -> nat) (w : vec) :
+  wf net -> tied_bias net cls bias -> T7Independent.kinks_independent (tnet_of net w) ->
+  (differentiable (n_params net) (net_eval net) w <-> forall m, single_class_groups net cls w m).
+Proof. intros Hwf Ht; exact (T7Independent.tied_independent_iff net cls bias w Hwf Ht). Qed.
+
+(* ... computed over Q (QTiedIndep.v): qindep_test checks (by a pass over
+   the coefficients) that every kinked neuron reads only neurons with no
+   kinked ancestor, and then answers Some b with: differentiable iff b = true. *)
+Theorem computable_tied_indep_differentiable_iff (n : qnet) (cls bias : nat -> nat) (u : list Q) (b : bool) :
+  qwf n = true -> tied_bias (to_network n) cls bias -> QTiedIndep.qindep_test n cls u = Some b ->
+  (differentiable (q_params n) (net_eval (to_network n)) (qpoint u) <-> b = true).
+Proof. exact (QTiedIndep.qindep_test_correct n cls bias u b). Qed.
+
+(* Non-vacuity: two classes of two relu neurons, all kinked at 0; the
+   single-class test does not answer, the independent one decides both a
+   differentiable output (kinks cancel in each class) and a non-differentiable
+   one. *)
+Theorem computable_tied_two_class_examples :
+  qtied_test TiedExamples.two_class_cancel TiedExamples.two_cls TiedExamples.tied_u0 = None /\
+  QTiedIndep.qindep_test TiedExamples.two_class_cancel TiedExamples.two_cls TiedExamples.tied_u0 = Some true /\
+  differentiable 2 (net_eval (to_network TiedExamples.two_class_cancel)) (qpoint TiedExamples.tied_u0) /\
+  QTiedIndep.qindep_test TiedExamples.two_class_kink TiedExamples.two_cls TiedExamples.tied_u0 = Some false /\
+  ~ differentiable 2 (net_eval (to_network TiedExamples.two_class_kink)) (qpoint TiedExamples.tied_u0).
+Proof. exact TiedExamples.two_class_examples. Qed.
 
 End TiedTest.
 (* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
