@@ -14,7 +14,7 @@
      m of the first one (Some true when none is kinked), None otherwise.
    [qtied_test_correct]: Some b means "differentiable iff b = true";
    [qtied_test_some]: the answer is Some exactly when the kinked neurons lie
-   in one class. *)
+   in one class (QTiedIndep.v: several classes, independent kinks). *)
 From Coq Require Import Reals QArith Qreals Lra Lia List Arith.
 From ADCorrect Require Import Vec Frechet Activation Network AD NoKinkAD Tangent TangentClasses
   Tied T7Single.

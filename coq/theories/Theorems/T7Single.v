@@ -15,7 +15,8 @@
    direction are the groups of equal forms (forms_groups_iff: a direction
    separating the distinct forms exists; conversely every group of equal
    values is a union of groups of equal forms).  Computation/QTied.v
-   computes the condition over Q. *)
+   computes the condition over Q; T7Independent.v extends it to kinks in
+   several classes that do not read each other. *)
 From Coq Require Import Reals Lra Lia List Arith FunctionalExtensionality Classical.
 From ADCorrect Require Import Vec Frechet Activation Network AD NoKinkAD Tangent TangentClasses
   T7Tangent Tied T7Correct.
