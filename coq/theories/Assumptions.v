@@ -168,8 +168,34 @@ Goal True. idtac "@@THEOREM T7_conv_is_tied". Abort.
 Print Assumptions Main.T7_conv_is_tied.
 Goal True. idtac "@@THEOREM T7_conv_batch_is_tied". Abort.
 Print Assumptions Main.T7_conv_batch_is_tied.
+Goal True. idtac "@@THEOREM T7_conv2d_is_tied". Abort.
+Print Assumptions Main.T7_conv2d_is_tied.
+Goal True. idtac "@@THEOREM T7_conv2d_batch_is_tied". Abort.
+Print Assumptions Main.T7_conv2d_batch_is_tied.
+Goal True. idtac "@@THEOREM T7_conv2d_example". Abort.
+Print Assumptions Main.T7_conv2d_example.
 Goal True. idtac "@@THEOREM T7_needs_theta_uniform". Abort.
 Print Assumptions Main.T7_needs_theta_uniform.
+Goal True. idtac "@@THEOREM T7_tied_ad_in_clarke". Abort.
+Print Assumptions Main.T7_tied_ad_in_clarke.
+Goal True. idtac "@@THEOREM T7_tied_ad_in_clarke_net". Abort.
+Print Assumptions Main.T7_tied_ad_in_clarke_net.
+Goal True. idtac "@@THEOREM T6_batch_ad_in_clarke". Abort.
+Print Assumptions Main.T6_batch_ad_in_clarke.
+Goal True. idtac "@@THEOREM T7_single_class_differentiable_iff". Abort.
+Print Assumptions Main.T7_single_class_differentiable_iff.
+Goal True. idtac "@@THEOREM computable_tied_differentiable_iff". Abort.
+Print Assumptions Main.computable_tied_differentiable_iff.
+Goal True. idtac "@@THEOREM computable_tied_test_answers". Abort.
+Print Assumptions Main.computable_tied_test_answers.
+Goal True. idtac "@@THEOREM computable_tied_examples". Abort.
+Print Assumptions Main.computable_tied_examples.
+Goal True. idtac "@@THEOREM T7_independent_differentiable_iff". Abort.
+Print Assumptions Main.T7_independent_differentiable_iff.
+Goal True. idtac "@@THEOREM computable_tied_indep_differentiable_iff". Abort.
+Print Assumptions Main.computable_tied_indep_differentiable_iff.
+Goal True. idtac "@@THEOREM computable_tied_two_class_examples". Abort.
+Print Assumptions Main.computable_tied_two_class_examples.
 Goal True. idtac "@@THEOREM T6_skip_counterexample". Abort.
 Print Assumptions Main.T6_skip_counterexample.
 Goal True. idtac "@@THEOREM T6_frozen_counterexample". Abort.

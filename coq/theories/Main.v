@@ -907,6 +907,46 @@ Theorem T7_conv_batch_is_tied (cv : conv1d) (x0 : nat -> R) (B : nat) (xs : nat 
     (fun c => ((c mod n_size (conv_net cv x0)) / cv_olen cv)%nat) (conv_bidx cv).
 Proof. exact (Conv.conv_batch_is_tied cv x0 B xs). Qed.
 
+(* A 2-d convolution layer with bias (Conv2d.v: C_in input channels of
+   H x Wd pixels, C_out output channels, kernel kh x kw, strides sh, sw, zero
+   paddings ph, pw, oh x ow output positions; output neuron (o, i, j) =
+   neuron o (oh ow) + i ow + j computes
+   y = b_o + sum_(ci, a, b) W[o][ci][a][b] xpad_ci(i sh + a, j sw + b), then
+   the activation) has well-formed neurons and is a tied-bias network: the
+   class of neuron c is its channel c / (oh ow), whose bias is b_o. *)
+From ADCorrect Require Import Conv2d.
+Theorem T7_conv2d_is_tied (cv : conv2d) (x : nat -> R) :
+  wf_neurons (conv2d_net cv x) /\
+  tied_bias (conv2d_net cv x) (fun c => (c / (c2_oh cv * c2_ow cv))%nat) (conv2d_bidx cv) /\
+  (forall w c, (c < c2_cout cv * (c2_oh cv * c2_ow cv))%nat ->
+     preact (conv2d_net cv x) w c = w (conv2d_bidx cv (c / (c2_oh cv * c2_ow cv))) +
+       eval x w (zvals (conv2d_net cv x) w c)
+         (fold_right EAdd (EConst 0)
+            (conv2d_terms cv (c / (c2_oh cv * c2_ow cv)) ((c mod (c2_oh cv * c2_ow cv)) / c2_ow cv)
+               ((c mod (c2_oh cv * c2_ow cv)) mod c2_ow cv)))).
+Proof.
+  split; [exact (Conv2d.conv2d_wf cv x)|]; split; [exact (Conv2d.conv2d_is_tied cv x)|].
+  intros w c Hc; exact (Conv2d.conv2d_preact cv x w c Hc).
+Qed.
+
+(* A batch of such layers is a tied-bias network: the class of copy c is the
+   channel of its base neuron. *)
+Theorem T7_conv2d_batch_is_tied (cv : conv2d) (x0 : nat -> R) (B : nat) (xs : nat -> nat -> R) :
+  tied_bias (batch_neurons (conv2d_net cv x0) B xs)
+    (fun c => ((c mod n_size (conv2d_net cv x0)) / (c2_oh cv * c2_ow cv))%nat) (conv2d_bidx cv).
+Proof. exact (Conv2d.conv2d_batch_is_tied cv x0 B xs). Qed.
+
+(* Non-vacuity: one channel, a 2 x 2 image, a 2 x 2 kernel, stride 2,
+   padding 1 give 2 x 2 outputs; the top-left output reads only pixel (0, 0)
+   through the kernel's bottom-right entry w 3, the bottom-right output only
+   pixel (1, 1) through the top-left entry w 0; all share the bias w 4. *)
+Theorem T7_conv2d_example (a : activation) (x : nat -> R) (w : vec) :
+  c2_oh (conv2d_ex a) = 2%nat /\ n_size (conv2d_net (conv2d_ex a) x) = 4%nat /\
+  preact (conv2d_net (conv2d_ex a) x) w 0 = w 4%nat + w 3%nat * x 0%nat /\
+  preact (conv2d_net (conv2d_ex a) x) w 3 = w 4%nat + w 0%nat * x 3%nat /\
+  tied_bias (conv2d_net (conv2d_ex a) x) (fun c => (c / 4)%nat) (conv2d_bidx (conv2d_ex a)).
+Proof. exact (Conv2d.conv2d_example a x w). Qed.
+
 (* Theta-uniformity per class is needed: for every activation a and choice
    function Da whose theta differs at two kinks c1, c2, T6's counterexample
    (one class of two neurons y = b + c1, y = b + c2 with the common bias b,
@@ -919,6 +959,131 @@ Theorem T7_needs_theta_uniform (a : activation) (Da : R -> R) (c1 c2 : R) :
     differentiable_at 1 (net_eval (T6_net a c1 c2 zeta)) vzero g /\
     ad (T6_net a c1 c2 zeta) (fun c => Da (preact (T6_net a c1 c2 zeta) vzero c)) vzero 0 <> g 0%nat.
 Proof. exact (T7Batch.T7_needs_theta_uniform a Da c1 c2). Qed.
+
+(* T4 for tied-bias networks (the setting of T7_tied_ad_correct): for a
+   tied-bias network with well-formed neurons and a C1 output, and a choice
+   function Dn c that is theta-uniform per class with every theta_K in
+   [0, 1], AD_D f(w) is in the Clarke subdifferential of f at w (a convex
+   combination of limits of gradients at nearby points of
+   differentiability).  AD is affine in each theta_K (a back-propagation
+   path meets a class at most once), and each class vertex (all kinked
+   neurons of a class on the left, or all on the right) is realised by
+   moving the class biases, class by class. *)
+From ADCorrect Require Import T7Clarke T7ClarkeC1.
+Theorem T7_tied_ad_in_clarke (cn : c1_network) (cls bias : nat -> nat) (theta : nat -> R)
+  (Dn : nat -> R -> R) (w : vec) :
+  wf_neurons (cn_net cn) -> tied_bias (cn_net cn) cls bias -> (forall K, 0 <= theta K <= 1) ->
+  (forall c y, (c < n_size (cn_net cn))%nat -> is_kink (sigma (cn_net cn) c) y ->
+     Dn c y = slope_left (sigma (cn_net cn) c) y +
+              theta (cls c) * (slope_right (sigma (cn_net cn) c) y - slope_left (sigma (cn_net cn) c) y)) ->
+  in_clarke_fun (n_params (cn_net cn)) (c1_eval cn) w (ad_c1 cn (fun c => Dn c (preact (cn_net cn) w c)) w).
+Proof. intros Hwf Ht; exact (T7ClarkeC1.T7_c1_tied_ad_in_clarke cn cls bias Hwf Ht theta Dn w). Qed.
+
+(* The same for a network with a polynomial output (Clarke.v's in_clarke). *)
+Theorem T7_tied_ad_in_clarke_net (net : network) (cls bias : nat -> nat) (theta : nat -> R)
+  (Dn : nat -> R -> R) (w : vec) :
+  wf net -> tied_bias net cls bias -> (forall K, 0 <= theta K <= 1) ->
+  (forall c y, (c < n_size net)%nat -> is_kink (sigma net c) y ->
+     Dn c y = slope_left (sigma net c) y +
+              theta (cls c) * (slope_right (sigma net c) y - slope_left (sigma net c) y)) ->
+  in_clarke net w (ad net (fun c => Dn c (preact net w c)) w).
+Proof. intros Hwf Ht; exact (T7Clarke.T7_tied_ad_in_clarke net cls bias Hwf Ht theta Dn w). Qed.
+
+(* T4 for batched bias networks (T6's setting, a corollary): with a choice
+   Dk k per base neuron that is theta-uniform with theta in [0, 1], AD of the
+   batched network is in the Clarke subdifferential of the batched loss. *)
+Theorem T6_batch_ad_in_clarke (net : network) (B : nat) (xs : nat -> nat -> R)
+  (loss : c1_output (n_params net) (n_size (batch_neurons net B xs))) (Dk : nat -> R -> R) (w : vec) :
+  wf_neurons net -> batch_bias net B xs ->
+  (forall k, (k < n_size net)%nat -> exists theta, 0 <= theta <= 1 /\
+     forall c, is_kink (sigma net k) c ->
+       Dk k c = slope_left (sigma net k) c + theta * (slope_right (sigma net k) c - slope_left (sigma net k) c)) ->
+  in_clarke_fun (n_params net) (c1_eval (batch_net net B xs loss)) w
+    (ad_c1 (batch_net net B xs loss) (fun c => Dk (c mod n_size net) (preact (batch_neurons net B xs) w c)) w).
+Proof. intros Hwf Hb; exact (T7ClarkeC1.T6_batch_ad_in_clarke net B xs loss Hwf Hb Dk w). Qed.
+
+(* The exact N&S condition at points where all kinked neurons lie in one
+   class m (any tied-bias network: batches, convolutions, token-wise layers;
+   in a batch, one base neuron carries all kinks).  Below m nothing is
+   kinked, so the tangent of y_c in direction v is linear: a_c . v with
+   a_c p = lin_form net w c p.  f is differentiable at w iff for every
+   neuron c0 the weights kappa_c = zeta_c (sigma'_+ - sigma'_-)(y_c) of the
+   neurons c of class m with a_c = a_c0 sum to 0 (single_class_groups;
+   zeta_c the output's coefficient of z_c, T7Tangent.v). *)
+From ADCorrect Require Import T7Single.
+Theorem T7_single_class_differentiable_iff (net : network) (cls bias : nat -> nat) (w : vec) (m : nat) :
+  wf net -> tied_bias net cls bias -> (forall c, In c (kink_neurons net w) -> cls c = m) ->
+  (differentiable (n_params net) (net_eval net) w <->
+   forall c0, (c0 < n_size net)%nat ->
+     sumn (n_size net) (fun c => if forms_agree (lin_form net w) (seq 0 (n_params net)) c0 c
+                                 then kappa cls (tnet_of net w) m c else 0) = 0).
+Proof. intros Hwf Ht Hm; exact (T7Single.tied_single_class_iff net cls bias w Hwf Ht m Hm). Qed.
+
+(* ... computed over Q (QTied.v): for a network over Q (qwf), tied-bias with
+   classes cls, at a rational point u, qtied_test answers Some b exactly when
+   the kinked neurons lie in one class, and then f is differentiable at u
+   iff b = true (the forms a_c, zeta_c and kappa_c computed by forward passes
+   of the tangent network over Q). *)
+From ADCorrect Require QTied QTiedIndep T7Independent TiedExamples.
+Section TiedTest.
+Import QArith Qreals QNet QDecide QTied.
+Open Scope R_scope.
+
+Theorem computable_tied_differentiable_iff (n : qnet) (cls bias : nat -> nat) (u : list Q) (b : bool) :
+  qwf n = true -> tied_bias (to_network n) cls bias -> qtied_test n cls u = Some b ->
+  (differentiable (q_params n) (net_eval (to_network n)) (qpoint u) <-> b = true).
+Proof. exact (QTied.qtied_test_correct n cls bias u b). Qed.
+
+Theorem computable_tied_test_answers (n : qnet) (cls : nat -> nat) (u : list Q) :
+  (exists b, qtied_test n cls u = Some b) <->
+  (exists m, forall c, In c (kink_neurons (to_network n) (qpoint u)) -> cls c = m).
+Proof. exact (QTied.qtied_test_some n cls u). Qed.
+
+(* Non-vacuity (TiedExamples.v): two relu neurons of one class with the
+   common bias w_0, output z_0 - z_1, at u = (0, 0) where both are on their
+   kink.  With y_0 = y_1 = w_0 (equal forms) the kinks cancel: the test says
+   Some true and f is differentiable; with y_0 = w_0, y_1 = w_0 + w_1
+   (different forms) they do not: Some false, f not differentiable. *)
+Theorem computable_tied_examples :
+  qtied_test TiedExamples.tied_same (fun _ => 0%nat) TiedExamples.tied_u0 = Some true /\
+  differentiable 2 (net_eval (to_network TiedExamples.tied_same)) (qpoint TiedExamples.tied_u0) /\
+  qtied_test TiedExamples.tied_diff (fun _ => 0%nat) TiedExamples.tied_u0 = Some false /\
+  ~ differentiable 2 (net_eval (to_network TiedExamples.tied_diff)) (qpoint TiedExamples.tied_u0).
+Proof.
+  destruct TiedExamples.tied_same_differentiable as [H1 H2];
+    destruct TiedExamples.tied_diff_not_differentiable as [H3 H4]; tauto.
+Qed.
+
+(* Kinks in several classes, when they are independent (T7Independent.v:
+   the tangent of every kinked neuron is its linear tangent, e.g. when it
+   reads only neurons with no kinked ancestor): f is differentiable at w
+   iff the single-class condition holds for every class m. *)
+Theorem T7_independent_differentiable_iff (net : network) (cls bias : nat -> nat) (w : vec) :
+  wf net -> tied_bias net cls bias -> T7Independent.kinks_independent (tnet_of net w) ->
+  (differentiable (n_params net) (net_eval net) w <-> forall m, single_class_groups net cls w m).
+Proof. intros Hwf Ht; exact (T7Independent.tied_independent_iff net cls bias w Hwf Ht). Qed.
+
+(* ... computed over Q (QTiedIndep.v): qindep_test checks (by a pass over
+   the coefficients) that every kinked neuron reads only neurons with no
+   kinked ancestor, and then answers Some b with: differentiable iff b = true. *)
+Theorem computable_tied_indep_differentiable_iff (n : qnet) (cls bias : nat -> nat) (u : list Q) (b : bool) :
+  qwf n = true -> tied_bias (to_network n) cls bias -> QTiedIndep.qindep_test n cls u = Some b ->
+  (differentiable (q_params n) (net_eval (to_network n)) (qpoint u) <-> b = true).
+Proof. exact (QTiedIndep.qindep_test_correct n cls bias u b). Qed.
+
+(* Non-vacuity: two classes of two relu neurons, all kinked at 0; the
+   single-class test does not answer, the independent one decides both a
+   differentiable output (kinks cancel in each class) and a non-differentiable
+   one. *)
+Theorem computable_tied_two_class_examples :
+  qtied_test TiedExamples.two_class_cancel TiedExamples.two_cls TiedExamples.tied_u0 = None /\
+  QTiedIndep.qindep_test TiedExamples.two_class_cancel TiedExamples.two_cls TiedExamples.tied_u0 = Some true /\
+  differentiable 2 (net_eval (to_network TiedExamples.two_class_cancel)) (qpoint TiedExamples.tied_u0) /\
+  QTiedIndep.qindep_test TiedExamples.two_class_kink TiedExamples.two_cls TiedExamples.tied_u0 = Some false /\
+  ~ differentiable 2 (net_eval (to_network TiedExamples.two_class_kink)) (qpoint TiedExamples.tied_u0).
+Proof. exact TiedExamples.two_class_examples. Qed.
+
+End TiedTest.
 (* ==== Issue 18, items 2 and 4: PyTorch's choice in dense networks; bridges ==== *)
 From ADCorrect Require Import T6Boundary BatchMLP Dense T6DenseTangent T6DenseCorrect T6DenseFails NonVacuityDense C1BatchLosses.
 

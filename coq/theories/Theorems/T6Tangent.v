@@ -17,61 +17,39 @@
      linear with gradient 0.  Both have fewer kinked base neurons.
    - AD with x: x_c = sl_c + theta_m Delta_c on U, so
      AD(v) = AD_left(v) + theta_m Lam(Delta y_U^x(v)) = G . v + theta_m psi_x(v)
-     and psi_x = 0 by induction. *)
+     and psi_x = 0 by induction.
+   The proofs are TangentClasses.v's (shared with T7Tangent.v): a batched
+   tangent network is ordered and every class has a bias (batched_ordered,
+   batched_class_bias); the theorem itself is the tied one
+   (T7Tangent.tied_tangent_T7 with batched_tnet_tied). *)
+
 From Coq Require Import Reals Lra Lia List Arith FunctionalExtensionality Classical.
 From ADCorrect Require Import Vec Frechet Network AD Tangent.
+From ADCorrect Require Export TangentClasses.
+From ADCorrect Require Import T7Tangent.
 Import ListNotations.
 Open Scope R_scope.
 
 Section BatchedTangent.
 Variables (base bias : nat -> nat) (theta : nat -> R).
 
-(** * Definitions *)
+Local Notation batched_tnet := (TangentClasses.batched_tnet base bias).
+Local Notation theta_slopes := (TangentClasses.theta_slopes base theta).
+Local Notation left_tnet := (TangentClasses.left_tnet base).
+Local Notation injF := (TangentClasses.injF base).
+Local Notation Lam := (TangentClasses.Lam base).
+Local Notation zeta := (TangentClasses.zeta base).
+Local Notation kappa := (TangentClasses.kappa base).
+Local Notation psi_tnet := (TangentClasses.psi_tnet base).
 
-Definition batched_tnet (T : tnet) : Prop :=
-  (forall c j, (c < t_N T)%nat -> (c <= j)%nat -> t_B T c j = 0) /\
-  (forall c c', (c < t_N T)%nat -> (c' < t_N T)%nat ->
-     t_A T c (bias (base c')) = if Nat.eq_dec (base c) (base c') then 1 else 0) /\
-  (forall c, (c < t_N T)%nat -> (bias (base c) < t_W T)%nat) /\
-  (forall c j, (j < c)%nat -> (c < t_N T)%nat -> t_B T c j <> 0 -> (base j < base c)%nat).
+(** * A batched tangent network is ordered, with a bias for every class *)
 
-Definition theta_slopes (T : tnet) (c : nat) : R :=
-  t_sl T c + theta (base c) * (t_sr T c - t_sl T c).
+Lemma batched_ordered (T : tnet) : batched_tnet T -> ordered_tnet base T.
+Proof. intros (H0 & _ & _ & HB); split; assumption. Qed.
 
-Definition tlinear (T : tnet) (F : nat -> R -> R) (G : vec) : Prop :=
-  forall v, supported (t_W T) v -> tout T F v = dot (t_W T) G v.
-
-(* the copies of m take their left slope *)
-Definition left_tnet (T : tnet) (m : nat) : tnet :=
-  mk_tnet (t_W T) (t_N T) (t_A T) (t_B T) (t_d T) (t_g T) (t_sl T)
-    (fun c => if Nat.eq_dec (base c) m then t_sl T c else t_sr T c).
-
-(* values xi injected at the copies of m, F elsewhere *)
-Definition injF (F : nat -> R -> R) (m : nat) (xi : nat -> R) : nat -> R -> R :=
-  fun c t => if Nat.eq_dec (base c) m then xi c else F c t.
-
-(* the output as a function of values injected at the copies of m, all
-   other neurons linear with their left slopes, direction 0 *)
-Definition Lam (T : tnet) (m : nat) (xi : nat -> R) : R :=
-  tout T (injF (fun c t => t_sl T c * t) m xi) vzero.
-
-Definition zeta (T : tnet) (m c : nat) : R := Lam T m (unit_vec c).
-
-Definition kappa (T : tnet) (m c : nat) : R :=
-  if Nat.eq_dec (base c) m then zeta T m c * (t_sr T c - t_sl T c) else 0.
-
-(* the network with output sum_c kappa_c y_c, copies of m on their left slopes *)
-Definition psi_tnet (T : tnet) (m : nat) : tnet :=
-  mk_tnet (t_W T) (t_N T) (t_A T) (t_B T)
-    (fun p => sumn (t_N T) (fun c => kappa T m c * t_A T c p))
-    (fun j => sumn (t_N T) (fun c => kappa T m c * t_B T c j))
-    (t_sl T) (fun c => if Nat.eq_dec (base c) m then t_sl T c else t_sr T c).
-
-Lemma injF_at F m xi c t : base c = m -> injF F m xi c t = xi c.
-Proof. intros H; unfold injF; destruct (Nat.eq_dec (base c) m); [reflexivity | contradiction]. Qed.
-
-Lemma injF_off F m xi c t : base c <> m -> injF F m xi c t = F c t.
-Proof. intros H; unfold injF; destruct (Nat.eq_dec (base c) m); [contradiction | reflexivity]. Qed.
+Lemma batched_class_bias (T : tnet) (c0 : nat) : batched_tnet T -> (c0 < t_N T)%nat ->
+  class_bias_tnet base T (base c0) (bias (base c0)).
+Proof. intros (_ & HA & HW & _) Hc0; split; [apply HW, Hc0 | intros c Hc; apply HA; assumption]. Qed.
 
 (** * Lemmas on one batched tangent network *)
 
@@ -95,11 +73,7 @@ Proof. apply (proj2 (proj2 (proj2 HT))). Qed.
 Lemma ty_lower_sum (F F' : nat -> R -> R) (v v' : vec) (c : nat) :
   (c < N)%nat -> (forall i, (i < c)%nat -> (base i < base c)%nat -> tz T F v i = tz T F' v' i) ->
   sumn c (fun i => tz T F v i * t_B T c i) = sumn c (fun i => tz T F' v' i * t_B T c i).
-Proof.
-  intros Hc H; apply sumn_ext; intros i Hi.
-  destruct (Req_dec (t_B T c i) 0) as [->|Hne]; [ring|].
-  rewrite H; [reflexivity | exact Hi | apply HBase; assumption].
-Qed.
+Proof. exact (ty_lower_sum_cls base T (batched_ordered T HT) F F' v v' c). Qed.
 
 (* F and F' agree below m: same values below m, same tangents up to m *)
 Lemma lower_agree (F F' : nat -> R -> R) (v : vec) :
@@ -107,22 +81,7 @@ Lemma lower_agree (F F' : nat -> R -> R) (v : vec) :
   forall c, (c < N)%nat ->
     ((base c < m)%nat -> tz T F v c = tz T F' v c) /\
     ((base c <= m)%nat -> ty T F v c = ty T F' v c).
-Proof.
-  intros HF c; induction c as [c IH] using lt_wf_ind; intros Hc.
-  assert (Hy : (base c <= m)%nat -> ty T F v c = ty T F' v c).
-  { intros Hb; unfold ty; f_equal; apply ty_lower_sum; [exact Hc|].
-    intros i Hi Hbi; apply (IH i Hi); lia. }
-  split; [|exact Hy]; intros Hb.
-  rewrite !tz_eq by exact Hc; rewrite HF, Hy by lia; reflexivity.
-Qed.
-
-Lemma sumn_shift_unit (v : vec) (t : R) (b : nat) (f : nat -> R) : (b < W)%nat ->
-  sumn W (fun p => vadd v (vscale t (unit_vec b)) p * f p) = sumn W (fun p => v p * f p) + t * f b.
-Proof.
-  intros Hb; rewrite <- (sumn_indicator_l W b f Hb), <- sumn_scal, <- sumn_plus.
-  apply sumn_ext; intros p _; unfold vadd, vscale, unit_vec.
-  destruct (Nat.eq_dec p b), (Nat.eq_dec b p); subst; try congruence; ring.
-Qed.
+Proof. exact (lower_agree_cls base T m (batched_ordered T HT) F F' v). Qed.
 
 Section Bias.
 Variable c0 : nat.
@@ -130,11 +89,14 @@ Hypothesis Hc0 : (c0 < N)%nat.
 Hypothesis Hm : base c0 = m.
 Let b := bias m.
 
+Lemma class_bias_m : class_bias_tnet base T m b.
+Proof. unfold b; rewrite <- Hm; apply batched_class_bias; assumption. Qed.
+
 Lemma b_lt : (b < W)%nat.
-Proof. unfold b; rewrite <- Hm; apply HW, Hc0. Qed.
+Proof. exact (proj1 class_bias_m). Qed.
 
 Lemma A_b (c : nat) : (c < N)%nat -> t_A T c b = if Nat.eq_dec (base c) m then 1 else 0.
-Proof. intros Hc; unfold b; rewrite <- Hm; apply HA; assumption. Qed.
+Proof. apply (proj2 class_bias_m). Qed.
 
 (* moving v_b by t: nothing below m moves, every copy of m moves by t *)
 Lemma bias_move (F : nat -> R -> R) (v : vec) (t : R) :
@@ -142,18 +104,7 @@ Lemma bias_move (F : nat -> R -> R) (v : vec) (t : R) :
     ((base c < m)%nat -> tz T F (vadd v (vscale t (unit_vec b))) c = tz T F v c) /\
     ((base c <= m)%nat -> ty T F (vadd v (vscale t (unit_vec b))) c =
                           ty T F v c + (if Nat.eq_dec (base c) m then t else 0)).
-Proof.
-  intros c; induction c as [c IH] using lt_wf_ind; intros Hc.
-  assert (Hy : (base c <= m)%nat -> ty T F (vadd v (vscale t (unit_vec b))) c =
-                                    ty T F v c + (if Nat.eq_dec (base c) m then t else 0)).
-  { intros Hb; unfold ty; rewrite sumn_shift_unit by exact b_lt.
-    rewrite (ty_lower_sum F F (vadd v (vscale t (unit_vec b))) v c Hc);
-      [|intros i Hi Hbi; apply (IH i Hi); lia].
-    rewrite A_b by exact Hc; destruct (Nat.eq_dec (base c) m); ring. }
-  split; [|exact Hy]; intros Hb.
-  rewrite !tz_eq by exact Hc; rewrite Hy by lia.
-  destruct (Nat.eq_dec (base c) m); [lia|]; rewrite Rplus_0_r; reflexivity.
-Qed.
+Proof. exact (bias_move_cls base T m (batched_ordered T HT) b class_bias_m F v t). Qed.
 
 (* superposition: what is injected at U enters the output through Lam *)
 Lemma superposition_nodes (F : nat -> R -> R) (xi xi' : nat -> R) (v : vec) (t : R) :
@@ -161,156 +112,35 @@ Lemma superposition_nodes (F : nat -> R -> R) (xi xi' : nat -> R) (v : vec) (t :
   forall c, (c < N)%nat ->
     tz T (injF F m xi) (vadd v (vscale t (unit_vec b))) c - tz T (injF F m xi') v c =
     tz T (injF (fun c t => t_sl T c * t) m (fun c => xi c - xi' c)) vzero c.
-Proof.
-  intros HF c; induction c as [c IH] using lt_wf_ind; intros Hc.
-  set (L := injF (fun c t => t_sl T c * t) m (fun c => xi c - xi' c)).
-  destruct (lt_eq_lt_dec (base c) m) as [[Hlt|Heq]|Hgt].
-  - (* below m: nothing moves, and the injected network is 0 there *)
-    assert (Hlow : forall c', (c' < N)%nat -> (base c' < m)%nat -> tz T L vzero c' = 0).
-    { intros c'; induction c' as [c' IH'] using lt_wf_ind; intros Hc' Hb'.
-      rewrite tz_eq by exact Hc'; unfold L; rewrite injF_off by lia.
-      unfold ty; rewrite (sumn_ext _ _ (fun p => 0 * 0)) by (intros; unfold vzero; ring).
-      rewrite sumn_scal, (sumn_ext c' _ (fun i => 0 * 0)); [rewrite sumn_scal; ring|].
-      intros i Hi; destruct (Req_dec (t_B T c' i) 0) as [->|Hne]; [ring|].
-      pose proof (HBase c' i Hi Hc' Hne); fold L; rewrite IH'; [ring | exact Hi | lia | lia]. }
-    rewrite (Hlow c Hc Hlt).
-    assert (HFa : forall xi0 c' t', (c' < N)%nat -> (base c' < m)%nat -> injF F m xi0 c' t' = F c' t')
-      by (intros xi0 c' t' _ Hb'; unfold injF; destruct (Nat.eq_dec (base c') m); [lia | reflexivity]).
-    rewrite (proj1 (lower_agree (injF F m xi) F _ (HFa xi) c Hc) Hlt).
-    rewrite (proj1 (lower_agree (injF F m xi') F _ (HFa xi') c Hc) Hlt).
-    rewrite (proj1 (bias_move F v t c Hc) Hlt); ring.
-  - (* the copies of m: the injected values *)
-    rewrite !tz_eq by exact Hc; unfold L; rewrite !injF_at by exact Heq; reflexivity.
-  - (* above m: linear, and v_b is not read *)
-    rewrite !tz_eq by exact Hc; unfold L; rewrite !injF_off by lia.
-    rewrite !HF by assumption; rewrite <- Rmult_minus_distr_l; f_equal.
-    unfold ty; rewrite sumn_shift_unit by exact b_lt; rewrite A_b by exact Hc.
-    destruct (Nat.eq_dec (base c) m); [lia|].
-    rewrite (sumn_ext W (fun p => vzero p * t_A T c p) (fun _ => 0 * 0)) by (intros; unfold vzero; ring).
-    rewrite sumn_scal.
-    transitivity (sumn c (fun i => (tz T (injF F m xi) (vadd v (vscale t (unit_vec b))) i -
-                                   tz T (injF F m xi') v i) * t_B T c i)).
-    + rewrite (sumn_ext c (fun i => (tz T (injF F m xi) (vadd v (vscale t (unit_vec b))) i -
-                                   tz T (injF F m xi') v i) * t_B T c i)
-                         (fun i => tz T (injF F m xi) (vadd v (vscale t (unit_vec b))) i * t_B T c i -
-                                   tz T (injF F m xi') v i * t_B T c i)) by (intros; ring).
-      rewrite sumn_minus; ring.
-    + rewrite Rmult_0_l, Rplus_0_l; apply sumn_ext; intros i Hi; fold L; rewrite IH by lia; reflexivity.
-Qed.
+Proof. exact (superposition_nodes_cls base T m (batched_ordered T HT) b class_bias_m F xi xi' v t). Qed.
 
 Lemma superposition (F : nat -> R -> R) (xi xi' : nat -> R) (v : vec) (t : R) :
   (forall c t', (c < N)%nat -> (m < base c)%nat -> F c t' = t_sl T c * t') ->
   tout T (injF F m xi) (vadd v (vscale t (unit_vec b))) - tout T (injF F m xi') v =
   t * t_d T b + Lam T m (fun c => xi c - xi' c).
-Proof.
-  intros HF; unfold Lam, tout; rewrite sumn_shift_unit by exact b_lt.
-  rewrite (sumn_ext W (fun p => vzero p * t_d T p) (fun _ => 0 * 0)) by (intros; unfold vzero; ring).
-  rewrite sumn_scal.
-  rewrite (sumn_ext N (fun j => tz T (injF (fun c t => t_sl T c * t) m (fun c => xi c - xi' c)) vzero j * t_g T j)
-                      (fun j => tz T (injF F m xi) (vadd v (vscale t (unit_vec b))) j * t_g T j -
-                                tz T (injF F m xi') v j * t_g T j)).
-  2:{ intros j Hj; rewrite <- (superposition_nodes F xi xi' v t HF j Hj); ring. }
-  rewrite sumn_minus; ring.
-Qed.
+Proof. exact (superposition_cls base T m (batched_ordered T HT) b class_bias_m F xi xi' v t). Qed.
 
 End Bias.
 
 (** * Lam is linear in the injected values *)
 
-Lemma Lam_ext (xi xi' : nat -> R) :
-  (forall c, (c < N)%nat -> base c = m -> xi c = xi' c) -> Lam T m xi = Lam T m xi'.
-Proof.
-  intros H; unfold Lam; apply tout_ext; intros c t Hc; unfold injF.
-  destruct (Nat.eq_dec (base c) m); [apply H; assumption | reflexivity].
-Qed.
-
-Lemma Lam_zero_nodes (xi : nat -> R) (k : R) :
-  forall c, (c < N)%nat ->
-    tz T (injF (fun c t => t_sl T c * t) m (fun c => k * xi c)) vzero c =
-    k * tz T (injF (fun c t => t_sl T c * t) m xi) vzero c.
-Proof.
-  intros c; induction c as [c IH] using lt_wf_ind; intros Hc.
-  rewrite !tz_eq by exact Hc; destruct (Nat.eq_dec (base c) m) as [He|He];
-    [rewrite !injF_at by exact He; reflexivity|].
-  rewrite !injF_off by exact He.
-  unfold ty; rewrite (sumn_ext W (fun p => vzero p * t_A T c p) (fun _ => 0 * 0)) by (intros; unfold vzero; ring).
-  rewrite sumn_scal, !Rmult_0_l, !Rplus_0_l.
-  rewrite (sumn_ext c _ (fun i => k * (tz T (injF (fun c t => t_sl T c * t) m xi) vzero i * t_B T c i)))
-    by (intros i Hi; rewrite IH by lia; ring).
-  rewrite sumn_scal; ring.
-Qed.
-
-Lemma Lam_scal (xi : nat -> R) (k : R) : Lam T m (fun c => k * xi c) = k * Lam T m xi.
-Proof.
-  unfold Lam, tout; rewrite (sumn_ext W (fun p => vzero p * t_d T p) (fun _ => 0 * 0)) by (intros; unfold vzero; ring).
-  rewrite sumn_scal, !Rmult_0_l, !Rplus_0_l, <- sumn_scal; apply sumn_ext; intros j Hj.
-  unfold tz at 1; fold (tz T (injF (fun c t => t_sl T c * t) m (fun c => k * xi c)) vzero j).
-  rewrite Lam_zero_nodes by exact Hj; ring.
-Qed.
-
-Lemma Lam_zero : Lam T m (fun _ => 0) = 0.
-Proof.
-  rewrite (Lam_ext _ (fun c => 0 * (fun _ => 0) c)) by (intros; ring).
-  rewrite Lam_scal; ring.
-Qed.
-
 Lemma Lam_sub (xi xi' : nat -> R) (c0 : nat) : (c0 < N)%nat -> base c0 = m ->
   Lam T m xi - Lam T m xi' = Lam T m (fun c => xi c - xi' c).
 Proof.
-  intros Hc0 Hm.
-  assert (H := superposition c0 Hc0 Hm (fun c t => t_sl T c * t) xi xi' vzero 0 (fun _ _ _ _ => eq_refl)).
-  rewrite Rmult_0_l, Rplus_0_l, vscale_0_l, vadd_vzero_r in H; exact H.
+  intros Hc0 Hm; exact (Lam_sub_cls base T m (batched_ordered T HT) _ xi xi' (class_bias_m c0 Hc0 Hm)).
 Qed.
 
 Lemma Lam_add (xi xi' : nat -> R) (c0 : nat) : (c0 < N)%nat -> base c0 = m ->
   Lam T m (fun c => xi c + xi' c) = Lam T m xi + Lam T m xi'.
 Proof.
-  intros Hc0 Hm.
-  assert (H := Lam_sub (fun c => xi c + xi' c) xi' c0 Hc0 Hm).
-  cbv beta in H; rewrite (Lam_ext (fun c => xi c + xi' c - xi' c) xi) in H by (intros; ring); lra.
+  intros Hc0 Hm; exact (Lam_add_cls base T m (batched_ordered T HT) _ xi xi' (class_bias_m c0 Hc0 Hm)).
 Qed.
 
 (* Lam xi = sum over the copies c of m of xi_c zeta_c *)
 Lemma Lam_sum (xi : nat -> R) (c0 : nat) : (c0 < N)%nat -> base c0 = m ->
   Lam T m xi = sumn N (fun c => if Nat.eq_dec (base c) m then xi c * zeta T m c else 0).
 Proof.
-  intros Hc0 Hm.
-  assert (Hn : forall n, (n <= N)%nat ->
-            Lam T m (fun c => if lt_dec c n then (if Nat.eq_dec (base c) m then xi c else 0) else 0) =
-            sumn n (fun c => if Nat.eq_dec (base c) m then xi c * zeta T m c else 0)).
-  { induction n as [|n IH]; intros Hn.
-    - rewrite (Lam_ext _ (fun _ => 0)) by (intros; destruct (lt_dec c 0); [lia | reflexivity]).
-      rewrite Lam_zero; reflexivity.
-    - rewrite sumn_S, <- IH by lia.
-      rewrite (Lam_ext _ (fun c => (if lt_dec c n then (if Nat.eq_dec (base c) m then xi c else 0) else 0) +
-                                   (if Nat.eq_dec (base n) m then xi n else 0) * unit_vec n c)).
-      2:{ intros c _ _; unfold unit_vec; destruct (lt_dec c (S n)), (lt_dec c n), (Nat.eq_dec c n);
-            try subst c; try lia; destruct (Nat.eq_dec (base n) m); ring. }
-      rewrite (Lam_add _ _ c0 Hc0 Hm), Lam_scal; unfold zeta.
-      destruct (Nat.eq_dec (base n) m); ring. }
-  rewrite <- (Hn N (le_n N)); apply Lam_ext; intros c Hc Hb.
-  destruct (lt_dec c N); [|lia]; destruct (Nat.eq_dec (base c) m); [reflexivity | contradiction].
-Qed.
-
-(* injecting the actual values changes nothing *)
-Lemma inject_actual (F : nat -> R -> R) (v : vec) :
-  forall c, (c < N)%nat -> tz T (injF F m (fun c => F c (ty T F v c))) v c = tz T F v c.
-Proof.
-  intros c; induction c as [c IH] using lt_wf_ind; intros Hc.
-  rewrite !tz_eq by exact Hc; destruct (Nat.eq_dec (base c) m) as [He|He];
-    [rewrite injF_at by exact He; reflexivity|].
-  rewrite injF_off by exact He.
-  f_equal; unfold ty; f_equal; apply sumn_ext; intros i Hi; rewrite IH by lia; reflexivity.
-Qed.
-
-Lemma inject_actual_out (F : nat -> R -> R) (v : vec) :
-  tout T (injF F m (fun c => F c (ty T F v c))) v = tout T F v.
-Proof. unfold tout; f_equal; apply sumn_ext; intros j Hj; rewrite inject_actual by exact Hj; reflexivity. Qed.
-
-Lemma sumn_mul_sumn (n k : nat) (a : nat -> R) (f : nat -> nat -> R) :
-  sumn n (fun p => a p * sumn k (fun c => f c p)) = sumn k (fun c => sumn n (fun p => a p * f c p)).
-Proof.
-  rewrite <- sumn_swap; apply sumn_ext; intros p _; rewrite <- sumn_scal; reflexivity.
+  intros Hc0 Hm; exact (Lam_sum_cls base T m (batched_ordered T HT) _ xi (class_bias_m c0 Hc0 Hm)).
 Qed.
 
 (* an output that weighs the tangents y_c by kap_c *)
@@ -318,20 +148,12 @@ Lemma tout_weights (kap : nat -> R) (F : nat -> R -> R) (v : vec) :
   sumn W (fun p => v p * sumn N (fun c => kap c * t_A T c p)) +
   sumn N (fun j => tz T F v j * sumn N (fun c => kap c * t_B T c j)) =
   sumn N (fun c => kap c * ty T F v c).
-Proof.
-  rewrite !sumn_mul_sumn, <- sumn_plus; apply sumn_ext; intros c Hc; unfold ty.
-  rewrite Rmult_plus_distr_l, <- !sumn_scal; f_equal; [apply sumn_ext; intros; ring|].
-  rewrite (sumn_zero_above c N); [apply sumn_ext; intros; ring | lia|].
-  intros j Hj; rewrite HB0 by lia; ring.
-Qed.
+Proof. exact (tout_weights_cls base T (batched_ordered T HT) kap F v). Qed.
 
 (* the output of psi: sum_c kappa_c y_c *)
 Lemma psi_tout (F : nat -> R -> R) (v : vec) :
   tout (psi_tnet T m) F v = sumn N (fun c => kappa T m c * ty T F v c).
-Proof.
-  rewrite <- tout_weights; unfold tout; cbn [t_W t_N t_d t_g psi_tnet].
-  change (tz (psi_tnet T m) F v) with (tz T F v); reflexivity.
-Qed.
+Proof. exact (psi_tout_cls base T m (batched_ordered T HT) F v). Qed.
 
 End Step.
 
@@ -342,101 +164,6 @@ Proof. intros H; exact H. Qed.
 
 Lemma psi_tnet_batched T m : batched_tnet T -> batched_tnet (psi_tnet T m).
 Proof. intros H; exact H. Qed.
-
-Lemma hat_same_linear (T : tnet) (c : nat) (t : R) : t_sl T c = t_sr T c -> hat T c t = t_sl T c * t.
-Proof. intros H; unfold hat; rewrite <- H; apply hat2_same. Qed.
-
-Lemma two_points_zero (a t1 t2 : R) : t1 <> t2 -> t1 * a = t2 * a -> a = 0.
-Proof.
-  intros Ht H; assert (H' : (t1 - t2) * a = 0) by lra.
-  destruct (Rmult_integral _ _ H'); [lra | assumption].
-Qed.
-
-Lemma sumn_abs_bound (n : nat) (f : nat -> R) (c : nat) : (c < n)%nat -> Rabs (f c) <= sumn n (fun i => Rabs (f i)).
-Proof.
-  induction n as [|n IH]; intros Hc; [lia|]; rewrite sumn_S.
-  assert (Hpos : 0 <= sumn n (fun i => Rabs (f i))).
-  { clear IH Hc; induction n as [|n IHn]; [unfold sumn, sum_list; simpl; lra|].
-    rewrite sumn_S; pose proof (Rabs_pos (f n)); lra. }
-  destruct (Nat.eq_dec c n) as [->|]; [lra|]; specialize (IH ltac:(lia)); pose proof (Rabs_pos (f n)); lra.
-Qed.
-
-(** * Sums of kinks x -> a max(y + x, 0) *)
-
-Lemma sum_list_scal (k : R) (f : nat -> R) (l : list nat) :
-  sum_list (map (fun c => k * f c) l) = k * sum_list (map f l).
-Proof. induction l as [|c l IH]; unfold sum_list in *; simpl; [ring | rewrite IH; ring]. Qed.
-
-Lemma filter_length_le {A : Type} (f : A -> bool) (l : list A) : (length (filter f l) <= length l)%nat.
-Proof. induction l as [|a l IH]; simpl; [lia|]; destruct (f a); simpl; lia. Qed.
-
-Lemma sum_list_split_value (a : nat -> R) (y : nat -> R) (tau : R) (l : list nat) :
-  sum_list (map a l) =
-  sum_list (map (fun c => if Req_EM_T (y c) tau then a c else 0) l) +
-  sum_list (map a (filter (fun c => if Req_EM_T (y c) tau then false else true) l)).
-Proof.
-  induction l as [|c l IH]; [unfold sum_list; simpl; ring|]; simpl.
-  destruct (Req_EM_T (y c) tau); unfold sum_list in *; simpl; rewrite IH; ring.
-Qed.
-
-(* if every group of equal values y has weights summing to 0, sum_c a_c f(y_c) = 0 *)
-Lemma sum_groups_zero (a y : nat -> R) (f : R -> R) (l : list nat) :
-  (forall tau, sum_list (map (fun c => if Req_EM_T (y c) tau then a c else 0) l) = 0) ->
-  sum_list (map (fun c => a c * f (y c)) l) = 0.
-Proof.
-  remember (length l) as n eqn:Hn; revert l Hn.
-  induction n as [n IH] using lt_wf_ind; intros l Hn Hg.
-  destruct l as [|c1 l']; [reflexivity|].
-  set (t1 := y c1).
-  rewrite (sum_list_split_value _ y t1).
-  rewrite (sum_list_map_ext (fun c => if Req_EM_T (y c) t1 then a c * f (y c) else 0)
-                            (fun c => f t1 * (if Req_EM_T (y c) t1 then a c else 0)))
-    by (intros c _; destruct (Req_EM_T (y c) t1) as [->|]; ring).
-  rewrite sum_list_scal, (Hg t1), Rmult_0_r, Rplus_0_l.
-  apply (IH (length (filter (fun c => if Req_EM_T (y c) t1 then false else true) (c1 :: l')))).
-  - rewrite Hn; simpl; unfold t1; destruct (Req_EM_T (y c1) (y c1)); [|congruence].
-    pose proof (filter_length_le (fun c => if Req_EM_T (y c) (y c1) then false else true) l'); simpl; lia.
-  - reflexivity.
-  - intros tau; destruct (Req_EM_T tau t1) as [->|Hne].
-    + apply sum_list_map_zero; intros c Hc; apply filter_In in Hc as [_ Hc].
-      destruct (Req_EM_T (y c) t1); [discriminate | reflexivity].
-    + assert (Hs := sum_list_split_value (fun c => if Req_EM_T (y c) tau then a c else 0) y t1 (c1 :: l')).
-      cbv beta in Hs; rewrite (Hg tau) in Hs.
-      rewrite (sum_list_map_zero (fun c => if Req_EM_T (y c) t1 then (if Req_EM_T (y c) tau then a c else 0) else 0))
-        in Hs; [lra|].
-      intros c _; destruct (Req_EM_T (y c) t1) as [->|]; [|reflexivity].
-      destruct (Req_EM_T t1 tau); [congruence | reflexivity].
-Qed.
-
-Lemma gap_exists (y : nat -> R) (tau : R) (n : nat) :
-  exists eps, 0 < eps /\ forall c, (c < n)%nat -> y c <> tau -> eps < Rabs (y c - tau).
-Proof.
-  induction n as [|n [e [He H]]]; [exists 1; split; [lra | intros; lia]|].
-  destruct (Req_EM_T (y n) tau) as [Heq|Hne].
-  - exists e; split; [exact He|]; intros c Hc Hyc; destruct (Nat.eq_dec c n) as [->|]; [contradiction|].
-    apply H; [lia | exact Hyc].
-  - assert (Hp : 0 < Rabs (y n - tau)) by (apply Rabs_pos_lt; lra).
-    exists (Rmin e (Rabs (y n - tau) / 2)); split; [apply Rmin_glb_lt; lra|].
-    intros c Hc Hyc; generalize (Rmin_l e (Rabs (y n - tau) / 2)) (Rmin_r e (Rabs (y n - tau) / 2)); intros.
-    destruct (Nat.eq_dec c n) as [->|]; [lra|]; specialize (H c ltac:(lia) Hyc); lra.
-Qed.
-
-(* if sum_c a_c max(y_c + t, 0) = 0 for all t, every group of equal y has weight 0 *)
-Lemma kinks_cancel_groups (a y : nat -> R) (n : nat) :
-  (forall t, sumn n (fun c => a c * Rmax (y c + t) 0) = 0) ->
-  forall tau, sumn n (fun c => if Req_EM_T (y c) tau then a c else 0) = 0.
-Proof.
-  intros H tau; destruct (gap_exists y tau n) as [e [He Hgap]].
-  assert (E : sumn n (fun c => a c * Rmax (y c + (- tau + e)) 0) - 2 * sumn n (fun c => a c * Rmax (y c + - tau) 0) +
-              sumn n (fun c => a c * Rmax (y c + (- tau - e)) 0) = 0) by (rewrite !H; ring).
-  rewrite <- sumn_scal, <- sumn_minus, <- sumn_plus in E.
-  rewrite (sumn_ext n _ (fun c => e * (if Req_EM_T (y c) tau then a c else 0))) in E.
-  - rewrite sumn_scal in E; apply Rmult_integral in E as [E|E]; [lra | exact E].
-  - intros c Hc; destruct (Req_EM_T (y c) tau) as [->|Hne].
-    + unfold Rmax; repeat destruct Rle_dec; try lra; ring.
-    + specialize (Hgap c Hc Hne); unfold Rmax; revert Hgap; split_Rabs; intros;
-        repeat destruct Rle_dec; try lra; ring.
-Qed.
 
 (** * The topmost kinked base neuron *)
 
@@ -453,103 +180,22 @@ Local Notation TL := (left_tnet T m).
 Local Notation FL := (hat (left_tnet T m)).
 Local Notation b := (bias m).
 
+Let HO := batched_ordered T HT.
+Let Hcb := class_bias_m T m HT c0 Hc0 Hm.
+
 Lemma b_lt' : (b < W)%nat.
 Proof. exact (b_lt T m HT c0 Hc0 Hm). Qed.
-
-Lemma FL_up (c : nat) (t' : R) : (c < N)%nat -> (m < base c)%nat -> FL c t' = t_sl T c * t'.
-Proof.
-  intros Hc Hmc; unfold hat, left_tnet; cbn [t_sl t_sr].
-  destruct (Nat.eq_dec (base c) m); [lia|]; rewrite <- (Hup c Hc Hmc); apply hat2_same.
-Qed.
-
-Lemma inj_hat_FL (xi : nat -> R) : injF (hat T) m xi = injF FL m xi.
-Proof.
-  apply functional_extensionality; intros c; apply functional_extensionality; intros t.
-  unfold injF, hat, left_tnet; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); reflexivity.
-Qed.
-
-Lemma FL_agree (c : nat) (t : R) : (c < N)%nat -> (base c < m)%nat -> FL c t = hat T c t.
-Proof.
-  intros _ Hbc; unfold hat, left_tnet; cbn [t_sl t_sr].
-  destruct (Nat.eq_dec (base c) m); [lia | reflexivity].
-Qed.
 
 (* phi = phi with the copies of m on their left slopes + sum_c kappa_c max(y_c, 0) *)
 Lemma tangent_split (v : vec) :
   tout T (hat T) v = tout T FL v + sumn N (fun c => kappa T m c * Rmax (ty T (hat T) v c) 0).
-Proof.
-  assert (H := superposition T m HT c0 Hc0 Hm FL (fun c => hat T c (ty T (hat T) v c))
-                 (fun c => FL c (ty T FL v c)) v 0 FL_up).
-  rewrite vscale_0_l, vadd_vzero_r, Rmult_0_l, Rplus_0_l in H.
-  rewrite <- inj_hat_FL, !inject_actual_out, (Lam_sum T m HT _ c0 Hc0 Hm) in H.
-  transitivity (tout T FL v + (tout T (hat T) v - tout T FL v)); [ring|].
-  rewrite H; f_equal; apply sumn_ext; intros c Hc.
-  unfold kappa; destruct (Nat.eq_dec (base c) m) as [He|]; [|ring].
-  rewrite (proj2 (lower_agree T m HT FL (hat T) v FL_agree c Hc)) by lia.
-  set (y := ty T (hat T) v c).
-  unfold hat, hat2, left_tnet; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); [|contradiction].
-  unfold Rmax; destruct (Rlt_dec y 0), (Rle_dec y 0); try lra;
-    first [ring | (replace y with 0 by lra; ring)].
-Qed.
+Proof. exact (tangent_split_cls base T m c0 b HO Hcb Hc0 Hup v). Qed.
 
 (* if phi is linear, so is the left network, and Lam (Delta y) = 0 *)
 Lemma topmost_facts (G : vec) : tlinear T (hat T) G -> forall v, supported W v ->
   tout T FL v = dot W G v /\
   Lam T m (fun c => (t_sr T c - t_sl T c) * ty T (hat T) v c) = 0.
-Proof.
-  intros Hlin v Hv.
-  assert (Hb : (b < W)%nat) by exact b_lt'.
-  assert (HFL_up := FL_up); assert (Hinj := inj_hat_FL); assert (Hagree := FL_agree).
-  set (yh := fun c => ty T (hat T) v c).
-  assert (Hray : forall t, tout T (hat T) (vadd v (vscale t (unit_vec b))) - tout T FL v =
-            t * t_d T b + Lam T m (fun c => hat T c (yh c + t) - FL c (yh c))).
-  { intros t.
-    rewrite <- (inject_actual_out T m (hat T) (vadd v (vscale t (unit_vec b)))).
-    rewrite <- (inject_actual_out T m FL v), Hinj.
-    rewrite (superposition T m HT c0 Hc0 Hm FL _ _ v t HFL_up).
-    f_equal; apply Lam_ext; intros c Hc Hbc.
-    pose proof (proj2 (bias_move T m HT c0 Hc0 Hm (hat T) v t c Hc)) as Hbm.
-    rewrite Hbm by lia.
-    destruct (Nat.eq_dec (base c) m); [|contradiction].
-    unfold yh; rewrite (proj2 (lower_agree T m HT FL (hat T) v Hagree c Hc)) by lia; reflexivity. }
-  assert (Hlin_ray : forall t, tout T (hat T) (vadd v (vscale t (unit_vec b))) = dot W G v + t * G b).
-  { intros t; rewrite Hlin by (apply supported_vadd; [exact Hv | apply supported_vscale, supported_unit_vec, Hb]).
-    rewrite dot_vadd_r, dot_vscale_r, dot_unit_vec_r by exact Hb; ring. }
-  set (T0 := sumn N (fun c => Rabs (yh c)) + 1).
-  assert (HT0 : forall c, (c < N)%nat -> Rabs (yh c) < T0)
-    by (intros c Hc; unfold T0; pose proof (sumn_abs_bound N yh c Hc); lra).
-  assert (HT0pos : 0 < T0) by (pose proof (HT0 c0 Hc0); pose proof (Rabs_pos (yh c0)); lra).
-  (* far left: every copy of m on its left piece *)
-  assert (Hleft : forall t, t <= - T0 ->
-            (dot W G v - tout T FL v) = t * (t_d T b + Lam T m (t_sl T) - G b)).
-  { intros t Ht.
-    assert (E := Hray t); rewrite Hlin_ray in E.
-    rewrite (Lam_ext T m _ (fun c => t * t_sl T c)), Lam_scal in E.
-    { transitivity (t * t_d T b + t * Lam T m (t_sl T) - t * G b); [lra | ring]. }
-    intros c Hc Hbc; specialize (HT0 c Hc); apply Rabs_def2 in HT0.
-    unfold hat, left_tnet, hat2; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); [|contradiction].
-    destruct (Rlt_dec (yh c + t) 0), (Rlt_dec (yh c) 0); try lra; ring. }
-  assert (HL : tout T FL v = dot W G v).
-  { assert (E1 := Hleft (- T0) ltac:(lra)); assert (E2 := Hleft (- T0 - 1) ltac:(lra)).
-    assert (Hz := two_points_zero _ (- T0) (- T0 - 1) ltac:(lra) ltac:(rewrite <- E1, <- E2; reflexivity)).
-    rewrite Hz, Rmult_0_r in E1; lra. }
-  split; [exact HL|].
-  (* far right: every copy of m on its right piece *)
-  assert (Hright : forall t, T0 <= t ->
-            - Lam T m (fun c => (t_sr T c - t_sl T c) * yh c) =
-            t * (t_d T b + Lam T m (t_sr T) - G b)).
-  { intros t Ht.
-    assert (E := Hray t); rewrite Hlin_ray, HL in E.
-    rewrite (Lam_ext T m _ (fun c => (t_sr T c - t_sl T c) * yh c + t * t_sr T c)) in E.
-    - rewrite (Lam_add T m HT _ _ c0 Hc0 Hm), Lam_scal in E.
-      transitivity (t * t_d T b + t * Lam T m (t_sr T) - t * G b); [lra | ring].
-    - intros c Hc Hbc; specialize (HT0 c Hc); apply Rabs_def2 in HT0.
-      unfold hat, left_tnet, hat2; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); [|contradiction].
-      destruct (Rlt_dec (yh c + t) 0), (Rlt_dec (yh c) 0); try lra; ring. }
-  assert (E1 := Hright T0 ltac:(lra)); assert (E2 := Hright (T0 + 1) ltac:(lra)).
-  assert (Hz := two_points_zero _ T0 (T0 + 1) ltac:(lra) ltac:(rewrite <- E1, <- E2; reflexivity)).
-  rewrite Hz, Rmult_0_r in E1; lra.
-Qed.
+Proof. exact (topmost_facts_cls base T m c0 b HO Hcb Hc0 Hup G). Qed.
 
 (* the exact recursive condition: phi is linear with gradient G iff the left
    network is, and the kinks of the copies of m cancel in every direction *)
@@ -557,13 +203,7 @@ Theorem topmost_linear_iff (G : vec) :
   tlinear T (hat T) G <->
   tlinear TL (hat TL) G /\
   (forall v, supported W v -> sumn N (fun c => kappa T m c * Rmax (ty T (hat T) v c) 0) = 0).
-Proof.
-  split.
-  - intros Hlin; split; [intros v Hv; exact (proj1 (topmost_facts G Hlin v Hv))|].
-    intros v Hv; pose proof (tangent_split v) as Hs.
-    rewrite (Hlin v Hv), (proj1 (topmost_facts G Hlin v Hv)) in Hs; lra.
-  - intros [HL Hz] v Hv; rewrite tangent_split, (Hz v Hv), Rplus_0_r; exact (HL v Hv).
-Qed.
+Proof. exact (topmost_linear_iff_cls base T m c0 b HO Hcb Hc0 Hup G). Qed.
 
 (* the same with the kinks grouped by the value of their tangent *)
 Theorem topmost_linear_iff_groups (G : vec) :
@@ -571,17 +211,7 @@ Theorem topmost_linear_iff_groups (G : vec) :
   tlinear TL (hat TL) G /\
   (forall v, supported W v -> forall tau,
      sumn N (fun c => if Req_EM_T (ty T (hat T) v c) tau then kappa T m c else 0) = 0).
-Proof.
-  rewrite topmost_linear_iff; split; intros [HL Hz]; split; try exact HL; intros v Hv.
-  - apply (kinks_cancel_groups (kappa T m) (fun c => ty T (hat T) v c) N); intros t.
-    transitivity (sumn N (fun c => kappa T m c * Rmax (ty T (hat T) (vadd v (vscale t (unit_vec b))) c) 0)).
-    + apply sumn_ext; intros c Hc; unfold kappa; destruct (Nat.eq_dec (base c) m) as [He|]; [|ring].
-      rewrite (proj2 (bias_move T m HT c0 Hc0 Hm (hat T) v t c Hc)) by lia.
-      destruct (Nat.eq_dec (base c) m); [reflexivity | contradiction].
-    + apply Hz, supported_vadd; [exact Hv | apply supported_vscale, supported_unit_vec, b_lt'].
-  - unfold sumn; apply (sum_groups_zero (kappa T m) (fun c => ty T (hat T) v c) (fun x => Rmax x 0)).
-    intros tau; apply (Hz v Hv tau).
-Qed.
+Proof. exact (topmost_linear_iff_groups_cls base T m c0 b HO Hcb Hc0 Hup G). Qed.
 
 End Topmost.
 
@@ -590,91 +220,12 @@ Theorem batched_tangent_T6_below (m : nat) :
     (forall c, (c < t_N T)%nat -> t_sl T c <> t_sr T c -> (base c < m)%nat) ->
     tlinear T (hat T) G -> tlinear T (lin (theta_slopes T)) G.
 Proof.
-  induction m as [|m IH]; intros T G HT Hk Hlin.
-  - (* no kinked copy: hat is linear and equals the choice slopes *)
-    intros v Hv; rewrite <- (Hlin v Hv); apply tout_ext; intros c t Hc.
-    destruct (Req_dec (t_sl T c) (t_sr T c)) as [Heq|Hne]; [|specialize (Hk c Hc Hne); lia].
-    unfold lin, theta_slopes; rewrite hat_same_linear, Heq by exact Heq; ring.
-  - set (N := t_N T); set (W := t_W T).
-    destruct (classic (exists c0, (c0 < N)%nat /\ base c0 = m)) as [[c0 [Hc0 Hm]]|Hno].
-    2:{ apply (IH T G HT); [|exact Hlin].
-        intros c Hc Hne; specialize (Hk c Hc Hne).
-        destruct (Nat.eq_dec (base c) m); [exfalso; apply Hno; exists c; split; assumption | lia]. }
-    set (b := bias m).
-    assert (Hb : (b < W)%nat) by exact (b_lt T m HT c0 Hc0 Hm).
-    set (TL := left_tnet T m).
-    set (FL := hat TL).
-    (* above m everything is linear *)
-    assert (Hup : forall c, (c < N)%nat -> (m < base c)%nat -> t_sl T c = t_sr T c).
-    { intros c Hc Hmc; destruct (Req_dec (t_sl T c) (t_sr T c)) as [|Hne]; [assumption|].
-      specialize (Hk c Hc Hne); lia. }
-    assert (HFL_up : forall c t', (c < N)%nat -> (m < base c)%nat -> FL c t' = t_sl T c * t').
-    { intros c t' Hc Hmc; unfold FL, hat, TL, left_tnet; cbn [t_sl t_sr].
-      destruct (Nat.eq_dec (base c) m); [lia|]; rewrite <- (Hup c Hc Hmc); apply hat2_same. }
-    (* hat T and FL agree off the copies of m *)
-    assert (Hinj : forall xi, injF (hat T) m xi = injF FL m xi).
-    { intros xi; apply functional_extensionality; intros c; apply functional_extensionality; intros t.
-      unfold injF, FL, hat, TL, left_tnet; cbn [t_sl t_sr]; destruct (Nat.eq_dec (base c) m); reflexivity. }
-    assert (Hagree : forall c t, (c < N)%nat -> (base c < m)%nat -> FL c t = hat T c t).
-    { intros c t _ Hbc; unfold FL, hat, TL, left_tnet; cbn [t_sl t_sr].
-      destruct (Nat.eq_dec (base c) m); [lia | reflexivity]. }
-    (* at every direction v: the left network is linear, and Lam (Delta y) = 0 *)
-    assert (Hfacts := topmost_facts T m c0 HT Hc0 Hm Hup G Hlin).
-    (* the left network and psi, both with kinked copies below m only *)
-    assert (HkL : forall c, (c < t_N TL)%nat -> t_sl TL c <> t_sr TL c -> (base c < m)%nat).
-    { intros c Hc Hne; unfold TL, left_tnet in Hne; cbn [t_sl t_sr] in Hne.
-      destruct (Nat.eq_dec (base c) m); [contradiction|]; specialize (Hk c Hc Hne); lia. }
-    assert (HlinL : tlinear TL (lin (theta_slopes TL)) G).
-    { apply (IH TL G (left_tnet_batched T m HT) HkL); intros v Hv; exact (proj1 (Hfacts v Hv)). }
-    assert (Hpsi : tlinear (psi_tnet T m) (lin (theta_slopes (psi_tnet T m))) vzero).
-    { apply (IH (psi_tnet T m) vzero (psi_tnet_batched T m HT) HkL).
-      intros v Hv; rewrite dot_vzero_l, psi_tout by exact HT.
-      rewrite <- (proj2 (Hfacts v Hv)), (Lam_sum T m HT _ c0 Hc0 Hm).
-      apply sumn_ext; intros c Hc; unfold kappa; destruct (Nat.eq_dec (base c) m); [|ring].
-      change (hat (psi_tnet T m)) with FL.
-      rewrite (proj2 (lower_agree T m HT FL (hat T) v Hagree c Hc)) by lia; ring. }
-    (* AD with theta-uniform choices *)
-    intros v Hv.
-    set (x := theta_slopes T); set (xl := theta_slopes TL).
-    assert (Hxl_up : forall c t', (c < N)%nat -> (m < base c)%nat -> lin xl c t' = t_sl T c * t').
-    { intros c t' Hc Hmc; unfold lin, xl, theta_slopes, TL, left_tnet; cbn [t_sl t_sr].
-      destruct (Nat.eq_dec (base c) m); [lia|]; rewrite <- (Hup c Hc Hmc); ring. }
-    assert (Hxinj : forall xi, injF (lin x) m xi = injF (lin xl) m xi).
-    { intros xi; apply functional_extensionality; intros c; apply functional_extensionality; intros t.
-      unfold injF, lin, x, xl, theta_slopes, TL, left_tnet; cbn [t_sl t_sr];
-        destruct (Nat.eq_dec (base c) m); reflexivity. }
-    assert (Hxagree : forall c t, (c < N)%nat -> (base c < m)%nat -> lin xl c t = lin x c t).
-    { intros c t _ Hbc; unfold lin, x, xl, theta_slopes, TL, left_tnet; cbn [t_sl t_sr].
-      destruct (Nat.eq_dec (base c) m); [lia | reflexivity]. }
-    assert (Hsup := superposition T m HT c0 Hc0 Hm (lin xl)
-                      (fun c => lin x c (ty T (lin x) v c)) (fun c => lin xl c (ty T (lin xl) v c)) v 0 Hxl_up).
-    rewrite vscale_0_l, vadd_vzero_r, Rmult_0_l, Rplus_0_l in Hsup.
-    rewrite <- Hxinj, !inject_actual_out in Hsup.
-    rewrite (Lam_ext T m _ (fun c => theta m * ((t_sr T c - t_sl T c) * ty T (lin xl) v c))), Lam_scal in Hsup.
-    2:{ intros c Hc Hbc.
-        rewrite (proj2 (lower_agree T m HT (lin x) (lin xl) v (fun c t Hc Hb => eq_sym (Hxagree c t Hc Hb)) c Hc))
-          by lia.
-        unfold lin, x, xl, theta_slopes, TL, left_tnet; cbn [t_sl t_sr].
-        destruct (Nat.eq_dec (base c) m); [|contradiction]; rewrite Hbc; ring. }
-    assert (Hzero : Lam T m (fun c => (t_sr T c - t_sl T c) * ty T (lin xl) v c) = 0).
-    { rewrite (Lam_sum T m HT _ c0 Hc0 Hm).
-      assert (Hp := Hpsi v Hv); rewrite dot_vzero_l, psi_tout in Hp by exact HT.
-      transitivity (sumn N (fun c => kappa T m c * ty T (lin (theta_slopes (psi_tnet T m))) v c)); [|exact Hp].
-      apply sumn_ext; intros c Hc; unfold kappa; destruct (Nat.eq_dec (base c) m); [|ring].
-      change (theta_slopes (psi_tnet T m)) with xl; ring. }
-    rewrite Hzero, Rmult_0_r in Hsup.
-    assert (HL := HlinL v Hv); change (tout T (lin xl) v = dot (t_W T) G v) in HL.
-    change (tout T (lin x) v = dot (t_W T) G v); lra.
+  intros T G HT; apply (tied_tangent_T7_below base bias theta m T G), batched_tnet_tied, HT.
 Qed.
 
 (* the corrected T6 for batched tangent networks *)
 Theorem batched_tangent_T6 (T : tnet) (G : vec) :
   batched_tnet T -> tlinear T (hat T) G -> tlinear T (lin (theta_slopes T)) G.
-Proof.
-  intros HT; apply (batched_tangent_T6_below (S (list_max (map base (seq 0 (t_N T))))) T G HT).
-  intros c Hc _; apply Nat.lt_succ_r.
-  pose proof (proj1 (list_max_le (map base (seq 0 (t_N T))) _) (le_n _)) as H.
-  rewrite Forall_forall in H; apply H, in_map, in_seq; lia.
-Qed.
+Proof. intros HT; apply (tied_tangent_T7 base bias theta T G), batched_tnet_tied, HT. Qed.
 
 End BatchedTangent.

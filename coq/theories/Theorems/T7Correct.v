@@ -100,7 +100,7 @@ Proof.
   unfold ad_c1; fold L; rewrite (ad_tout L D w p HwfL Hp).
   replace (g p) with (dgw cn w p + G p) by (unfold G; ring); f_equal; rewrite <- H1.
   apply tout_ext; intros c t Hc.
-  unfold lin, T6Tangent.theta_slopes, dchoice; cbn [t_sl t_sr T tnet_of]; f_equal.
+  unfold lin, TangentClasses.theta_slopes, dchoice; cbn [t_sl t_sr T tnet_of]; f_equal.
   unfold L, net_lin; rewrite preact_with_out; change (sigma (with_out net _) c) with (sigma net c).
   destruct (classic (is_kink (sigma net c) (preact net w c))) as [Hk|Hk].
   - rewrite act_deriv_choice_kink by exact Hk; apply HD, kink_neurons_spec; split; [|exact Hk].
