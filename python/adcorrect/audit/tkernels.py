@@ -1,0 +1,282 @@
+"""Certified float64 kernels on whole tensors for the tensor-level filter
+(:mod:`.tfilter`): a value ``CT`` carries values, radii, quanta and local constancy
+(see :mod:`.tfilter`); convolutions and matrix products (facts 1, 4, 6, 7, 8 of
+:mod:`adcorrect.audit.certified`), BatchNorm in eval mode, activations, max pools as the
+IR's chains of max nodes, average pools."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, quantum
+from .floatact import ActTable, _activate_entries, is_relu
+from .kernels import certified_add, certified_scale
+
+
+class Unsupported(Exception):
+    """The model uses an op the tensor-level filter does not handle (the IR path may)."""
+
+
+@dataclass
+class CT:
+    """A certified tensor (see the module docstring); shapes (B, ...)."""
+
+    V: torch.Tensor
+    R: torch.Tensor
+    Q: torch.Tensor
+    C: torch.Tensor
+    # an affine result not yet read twice: the IR names the neuron of its activation after
+    # it (where, per-example shape of that result; reshapes keep the row-major order)
+    name: tuple[str, tuple[int, ...]] | None = None
+
+    def view(self, *shape: int) -> CT:
+        return CT(*(t.reshape(shape) for t in (self.V, self.R, self.Q, self.C)),
+                  name=self.name)
+
+
+def ex_quantum(x: CT) -> torch.Tensor:
+    """Per example: a quantum bound of every exact entry, shape (B,)."""
+    q = torch.where(x.R == 0, x.Q, torch.full_like(x.Q, NOQ))
+    return q.reshape(q.shape[0], -1).amin(1) if q.dim() > 1 else q
+
+
+def exact_tensor(t: torch.Tensor, const: bool, B: int | None = None) -> CT:
+    v = t.detach().to(F64)
+    if not bool(torch.isfinite(v).all()):
+        raise Unsupported("a NaN or infinite tensor")
+    q = quantum(v.reshape(-1)).reshape(v.shape)
+    return CT(v, torch.zeros_like(v), q, torch.full(v.shape, const, dtype=torch.bool))
+
+
+def min_quantum(t: torch.Tensor | None) -> int:
+    if t is None or t.numel() == 0:
+        return NOQ
+    return int(quantum(t.detach().to(F64).reshape(-1)).min())
+
+
+def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_const: bool,
+            op: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
+            m: int, window_any: Callable[[torch.Tensor], torch.Tensor] | None = None) -> CT:
+    """``op(x, w) + b`` (a convolution or a matrix product, linear in each argument) with
+    fact 7's radius and fact 4's exactness, w and b exact floats; ``window_any`` maps a
+    bool input mask to "some entry of the output's window is set" (else ``op`` does)."""
+    wd = w.detach().to(F64)
+    bd = None if b is None else b.detach().to(F64)
+    wa = wd.abs()
+    Y = op(x.V, wd, bd)
+    g = gamma(m + 1)
+    P = op(g * x.V.abs() + x.R, wa, None)
+    wnorm = float(wa.reshape(wa.shape[0], -1).norm(dim=1).max()) if wa.numel() else 0.0
+    R = (P + m * ETA) * (1 + 2 * gamma(m + 3)) + math.sqrt(m) * wnorm * ETA + m * ETA
+    if bd is not None:
+        R = R + g * bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
+    R = R * INFLATE + (m + 8) * 2.0 ** -1070
+    qx = ex_quantum(x)
+    Q = (qx + min_quantum(w)).clamp(-NOQ, NOQ)
+    if bd is not None:
+        Q = torch.minimum(Q, torch.tensor(min_quantum(b)))
+    Q = Q.reshape((-1,) + (1,) * (Y.dim() - 1)).expand(Y.shape)
+    whole = (x.R == 0).reshape(x.R.shape[0], -1).all(1)  # examples computed exactly so far
+    if bool(whole.any()):
+        ok = whole.reshape((-1,) + (1,) * (Y.dim() - 1)).expand(Y.shape)
+        size = op(x.V.abs(), wa, None)
+        if bd is not None:
+            size = size + bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
+        ok = ok & fits(size * (1 + 2 * gamma(m + 2)) * INFLATE, Q)
+        R = torch.where(ok, torch.zeros_like(R), R)
+    R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
+    Q = torch.where(R == 0, Q, torch.full_like(Q, -NOQ))
+    # locally constant: no trainable bias, and every term w x with a trainable w has an
+    # exact zero x, every term with a frozen w a constant x (or w = 0)
+    if b is not None and not b_const:
+        C = torch.zeros(Y.shape, dtype=torch.bool)
+    elif not w_const:
+        live_x = ~(x.C & (x.V == 0) & (x.R == 0))
+        C = ~window_any(live_x) if window_any is not None else \
+            op(live_x.to(F64), torch.ones_like(wd), None) == 0
+    else:
+        C = op((~x.C).to(F64), (wd != 0).to(F64), None) == 0
+    return CT(Y, R, Q, C)
+
+
+def conv_window_any(m: Any, d: int, pad: Any, c_out: int
+                     ) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """For a convolution: bool mask (B, C_in, ...) -> (B, C_out, ...) "some input of the
+    output's receptive field is set", as a max pool over the group's channels (None where
+    max pooling cannot express the padding)."""
+    K = list(m.kernel_size)
+    P = [pad] * d if isinstance(pad, int) else list(pad)
+    if any(2 * p > k for p, k in zip(P, K)):
+        return None
+    pool = F.max_pool1d if d == 1 else F.max_pool2d
+
+    def any_(t: torch.Tensor) -> torch.Tensor:
+        B, C = t.shape[:2]
+        g = t.reshape(B, m.groups, C // m.groups, *t.shape[2:]).any(2).to(F64)
+        h = pool(g, K, m.stride, P, m.dilation) > 0
+        return h.repeat_interleave(c_out // m.groups, 1)
+
+    return any_
+
+
+def scale_shift(x: CT, scale: torch.Tensor, shift: torch.Tensor, const: bool) -> CT:
+    """``x * scale + shift`` per channel (axis 1), scale and shift exact floats."""
+    shp = (1, -1) + (1,) * (x.V.dim() - 2)
+    s, t = scale.reshape(shp).expand_as(x.V), shift.reshape(shp).expand_as(x.V)
+    zs = torch.zeros_like(x.V)
+    Y, R, Q = certified_scale(x.V, x.R, x.Q, s, zs, quantum(s.reshape(-1)).reshape(s.shape))
+    Y, R, Q = certified_add(Y, R, Q, t, zs, quantum(t.reshape(-1)).reshape(t.shape))
+    return CT(Y, R, Q, x.C & const)
+
+
+def batch_norm(x: CT, m: nn.Module) -> CT:
+    """Eval-mode BatchNorm as the importer reads it: ``gamma (r x - r mean) + beta`` with
+    ``r`` the float PyTorch computes (:func:`adcorrect.torchfx.values.inv_sqrt`)."""
+    from ..torchfx.values import inv_sqrt
+
+    if m.training or m.running_mean is None or m.running_var is None:
+        raise Unsupported("BatchNorm in training mode")
+    mean = m.running_mean.detach().to(F64)
+    var = m.running_var.detach()
+    r = torch.tensor([float(inv_sqrt(Fraction(float(v)), float(m.eps), var.dtype))
+                      for v in var.to(F64).tolist()], dtype=F64)
+    shp = (1, -1) + (1,) * (x.V.dim() - 2)
+    rr = r.reshape(shp).expand_as(x.V)
+    zs = torch.zeros_like(x.V)
+    qr = quantum(rr.reshape(-1)).reshape(rr.shape)
+    a = certified_scale(x.V, x.R, x.Q, rr, zs, qr)
+    mm = mean.reshape(shp).expand_as(x.V)
+    bm = certified_scale(mm, zs, quantum(mm.reshape(-1)).reshape(mm.shape), rr, zs, qr)
+    t = certified_add(*a, -bm[0], bm[1], bm[2])
+    frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
+    C = x.C if frozen else torch.zeros_like(x.C)
+    g = m.weight.detach().to(F64) if m.weight is not None else torch.ones(len(r), dtype=F64)
+    b = m.bias.detach().to(F64) if m.bias is not None else torch.zeros(len(r), dtype=F64)
+    return scale_shift(CT(t[0], t[1], t[2], C), g, b, True)
+
+
+def activation(tab: ActTable, x: CT) -> tuple[CT, torch.Tensor, torch.Tensor]:
+    """sigma on the enclosures: output, certain kinks, uncertain copies."""
+    if is_relu(tab):
+        V, R = x.V, x.R
+        neg = V < -R  # certainly negative (R = 0: V < 0): exactly 0, locally constant
+        Z = V.clamp_min(0.0)
+        RZ = R.masked_fill(neg, 0.0)
+        QZ = x.Q.masked_fill(neg, NOQ)
+        exact = R == 0
+        return CT(Z, RZ, QZ, x.C | neg), exact & (V == 0), ~exact & (V.abs() <= R)
+    Z, RZ, QZ, kink, unc = _activate_entries(tab, x.V, x.R, x.Q)
+    flat = torch.zeros_like(kink)
+    idx = torch.zeros(x.V.shape, dtype=torch.int64)
+    for c, _ in tab.bps:
+        idx += (x.V > c).to(torch.int64)
+    for p, coefs in enumerate(tab.pieces):
+        if all(c == 0 and e == 0 for c, e, _ in coefs[1:]):
+            flat |= (idx == p) & ~unc & ~kink
+    return CT(Z, RZ, QZ, x.C | flat), kink, unc
+
+
+def windows(t: torch.Tensor, d: int, k: list[int], st: list[int], pad: list[int],
+             dl: list[int], ceil_mode: bool, fill: float
+             ) -> tuple[torch.Tensor, tuple[int, int]]:
+    """(B, C, kk, L): the pooling windows of t (B, C, *spatial), padded with ``fill``,
+    in PyTorch's max-pool geometry."""
+    if d == 1:
+        t = t.unsqueeze(2)
+        k, st, pad, dl = [1, *k], [1, *st], [0, *pad], [1, *dl]
+    B, Cn, H, Wd = t.shape
+    outs = []
+    for n, kk, s, p, e in zip((H, Wd), k, st, pad, dl):
+        span = e * (kk - 1) + 1
+        num = n + 2 * p - span
+        o = (-(-num // s) if ceil_mode else num // s) + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        if o < 1:
+            raise Unsupported("an empty pool")
+        outs.append((o, (o - 1) * s + span - n - p))  # right padding (< 0: crop)
+    tp = F.pad(t, (pad[1], outs[1][1], pad[0], outs[0][1]), value=fill)
+    u = F.unfold(tp, (k[0], k[1]), dilation=(dl[0], dl[1]), stride=(st[0], st[1]))
+    L = outs[0][0] * outs[1][0]
+    return u.reshape(B, Cn, k[0] * k[1], -1)[..., :L], (outs[0][0], outs[1][0])
+
+
+def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: list[int],
+              ceil_mode: bool) -> tuple[CT, dict[str, torch.Tensor]]:
+    """Max pool on the enclosures.  PyTorch's max of a window is the IR's chain of max
+    nodes ``m_j = m_(j-1) + relu(s_j - m_(j-1))`` over its entries in scan order (padding
+    left out), so a *tie* is an entry ``j >= 2`` exactly equal to the running max of the
+    entries before it.  Returned masks, (B, C, kk, L) with the tie's position: ``dead``
+    (every competitor locally constant), ``submax`` (live, below a strict window maximum:
+    zero adjoint for every choice), ``live`` (live, at the window maximum), and
+    ``unc`` (B, C, L): windows whose maximum the radii do not decide, ``sub_unc``:
+    possible chain ties below it that the radii leave open (no effect on the verdict: the
+    window's maximum is strict; they only make the count of kinked copies a lower bound)."""
+    B, Cn = x.V.shape[:2]
+    wv, oshape = windows(x.V, d, k, st, pad, dl, ceil_mode, -math.inf)
+    wr, _ = windows(x.R, d, k, st, pad, dl, ceil_mode, 0.0)
+    wq, _ = windows(x.Q.to(F64), d, k, st, pad, dl, ceil_mode, float(NOQ))
+    wc, _ = windows(x.C.to(F64), d, k, st, pad, dl, ceil_mode, 1.0)
+    fin = torch.isfinite(wv)
+    slack = torch.where((wr > 0) & fin, wr * INFLATE + 2 * U * wv.abs() + ETA,
+                        torch.zeros_like(wr))
+    lo = (wv - slack).amax(2, keepdim=True)
+    cand = (wv + slack >= lo) & fin
+    V = wv.amax(2)
+    R = torch.where(cand, wr, torch.zeros_like(wr)).amax(2)
+    Q = torch.where(cand, wq, torch.full_like(wq, float(NOQ))).amin(2).to(torch.int64)
+    const = wc != 0
+    C = ~(cand & ~const).any(2)
+    multi = cand.sum(2) > 1
+    exact_max = ~(cand & (wr > 0)).any(2)
+    # chain ties among exact entries (an inexact entry makes every later tie uncertain)
+    exact_prefix = torch.cumprod((wr == 0).to(torch.int8), 2).bool()
+    pm = torch.cummax(wv, 2).values
+    before = torch.cat([torch.full_like(wv[:, :, :1], -math.inf), pm[:, :, :-1]], 2)
+    tie = fin & exact_prefix & (wv == before) & torch.isfinite(before)
+    comp_live = torch.zeros_like(tie)
+    if bool(tie.any()):
+        for j in range(1, wv.shape[2]):
+            at = (wv[:, :, :j] == before[:, :, j:j + 1]) & ~const[:, :, :j]
+            comp_live[:, :, j] = at.any(2)
+    dead = tie & const & ~comp_live
+    at_max = (wv == V.unsqueeze(2)) & multi.unsqueeze(2)
+    live = tie & ~dead & at_max
+    submax = tie & ~dead & ~at_max
+    unc = multi & ~exact_max & ~C
+    # chain ties the radii do not exclude (enclosures of s_j and of the running max meet)
+    lo_e, hi_e = wv - slack, wv + slack
+    ninf = torch.full_like(wv[:, :, :1], -math.inf)
+    lo_b = torch.cat([ninf, torch.cummax(lo_e, 2).values[:, :, :-1]], 2)
+    hi_b = torch.cat([ninf, torch.cummax(hi_e, 2).values[:, :, :-1]], 2)
+    maybe = fin & torch.isfinite(lo_b) & (hi_e >= lo_b) & (lo_e <= hi_b)
+    sub_unc = maybe & ~exact_prefix & ~unc.unsqueeze(2)
+    out_shape = (B, Cn, *oshape) if d == 2 else (B, Cn, oshape[1])
+    ct = CT(V.reshape(out_shape), R.reshape(out_shape), Q.reshape(out_shape),
+            C.reshape(out_shape))
+    return ct, {"dead": dead, "live": live, "submax": submax, "unc": unc, "sub_unc": sub_unc,
+                "shape": torch.tensor(out_shape[1:]), "num": torch.cumsum(fin, 2)}
+
+
+def avg(x: CT, pool: Callable[[torch.Tensor], torch.Tensor], kmax: int) -> CT:
+    """An average pool (fixed windows of at most kmax entries) on the enclosures."""
+    V = pool(x.V)
+    A = pool(x.V.abs())
+    R = (pool(x.R) + gamma(kmax + 3) * A) * (1 + 2 * gamma(kmax + 3)) * INFLATE \
+        + (kmax + 8) * ETA
+    zero = (A == 0) & (pool(x.R) == 0)
+    R = torch.where(zero, torch.zeros_like(R), R)
+    Q = torch.where(zero, torch.full(V.shape, NOQ, dtype=torch.int64),
+                    torch.full(V.shape, -NOQ, dtype=torch.int64))
+    C = pool((~x.C).to(F64)) == 0
+    return CT(V, R, Q, C)
+
+
