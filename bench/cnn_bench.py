@@ -2,13 +2,16 @@
 PyTorch tutorial's, 1x32x32), a VGG-11-style CNN with BatchNorm in eval mode (channel
 widths divided by 8: 8-16-32-32-64-64-64-64, 3x32x32), a MobileNetV2-style net of
 inverted residual blocks (expansion 4, depthwise 3x3, relu6, BatchNorm, 3x32x32) and a
-torchvision-style ResNet-18 (3x32x32, written here from the published architecture).
+torchvision-style ResNet-18 (3x32x32, written here from the published architecture:
+7x7 stride-2 stem, 3x3 max pool, four stages of two basic blocks).
 
-For each (fixed seed, random parameters; inputs k/16): the one-time import, the audit
+Parameters are random (fixed seed; inputs k/16) or trained (TRAIN_STEPS SGD steps on
+scikit-learn's digits upsampled to 32x32, nothing downloaded; inputs digits).  For each:
+the one-time import, the audit
 (exact and execution, the model's plan built once) as a ratio to torch's
 forward+backward on the same batch (CPU time of this process, one torch thread, medians
-of REPEAT alternating runs), the copies the float64 filter left to exact arithmetic,
-and whether the exact side decided (``undecided`` says why).  A model refused by a
+of REPEAT alternating runs), which filter answered (``tensor``: the tensor-level one,
+``ir``: the IR's), the copies the float64 filter left to exact arithmetic, and whether the exact side decided (``undecided`` says why).  A model refused by a
 limit is a row with the one-line reason.  Results also go to
 bench/results/cnn_bench.json.
 """
@@ -16,6 +19,7 @@ bench/results/cnn_bench.json.
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -31,6 +35,7 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEAT = 3
+TRAIN_STEPS = 200
 
 
 class LeNet5(nn.Module):
@@ -99,7 +104,8 @@ def resnet18() -> nn.Module:
     for out, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
         blocks += [Basic(c, out, stride), Basic(out, out, 1)]
         c = out
-    return nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+    return nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                         nn.MaxPool2d(3, 2, 1),
                          *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10))
 
 
@@ -112,22 +118,58 @@ def _eval(m: nn.Module) -> nn.Module:
     return m.eval()
 
 
-def cases() -> list[tuple[str, nn.Module, tuple[int, ...], int, str]]:
+def digits(shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's bundled digits (8x8, values 0..16) upsampled to 32x32 (each pixel a
+    4x4 block), divided by 16, repeated over the channels of ``shape``."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16
+    x = x.repeat_interleave(4, 2).repeat_interleave(4, 3).repeat(1, shape[0], 1, 1)
+    return x, torch.tensor(d.target, dtype=torch.int64)
+
+
+def trained(m: nn.Module, shape: tuple[int, ...], steps: int = TRAIN_STEPS) -> nn.Module:
+    """The model after ``steps`` SGD steps (batch 32, train mode) on digits, then eval."""
+    x, y = digits(shape)
+    g = torch.Generator().manual_seed(2)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+    m.train()
+    for _ in range(steps):
+        i = torch.randint(0, len(x), (32,), generator=g)
+        opt.zero_grad()
+        F.cross_entropy(m(x[i]), y[i]).backward()
+        opt.step()
+    return m.eval()
+
+
+def cases() -> list[tuple[str, nn.Module, tuple[int, ...], int, str, str]]:
     torch.manual_seed(0)
-    return [("LeNet-5", LeNet5(), (1, 32, 32), 64, "fp32"),
-            ("LeNet-5", LeNet5(), (1, 32, 32), 64, "e4m3fn"),
-            ("VGG-11/8 + BN", _eval(vgg11_8()), (3, 32, 32), 32, "fp32"),
-            ("MobileNetV2-style", _eval(mobilenet_small()), (3, 32, 32), 32, "fp32"),
-            ("ResNet-18", _eval(resnet18()), (3, 32, 32), 32, "fp32")]
+    return [("LeNet-5", LeNet5(), (1, 32, 32), 64, "fp32", "random"),
+            ("LeNet-5", LeNet5(), (1, 32, 32), 64, "e4m3fn", "random"),
+            ("LeNet-5", trained(LeNet5(), (1, 32, 32)), (1, 32, 32), 64, "fp32", "trained"),
+            ("LeNet-5", trained(LeNet5(), (1, 32, 32)), (1, 32, 32), 64, "e4m3fn", "trained"),
+            ("VGG-11/8 + BN", _eval(vgg11_8()), (3, 32, 32), 32, "fp32", "random"),
+            ("VGG-11/8 + BN", trained(vgg11_8(), (3, 32, 32)), (3, 32, 32), 32, "fp32",
+             "trained"),
+            ("MobileNetV2-style", _eval(mobilenet_small()), (3, 32, 32), 32, "fp32", "random"),
+            ("MobileNetV2-style", trained(mobilenet_small(), (3, 32, 32)), (3, 32, 32), 32,
+             "fp32", "trained"),
+            ("ResNet-18", _eval(resnet18()), (3, 32, 32), 32, "fp32", "random")]
 
 
-def measure(name: str, model: nn.Module, shape: tuple[int, ...], B: int, dt: str
-            ) -> dict[str, Any]:
+def measure(name: str, model: nn.Module, shape: tuple[int, ...], B: int, dt: str,
+            params: str) -> dict[str, Any]:
     dtype = parse_dtype(dt)
     g = torch.Generator().manual_seed(1)
-    x = torch.randint(0, 17, (B, *shape), generator=g).float() / 16
-    y = torch.randint(0, 10, (B,), generator=g)
-    row: dict[str, Any] = {"model": name, "dtype": dt, "batch": B,
+    if params == "trained":
+        xs, ys = digits(shape)
+        i = torch.randint(0, len(xs), (B,), generator=g)
+        x, y = xs[i], ys[i]
+    else:
+        x = torch.randint(0, 17, (B, *shape), generator=g).float() / 16
+        y = torch.randint(0, 10, (B,), generator=g)
+    row: dict[str, Any] = {"model": name, "params": params, "dtype": dt, "batch": B,
                            "W": sum(p.numel() for p in model.parameters())}
     m, _ = prepared(model, dtype)
     t0 = time.process_time()
@@ -151,7 +193,8 @@ def measure(name: str, model: nn.Module, shape: tuple[int, ...], B: int, dt: str
     return {**row, "torch_ms": 1e3 * statistics.median(tt), "audit_ms": 1e3 * statistics.median(ta),
             "ratio": statistics.median(ta) / statistics.median(tt), "uncertain": e["uncertain"],
             "kinked": e["kinked"], "dead": e["dead"], "undecided": e["undecided"],
-            "differentiable": e["differentiable"]}
+            "differentiable": e["differentiable"], "filter": e.get("filter", "ir"),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> int:
@@ -160,13 +203,13 @@ def main() -> int:
     for c in cases():
         rows.append(measure(*c))
         print(json.dumps(rows[-1]), flush=True)  # progress: one row per model
-    print(render(["model", "dtype", "B", "W", "import s", "torch ms", "audit ms", "ratio",
-                  "uncertain", "kinked", "dead", "exact verdict"],
-                 [(r["model"], r["dtype"], r["batch"], r["W"],
+    print(render(["model", "params", "dtype", "B", "W", "import s", "torch ms", "audit ms",
+                  "ratio", "filter", "uncertain", "kinked", "dead", "exact verdict"],
+                 [(r["model"], r["params"], r["dtype"], r["batch"], r["W"],
                    f"{r['import_s']:.1f}" if "import_s" in r else "-",
                    f"{r['torch_ms']:.1f}" if "torch_ms" in r else "-",
                    f"{r['audit_ms']:.0f}" if "audit_ms" in r else "-",
-                   f"{r['ratio']:.1f}" if "ratio" in r else "-",
+                   f"{r['ratio']:.1f}" if "ratio" in r else "-", r.get("filter", "-"),
                    r.get("uncertain", "-"), r.get("kinked", "-"), r.get("dead", "-"),
                    ("refused: " + r["refused"][:70]) if "refused" in r else
                    ("undecided: " + r["undecided"][:60]) if r["undecided"] else

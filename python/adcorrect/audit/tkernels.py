@@ -209,6 +209,16 @@ def windows(t: torch.Tensor, d: int, k: list[int], st: list[int], pad: list[int]
     return u.reshape(B, Cn, k[0] * k[1], -1)[..., :L], (outs[0][0], outs[1][0])
 
 
+def _max_before(w: torch.Tensor) -> torch.Tensor:
+    """Along axis 2: the maximum of the entries before each one (-inf for the first)."""
+    out = torch.empty_like(w)
+    cur = torch.full_like(w[:, :, 0], -math.inf)
+    for j in range(w.shape[2]):
+        out[:, :, j] = cur
+        cur = torch.maximum(cur, w[:, :, j])
+    return out
+
+
 def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: list[int],
               ceil_mode: bool) -> tuple[CT, dict[str, torch.Tensor]]:
     """Max pool on the enclosures.  PyTorch's max of a window is the IR's chain of max
@@ -239,8 +249,7 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     exact_max = ~(cand & (wr > 0)).any(2)
     # chain ties among exact entries (an inexact entry makes every later tie uncertain)
     exact_prefix = torch.cumprod((wr == 0).to(torch.int8), 2).bool()
-    pm = torch.cummax(wv, 2).values
-    before = torch.cat([torch.full_like(wv[:, :, :1], -math.inf), pm[:, :, :-1]], 2)
+    before = _max_before(wv)
     tie = fin & exact_prefix & (wv == before) & torch.isfinite(before)
     comp_live = torch.zeros_like(tie)
     if bool(tie.any()):
@@ -253,12 +262,13 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     submax = tie & ~dead & ~at_max
     unc = multi & ~exact_max & ~C
     # chain ties the radii do not exclude (enclosures of s_j and of the running max meet)
-    lo_e, hi_e = wv - slack, wv + slack
-    ninf = torch.full_like(wv[:, :, :1], -math.inf)
-    lo_b = torch.cat([ninf, torch.cummax(lo_e, 2).values[:, :, :-1]], 2)
-    hi_b = torch.cat([ninf, torch.cummax(hi_e, 2).values[:, :, :-1]], 2)
-    maybe = fin & torch.isfinite(lo_b) & (hi_e >= lo_b) & (lo_e <= hi_b)
-    sub_unc = maybe & ~exact_prefix & ~unc.unsqueeze(2)
+    if bool((slack > 0).any()):
+        lo_e, hi_e = wv - slack, wv + slack
+        lo_b, hi_b = _max_before(lo_e), _max_before(hi_e)
+        maybe = fin & torch.isfinite(lo_b) & (hi_e >= lo_b) & (lo_e <= hi_b)
+        sub_unc = maybe & ~exact_prefix & ~unc.unsqueeze(2)
+    else:  # every entry exact: the ties above are all there is
+        sub_unc = torch.zeros_like(tie)
     out_shape = (B, Cn, *oshape) if d == 2 else (B, Cn, oshape[1])
     ct = CT(V.reshape(out_shape), R.reshape(out_shape), Q.reshape(out_shape),
             C.reshape(out_shape))

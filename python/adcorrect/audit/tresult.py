@@ -55,6 +55,13 @@ def _count(found: Filtered, attr: str) -> int:
 
 def _structure(aud: Any, B: int) -> dict[str, Any]:
     """The structural keys: from the IR when there is one, else said to be unknown."""
+    cache = aud.__dict__.setdefault("_structures", {})
+    if B not in cache:
+        cache[B] = _structure_of(aud, B)
+    return cache[B]
+
+
+def _structure_of(aud: Any, B: int) -> dict[str, Any]:
     if aud.net is not None:
         net = aud.net
         label = [n.label for n in net.neurons]
