@@ -155,21 +155,50 @@ def test_all_negative_windows_are_dead_ties() -> None:
         "max_pool2d[0,0,0]/tie2", "max_pool2d[0,0,0]/tie3", "max_pool2d[0,0,0]/tie4"]
 
 
+class PairPool(nn.Module):
+    """A (1, 2) convolution (weights 1, 1, bias 0) and one 2x2 max-pool window."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(1, 1, (1, 2))
+        with torch.no_grad():
+            self.c.weight.fill_(1.0)
+            self.c.bias.fill_(0.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.max_pool2d(self.c(x), 2).flatten(1)
+
+
 def test_a_live_tie_goes_to_the_exact_audit() -> None:
-    """Conv weight 1, bias 0 on the input (1, 1; 0, 0): the window's maximum 1 is tied
-    between two entries that move with the weight: a live tie, not dead, and not decided
-    by the tensor filter (the IR's oracle decides it)."""
-    m = NegPool()
-    with torch.no_grad():
-        m.c.weight.fill_(1.0)
-        m.c.bias.fill_(0.0)
-    x = torch.tensor([[[[1.0, 1.0, 2.0, 0.5], [0.0, 0.0, 0.25, 0.5],
-                        [3.0, 1.0, 1.0, 1.0], [0.5, 0.5, 1.0, 1.0]]]])
+    """Inputs (1, 2, 1; 0, 0, 0): the window is (w0 + 2 w1, 2 w0 + w1, 0, 0) = (3, 3, 0,
+    0): a tie at the maximum between two different functions of the weights: live, not
+    decided by the tensor filter (the IR's oracle decides it: not differentiable)."""
+    m = PairPool()
+    x = torch.tensor([[[[1.0, 2.0, 1.0], [0.0, 0.0, 0.0]]]])
     f = TensorFilter(m, torch.float32).run(x)
-    # window (0,0) = (1, 1, 0, 0): tie2; window (1,1) = four 1s: tie2, tie3, tie4
-    assert f.pool_kinks == 4
+    assert (f.pool_kinks, f.pool_ident) == (1, 0)
     r = Auditor(m, x, "sum").audit(x, torch.ones(1))
-    assert "filter" not in r["exact"] and r["exact"]["kinked"] >= 2
+    assert "filter" not in r["exact"] and r["exact"]["differentiable"] is False
+
+
+def test_a_tie_of_identical_functions_is_no_kink() -> None:
+    """Inputs (1, 1, 1; 0, 0, 0): the window is (w0 + w1, w0 + w1, b, b) at 2, 2, 0, 0:
+    the tied entries are one function of the parameters (equal input windows), so the
+    maximum is that function near w: differentiable, AD correct, decided by the tensor
+    filter; the IR counts the same chain tie (tie2) and reaches the same verdict."""
+    m = PairPool()
+    x = torch.tensor([[[[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]]])
+    f = TensorFilter(m, torch.float32).run(x)
+    assert (f.pool_kinks, f.pool_ident, f.live) == (0, 1, 0)
+    aud = Auditor(m, x, "sum")
+    t = aud.audit(x, torch.ones(1))
+    assert t["exact"]["filter"] == "tensor" and t["exact"]["identical_ties"] == 1
+    assert (t["exact"]["kinked"], t["exact"]["differentiable"], t["exact"]["inc"]) == \
+        (1, True, False)
+    aud.tfilter = None
+    ir = aud.audit(x, torch.ones(1))
+    assert (ir["exact"]["kinked"], ir["exact"]["differentiable"], ir["exact"]["inc"]) == \
+        (1, True, False)
 
 
 def test_frozen_hardtanh_stays_inc_through_the_ir() -> None:
@@ -220,3 +249,31 @@ def test_unsupported_ops_fall_back() -> None:
     m = Sq()
     with pytest.raises(Unsupported):
         TensorFilter(m, torch.float32).run(torch.ones(1, 2))
+
+
+def test_undecided_after_the_dead_split_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exact audit that runs out after every kink is known (here: at the adjoints)
+    still reports the dead ties as dead and the live ones as kinked, with kinks_known."""
+    import adcorrect.audit.exact as exact
+    from adcorrect.core.errors import Undecided
+
+    def stop(*_a: Any, **_k: Any) -> None:
+        raise Undecided("time limit of 0 s reached (test)")
+
+    monkeypatch.setattr(exact, "_seeds", stop)
+    m = NegPool()
+    with torch.no_grad():
+        m.c.weight.fill_(1.0)
+        m.c.bias.fill_(0.0)
+    # relu inputs exactly 0 at (1,0), (1,1): live kinks (they move with the bias);
+    # window (0,0) = 1, 1, 0, 0: a live tie (tie2); window (0,1) all negative: 3 dead
+    # ties; windows (1,0), (1,1): strict maxima, no chain tie
+    x = torch.tensor([[[[1.0, 1.0, -1.0, -2.0], [0.0, 0.0, -3.0, -1.0],
+                        [3.0, 1.0, 2.0, 1.0], [0.5, 0.25, 1.0, 0.5]]]])
+    aud = Auditor(m, x, "sum")
+    aud.tfilter = None
+    e = aud.audit(x, torch.ones(1))["exact"]
+    assert e["undecided"].startswith("time limit") and e["kinks_known"] is True
+    assert e["dead"] == 3
+    assert [c["neuron"] for c in e["copies"]] == ["c[0,1,0]", "c[0,1,1]",
+                                                  "max_pool2d[0,0,0]/tie2"]

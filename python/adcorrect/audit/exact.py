@@ -124,6 +124,7 @@ class _Exact:
         self.net, self.batch, self.loss, self.B, self.choice = net, batch, loss, B, choice
         self.deadline = deadline
         self.progress = False
+        self.split: tuple[list[Copy], list[Copy]] | None = None  # (kinked, dead), once known
         self._w = w
         self._wq: list[Fraction] | None = None
         self.fw: dict[int, tuple[Network, ExactForward]] = {}
@@ -248,11 +249,15 @@ def exact_audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss
     try:
         return _audit(plan, w, x, batch, loss, choice, budget, fwd, ex, secs, t0)
     except Undecided as e:
-        kinked = [Copy(int(k), int(i), Fraction(float(fwd.y[k, i])))
-                  for k, i in fwd.kink.nonzero().tolist()]
+        if ex.split is not None:  # every kink known and the dead ones set aside
+            kinked, dead = ex.split
+        else:
+            kinked = [Copy(int(k), int(i), Fraction(float(fwd.y[k, i])))
+                      for k, i in fwd.kink.nonzero().tolist()]
+            dead = []
         return ExactResult(kinked, sorted({c.example for c in kinked}), None, None, None,
                            e.reason, "undecided", uncertain=int(fwd.uncertain.sum()),
-                           kinks_known=False,
+                           dead=dead, kinks_known=ex.split is not None,
                            exact_examples=len(ex.fw),
                            seconds={**secs, "total": time.perf_counter() - t0})
 
@@ -285,6 +290,7 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
         kinked = [c for c in kinked if not lc.y_constant(c.neuron, c.example)]
     else:
         dead = []
+    ex.split = (kinked, dead)
     examples = sorted({c.example for c in kinked})
 
     def result(**kw: Any) -> ExactResult:

@@ -53,8 +53,13 @@ from .tkernels import (
     affine,
     avg,
     batch_norm,
+    canon_const,
     conv_window_any,
     exact_tensor,
+    ids_channel,
+    ids_pair,
+    ids_rows,
+    ids_windows,
     max_pool,
 )
 
@@ -113,6 +118,7 @@ class Filtered:
     pools: list[PoolTies] = field(default_factory=list)  # dead and sub-maximum ties
     pool_unc: int = 0
     pool_sub_unc: int = 0  # chain ties below the window maximum the radii leave open
+    pool_ident: int = 0  # ties at the maximum between identical functions
 
     @property
     def live(self) -> int:
@@ -162,7 +168,7 @@ class _Run(torch.fx.Interpreter):
             return obj
         out = super().run_node(n)
         if isinstance(out, CT) and out.name is not None and len(n.users) > 1:
-            out = CT(out.V, out.R, out.Q, out.C)  # read twice: the IR makes it a neuron
+            out = CT(out.V, out.R, out.Q, out.C, I=out.I)  # read twice: the IR's neuron
         return out
 
     def named(self, x: CT) -> CT:
@@ -179,7 +185,9 @@ class _Run(torch.fx.Interpreter):
     def placeholder(self, target: Any, args: Any, kwargs: Any) -> Any:
         v = super().placeholder(target, args, kwargs)
         if isinstance(v, torch.Tensor):
-            return exact_tensor(v, True)
+            ct = exact_tensor(v, True)
+            ct.I = torch.zeros(ct.V.shape, dtype=torch.int64)
+            return canon_const(ct)  # inputs are constants: one id per value
         return v
 
     def where(self) -> str:
@@ -194,6 +202,8 @@ class _Run(torch.fx.Interpreter):
             tab = self.tables[(self.pos, key)] = act_table(make())
         self.pos += 1
         out, kink, unc = activation(tab, x)
+        out.I = x.I  # the same function of the same input
+        canon_const(out)
         B = x.V.shape[0]
         flat = (lambda t: t.reshape(B, -1))
         c = flat(x.C)
@@ -210,12 +220,15 @@ class _Run(torch.fx.Interpreter):
     def pool_max(self, x: CT, d: int, k: Any, st: Any, pad: Any, dl: Any, ceil: bool) -> CT:
         K = _tuple(k, d)
         S = K if st is None or st in ([], ()) else _tuple(st, d)
-        out, m = max_pool(x, d, K, S, _tuple(pad, d), _tuple(dl, d), ceil)
+        P, D = _tuple(pad, d), _tuple(dl, d)
+        out, m = max_pool(x, d, K, S, P, D, ceil)
+        out.I = ids_windows(x.I, d, K, S, P, D, ceil)
         self.found.pool_kinks += int(m["live"].sum())
         self.found.pool_unc += int(m["unc"].sum())
         self.found.pool_sub_unc += int(m["sub_unc"].sum())
+        self.found.pool_ident += int(m["ident"].sum())
         shape = tuple(int(v) for v in m["shape"])
-        for kind in ("dead", "submax"):
+        for kind in ("dead", "submax", "ident"):
             if bool(m[kind].any()):
                 self.found.pools.append(PoolTies(self.seq, self.where(), shape, kind,
                                                  m[kind], m["num"]))
@@ -247,10 +260,11 @@ class _Run(torch.fx.Interpreter):
         wt, bt = self.param(w), self.param(b)
         if wt is None or wt.dim() != 2 or x.V.dim() != 2:
             raise Unsupported("linear shapes")
-        return self.named(affine(x, wt, bt, not wt.requires_grad,
-                                  bt is None or not bt.requires_grad,
-                                  lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
-                                  lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0])))
+        out = affine(x, wt, bt, not wt.requires_grad, bt is None or not bt.requires_grad,
+                     lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
+                     lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0]))
+        out.I = ids_rows(x.I, wt.shape[0])
+        return self.named(out)
 
     def conv(self, x: CT, m: Any) -> CT:
         if m.padding_mode != "zeros" or isinstance(m.padding, str) and m.padding != "valid":
@@ -262,10 +276,15 @@ class _Run(torch.fx.Interpreter):
         pad = 0 if m.padding == "valid" else m.padding
         w, b = m.weight, m.bias
         m_in = math.prod(w.shape[1:])
-        return self.named(affine(
-            x, w, b, not w.requires_grad, b is None or not b.requires_grad,
-            lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups), m_in,
-            conv_window_any(m, d, pad, w.shape[0])))
+        out = affine(x, w, b, not w.requires_grad, b is None or not b.requires_grad,
+                     lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups),
+                     m_in, conv_window_any(m, d, pad, w.shape[0]))
+        P = [pad] * d if isinstance(pad, int) else list(pad)
+        out.I = ids_windows(x.I, d, list(m.kernel_size), list(m.stride), P,
+                            list(m.dilation), False, m.groups, w.shape[0])
+        if out.I is not None and out.I.shape != out.V.shape:
+            out.I = None
+        return self.named(out)
 
     def param(self, t: Any) -> torch.Tensor | None:
         if t is None:
@@ -295,7 +314,9 @@ class _Run(torch.fx.Interpreter):
         if kind in (nn.Conv1d, nn.Conv2d):
             return self.conv(x, m)
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
-            return self.named(batch_norm(x, m))
+            out = batch_norm(x, m)
+            out.I = ids_channel(x.I)
+            return self.named(out)
         if kind is nn.Flatten:
             return self.flatten(x, m.start_dim, m.end_dim)
         if kind in (nn.MaxPool1d, nn.MaxPool2d):
@@ -335,7 +356,7 @@ class _Run(torch.fx.Interpreter):
             return self.mul(args[0], args[1], target in (operator.truediv, torch.div))
         if target in (operator.neg, torch.neg) and len(args) == 1:
             x = args[0]
-            return self.named(CT(-x.V, x.R, x.Q, x.C))
+            return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I))
         if target is torch.flatten:
             s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
             e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -409,7 +430,8 @@ class _Run(torch.fx.Interpreter):
     def flatten(self, x: CT, s: int, e: int) -> CT:
         if s % x.V.dim() == 0:
             raise Unsupported("flatten over the batch axis")
-        return CT(*(torch.flatten(t, s, e) for t in (x.V, x.R, x.Q, x.C)), name=x.name)
+        return CT(*(torch.flatten(t, s, e) for t in (x.V, x.R, x.Q, x.C)), name=x.name,
+                  I=None if x.I is None else torch.flatten(x.I, s, e))
 
     def reshape(self, x: CT, shape: list[int]) -> CT:
         B = x.V.shape[0]
@@ -425,7 +447,7 @@ class _Run(torch.fx.Interpreter):
             raise Unsupported("a sum of tensors of different shapes or with a number")
         bv = -b.V if sub else b.V
         Y, R, Q = certified_add(a.V, a.R, a.Q, bv, b.R, b.Q)
-        return self.named(CT(Y, R, Q, a.C & b.C))
+        return self.named(CT(Y, R, Q, a.C & b.C, I=ids_pair(a.I, b.I)))
 
     def mul(self, x: Any, c: Any, div: bool) -> CT:
         if isinstance(c, CT) or not isinstance(x, CT) or isinstance(c, bool) or \
@@ -442,7 +464,7 @@ class _Run(torch.fx.Interpreter):
         D = torch.full_like(x.V, f)
         Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
                                   quantum(D.reshape(-1)).reshape(D.shape))
-        return self.named(CT(Y, R, Q, x.C))
+        return self.named(CT(Y, R, Q, x.C, I=x.I))
 
 
 class TensorFilter:

@@ -36,10 +36,86 @@ class CT:
     # an affine result not yet read twice: the IR names the neuron of its activation after
     # it (where, per-example shape of that result; reshapes keep the row-major order)
     name: tuple[str, tuple[int, ...]] | None = None
+    # structural ids (int64, same shape): equal ids in one tensor are the same function
+    # of the parameters (built by interning what each entry is computed from); None:
+    # unknown, every entry its own
+    I: torch.Tensor | None = None
 
     def view(self, *shape: int) -> CT:
         return CT(*(t.reshape(shape) for t in (self.V, self.R, self.Q, self.C)),
-                  name=self.name)
+                  name=self.name, I=None if self.I is None else self.I.reshape(shape))
+
+
+MAX_ID_ENTRIES = 20_000_000  # entries of the row matrix interned for structural ids
+
+
+def intern(rows: torch.Tensor) -> torch.Tensor | None:
+    """Ids of the rows of an int64 matrix: equal rows, equal ids (exact, by sorting)."""
+    if rows.numel() > MAX_ID_ENTRIES:
+        return None
+    return torch.unique(rows, dim=0, return_inverse=True)[1]
+
+
+def ids_windows(ids: torch.Tensor | None, d: int, k: list[int], st: list[int],
+                pad: list[int], dl: list[int], ceil_mode: bool, groups: int = 1,
+                c_out: int | None = None) -> torch.Tensor | None:
+    """Ids of an op reading windows of ids (B, C, *spatial) in max-pool geometry: per
+    group of input channels (all channels: a convolution; one: a pool), with the output
+    channel; ``c_out`` None: a pool (output channel = input channel)."""
+    if ids is None:
+        return None
+    B, C = ids.shape[:2]
+    w, oshape = windows(ids.to(F64), d, k, st, pad, dl, ceil_mode, -1.0)
+    L = w.shape[3]
+    G = C if c_out is None else groups
+    w = w.reshape(B, G, (C // G) * w.shape[2], L).permute(0, 1, 3, 2)
+    g = torch.arange(G, dtype=F64).reshape(1, G, 1, 1).expand(B, G, L, 1)
+    inv = intern(torch.cat([w, g], 3).reshape(B * G * L, -1).to(torch.int64))
+    if inv is None:
+        return None
+    inv = inv.reshape(B, G, 1, L)
+    per = 1 if c_out is None else c_out // G
+    out = inv * per + torch.arange(per).reshape(1, 1, per, 1)
+    out = out.reshape(B, G * per, *oshape) if d == 2 else out.reshape(B, G * per, oshape[1])
+    return out
+
+
+def ids_rows(ids: torch.Tensor | None, n_out: int) -> torch.Tensor | None:
+    """Ids of a linear layer's outputs: (input row, output index)."""
+    if ids is None:
+        return None
+    inv = intern(ids)
+    return None if inv is None else inv.reshape(-1, 1) * n_out + torch.arange(n_out)
+
+
+def ids_pair(a: torch.Tensor | None, b: torch.Tensor | None) -> torch.Tensor | None:
+    """Ids of an entrywise op of two tensors: (id in a, id in b)."""
+    if a is None or b is None:
+        return None
+    inv = intern(torch.stack([a.reshape(-1), b.reshape(-1)], 1))
+    return None if inv is None else inv.reshape(a.shape)
+
+
+def ids_channel(ids: torch.Tensor | None) -> torch.Tensor | None:
+    """Ids of a per-channel (axis 1) entrywise op: (id, channel)."""
+    if ids is None:
+        return None
+    c = torch.arange(ids.shape[1]).reshape((1, -1) + (1,) * (ids.dim() - 2)).expand(ids.shape)
+    return ids_pair(ids, c.contiguous())
+
+
+def canon_const(x: CT) -> CT:
+    """Locally constant exact entries are the constant function of their value: their
+    ids become one per value (negative, apart from every other id; -1 for 0, the id
+    windows give zero padding)."""
+    if x.I is None:
+        return x
+    mask = x.C & (x.R == 0)
+    if bool(mask.any()):
+        inv = torch.unique(x.V[mask], return_inverse=True)[1]
+        ids = torch.where(x.V[mask] == 0, torch.full_like(inv, -1), -2 - inv)
+        x.I = x.I.masked_scatter(mask, ids)  # the constant 0 is -1, as zero padding
+    return x
 
 
 def ex_quantum(x: CT) -> torch.Tensor:
@@ -227,7 +303,8 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     entries before it.  Returned masks, (B, C, kk, L) with the tie's position: ``dead``
     (every competitor locally constant), ``submax`` (live, below a strict window maximum:
     zero adjoint for every choice), ``live`` (live, at the window maximum), and
-    ``unc`` (B, C, L): windows whose maximum the radii do not decide, ``sub_unc``:
+    ``ident`` (ties at the maximum between candidates with equal structural ids: one
+    function, no kink), ``unc`` (B, C, L): windows whose maximum the radii do not decide, ``sub_unc``:
     possible chain ties below it that the radii leave open (no effect on the verdict: the
     window's maximum is strict; they only make the count of kinked copies a lower bound)."""
     B, Cn = x.V.shape[:2]
@@ -261,18 +338,32 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     live = tie & ~dead & at_max
     submax = tie & ~dead & ~at_max
     unc = multi & ~exact_max & ~C
+    # candidates that are one function of the parameters (equal structural ids): the
+    # maximum is that function near w, their ties change nothing
+    ident = torch.zeros_like(tie)
+    same = torch.zeros_like(multi)
+    if x.I is not None and bool((live.any(2) | unc).any()):
+        wid, _ = windows(x.I.to(F64), d, k, st, pad, dl, ceil_mode, -1.0)
+        lo_id = torch.where(cand, wid, torch.full_like(wid, math.inf)).amin(2)
+        hi_id = torch.where(cand, wid, torch.full_like(wid, -math.inf)).amax(2)
+        same = multi & (lo_id == hi_id)
+        first = cand & (torch.cumsum(cand.to(torch.int8), 2) == 1)
+        ident = same.unsqueeze(2) & ((live & ~dead) | (cand & ~first & unc.unsqueeze(2)))
+        live = live & ~same.unsqueeze(2)
+        unc = unc & ~same
     # chain ties the radii do not exclude (enclosures of s_j and of the running max meet)
     if bool((slack > 0).any()):
         lo_e, hi_e = wv - slack, wv + slack
         lo_b, hi_b = _max_before(lo_e), _max_before(hi_e)
         maybe = fin & torch.isfinite(lo_b) & (hi_e >= lo_b) & (lo_e <= hi_b)
-        sub_unc = maybe & ~exact_prefix & ~unc.unsqueeze(2)
+        sub_unc = maybe & ~exact_prefix & ~unc.unsqueeze(2) & ~(same.unsqueeze(2) & cand)
     else:  # every entry exact: the ties above are all there is
         sub_unc = torch.zeros_like(tie)
     out_shape = (B, Cn, *oshape) if d == 2 else (B, Cn, oshape[1])
     ct = CT(V.reshape(out_shape), R.reshape(out_shape), Q.reshape(out_shape),
             C.reshape(out_shape))
     return ct, {"dead": dead, "live": live, "submax": submax, "unc": unc, "sub_unc": sub_unc,
+                "ident": ident,
                 "shape": torch.tensor(out_shape[1:]), "num": torch.cumsum(fin, 2)}
 
 

@@ -26,9 +26,9 @@ def _copies(found: Filtered, attr: str, limit: int = MAX_ROWS) -> list[dict[str,
     """Up to ``limit`` copies flagged ``attr`` (kink or dead) in the IR's order (example,
     then graph order, then entry): activation copies and max-pool ties of that kind (dead
     ties; sub-maximum ties are kinked copies)."""
-    kind = "dead" if attr == "dead" else "submax"
+    kinds = ("dead",) if attr == "dead" else ("submax", "ident")
     items: list[Any] = [c for c in found.calls if bool(getattr(c, attr).any())]
-    items = sorted(items + [pt for pt in found.pools if pt.kind == kind],
+    items = sorted(items + [pt for pt in found.pools if pt.kind in kinds],
                    key=lambda it: it.seq)
     out: list[dict[str, Any]] = []
     B = found.out.shape[0]
@@ -48,9 +48,9 @@ def _copies(found: Filtered, attr: str, limit: int = MAX_ROWS) -> list[dict[str,
 
 def _count(found: Filtered, attr: str) -> int:
     """Activation copies flagged ``attr`` plus the max-pool ties of that kind."""
-    kind = "dead" if attr == "dead" else "submax"
+    kinds = ("dead",) if attr == "dead" else ("submax", "ident")
     return sum(int(getattr(c, attr).sum()) for c in found.calls) + \
-        sum(pt.count() for pt in found.pools if pt.kind == kind)
+        sum(pt.count() for pt in found.pools if pt.kind in kinds)
 
 
 def _structure(aud: Any, B: int) -> dict[str, Any]:
@@ -84,12 +84,17 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
     """The audit's JSON-ready answer where the tensor filter decided (no live kinked or
     uncertain copy), or undecided (live copies and no IR to resolve them)."""
     submax = sum(pt.count() for pt in found.pools if pt.kind == "submax")
+    ident = sum(pt.count() for pt in found.pools if pt.kind == "ident")
+    submax += ident
     live_kinks = _count(found, "kink") - submax + found.pool_kinks
     unc = sum(int(c.unc.sum()) for c in found.calls) + found.pool_unc
     dead = _count(found, "dead")
     decided = live_kinks == 0 and unc == 0
     if decided:
-        cert = ("no kinked copy with a non-zero adjoint (T5b)" if submax else
+        cert = ("every kinked copy is a max-pool tie between candidates that are one "
+                "function of the parameters (structurally identical: the maximum is that "
+                "function near w) or below a strict window maximum (zero adjoint)" if ident
+                else "no kinked copy with a non-zero adjoint (T5b)" if submax else
                 "no kinked copy (L is C^1 near w)" if not dead else
                 "every kinked copy's input is locally constant (dead kinks: no kink for "
                 "differentiability, no choice point for AD)")
@@ -113,7 +118,7 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
         "copies": [{**c, "zbar": "zero" if c["neuron"].rpartition("/")[2].startswith("tie")
                     else None, "zbar_approx": None} for c in kinked_copies],
         "dead": dead, "dead_copies": _copies(found, "dead"), "filter": "tensor",
-        "submax_uncertain": sub_unc,
+        "submax_uncertain": sub_unc, "identical_ties": ident,
     }
     res: dict[str, Any] = {
         "network": aud.name if aud.net is None else aud.net.name, "W": aud.W,
