@@ -1352,6 +1352,31 @@ Theorem smooth_tau_instance_layernorm2 (eps : R) (W N a b : nat) (Heps : 0 < eps
   c1_dg (layernorm2 eps W N a b Heps) u =
     vscale (bn_dphi eps ((u (W + a)%nat - u (W + b)%nat) / 2)) (ln2_coef W a b).
 Proof. exact (layernorm2_spec eps W N a b Heps Ha Hb u). Qed.
+
+(* LayerNorm of any width n >= 1 is a smooth pre-activation: for eps > 0 and
+   entries x_j = z_(ix j) (j < n, ix j < N) of the packed (w, z), entry i < n,
+   layernorm is a C1 function of (w, z) (a [c1_output]) whose value is
+   (x_i - mean)/sqrt(var + eps) and whose partial derivatives are, for
+   distinct indices ix, d/dx_j = (delta_ij - 1/n - y_i y_j / n)/sqrt(var + eps)
+   (y the normalised entries) and 0 in every other coordinate. *)
+From ADCorrect Require Import C1Algebra LayerNorm.
+Theorem smooth_tau_instance_layernorm (eps : R) (W N n : nat) (ix : nat -> nat) (i : nat)
+  (Heps : 0 < eps) (Hn : (0 < n)%nat) (Hix : forall j, (j < n)%nat -> (ix j < N)%nat) (Hi : (i < n)%nat)
+  (Hinj : forall j l, (j < n)%nat -> (l < n)%nat -> ix j = ix l -> j = l) (u : vec) :
+  c1_g (layernorm eps W N n ix i Heps Hn) u = ln_formula eps n (ln_entries W ix u) i /\
+  (forall j, (j < n)%nat ->
+     c1_dg (layernorm eps W N n ix i Heps Hn) u (W + ix j)%nat =
+     ((if Nat.eq_dec i j then 1 else 0) - 1 / INR n
+      - ln_formula eps n (ln_entries W ix u) i * ln_formula eps n (ln_entries W ix u) j / INR n)
+     / sqrt (ln_var n (ln_entries W ix u) + eps)) /\
+  (forall k, (forall j, (j < n)%nat -> k <> (W + ix j)%nat) ->
+     c1_dg (layernorm eps W N n ix i Heps Hn) u k = 0).
+Proof.
+  split; [|split].
+  - exact (layernorm_eval eps W N n ix i Heps Hn Hix Hi u).
+  - intros j Hj; exact (layernorm_partial eps W N n ix i Heps Hn Hix Hi Hinj u j Hj).
+  - intros k Hk; exact (layernorm_partial_other eps W N n ix i Heps Hn Hix Hi u k Hk).
+Qed.
 (* ==== Issue 18, items 5-7: decidable tests, counts, tightness, T5(d) ==== *)
 From Coq Require QArith Qreals.
 From ADCorrect Require Import T6Tight T5d.
