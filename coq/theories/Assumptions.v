@@ -236,6 +236,8 @@ Goal True. idtac "@@THEOREM smooth_tau_instance_layernorm2". Abort.
 Print Assumptions Main.smooth_tau_instance_layernorm2.
 Goal True. idtac "@@THEOREM smooth_tau_instance_layernorm". Abort.
 Print Assumptions Main.smooth_tau_instance_layernorm.
+Goal True. idtac "@@THEOREM smooth_tau_instance_softmax". Abort.
+Print Assumptions Main.smooth_tau_instance_softmax.
 Goal True. idtac "@@THEOREM T6_batch_count_bound_distinct_inputs". Abort.
 Print Assumptions Main.T6_batch_count_bound_distinct_inputs.
 Goal True. idtac "@@THEOREM T6_batch_bound_needs_distinct_inputs". Abort.

@@ -1377,6 +1377,30 @@ Proof.
   - intros j Hj; exact (layernorm_partial eps W N n ix i Heps Hn Hix Hi Hinj u j Hj).
   - intros k Hk; exact (layernorm_partial_other eps W N n ix i Heps Hn Hix Hi u k Hk).
 Qed.
+
+(* Softmax attention weights are a smooth pre-activation: for one query and
+   n >= 1 keys with scores s_l = z_(ix l) (l < n, ix l < N) in the packed
+   (w, z), the weight of key j < n, softmax, is a C1 function of (w, z) (a
+   [c1_output]) whose value is exp(s_j) / sum_l exp(s_l) and whose partial
+   derivatives are, for distinct indices ix, d/ds_l = p_j (delta_jl - p_l)
+   (p the weights) and 0 in every other coordinate. *)
+From ADCorrect Require Import Softmax.
+Theorem smooth_tau_instance_softmax (W N n : nat) (ix : nat -> nat) (j : nat)
+  (Hn : (0 < n)%nat) (Hix : forall l, (l < n)%nat -> (ix l < N)%nat) (Hj : (j < n)%nat)
+  (Hinj : forall a b, (a < n)%nat -> (b < n)%nat -> ix a = ix b -> a = b) (u : vec) :
+  c1_g (softmax W N n ix j Hn) u = sm_formula n (sm_scores W ix u) j /\
+  (forall l, (l < n)%nat ->
+     c1_dg (softmax W N n ix j Hn) u (W + ix l)%nat =
+     sm_formula n (sm_scores W ix u) j *
+       ((if Nat.eq_dec j l then 1 else 0) - sm_formula n (sm_scores W ix u) l)) /\
+  (forall k, (forall l, (l < n)%nat -> k <> (W + ix l)%nat) ->
+     c1_dg (softmax W N n ix j Hn) u k = 0).
+Proof.
+  split; [|split].
+  - exact (softmax_eval W N n ix j Hn Hix Hj u).
+  - intros l Hl; exact (softmax_partial W N n ix j Hn Hix Hj Hinj u l Hl).
+  - intros k Hk; exact (softmax_partial_other W N n ix j Hn Hix Hj u k Hk).
+Qed.
 (* ==== Issue 18, items 5-7: decidable tests, counts, tightness, T5(d) ==== *)
 From Coq Require QArith Qreals.
 From ADCorrect Require Import T6Tight T5d.
