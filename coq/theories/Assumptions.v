@@ -226,6 +226,8 @@ Goal True. idtac "@@THEOREM T3_ndf_iff_NS_smooth_tau". Abort.
 Print Assumptions Main.T3_ndf_iff_NS_smooth_tau.
 Goal True. idtac "@@THEOREM T1_ad_correct_smooth_tau". Abort.
 Print Assumptions Main.T1_ad_correct_smooth_tau.
+Goal True. idtac "@@THEOREM T4_ad_in_clarke_smooth_tau". Abort.
+Print Assumptions Main.T4_ad_in_clarke_smooth_tau.
 Goal True. idtac "@@THEOREM smooth_tau_ad_equations". Abort.
 Print Assumptions Main.smooth_tau_ad_equations.
 Goal True. idtac "@@THEOREM T6_batchnorm_train_fails". Abort.

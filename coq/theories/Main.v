@@ -1296,6 +1296,21 @@ Theorem T1_ad_correct_smooth_tau (sn : st_network) (D : nat -> R) (w G : vec) :
   forall p, (p < st_W sn)%nat -> st_ad sn D w p = G p.
 Proof. intros Hb; exact (T1_st_ad_correct sn Hb D w G). Qed.
 
+(* T4 for smooth pre-activations: if every neuron of the smooth-tau network
+   has its own bias (a parameter w_p with tau_k = w_p + a term free of w_p,
+   read by no other tau_j) and at every kink neuron D k lies between the
+   one-sided slopes, AD_D f(w) lies in the Clarke subdifferential of f at w
+   (a convex combination of limits of gradients of f at points w_n -> w). *)
+From ADCorrect Require Import SmoothTauClarke T4SmoothTau.
+Theorem T4_ad_in_clarke_smooth_tau (sn : st_network) (D : nat -> R) (w : vec) :
+  (forall k, (k < st_N sn)%nat -> exists p, st_bias_neuron sn k p) ->
+  (forall k, In k (st_kink_neurons sn w) ->
+     Rmin (slope_left (st_sigma sn k) (st_preact sn w k)) (slope_right (st_sigma sn k) (st_preact sn w k))
+       <= D k <=
+     Rmax (slope_left (st_sigma sn k) (st_preact sn w k)) (slope_right (st_sigma sn k) (st_preact sn w k))) ->
+  in_clarke_fun (st_W sn) (st_eval sn) w (st_ad sn D w).
+Proof. exact (T4_st_ad_in_clarke sn D w). Qed.
+
 (* AD for smooth pre-activations is THEORY.md section 4's recursion with the
    partial derivatives of the tau_k and of g at (w, z(w)):
    zbar_k = dg/dz_k + sum_(j>k) ybar_j dtau_j/dz_k,
