@@ -7,8 +7,8 @@
    when every neuron has an own bias, arbitrarily close to w there are
    points where every neuron lies strictly inside the piece a vertex
    pattern chooses at w ([st_reach_good], the analogue of T4.v's
-   reach_good).  Not yet proved: the continuity of AD along such points
-   and the convex-combination step that give T4 itself. *)
+   reach_good), and they stay there nearby ([st_good_open]).  T4 itself
+   is Theorems/T4SmoothTau.v. *)
 From Coq Require Import Reals Lra Lia List FunctionalExtensionality.
 From ADCorrect Require Import Vec Frechet Activation Network AD SelectLocal C1Output C1Algebra
   SmoothTau SmoothTauTheorems T4C1.
