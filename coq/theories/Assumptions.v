@@ -226,6 +226,8 @@ Goal True. idtac "@@THEOREM T3_ndf_iff_NS_smooth_tau". Abort.
 Print Assumptions Main.T3_ndf_iff_NS_smooth_tau.
 Goal True. idtac "@@THEOREM T1_ad_correct_smooth_tau". Abort.
 Print Assumptions Main.T1_ad_correct_smooth_tau.
+Goal True. idtac "@@THEOREM T4_ad_in_clarke_smooth_tau". Abort.
+Print Assumptions Main.T4_ad_in_clarke_smooth_tau.
 Goal True. idtac "@@THEOREM smooth_tau_ad_equations". Abort.
 Print Assumptions Main.smooth_tau_ad_equations.
 Goal True. idtac "@@THEOREM T6_batchnorm_train_fails". Abort.
@@ -234,6 +236,10 @@ Goal True. idtac "@@THEOREM C1_tau_instance_polynomial". Abort.
 Print Assumptions Main.C1_tau_instance_polynomial.
 Goal True. idtac "@@THEOREM smooth_tau_instance_layernorm2". Abort.
 Print Assumptions Main.smooth_tau_instance_layernorm2.
+Goal True. idtac "@@THEOREM smooth_tau_instance_layernorm". Abort.
+Print Assumptions Main.smooth_tau_instance_layernorm.
+Goal True. idtac "@@THEOREM smooth_tau_instance_softmax". Abort.
+Print Assumptions Main.smooth_tau_instance_softmax.
 Goal True. idtac "@@THEOREM T6_batch_count_bound_distinct_inputs". Abort.
 Print Assumptions Main.T6_batch_count_bound_distinct_inputs.
 Goal True. idtac "@@THEOREM T6_batch_bound_needs_distinct_inputs". Abort.

@@ -1296,6 +1296,21 @@ Theorem T1_ad_correct_smooth_tau (sn : st_network) (D : nat -> R) (w G : vec) :
   forall p, (p < st_W sn)%nat -> st_ad sn D w p = G p.
 Proof. intros Hb; exact (T1_st_ad_correct sn Hb D w G). Qed.
 
+(* T4 for smooth pre-activations: if every neuron of the smooth-tau network
+   has its own bias (a parameter w_p with tau_k = w_p + a term free of w_p,
+   read by no other tau_j) and at every kink neuron D k lies between the
+   one-sided slopes, AD_D f(w) lies in the Clarke subdifferential of f at w
+   (a convex combination of limits of gradients of f at points w_n -> w). *)
+From ADCorrect Require Import SmoothTauClarke T4SmoothTau.
+Theorem T4_ad_in_clarke_smooth_tau (sn : st_network) (D : nat -> R) (w : vec) :
+  (forall k, (k < st_N sn)%nat -> exists p, st_bias_neuron sn k p) ->
+  (forall k, In k (st_kink_neurons sn w) ->
+     Rmin (slope_left (st_sigma sn k) (st_preact sn w k)) (slope_right (st_sigma sn k) (st_preact sn w k))
+       <= D k <=
+     Rmax (slope_left (st_sigma sn k) (st_preact sn w k)) (slope_right (st_sigma sn k) (st_preact sn w k))) ->
+  in_clarke_fun (st_W sn) (st_eval sn) w (st_ad sn D w).
+Proof. exact (T4_st_ad_in_clarke sn D w). Qed.
+
 (* AD for smooth pre-activations is THEORY.md section 4's recursion with the
    partial derivatives of the tau_k and of g at (w, z(w)):
    zbar_k = dg/dz_k + sum_(j>k) ybar_j dtau_j/dz_k,
@@ -1352,6 +1367,55 @@ Theorem smooth_tau_instance_layernorm2 (eps : R) (W N a b : nat) (Heps : 0 < eps
   c1_dg (layernorm2 eps W N a b Heps) u =
     vscale (bn_dphi eps ((u (W + a)%nat - u (W + b)%nat) / 2)) (ln2_coef W a b).
 Proof. exact (layernorm2_spec eps W N a b Heps Ha Hb u). Qed.
+
+(* LayerNorm of any width n >= 1 is a smooth pre-activation: for eps > 0 and
+   entries x_j = z_(ix j) (j < n, ix j < N) of the packed (w, z), entry i < n,
+   layernorm is a C1 function of (w, z) (a [c1_output]) whose value is
+   (x_i - mean)/sqrt(var + eps) and whose partial derivatives are, for
+   distinct indices ix, d/dx_j = (delta_ij - 1/n - y_i y_j / n)/sqrt(var + eps)
+   (y the normalised entries) and 0 in every other coordinate. *)
+From ADCorrect Require Import C1Algebra LayerNorm.
+Theorem smooth_tau_instance_layernorm (eps : R) (W N n : nat) (ix : nat -> nat) (i : nat)
+  (Heps : 0 < eps) (Hn : (0 < n)%nat) (Hix : forall j, (j < n)%nat -> (ix j < N)%nat) (Hi : (i < n)%nat)
+  (Hinj : forall j l, (j < n)%nat -> (l < n)%nat -> ix j = ix l -> j = l) (u : vec) :
+  c1_g (layernorm eps W N n ix i Heps Hn) u = ln_formula eps n (ln_entries W ix u) i /\
+  (forall j, (j < n)%nat ->
+     c1_dg (layernorm eps W N n ix i Heps Hn) u (W + ix j)%nat =
+     ((if Nat.eq_dec i j then 1 else 0) - 1 / INR n
+      - ln_formula eps n (ln_entries W ix u) i * ln_formula eps n (ln_entries W ix u) j / INR n)
+     / sqrt (ln_var n (ln_entries W ix u) + eps)) /\
+  (forall k, (forall j, (j < n)%nat -> k <> (W + ix j)%nat) ->
+     c1_dg (layernorm eps W N n ix i Heps Hn) u k = 0).
+Proof.
+  split; [|split].
+  - exact (layernorm_eval eps W N n ix i Heps Hn Hix Hi u).
+  - intros j Hj; exact (layernorm_partial eps W N n ix i Heps Hn Hix Hi Hinj u j Hj).
+  - intros k Hk; exact (layernorm_partial_other eps W N n ix i Heps Hn Hix Hi u k Hk).
+Qed.
+
+(* Softmax attention weights are a smooth pre-activation: for one query and
+   n >= 1 keys with scores s_l = z_(ix l) (l < n, ix l < N) in the packed
+   (w, z), the weight of key j < n, softmax, is a C1 function of (w, z) (a
+   [c1_output]) whose value is exp(s_j) / sum_l exp(s_l) and whose partial
+   derivatives are, for distinct indices ix, d/ds_l = p_j (delta_jl - p_l)
+   (p the weights) and 0 in every other coordinate. *)
+From ADCorrect Require Import Softmax.
+Theorem smooth_tau_instance_softmax (W N n : nat) (ix : nat -> nat) (j : nat)
+  (Hn : (0 < n)%nat) (Hix : forall l, (l < n)%nat -> (ix l < N)%nat) (Hj : (j < n)%nat)
+  (Hinj : forall a b, (a < n)%nat -> (b < n)%nat -> ix a = ix b -> a = b) (u : vec) :
+  c1_g (softmax W N n ix j Hn) u = sm_formula n (sm_scores W ix u) j /\
+  (forall l, (l < n)%nat ->
+     c1_dg (softmax W N n ix j Hn) u (W + ix l)%nat =
+     sm_formula n (sm_scores W ix u) j *
+       ((if Nat.eq_dec j l then 1 else 0) - sm_formula n (sm_scores W ix u) l)) /\
+  (forall k, (forall l, (l < n)%nat -> k <> (W + ix l)%nat) ->
+     c1_dg (softmax W N n ix j Hn) u k = 0).
+Proof.
+  split; [|split].
+  - exact (softmax_eval W N n ix j Hn Hix Hj u).
+  - intros l Hl; exact (softmax_partial W N n ix j Hn Hix Hj Hinj u l Hl).
+  - intros k Hk; exact (softmax_partial_other W N n ix j Hn Hix Hj u k Hk).
+Qed.
 (* ==== Issue 18, items 5-7: decidable tests, counts, tightness, T5(d) ==== *)
 From Coq Require QArith Qreals.
 From ADCorrect Require Import T6Tight T5d.
