@@ -254,7 +254,7 @@ def test_unsupported_ops_fall_back() -> None:
 def test_undecided_after_the_dead_split_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """An exact audit that runs out after every kink is known (here: at the adjoints)
     still reports the dead ties as dead and the live ones as kinked, with kinks_known."""
-    import adcorrect.audit.exact as exact
+    from adcorrect.audit import exact
     from adcorrect.core.errors import Undecided
 
     def stop(*_a: Any, **_k: Any) -> None:

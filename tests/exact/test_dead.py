@@ -72,14 +72,23 @@ def test_all_negative_pool_windows_are_dead_ties() -> None:
 
 def test_live_tie_is_left_to_the_oracle() -> None:
     # two equal positive values 2, 2 in window 1: a tie of live values (same tangent
-    # 3 dw + db), not dead; max(a, a) = a, differentiable, decided by the oracle
+    # 3 dw + db), not dead; max(a, a) = a, differentiable, decided by the oracle (IR path)
     m = _pool_model()
     x = torch.zeros(1, 1, 4, 4)
     x[0, 0, 0, 0] = x[0, 0, 0, 1] = 3.0
-    e = Auditor(m, x, "sum").audit(x, torch.tensor([1.0]))["exact"]
+    aud = Auditor(m, x, "sum")
+    aud.tfilter = None
+    e = aud.audit(x, torch.tensor([1.0]))["exact"]
     assert (e["kinked"], e["dead"], e["ns"], e["differentiable"], e["inc"]) == \
         (1, 9, True, True, False)
     assert e["certificate"].startswith("oracle on the 1 kinked example")
+    # the tensor filter sees that the tied entries are one function (equal input
+    # windows): the same verdict without the oracle; NS's adjoint is not computed there
+    aud = Auditor(m, x, "sum")
+    e = aud.audit(x, torch.tensor([1.0]))["exact"]
+    assert (e["kinked"], e["dead"], e["ns"], e["differentiable"], e["inc"]) == \
+        (1, 9, None, True, False)
+    assert e["filter"] == "tensor" and e["identical_ties"] == 1
 
 
 def _random_net(rng: random.Random) -> tuple[nn.Module, torch.Tensor]:

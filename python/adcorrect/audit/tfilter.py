@@ -147,8 +147,9 @@ class _Run(torch.fx.Interpreter):
     """One certified forward pass of the traced model."""
 
     def __init__(self, gm: torch.fx.GraphModule, scalar: Callable[[Any], Fraction],
-                 tables: dict[Any, ActTable]) -> None:
+                 tables: dict[Any, ActTable], with_ids: bool = False) -> None:
         super().__init__(gm)
+        self.with_ids = with_ids
         self.scalar = scalar
         self.tables = tables
         self.found = Filtered(torch.zeros(0))
@@ -186,6 +187,8 @@ class _Run(torch.fx.Interpreter):
         v = super().placeholder(target, args, kwargs)
         if isinstance(v, torch.Tensor):
             ct = exact_tensor(v, True)
+            if not self.with_ids:
+                return ct
             ct.I = torch.zeros(ct.V.shape, dtype=torch.int64)
             return canon_const(ct)  # inputs are constants: one id per value
         return v
@@ -489,8 +492,16 @@ class TensorFilter:
         return Fraction(r)
 
     def run(self, x: torch.Tensor) -> Filtered:
-        """The certified forward pass on the batch x (any float dtype, read exactly)."""
-        run = _Run(self.gm, self.scalar, self.tables)
+        """The certified forward pass on the batch x (any float dtype, read exactly); a
+        second pass with structural ids where the first leaves max-pool ties or windows
+        at their maximum (interning costs more than the pass itself)."""
+        found = self._run(x, False)
+        if found.pool_kinks or found.pool_unc:
+            found = self._run(x, True)
+        return found
+
+    def _run(self, x: torch.Tensor, with_ids: bool) -> Filtered:
+        run = _Run(self.gm, self.scalar, self.tables, with_ids)
         with torch.no_grad():
             try:
                 out = run.run(x.detach())

@@ -98,8 +98,9 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
                 "no kinked copy (L is C^1 near w)" if not dead else
                 "every kinked copy's input is locally constant (dead kinks: no kink for "
                 "differentiability, no choice point for AD)")
-        verdict: dict[str, Any] = {"ns": False, "differentiable": True, "inc": False,
-                                   "undecided": None}
+        # identical ties: the tie's adjoint (NS's criterion) is not computed here
+        verdict: dict[str, Any] = {"ns": None if ident else False, "differentiable": True,
+                                   "inc": False, "undecided": None}
     else:
         cert = "none"
         verdict = {"ns": None, "differentiable": None, "inc": None,
