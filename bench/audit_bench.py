@@ -18,20 +18,16 @@ Results also go to bench/results/audit_bench.json.
 
 from __future__ import annotations
 
-import json
-import statistics
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import torch
 from adcorrect.audit.dtypes import parse_dtype
 from adcorrect.audit.run import Auditor, prepared
 from adcorrect.core.tables import render
+from timing import alternate, save
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent.parent
 REPEAT = 25
 B = 256
 
@@ -76,18 +72,9 @@ def measure(name: str, model: nn.Module, x: torch.Tensor, dtype_name: str) -> di
         m.zero_grad()
         nn.functional.cross_entropy(m(x), y).backward()
 
-    res = aud.audit(x, y)
+    aud.audit(x, y)  # warm-up
     torch_step()
-    t_torch, t_audit = [], []
-    for _ in range(REPEAT):
-        t0 = time.process_time()
-        torch_step()
-        t1 = time.process_time()
-        res = aud.audit(x, y)
-        t2 = time.process_time()
-        t_torch.append(t1 - t0)
-        t_audit.append(t2 - t1)
-    mt, ma = statistics.median(t_torch), statistics.median(t_audit)
+    mt, ma, res = alternate(torch_step, lambda: aud.audit(x, y), REPEAT)
     e = res["exact"]
     return {"model": name, "dtype": dtype_name, "batch": int(x.shape[0]), "W": aud.net.W,
             "torch_ms": 1e3 * mt, "audit_ms": 1e3 * ma, "ratio": ma / mt,
@@ -108,9 +95,7 @@ def main() -> int:
           f"{REPEAT} alternating runs, one torch thread; target <= 5 for fp32)")
     print(render(["model", "dtype", "B", "W", "torch ms", "audit ms", "ratio", "import s",
                   "kinked", "float kinks"], table))
-    out = ROOT / "bench/results/audit_bench.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=1) + "\n")
+    save("audit_bench", rows)
     return 0
 
 

@@ -17,19 +17,15 @@ import separately.  Results also go to bench/results/bn_audit_bench.json.
 
 from __future__ import annotations
 
-import json
-import statistics
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import torch
 from adcorrect.audit.run import Auditor
 from adcorrect.core.tables import render
+from timing import alternate, save
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent.parent
 REPEAT = 5
 BATCHES = (2, 4)
 
@@ -73,18 +69,9 @@ def measure(bn: bool) -> list[dict[str, Any]]:
             m.zero_grad()
             nn.functional.cross_entropy(m(x), y).backward()
 
-        res = aud.audit(x, y)
+        aud.audit(x, y)  # warm-up
         torch_step()
-        t_torch, t_audit = [], []
-        for _ in range(REPEAT):
-            t0 = time.process_time()
-            torch_step()
-            t1 = time.process_time()
-            res = aud.audit(x, y)
-            t2 = time.process_time()
-            t_torch.append(t1 - t0)
-            t_audit.append(t2 - t1)
-        mt, ma = statistics.median(t_torch), statistics.median(t_audit)
+        mt, ma, res = alternate(torch_step, lambda x=x, y=y: aud.audit(x, y), REPEAT)
         e = res["exact"]
         rows.append({"model": "CNN + BatchNorm" if bn else "CNN", "batch": B, "W": aud.net.W,
                      "neurons": len(aud.net.neurons), "uncertain": e["uncertain"],
@@ -104,9 +91,7 @@ def main() -> int:
           f"{REPEAT} alternating runs, one torch thread)")
     print(render(["model", "B", "W", "neurons", "uncertain", "kinked", "torch ms", "audit ms",
                   "ratio", "import s"], table))
-    out = ROOT / "bench/results/bn_audit_bench.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=1) + "\n")
+    save("bn_audit_bench", rows)
     return 0
 
 

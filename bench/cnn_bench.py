@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import json
 import resource
-import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -31,9 +29,9 @@ from adcorrect.audit.dtypes import parse_dtype
 from adcorrect.audit.run import Auditor, prepared
 from adcorrect.core.errors import InputError
 from adcorrect.core.tables import render
+from timing import alternate, save
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent.parent
 REPEAT = 3
 SLOW = 10.0  # seconds: an audit slower than this is measured once
 TIME_LIMIT = 30.0  # the audits' time limit for exact work (the CLI's default is 60 s)
@@ -181,21 +179,14 @@ def measure(name: str, model: nn.Module, shape: tuple[int, ...], B: int, dt: str
         return {**row, "refused": str(e)}
     row["import_s"] = time.process_time() - t0
     xe = x.to(dtype.compute)
-    tt, ta, res = [], [], None
-    for _ in range(REPEAT):
-        c = time.process_time()
+    def torch_step() -> None:
         m.zero_grad()
         F.cross_entropy(m(xe), y).backward()
-        tt.append(time.process_time() - c)
-        c = time.process_time()
-        res = aud.audit(x, y)
-        ta.append(time.process_time() - c)
-        if ta[-1] > SLOW:
-            break  # one measurement of a slow audit is enough
-    assert res is not None
+
+    mt, ma, res = alternate(torch_step, lambda: aud.audit(x, y), REPEAT, slow=SLOW)
     e = res["exact"]
-    return {**row, "torch_ms": 1e3 * statistics.median(tt), "audit_ms": 1e3 * statistics.median(ta),
-            "ratio": statistics.median(ta) / statistics.median(tt), "uncertain": e["uncertain"],
+    return {**row, "torch_ms": 1e3 * mt, "audit_ms": 1e3 * ma, "ratio": ma / mt,
+            "uncertain": e["uncertain"],
             "kinked": e["kinked"], "dead": e["dead"], "undecided": e["undecided"],
             "differentiable": e["differentiable"], "filter": e.get("filter", "ir"),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -219,9 +210,7 @@ def main() -> int:
                    ("undecided: " + r["undecided"][:60]) if r["undecided"] else
                    "differentiable" if r["differentiable"] else "not differentiable")
                   for r in rows]))
-    out = ROOT / "bench/results/cnn_bench.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=1) + "\n")
+    save("cnn_bench", rows)
     return 0
 
 

@@ -13,18 +13,16 @@ are outside the timed loop.  Results also go to bench/results/monitor_bench.json
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
 from adcorrect.audit.monitor import Monitor
 from adcorrect.core.tables import render
 from sklearn.datasets import load_digits
+from timing import save
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent.parent
 STEPS = 300
 B = 32
 
@@ -79,9 +77,7 @@ def main() -> int:
                  [(r["executor"], f"{r['cpu']:.3f}", f"{r['cpu_ratio']:.2f}",
                    f"{r['wall']:.3f}", f"{r['wall_ratio']:.2f}",
                    f"{r['until_audited']:.2f}", r["audited"], r["errors"]) for r in rows]))
-    out = ROOT / "bench/results/monitor_bench.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=1) + "\n")
+    save("monitor_bench", rows)
     return 0
 
 

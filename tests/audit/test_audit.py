@@ -22,14 +22,7 @@ from adcorrect.nets.batch import Batch, batched
 from adcorrect.torch import from_module
 from torch import nn
 
-
-@pytest.fixture(autouse=True)
-def _float32_default() -> Any:
-    """Another test module sets torch's default dtype to float64; these models are float32."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float32_default")
 
 
 class T5a(nn.Module):

@@ -6,21 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
 from adcorrect.cli import main
 from torch import nn
 
-
-@pytest.fixture(autouse=True)
-def _float32_default() -> Any:
-    """Another test module sets torch's default dtype to float64; these models are float32."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float32_default")
 
 
 def _files(tmp: Path) -> dict[str, Path]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -12,13 +11,7 @@ from adcorrect.audit.monitor import Monitor, loss_kind
 from adcorrect.core.errors import InputError
 from torch import nn
 
-
-@pytest.fixture(autouse=True)
-def _float32_default() -> Any:
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float32_default")
 
 
 def _loop(mon: Monitor, model: nn.Module, steps: int, e4m3: bool = False) -> None:

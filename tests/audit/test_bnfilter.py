@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction as Q
-from typing import Any
 
 import pytest
 import torch
@@ -16,13 +15,7 @@ from adcorrect.exact.engine import forward
 from adcorrect.torch import from_module
 from torch import nn
 
-
-@pytest.fixture(autouse=True)
-def _float32_default() -> Any:
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float32_default")
 
 
 class ResPool(nn.Module):

@@ -20,12 +20,7 @@ from torch import nn
 F = nn.functional
 
 
-@pytest.fixture(autouse=True)
-def _float32_default() -> Any:
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float32_default")
 
 
 ACTS = [nn.ReLU, lambda: nn.LeakyReLU(0.1), nn.Hardtanh, nn.ReLU6, nn.Hardswish,

@@ -11,13 +11,7 @@ import pytest
 import torch
 from adcorrect.report.study import run_one, section_markdown, summary_markdown
 
-
-@pytest.fixture(autouse=True)
-def _float32_default() -> Any:
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float32_default")
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ from torch import nn
 from ..core.errors import InputError
 from ..nets import activations as acts
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from ..torchfx.values import kernel_scalar
 from .dtypes import DType
 
 Maker = Callable[[Callable[[float], Fraction]], acts.Activation]
@@ -88,8 +89,7 @@ def _method(name: str) -> tuple[Maker, Call] | None:
 def _rounder(dtype: torch.dtype) -> Callable[[float], Fraction]:
     """A scalar hyper-parameter as the kernel uses it (float64 models: the double, else
     float32), exactly."""
-    op = torch.float64 if dtype == torch.float64 else torch.float32
-    return lambda v: Fraction(float(torch.tensor(float(v), dtype=op)))
+    return lambda v: kernel_scalar(v, dtype, "hyper-parameter")
 
 
 @dataclass

@@ -25,7 +25,7 @@ from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, trace
 from .plan import Plan
 from .tfilter import Filtered, TensorFilter, Unsupported
-from .tresult import MAX_ROWS, compare, tensor_result
+from .tresult import MAX_ROWS, compare, execution_json, structure, tensor_result
 
 
 class _Rows:
@@ -111,6 +111,7 @@ class Auditor:
                  name: str | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
                  progress: bool = False) -> None:
         from ..torchfx.importer import from_module
+        from ..torchfx.load import model_size
         from ..torchfx.values import frozen, trainable
         from ..torchfx.verify import check_runs_as_traced
 
@@ -131,8 +132,7 @@ class Auditor:
             self.tfilter: TensorFilter | None = TensorFilter(model, self.dtype.compute)
         except Unsupported:
             self.tfilter = None
-        size = sum(t.numel() for t in model.parameters()) + \
-            sum(t.numel() for t in model.buffers())
+        size = model_size(model)
         self.net: Network | None = None
         self.plan: Plan | None = None
         self.act_neurons: list[int] = []
@@ -264,24 +264,14 @@ class Auditor:
             "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size,
             "activations": sorted({n.activation.name for n in net.neurons
                                    if not n.activation.is_identity and n.op != "max"}), "loss": self.loss,
-            "choice": str(self.choice), "exact": exact,
-            # a batched network (B >= 2) never is one (THEORY.md 8.1); B = 1 is the network
-            "bias_network": rows.size == 1 and net.is_bias_network,
-            "single_bias_network": net.is_bias_network,
-            "no_exclusive_bias": list(dict.fromkeys(label[k] for k in net.no_exclusive_bias))
-            [:20],
-            "theorem": self._coverage(rows.size),
+            "choice": str(self.choice), "exact": exact, **structure(self, rows.size),
         }
         if ex.subnet is not None and ex.inc:
             res["_inc_network"] = ex.subnet
             res["_inc_values"] = [Fraction(v) for v in self.weights().tolist()]
         if run is None:
             return res
-        res["execution"] = {
-            "dtype": self.dtype.name, "computation": self.dtype.computation,
-            "float_kinks": run.float_kinks, "bifurcation": run.bifurcation,
-            "changed_gradient_entries": run.changed,
-        }
+        res["execution"] = execution_json(self.dtype, run)
         res["differ"], res["verdicts"] = self._compare(ex, run, rows.size)
         return res
 

@@ -36,13 +36,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from ..torchfx.fxargs import int_tuple
+from ..torchfx.importer import ADAPTIVE_POOLS, DROPOUT_MODULES
+from ..torchfx.values import kernel_scalar
 from .certified import quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
@@ -129,18 +131,11 @@ class Filtered:
 
 # -- the interpreter ----------------------------------------------------------------------
 
-_DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout)
-_ADAPTIVE_AVG = {nn.AdaptiveAvgPool1d: 1, nn.AdaptiveAvgPool2d: 2,
-                 F.adaptive_avg_pool1d: 1, F.adaptive_avg_pool2d: 2}
+_ADAPTIVE_AVG = {k: d for k, (d, kind) in ADAPTIVE_POOLS.items() if kind == "avg"}
 
 
 def _tuple(v: Any, d: int) -> list[int]:
-    vals = [v] * d if isinstance(v, int) else list(v)
-    if len(vals) == 1:
-        vals = vals * d
-    if len(vals) != d or not all(isinstance(i, int) for i in vals):
-        raise Unsupported(f"geometry {v!r}")
-    return vals
+    return int_tuple(v, d, "geometry")
 
 
 class _Run(torch.fx.Interpreter):
@@ -306,7 +301,7 @@ class _Run(torch.fx.Interpreter):
         if len(args) != 1 or kwargs or not isinstance(args[0], CT):
             raise Unsupported(f"module {kind.__name__} call")
         x = args[0]
-        if kind is nn.Identity or kind in _DROPOUTS and (not m.training or m.p == 0):
+        if kind is nn.Identity or kind in DROPOUT_MODULES and (not m.training or m.p == 0):
             return x
         if kind in MODULE_ACTS:
             self.inplace_ok(bool(getattr(m, "inplace", False)))
@@ -482,14 +477,7 @@ class TensorFilter:
         self.tables: dict[Any, ActTable] = {}
 
     def scalar(self, v: Any) -> Fraction:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise Unsupported(f"a scalar {v!r}")
-        if self.compute == torch.float64:
-            return Fraction(float(v))
-        r = float(np.float32(float(v)))
-        if not math.isfinite(r):
-            raise Unsupported("a scalar overflows float32")
-        return Fraction(r)
+        return kernel_scalar(v, self.compute, "a Python number")
 
     def run(self, x: torch.Tensor) -> Filtered:
         """The certified forward pass on the batch x (any float dtype, read exactly); a

@@ -124,7 +124,8 @@ def ex_quantum(x: CT) -> torch.Tensor:
     return q.reshape(q.shape[0], -1).amin(1) if q.dim() > 1 else q
 
 
-def exact_tensor(t: torch.Tensor, const: bool, B: int | None = None) -> CT:
+def exact_tensor(t: torch.Tensor, const: bool) -> CT:
+    """A stored tensor (an input, a constant) as an exact certified tensor."""
     v = t.detach().to(F64)
     if not bool(torch.isfinite(v).all()):
         raise Unsupported("a NaN or infinite tensor")
@@ -133,6 +134,7 @@ def exact_tensor(t: torch.Tensor, const: bool, B: int | None = None) -> CT:
 
 
 def min_quantum(t: torch.Tensor | None) -> int:
+    """A quantum bound of every entry of a stored tensor (NOQ for none)."""
     if t is None or t.numel() == 0:
         return NOQ
     return int(quantum(t.detach().to(F64).reshape(-1)).min())

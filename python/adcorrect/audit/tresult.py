@@ -53,8 +53,17 @@ def _count(found: Filtered, attr: str) -> int:
         sum(pt.count() for pt in found.pools if pt.kind in kinds)
 
 
-def _structure(aud: Any, B: int) -> dict[str, Any]:
-    """The structural keys: from the IR when there is one, else said to be unknown."""
+def execution_json(dtype: Any, run: ExecutionResult) -> dict[str, Any]:
+    """The ``execution`` key of an audit's answer."""
+    return {"dtype": dtype.name, "computation": dtype.computation,
+            "float_kinks": run.float_kinks, "bifurcation": run.bifurcation,
+            "changed_gradient_entries": run.changed}
+
+
+def structure(aud: Any, B: int) -> dict[str, Any]:
+    """The structural keys at batch size B (cached on the auditor): from the IR when
+    there is one, else said to be unknown.  A batched network (B >= 2) never is a bias
+    network (THEORY.md 8.1); B = 1 is the network itself."""
     cache = aud.__dict__.setdefault("_structures", {})
     if B not in cache:
         cache[B] = _structure_of(aud, B)
@@ -125,15 +134,11 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
         "network": aud.name if aud.net is None else aud.net.name, "W": aud.W,
         "frozen": aud.frozen, "batch": B,
         "activations": sorted({c.act.name for c in found.calls}), "loss": aud.loss,
-        "choice": str(aud.choice), "exact": exact, **_structure(aud, B),
+        "choice": str(aud.choice), "exact": exact, **structure(aud, B),
     }
     if run is None:
         return res
-    res["execution"] = {
-        "dtype": aud.dtype.name, "computation": aud.dtype.computation,
-        "float_kinks": run.float_kinks, "bifurcation": run.bifurcation,
-        "changed_gradient_entries": run.changed,
-    }
+    res["execution"] = execution_json(aud.dtype, run)
     sizes = [c.kink.shape[1] for c in found.calls]
     offsets = [sum(sizes[:k]) for k in range(len(sizes))]
     exact_kinks: dict[tuple[int, int], str] = {}

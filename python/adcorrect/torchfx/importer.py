@@ -58,7 +58,6 @@ by an activation becomes one neuron, named after the entry.
 
 from __future__ import annotations
 
-import math
 import operator
 from fractions import Fraction
 from typing import Any
@@ -75,16 +74,25 @@ from . import ops, tensors
 from .act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from .fxargs import conv_geometry, first_line, int_tuple, match_args, op_name
 from .symbolic import Builder, const_entry, source_entry
-from .values import ModelParams, Sym, coefs_of, exact_tensor, index_names, inv_sqrt, number
+from .values import (
+    ModelParams,
+    Sym,
+    coefs_of,
+    exact_tensor,
+    index_names,
+    inv_sqrt,
+    kernel_scalar,
+    number,
+)
 from .verify import check_runs_as_traced
 
 __all__ = ["from_module"]
 
-_DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
+DROPOUT_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
              nn.FeatureAlphaDropout)
 _FUNC_DROPOUTS = (F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout,
                   F.feature_alpha_dropout)
-_ADAPTIVE: dict[Any, tuple[int, str]] = {
+ADAPTIVE_POOLS: dict[Any, tuple[int, str]] = {
     nn.AdaptiveAvgPool1d: (1, "avg"), nn.AdaptiveAvgPool2d: (2, "avg"),
     nn.AdaptiveMaxPool1d: (1, "max"), nn.AdaptiveMaxPool2d: (2, "max"),
     F.adaptive_avg_pool1d: (1, "avg"), F.adaptive_avg_pool2d: (2, "avg"),
@@ -113,14 +121,7 @@ class _Importer:
 
     def scalar(self, x: Any, what: str) -> Fraction:
         """A Python number as PyTorch's kernels use it: rounded to the compute type."""
-        v = number(x, what)
-        if self.compute_dtype == torch.float64:
-            return Fraction(float(v))
-        with np.errstate(over="ignore"):
-            r = float(np.float32(float(v)))
-        if not math.isfinite(r):
-            raise InputError(f"{what}: {x!r} overflows float32")
-        return Fraction(r)
+        return kernel_scalar(x, self.compute_dtype, what)
 
     def tensor(self, x: Any, what: str) -> Sym:
         """A tensor argument; a Python number becomes a 0-d constant (see :meth:`scalar`)."""
@@ -287,7 +288,7 @@ class _Importer:
         if kind is nn.Identity:
             self.view(node)
             return x
-        if kind in _DROPOUTS:
+        if kind in DROPOUT_MODULES:
             if m.training and m.p > 0:
                 raise InputError(f"{kind.__name__} at {place} is in training mode (random); "
                                  "call model.eval() first")
@@ -321,10 +322,10 @@ class _Importer:
             return self.avg_pool(x, 1 if kind is nn.AvgPool1d else 2, m.kernel_size, m.stride,
                                  m.padding, m.ceil_mode, m.count_include_pad,
                                  getattr(m, "divisor_override", None), where)
-        if kind in _ADAPTIVE:
+        if kind in ADAPTIVE_POOLS:
             if getattr(m, "return_indices", False):
                 raise InputError("return_indices is not supported")
-            d, red = _ADAPTIVE[kind]
+            d, red = ADAPTIVE_POOLS[kind]
             return self.adaptive(x, d, m.output_size, red, where)
         raise InputError(f"unsupported module {kind.__name__} at {place}")
 
@@ -555,8 +556,8 @@ class _Importer:
             x, k, st, pad, ceil_mode, cip, *div = match_args(args, kwargs, *spec)
             return self.avg_pool(x, 1 if fn is F.avg_pool1d else 2, k, st, pad, ceil_mode, cip,
                                  div[0] if div else None, where)
-        if fn in _ADAPTIVE:
-            d, kind = _ADAPTIVE[fn]
+        if fn in ADAPTIVE_POOLS:
+            d, kind = ADAPTIVE_POOLS[fn]
             extra = [("return_indices", False)] if kind == "max" else []
             x, size, *indices = match_args(args, kwargs, ("input", None), ("output_size", None),
                                         *extra)

@@ -32,7 +32,7 @@ from ..core.files import check_zip, regular_size
 from ..core.limits import check
 from ..nets.batch import tensor_problem
 
-__all__ = ["check_model_graph", "check_model_size", "check_tensors", "load_model",
+__all__ = ["check_model_graph", "check_model_size", "check_tensors", "load_model", "model_size",
            "torch_nn_classes"]
 
 #: Most bytes of a model file's pickled structure (``data.pkl``: modules and settings, not
@@ -197,9 +197,13 @@ def _check_finite(t: torch.Tensor, what: str) -> None:
 def check_model_size(model: nn.Module, where: str = "model") -> None:
     """InputError if the model has more parameters and buffers than an exact import admits
     (the ``exact_model_params`` limit); call before converting any of them exactly."""
-    total = sum(t.numel() for t in model.parameters()) + \
+    check("exact_model_params", model_size(model), where)
+
+
+def model_size(model: nn.Module) -> int:
+    """Entries of the model's parameters and buffers."""
+    return sum(t.numel() for t in model.parameters()) + \
         sum(t.numel() for t in model.buffers())
-    check("exact_model_params", total, where)
 
 
 def _line(e: BaseException) -> str:

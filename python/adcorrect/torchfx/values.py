@@ -70,6 +70,19 @@ def number(x: Any, what: str) -> Fraction:
     return Fraction(x)
 
 
+def kernel_scalar(x: Any, dtype: torch.dtype, what: str) -> Fraction:
+    """A Python number as PyTorch's kernels use it, exactly: the double for float64
+    computation, else rounded to float32 (InputError if not finite or it overflows)."""
+    v = number(x, what)
+    if dtype == torch.float64:
+        return Fraction(float(v))
+    with np.errstate(over="ignore"):
+        r = float(np.float32(float(v)))
+    if not math.isfinite(r):
+        raise InputError(f"{what}: {x!r} overflows float32")
+    return Fraction(r)
+
+
 def to_sym(x: Any, what: str) -> Sym:
     """A tensor argument (numbers become 0-d constants)."""
     if isinstance(x, Sym):
