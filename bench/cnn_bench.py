@@ -5,13 +5,14 @@ inverted residual blocks (expansion 4, depthwise 3x3, relu6, BatchNorm, 3x32x32)
 torchvision-style ResNet-18 (3x32x32, written here from the published architecture:
 7x7 stride-2 stem, 3x3 max pool, four stages of two basic blocks).
 
-Parameters are random (fixed seed; inputs k/16) or trained (TRAIN_STEPS SGD steps on
-scikit-learn's digits upsampled to 32x32, nothing downloaded; inputs digits).  For each:
-the one-time import, the audit
-(exact and execution, the model's plan built once) as a ratio to torch's
-forward+backward on the same batch (CPU time of this process, one torch thread, medians
-of REPEAT alternating runs), which filter answered (``tensor``: the tensor-level one,
-``ir``: the IR's), the copies the float64 filter left to exact arithmetic, and whether the exact side decided (``undecided`` says why).  A model refused by a
+Parameters are random (fixed seed; inputs k/16) or trained (TRAIN_STEPS SGD steps,
+RESNET_STEPS for ResNet-18, on scikit-learn's digits upsampled to 32x32, nothing
+downloaded; inputs digits).  For each: the one-time import, the audit (exact and
+execution, the model's plan built once) as a ratio to torch's forward+backward on the
+same batch (CPU time of this process, one torch thread, medians of REPEAT alternating
+runs), which filter answered (``tensor``: the tensor-level one, with its float64 and,
+where needed, double-double passes; ``ir``: the IR's), the copies the filters left to
+exact arithmetic, and whether the exact side decided (``undecided`` says why).  A model refused by a
 limit is a row with the one-line reason.  Results also go to
 bench/results/cnn_bench.json.
 """
@@ -36,6 +37,7 @@ REPEAT = 3
 SLOW = 10.0  # seconds: an audit slower than this is measured once
 TIME_LIMIT = 30.0  # the audits' time limit for exact work (the CLI's default is 60 s)
 TRAIN_STEPS = 200
+RESNET_STEPS = 60  # ResNet-18's training steps (about 0.3 s each here)
 
 
 class LeNet5(nn.Module):
@@ -155,7 +157,9 @@ def cases() -> list[tuple[str, nn.Module, tuple[int, ...], int, str, str]]:
             ("MobileNetV2-style", _eval(mobilenet_small()), (3, 32, 32), 32, "fp32", "random"),
             ("MobileNetV2-style", trained(mobilenet_small(), (3, 32, 32)), (3, 32, 32), 32,
              "fp32", "trained"),
-            ("ResNet-18", _eval(resnet18()), (3, 32, 32), 32, "fp32", "random")]
+            ("ResNet-18", _eval(resnet18()), (3, 32, 32), 32, "fp32", "random"),
+            ("ResNet-18", trained(resnet18(), (3, 32, 32), RESNET_STEPS), (3, 32, 32), 32,
+             "fp32", "trained")]
 
 
 def measure(name: str, model: nn.Module, shape: tuple[int, ...], B: int, dt: str,

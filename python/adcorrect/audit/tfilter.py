@@ -45,6 +45,7 @@ from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from ..torchfx.fxargs import int_tuple
 from ..torchfx.importer import ADAPTIVE_POOLS, DROPOUT_MODULES
 from ..torchfx.values import kernel_scalar
+from . import tdd
 from .certified import quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
@@ -55,6 +56,7 @@ from .tkernels import (
     affine,
     avg,
     batch_norm,
+    bn_constants,
     canon_const,
     conv_window_any,
     exact_tensor,
@@ -63,6 +65,7 @@ from .tkernels import (
     ids_rows,
     ids_windows,
     max_pool,
+    windows,
 )
 
 
@@ -121,6 +124,7 @@ class Filtered:
     pool_unc: int = 0
     pool_sub_unc: int = 0  # chain ties below the window maximum the radii leave open
     pool_ident: int = 0  # ties at the maximum between identical functions
+    last_open_pool: int = 0  # 1-based max-pool call: the last with live ties or open windows
 
     @property
     def live(self) -> int:
@@ -142,9 +146,13 @@ class _Run(torch.fx.Interpreter):
     """One certified forward pass of the traced model."""
 
     def __init__(self, gm: torch.fx.GraphModule, scalar: Callable[[Any], Fraction],
-                 tables: dict[Any, ActTable], with_ids: bool = False) -> None:
+                 tables: dict[Any, ActTable], id_pools: int = 0,
+                 precise: bool = False) -> None:
         super().__init__(gm)
-        self.with_ids = with_ids
+        self.with_ids = id_pools > 0
+        self.id_pools = id_pools  # structural ids until this max-pool call (they serve
+        self.npool = 0  # only the pools' ties), then none
+        self.precise = precise
         self.scalar = scalar
         self.tables = tables
         self.found = Filtered(torch.zeros(0))
@@ -160,12 +168,27 @@ class _Run(torch.fx.Interpreter):
         if n.op == "get_attr":
             obj = self.fetch_attr(str(n.target))
             if isinstance(obj, torch.Tensor):
-                return exact_tensor(obj, not obj.requires_grad)
+                return self.limb(exact_tensor(obj, not obj.requires_grad))
             return obj
         out = super().run_node(n)
+        if isinstance(out, CT) and self.npool >= self.id_pools:
+            out.I = None
         if isinstance(out, CT) and out.name is not None and len(n.users) > 1:
-            out = CT(out.V, out.R, out.Q, out.C, I=out.I)  # read twice: the IR's neuron
+            out = CT(out.V, out.R, out.Q, out.C, I=out.I, D=out.D)  # read twice: a neuron
+        if isinstance(out, CT) and out.D is not None:
+            exact = out.R == 0  # exact float64 values are exact in the limb too
+            if bool(exact.any()):
+                z = torch.zeros_like(out.V)
+                d = out.D
+                out.D = tdd.DD(torch.where(exact, out.V, d.H), torch.where(exact, z, d.L),
+                               torch.where(exact, z, d.R))
         return out
+
+    def limb(self, x: CT) -> CT:
+        """An exact tensor with its double-double limb (in the precise pass)."""
+        if self.precise:
+            x.D = tdd.exact(x.V)
+        return x
 
     def named(self, x: CT) -> CT:
         """x as an affine result of this node (see ``CT.name``)."""
@@ -181,7 +204,7 @@ class _Run(torch.fx.Interpreter):
     def placeholder(self, target: Any, args: Any, kwargs: Any) -> Any:
         v = super().placeholder(target, args, kwargs)
         if isinstance(v, torch.Tensor):
-            ct = exact_tensor(v, True)
+            ct = self.limb(exact_tensor(v, True))
             if not self.with_ids:
                 return ct
             ct.I = torch.zeros(ct.V.shape, dtype=torch.int64)
@@ -200,6 +223,8 @@ class _Run(torch.fx.Interpreter):
             tab = self.tables[(self.pos, key)] = act_table(make())
         self.pos += 1
         out, kink, unc = activation(tab, x)
+        if x.D is not None:
+            unc = self.act_limb(tab, x, out, unc)
         out.I = x.I  # the same function of the same input
         canon_const(out)
         B = x.V.shape[0]
@@ -215,16 +240,52 @@ class _Run(torch.fx.Interpreter):
                                         flat(x.V)))
         return out
 
+    def act_limb(self, tab: ActTable, x: CT, out: CT, unc: torch.Tensor) -> torch.Tensor:
+        """The precise pass: copies the float64 radii leave uncertain, decided on the
+        double-double limb where the activation is piecewise linear with float data;
+        sets ``out.D``; returns the copies still uncertain."""
+        spec = _linear_spec(tab)
+        if spec is None or x.D is None:
+            return unc
+        bps, pieces = spec
+        y, idx, known = tdd.piecewise_linear(x.D, bps, pieces)
+        new = unc & known
+        if bool(new.any()):
+            for p, (a0, a1) in enumerate(pieces):
+                if a1 != 0:
+                    continue
+                flat = new & (idx == p)  # certainly on a constant piece: exactly a0
+                out.V = out.V.masked_fill(flat, a0)
+                out.R = out.R.masked_fill(flat, 0.0)
+                out.Q = torch.where(flat, quantum(torch.tensor([a0], dtype=torch.float64)),
+                                    out.Q)
+                out.C = out.C | flat
+        z = torch.zeros_like(out.V)
+        out.D = tdd.DD(torch.where(known, y.H, out.V), torch.where(known, y.L, z),
+                       torch.where(known, y.R, out.R))
+        return unc & ~known
+
     def pool_max(self, x: CT, d: int, k: Any, st: Any, pad: Any, dl: Any, ceil: bool) -> CT:
         K = _tuple(k, d)
         S = K if st is None or st in ([], ()) else _tuple(st, d)
         P, D = _tuple(pad, d), _tuple(dl, d)
         out, m = max_pool(x, d, K, S, P, D, ceil)
+        if x.D is not None:  # the precise pass: the maximum of the limbs
+            wh, _ = windows(x.D.H, d, K, S, P, D, ceil, -math.inf)
+            wl, _ = windows(x.D.L, d, K, S, P, D, ceil, 0.0)
+            wr, _ = windows(x.D.R, d, K, S, P, D, ceil, 0.0)
+            mh = wh.amax(2, keepdim=True)
+            ml = torch.where(wh == mh, wl, torch.full_like(wl, -math.inf)).amax(2)
+            out.D = tdd.DD(mh.squeeze(2).reshape(out.V.shape), ml.reshape(out.V.shape),
+                           wr.amax(2).reshape(out.V.shape))
         out.I = ids_windows(x.I, d, K, S, P, D, ceil)
         self.found.pool_kinks += int(m["live"].sum())
         self.found.pool_unc += int(m["unc"].sum())
         self.found.pool_sub_unc += int(m["sub_unc"].sum())
         self.found.pool_ident += int(m["ident"].sum())
+        self.npool += 1
+        if bool(m["live"].any()) or bool(m["unc"].any()):
+            self.found.last_open_pool = self.npool
         shape = tuple(int(v) for v in m["shape"])
         for kind in ("dead", "submax", "ident"):
             if bool(m[kind].any()):
@@ -252,7 +313,10 @@ class _Run(torch.fx.Interpreter):
         if len(sizes) != d or not all(isinstance(s, int) and s > 0 for s in sizes):
             raise Unsupported("adaptive pool size")
         kmax = math.prod(-(-n // o) + 1 for n, o in zip(x.V.shape[2:], sizes))
-        return self.named(avg(x, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax))
+        out = avg(x, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
+        if x.D is not None and all(s == 1 for s in sizes):
+            out.D = tdd.global_mean(x.D)
+        return self.named(out)
 
     def linear(self, x: CT, w: Any, b: Any) -> CT:
         wt, bt = self.param(w), self.param(b)
@@ -261,6 +325,8 @@ class _Run(torch.fx.Interpreter):
         out = affine(x, wt, bt, not wt.requires_grad, bt is None or not bt.requires_grad,
                      lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
                      lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0]))
+        if x.D is not None:
+            out.D = tdd.affine(x.D, wt, bt, lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1])
         out.I = ids_rows(x.I, wt.shape[0])
         return self.named(out)
 
@@ -274,9 +340,11 @@ class _Run(torch.fx.Interpreter):
         pad = 0 if m.padding == "valid" else m.padding
         w, b = m.weight, m.bias
         m_in = math.prod(w.shape[1:])
-        out = affine(x, w, b, not w.requires_grad, b is None or not b.requires_grad,
-                     lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups),
+        op = (lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups))
+        out = affine(x, w, b, not w.requires_grad, b is None or not b.requires_grad, op,
                      m_in, conv_window_any(m, d, pad, w.shape[0]))
+        if x.D is not None:
+            out.D = tdd.affine(x.D, w, b, op, m_in)
         P = [pad] * d if isinstance(pad, int) else list(pad)
         out.I = ids_windows(x.I, d, list(m.kernel_size), list(m.stride), P,
                             list(m.dilation), False, m.groups, w.shape[0])
@@ -314,6 +382,8 @@ class _Run(torch.fx.Interpreter):
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
             out = batch_norm(x, m)
             out.I = ids_channel(x.I)
+            if x.D is not None:
+                out.D = tdd.batch_norm(x.D, *bn_constants(m))
             return self.named(out)
         if kind is nn.Flatten:
             return self.flatten(x, m.start_dim, m.end_dim)
@@ -354,7 +424,8 @@ class _Run(torch.fx.Interpreter):
             return self.mul(args[0], args[1], target in (operator.truediv, torch.div))
         if target in (operator.neg, torch.neg) and len(args) == 1:
             x = args[0]
-            return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I))
+            return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
+                                 D=None if x.D is None else tdd.DD(-x.D.H, -x.D.L, x.D.R)))
         if target is torch.flatten:
             s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
             e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -364,7 +435,11 @@ class _Run(torch.fx.Interpreter):
             dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
             if not all(isinstance(t, CT) for t in xs) or dim % xs[0].V.dim() == 0:
                 raise Unsupported("cat")
-            return CT(*(torch.cat([getattr(t, a) for t in xs], dim) for a in "VRQC"))
+            out = CT(*(torch.cat([getattr(t, a) for t in xs], dim) for a in "VRQC"))
+            if all(t.D is not None for t in xs):
+                out.D = tdd.DD(*(torch.cat([getattr(t.D, a) for t in xs], dim)
+                                 for a in "HLR"))
+            return out
         if target in (F.max_pool1d, F.max_pool2d):
             d = 1 if target is F.max_pool1d else 2
             a = list(args) + [None] * 6
@@ -429,7 +504,8 @@ class _Run(torch.fx.Interpreter):
         if s % x.V.dim() == 0:
             raise Unsupported("flatten over the batch axis")
         return CT(*(torch.flatten(t, s, e) for t in (x.V, x.R, x.Q, x.C)), name=x.name,
-                  I=None if x.I is None else torch.flatten(x.I, s, e))
+                  I=None if x.I is None else torch.flatten(x.I, s, e),
+                  D=None if x.D is None else x.D.map(lambda t: torch.flatten(t, s, e)))
 
     def reshape(self, x: CT, shape: list[int]) -> CT:
         B = x.V.shape[0]
@@ -445,7 +521,8 @@ class _Run(torch.fx.Interpreter):
             raise Unsupported("a sum of tensors of different shapes or with a number")
         bv = -b.V if sub else b.V
         Y, R, Q = certified_add(a.V, a.R, a.Q, bv, b.R, b.Q)
-        return self.named(CT(Y, R, Q, a.C & b.C, I=ids_pair(a.I, b.I)))
+        D = None if a.D is None or b.D is None else tdd.add(a.D, b.D, sub)
+        return self.named(CT(Y, R, Q, a.C & b.C, I=ids_pair(a.I, b.I), D=D))
 
     def mul(self, x: Any, c: Any, div: bool) -> CT:
         if isinstance(c, CT) or not isinstance(x, CT) or isinstance(c, bool) or \
@@ -462,7 +539,22 @@ class _Run(torch.fx.Interpreter):
         D = torch.full_like(x.V, f)
         Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
                                   quantum(D.reshape(-1)).reshape(D.shape))
-        return self.named(CT(Y, R, Q, x.C, I=x.I))
+        dd = None if x.D is None else tdd.scale(x.D, torch.tensor(f, dtype=torch.float64))
+        return self.named(CT(Y, R, Q, x.C, I=x.I, D=dd))
+
+
+def _linear_spec(tab: ActTable) -> tuple[list[float], list[tuple[float, float]]] | None:
+    """Breakpoints and (a0, a1) per piece of a piecewise-linear activation whose data are
+    exact floats (relu, relu6, hardtanh, leaky relu, ...); None otherwise."""
+    if any(e != 0 for _, e in tab.bps):
+        return None
+    pieces = []
+    for coefs in tab.pieces:
+        if any(e != 0 for _, e, _ in coefs) or any(c != 0 for c, _, _ in coefs[2:]):
+            return None
+        vals = [c for c, _, _ in coefs] + [0.0, 0.0]
+        pieces.append((vals[0], vals[1]))
+    return [c for c, _ in tab.bps], pieces
 
 
 class TensorFilter:
@@ -481,15 +573,26 @@ class TensorFilter:
 
     def run(self, x: torch.Tensor) -> Filtered:
         """The certified forward pass on the batch x (any float dtype, read exactly); a
-        second pass with structural ids where the first leaves max-pool ties or windows
-        at their maximum (interning costs more than the pass itself)."""
-        found = self._run(x, False)
-        if found.pool_kinks or found.pool_unc:
-            found = self._run(x, True)
+        second pass with structural ids (up to the last max pool that needs them) where
+        the first leaves max-pool ties or windows at their maximum (interning costs more
+        than the pass itself); a precise pass with the double-double limb (:mod:`.tdd`)
+        where copies are still uncertain (deep networks, whose float64 radii outgrow the
+        values)."""
+        found = self._run(x, 0)
+        ids = found.last_open_pool
+        if ids:
+            found = self._run(x, ids)
+        if found.pool_unc or any(bool(c.unc.any()) for c in found.calls):
+            try:
+                precise = self._run(x, ids, True)
+            except Unsupported:
+                return found
+            if precise.live <= found.live:
+                found = precise
         return found
 
-    def _run(self, x: torch.Tensor, with_ids: bool) -> Filtered:
-        run = _Run(self.gm, self.scalar, self.tables, with_ids)
+    def _run(self, x: torch.Tensor, id_pools: int, precise: bool = False) -> Filtered:
+        run = _Run(self.gm, self.scalar, self.tables, id_pools, precise)
         with torch.no_grad():
             try:
                 out = run.run(x.detach())

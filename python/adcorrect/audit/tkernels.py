@@ -19,6 +19,7 @@ from torch import nn
 from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, quantum
 from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
+from .tdd import DD
 
 
 class Unsupported(Exception):
@@ -40,10 +41,13 @@ class CT:
     # of the parameters (built by interning what each entry is computed from); None:
     # unknown, every entry its own
     I: torch.Tensor | None = None
+    # the double-double limb of the precise pass (:mod:`.tdd`); None: not carried
+    D: DD | None = None
 
     def view(self, *shape: int) -> CT:
         return CT(*(t.reshape(shape) for t in (self.V, self.R, self.Q, self.C)),
-                  name=self.name, I=None if self.I is None else self.I.reshape(shape))
+                  name=self.name, I=None if self.I is None else self.I.reshape(shape),
+                  D=None if self.D is None else self.D.map(lambda t: t.reshape(shape)))
 
 
 MAX_ID_ENTRIES = 20_000_000  # entries of the row matrix interned for structural ids
@@ -172,17 +176,23 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
         R = torch.where(ok, torch.zeros_like(R), R)
     R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
     Q = torch.where(R == 0, Q, torch.full_like(Q, -NOQ))
-    # locally constant: no trainable bias, and every term w x with a trainable w has an
-    # exact zero x, every term with a frozen w a constant x (or w = 0)
+    return CT(Y, R, Q, _constant(x, wd, b, w_const, b_const, op, window_any, Y.shape))
+
+
+def _constant(x: CT, wd: torch.Tensor, b: torch.Tensor | None, w_const: bool,
+              b_const: bool, op: Callable[..., torch.Tensor],
+              window_any: Callable[[torch.Tensor], torch.Tensor] | None,
+              shape: torch.Size) -> torch.Tensor:
+    """The locally constant outputs of an affine op: no trainable bias, and every term
+    w x with a trainable w has an exact zero x, every term with a frozen w a constant x
+    (or w = 0)."""
     if b is not None and not b_const:
-        C = torch.zeros(Y.shape, dtype=torch.bool)
-    elif not w_const:
+        return torch.zeros(shape, dtype=torch.bool)
+    if not w_const:
         live_x = ~(x.C & (x.V == 0) & (x.R == 0))
-        C = ~window_any(live_x) if window_any is not None else \
+        return ~window_any(live_x) if window_any is not None else \
             op(live_x.to(F64), torch.ones_like(wd), None) == 0
-    else:
-        C = op((~x.C).to(F64), (wd != 0).to(F64), None) == 0
-    return CT(Y, R, Q, C)
+    return op((~x.C).to(F64), (wd != 0).to(F64), None) == 0
 
 
 def conv_window_any(m: Any, d: int, pad: Any, c_out: int
@@ -215,9 +225,10 @@ def scale_shift(x: CT, scale: torch.Tensor, shift: torch.Tensor, const: bool) ->
     return CT(Y, R, Q, x.C & const)
 
 
-def batch_norm(x: CT, m: nn.Module) -> CT:
-    """Eval-mode BatchNorm as the importer reads it: ``gamma (r x - r mean) + beta`` with
-    ``r`` the float PyTorch computes (:func:`adcorrect.torchfx.values.inv_sqrt`)."""
+def bn_constants(m: nn.Module) -> tuple[torch.Tensor, ...]:
+    """Eval-mode BatchNorm's exact float constants per channel: ``r`` (the float PyTorch
+    computes for ``1 / sqrt(var + eps)``, :func:`adcorrect.torchfx.values.inv_sqrt`), the
+    running mean, weight and bias."""
     from ..torchfx.values import inv_sqrt
 
     if m.training or m.running_mean is None or m.running_var is None:
@@ -226,6 +237,15 @@ def batch_norm(x: CT, m: nn.Module) -> CT:
     var = m.running_var.detach()
     r = torch.tensor([float(inv_sqrt(Fraction(float(v)), float(m.eps), var.dtype))
                       for v in var.to(F64).tolist()], dtype=F64)
+    g = m.weight.detach().to(F64) if m.weight is not None else torch.ones(len(r), dtype=F64)
+    b = m.bias.detach().to(F64) if m.bias is not None else torch.zeros(len(r), dtype=F64)
+    return r, mean, g, b
+
+
+def batch_norm(x: CT, m: nn.Module) -> CT:
+    """Eval-mode BatchNorm as the importer reads it: ``gamma (r x - r mean) + beta`` with
+    ``r`` the float PyTorch computes (:func:`adcorrect.torchfx.values.inv_sqrt`)."""
+    r, mean, g, b = bn_constants(m)
     shp = (1, -1) + (1,) * (x.V.dim() - 2)
     rr = r.reshape(shp).expand_as(x.V)
     zs = torch.zeros_like(x.V)
@@ -236,8 +256,6 @@ def batch_norm(x: CT, m: nn.Module) -> CT:
     t = certified_add(*a, -bm[0], bm[1], bm[2])
     frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
     C = x.C if frozen else torch.zeros_like(x.C)
-    g = m.weight.detach().to(F64) if m.weight is not None else torch.ones(len(r), dtype=F64)
-    b = m.bias.detach().to(F64) if m.bias is not None else torch.zeros(len(r), dtype=F64)
     return scale_shift(CT(t[0], t[1], t[2], C), g, b, True)
 
 

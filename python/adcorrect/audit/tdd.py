@@ -1,0 +1,270 @@
+"""A second float64 limb for the tensor-level filter (issue 16, deep residual networks):
+double-double values with a radius, for the pass that runs only where float64 radii
+leave copies undecided.
+
+Why: float64 radii grow by about the square root of the fan-in at every convolution
+(``|W| R`` adds up what ``W x`` cancels), so after the 17 convolutions of a ResNet-18 a
+rounding error of 1e-16 has become larger than the values.  Carrying each value as an
+unevaluated sum ``H + L`` of two float64 tensors starts the radii below 2^-80 of the
+values instead (of ``sum |w x|``: tested with weights over twelve decades and fan-in
+700), so the same growth leaves them far below the values.
+
+A ``DD`` holds ``H``, ``L`` and ``R``: the exact value lies in ``[H + L - R, H + L + R]``,
+and ``(H, L)`` is normalised (``H = fl(H + L)``), so comparing pairs lexicographically
+compares their sums.  Facts used besides those of :mod:`.certified` (round to nearest,
+no overflow, no underflow below ``2^-960`` in a product; entries where these can fail
+get an infinite radius):
+
+A. *TwoSum* (Knuth): ``s = fl(a + b)``, ``e = (a - (s - b')) + (b - b')`` with
+   ``b' = s - a``: ``s + e = a + b`` exactly.
+B. *TwoProduct* (Dekker, Veltkamp's split by ``2^27 + 1``): ``p + e = a b`` exactly.
+C. *Exact products on a grid* (Ozaki's splitting): ``fl(fl(x + s) - s)`` with
+   ``s = 1.5 * 2^(q + 52)`` rounds ``x`` (``|x| < 2^(q + 51)``) to a multiple of ``2^q``,
+   and the remainder ``x - that`` is a float.  If every entry of ``A`` is an integer
+   multiple of ``2^a`` of magnitude at most ``2^ka``, every entry of ``B`` one of ``2^b``
+   at most ``2^kb``, and ``m 2^(ka + kb) <= 2^52`` (``a + b >= -1074``), then every
+   product and partial sum of a length-``m`` dot product is a multiple of ``2^(a + b)``
+   below ``2^53`` of them: a float64 matrix product or convolution of ``A`` and ``B``
+   (any order, with or without FMA) is exact.  The input is split per example (one
+   ``2^a`` for all its entries), the weights per output channel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .certified import ETA, F64, INFLATE, U, gamma
+
+SPLITTER = 134217729.0  # 2^27 + 1
+TINY = 2.0 ** -960  # below this, a product's error term may underflow
+HUGE = 2.0 ** 995  # above this, the split may overflow
+
+
+@dataclass
+class DD:
+    """A double-double tensor with a radius (see the module docstring)."""
+
+    H: torch.Tensor
+    L: torch.Tensor
+    R: torch.Tensor
+
+    def map(self, f: Callable[[torch.Tensor], torch.Tensor]) -> DD:
+        return DD(f(self.H), f(self.L), f(self.R))
+
+
+def exact(v: torch.Tensor) -> DD:
+    """An exactly known float64 tensor."""
+    z = torch.zeros_like(v)
+    return DD(v, z, z.clone())
+
+
+def two_sum(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    t = SPLITTER * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def two_prod(a: torch.Tensor, b: torch.Tensor
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """p + e = a b exactly where ``ok`` (no overflow in the split, no underflow)."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    ap = p.abs()
+    ok = ((ap >= TINY) | (a == 0) | (b == 0)) & (a.abs() < HUGE) & (b.abs() < HUGE) & (ap < HUGE)
+    return p, e, ok
+
+
+def _up(r: torch.Tensor) -> torch.Tensor:
+    """A computed sum of a few non-negative terms, rounded up (fact 6)."""
+    return r * INFLATE + 16 * ETA
+
+
+def _finish(h: torch.Tensor, l_terms: list[torch.Tensor], R: torch.Tensor,
+            ok: torch.Tensor | None = None) -> DD:
+    """``h + sum(l_terms)`` (the terms small) normalised, with the summation's error."""
+    lo = l_terms[0]
+    mag = l_terms[0].abs()
+    for t in l_terms[1:]:
+        lo = lo + t
+        mag = mag + t.abs()
+    H, L = two_sum(h, lo)
+    R = _up(R + gamma(len(l_terms) + 1) * mag)
+    bad = ~torch.isfinite(H) | ~torch.isfinite(L) | ~torch.isfinite(R)
+    if ok is not None:
+        bad = bad | ~ok
+    if bool(bad.any()):
+        R = torch.where(bad, torch.full_like(R, math.inf), R)
+        H = torch.where(torch.isfinite(H), H, torch.zeros_like(H))
+        L = torch.where(bad, torch.zeros_like(L), L)
+    return DD(H, L, R)
+
+
+def _grid(x: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """x rounded to a multiple of 2^q (q broadcastable; |x| < 2^(q + 51)), fact C."""
+    s = torch.ldexp(torch.full_like(q, 1.5, dtype=F64), q + 52)
+    return (x + s) - s
+
+
+def _exponent(t: torch.Tensor, dims: int) -> torch.Tensor:
+    """Per leading index (of ``dims`` leading axes): e with max |t| < 2^e (0 for zeros)."""
+    a = t.abs().reshape(*t.shape[:dims], -1).amax(-1)
+    return torch.frexp(a)[1].to(torch.int64)
+
+
+def affine(x: DD, w: torch.Tensor, b: torch.Tensor | None,
+           op: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
+           m: int) -> DD | None:
+    """``op(x, w) + b`` (a convolution or matrix product; w, b exact floats) on a
+    double-double input, the products exact by fact C (None: the grids would underflow)."""
+    wd = w.detach().to(F64)
+    bd = None if b is None else b.detach().to(F64)
+    H, L, R = x.H, x.L, x.R
+    B, O = H.shape[0], wd.shape[0]
+    bits = 52 - max(1, math.ceil(math.log2(max(m, 2))))
+    kx, kw = (bits + 1) // 2, bits // 2
+    ex = _exponent(H, 1)
+    ew = _exponent(wd, 1)
+    if int(ex.max()) > 900 or int(ew.max()) > 900 or \
+            int(ex.min()) + int(ew.min()) - 2 * bits < -1070:
+        return None
+    sx = (B,) + (1,) * (H.dim() - 1)
+    sw = (O,) + (1,) * (wd.dim() - 1)
+    qx = (ex - kx).reshape(sx)
+    X1 = _grid(H, qx)
+    r1 = H - X1
+    X2 = _grid(r1, qx - kx)
+    r2 = r1 - X2
+    rho = r2 + L  # rounding <= u |rho|, in P below
+    qw = (ew - kw).reshape(sw)
+    W1 = _grid(wd, qw)
+    w1 = wd - W1
+    W2 = _grid(w1, qw - kw)
+    W3 = w1 - W2
+    S1, S2a, S2b, S3 = op(X1, W1, None), op(X1, W2, None), op(X2, W1, None), op(X2, W2, None)
+    terms = [op(rho, wd, None)]
+    wa = wd.abs()
+    g = gamma(m + 1)
+    P = op(R + (g + U) * rho.abs(), wa, None)
+    wnorm = float(wa.reshape(O, -1).norm(dim=1).max()) if wa.numel() else 0.0
+    R1 = (P + m * ETA) * (1 + 2 * gamma(m + 3)) + math.sqrt(m) * wnorm * ETA + m * ETA
+    if bool((W3 != 0).any()):
+        XS = X1 + X2
+        terms.append(op(XS, W3, None))
+        R1 = R1 + (op(XS.abs(), W3.abs(), None) * g + m * ETA) * INFLATE
+    h, e1 = two_sum(S1, S2a)
+    h, e2 = two_sum(h, S2b)
+    lt = [e1, e2, S3, *terms]
+    if bd is not None:
+        h, e3 = two_sum(h, bd.reshape((1, -1) + (1,) * (h.dim() - 2)).expand_as(h))
+        lt.append(e3)
+    return _finish(h, lt, R1)
+
+
+def scale(x: DD, c: torch.Tensor) -> DD:
+    """``c x`` with c exact floats (broadcastable)."""
+    c = c.expand_as(x.H)
+    p, e, ok = two_prod(c, x.H)
+    cl = c * x.L
+    return _finish(p, [e, cl], c.abs() * x.R + U * cl.abs(), ok)
+
+
+def add(a: DD, b: DD, sub: bool = False) -> DD:
+    """a + b (or a - b)."""
+    bh, bl = (-b.H, -b.L) if sub else (b.H, b.L)
+    s, e = two_sum(a.H, bh)
+    return _finish(s, [e, a.L, bl], a.R + b.R)
+
+
+def shift(x: DD, c: torch.Tensor) -> DD:
+    """``x + c`` with c exact floats (broadcastable)."""
+    s, e = two_sum(x.H, c.expand_as(x.H))
+    return _finish(s, [e, x.L], x.R)
+
+
+def batch_norm(x: DD, r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor,
+               beta: torch.Tensor) -> DD:
+    """``g (r x - r mean) + beta`` per channel (axis 1), every constant an exact float."""
+    shp = (1, -1) + (1,) * (x.H.dim() - 2)
+    rr, mm = r.reshape(shp), mean.reshape(shp)
+    rm, rme, ok = two_prod(rr.expand_as(x.H), mm.expand_as(x.H))
+    t = _sub_exact(scale(x, rr), rm, rme, ok)
+    return shift(scale(t, g.reshape(shp)), beta.reshape(shp))
+
+
+def _sub_exact(t: DD, p: torch.Tensor, e: torch.Tensor, ok: torch.Tensor) -> DD:
+    """t - (p + e), p + e exact."""
+    s, se = two_sum(t.H, -p)
+    return _finish(s, [se, t.L, -e], t.R, ok)
+
+
+def normalised_sign(x: DD, c: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Certainly above c, certainly below c, exactly c (every entry)."""
+    s, e = two_sum(x.H, torch.full_like(x.H, -c))
+    t = e + x.L  # the exact x - c is s + t within u |t| + R
+    slack = (t.abs() * (1 + 4 * U) + x.R) * INFLATE + 4 * ETA
+    on = (x.R == 0) & (s == 0) & (t == 0)
+    return s > slack, s < -slack, on
+
+
+def piecewise_linear(x: DD, bps: list[float], pieces: list[tuple[float, float]]
+                     ) -> tuple[DD, torch.Tensor, torch.Tensor]:
+    """A continuous piecewise-linear activation with exact float breakpoints and
+    coefficients ``(a0, a1)`` per piece: output, piece index (valid where ``known``), and
+    ``known`` (the piece is certain, or the input is exactly a breakpoint)."""
+    idx = torch.zeros(x.H.shape, dtype=torch.int64)
+    known = torch.ones(x.H.shape, dtype=torch.bool)
+    for c in bps:
+        above, below, on = normalised_sign(x, c)
+        idx += above.to(torch.int64)
+        known &= above | below | on
+    H = torch.zeros_like(x.H)
+    L = torch.zeros_like(x.H)
+    R = torch.zeros_like(x.H)
+    lip = max(abs(a1) for _, a1 in pieces)
+    for p, (a0, a1) in enumerate(pieces):
+        mask = idx == p
+        if not bool(mask.any()):
+            continue
+        y = shift(scale(x, torch.tensor(a1, dtype=F64)), torch.tensor(a0, dtype=F64))
+        H, L, R = (torch.where(mask, a, b) for a, b in ((y.H, H), (y.L, L), (y.R, R)))
+    # unknown pieces: the value of the piece at the point estimate, plus lip * the
+    # radius (the activation is continuous and lip-Lipschitz); its own error stays
+    R = torch.where(known, R, _up(R + lip * x.R))
+    return DD(H, L, R), idx, known
+
+
+def global_mean(x: DD) -> DD:
+    """The mean over every axis after the first two (an adaptive average pool to 1)."""
+    B, C = x.H.shape[:2]
+    H = x.H.reshape(B, C, -1)
+    L = x.L.reshape(B, C, -1)
+    n = H.shape[2]
+    if n == 1:
+        return x.map(lambda t: t.reshape(B, C, *([1] * (x.H.dim() - 2))))
+    k = 52 - math.ceil(math.log2(n))
+    e = _exponent(H, 2).unsqueeze(2)
+    X1 = _grid(H, e - k)
+    S1 = X1.sum(2)  # exact (fact C with a unit second factor)
+    rest = (H - X1) + L
+    S2 = rest.sum(2)
+    err = gamma(n + 1) * rest.abs().sum(2) + U * ((H - X1) + L).abs().sum(2)
+    nn = torch.full_like(S1, float(n))
+    h = S1 / nn
+    p, pe, ok = two_prod(h, nn)
+    rem = (S1 - p) - pe  # exact: S1 - p is within an ulp of S1 (Sterbenz)
+    lo = (rem + S2) / nn
+    Rm = x.R.reshape(B, C, -1).sum(2) * (1 + gamma(n + 2)) / n
+    out = _finish(h, [lo], _up(Rm + err / n + 2 * U * lo.abs()), ok)
+    return out.map(lambda t: t.reshape(B, C, *([1] * (x.H.dim() - 2))))

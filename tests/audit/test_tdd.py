@@ -1,0 +1,214 @@
+"""The double-double limb of the tensor filter (:mod:`adcorrect.audit.tdd`): its error-free
+transformations are exact (checked in Fractions), its matrix products and convolutions
+enclose the exact value within 2^-80 of it, and on a residual CNN every activation input
+of the precise pass encloses the exact pre-activation computed in Fractions by a
+reference evaluator written here (convolutions by loops)."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import pytest
+import torch
+from adcorrect.audit import tdd
+from adcorrect.audit.tfilter import TensorFilter
+from adcorrect.audit.tkernels import bn_constants
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+F = nn.functional
+pytestmark = pytest.mark.usefixtures("float32_default")
+
+floats = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+F64 = torch.float64
+
+
+def fr(t: torch.Tensor) -> list[Fraction]:
+    return [Fraction(v) for v in t.reshape(-1).tolist()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(floats, floats)
+def test_two_sum_and_two_prod_are_exact(a: float, b: float) -> None:
+    ta, tb = torch.tensor([a], dtype=F64), torch.tensor([b], dtype=F64)
+    s, e = tdd.two_sum(ta, tb)
+    assert Fraction(s.item()) + Fraction(e.item()) == Fraction(a) + Fraction(b)
+    p, pe, ok = tdd.two_prod(ta, tb)
+    if bool(ok):
+        assert Fraction(p.item()) + Fraction(pe.item()) == Fraction(a) * Fraction(b)
+    else:  # only tiny non-zero products are refused in this range
+        assert 0 < abs(Fraction(a) * Fraction(b)) < tdd.TINY
+
+
+def _dd_input(shape: tuple[int, ...], seed: int) -> tdd.DD:
+    g = torch.Generator().manual_seed(seed)
+    v = torch.randn(shape, generator=g, dtype=F64)
+    lo = torch.randn(shape, generator=g, dtype=F64) * 2.0 ** -60
+    H, L = tdd.two_sum(v, lo)
+    return tdd.DD(H, L, torch.zeros_like(H))
+
+
+@pytest.mark.parametrize("m_in", [3, 64, 700])
+def test_a_matrix_product_is_enclosed_within_2_to_the_minus_80(m_in: int) -> None:
+    x = _dd_input((2, m_in), m_in)
+    torch.manual_seed(m_in)
+    w = (torch.randn(5, m_in) * torch.logspace(0, -12, m_in)).float()  # wide range: W3 != 0
+    b = torch.randn(5).float()
+    y = tdd.affine(x, w, b, lambda a, ww, bb: F.linear(a, ww, bb), m_in)
+    assert y is not None
+    X = [[Fraction(h) + Fraction(lo) for h, lo in zip(hr, lr)]
+         for hr, lr in zip(x.H.tolist(), x.L.tolist())]
+    Wf = [fr(row) for row in w.to(F64)]
+    bf = fr(b.to(F64))
+    for i in range(2):
+        for o in range(5):
+            exact = sum((a * c for a, c in zip(X[i], Wf[o])), bf[o])
+            got = Fraction(y.H[i, o].item()) + Fraction(y.L[i, o].item())
+            r = Fraction(y.R[i, o].item())
+            size = sum(abs(a * c) for a, c in zip(X[i], Wf[o])) + abs(bf[o])
+            assert abs(got - exact) <= r
+            assert r <= size * Fraction(2) ** -80
+            assert abs(y.L[i, o].item()) <= abs(y.H[i, o].item()) * 2.0 ** -52  # normalised
+
+
+# -- a residual CNN against a reference evaluator in Fractions -------------------------------
+
+class ResCNN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(2, 3, 3, stride=2, padding=1)
+        self.bn = nn.BatchNorm2d(3)
+        self.c2 = nn.Conv2d(3, 3, 3, padding=1, bias=False)
+        self.fc1 = nn.Linear(3, 4)
+        self.fc2 = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.max_pool2d(F.relu(self.bn(self.c1(x))), 3, 2, 1)
+        h = F.relu6(self.c2(h) + h)
+        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        return self.fc2(F.leaky_relu(self.fc1(h), 0.125))
+
+
+Grid = list[list[list[Fraction]]]  # [channel][row][column]
+
+
+def _conv(x: Grid, w: torch.Tensor, b: torch.Tensor | None, stride: int, pad: int) -> Grid:
+    C, H, W = len(x), len(x[0]), len(x[0][0])
+    O, _, K, _ = w.shape
+    wf = [[[fr(w[o, c, i].to(F64)) for i in range(K)] for c in range(C)] for o in range(O)]
+    bf = fr(b.to(F64)) if b is not None else [Fraction(0)] * O
+    Ho, Wo = (H + 2 * pad - K) // stride + 1, (W + 2 * pad - K) // stride + 1
+
+    def at(c: int, i: int, j: int) -> Fraction:
+        return x[c][i][j] if 0 <= i < H and 0 <= j < W else Fraction(0)
+
+    return [[[bf[o] + sum(wf[o][c][ki][kj] * at(c, i * stride - pad + ki, j * stride - pad + kj)
+                          for c in range(C) for ki in range(K) for kj in range(K))
+              for j in range(Wo)] for i in range(Ho)] for o in range(O)]
+
+
+def _map(x: Grid, f) -> Grid:
+    return [[[f(c, v) for v in row] for row in ch] for c, ch in enumerate(x)]
+
+
+def _reference(m: ResCNN, x: torch.Tensor) -> list[list[Fraction]]:
+    """The exact inputs of the three activation calls, flattened per call."""
+    g = [[fr(row.to(F64)) for row in ch] for ch in x]
+    pre1 = _conv(g, m.c1.weight, m.c1.bias, 2, 1)
+    r, mean, gam, beta = (fr(t) for t in bn_constants(m.bn))
+    pre1 = _map(pre1, lambda c, v: gam[c] * (r[c] * v - r[c] * mean[c]) + beta[c])
+    h = _map(pre1, lambda c, v: max(v, Fraction(0)))
+    H, W = len(h[0]), len(h[0][0])
+    Ho, Wo = (H + 2 - 3) // 2 + 1, (W + 2 - 3) // 2 + 1
+    h = [[[max(h[c][a][b] for a in range(2 * i - 1, 2 * i + 2) for b in range(2 * j - 1, 2 * j + 2)
+               if 0 <= a < H and 0 <= b < W) for j in range(Wo)] for i in range(Ho)]
+         for c in range(len(h))]
+    c2 = _conv(h, m.c2.weight, None, 1, 1)
+    pre2 = [[[c2[c][i][j] + h[c][i][j] for j in range(Wo)] for i in range(Ho)]
+            for c in range(len(h))]
+    h2 = _map(pre2, lambda c, v: min(max(v, Fraction(0)), Fraction(6)))
+    avg = [sum(v for row in ch for v in row) / (Ho * Wo) for ch in h2]
+    w1, b1 = fr(m.fc1.weight.to(F64)), fr(m.fc1.bias.to(F64))
+    pre3 = [b1[o] + sum(w1[o * 3 + c] * avg[c] for c in range(3)) for o in range(4)]
+    flat = (lambda t: [v for ch in t for row in ch for v in row])
+    return [flat(pre1), flat(pre2), pre3]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_precise_pass_encloses_the_exact_pre_activations(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(seed)
+    m = ResCNN()
+    with torch.no_grad():
+        m.bn.running_mean.uniform_(-0.3, 0.3)
+        m.bn.running_var.uniform_(0.5, 2.0)
+        m.bn.weight.uniform_(0.5, 1.5)
+    m.eval()
+    rng = random.Random(seed)
+    x = torch.tensor([[[[rng.randint(0, 16) / 16 for _ in range(7)] for _ in range(7)]
+                       for _ in range(2)] for _ in range(2)], dtype=torch.float32)
+    seen: list[tdd.DD] = []
+    orig = tdd.piecewise_linear
+
+    def spy(d: tdd.DD, bps, pieces):
+        seen.append(d)
+        return orig(d, bps, pieces)
+
+    monkeypatch.setattr(tdd, "piecewise_linear", spy)
+    TensorFilter(m, torch.float32)._run(x, 0, True)
+    assert len(seen) == 3
+    for ex in range(2):
+        ref = _reference(m, x[ex])
+        for call, exact in zip(seen, ref):
+            H, L, R = (t[ex].reshape(-1).tolist() for t in (call.H, call.L, call.R))
+            assert len(H) == len(exact)
+            for h, lo, r, e in zip(H, L, R, exact):
+                assert abs(Fraction(h) + Fraction(lo) - e) <= Fraction(r)
+                assert r <= 2.0 ** -80 * (1 + abs(float(e)))
+
+
+# -- the precise pass in the audit -----------------------------------------------------------
+
+def _cancel(shift: float) -> nn.Module:
+    """x -> relu(x0 + x1), relu(x0) -> relu(h0 - h1 - shift) -> linear: at x = (1, 2^-70)
+    the second pre-activation is exactly 2^-70 - shift, which float64 computes as
+    0 +- 2^-52 (1 + 2^-70 rounds to 1)."""
+    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1), nn.ReLU(), nn.Linear(1, 1))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[1.0, 1.0], [1.0, 0.0]]))
+        m[0].bias.zero_()
+        m[2].weight.copy_(torch.tensor([[1.0, -1.0]]))
+        m[2].bias.fill_(-shift)
+        m[4].weight.fill_(1.0)
+        m[4].bias.zero_()
+    return m
+
+
+X_CANCEL = torch.tensor([[1.0, 2.0 ** -70]])
+
+
+def test_the_precise_pass_decides_what_float64_leaves_open() -> None:
+    from adcorrect.audit.run import Auditor
+
+    m = _cancel(0.0)
+    tf = TensorFilter(m, torch.float32)
+    assert tf._run(X_CANCEL, 0).live == 1  # float64: 0 +- 2^-52, uncertain
+    assert tf.run(X_CANCEL).live == 0  # double-double: 2^-70 +- 2^-120, positive
+    r = Auditor(m, X_CANCEL, "sum").audit(X_CANCEL, torch.ones(1))
+    e = r["exact"]
+    assert (e["filter"], e["uncertain"], e["kinked"], e["differentiable"]) == \
+        ("tensor", 0, 0, True)
+
+
+def test_an_exact_kink_the_limb_cannot_see_goes_to_the_exact_audit() -> None:
+    """Shift 2^-70: the pre-activation is exactly 0 with a non-zero adjoint (relu's
+    kink, its own bias): not differentiable, decided by the IR's exact audit."""
+    from adcorrect.audit.run import Auditor
+
+    m = _cancel(2.0 ** -70)
+    assert TensorFilter(m, torch.float32).run(X_CANCEL).live == 1
+    r = Auditor(m, X_CANCEL, "sum").audit(X_CANCEL, torch.ones(1))
+    e = r["exact"]
+    assert "filter" not in e and e["kinked"] == 1 and e["differentiable"] is False
