@@ -272,3 +272,22 @@ def test_undecided_after_the_dead_split_keeps_it(monkeypatch: pytest.MonkeyPatch
     assert e["dead"] == 3
     assert [c["neuron"] for c in e["copies"]] == ["c[0,1,0]", "c[0,1,1]",
                                                   "max_pool2d[0,0,0]/tie2"]
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_interned_ids_are_equal_exactly_for_equal_rows(collide: bool,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Structural ids: equal rows get equal ids and different rows different ones, also
+    when the row hash collides (a hash of ones: the row sum; then rows are sorted)."""
+    from adcorrect.audit import tkernels
+
+    if collide:
+        monkeypatch.setattr(tkernels, "_HASH", torch.ones(4096, dtype=torch.int64))
+    g = torch.Generator().manual_seed(3)
+    rows = torch.randint(-2, 3, (500, 3), generator=g)
+    ids = tkernels.intern(rows)
+    assert ids is not None
+    tup = [tuple(r) for r in rows.tolist()]
+    for i in range(0, 500, 7):
+        for j in range(500):
+            assert (ids[i] == ids[j]) == (tup[i] == tup[j])
