@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import tdd
 from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, quantum
 from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
@@ -190,10 +191,10 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
         R = torch.where(ok, torch.zeros_like(R), R)
     R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
     Q = torch.where(R == 0, Q, torch.full_like(Q, -NOQ))
-    return CT(Y, R, Q, _constant(x, wd, b, w_const, b_const, op, window_any, Y.shape))
+    return CT(Y, R, Q, constant_outputs(x, wd, b, w_const, b_const, op, window_any, Y.shape))
 
 
-def _constant(x: CT, wd: torch.Tensor, b: torch.Tensor | None, w_const: bool,
+def constant_outputs(x: CT, wd: torch.Tensor, b: torch.Tensor | None, w_const: bool,
               b_const: bool, op: Callable[..., torch.Tensor],
               window_any: Callable[[torch.Tensor], torch.Tensor] | None,
               shape: torch.Size) -> torch.Tensor:
@@ -207,6 +208,28 @@ def _constant(x: CT, wd: torch.Tensor, b: torch.Tensor | None, w_const: bool,
         return ~window_any(live_x) if window_any is not None else \
             op(live_x.to(F64), torch.ones_like(wd), None) == 0
     return op((~x.C).to(F64), (wd != 0).to(F64), None) == 0
+
+
+def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
+                b_const: bool, op: Callable[..., torch.Tensor], m: int,
+                window_any: Callable[[torch.Tensor], torch.Tensor] | None) -> CT:
+    """:func:`affine` in the precise pass (``x.D`` set): where no example is exact so far,
+    the float64 value and radius come from the double-double result (``H``, and
+    ``R + |L|``: no float64 product of its own); else both are computed."""
+    assert x.D is not None
+    B = x.V.shape[0]
+    if not bool((x.R == 0).reshape(B, -1).all(1).any()):
+        d = tdd.affine(x.D, w, b, op, m)
+        if d is not None:
+            R = (d.R + d.L.abs()) * INFLATE + ETA
+            R = torch.where(torch.isfinite(R), R, torch.full_like(R, math.inf))
+            Q = torch.full(d.H.shape, -NOQ, dtype=torch.int64)
+            C = constant_outputs(x, w.detach().to(F64), b, w_const, b_const, op, window_any,
+                                 d.H.shape)
+            return CT(d.H, R, Q, C, D=d)
+    out = affine(x, w, b, w_const, b_const, op, m, window_any)
+    out.D = tdd.affine(x.D, w, b, op, m)
+    return out
 
 
 def conv_window_any(m: Any, d: int, pad: Any, c_out: int
