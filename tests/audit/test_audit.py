@@ -16,7 +16,7 @@ import torch
 from adcorrect.audit.plan import Plan
 from adcorrect.audit.run import Auditor
 from adcorrect.exact.dead import dead_kinks
-from adcorrect.exact.engine import backward, directional, forward, ns
+from adcorrect.exact.engine import backward, directional, forward, is_zero, ns
 from adcorrect.exact.oracle import decide, same_vector
 from adcorrect.nets.batch import Batch, batched
 from adcorrect.torch import from_module
@@ -208,20 +208,47 @@ def _reference(m: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str) -> dic
 
 def test_exact_audit_agrees_with_engine_and_oracle() -> None:
     rng = random.Random(2024)
-    seen = {"ndf": 0, "diff_ns": 0, "group": 0}
+    seen = {"ndf": 0, "diff_ns": 0, "group": 0, "one_sided": 0}
     for _ in range(120):
         m, x, y, loss = _random_case(rng)
-        e = Auditor(m, x, loss).audit(x, y, execution=False)["exact"]
         ref = _reference(m, x, y, loss)
-        assert e["undecided"] is None
-        for key in ("kinked", "dead", "ns", "differentiable", "inc"):
-            assert e[key] == ref[key], (key, e, m, x, y, loss)
+        aud = Auditor(m, x, loss)
+        tensor = aud.audit(x, y, execution=False)["exact"]  # the tensor filter first
+        aud.tfilter = None
+        e = aud.audit(x, y, execution=False)["exact"]  # the IR path alone
+        for got in (e, tensor):
+            assert got["undecided"] is None
+            for key in ("kinked", "dead", "ns", "differentiable", "inc"):
+                assert got[key] == ref[key], (key, got, m, x, y, loss)
         seen["ndf"] += e["differentiable"] is False
         seen["diff_ns"] += bool(e["differentiable"] and e["ns"])
         if e["witness"] and e["witness"]["kind"].startswith("phi(v0"):
             seen["group"] += 1
             _check_witness(e["witness"], ref)
-    assert seen["ndf"] >= 10 and seen["group"] >= 5
+        if tensor["witness"] and tensor["witness"]["kind"].startswith("L'(w; d)"):
+            seen["one_sided"] += 1
+            _check_one_sided(m, tensor["witness"], ref, loss)
+    assert seen["ndf"] >= 10 and seen["group"] >= 5 and seen["one_sided"] >= 10, seen
+
+
+def _check_one_sided(m: nn.Module, wit: dict[str, Any], ref: dict[str, Any], loss: str
+                     ) -> None:
+    """The tensor filter's witness against the exact engine: the seeded direction's
+    exact one-sided derivatives lie in the reported enclosures and do not cancel."""
+    seed = int(wit["d"].rpartition("manual_seed(")[2].partition(")")[0])
+    g = torch.Generator().manual_seed(seed)
+    d = [Q(int(v)) for p in m.parameters() if p.requires_grad
+         for v in (torch.randint(-2 ** 20, 2 ** 20, p.shape, generator=g) * 2 + 1)
+         .reshape(-1).tolist()]
+    full, w = ref["full"], ref["w"]
+    assert len(d) == full.W
+    plus = directional(full, w, d)
+    minus = directional(full, w, [-v for v in d])
+    assert not is_zero(plus + minus)
+    if loss != "ce":  # rational: compare with the enclosures exactly
+        for exact, shown in zip((plus, minus), wit["one_sided"]):
+            v, r = (Q(float(t)) for t in shown.split(" +- "))
+            assert abs(Q(exact) - v) <= r
 
 
 def _check_witness(wit: dict[str, Any], ref: dict[str, Any]) -> None:

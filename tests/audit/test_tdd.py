@@ -204,11 +204,15 @@ def test_the_precise_pass_decides_what_float64_leaves_open() -> None:
 
 def test_an_exact_kink_the_limb_cannot_see_goes_to_the_exact_audit() -> None:
     """Shift 2^-70: the pre-activation is exactly 0 with a non-zero adjoint (relu's
-    kink, its own bias): not differentiable, decided by the IR's exact audit."""
+    kink, its own bias): not differentiable, decided by the IR's exact audit (the
+    tangent pass stops there: the copy is uncertain in float64, so it gives no
+    certificate)."""
     from adcorrect.audit.run import Auditor
 
     m = _cancel(2.0 ** -70)
-    assert TensorFilter(m, torch.float32).run(X_CANCEL).live == 1
+    tf = TensorFilter(m, torch.float32)
+    assert tf.run(X_CANCEL).live == 1
+    assert tf.certificate(X_CANCEL, torch.ones(1), "sum") is None
     r = Auditor(m, X_CANCEL, "sum").audit(X_CANCEL, torch.ones(1))
     e = r["exact"]
     assert "filter" not in e and e["kinked"] == 1 and e["differentiable"] is False

@@ -164,16 +164,22 @@ class PairPool(nn.Module):
         return F.max_pool2d(self.c(x), 2).flatten(1)
 
 
-def test_a_live_tie_goes_to_the_exact_audit() -> None:
+def test_a_live_tie_is_decided_by_one_sided_derivatives_and_the_ir() -> None:
     """Inputs (1, 2, 1; 0, 0, 0): the window is (w0 + 2 w1, 2 w0 + w1, 0, 0) = (3, 3, 0,
-    0): a tie at the maximum between two different functions of the weights: live, not
-    decided by the tensor filter (the IR's oracle decides it: not differentiable)."""
+    0): a tie at the maximum between two different functions of the weights: live.  The
+    max of the two has one-sided derivatives max(d0 + 2 d1, 2 d0 + d1) along d and
+    max(-d0 - 2 d1, -2 d0 - d1) along -d, which sum to |d0 - d1| != 0: not differentiable,
+    certified by the tensor filter; the IR's oracle (without the filter) agrees."""
     m = PairPool()
     x = torch.tensor([[[[1.0, 2.0, 1.0], [0.0, 0.0, 0.0]]]])
     f = TensorFilter(m, torch.float32).run(x)
     assert (f.pool_kinks, f.pool_ident) == (1, 0)
-    r = Auditor(m, x, "sum").audit(x, torch.ones(1))
-    assert "filter" not in r["exact"] and r["exact"]["differentiable"] is False
+    aud = Auditor(m, x, "sum")
+    e = aud.audit(x, torch.ones(1))["exact"]
+    assert (e["filter"], e["differentiable"]) == ("tensor", False)
+    aud.tfilter = None
+    e = aud.audit(x, torch.ones(1))["exact"]
+    assert "filter" not in e and e["differentiable"] is False
 
 
 def test_a_tie_of_identical_functions_is_no_kink() -> None:
@@ -309,3 +315,57 @@ def test_a_hint_from_an_earlier_batch_changes_no_answer(hint: tuple[int, bool]) 
         tf = TensorFilter(m, torch.float32)
         tf.hint = hint
         assert _summary(tf.run(x)) == _summary(fresh), seed
+
+
+# -- the one-sided certificate of non-differentiability ---------------------------------------
+
+def test_one_sided_derivatives_never_contradict_the_ir() -> None:
+    """On the 40 random models (exact kinks, live ties, frozen layers, every kinked
+    activation): wherever the tangent pass certifies L'(w; d) + L'(w; -d) != 0, the IR's
+    exact audit says not differentiable; and it does certify some."""
+    fired = 0
+    for seed in range(40):
+        m, x, y = _model(seed)
+        tf = TensorFilter(m, torch.float32)
+        if not tf.run(x).live:
+            continue
+        w = tf.certificate(x, y, "ce")
+        if w is None:
+            continue
+        fired += 1
+        aud = Auditor(m, x, "ce", time_limit=20)
+        aud.tfilter = None
+        assert aud.audit(x, y)["exact"]["differentiable"] in (False, None), seed
+    assert fired >= 3, fired
+
+
+def test_a_relu_on_its_kink_is_certified_not_differentiable() -> None:
+    """relu(w x + b) at x = 0, w = 1, b = 0, sum loss: L = relu(b) near w, so
+    L'(w; d) + L'(w; -d) = max(d_b, 0) + max(-d_b, 0) = |d_b| (d_b the direction's bias
+    entry); the audit answers from the tensor filter, without the IR."""
+    m = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+    with torch.no_grad():
+        m[0].weight.fill_(1.0)
+        m[0].bias.fill_(0.0)
+    x = torch.zeros(1, 1)
+    r = Auditor(m, x, "sum").audit(x, torch.ones(1))
+    e = r["exact"]
+    assert (e["filter"], e["differentiable"], e["ns"], e["kinked"]) == ("tensor", False, True, 1)
+    g = torch.Generator().manual_seed(1)
+    dw = torch.randint(-2 ** 20, 2 ** 20, (1, 1), generator=g) * 2 + 1  # weight first
+    db = int((torch.randint(-2 ** 20, 2 ** 20, (1,), generator=g) * 2 + 1).item())
+    assert dw.shape == (1, 1)
+    lp, lm = (float(s.split(" +- ")[0]) for s in e["witness"]["one_sided"])
+    assert lp + lm == abs(db) and {lp, lm} == {0.0, float(abs(db))}
+
+
+def test_the_frozen_hardtanh_inc_point_gets_no_certificate() -> None:
+    """L(b) = hardtanh(b - 1) + hardtanh(b + 1) = b near 0: differentiable, so no
+    direction can have L'(d) + L'(-d) != 0 (the IR then answers inc)."""
+    m = nn.Sequential(nn.Linear(1, 1), nn.Hardtanh())
+    with torch.no_grad():
+        m[0].weight.fill_(1.0)
+        m[0].bias.fill_(0.0)
+    m[0].weight.requires_grad_(False)
+    x = torch.tensor([[-1.0], [1.0]])
+    assert TensorFilter(m, torch.float32).certificate(x, torch.ones(2), "sum") is None

@@ -173,14 +173,17 @@ class Auditor:
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
         found = self._tensor_filter(xe)
-        if found is not None and (found.live == 0 or self.plan is None):
+        witness = None
+        if found is not None and found.live and self.tfilter is not None:
+            witness = self.tfilter.certificate(xe, y, self.loss)
+        if found is not None and (found.live == 0 or witness is not None or self.plan is None):
             self._check_output(xe, found.out.numpy())
             t1 = time.perf_counter()
             ex_seconds = {"filter": t1 - t0}
             run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
                 if execution else None
             t2 = time.perf_counter()
-            res = tensor_result(self, found, run, rows.size)
+            res = tensor_result(self, found, run, rows.size, witness)
         else:
             assert self.plan is not None
             fwd = self.plan.forward(w, rows.xt)

@@ -46,7 +46,8 @@ from ..torchfx.fxargs import int_tuple
 from ..torchfx.importer import ADAPTIVE_POOLS, DROPOUT_MODULES
 from ..torchfx.values import kernel_scalar
 from . import tdd
-from .certified import quantum
+from . import ttangent as tt
+from .certified import F64, INFLATE, U, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
 from .tkernels import (
@@ -65,6 +66,7 @@ from .tkernels import (
     ids_pair,
     ids_rows,
     ids_windows,
+    linear_spec,
     max_pool,
     windows,
 )
@@ -126,6 +128,8 @@ class Filtered:
     pool_sub_unc: int = 0  # chain ties below the window maximum the radii leave open
     pool_ident: int = 0  # ties at the maximum between identical functions
     last_open_pool: int = 0  # 1-based max-pool call: the last with live ties or open windows
+    out_r: torch.Tensor | None = None  # the outputs' radii
+    out_t: tuple[torch.Tensor, torch.Tensor] | None = None  # their tangents (tangent pass)
 
     @property
     def live(self) -> int:
@@ -148,8 +152,10 @@ class _Run(torch.fx.Interpreter):
 
     def __init__(self, gm: torch.fx.GraphModule, scalar: Callable[[Any], Fraction],
                  tables: dict[Any, ActTable], id_pools: int = 0,
-                 precise: bool = False) -> None:
+                 precise: bool = False, dirs: dict[int, torch.Tensor] | None = None
+                 ) -> None:
         super().__init__(gm)
+        self.dirs = dirs  # the tangent pass: direction entries of trainable parameters
         self.with_ids = id_pools > 0
         self.id_pools = id_pools  # structural ids until this max-pool call (they serve
         self.npool = 0  # only the pools' ties), then none
@@ -169,13 +175,22 @@ class _Run(torch.fx.Interpreter):
         if n.op == "get_attr":
             obj = self.fetch_attr(str(n.target))
             if isinstance(obj, torch.Tensor):
-                return self.limb(exact_tensor(obj, not obj.requires_grad))
+                ct = self.limb(exact_tensor(obj, not obj.requires_grad))
+                if self.dirs is not None:
+                    d = self.dirs.get(id(obj))
+                    ct.T = tt.zero(ct.V) if d is None else (d.clone(), torch.zeros_like(d))
+                return ct
             return obj
         out = super().run_node(n)
+        if self.dirs is not None and isinstance(out, CT):
+            if out.T is None:
+                raise tt.NoCertificate(f"no tangent rule for {n.op} {n.target}")
+            if bool(out.C.any()):  # locally constant: tangent 0
+                out.T = (out.T[0].masked_fill(out.C, 0.0), out.T[1].masked_fill(out.C, 0.0))
         if isinstance(out, CT) and self.npool >= self.id_pools:
             out.I = None
         if isinstance(out, CT) and out.name is not None and len(n.users) > 1:
-            out = CT(out.V, out.R, out.Q, out.C, I=out.I, D=out.D)  # read twice: a neuron
+            out = CT(out.V, out.R, out.Q, out.C, I=out.I, D=out.D, T=out.T)  # read twice
         if isinstance(out, CT) and out.D is not None:
             exact = out.R == 0  # exact float64 values are exact in the limb too
             if bool(exact.any()):
@@ -206,6 +221,8 @@ class _Run(torch.fx.Interpreter):
         v = super().placeholder(target, args, kwargs)
         if isinstance(v, torch.Tensor):
             ct = self.limb(exact_tensor(v, True))
+            if self.dirs is not None:
+                ct.T = tt.zero(ct.V)
             if not self.with_ids:
                 return ct
             ct.I = torch.zeros(ct.V.shape, dtype=torch.int64)
@@ -226,6 +243,10 @@ class _Run(torch.fx.Interpreter):
         out, kink, unc = activation(tab, x)
         if x.D is not None:
             unc = self.act_limb(tab, x, out, unc)
+        if self.dirs is not None:
+            if x.T is None or x.D is not None or bool((unc & ~x.C).any()):
+                raise tt.NoCertificate("an uncertain copy")
+            out.T = tt.activation(tab, x.V, x.R, kink, x.C, x.T)
         out.I = x.I  # the same function of the same input
         canon_const(out)
         B = x.V.shape[0]
@@ -245,7 +266,7 @@ class _Run(torch.fx.Interpreter):
         """The precise pass: copies the float64 radii leave uncertain, decided on the
         double-double limb where the activation is piecewise linear with float data;
         sets ``out.D``; returns the copies still uncertain."""
-        spec = _linear_spec(tab)
+        spec = linear_spec(tab)
         if spec is None or x.D is None:
             return unc
         bps, pieces = spec
@@ -280,6 +301,13 @@ class _Run(torch.fx.Interpreter):
             out.D = tdd.DD(mh.squeeze(2).reshape(out.V.shape), ml.reshape(out.V.shape),
                            wr.amax(2).reshape(out.V.shape))
         out.I = ids_windows(x.I, d, K, S, P, D, ceil)
+        if self.dirs is not None:
+            if x.T is None or bool(m["unc"].any()):
+                raise tt.NoCertificate("a max-pool window with an open maximum")
+            wt, _ = windows(x.T[0], d, K, S, P, D, ceil, 0.0)
+            wtr, _ = windows(x.T[1], d, K, S, P, D, ceil, 0.0)
+            tv, tr = tt.max_windows(wt, wtr, m["cand"])
+            out.T = (tv.reshape(out.V.shape), tr.reshape(out.V.shape))
         self.found.pool_kinks += int(m["live"].sum())
         self.found.pool_unc += int(m["unc"].sum())
         self.found.pool_sub_unc += int(m["sub_unc"].sum())
@@ -306,7 +334,10 @@ class _Run(torch.fx.Interpreter):
             kw["divisor_override"] = div
         elif div is not None:
             raise Unsupported("divisor_override")
-        return self.named(avg(x, lambda t: fn(t, K, S, P, **kw), math.prod(K)))
+        out = avg(x, lambda t: fn(t, K, S, P, **kw), math.prod(K))
+        if x.T is not None:
+            out.T = tt.avg(x.T, lambda t: fn(t, K, S, P, **kw), math.prod(K))
+        return self.named(out)
 
     def pool_adaptive(self, x: CT, d: int, size: Any) -> CT:
         fn = F.adaptive_avg_pool1d if d == 1 else F.adaptive_avg_pool2d
@@ -315,6 +346,8 @@ class _Run(torch.fx.Interpreter):
             raise Unsupported("adaptive pool size")
         kmax = math.prod(-(-n // o) + 1 for n, o in zip(x.V.shape[2:], sizes))
         out = avg(x, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
+        if x.T is not None:
+            out.T = tt.avg(x.T, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
         if x.D is not None and all(s == 1 for s in sizes):
             out.D = tdd.global_mean(x.D)
         return self.named(out)
@@ -327,6 +360,9 @@ class _Run(torch.fx.Interpreter):
             x, wt, bt, not wt.requires_grad, bt is None or not bt.requires_grad,
             lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
             lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0]))
+        if x.T is not None:
+            out.T = tt.affine(x.V, x.R, x.T, wt, self.direction(wt), self.direction(bt),
+                              lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1])
         out.I = ids_rows(x.I, wt.shape[0])
         return self.named(out)
 
@@ -344,12 +380,37 @@ class _Run(torch.fx.Interpreter):
         out = (affine if x.D is None else affine_limb)(
             x, w, b, not w.requires_grad, b is None or not b.requires_grad, op, m_in,
             conv_window_any(m, d, pad, w.shape[0]))
+        if x.T is not None:
+            out.T = tt.affine(x.V, x.R, x.T, w, self.direction(w), self.direction(b), op, m_in)
         P = [pad] * d if isinstance(pad, int) else list(pad)
         out.I = ids_windows(x.I, d, list(m.kernel_size), list(m.stride), P,
                             list(m.dilation), False, m.groups, w.shape[0])
         if out.I is not None and out.I.shape != out.V.shape:
             out.I = None
         return self.named(out)
+
+    def direction(self, p: torch.Tensor | None) -> torch.Tensor | None:
+        """The tangent pass's direction entries of a trainable parameter (None: none)."""
+        return None if p is None or self.dirs is None else self.dirs.get(id(p))
+
+    def bn_tangent(self, x: CT, m: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        """The tangent of ``g (r x - r mean) + beta``: ``g r x' + g' (r x - r mean) +
+        beta'``."""
+        assert x.T is not None
+        r, mean, g, _ = bn_constants(m)
+        shp = (1, -1) + (1,) * (x.V.dim() - 2)
+        gr = (g * r).reshape(shp)
+        out = tt.times_enclosure(x.T, gr, U * gr.abs() + 2.0 ** -1000)
+        dg, db = self.direction(m.weight), self.direction(m.bias)
+        if dg is not None:
+            rr, mm = r.reshape(shp), mean.reshape(shp)
+            zv = rr * x.V - rr * mm
+            zr = (rr.abs() * x.R + U * ((rr * x.V).abs() + (rr * mm).abs() + zv.abs())) \
+                * INFLATE + 2.0 ** -1000
+            out = tt.add(out, tt.scale((zv, zr), dg.reshape(shp)))
+        if db is not None:
+            out = tt.add(out, (db.reshape(shp).expand_as(x.V), torch.zeros_like(x.V)))
+        return out
 
     def param(self, t: Any) -> torch.Tensor | None:
         if t is None:
@@ -383,6 +444,8 @@ class _Run(torch.fx.Interpreter):
             out.I = ids_channel(x.I)
             if x.D is not None:
                 out.D = tdd.batch_norm(x.D, *bn_constants(m))
+            if x.T is not None:
+                out.T = self.bn_tangent(x, m)
             return self.named(out)
         if kind is nn.Flatten:
             return self.flatten(x, m.start_dim, m.end_dim)
@@ -424,7 +487,8 @@ class _Run(torch.fx.Interpreter):
         if target in (operator.neg, torch.neg) and len(args) == 1:
             x = args[0]
             return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
-                                 D=None if x.D is None else tdd.DD(-x.D.H, -x.D.L, x.D.R)))
+                                 D=None if x.D is None else tdd.DD(-x.D.H, -x.D.L, x.D.R),
+                                 T=None if x.T is None else (-x.T[0], x.T[1])))
         if target is torch.flatten:
             s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
             e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -438,6 +502,9 @@ class _Run(torch.fx.Interpreter):
             if all(t.D is not None for t in xs):
                 out.D = tdd.DD(*(torch.cat([getattr(t.D, a) for t in xs], dim)
                                  for a in "HLR"))
+            if all(t.T is not None for t in xs):
+                out.T = (torch.cat([t.T[0] for t in xs], dim),
+                         torch.cat([t.T[1] for t in xs], dim))
             return out
         if target in (F.max_pool1d, F.max_pool2d):
             d = 1 if target is F.max_pool1d else 2
@@ -504,7 +571,9 @@ class _Run(torch.fx.Interpreter):
             raise Unsupported("flatten over the batch axis")
         return CT(*(torch.flatten(t, s, e) for t in (x.V, x.R, x.Q, x.C)), name=x.name,
                   I=None if x.I is None else torch.flatten(x.I, s, e),
-                  D=None if x.D is None else x.D.map(lambda t: torch.flatten(t, s, e)))
+                  D=None if x.D is None else x.D.map(lambda t: torch.flatten(t, s, e)),
+                  T=None if x.T is None else (torch.flatten(x.T[0], s, e),
+                                              torch.flatten(x.T[1], s, e)))
 
     def reshape(self, x: CT, shape: list[int]) -> CT:
         B = x.V.shape[0]
@@ -521,7 +590,8 @@ class _Run(torch.fx.Interpreter):
         bv = -b.V if sub else b.V
         Y, R, Q = certified_add(a.V, a.R, a.Q, bv, b.R, b.Q)
         D = None if a.D is None or b.D is None else tdd.add(a.D, b.D, sub)
-        return self.named(CT(Y, R, Q, a.C & b.C, I=ids_pair(a.I, b.I), D=D))
+        T = None if a.T is None or b.T is None else tt.add(a.T, b.T, sub)
+        return self.named(CT(Y, R, Q, a.C & b.C, I=ids_pair(a.I, b.I), D=D, T=T))
 
     def mul(self, x: Any, c: Any, div: bool) -> CT:
         if isinstance(c, CT) or not isinstance(x, CT) or isinstance(c, bool) or \
@@ -539,7 +609,12 @@ class _Run(torch.fx.Interpreter):
         Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
                                   quantum(D.reshape(-1)).reshape(D.shape))
         dd = None if x.D is None else tdd.scale(x.D, torch.tensor(f, dtype=torch.float64))
-        return self.named(CT(Y, R, Q, x.C, I=x.I, D=dd))
+        T = None if x.T is None else tt.scale(x.T, f)
+        return self.named(CT(Y, R, Q, x.C, I=x.I, D=dd, T=T))
+
+
+def _interval(t: tuple[torch.Tensor, torch.Tensor]) -> str:
+    return f"{float(t[0])!r} +- {float(t[1])!r}"
 
 
 def _open(found: Filtered) -> bool:
@@ -547,20 +622,6 @@ def _open(found: Filtered) -> bool:
     leave undecided."""
     return bool(found.pool_unc) or bool(found.pool_sub_unc) or \
         any(bool(c.unc.any()) for c in found.calls)
-
-
-def _linear_spec(tab: ActTable) -> tuple[list[float], list[tuple[float, float]]] | None:
-    """Breakpoints and (a0, a1) per piece of a piecewise-linear activation whose data are
-    exact floats (relu, relu6, hardtanh, leaky relu, ...); None otherwise."""
-    if any(e != 0 for _, e in tab.bps):
-        return None
-    pieces = []
-    for coefs in tab.pieces:
-        if any(e != 0 for _, e, _ in coefs) or any(c != 0 for c, _, _ in coefs[2:]):
-            return None
-        vals = [c for c, _, _ in coefs] + [0.0, 0.0]
-        pieces.append((vals[0], vals[1]))
-    return [c for c, _ in tab.bps], pieces
 
 
 class TensorFilter:
@@ -627,18 +688,54 @@ class TensorFilter:
             self.hint = (ids, True)
         return found
 
-    def _run(self, x: torch.Tensor, id_pools: int, precise: bool = False) -> Filtered:
-        run = _Run(self.gm, self.scalar, self.tables, id_pools, precise)
+    def certificate(self, x: torch.Tensor, y: torch.Tensor, loss: str,
+                    seeds: tuple[int, ...] = (1, 2, 3)) -> dict[str, Any] | None:
+        """A proof that the loss is not differentiable at w (:mod:`.ttangent`): a
+        direction d with certified ``L'(w; d) + L'(w; -d) != 0``; None if none of the
+        seeded directions gives one (or the batch needs the precise pass)."""
+        if self.hint[1]:
+            return None
+        params = [(n, p) for n, p in self.gm.named_parameters() if p.requires_grad]
+        for seed in seeds:
+            g = torch.Generator().manual_seed(seed)
+            # odd integers below 2^21: a tangent exactly 0 at a kinked copy is unlikely
+            dirs = {id(p): (torch.randint(-2 ** 20, 2 ** 20, p.shape, generator=g) * 2 + 1)
+                    .to(F64) for _, p in params}
+            try:
+                plus = self._run(x, 0, dirs=dirs)
+                minus = self._run(x, 0, dirs={k: -v for k, v in dirs.items()})
+            except (tt.NoCertificate, Unsupported):
+                return None
+            assert plus.out_t is not None and minus.out_t is not None
+            assert plus.out_r is not None
+            dl = tt.derivative_at(plus.out, plus.out_r, loss, y)
+            lp, lm = tt.one_sided(plus.out_t, dl), tt.one_sided(minus.out_t, dl)
+            sv, sr = tt.add(lp, lm)
+            if abs(float(sv)) > float(sr):
+                return {"kind": "L'(w; d) + L'(w; -d) != 0",
+                        "d": "per entry of the trainable parameters, in "
+                             "named_parameters() order: torch.randint(-2**20, 2**20, shape, "
+                             f"generator=torch.Generator().manual_seed({seed})) * 2 + 1",
+                        "one_sided": [_interval(lp), _interval(lm)]}
+        return None
+
+    def _run(self, x: torch.Tensor, id_pools: int, precise: bool = False,
+             dirs: dict[int, torch.Tensor] | None = None) -> Filtered:
+        run = _Run(self.gm, self.scalar, self.tables, id_pools, precise, dirs)
         with torch.no_grad():
             try:
                 out = run.run(x.detach())
-            except Unsupported:
+            except (Unsupported, tt.NoCertificate):
                 raise
             except Exception as e:  # noqa: BLE001  (anything unexpected: use the IR)
                 raise Unsupported(f"{type(e).__name__}: {e}") from None
         if not isinstance(out, CT):
             raise Unsupported("the output is not a tensor")
-        run.found.out = out.V.reshape(out.V.shape[0], -1)
+        B = out.V.shape[0]
+        run.found.out = out.V.reshape(B, -1)
+        run.found.out_r = out.R.reshape(B, -1)
+        if out.T is not None:
+            run.found.out_t = (out.T[0].reshape(B, -1), out.T[1].reshape(B, -1))
         if not bool(torch.isfinite(out.R).all()):
             raise Unsupported("an infinite radius")
         return run.found

@@ -44,11 +44,15 @@ class CT:
     I: torch.Tensor | None = None
     # the double-double limb of the precise pass (:mod:`.tdd`); None: not carried
     D: DD | None = None
+    # the tangent (value, radius) of the tangent pass (:mod:`.ttangent`); None: none
+    T: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def view(self, *shape: int) -> CT:
         return CT(*(t.reshape(shape) for t in (self.V, self.R, self.Q, self.C)),
                   name=self.name, I=None if self.I is None else self.I.reshape(shape),
-                  D=None if self.D is None else self.D.map(lambda t: t.reshape(shape)))
+                  D=None if self.D is None else self.D.map(lambda t: t.reshape(shape)),
+                  T=None if self.T is None else (self.T[0].reshape(shape),
+                                                 self.T[1].reshape(shape)))
 
 
 MAX_ID_ENTRIES = 20_000_000  # entries of the row matrix interned for structural ids
@@ -306,6 +310,9 @@ def activation(tab: ActTable, x: CT) -> tuple[CT, torch.Tensor, torch.Tensor]:
         QZ = x.Q.masked_fill(neg, NOQ)
         exact = R == 0
         return CT(Z, RZ, QZ, x.C | neg), exact & (V == 0), ~exact & (V.abs() <= R)
+    spec = linear_spec(tab)
+    if spec is not None and all(a1 == 0 or (a0, a1) == (0.0, 1.0) for a0, a1 in spec[1]):
+        return _clamp(tab, spec[0], spec[1], x)
     Z, RZ, QZ, kink, unc = _activate_entries(tab, x.V, x.R, x.Q)
     flat = torch.zeros_like(kink)
     idx = torch.zeros(x.V.shape, dtype=torch.int64)
@@ -314,6 +321,50 @@ def activation(tab: ActTable, x: CT) -> tuple[CT, torch.Tensor, torch.Tensor]:
     for p, coefs in enumerate(tab.pieces):
         if all(c == 0 and e == 0 for c, e, _ in coefs[1:]):
             flat |= (idx == p) & ~unc & ~kink
+    return CT(Z, RZ, QZ, x.C | flat), kink, unc
+
+
+def linear_spec(tab: ActTable) -> tuple[list[float], list[tuple[float, float]]] | None:
+    """Breakpoints and (a0, a1) per piece of a piecewise-linear activation whose data are
+    exact floats (relu, relu6, hardtanh, leaky relu, ...); None otherwise."""
+    if any(e != 0 for _, e in tab.bps):
+        return None
+    pieces = []
+    for coefs in tab.pieces:
+        if any(e != 0 for _, e, _ in coefs) or any(c != 0 for c, _, _ in coefs[2:]):
+            return None
+        vals = [c for c, _, _ in coefs] + [0.0, 0.0]
+        pieces.append((vals[0], vals[1]))
+    return [c for c, _ in tab.bps], pieces
+
+
+def _clamp(tab: ActTable, bps: list[float], pieces: list[tuple[float, float]], x: CT
+           ) -> tuple[CT, torch.Tensor, torch.Tensor]:
+    """A continuous activation whose pieces are constants or the identity (hardtanh,
+    relu6, clamps): 1-Lipschitz, so ``sigma(V)`` (exact in floats) with radius R encloses
+    it; a certainly constant piece is exact and locally constant."""
+    V, R = x.V, x.R
+    exact = R == 0
+    idx = torch.zeros(V.shape, dtype=torch.int64)  # the piece of V
+    certain = torch.ones(V.shape, dtype=torch.bool)
+    kink = torch.zeros(V.shape, dtype=torch.bool)
+    for b, c in enumerate(bps):
+        idx += (V > c).to(torch.int64)
+        certain &= (V - c).abs() > R * (1 + 2.0 ** -50)  # the difference may round
+        if b in tab.kink_idx:
+            kink |= exact & (V == c)
+    unc = ~exact & ~certain
+    Z, RZ, QZ = V.clone(), R.clone(), x.Q.clone()
+    flat = torch.zeros_like(kink)
+    for p, (a0, a1) in enumerate(pieces):
+        if a1 != 0:
+            continue
+        at = idx == p
+        Z = Z.masked_fill(at, a0)  # sigma(V); exact and constant where certain
+        fixed = at & (certain | exact)
+        RZ = RZ.masked_fill(fixed, 0.0)
+        QZ = torch.where(fixed, quantum(torch.tensor([a0], dtype=F64)), QZ)
+        flat |= fixed & ~kink
     return CT(Z, RZ, QZ, x.C | flat), kink, unc
 
 
@@ -420,7 +471,7 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     ct = CT(V.reshape(out_shape), R.reshape(out_shape), Q.reshape(out_shape),
             C.reshape(out_shape))
     return ct, {"dead": dead, "live": live, "submax": submax, "unc": unc, "sub_unc": sub_unc,
-                "ident": ident,
+                "ident": ident, "cand": cand,
                 "shape": torch.tensor(out_shape[1:]), "num": torch.cumsum(fin, 2)}
 
 

@@ -88,10 +88,12 @@ def _structure_of(aud: Any, B: int) -> dict[str, Any]:
                         "theta_uniform": None, "dense": None}}
 
 
-def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
-                  ) -> dict[str, Any]:
-    """The audit's JSON-ready answer where the tensor filter decided (no live kinked or
-    uncertain copy), or undecided (live copies and no IR to resolve them)."""
+def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int,
+                  witness: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The audit's JSON-ready answer where the tensor filter decided: no live kinked or
+    uncertain copy, or a ``witness`` of non-differentiability (one-sided derivatives,
+    :meth:`.tfilter.TensorFilter.certificate`); else undecided (live copies and no IR to
+    resolve them)."""
     submax = sum(pt.count() for pt in found.pools if pt.kind == "submax")
     ident = sum(pt.count() for pt in found.pools if pt.kind == "ident")
     submax += ident
@@ -99,7 +101,12 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
     unc = sum(int(c.unc.sum()) for c in found.calls) + found.pool_unc
     dead = _count(found, "dead")
     decided = live_kinks == 0 and unc == 0
-    if decided:
+    if witness is not None:
+        cert = ("one-sided derivatives along a direction d and along -d do not cancel: "
+                "L'(w; d) + L'(w; -d) != 0, so L is not differentiable at w (and NS holds, "
+                "by T5b)")
+        verdict = {"ns": True, "differentiable": False, "inc": False, "undecided": None}
+    elif decided:
         cert = ("every kinked copy is a max-pool tie between candidates that are one "
                 "function of the parameters (structurally identical: the maximum is that "
                 "function near w) or below a strict window maximum (zero adjoint)" if ident
@@ -123,7 +130,7 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
     exact: dict[str, Any] = {
         "kinked": live_kinks,
         "kinked_examples": len({c["example"] for c in kinked_copies}) if live_kinks else 0,
-        **verdict, "certificate": cert, "witness": None, "kinks_known": known,
+        **verdict, "certificate": cert, "witness": witness, "kinks_known": known,
         "top": None, "groups": 0, "uncertain": unc, "exact_examples": 0,
         "copies": [{**c, "zbar": "zero" if c["neuron"].rpartition("/")[2].startswith("tie")
                     else None, "zbar_approx": None} for c in kinked_copies],

@@ -1,0 +1,183 @@
+"""One-sided directional derivatives on the tensor filter (issue 16: copies exactly on a
+kink or a max-pool tie, decided without the IR): a certificate that the loss is *not*
+differentiable at w.
+
+For a direction ``d`` of the trainable parameters, the one-sided derivative
+``L'(w; d) = lim_{t -> 0+} (L(w + t d) - L(w)) / t`` follows the forward pass with
+tangents (Hadamard directional derivatives compose): affine layers are bilinear, a smooth
+piece multiplies by its derivative, a copy exactly on a kink takes the slope of the side
+its tangent points to (0 where the tangent is 0), a max of tied entries takes the largest
+of their tangents, and a locally constant entry has tangent 0.  A loss differentiable at
+w has ``L'(w; d) = -L'(w; -d)``; so a certified ``L'(w; d) + L'(w; -d) != 0`` proves it is
+not (THEORY.md 8.3; the converse fails, so no certificate leaves the question to the
+exact audit).
+
+Tangents are float64 enclosures ``(v, r)``: the exact tangent lies in ``[v - r, v + r]``,
+with the error facts of :mod:`.certified` (every tangent is a sum of products of exact
+floats, the primal enclosures and the tangents of the sources).  A tangent whose sign
+decides a kink but whose enclosure contains 0, or a window whose maximum the radii leave
+open, stops the certificate (:class:`NoCertificate`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any, cast
+
+import torch
+
+from .certified import F64, INFLATE, NOQ, U, gamma
+from .floatact import ActTable, derivative, float_const
+
+Tan = tuple[torch.Tensor, torch.Tensor]
+TINY = 2.0 ** -1000  # absolute slack per operation: covers underflow
+
+
+class NoCertificate(Exception):
+    """The tangent pass cannot decide a sign it needs."""
+
+
+def zero(like: torch.Tensor) -> Tan:
+    z = torch.zeros_like(like)
+    return z, z.clone()
+
+
+def _clean(v: torch.Tensor, r: torch.Tensor) -> Tan:
+    bad = ~torch.isfinite(v) | ~torch.isfinite(r)
+    if bool(bad.any()):
+        raise NoCertificate("an infinite tangent")
+    return v, r
+
+
+def add(a: Tan, b: Tan, sub: bool = False) -> Tan:
+    v = a[0] - b[0] if sub else a[0] + b[0]
+    return _clean(v, (a[1] + b[1] + U * v.abs()) * INFLATE + TINY)
+
+
+def scale(a: Tan, c: torch.Tensor | float) -> Tan:
+    """c a with c exact floats (broadcastable)."""
+    v = a[0] * c
+    ca = c.abs() if isinstance(c, torch.Tensor) else abs(c)
+    return _clean(v, (ca * a[1] + U * v.abs()) * INFLATE + TINY)
+
+
+def times_enclosure(a: Tan, cv: torch.Tensor, cr: torch.Tensor) -> Tan:
+    """a c with c in [cv - cr, cv + cr]."""
+    v = a[0] * cv
+    r = cv.abs() * a[1] + cr * (a[0].abs() + a[1]) + U * v.abs()
+    return _clean(v, r * INFLATE + TINY)
+
+
+def affine(xV: torch.Tensor, xR: torch.Tensor, xt: Tan, w: torch.Tensor,
+           wdir: torch.Tensor | None, bdir: torch.Tensor | None,
+           op: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
+           m: int) -> Tan:
+    """The tangent of ``op(x, w) + b``: ``op(x', w) + op(x, w') + b'`` (x in
+    ``[xV - xR, xV + xR]``, w exact, w' and b' the direction's exact entries)."""
+    wd = w.detach().to(F64)
+    g = gamma(2 * m + 3)
+    v = op(xt[0], wd, None)
+    P = op(xt[1] + g * xt[0].abs(), wd.abs(), None)
+    if wdir is not None:
+        v = v + op(xV, wdir, None)
+        P = P + op(xR + g * xV.abs(), wdir.abs(), None)
+    if bdir is not None:
+        shp = (1, -1) + (1,) * (v.dim() - 2)
+        v = v + bdir.reshape(shp)
+        P = P + g * bdir.abs().reshape(shp)
+    r = (P * (1 + 2 * gamma(m + 4)) + U * v.abs()) * INFLATE + (m + 8) * TINY
+    return _clean(v, r)
+
+
+def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tensor,
+               const: torch.Tensor, xt: Tan) -> Tan:
+    """The tangent of sigma: the piece's derivative, at a kink the slope of the side the
+    tangent points to; 0 where the input is locally constant."""
+    Q = torch.full(V.shape, -NOQ, dtype=torch.int64)
+    # no copy is passed as a kink: derivative() never reads the choice
+    D, RD, _ = derivative(tab, V, R, Q, torch.zeros_like(kink), cast(Any, None))
+    out = times_enclosure(xt, D, RD)
+    live = kink & ~const
+    if bool(live.any()):
+        tv, tr = xt
+        up, down = tv > tr, tv < -tr
+        flat = (tv == 0) & (tr == 0)
+        if not bool((up | down | flat)[live].all()):
+            raise NoCertificate("a kinked copy's tangent has no certain sign")
+        ov, orr = out[0].clone(), out[1].clone()
+        for i in live.nonzero().tolist():
+            at = tuple(i)
+            c = Fraction(float(V[at]))
+            s = tab.act.slope_right(c) if bool(up[at]) else tab.act.slope_left(c)
+            sv, se, _ = float_const(s)
+            ov[at] = float(tv[at]) * sv
+            orr[at] = (abs(sv) * float(tr[at]) + se * (abs(float(tv[at])) + float(tr[at]))
+                       + U * abs(float(ov[at]))) * INFLATE + TINY
+            if bool(flat[at]):
+                ov[at], orr[at] = 0.0, 0.0
+        out = (ov, orr)
+    return _constant(out, const)
+
+
+def _constant(t: Tan, const: torch.Tensor) -> Tan:
+    """Locally constant entries have tangent exactly 0."""
+    if not bool(const.any()):
+        return t
+    return t[0].masked_fill(const, 0.0), t[1].masked_fill(const, 0.0)
+
+
+def max_windows(wt: torch.Tensor, wr: torch.Tensor, cand: torch.Tensor) -> Tan:
+    """Per window (axis 2): the tangent of the maximum, the largest tangent among the
+    candidates (entries that can be the maximum; exactly tied where several)."""
+    neg = torch.full_like(wt, -math.inf)
+    lo = torch.where(cand, wt - wr, neg).amax(2)
+    hi = torch.where(cand, wt + wr, neg).amax(2)
+    v = (lo + hi) / 2
+    r = ((hi - lo) / 2 + U * (lo.abs() + hi.abs())) * INFLATE + TINY
+    return _clean(v, r)
+
+
+def avg(t: Tan, pool: Callable[[torch.Tensor], torch.Tensor], kmax: int) -> Tan:
+    v = pool(t[0])
+    r = (pool(t[1]) + gamma(kmax + 3) * pool(t[0].abs())) * (1 + 2 * gamma(kmax + 3))
+    return _clean(v, r * INFLATE + (kmax + 8) * TINY)
+
+
+def derivative_at(V: torch.Tensor, R: torch.Tensor, loss: str, y: torch.Tensor
+                  ) -> Tan:
+    """dL/dout (B, n_out) as an enclosure: ``sum``: y_i; ``mse``: 2 (z - t) / (B n);
+    ``ce``: (softmax - onehot) / B (libm's exp within 2^-40 relative, as the IR's
+    seeds)."""
+    B, n = V.shape
+    if loss == "sum":
+        g = y.detach().to(F64).reshape(B, 1).expand(B, n).clone()
+        return g, torch.zeros_like(g)
+    if loss == "mse":
+        t = y.detach().to(F64).reshape(B, n)
+        s = 2.0 / (B * n)
+        diff = V - t
+        g = diff * s
+        r = ((R + 2 * U * (V.abs() + t.abs())) * s + 4 * U * g.abs()) * INFLATE + TINY
+        return g, r
+    mx = V.amax(1, keepdim=True)
+    e = torch.exp(V - mx)
+    sm = e / e.sum(1, keepdim=True)
+    onehot = torch.zeros_like(sm)
+    onehot[torch.arange(B), y.to(torch.int64)] = 1.0
+    g = (sm - onehot) / B
+    r = ((0.5 * R.amax(1, keepdim=True) + 2.0 ** -36) / B) * INFLATE
+    return g, r.expand_as(g).clone()
+
+
+def one_sided(out_t: Tan, dl: Tan) -> Tan:
+    """``L'(w; d) = sum dL/dout * out'`` as an enclosure."""
+    g, rg = dl
+    tv, tr = out_t
+    prod = g * tv
+    v = prod.sum()
+    n = prod.numel()
+    r = (g.abs() * tr + rg * (tv.abs() + tr)).sum() * (1 + 2 * gamma(n + 2)) + \
+        gamma(n + 2) * prod.abs().sum()
+    return _clean(v.reshape(1), (r * INFLATE + (n + 8) * TINY).reshape(1))
