@@ -1,0 +1,589 @@
+"""The tensor filter's interpreter: the model's ``torch.fx`` graph run node by node on
+certified tensors (``CT``, :mod:`.tkernels`), classifying every activation copy and
+max-pool window (kinked, uncertain, dead, decided) and carrying, on request, structural
+ids, the double-double limb (:mod:`.tdd`) and one-sided tangents (:mod:`.ttangent`).
+:mod:`.tfilter` chooses the passes; the rules of each op are here."""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..nets.activations import Activation
+from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from ..torchfx.fxargs import int_tuple
+from ..torchfx.importer import ADAPTIVE_POOLS, DROPOUT_MODULES
+from . import tdd
+from . import ttangent as tt
+from .certified import INFLATE, U, quantum
+from .floatact import ActTable, act_table
+from .kernels import certified_add, certified_scale
+from .tkernels import (
+    CT,
+    Unsupported,
+    activation,
+    affine,
+    affine_limb,
+    avg,
+    batch_norm,
+    bn_constants,
+    canon_const,
+    conv_window_any,
+    exact_tensor,
+    ids_channel,
+    ids_pair,
+    ids_rows,
+    ids_windows,
+    linear_spec,
+    max_pool,
+    windows,
+)
+
+
+@dataclass
+class ActCall:
+    """One activation call of the forward pass, in graph order (the execution audit's
+    records have the same order): where it is, its activation, and its copies."""
+
+    seq: int
+    where: str  # the IR's name of the call's neurons
+    shape: tuple[int, ...]  # per example, of the tensor the names index
+    act: Activation
+    kink: torch.Tensor  # (B, n) live kinked copies
+    dead: torch.Tensor  # (B, n) kinked copies with a locally constant input
+    unc: torch.Tensor  # (B, n) live uncertain copies
+    y: torch.Tensor  # (B, n) float64 pre-activations
+
+
+@dataclass
+class PoolTies:
+    """Max-pool ties of one kind (``dead`` or ``submax``) of one pool call: mask
+    (B, C, kk, L), the tie at window entry kk of window L."""
+
+    seq: int  # position among the activation and pool calls, in graph order
+    where: str
+    shape: tuple[int, ...]  # the pool's output shape per example
+    kind: str
+    mask: torch.Tensor
+    num: torch.Tensor  # 1-based position of each window entry among its unpadded ones
+
+    def count(self) -> int:
+        return int(self.mask.sum())
+
+    def copies(self, limit: int, example: int | None = None) -> list[tuple[str, int]]:
+        """(IR label, example) of up to ``limit`` ties (of one example, if given), in the
+        IR's order: ``where[c,i,j]/tie{n}`` with n the 1-based position of the entry
+        among the window's (unpadded) entries."""
+        out = []
+        mask = self.mask if example is None else self.mask[example:example + 1]
+        for c, w, j, b in mask.permute(1, 3, 2, 0).nonzero()[:limit].tolist():
+            b = b if example is None else example
+            idx = [c, *(divmod(w, self.shape[2]) if len(self.shape) == 3 else (w,))]
+            n = int(self.num[b, c, j, w])
+            out.append((f"{self.where}[{','.join(map(str, idx))}]/tie{n}", b))
+        return out
+
+
+@dataclass
+class Filtered:
+    """What the tensor filter found on one batch."""
+
+    out: torch.Tensor  # (B, n_out) float64 outputs
+    calls: list[ActCall] = field(default_factory=list)
+    pool_kinks: int = 0  # live max-pool ties
+    pools: list[PoolTies] = field(default_factory=list)  # dead and sub-maximum ties
+    pool_unc: int = 0
+    pool_sub_unc: int = 0  # chain ties below the window maximum the radii leave open
+    pool_ident: int = 0  # ties at the maximum between identical functions
+    last_open_pool: int = 0  # 1-based max-pool call: the last with live ties or open windows
+    out_r: torch.Tensor | None = None  # the outputs' radii
+    out_t: tuple[torch.Tensor, torch.Tensor] | None = None  # their tangents (tangent pass)
+
+    @property
+    def live(self) -> int:
+        """Copies that need exact work: live kinks and live uncertain copies."""
+        return self.pool_kinks + self.pool_unc + sum(
+            int(c.kink.sum()) + int(c.unc.sum()) for c in self.calls)
+
+
+# -- the interpreter ----------------------------------------------------------------------
+
+_ADAPTIVE_AVG = {k: d for k, (d, kind) in ADAPTIVE_POOLS.items() if kind == "avg"}
+
+
+def _tuple(v: Any, d: int) -> list[int]:
+    return int_tuple(v, d, "geometry")
+
+
+class Interp(torch.fx.Interpreter):
+    """One certified forward pass of the traced model."""
+
+    def __init__(self, gm: torch.fx.GraphModule, scalar: Callable[[Any], Fraction],
+                 tables: dict[Any, ActTable], id_pools: int = 0,
+                 precise: bool = False, dirs: dict[int, torch.Tensor] | None = None
+                 ) -> None:
+        super().__init__(gm)
+        self.dirs = dirs  # the tangent pass: direction entries of trainable parameters
+        self.with_ids = id_pools > 0
+        self.id_pools = id_pools  # structural ids until this max-pool call (they serve
+        self.npool = 0  # only the pools' ties), then none
+        self.precise = precise
+        self.scalar = scalar
+        self.tables = tables
+        self.found = Filtered(torch.zeros(0))
+        self.pos = 0
+        self.seq = 0
+
+    # values ---------------------------------------------------------------------------
+
+    def run_node(self, n: torch.fx.Node) -> Any:
+        self.node = n
+        if n.op == "placeholder":
+            return super().run_node(n)
+        if n.op == "get_attr":
+            obj = self.fetch_attr(str(n.target))
+            if isinstance(obj, torch.Tensor):
+                ct = self.limb(exact_tensor(obj, not obj.requires_grad))
+                if self.dirs is not None:
+                    d = self.dirs.get(id(obj))
+                    ct.T = tt.zero(ct.V) if d is None else (d.clone(), torch.zeros_like(d))
+                return ct
+            return obj
+        out = super().run_node(n)
+        if self.dirs is not None and isinstance(out, CT):
+            if out.T is None:
+                raise tt.NoCertificate(f"no tangent rule for {n.op} {n.target}")
+            if bool(out.C.any()):  # locally constant: tangent 0
+                out.T = (out.T[0].masked_fill(out.C, 0.0), out.T[1].masked_fill(out.C, 0.0))
+        if isinstance(out, CT) and self.npool >= self.id_pools:
+            out.I = None
+        if isinstance(out, CT) and out.name is not None and len(n.users) > 1:
+            out = CT(out.V, out.R, out.Q, out.C, I=out.I, D=out.D, T=out.T)  # read twice
+        if isinstance(out, CT) and out.D is not None:
+            exact = out.R == 0  # exact float64 values are exact in the limb too
+            if bool(exact.any()):
+                z = torch.zeros_like(out.V)
+                d = out.D
+                out.D = tdd.DD(torch.where(exact, out.V, d.H), torch.where(exact, z, d.L),
+                               torch.where(exact, z, d.R))
+        return out
+
+    def limb(self, x: CT) -> CT:
+        """An exact tensor with its double-double limb (in the precise pass)."""
+        if self.precise:
+            x.D = tdd.exact(x.V)
+        return x
+
+    def named(self, x: CT) -> CT:
+        """x as an affine result of this node (see ``CT.name``)."""
+        x.name = (self.where(), tuple(x.V.shape[1:]))
+        return x
+
+    def inplace_ok(self, inplace: bool) -> None:
+        """An in-place activation is read out of place: nothing else may read its input."""
+        src = self.node.args[0] if self.node.args else None
+        if inplace and isinstance(src, torch.fx.Node) and len(src.users) > 1:
+            raise Unsupported("an in-place op on a tensor read elsewhere")
+
+    def placeholder(self, target: Any, args: Any, kwargs: Any) -> Any:
+        v = super().placeholder(target, args, kwargs)
+        if isinstance(v, torch.Tensor):
+            ct = self.limb(exact_tensor(v, True))
+            if self.dirs is not None:
+                ct.T = tt.zero(ct.V)
+            if not self.with_ids:
+                return ct
+            ct.I = torch.zeros(ct.V.shape, dtype=torch.int64)
+            return canon_const(ct)  # inputs are constants: one id per value
+        return v
+
+    def where(self) -> str:
+        n = self.node
+        return str(n.target) if n.op == "call_module" else n.name
+
+    def act(self, key: Any, make: Callable[[], Activation], x: CT) -> CT:
+        if not isinstance(x, CT):
+            raise Unsupported("an activation of a non-tensor")
+        tab = self.tables.get((self.pos, key))
+        if tab is None:
+            tab = self.tables[(self.pos, key)] = act_table(make())
+        self.pos += 1
+        out, kink, unc = activation(tab, x)
+        if x.D is not None:
+            unc = self.act_limb(tab, x, out, unc)
+        if self.dirs is not None:
+            if x.T is None or x.D is not None or bool((unc & ~x.C).any()):
+                raise tt.NoCertificate("an uncertain copy")
+            out.T = tt.activation(tab, x.V, x.R, kink, x.C, x.T)
+        out.I = x.I  # the same function of the same input
+        canon_const(out)
+        B = x.V.shape[0]
+        flat = (lambda t: t.reshape(B, -1))
+        c = flat(x.C)
+        self.seq += 1
+        if x.name is not None:
+            where, shape = x.name
+        else:
+            where, shape = self.where(), tuple(x.V.shape[1:])
+        self.found.calls.append(ActCall(self.seq, where, shape, tab.act,
+                                        flat(kink) & ~c, flat(kink) & c, flat(unc) & ~c,
+                                        flat(x.V)))
+        return out
+
+    def act_limb(self, tab: ActTable, x: CT, out: CT, unc: torch.Tensor) -> torch.Tensor:
+        """The precise pass: copies the float64 radii leave uncertain, decided on the
+        double-double limb where the activation is piecewise linear with float data;
+        sets ``out.D``; returns the copies still uncertain."""
+        spec = linear_spec(tab)
+        if spec is None or x.D is None:
+            return unc
+        bps, pieces = spec
+        y, idx, known = tdd.piecewise_linear(x.D, bps, pieces)
+        new = unc & known
+        if bool(new.any()):
+            for p, (a0, a1) in enumerate(pieces):
+                if a1 != 0:
+                    continue
+                flat = new & (idx == p)  # certainly on a constant piece: exactly a0
+                out.V = out.V.masked_fill(flat, a0)
+                out.R = out.R.masked_fill(flat, 0.0)
+                out.Q = torch.where(flat, quantum(torch.tensor([a0], dtype=torch.float64)),
+                                    out.Q)
+                out.C = out.C | flat
+        z = torch.zeros_like(out.V)
+        out.D = tdd.DD(torch.where(known, y.H, out.V), torch.where(known, y.L, z),
+                       torch.where(known, y.R, out.R))
+        return unc & ~known
+
+    def pool_max(self, x: CT, d: int, k: Any, st: Any, pad: Any, dl: Any, ceil: bool) -> CT:
+        K = _tuple(k, d)
+        S = K if st is None or st in ([], ()) else _tuple(st, d)
+        P, D = _tuple(pad, d), _tuple(dl, d)
+        out, m = max_pool(x, d, K, S, P, D, ceil)
+        if x.D is not None:  # the precise pass: the maximum of the limbs
+            wh, _ = windows(x.D.H, d, K, S, P, D, ceil, -math.inf)
+            wl, _ = windows(x.D.L, d, K, S, P, D, ceil, 0.0)
+            wr, _ = windows(x.D.R, d, K, S, P, D, ceil, 0.0)
+            mh = wh.amax(2, keepdim=True)
+            ml = torch.where(wh == mh, wl, torch.full_like(wl, -math.inf)).amax(2)
+            out.D = tdd.DD(mh.squeeze(2).reshape(out.V.shape), ml.reshape(out.V.shape),
+                           wr.amax(2).reshape(out.V.shape))
+        out.I = ids_windows(x.I, d, K, S, P, D, ceil)
+        if self.dirs is not None:
+            if x.T is None or bool(m["unc"].any()):
+                raise tt.NoCertificate("a max-pool window with an open maximum")
+            wt, _ = windows(x.T[0], d, K, S, P, D, ceil, 0.0)
+            wtr, _ = windows(x.T[1], d, K, S, P, D, ceil, 0.0)
+            tv, tr = tt.max_windows(wt, wtr, m["cand"])
+            out.T = (tv.reshape(out.V.shape), tr.reshape(out.V.shape))
+        self.found.pool_kinks += int(m["live"].sum())
+        self.found.pool_unc += int(m["unc"].sum())
+        self.found.pool_sub_unc += int(m["sub_unc"].sum())
+        self.found.pool_ident += int(m["ident"].sum())
+        self.npool += 1
+        if bool(m["live"].any()) or bool(m["unc"].any()):
+            self.found.last_open_pool = self.npool
+        shape = tuple(int(v) for v in m["shape"])
+        for kind in ("dead", "submax", "ident"):
+            if bool(m[kind].any()):
+                self.found.pools.append(PoolTies(self.seq, self.where(), shape, kind,
+                                                 m[kind], m["num"]))
+        self.seq += 1
+        return out
+
+    def poolavg(self, x: CT, d: int, k: Any, st: Any, pad: Any, ceil: bool, cip: bool,
+                 div: Any) -> CT:
+        K = _tuple(k, d)
+        S = K if st is None or st in ([], ()) else _tuple(st, d)
+        P = _tuple(pad, d)
+        fn = F.avg_pool1d if d == 1 else F.avg_pool2d
+        kw: dict[str, Any] = {"ceil_mode": ceil, "count_include_pad": cip}
+        if d == 2:
+            kw["divisor_override"] = div
+        elif div is not None:
+            raise Unsupported("divisor_override")
+        out = avg(x, lambda t: fn(t, K, S, P, **kw), math.prod(K))
+        if x.T is not None:
+            out.T = tt.avg(x.T, lambda t: fn(t, K, S, P, **kw), math.prod(K))
+        return self.named(out)
+
+    def pool_adaptive(self, x: CT, d: int, size: Any) -> CT:
+        fn = F.adaptive_avg_pool1d if d == 1 else F.adaptive_avg_pool2d
+        sizes = [size] * d if isinstance(size, int) else list(size or ())
+        if len(sizes) != d or not all(isinstance(s, int) and s > 0 for s in sizes):
+            raise Unsupported("adaptive pool size")
+        kmax = math.prod(-(-n // o) + 1 for n, o in zip(x.V.shape[2:], sizes))
+        out = avg(x, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
+        if x.T is not None:
+            out.T = tt.avg(x.T, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
+        if x.D is not None and all(s == 1 for s in sizes):
+            out.D = tdd.global_mean(x.D)
+        return self.named(out)
+
+    def linear(self, x: CT, w: Any, b: Any) -> CT:
+        wt, bt = self.param(w), self.param(b)
+        if wt is None or wt.dim() != 2 or x.V.dim() != 2:
+            raise Unsupported("linear shapes")
+        out = (affine if x.D is None else affine_limb)(
+            x, wt, bt, not wt.requires_grad, bt is None or not bt.requires_grad,
+            lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
+            lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0]))
+        if x.T is not None:
+            out.T = tt.affine(x.V, x.R, x.T, wt, self.direction(wt), self.direction(bt),
+                              lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1])
+        out.I = ids_rows(x.I, wt.shape[0])
+        return self.named(out)
+
+    def conv(self, x: CT, m: Any) -> CT:
+        if m.padding_mode != "zeros" or isinstance(m.padding, str) and m.padding != "valid":
+            raise Unsupported("conv padding mode")
+        d = m.weight.dim() - 2
+        if x.V.dim() != d + 2:
+            raise Unsupported("conv input shape")
+        fn = F.conv1d if d == 1 else F.conv2d
+        pad = 0 if m.padding == "valid" else m.padding
+        w, b = m.weight, m.bias
+        m_in = math.prod(w.shape[1:])
+        op = (lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups))
+        out = (affine if x.D is None else affine_limb)(
+            x, w, b, not w.requires_grad, b is None or not b.requires_grad, op, m_in,
+            conv_window_any(m, d, pad, w.shape[0]))
+        if x.T is not None:
+            out.T = tt.affine(x.V, x.R, x.T, w, self.direction(w), self.direction(b), op, m_in)
+        P = [pad] * d if isinstance(pad, int) else list(pad)
+        out.I = ids_windows(x.I, d, list(m.kernel_size), list(m.stride), P,
+                            list(m.dilation), False, m.groups, w.shape[0])
+        if out.I is not None and out.I.shape != out.V.shape:
+            out.I = None
+        return self.named(out)
+
+    def direction(self, p: torch.Tensor | None) -> torch.Tensor | None:
+        """The tangent pass's direction entries of a trainable parameter (None: none)."""
+        return None if p is None or self.dirs is None else self.dirs.get(id(p))
+
+    def bn_tangent(self, x: CT, m: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        """The tangent of ``g (r x - r mean) + beta``: ``g r x' + g' (r x - r mean) +
+        beta'``."""
+        assert x.T is not None
+        r, mean, g, _ = bn_constants(m)
+        shp = (1, -1) + (1,) * (x.V.dim() - 2)
+        gr = (g * r).reshape(shp)
+        out = tt.times_enclosure(x.T, gr, U * gr.abs() + 2.0 ** -1000)
+        dg, db = self.direction(m.weight), self.direction(m.bias)
+        if dg is not None:
+            rr, mm = r.reshape(shp), mean.reshape(shp)
+            zv = rr * x.V - rr * mm
+            zr = (rr.abs() * x.R + U * ((rr * x.V).abs() + (rr * mm).abs() + zv.abs())) \
+                * INFLATE + 2.0 ** -1000
+            out = tt.add(out, tt.scale((zv, zr), dg.reshape(shp)))
+        if db is not None:
+            out = tt.add(out, (db.reshape(shp).expand_as(x.V), torch.zeros_like(x.V)))
+        return out
+
+    def param(self, t: Any) -> torch.Tensor | None:
+        if t is None:
+            return None
+        if isinstance(t, CT):
+            raise Unsupported("a computed weight")
+        if not isinstance(t, torch.Tensor):
+            raise Unsupported("a non-tensor weight")
+        return t
+
+    # fx dispatch ----------------------------------------------------------------------
+
+    def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+        m = self.fetch_attr(target)
+        kind = type(m)
+        if len(args) != 1 or kwargs or not isinstance(args[0], CT):
+            raise Unsupported(f"module {kind.__name__} call")
+        x = args[0]
+        if kind is nn.Identity or kind in DROPOUT_MODULES and (not m.training or m.p == 0):
+            return x
+        if kind in MODULE_ACTS:
+            self.inplace_ok(bool(getattr(m, "inplace", False)))
+            return self.act(kind, lambda: MODULE_ACTS[kind](
+                lambda v, _w: self.scalar(v), m, kind.__name__), x)
+        if kind is nn.Linear:
+            return self.linear(x, m.weight, m.bias)
+        if kind in (nn.Conv1d, nn.Conv2d):
+            return self.conv(x, m)
+        if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
+            out = batch_norm(x, m)
+            out.I = ids_channel(x.I)
+            if x.D is not None:
+                out.D = tdd.batch_norm(x.D, *bn_constants(m))
+            if x.T is not None:
+                out.T = self.bn_tangent(x, m)
+            return self.named(out)
+        if kind is nn.Flatten:
+            return self.flatten(x, m.start_dim, m.end_dim)
+        if kind in (nn.MaxPool1d, nn.MaxPool2d):
+            if m.return_indices:
+                raise Unsupported("return_indices")
+            return self.pool_max(x, 1 if kind is nn.MaxPool1d else 2, m.kernel_size,
+                                 m.stride, m.padding, m.dilation, m.ceil_mode)
+        if kind in (nn.AvgPool1d, nn.AvgPool2d):
+            return self.poolavg(x, 1 if kind is nn.AvgPool1d else 2, m.kernel_size, m.stride,
+                                 m.padding, m.ceil_mode, m.count_include_pad,
+                                 getattr(m, "divisor_override", None))
+        if kind in _ADAPTIVE_AVG:
+            return self.pool_adaptive(x, _ADAPTIVE_AVG[kind], m.output_size)
+        raise Unsupported(f"module {kind.__name__}")
+
+    def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+        cts = [a for a in (*args, *kwargs.values()) if isinstance(a, CT)]
+        if not cts:
+            if target in (operator.add, operator.sub, operator.mul, operator.floordiv,
+                          operator.truediv, operator.getitem):
+                return target(*args, **kwargs)
+            raise Unsupported(f"function {getattr(target, '__name__', target)}")
+        if target in FUNC_ACTS:
+            spec = FUNC_ACTS[target]
+            vals = [args[i + 1] if len(args) > i + 1 else kwargs.get(nm, dv)
+                    for i, (nm, dv) in enumerate(spec.params)]
+            self.inplace_ok(spec.inplace or bool(dict(zip([nm for nm, _ in spec.params],
+                                                          vals)).get("inplace")))
+            return self.act(target, lambda: spec.build(lambda v, _w: self.scalar(v), vals,
+                                                       getattr(target, "__name__", "")),
+                            args[0])
+        if target in (operator.add, torch.add, operator.sub, torch.sub) and len(args) == 2 \
+                and not kwargs:
+            return self.add(args[0], args[1], target in (operator.sub, torch.sub))
+        if target in (operator.mul, torch.mul, operator.truediv, torch.div) and \
+                len(args) == 2 and not kwargs:
+            return self.mul(args[0], args[1], target in (operator.truediv, torch.div))
+        if target in (operator.neg, torch.neg) and len(args) == 1:
+            x = args[0]
+            return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
+                                 D=None if x.D is None else tdd.DD(-x.D.H, -x.D.L, x.D.R),
+                                 T=None if x.T is None else (-x.T[0], x.T[1])))
+        if target is torch.flatten:
+            s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
+            e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
+            return self.flatten(args[0], s, e)
+        if target is torch.cat:
+            xs = args[0]
+            dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+            if not all(isinstance(t, CT) for t in xs) or dim % xs[0].V.dim() == 0:
+                raise Unsupported("cat")
+            out = CT(*(torch.cat([getattr(t, a) for t in xs], dim) for a in "VRQC"))
+            if all(t.D is not None for t in xs):
+                out.D = tdd.DD(*(torch.cat([getattr(t.D, a) for t in xs], dim)
+                                 for a in "HLR"))
+            if all(t.T is not None for t in xs):
+                out.T = (torch.cat([t.T[0] for t in xs], dim),
+                         torch.cat([t.T[1] for t in xs], dim))
+            return out
+        if target in (F.max_pool1d, F.max_pool2d):
+            d = 1 if target is F.max_pool1d else 2
+            a = list(args) + [None] * 6
+            k = a[1] if a[1] is not None else kwargs.get("kernel_size")
+            st = a[2] if a[2] is not None else kwargs.get("stride")
+            pad = a[3] if a[3] is not None else kwargs.get("padding", 0)
+            dl = a[4] if a[4] is not None else kwargs.get("dilation", 1)
+            ceil = a[5] if a[5] is not None else kwargs.get("ceil_mode", False)
+            if kwargs.get("return_indices"):
+                raise Unsupported("return_indices")
+            return self.pool_max(args[0], d, k, st, pad, dl, bool(ceil))
+        if target in (F.avg_pool2d,) and len(args) <= 3 and set(kwargs) <= {"stride",
+                                                                            "kernel_size"}:
+            k = args[1] if len(args) > 1 else kwargs["kernel_size"]
+            st = args[2] if len(args) > 2 else kwargs.get("stride")
+            return self.poolavg(args[0], 2, k, st, 0, False, True, None)
+        if target in _ADAPTIVE_AVG:
+            size = args[1] if len(args) > 1 else kwargs.get("output_size")
+            return self.pool_adaptive(args[0], _ADAPTIVE_AVG[target], size)
+        if target is F.linear:
+            return self.linear(args[0], args[1] if len(args) > 1 else kwargs.get("weight"),
+                               args[2] if len(args) > 2 else kwargs.get("bias"))
+        if target in (F.dropout,) and not (args[2] if len(args) > 2 else
+                                           kwargs.get("training", True)):
+            return args[0]
+        raise Unsupported(f"function {getattr(target, '__name__', target)}")
+
+    def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
+        x = args[0]
+        if not isinstance(x, CT):
+            raise Unsupported(f"method {target}")
+        name = str(target)
+        if name in ("relu_", "abs_"):
+            self.inplace_ok(True)
+            name = name[:-1]
+        if name in METHOD_ACTS and len(args) == 1 and not kwargs:
+            return self.act(name, METHOD_ACTS[name], x)
+        if name == "size":
+            d = args[1] if len(args) > 1 else kwargs.get("dim")
+            return x.V.shape if d is None else x.V.shape[d]
+        if name == "dim":
+            return x.V.dim()
+        if name == "contiguous":
+            return x
+        if name in ("view", "reshape"):
+            shape = args[1] if len(args) == 2 and isinstance(args[1], (tuple, list, torch.Size)) \
+                else args[1:]
+            return self.reshape(x, [int(s) for s in shape])
+        if name == "flatten":
+            s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
+            e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
+            return self.flatten(x, s, e)
+        if name in ("add", "sub") and len(args) == 2 and not kwargs:
+            return self.add(x, args[1], name == "sub")
+        if name in ("mul", "div") and len(args) == 2 and not kwargs:
+            return self.mul(x, args[1], name == "div")
+        raise Unsupported(f"method .{name}()")
+
+    # shapes and arithmetic -------------------------------------------------------------
+
+    def flatten(self, x: CT, s: int, e: int) -> CT:
+        if s % x.V.dim() == 0:
+            raise Unsupported("flatten over the batch axis")
+        return CT(*(torch.flatten(t, s, e) for t in (x.V, x.R, x.Q, x.C)), name=x.name,
+                  I=None if x.I is None else torch.flatten(x.I, s, e),
+                  D=None if x.D is None else x.D.map(lambda t: torch.flatten(t, s, e)),
+                  T=None if x.T is None else (torch.flatten(x.T[0], s, e),
+                                              torch.flatten(x.T[1], s, e)))
+
+    def reshape(self, x: CT, shape: list[int]) -> CT:
+        B = x.V.shape[0]
+        if not shape or shape[0] not in (B, -1) or (shape[0] == -1 and -1 in shape[1:]):
+            raise Unsupported("a reshape across the batch axis")
+        new = [B, *shape[1:]]
+        if math.prod(s for s in new if s != -1) == 0:
+            raise Unsupported("reshape")
+        return x.view(*new)
+
+    def add(self, a: Any, b: Any, sub: bool) -> CT:
+        if not isinstance(a, CT) or not isinstance(b, CT) or a.V.shape != b.V.shape:
+            raise Unsupported("a sum of tensors of different shapes or with a number")
+        bv = -b.V if sub else b.V
+        Y, R, Q = certified_add(a.V, a.R, a.Q, bv, b.R, b.Q)
+        D = None if a.D is None or b.D is None else tdd.add(a.D, b.D, sub)
+        T = None if a.T is None or b.T is None else tt.add(a.T, b.T, sub)
+        return self.named(CT(Y, R, Q, a.C & b.C, I=ids_pair(a.I, b.I), D=D, T=T))
+
+    def mul(self, x: Any, c: Any, div: bool) -> CT:
+        if isinstance(c, CT) or not isinstance(x, CT) or isinstance(c, bool) or \
+                not isinstance(c, (int, float)):
+            raise Unsupported("a product of tensors")
+        cv = self.scalar(c)
+        if div:
+            if cv == 0:
+                raise Unsupported("division by zero")
+            cv = 1 / cv
+        f = float(cv)
+        if Fraction(f) != cv or not math.isfinite(f):
+            raise Unsupported("a scaling that is not a float")
+        D = torch.full_like(x.V, f)
+        Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
+                                  quantum(D.reshape(-1)).reshape(D.shape))
+        dd = None if x.D is None else tdd.scale(x.D, torch.tensor(f, dtype=torch.float64))
+        T = None if x.T is None else tt.scale(x.T, f)
+        return self.named(CT(Y, R, Q, x.C, I=x.I, D=dd, T=T))
