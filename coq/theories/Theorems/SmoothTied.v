@@ -11,7 +11,7 @@
    theorem gives AD = gradient under a choice theta-uniform per class. *)
 From Coq Require Import Reals Lra Lia List Arith FunctionalExtensionality Classical.
 From ADCorrect Require Import Vec Frechet Activation Network AD C1Output
-  Tangent TangentClasses T6Tangent T7Tangent Tied SmoothTau SmoothTauTheorems.
+  Tangent TangentClasses T6Tangent T7Tangent Tied Counting T2 T7Correct SmoothTau SmoothTauTheorems.
 Import ListNotations.
 Open Scope R_scope.
 
@@ -163,3 +163,134 @@ Proof.
 Qed.
 
 End T7Smooth.
+
+(** * The count bound *)
+
+Lemma pack_upd_param W w z p t : (p < W)%nat -> pack W (upd w p t) z = upd (pack W w z) p t.
+Proof.
+  intros Hp; apply functional_extensionality; intros i; unfold pack, upd.
+  destruct (lt_dec i W), (Nat.eq_dec i p); subst; try lia; reflexivity.
+Qed.
+
+Lemma pack_upd_neuron W w z j t : pack W w (upd z j t) = upd (pack W w z) (W + j) t.
+Proof.
+  apply functional_extensionality; intros i; unfold pack, upd.
+  destruct (lt_dec i W), (Nat.eq_dec (i - W) j), (Nat.eq_dec i (W + j)); subst; try lia; reflexivity.
+Qed.
+
+Section Count.
+Variables (sn : st_network) (cls bias : nat -> nat).
+Local Notation W := (st_W sn).
+Local Notation N := (st_N sn).
+Hypothesis Htied : st_tied_bias sn cls bias.
+
+(* tau_c sees only the outputs of lower classes *)
+Lemma st_tau_reads_lower (c : nat) (w z z' : vec) : (c < N)%nat ->
+  (forall i, (i < c)%nat -> (cls i < cls c)%nat -> z i = z' i) ->
+  (forall i, (c <= i)%nat -> z i = z' i) ->
+  c1_g (st_tau sn c) (pack W w z) = c1_g (st_tau sn c) (pack W w z').
+Proof.
+  intros Hc Hlow Hhigh.
+  set (zn := fun n i => if lt_dec i n then z' i else z i).
+  assert (Hn : forall n, (n <= c)%nat -> c1_g (st_tau sn c) (pack W w (zn n)) = c1_g (st_tau sn c) (pack W w z)).
+  { induction n as [|n IH]; intros Hnc.
+    - replace (zn 0%nat) with z; [reflexivity|].
+      apply functional_extensionality; intros i; unfold zn.
+      destruct (lt_dec i 0); [lia | reflexivity].
+    - rewrite <- IH by lia; destruct (lt_dec (cls n) (cls c)) as [Hlt|Hge].
+      + replace (zn (S n)) with (zn n); [reflexivity|].
+        apply functional_extensionality; intros i; unfold zn.
+        destruct (lt_dec i (S n)), (lt_dec i n); try reflexivity; try lia.
+        replace i with n by lia; apply Hlow; lia.
+      + replace (zn (S n)) with (upd (zn n) n (z' n)).
+        * rewrite pack_upd_neuron; apply (proj1 Htied c n Hc ltac:(lia) ltac:(lia)).
+        * apply functional_extensionality; intros i; unfold zn, upd.
+          destruct (Nat.eq_dec i n), (lt_dec i (S n)), (lt_dec i n); subst; try lia; reflexivity. }
+  rewrite <- (Hn c (le_n c)); replace (zn c) with z'; [reflexivity|].
+  apply functional_extensionality; intros i; unfold zn.
+  destruct (lt_dec i c); [reflexivity | symmetry; apply Hhigh; lia].
+Qed.
+
+Section Shift.
+Variables (K p : nat).
+Hypothesis Hp : (p < W)%nat.
+Hypothesis Hout : forall c, (c < N)%nat -> cls c <> K ->
+  forall u t, c1_g (st_tau sn c) (upd u p t) = c1_g (st_tau sn c) u.
+
+(* moving the bias of class K moves no neuron of a lower class *)
+Lemma st_class_bias_lower (w : vec) (t : R) :
+  forall j, (j < N)%nat -> (cls j < K)%nat -> st_post sn (upd w p t) j = st_post sn w j.
+Proof.
+  intros j; induction j as [j IH] using lt_wf_ind; intros Hj Hcj.
+  unfold st_post, st_preact, st_point; f_equal.
+  rewrite pack_upd_param, Hout by (exact Hp || exact Hj || lia).
+  apply st_tau_reads_lower; [exact Hj| |].
+  - intros i Hi Hci; rewrite !st_zvals_lt by exact Hi; apply IH; lia.
+  - intros i Hi; rewrite !st_zvals_ge by exact Hi; reflexivity.
+Qed.
+
+(* y_c(w + t e_p) - t does not depend on t, for every neuron c of class K *)
+Lemma st_class_bias_preact (c : nat) : (c < N)%nat -> cls c = K ->
+  (forall u t, c1_g (st_tau sn c) (upd u p t) = c1_g (st_tau sn c) u + (t - u p)) ->
+  bias_shift (fun w => st_preact sn w c) p.
+Proof.
+  intros Hc HK Hin w t; unfold st_preact, st_point.
+  rewrite pack_upd_param, Hin, pack_lt by exact Hp.
+  rewrite (st_tau_reads_lower c w (st_zvals sn (upd w p t) c) (st_zvals sn w c) Hc); [ring| |].
+  - intros i Hi Hci; rewrite !st_zvals_lt by exact Hi; apply st_class_bias_lower; lia.
+  - intros i Hi; rewrite !st_zvals_ge by exact Hi; reflexivity.
+Qed.
+
+End Shift.
+
+(* the bias of the class of a kinked neuron shifts its pre-activation *)
+Lemma st_tied_bias_shift (c : nat) : (c < N)%nat -> kinks (st_sigma sn c) <> [] ->
+  (bias (cls c) < W)%nat /\ bias_shift (fun w => st_preact sn w c) (bias (cls c)).
+Proof.
+  intros Hc Hk; destruct (proj2 Htied c Hc Hk) as [Hp Hcl]; split; [exact Hp|].
+  apply (st_class_bias_preact (cls c)); [exact Hp | | exact Hc | reflexivity | apply (proj1 (Hcl c Hc)), eq_refl].
+  intros j Hj Hne; apply (proj2 (Hcl j Hj)), Hne.
+Qed.
+
+(* points without a kinked neuron are points of differentiability *)
+Lemma st_ndf_kinked (w : vec) :
+  ~ differentiable W (st_eval sn) w ->
+  exists c, (c < N)%nat /\ is_kink (st_sigma sn c) (st_preact sn w c).
+Proof.
+  intros Hnd; rewrite (st_differentiable_iff sn w) in Hnd.
+  destruct (c1_ndf_kinked (lin_c1 sn w) (lin_wf_neurons sn w) w Hnd) as [c [Hc Hk]].
+  change (cn_net (lin_c1 sn w)) with (lin_net sn w) in Hc, Hk.
+  rewrite lin_net_size in Hc; exists c; split; [exact Hc|].
+  rewrite (lin_sigma_nth sn w c Hc), (lin_preact_at sn w c Hc) in Hk; exact Hk.
+Qed.
+
+(* n = sum over the neurons of |ndf(sigma_c)| *)
+Definition st_kink_total : nat :=
+  list_sum (map (fun k => length (kinks (st_sigma sn k))) (seq 0 N)).
+
+(* |ndf_M(f)| <= n |M|^(W-1) *)
+Theorem st_T7_tied_count_bound (M : list R) :
+  NoDup M ->
+  (count (fun u => ~ differentiable W (st_eval sn) (word_vec u)) (words M W)
+   <= st_kink_total * length M ^ (W - 1))%nat.
+Proof.
+  intros HM.
+  eapply Nat.le_trans; [apply count_le; intros u _; apply st_ndf_kinked|].
+  eapply Nat.le_trans.
+  - apply (count_le _ (fun u => exists kc, In kc (kink_pairs (st_sigma sn) N) /\
+                                 st_preact sn (word_vec u) (fst kc) = snd kc)).
+    intros u _ [k [Hk Hkink]]; exists (k, st_preact sn (word_vec u) k); split; [|reflexivity].
+    apply In_kink_pairs; assumption.
+  - eapply Nat.le_trans; [apply count_union_bound|].
+    unfold st_kink_total.
+    rewrite <- kink_pairs_length, Nat.mul_comm, <- list_sum_map_const.
+    apply list_sum_map_le; intros [k c] Hkc.
+    unfold kink_pairs in Hkc; apply in_flat_map in Hkc as [k' [Hk' Hin]].
+    apply in_map_iff in Hin as [c' [Heq Hc']]; injection Heq as -> ->.
+    apply in_seq in Hk'.
+    assert (Hne : kinks (st_sigma sn k) <> []) by (intros Hn; rewrite Hn in Hc'; exact Hc').
+    destruct (st_tied_bias_shift k ltac:(lia) Hne) as [Hp Hsh].
+    exact (bias_fibre_count M W (bias (cls k)) (fun w => st_preact sn w k) c HM Hp Hsh).
+Qed.
+
+End Count.
