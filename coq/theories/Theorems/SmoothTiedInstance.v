@@ -17,8 +17,11 @@ Open Scope R_scope.
 Definition lnt_W : nat := 3.
 Definition lnt_N : nat := 4.
 
+Lemma lnt_two_pos : (0 < 2)%nat.
+Proof. lia. Qed.
+
 Definition lnt_ln (i : nat) : c1_output lnt_W lnt_N :=
-  layernorm 1 lnt_W lnt_N 2 (fun j => j) i Rlt_0_1 ltac:(lia).
+  layernorm 1 lnt_W lnt_N 2 (fun j => j) i Rlt_0_1 lnt_two_pos.
 
 Definition lnt_tau (k : nat) : c1_output lnt_W lnt_N :=
   match k with
