@@ -240,6 +240,14 @@ Goal True. idtac "@@THEOREM smooth_tau_instance_layernorm". Abort.
 Print Assumptions Main.smooth_tau_instance_layernorm.
 Goal True. idtac "@@THEOREM smooth_tau_instance_softmax". Abort.
 Print Assumptions Main.smooth_tau_instance_softmax.
+Goal True. idtac "@@THEOREM T7_tied_ad_correct_smooth_tau". Abort.
+Print Assumptions Main.T7_tied_ad_correct_smooth_tau.
+Goal True. idtac "@@THEOREM T7_tied_count_bound_smooth_tau". Abort.
+Print Assumptions Main.T7_tied_count_bound_smooth_tau.
+Goal True. idtac "@@THEOREM T6_batch_ad_correct_smooth_tau". Abort.
+Print Assumptions Main.T6_batch_ad_correct_smooth_tau.
+Goal True. idtac "@@THEOREM smooth_tau_layernorm_nonvacuity". Abort.
+Print Assumptions Main.smooth_tau_layernorm_nonvacuity.
 Goal True. idtac "@@THEOREM T6_batch_count_bound_distinct_inputs". Abort.
 Print Assumptions Main.T6_batch_count_bound_distinct_inputs.
 Goal True. idtac "@@THEOREM T6_batch_bound_needs_distinct_inputs". Abort.

@@ -1416,6 +1416,86 @@ Proof.
   - intros l Hl; exact (softmax_partial W N n ix j Hn Hix Hj Hinj u l Hl).
   - intros k Hk; exact (softmax_partial_other W N n ix j Hn Hix Hj u k Hk).
 Qed.
+(* ==== Issue 18, items 1 and 3: T7 and T6 over smooth pre-activations ==== *)
+(* Theorems/SmoothTied.v, SmoothTiedBatch.v, SmoothTiedInstance.v.  A
+   tied-bias smooth-tau network (st_tied_bias sn cls bias): neurons in
+   classes cls c; tau_c does not read z_j (j < c) unless cls j < cls c; every
+   class K containing a neuron whose activation has a kink has a parameter
+   bias K < W with tau_c(upd u (bias K) t) = tau_c(u) + (t - u_(bias K)) for
+   every neuron c of K (tau_c = w_(bias K) + a C1 function not reading it)
+   and tau_c(upd u (bias K) t) = tau_c(u) for every neuron of another class. *)
+From Coq Require Import Lia.
+From ADCorrect Require Import SmoothTied SmoothTiedBatch SmoothTiedInstance.
+
+(* T7 for smooth pre-activations: in a tied-bias smooth-tau network, with a
+   choice function Dn c theta-uniform per class (at every kink y of sigma_c,
+   Dn c y = sigma_c'_-(y) + theta_(cls c) (sigma_c'_+(y) - sigma_c'_-(y))),
+   if f is differentiable at w with gradient g then AD f(w) = g. *)
+Theorem T7_tied_ad_correct_smooth_tau (sn : st_network) (cls bias : nat -> nat)
+  (theta : nat -> R) (Dn : nat -> R -> R) (w g : vec) :
+  st_tied_bias sn cls bias ->
+  (forall c y, (c < st_N sn)%nat -> is_kink (st_sigma sn c) y ->
+     Dn c y = slope_left (st_sigma sn c) y +
+              theta (cls c) * (slope_right (st_sigma sn c) y - slope_left (st_sigma sn c) y)) ->
+  differentiable_at (st_W sn) (st_eval sn) w g ->
+  forall p, (p < st_W sn)%nat -> st_ad sn (fun c => Dn c (st_preact sn w c)) w p = g p.
+Proof. intros Ht; exact (st_T7_tied_ad_correct sn cls bias Ht theta Dn w g). Qed.
+
+(* The count bound for tied-bias smooth-tau networks: over a grid M^W (M
+   without repetitions) at most n |M|^(W-1) points where f is not
+   differentiable, n = sum over the neurons of the number of kinks of sigma_c. *)
+Theorem T7_tied_count_bound_smooth_tau (sn : st_network) (cls bias : nat -> nat) (M : list R) :
+  st_tied_bias sn cls bias -> NoDup M ->
+  (count (fun u => ~ differentiable (st_W sn) (st_eval sn) (word_vec u)) (words M (st_W sn))
+   <= st_kink_total sn * length M ^ (st_W sn - 1))%nat.
+Proof. intros Ht; exact (st_T7_tied_count_bound sn cls bias Ht M). Qed.
+
+(* T6 for smooth pre-activations: sn is the batch of base neurons k < N
+   (activation bsig k; C1 pre-activation btau i k of (w, z_base) for example
+   i < B) over B examples: neuron i N + k has activation bsig k and
+   pre-activation btau i k of (w, z_(iN), ..., z_(iN+N-1)); the output is any
+   C1 loss.  If every kinked base neuron k has a parameter b_k entering
+   every btau i k with coefficient 1 and no btau i j (j <> k), then for
+   choices Dk k theta-uniform for bsig k, AD of the loss is its gradient
+   wherever the loss is differentiable. *)
+Theorem T6_batch_ad_correct_smooth_tau (sn : st_network) (B N : nat)
+  (btau : nat -> nat -> c1_output (st_W sn) N) (bsig : nat -> activation)
+  (Dk : nat -> R -> R) (w g : vec) :
+  st_batch_of sn B N btau bsig -> st_batch_bias sn B N btau bsig ->
+  (forall k, (k < N)%nat -> theta_uniform (bsig k) (Dk k)) ->
+  differentiable_at (st_W sn) (st_eval sn) w g ->
+  forall p, (p < st_W sn)%nat -> st_ad sn (fun c => Dk (c mod N) (st_preact sn w c)) w p = g p.
+Proof. exact (st_T6_batch_ad_correct sn B N btau bsig Dk w g). Qed.
+
+(* Non-vacuity: parameters (w0, w1, b), identity neurons z0 = w0, z1 = w1,
+   one class of two relu neurons y2 = b + LN(z0, z1)_0, y3 = b + LN(z0, z1)_1
+   (LayerNorm of width 2, eps = 1) sharing the bias b, output f = w0 (z2 + z3):
+   a tied-bias smooth-tau network (classes 0, 1, 2, 2; bias b of class 2)
+   that is not differentiable at (1, 1, 0), where both relu neurons sit on
+   their kink, and is differentiable at 0, where both sit on their kink too. *)
+Theorem smooth_tau_layernorm_nonvacuity :
+  st_tied_bias lnt_net lnt_cls lnt_bias /\
+  (forall i u, (i < 2)%nat ->
+     c1_g (st_tau lnt_net (2 + i)) u = u 2%nat + c1_g (layernorm 1 3 4 2 (fun j => j) i Rlt_0_1 lnt_two_pos) u /\
+     c1_g (layernorm 1 3 4 2 (fun j => j) i Rlt_0_1 lnt_two_pos) u = ln_formula 1 2 (fun j => u (3 + j)%nat) i) /\
+  (forall v, st_eval lnt_net v =
+     v 0%nat * (Rmax 0 (v 2%nat + ln_formula 1 2 v 0) + Rmax 0 (v 2%nat + ln_formula 1 2 v 1))) /\
+  In 2%nat (st_kink_neurons lnt_net lnt_w1) /\ In 3%nat (st_kink_neurons lnt_net lnt_w1) /\
+  ~ differentiable 3 (st_eval lnt_net) lnt_w1 /\
+  In 2%nat (st_kink_neurons lnt_net vzero) /\ In 3%nat (st_kink_neurons lnt_net vzero) /\
+  differentiable 3 (st_eval lnt_net) vzero.
+Proof.
+  split; [exact lnt_tied|]; split; [|split; [exact lnt_eval|]].
+  - intros i u Hi; split; [|apply lnt_ln_g, Hi].
+    rewrite lnt_tau_ln, <- lnt_ln_g by exact Hi; reflexivity.
+  - split; [apply (lnt_kinked lnt_w1 0); reflexivity || lia|].
+    split; [apply (lnt_kinked lnt_w1 1); reflexivity || lia|].
+    split; [exact lnt_not_differentiable|].
+    split; [apply (lnt_kinked vzero 0); reflexivity || lia|].
+    split; [apply (lnt_kinked vzero 1); reflexivity || lia|].
+    exact lnt_differentiable.
+Qed.
+
 (* ==== Issue 18, items 5-7: decidable tests, counts, tightness, T5(d) ==== *)
 From Coq Require QArith Qreals.
 From ADCorrect Require Import T6Tight T5d.
