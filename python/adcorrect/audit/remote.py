@@ -89,18 +89,19 @@ class DaskAudits:
 
     def __init__(self, address: str, config: StepConfig, chunk: int = DEFAULT_CHUNK) -> None:
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:  # pragma: no cover - dask is a dependency
             raise InputError("executor dask needs the packages dask and distributed") from None
         self.config, self.chunk = config, chunk
-        self._cluster = None
+        self._cluster: Any = None
         try:
             if address:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT)
-            else:
-                self._cluster = LocalCluster(n_workers=1, threads_per_worker=1,
-                                             processes=True, dashboard_address=None)
-                self.client = Client(self._cluster)
+            else:  # scheduler and worker in a low-priority helper process
+                from ..core.cluster import HelperCluster
+
+                self._cluster = HelperCluster()
+                self.client = Client(self._cluster.address, timeout=CONNECT_TIMEOUT)
         except OSError as e:
             raise InputError(f"executor dask:{address}: cannot connect ({e})") from None
         self._queue: list[tuple[Any, ...]] = []
