@@ -50,10 +50,20 @@ def parse_executor(text: str) -> str | None:
     raise InputError(f"executor {text[:80]!r}: use local, dask or dask:ADDRESS")
 
 
-def audit_chunk(model: nn.Module, config: StepConfig, items: list[tuple[Any, ...]]
+class Items:
+    """The queued steps of one task, opaque to Dask (a plain list would be walked entry
+    by entry for task references at every submit)."""
+
+    def __init__(self, items: list[tuple[Any, ...]]) -> None:
+        self.items = items
+
+
+def audit_chunk(model: nn.Module, config: StepConfig, items: Items | list[tuple[Any, ...]]
                 ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Worker side: audit the queued steps (step, trainable parameters as one flat array,
     x, y as arrays) in order."""
+    if isinstance(items, Items):
+        items = items.items
     from ..torchfx.values import trainable
 
     sa = _WORKER_AUDITORS.get(id(model))
@@ -134,7 +144,7 @@ class DaskAudits:
         if not self._queue:
             return
         items, self._queue = self._queue, []
-        fut = self.client.submit(audit_chunk, self._model_future, self.config, items,
+        fut = self.client.submit(audit_chunk, self._model_future, self.config, Items(items),
                                  pure=False, key=f"adcorrect-audit-{next(_NAMES)}")
         self._futures.append(([it[0] for it in items], fut))
 
