@@ -8,11 +8,15 @@ cross-entropy, STEPS steps, one torch thread.  Three loops in this process: no m
 on; the loop only snapshots and queues).  Reported: the training process's CPU time
 (``time.process_time``) and wall time of the loop, as ratios to the baseline, and for
 Dask the wall time until every audit is in.  The monitor's import and the worker's start
-are outside the timed loop.  Results also go to bench/results/monitor_bench.json.
+are outside the timed loop.  The machine's 1-minute load average (``os.getloadavg``) is
+recorded before each loop next to the ratios: the cores are shared, and a ratio measured
+at a load above the core count says less.  Results also go to
+bench/results/monitor_bench.json.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -42,6 +46,7 @@ def _loop(mode: str | None, X: torch.Tensor, Y: torch.Tensor) -> dict[str, float
         mon.step(X[:B], Y[:B])
         mon.flush().clear()  # the warm-up step is not part of the run
         mon.steps = 0
+    load = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     for s in range(STEPS):
         i = (s * B) % (len(X) - B)
@@ -51,7 +56,7 @@ def _loop(mode: str | None, X: torch.Tensor, Y: torch.Tensor) -> dict[str, float
         if mon is not None:
             mon.step(x, y)
         opt.step()
-    out = {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+    out = {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, "load": load}
     if mon is not None:
         mon.close()
         out["until_audited"] = time.perf_counter() - t0
@@ -69,14 +74,17 @@ def main() -> int:
         r = _loop(mode, X, Y)
         rows.append({"executor": mode, "steps": STEPS, "batch": B, **r,
                      "cpu_ratio": r["cpu"] / base["cpu"], "wall_ratio": r["wall"] / base["wall"],
-                     "base_cpu": base["cpu"], "base_wall": base["wall"]})
+                     "base_cpu": base["cpu"], "base_wall": base["wall"],
+                     "base_load": base["load"]})
     print(f"Monitor overhead, digits MLP 64-64-10, batch {B}, {STEPS} steps, every step "
-          f"(baseline loop: {base['cpu']:.3f} s CPU, {base['wall']:.3f} s wall)")
+          f"(baseline loop: {base['cpu']:.3f} s CPU, {base['wall']:.3f} s wall, load "
+          f"{base['load']:.2f} on {os.cpu_count()} cores)")
     print(render(["executor", "loop CPU s", "CPU ratio", "loop wall s", "wall ratio",
-                  "until audited s", "audited", "errors"],
+                  "until audited s", "audited", "errors", "load"],
                  [(r["executor"], f"{r['cpu']:.3f}", f"{r['cpu_ratio']:.2f}",
                    f"{r['wall']:.3f}", f"{r['wall_ratio']:.2f}",
-                   f"{r['until_audited']:.2f}", r["audited"], r["errors"]) for r in rows]))
+                   f"{r['until_audited']:.2f}", r["audited"], r["errors"], f"{r['load']:.2f}")
+                  for r in rows]))
     save("monitor_bench", rows)
     return 0
 

@@ -26,7 +26,8 @@ monitor never changes the model or its gradients, and :meth:`Monitor.step` never
 for a step it cannot audit: the error is recorded for that step (``error``) and counted
 in the summary.
 
-``executor="dask"`` (a LocalCluster with one worker process) or ``"dask:ADDRESS"`` runs
+``executor="dask"`` (a LocalCluster with one worker process, started in a helper process
+at low priority: :mod:`adcorrect.core.cluster`) or ``"dask:ADDRESS"`` runs
 the audits on Dask workers while training goes on: :meth:`Monitor.step` snapshots the
 trainable parameters and the batch and returns at once; every ``chunk`` audited steps
 go to a worker as one task (:mod:`adcorrect.audit.remote`); :attr:`Monitor.records` are

@@ -50,10 +50,20 @@ def parse_executor(text: str) -> str | None:
     raise InputError(f"executor {text[:80]!r}: use local, dask or dask:ADDRESS")
 
 
-def audit_chunk(model: nn.Module, config: StepConfig, items: list[tuple[Any, ...]]
+class Items:
+    """The queued steps of one task, opaque to Dask (a plain list would be walked entry
+    by entry for task references at every submit)."""
+
+    def __init__(self, items: list[tuple[Any, ...]]) -> None:
+        self.items = items
+
+
+def audit_chunk(model: nn.Module, config: StepConfig, items: Items | list[tuple[Any, ...]]
                 ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Worker side: audit the queued steps (step, trainable parameters as one flat array,
     x, y as arrays) in order."""
+    if isinstance(items, Items):
+        items = items.items
     from ..torchfx.values import trainable
 
     sa = _WORKER_AUDITORS.get(id(model))
@@ -89,18 +99,19 @@ class DaskAudits:
 
     def __init__(self, address: str, config: StepConfig, chunk: int = DEFAULT_CHUNK) -> None:
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:  # pragma: no cover - dask is a dependency
             raise InputError("executor dask needs the packages dask and distributed") from None
         self.config, self.chunk = config, chunk
-        self._cluster = None
+        self._cluster: Any = None
         try:
             if address:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT)
-            else:
-                self._cluster = LocalCluster(n_workers=1, threads_per_worker=1,
-                                             processes=True, dashboard_address=None)
-                self.client = Client(self._cluster)
+            else:  # scheduler and worker in a low-priority helper process
+                from ..core.cluster import HelperCluster
+
+                self._cluster = HelperCluster()
+                self.client = Client(self._cluster.address, timeout=CONNECT_TIMEOUT)
         except OSError as e:
             raise InputError(f"executor dask:{address}: cannot connect ({e})") from None
         self._queue: list[tuple[Any, ...]] = []
@@ -133,7 +144,7 @@ class DaskAudits:
         if not self._queue:
             return
         items, self._queue = self._queue, []
-        fut = self.client.submit(audit_chunk, self._model_future, self.config, items,
+        fut = self.client.submit(audit_chunk, self._model_future, self.config, Items(items),
                                  pure=False, key=f"adcorrect-audit-{next(_NAMES)}")
         self._futures.append(([it[0] for it in items], fut))
 
