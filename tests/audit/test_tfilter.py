@@ -202,15 +202,20 @@ def test_a_tie_of_identical_functions_is_no_kink() -> None:
         (1, True, False)
 
 
-def test_frozen_hardtanh_stays_inc_through_the_ir() -> None:
-    """Issue 16's frozen-weight case: the exact kinks are live (they move with the
-    trainable bias), so the tensor filter hands over and the answer is inc, grad 1, AD 0."""
+def _frozen_hardtanh() -> tuple[nn.Module, torch.Tensor]:
+    """Issue 16's frozen-weight case: hardtanh(w x + b), w = 1 frozen, b = 0, x = -1, 1."""
     m = nn.Sequential(nn.Linear(1, 1), nn.Hardtanh())
     with torch.no_grad():
         m[0].weight.fill_(1.0)
         m[0].bias.fill_(0.0)
     m[0].weight.requires_grad_(False)
-    x = torch.tensor([[-1.0], [1.0]])
+    return m, torch.tensor([[-1.0], [1.0]])
+
+
+def test_frozen_hardtanh_stays_inc_through_the_ir() -> None:
+    """Issue 16's frozen-weight case: the exact kinks are live (they move with the
+    trainable bias), so the tensor filter hands over and the answer is inc, grad 1, AD 0."""
+    m, x = _frozen_hardtanh()
     r = Auditor(m, x, "sum").audit(x, torch.ones(2))
     assert r["exact"]["inc"] is True and r["exact"]["grad"] == ["1"]
     assert r["exact"]["ad"] == ["0"]
@@ -362,10 +367,5 @@ def test_a_relu_on_its_kink_is_certified_not_differentiable() -> None:
 def test_the_frozen_hardtanh_inc_point_gets_no_certificate() -> None:
     """L(b) = hardtanh(b - 1) + hardtanh(b + 1) = b near 0: differentiable, so no
     direction can have L'(d) + L'(-d) != 0 (the IR then answers inc)."""
-    m = nn.Sequential(nn.Linear(1, 1), nn.Hardtanh())
-    with torch.no_grad():
-        m[0].weight.fill_(1.0)
-        m[0].bias.fill_(0.0)
-    m[0].weight.requires_grad_(False)
-    x = torch.tensor([[-1.0], [1.0]])
+    m, x = _frozen_hardtanh()
     assert TensorFilter(m, torch.float32).certificate(x, torch.ones(2), "sum") is None
