@@ -213,6 +213,7 @@ def test_exact_audit_agrees_with_engine_and_oracle() -> None:
         m, x, y, loss = _random_case(rng)
         ref = _reference(m, x, y, loss)
         aud = Auditor(m, x, loss)
+        aud.tensor_first = True  # also for the MLPs (which go to the IR's filter first)
         tensor = aud.audit(x, y, execution=False)["exact"]  # the tensor filter first
         aud.tfilter = None
         e = aud.audit(x, y, execution=False)["exact"]  # the IR path alone

@@ -353,8 +353,10 @@ def test_a_relu_on_its_kink_is_certified_not_differentiable() -> None:
         m[0].weight.fill_(1.0)
         m[0].bias.fill_(0.0)
     x = torch.zeros(1, 1)
-    r = Auditor(m, x, "sum").audit(x, torch.ones(1))
-    e = r["exact"]
+    aud = Auditor(m, x, "sum")
+    assert "filter" not in aud.audit(x, torch.ones(1))["exact"]  # an MLP: the IR's filter
+    aud.tensor_first = True
+    e = aud.audit(x, torch.ones(1))["exact"]
     assert (e["filter"], e["differentiable"], e["ns"], e["kinked"]) == ("tensor", False, True, 1)
     g = torch.Generator().manual_seed(1)
     dw = torch.randint(-2 ** 20, 2 ** 20, (1, 1), generator=g) * 2 + 1  # weight first
@@ -369,3 +371,19 @@ def test_the_frozen_hardtanh_inc_point_gets_no_certificate() -> None:
     direction can have L'(d) + L'(-d) != 0 (the IR then answers inc)."""
     m, x = _frozen_hardtanh()
     assert TensorFilter(m, torch.float32).certificate(x, torch.ones(2), "sum") is None
+
+
+def test_dense_chains_are_recognised() -> None:
+    """MLPs (dense layers, activations, reshapes, dropout) go to the IR's filter first;
+    a convolution, BatchNorm, pool or a sum of branches keeps the tensor filter first."""
+    from adcorrect.audit.tfilter import _dense_chain
+
+    def dense(m: nn.Module) -> bool:
+        return _dense_chain(torch.fx.symbolic_trace(m))
+
+    assert dense(nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Dropout(),
+                               nn.Linear(3, 2), nn.Hardtanh()))
+    assert not dense(nn.Sequential(nn.Conv2d(1, 1, 1), nn.ReLU()))
+    assert not dense(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.ReLU()))
+    assert not dense(nn.Sequential(nn.Linear(4, 4), nn.Unflatten(1, (1, 4)),
+                                   nn.MaxPool1d(2)))

@@ -152,6 +152,8 @@ class Auditor:
             self.n_out = len(self.net.head.outputs)
         self.W = sum(p.numel() for p in self.params)
         self.gm = trace(model)
+        # the tensor filter first even for an MLP (where the IR's filter is faster)
+        self.tensor_first = False
         self.import_seconds = time.perf_counter() - t0
 
     def _input_dtype(self) -> torch.dtype:
@@ -226,7 +228,8 @@ class Auditor:
     def _tensor_filter(self, xe: torch.Tensor) -> Filtered | None:
         """The tensor-level filter's findings, or None where it cannot run (the IR's filter
         then runs; without an IR, an InputError)."""
-        if self.tfilter is None:
+        if self.tfilter is None or (self.tfilter.dense and self.plan is not None
+                                    and not self.tensor_first):
             return None
         try:
             return self.tfilter.run(xe)
