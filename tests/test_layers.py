@@ -49,6 +49,8 @@ def imports(mod: str, path: Path) -> set[str]:
             for a in node.names:
                 sub = f"{name}.{a.name}" if name else a.name
                 out.add(sub if sub in MODS else name)
+            if node.level and not node.module:
+                out.add(name)  # ``from . import x`` runs the package's __init__ first
         elif isinstance(node, ast.Import):
             for a in node.names:
                 if a.name.split(".")[0] == "adcorrect":

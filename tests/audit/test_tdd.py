@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 import torch
-from adcorrect.audit import tdd
+from adcorrect.audit import tdd, tinterp
 from adcorrect.audit.tfilter import TensorFilter
 from adcorrect.audit.tkernels import bn_constants
 from hypothesis import given, settings
@@ -156,7 +156,7 @@ def test_the_precise_pass_encloses_the_exact_pre_activations(
         seen.append(d)
         return orig(d, bps, pieces)
 
-    monkeypatch.setattr(tdd, "piecewise_linear", spy)
+    monkeypatch.setattr(tinterp, "dd_piecewise_linear", spy)  # the name the pass calls
     TensorFilter(m, torch.float32)._run(x, 0, True)
     assert len(seen) == 3
     for ex in range(2):

@@ -56,6 +56,16 @@ class DD:
         return DD(f(self.H), f(self.L), f(self.R))
 
 
+def pin(d: DD, v: torch.Tensor, exact: torch.Tensor) -> DD:
+    """d with the entries where ``exact`` holds set to the float64 values v, exactly (an
+    exact float64 value is exact in the limb too)."""
+    if not bool(exact.any()):
+        return d
+    z = torch.zeros_like(v)
+    return DD(torch.where(exact, v, d.H), torch.where(exact, z, d.L),
+              torch.where(exact, z, d.R))
+
+
 def exact(v: torch.Tensor) -> DD:
     """An exactly known float64 tensor."""
     z = torch.zeros_like(v)

@@ -39,11 +39,12 @@ from torch import nn
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.values import kernel_scalar
-from . import ttangent as tt
 from .certified import F64
 from .floatact import ActTable
 from .tinterp import ActCall, Filtered, Interp, PoolTies
 from .tkernels import CT, Unsupported
+from .ttangent import NoCertificate, derivative_at, one_sided
+from .ttangent import add as t_add
 
 __all__ = ["ActCall", "Filtered", "PoolTies", "TensorFilter", "Unsupported"]
 
@@ -174,13 +175,13 @@ class TensorFilter:
             try:
                 plus = self._run(x, 0, dirs=dirs)
                 minus = self._run(x, 0, dirs={k: -v for k, v in dirs.items()})
-            except (tt.NoCertificate, Unsupported):
+            except (NoCertificate, Unsupported):
                 return None
             assert plus.out_t is not None and minus.out_t is not None
             assert plus.out_r is not None
-            dl = tt.derivative_at(plus.out, plus.out_r, loss, y)
-            lp, lm = tt.one_sided(plus.out_t, dl), tt.one_sided(minus.out_t, dl)
-            sv, sr = tt.add(lp, lm)
+            dl = derivative_at(plus.out, plus.out_r, loss, y)
+            lp, lm = one_sided(plus.out_t, dl), one_sided(minus.out_t, dl)
+            sv, sr = t_add(lp, lm)
             if abs(float(sv)) > float(sr):
                 return {"kind": "L'(w; d) + L'(w; -d) != 0",
                         "d": "per entry of the trainable parameters, in "
@@ -195,7 +196,7 @@ class TensorFilter:
         with torch.no_grad():
             try:
                 out = run.run(x.detach())
-            except (Unsupported, tt.NoCertificate):
+            except (Unsupported, NoCertificate):
                 raise
             except Exception as e:  # noqa: BLE001  (anything unexpected: use the IR)
                 raise Unsupported(f"{type(e).__name__}: {e}") from None

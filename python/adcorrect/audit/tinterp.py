@@ -21,11 +21,17 @@ from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from ..torchfx.fxargs import int_tuple
 from ..torchfx.importer import ADAPTIVE_POOLS, DROPOUT_MODULES
-from . import tdd
-from . import ttangent as tt
 from .certified import INFLATE, U, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
+from .tdd import DD
+from .tdd import add as dd_add
+from .tdd import batch_norm as dd_batch_norm
+from .tdd import exact as dd_exact
+from .tdd import global_mean as dd_global_mean
+from .tdd import piecewise_linear as dd_piecewise_linear
+from .tdd import pin as dd_pin
+from .tdd import scale as dd_scale
 from .tkernels import (
     CT,
     Unsupported,
@@ -46,6 +52,15 @@ from .tkernels import (
     max_pool,
     windows,
 )
+from .ttangent import NoCertificate
+from .ttangent import activation as t_activation
+from .ttangent import add as t_add
+from .ttangent import affine as t_affine
+from .ttangent import avg as t_avg
+from .ttangent import max_windows as t_max_windows
+from .ttangent import scale as t_scale
+from .ttangent import times_enclosure as t_times_enclosure
+from .ttangent import zero as t_zero
 
 
 @dataclass
@@ -154,13 +169,13 @@ class Interp(torch.fx.Interpreter):
                 ct = self.limb(exact_tensor(obj, not obj.requires_grad))
                 if self.dirs is not None:
                     d = self.dirs.get(id(obj))
-                    ct.T = tt.zero(ct.V) if d is None else (d.clone(), torch.zeros_like(d))
+                    ct.T = t_zero(ct.V) if d is None else (d.clone(), torch.zeros_like(d))
                 return ct
             return obj
         out = super().run_node(n)
         if self.dirs is not None and isinstance(out, CT):
             if out.T is None:
-                raise tt.NoCertificate(f"no tangent rule for {n.op} {n.target}")
+                raise NoCertificate(f"no tangent rule for {n.op} {n.target}")
             if bool(out.C.any()):  # locally constant: tangent 0
                 out.T = (out.T[0].masked_fill(out.C, 0.0), out.T[1].masked_fill(out.C, 0.0))
         if isinstance(out, CT) and self.npool >= self.id_pools:
@@ -168,18 +183,13 @@ class Interp(torch.fx.Interpreter):
         if isinstance(out, CT) and out.name is not None and len(n.users) > 1:
             out = CT(out.V, out.R, out.Q, out.C, I=out.I, D=out.D, T=out.T)  # read twice
         if isinstance(out, CT) and out.D is not None:
-            exact = out.R == 0  # exact float64 values are exact in the limb too
-            if bool(exact.any()):
-                z = torch.zeros_like(out.V)
-                d = out.D
-                out.D = tdd.DD(torch.where(exact, out.V, d.H), torch.where(exact, z, d.L),
-                               torch.where(exact, z, d.R))
+            out.D = dd_pin(out.D, out.V, out.R == 0)
         return out
 
     def limb(self, x: CT) -> CT:
         """An exact tensor with its double-double limb (in the precise pass)."""
         if self.precise:
-            x.D = tdd.exact(x.V)
+            x.D = dd_exact(x.V)
         return x
 
     def named(self, x: CT) -> CT:
@@ -198,7 +208,7 @@ class Interp(torch.fx.Interpreter):
         if isinstance(v, torch.Tensor):
             ct = self.limb(exact_tensor(v, True))
             if self.dirs is not None:
-                ct.T = tt.zero(ct.V)
+                ct.T = t_zero(ct.V)
             if not self.with_ids:
                 return ct
             ct.I = torch.zeros(ct.V.shape, dtype=torch.int64)
@@ -221,8 +231,8 @@ class Interp(torch.fx.Interpreter):
             unc = self.act_limb(tab, x, out, unc)
         if self.dirs is not None:
             if x.T is None or x.D is not None or bool((unc & ~x.C).any()):
-                raise tt.NoCertificate("an uncertain copy")
-            out.T = tt.activation(tab, x.V, x.R, kink, x.C, x.T)
+                raise NoCertificate("an uncertain copy")
+            out.T = t_activation(tab, x.V, x.R, kink, x.C, x.T)
         out.I = x.I  # the same function of the same input
         canon_const(out)
         B = x.V.shape[0]
@@ -246,7 +256,7 @@ class Interp(torch.fx.Interpreter):
         if spec is None or x.D is None:
             return unc
         bps, pieces = spec
-        y, idx, known = tdd.piecewise_linear(x.D, bps, pieces)
+        y, idx, known = dd_piecewise_linear(x.D, bps, pieces)
         new = unc & known
         if bool(new.any()):
             for p, (a0, a1) in enumerate(pieces):
@@ -259,7 +269,7 @@ class Interp(torch.fx.Interpreter):
                                     out.Q)
                 out.C = out.C | flat
         z = torch.zeros_like(out.V)
-        out.D = tdd.DD(torch.where(known, y.H, out.V), torch.where(known, y.L, z),
+        out.D = DD(torch.where(known, y.H, out.V), torch.where(known, y.L, z),
                        torch.where(known, y.R, out.R))
         return unc & ~known
 
@@ -274,15 +284,15 @@ class Interp(torch.fx.Interpreter):
             wr, _ = windows(x.D.R, d, K, S, P, D, ceil, 0.0)
             mh = wh.amax(2, keepdim=True)
             ml = torch.where(wh == mh, wl, torch.full_like(wl, -math.inf)).amax(2)
-            out.D = tdd.DD(mh.squeeze(2).reshape(out.V.shape), ml.reshape(out.V.shape),
+            out.D = DD(mh.squeeze(2).reshape(out.V.shape), ml.reshape(out.V.shape),
                            wr.amax(2).reshape(out.V.shape))
         out.I = ids_windows(x.I, d, K, S, P, D, ceil)
         if self.dirs is not None:
             if x.T is None or bool(m["unc"].any()):
-                raise tt.NoCertificate("a max-pool window with an open maximum")
+                raise NoCertificate("a max-pool window with an open maximum")
             wt, _ = windows(x.T[0], d, K, S, P, D, ceil, 0.0)
             wtr, _ = windows(x.T[1], d, K, S, P, D, ceil, 0.0)
-            tv, tr = tt.max_windows(wt, wtr, m["cand"])
+            tv, tr = t_max_windows(wt, wtr, m["cand"])
             out.T = (tv.reshape(out.V.shape), tr.reshape(out.V.shape))
         self.found.pool_kinks += int(m["live"].sum())
         self.found.pool_unc += int(m["unc"].sum())
@@ -312,7 +322,7 @@ class Interp(torch.fx.Interpreter):
             raise Unsupported("divisor_override")
         out = avg(x, lambda t: fn(t, K, S, P, **kw), math.prod(K))
         if x.T is not None:
-            out.T = tt.avg(x.T, lambda t: fn(t, K, S, P, **kw), math.prod(K))
+            out.T = t_avg(x.T, lambda t: fn(t, K, S, P, **kw), math.prod(K))
         return self.named(out)
 
     def pool_adaptive(self, x: CT, d: int, size: Any) -> CT:
@@ -323,9 +333,9 @@ class Interp(torch.fx.Interpreter):
         kmax = math.prod(-(-n // o) + 1 for n, o in zip(x.V.shape[2:], sizes))
         out = avg(x, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
         if x.T is not None:
-            out.T = tt.avg(x.T, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
+            out.T = t_avg(x.T, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
         if x.D is not None and all(s == 1 for s in sizes):
-            out.D = tdd.global_mean(x.D)
+            out.D = dd_global_mean(x.D)
         return self.named(out)
 
     def linear(self, x: CT, w: Any, b: Any) -> CT:
@@ -337,7 +347,7 @@ class Interp(torch.fx.Interpreter):
             lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
             lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0]))
         if x.T is not None:
-            out.T = tt.affine(x.V, x.R, x.T, wt, self.direction(wt), self.direction(bt),
+            out.T = t_affine(x.V, x.R, x.T, wt, self.direction(wt), self.direction(bt),
                               lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1])
         out.I = ids_rows(x.I, wt.shape[0])
         return self.named(out)
@@ -357,7 +367,7 @@ class Interp(torch.fx.Interpreter):
             x, w, b, not w.requires_grad, b is None or not b.requires_grad, op, m_in,
             conv_window_any(m, d, pad, w.shape[0]))
         if x.T is not None:
-            out.T = tt.affine(x.V, x.R, x.T, w, self.direction(w), self.direction(b), op, m_in)
+            out.T = t_affine(x.V, x.R, x.T, w, self.direction(w), self.direction(b), op, m_in)
         P = [pad] * d if isinstance(pad, int) else list(pad)
         out.I = ids_windows(x.I, d, list(m.kernel_size), list(m.stride), P,
                             list(m.dilation), False, m.groups, w.shape[0])
@@ -376,16 +386,16 @@ class Interp(torch.fx.Interpreter):
         r, mean, g, _ = bn_constants(m)
         shp = (1, -1) + (1,) * (x.V.dim() - 2)
         gr = (g * r).reshape(shp)
-        out = tt.times_enclosure(x.T, gr, U * gr.abs() + 2.0 ** -1000)
+        out = t_times_enclosure(x.T, gr, U * gr.abs() + 2.0 ** -1000)
         dg, db = self.direction(m.weight), self.direction(m.bias)
         if dg is not None:
             rr, mm = r.reshape(shp), mean.reshape(shp)
             zv = rr * x.V - rr * mm
             zr = (rr.abs() * x.R + U * ((rr * x.V).abs() + (rr * mm).abs() + zv.abs())) \
                 * INFLATE + 2.0 ** -1000
-            out = tt.add(out, tt.scale((zv, zr), dg.reshape(shp)))
+            out = t_add(out, t_scale((zv, zr), dg.reshape(shp)))
         if db is not None:
-            out = tt.add(out, (db.reshape(shp).expand_as(x.V), torch.zeros_like(x.V)))
+            out = t_add(out, (db.reshape(shp).expand_as(x.V), torch.zeros_like(x.V)))
         return out
 
     def param(self, t: Any) -> torch.Tensor | None:
@@ -419,7 +429,7 @@ class Interp(torch.fx.Interpreter):
             out = batch_norm(x, m)
             out.I = ids_channel(x.I)
             if x.D is not None:
-                out.D = tdd.batch_norm(x.D, *bn_constants(m))
+                out.D = dd_batch_norm(x.D, *bn_constants(m))
             if x.T is not None:
                 out.T = self.bn_tangent(x, m)
             return self.named(out)
@@ -463,7 +473,7 @@ class Interp(torch.fx.Interpreter):
         if target in (operator.neg, torch.neg) and len(args) == 1:
             x = args[0]
             return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
-                                 D=None if x.D is None else tdd.DD(-x.D.H, -x.D.L, x.D.R),
+                                 D=None if x.D is None else DD(-x.D.H, -x.D.L, x.D.R),
                                  T=None if x.T is None else (-x.T[0], x.T[1])))
         if target is torch.flatten:
             s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
@@ -476,7 +486,7 @@ class Interp(torch.fx.Interpreter):
                 raise Unsupported("cat")
             out = CT(*(torch.cat([getattr(t, a) for t in xs], dim) for a in "VRQC"))
             if all(t.D is not None for t in xs):
-                out.D = tdd.DD(*(torch.cat([getattr(t.D, a) for t in xs], dim)
+                out.D = DD(*(torch.cat([getattr(t.D, a) for t in xs], dim)
                                  for a in "HLR"))
             if all(t.T is not None for t in xs):
                 out.T = (torch.cat([t.T[0] for t in xs], dim),
@@ -545,11 +555,7 @@ class Interp(torch.fx.Interpreter):
     def flatten(self, x: CT, s: int, e: int) -> CT:
         if s % x.V.dim() == 0:
             raise Unsupported("flatten over the batch axis")
-        return CT(*(torch.flatten(t, s, e) for t in (x.V, x.R, x.Q, x.C)), name=x.name,
-                  I=None if x.I is None else torch.flatten(x.I, s, e),
-                  D=None if x.D is None else x.D.map(lambda t: torch.flatten(t, s, e)),
-                  T=None if x.T is None else (torch.flatten(x.T[0], s, e),
-                                              torch.flatten(x.T[1], s, e)))
+        return x.map(lambda t: torch.flatten(t, s, e))
 
     def reshape(self, x: CT, shape: list[int]) -> CT:
         B = x.V.shape[0]
@@ -565,8 +571,8 @@ class Interp(torch.fx.Interpreter):
             raise Unsupported("a sum of tensors of different shapes or with a number")
         bv = -b.V if sub else b.V
         Y, R, Q = certified_add(a.V, a.R, a.Q, bv, b.R, b.Q)
-        D = None if a.D is None or b.D is None else tdd.add(a.D, b.D, sub)
-        T = None if a.T is None or b.T is None else tt.add(a.T, b.T, sub)
+        D = None if a.D is None or b.D is None else dd_add(a.D, b.D, sub)
+        T = None if a.T is None or b.T is None else t_add(a.T, b.T, sub)
         return self.named(CT(Y, R, Q, a.C & b.C, I=ids_pair(a.I, b.I), D=D, T=T))
 
     def mul(self, x: Any, c: Any, div: bool) -> CT:
@@ -584,6 +590,6 @@ class Interp(torch.fx.Interpreter):
         D = torch.full_like(x.V, f)
         Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
                                   quantum(D.reshape(-1)).reshape(D.shape))
-        dd = None if x.D is None else tdd.scale(x.D, torch.tensor(f, dtype=torch.float64))
-        T = None if x.T is None else tt.scale(x.T, f)
+        dd = None if x.D is None else dd_scale(x.D, torch.tensor(f, dtype=torch.float64))
+        T = None if x.T is None else t_scale(x.T, f)
         return self.named(CT(Y, R, Q, x.C, I=x.I, D=dd, T=T))

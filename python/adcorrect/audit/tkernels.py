@@ -16,11 +16,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import tdd
 from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, quantum
 from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
 from .tdd import DD
+from .tdd import affine as dd_affine
 
 
 class Unsupported(Exception):
@@ -47,12 +47,16 @@ class CT:
     # the tangent (value, radius) of the tangent pass (:mod:`.ttangent`); None: none
     T: tuple[torch.Tensor, torch.Tensor] | None = None
 
+    def map(self, f: Callable[[torch.Tensor], torch.Tensor]) -> CT:
+        """The same certified tensor with every field reshaped by ``f`` (a view, a
+        flatten: anything that moves entries without changing them)."""
+        return CT(*(f(t) for t in (self.V, self.R, self.Q, self.C)), name=self.name,
+                  I=None if self.I is None else f(self.I),
+                  D=None if self.D is None else self.D.map(f),
+                  T=None if self.T is None else (f(self.T[0]), f(self.T[1])))
+
     def view(self, *shape: int) -> CT:
-        return CT(*(t.reshape(shape) for t in (self.V, self.R, self.Q, self.C)),
-                  name=self.name, I=None if self.I is None else self.I.reshape(shape),
-                  D=None if self.D is None else self.D.map(lambda t: t.reshape(shape)),
-                  T=None if self.T is None else (self.T[0].reshape(shape),
-                                                 self.T[1].reshape(shape)))
+        return self.map(lambda t: t.reshape(shape))
 
 
 MAX_ID_ENTRIES = 20_000_000  # entries of the row matrix interned for structural ids
@@ -223,7 +227,7 @@ def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
     assert x.D is not None
     B = x.V.shape[0]
     if not bool((x.R == 0).reshape(B, -1).all(1).any()):
-        d = tdd.affine(x.D, w, b, op, m)
+        d = dd_affine(x.D, w, b, op, m)
         if d is not None:
             R = (d.R + d.L.abs()) * INFLATE + ETA
             R = torch.where(torch.isfinite(R), R, torch.full_like(R, math.inf))
@@ -232,7 +236,7 @@ def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
                                  d.H.shape)
             return CT(d.H, R, Q, C, D=d)
     out = affine(x, w, b, w_const, b_const, op, m, window_any)
-    out.D = tdd.affine(x.D, w, b, op, m)
+    out.D = dd_affine(x.D, w, b, op, m)
     return out
 
 
