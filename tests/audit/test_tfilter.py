@@ -202,6 +202,40 @@ def test_a_tie_of_identical_functions_is_no_kink() -> None:
         (1, True, False)
 
 
+class TwoPools(nn.Module):
+    """A 1x1 convolution (w x + b) and two max pools: 2x2 windows, then the pair."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(1, 1, 1)
+        with torch.no_grad():
+            self.c.weight.fill_(1.0)
+            self.c.bias.fill_(0.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.max_pool2d(F.max_pool2d(self.c(x), 2), (1, 2)).flatten(1)
+
+
+@pytest.mark.parametrize(("left", "ident"), [((3.0, 1.0), 1), ((3.0, 3.0), 2)])
+def test_pools_of_the_same_candidates_are_one_function(left: tuple[float, float],
+                                                       ident: int) -> None:
+    """Windows (3, a; 0, 0) and (3, 2; 0, 0) of w x + b: each maximum is 3w + b near w
+    (the entries below it stay below; with a = 3 the window's own tie is between two
+    copies of 3w + b), whatever the other entries, so the second pool's tie is between
+    one function and itself: no kink, differentiable, decided by the tensor filter (the
+    IR's oracle agrees).  Ids built from whole windows called it a live tie."""
+    m = TwoPools()
+    x = torch.tensor([[[[*left, 3.0, 2.0], [0.0, 0.0, 0.0, 0.0]]]])
+    f = TensorFilter(m, torch.float32).run(x)
+    assert (f.pool_kinks, f.pool_unc, f.pool_ident, f.live) == (0, 0, ident, 0)
+    aud = Auditor(m, x, "sum")
+    e = aud.audit(x, torch.ones(1))["exact"]
+    assert (e["filter"], e["differentiable"], e["inc"]) == ("tensor", True, False)
+    aud.tfilter = None
+    e = aud.audit(x, torch.ones(1))["exact"]
+    assert "filter" not in e and (e["differentiable"], e["inc"]) == (True, False)
+
+
 def _frozen_hardtanh() -> tuple[nn.Module, torch.Tensor]:
     """Issue 16's frozen-weight case: hardtanh(w x + b), w = 1 frozen, b = 0, x = -1, 1."""
     m = nn.Sequential(nn.Linear(1, 1), nn.Hardtanh())

@@ -45,6 +45,7 @@ from .tkernels import (
     conv_window_any,
     exact_tensor,
     ids_channel,
+    ids_max,
     ids_pair,
     ids_rows,
     ids_windows,
@@ -286,7 +287,7 @@ class Interp(torch.fx.Interpreter):
             ml = torch.where(wh == mh, wl, torch.full_like(wl, -math.inf)).amax(2)
             out.D = DD(mh.squeeze(2).reshape(out.V.shape), ml.reshape(out.V.shape),
                            wr.amax(2).reshape(out.V.shape))
-        out.I = ids_windows(x.I, d, K, S, P, D, ceil)
+        out.I = ids_max(x.I, m["cand"], d, K, S, P, D, ceil, tuple(out.V.shape))
         if self.dirs is not None:
             if x.T is None or bool(m["unc"].any()):
                 raise NoCertificate("a max-pool window with an open maximum")

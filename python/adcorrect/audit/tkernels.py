@@ -39,8 +39,8 @@ class CT:
     # it (where, per-example shape of that result; reshapes keep the row-major order)
     name: tuple[str, tuple[int, ...]] | None = None
     # structural ids (int64, same shape): equal ids in one tensor are the same function
-    # of the parameters (built by interning what each entry is computed from); None:
-    # unknown, every entry its own
+    # of the parameters near w (built by interning what each entry is computed from; a
+    # max pool's output from its window's candidates); None: unknown, every entry its own
     I: torch.Tensor | None = None
     # the double-double limb of the precise pass (:mod:`.tdd`); None: not carried
     D: DD | None = None
@@ -105,6 +105,29 @@ def ids_windows(ids: torch.Tensor | None, d: int, k: list[int], st: list[int],
     out = inv * per + torch.arange(per).reshape(1, 1, per, 1)
     out = out.reshape(B, G * per, *oshape) if d == 2 else out.reshape(B, G * per, oshape[1])
     return out
+
+
+_NOT_CAND = float(2 ** 60)  # a window entry that is not a candidate for the maximum
+
+
+def ids_max(ids: torch.Tensor | None, cand: torch.Tensor, d: int, k: list[int],
+            st: list[int], pad: list[int], dl: list[int], ceil_mode: bool,
+            shape: tuple[int, ...]) -> torch.Tensor | None:
+    """Ids of a max pool's outputs: the set of ids of its window's candidates (``cand``,
+    (B, C, kk, L), from :func:`max_pool`).  Near w the entries below the window maximum
+    stay below it, so the output is the maximum of its candidates there: windows with
+    the same candidate functions are one function near w, whatever their other entries
+    (the ids mean equality near w, which is all the ties need)."""
+    if ids is None:
+        return None
+    w, _ = windows(ids.to(F64), d, k, st, pad, dl, ceil_mode, -1.0)
+    w = torch.where(cand, w, torch.full_like(w, _NOT_CAND)).sort(2).values
+    if w.shape[2] > 1:  # a set: the maximum of f, f, g is the maximum of f, g
+        rep = torch.zeros_like(w, dtype=torch.bool)
+        rep[:, :, 1:] = w[:, :, 1:] == w[:, :, :-1]
+        w = w.masked_fill(rep, _NOT_CAND).sort(2).values
+    inv = intern(w.permute(0, 1, 3, 2).reshape(-1, w.shape[2]).to(torch.int64))
+    return None if inv is None else inv.reshape(shape)
 
 
 def ids_rows(ids: torch.Tensor | None, n_out: int) -> torch.Tensor | None:
