@@ -5,7 +5,13 @@
    [batch_sel W N i] (i < B) is a C1 function of (w, z) on R^(W+B N)
    ([c1_batch_sel]); its gradient is the pull-back of f's ([batch_pull]):
    df/dw_p at the parameters p < W, df/dz_j at z_(iN+j) for j < N, 0
-   elsewhere. *)
+   elsewhere.  [st_batch W B N btau bsig out] is the smooth-tau network whose
+   neuron c = i N + k has activation bsig k and pre-activation
+   btau i k o batch_sel W N i, with the C1 output out; it is the batch of
+   the base ([st_batch_is_batch_of]).  The base-bias condition of
+   SmoothTiedBatch.v for it is a condition on btau and bsig alone
+   ([st_base_bias]), so T6 holds for the built batch with hypotheses on the
+   base only ([st_T6_batch_built_ad_correct]). *)
 From Coq Require Import Reals Lra Lia List Arith FunctionalExtensionality.
 From ADCorrect Require Import Vec Frechet Activation Network AD SelectLocal C1Output C1Algebra
   Batch T6Correct SmoothTau SmoothTiedBatch.
@@ -127,3 +133,69 @@ Definition c1_batch_sel : c1_output W (B * N) :=
     (fun v => batch_pull W N i (c1_dg f (batch_sel W N i v))) c1_batch_sel_diff c1_batch_sel_cont.
 
 End BatchSel.
+
+(** * The batched network of a base *)
+
+(* neuron c: btau (c / N) (c mod N) o batch_sel, the constant 0 when c / N >= B *)
+Definition st_batch_tau (W B N : nat) (btau : nat -> nat -> c1_output W N) (c : nat) : c1_output W (B * N) :=
+  match lt_dec (c / N) B with
+  | left H => c1_batch_sel W B N (c / N) H (btau (c / N)%nat (c mod N)%nat)
+  | right _ => c1_const W (B * N) 0
+  end.
+
+Definition st_batch (W B N : nat) (btau : nat -> nat -> c1_output W N) (bsig : nat -> activation)
+  (out : c1_output W (B * N)) : st_network :=
+  mk_st_network W (B * N) (st_batch_tau W B N btau) (fun c => bsig (c mod N)%nat) out.
+
+Lemma st_batch_tau_g W B N btau i k u : (i < B)%nat -> (k < N)%nat ->
+  c1_g (st_batch_tau W B N btau (i * N + k)) u = c1_g (btau i k) (batch_sel W N i u).
+Proof.
+  intros Hi Hk; unfold st_batch_tau; destruct (lt_dec ((i * N + k) / N) B) as [H|H];
+    [|rewrite copy_div in H by exact Hk; lia].
+  simpl; rewrite copy_div, copy_mod by exact Hk; reflexivity.
+Qed.
+
+Lemma st_batch_tau_dg W B N btau i k u : (i < B)%nat -> (k < N)%nat ->
+  c1_dg (st_batch_tau W B N btau (i * N + k)) u = batch_pull W N i (c1_dg (btau i k) (batch_sel W N i u)).
+Proof.
+  intros Hi Hk; unfold st_batch_tau; destruct (lt_dec ((i * N + k) / N) B) as [H|H];
+    [|rewrite copy_div in H by exact Hk; lia].
+  simpl; rewrite copy_div, copy_mod by exact Hk; reflexivity.
+Qed.
+
+(* st_W (st_batch W B N btau bsig out) is W by computation *)
+Theorem st_batch_is_batch_of W B N btau bsig out :
+  st_batch_of (st_batch W B N btau bsig out) B N btau bsig.
+Proof.
+  split; [reflexivity|]; intros i k Hi Hk; split.
+  - simpl; rewrite copy_mod by exact Hk; reflexivity.
+  - intros u; apply st_batch_tau_g; assumption.
+Qed.
+
+(** * The base-bias condition on the base alone *)
+
+(* every kinked base neuron k has a parameter b_k entering every btau i k
+   with coefficient 1 and no btau i j, j <> k *)
+Definition st_base_bias (W B N : nat) (btau : nat -> nat -> c1_output W N) (bsig : nat -> activation) : Prop :=
+  forall k, (k < N)%nat -> kinks (bsig k) <> [] -> exists p, (p < W)%nat /\
+    forall i, (i < B)%nat ->
+      (forall u t, c1_g (btau i k) (upd u p t) = c1_g (btau i k) u + (t - u p)) /\
+      (forall j, (j < N)%nat -> j <> k -> forall u t, c1_g (btau i j) (upd u p t) = c1_g (btau i j) u).
+
+Lemma st_batch_bias_iff_base W B N btau bsig out :
+  st_batch_bias (st_batch W B N btau bsig out) B N btau bsig <-> st_base_bias W B N btau bsig.
+Proof. split; intros H; exact H. Qed.
+
+(* T6 over smooth pre-activations for the built batch *)
+Theorem st_T6_batch_built_ad_correct (W B N : nat) (btau : nat -> nat -> c1_output W N)
+  (bsig : nat -> activation) (out : c1_output W (B * N)) (Dk : nat -> R -> R) (w g : vec) :
+  st_base_bias W B N btau bsig ->
+  (forall k, (k < N)%nat -> theta_uniform (bsig k) (Dk k)) ->
+  let sn := st_batch W B N btau bsig out in
+  differentiable_at W (st_eval sn) w g ->
+  forall p, (p < W)%nat -> st_ad sn (fun c => Dk (c mod N) (st_preact sn w c)) w p = g p.
+Proof.
+  intros Hb Hu sn.
+  apply (st_T6_batch_ad_correct sn B N btau bsig Dk w g (st_batch_is_batch_of W B N btau bsig out)); [|exact Hu].
+  apply st_batch_bias_iff_base, Hb.
+Qed.
