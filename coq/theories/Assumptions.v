@@ -246,6 +246,8 @@ Goal True. idtac "@@THEOREM T7_tied_count_bound_smooth_tau". Abort.
 Print Assumptions Main.T7_tied_count_bound_smooth_tau.
 Goal True. idtac "@@THEOREM T6_batch_ad_correct_smooth_tau". Abort.
 Print Assumptions Main.T6_batch_ad_correct_smooth_tau.
+Goal True. idtac "@@THEOREM T6_batch_ad_correct_smooth_tau_built". Abort.
+Print Assumptions Main.T6_batch_ad_correct_smooth_tau_built.
 Goal True. idtac "@@THEOREM smooth_tau_layernorm_nonvacuity". Abort.
 Print Assumptions Main.smooth_tau_layernorm_nonvacuity.
 Goal True. idtac "@@THEOREM T6_batch_count_bound_distinct_inputs". Abort.

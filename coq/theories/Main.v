@@ -1417,7 +1417,8 @@ Proof.
   - intros k Hk; exact (softmax_partial_other W N n ix j Hn Hix Hj u k Hk).
 Qed.
 (* ==== Issue 18, items 1 and 3: T7 and T6 over smooth pre-activations ==== *)
-(* Theorems/SmoothTied.v, SmoothTiedBatch.v, SmoothTiedInstance.v.  A
+(* Theorems/SmoothTied.v, SmoothTiedBatch.v, SmoothTiedBatchBuild.v,
+   SmoothTiedInstance.v.  A
    tied-bias smooth-tau network (st_tied_bias sn cls bias): neurons in
    classes cls c; tau_c does not read z_j (j < c) unless cls j < cls c; every
    class K containing a neuron whose activation has a kink has a parameter
@@ -1425,7 +1426,7 @@ Qed.
    every neuron c of K (tau_c = w_(bias K) + a C1 function not reading it)
    and tau_c(upd u (bias K) t) = tau_c(u) for every neuron of another class. *)
 From Coq Require Import Lia.
-From ADCorrect Require Import SmoothTied SmoothTiedBatch SmoothTiedInstance.
+From ADCorrect Require Import SmoothTied SmoothTiedBatch SmoothTiedBatchBuild SmoothTiedInstance.
 
 (* T7 for smooth pre-activations: in a tied-bias smooth-tau network, with a
    choice function Dn c theta-uniform per class (at every kink y of sigma_c,
@@ -1466,6 +1467,31 @@ Theorem T6_batch_ad_correct_smooth_tau (sn : st_network) (B N : nat)
   differentiable_at (st_W sn) (st_eval sn) w g ->
   forall p, (p < st_W sn)%nat -> st_ad sn (fun c => Dk (c mod N) (st_preact sn w c)) w p = g p.
 Proof. exact (st_T6_batch_ad_correct sn B N btau bsig Dk w g). Qed.
+
+(* The batch of T6_batch_ad_correct_smooth_tau exists for every base, and T6
+   for smooth pre-activations holds with hypotheses on the base only.  For
+   base pre-activations btau i k : c1_output W N (i < B, k < N), activations
+   bsig k and any C1 loss out of (w, z) in R^(W+B N), st_batch W B N btau
+   bsig out is the smooth-tau network whose neuron i N + k has activation
+   bsig k and pre-activation btau i k o batch_sel W N i (C1 with the pulled
+   back gradient: d/dw_p at p < W, d/dz_j at W + i N + j, 0 elsewhere); it
+   is st_batch_of its base.  If every kinked base neuron k has a parameter
+   b_k < W entering every btau i k with coefficient 1 and no btau i j
+   (j <> k) (st_base_bias), then for choices Dk k theta-uniform for bsig k,
+   AD of the loss is its gradient wherever the loss is differentiable. *)
+Theorem T6_batch_ad_correct_smooth_tau_built (W B N : nat)
+  (btau : nat -> nat -> c1_output W N) (bsig : nat -> activation) (out : c1_output W (B * N))
+  (Dk : nat -> R -> R) (w g : vec) :
+  st_base_bias W B N btau bsig ->
+  (forall k, (k < N)%nat -> theta_uniform (bsig k) (Dk k)) ->
+  let sn := st_batch W B N btau bsig out in
+  st_batch_of sn B N btau bsig /\
+  (differentiable_at W (st_eval sn) w g ->
+   forall p, (p < W)%nat -> st_ad sn (fun c => Dk (c mod N) (st_preact sn w c)) w p = g p).
+Proof.
+  intros Hb Hu sn; split; [apply st_batch_is_batch_of|].
+  exact (st_T6_batch_built_ad_correct W B N btau bsig out Dk w g Hb Hu).
+Qed.
 
 (* Non-vacuity: parameters (w0, w1, b), identity neurons z0 = w0, z1 = w1,
    one class of two relu neurons y2 = b + LN(z0, z1)_0, y3 = b + LN(z0, z1)_1
