@@ -178,6 +178,36 @@ def derivative(tab: ActTable, Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor,
     idx = torch.zeros(Y.shape, dtype=torch.int64)
     for c, _ in tab.bps:
         idx += (Y > c).to(torch.int64)
+    consts = _constant_pieces(tab.dpieces)
+    if consts is not None:  # piecewise linear: one lookup, no masks
+        D, RD, QD = (torch.tensor(t, dtype=dt)[idx]
+                     for t, dt in zip(consts, (F64, F64, Q.dtype), strict=True))
+    else:
+        D, RD, QD = _pieces(tab, Y, R, Q, idx)
+    if bool(kink.any()):
+        for b in tab.kink_idx:
+            c = tab.act.breakpoints[b]
+            at = kink & (Y == tab.bps[b][0])
+            if bool(at.any()):
+                dv, de, dq = float_const(tab.act.derivative(c, choice))
+                D[at], RD[at], QD[at] = dv, de, dq
+    return D, RD, QD
+
+
+def _constant_pieces(dpieces: list[list[tuple[float, float, int]]]
+                     ) -> tuple[list[float], list[float], list[int]] | None:
+    """(values, errors, quanta) of the derivative pieces if each is a constant, else
+    None (as :func:`_poly` gives them for degree 0)."""
+    if any(any(c or e for c, e, _ in d[1:]) for d in dpieces):
+        return None
+    vals = [d[0] if d else (0.0, 0.0, NOQ) for d in dpieces]
+    return ([v for v, _, _ in vals], [e for _, e, _ in vals],
+            [q if e == 0 and v != 0 else (NOQ if v == 0 else -NOQ) for v, e, q in vals])
+
+
+def _pieces(tab: ActTable, Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor,
+            idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The derivative pieces of degree up to 1, each where ``idx`` selects it."""
     D = torch.zeros_like(Y)
     RD = torch.zeros_like(Y)
     QD = torch.zeros_like(Q)
@@ -190,11 +220,4 @@ def derivative(tab: ActTable, Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor,
         lip = (abs(dcoefs[1][0]) + dcoefs[1][1]) * INFLATE if len(dcoefs) > 1 else 0.0
         d, rd, qd = _poly(dcoefs, Y[mask], R[mask], Q[mask], lip)
         D[mask], RD[mask], QD[mask] = d, rd, qd
-    if bool(kink.any()):
-        for b in tab.kink_idx:
-            c = tab.act.breakpoints[b]
-            at = kink & (Y == tab.bps[b][0])
-            if bool(at.any()):
-                dv, de, dq = float_const(tab.act.derivative(c, choice))
-                D[at], RD[at], QD[at] = dv, de, dq
     return D, RD, QD

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any, cast
 
 import torch
@@ -107,16 +106,19 @@ def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tens
         if not bool((up | down | flat)[live].all()):
             raise NoCertificate("a kinked copy's tangent has no certain sign")
         ov, orr = out[0].clone(), out[1].clone()
-        for i in live.nonzero().tolist():
-            at = tuple(i)
-            c = Fraction(float(V[at]))
-            s = tab.act.slope_right(c) if bool(up[at]) else tab.act.slope_left(c)
-            sv, se, _ = float_const(s)
-            ov[at] = float(tv[at]) * sv
-            orr[at] = (abs(sv) * float(tr[at]) + se * (abs(float(tv[at])) + float(tr[at]))
-                       + U * abs(float(ov[at]))) * INFLATE + TINY
-            if bool(flat[at]):
-                ov[at], orr[at] = 0.0, 0.0
+        for b in tab.kink_idx:  # a kinked copy's input is exactly its breakpoint
+            c = tab.act.breakpoints[b]
+            at_c = live & (V == tab.bps[b][0])
+            for side, slope in ((up, tab.act.slope_right(c)), (down, tab.act.slope_left(c))):
+                at = at_c & side
+                if not bool(at.any()):
+                    continue
+                sv, se, _ = float_const(slope)
+                v, r = tv[at] * sv, tr[at]
+                ov[at] = v
+                orr[at] = (abs(sv) * r + se * (tv[at].abs() + r) + U * v.abs()) * INFLATE + TINY
+        zero = live & flat
+        ov, orr = ov.masked_fill(zero, 0.0), orr.masked_fill(zero, 0.0)
         out = (ov, orr)
     return _constant(out, const)
 
