@@ -378,6 +378,25 @@ def test_one_sided_derivatives_never_contradict_the_ir() -> None:
     assert fired >= 3, fired
 
 
+def test_the_certificate_replays_the_value_pass_with_the_same_answer() -> None:
+    """The tangent passes reuse the values, radii and classes of the batch's float64 pass
+    (the memo): on the 40 random models the certificate (its one-sided values included)
+    is the one computed from scratch, and the memo is used where a certificate is asked."""
+    used = 0
+    for seed in range(40):
+        m, x, y = _model(seed)
+        tf = TensorFilter(m, torch.float32)
+        if not tf.run(x).live:
+            assert tf.memo is None, seed
+            continue
+        assert tf.memo is not None and tf.memo[0] is x, seed
+        used += 1
+        replayed = tf.certificate(x, y, "ce")
+        tf.memo = None
+        assert tf.certificate(x, y, "ce") == replayed, seed
+    assert used >= 5, used
+
+
 def test_a_relu_on_its_kink_is_certified_not_differentiable() -> None:
     """relu(w x + b) at x = 0, w = 1, b = 0, sum loss: L = relu(b) near w, so
     L'(w; d) + L'(w; -d) = max(d_b, 0) + max(-d_b, 0) = |d_b| (d_b the direction's bias

@@ -41,7 +41,8 @@ from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.values import kernel_scalar
 from .certified import F64
 from .floatact import ActTable
-from .tinterp import ActCall, Filtered, Interp, PoolTies
+from .tfound import ActCall, Filtered, PoolTies
+from .tinterp import Interp
 from .tkernels import CT, Unsupported
 from .ttangent import NoCertificate, derivative_at, one_sided
 from .ttangent import add as t_add
@@ -105,6 +106,8 @@ class TensorFilter:
         self.compute = compute
         self.tables: dict[Any, ActTable] = {}
         self.hint = (0, False)  # where the last batch ended: (ids up to pool, precise)
+        # the kernel results of the last batch's float64 pass, for its certificate
+        self.memo: tuple[torch.Tensor, dict[tuple[str, int], Any]] | None = None
         self.dense = _dense_chain(self.gm)
 
 
@@ -119,11 +122,12 @@ class TensorFilter:
         where copies are still uncertain (deep networks, whose float64 radii outgrow the
         values).  A repeated audit (the Monitor, a bench) starts at the pass the last batch
         ended with; the answer is the same (see :meth:`_from_hint`)."""
+        self.memo = None
         if self.hint != (0, False):
             found = self._from_hint(x)
             if found is not None:
                 return found
-        found = self._run(x, 0)
+        found = self._run(x, 0, record=True)
         ids = found.last_open_pool
         if ids:
             found = self._run(x, ids)
@@ -147,7 +151,7 @@ class TensorFilter:
         the float64 pass finds."""
         ids, precise = self.hint
         try:
-            found = self._run(x, ids, precise)
+            found = self._run(x, ids, precise, record=not precise)
         except Unsupported:
             return None
         if found.last_open_pool > ids:
@@ -168,14 +172,16 @@ class TensorFilter:
         if self.hint[1]:
             return None
         params = [(n, p) for n, p in self.gm.named_parameters() if p.requires_grad]
+        # this batch's float64 values, radii and classes, computed once (by run)
+        memo = self.memo[1] if self.memo is not None and self.memo[0] is x else None
         for seed in seeds:
             g = torch.Generator().manual_seed(seed)
             # odd integers below 2^21: a tangent exactly 0 at a kinked copy is unlikely
             dirs = {id(p): (torch.randint(-2 ** 20, 2 ** 20, p.shape, generator=g) * 2 + 1)
                     .to(F64) for _, p in params}
             try:
-                plus = self._run(x, 0, dirs=dirs)
-                minus = self._run(x, 0, dirs={k: -v for k, v in dirs.items()})
+                plus = self._run(x, 0, dirs=dirs, memo=memo)
+                minus = self._run(x, 0, dirs={k: -v for k, v in dirs.items()}, memo=memo)
             except (NoCertificate, Unsupported):
                 return None
             assert plus.out_t is not None and minus.out_t is not None
@@ -192,8 +198,14 @@ class TensorFilter:
         return None
 
     def _run(self, x: torch.Tensor, id_pools: int, precise: bool = False,
-             dirs: dict[int, torch.Tensor] | None = None) -> Filtered:
-        run = Interp(self.gm, self.scalar, self.tables, id_pools, precise, dirs)
+             dirs: dict[int, torch.Tensor] | None = None,
+             memo: dict[tuple[str, int], Any] | None = None, record: bool = False
+             ) -> Filtered:
+        """One pass (see :class:`Interp`); ``record``: keep its kernel results for the
+        certificate on x (float64 passes only)."""
+        if record:
+            memo = {}
+        run = Interp(self.gm, self.scalar, self.tables, id_pools, precise, dirs, memo)
         with torch.no_grad():
             try:
                 out = run.run(x.detach())
@@ -210,4 +222,6 @@ class TensorFilter:
             run.found.out_t = (out.T[0].reshape(B, -1), out.T[1].reshape(B, -1))
         if not bool(torch.isfinite(out.R).all()):
             raise Unsupported("an infinite radius")
+        if record and run.found.live:  # a certificate may be asked for
+            self.memo = (x, memo)  # type: ignore[assignment]
         return run.found

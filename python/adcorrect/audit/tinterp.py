@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -32,6 +31,7 @@ from .tdd import global_mean as dd_global_mean
 from .tdd import piecewise_linear as dd_piecewise_linear
 from .tdd import pin as dd_pin
 from .tdd import scale as dd_scale
+from .tfound import ActCall, Filtered, PoolTies
 from .tkernels import (
     CT,
     Unsupported,
@@ -63,76 +63,19 @@ from .ttangent import scale as t_scale
 from .ttangent import times_enclosure as t_times_enclosure
 from .ttangent import zero as t_zero
 
-
-@dataclass
-class ActCall:
-    """One activation call of the forward pass, in graph order (the execution audit's
-    records have the same order): where it is, its activation, and its copies."""
-
-    seq: int
-    where: str  # the IR's name of the call's neurons
-    shape: tuple[int, ...]  # per example, of the tensor the names index
-    act: Activation
-    kink: torch.Tensor  # (B, n) live kinked copies
-    dead: torch.Tensor  # (B, n) kinked copies with a locally constant input
-    unc: torch.Tensor  # (B, n) live uncertain copies
-    y: torch.Tensor  # (B, n) float64 pre-activations
-
-
-@dataclass
-class PoolTies:
-    """Max-pool ties of one kind (``dead`` or ``submax``) of one pool call: mask
-    (B, C, kk, L), the tie at window entry kk of window L."""
-
-    seq: int  # position among the activation and pool calls, in graph order
-    where: str
-    shape: tuple[int, ...]  # the pool's output shape per example
-    kind: str
-    mask: torch.Tensor
-    num: torch.Tensor  # 1-based position of each window entry among its unpadded ones
-
-    def count(self) -> int:
-        return int(self.mask.sum())
-
-    def copies(self, limit: int, example: int | None = None) -> list[tuple[str, int]]:
-        """(IR label, example) of up to ``limit`` ties (of one example, if given), in the
-        IR's order: ``where[c,i,j]/tie{n}`` with n the 1-based position of the entry
-        among the window's (unpadded) entries."""
-        out = []
-        mask = self.mask if example is None else self.mask[example:example + 1]
-        for c, w, j, b in mask.permute(1, 3, 2, 0).nonzero()[:limit].tolist():
-            b = b if example is None else example
-            idx = [c, *(divmod(w, self.shape[2]) if len(self.shape) == 3 else (w,))]
-            n = int(self.num[b, c, j, w])
-            out.append((f"{self.where}[{','.join(map(str, idx))}]/tie{n}", b))
-        return out
-
-
-@dataclass
-class Filtered:
-    """What the tensor filter found on one batch."""
-
-    out: torch.Tensor  # (B, n_out) float64 outputs
-    calls: list[ActCall] = field(default_factory=list)
-    pool_kinks: int = 0  # live max-pool ties
-    pools: list[PoolTies] = field(default_factory=list)  # dead and sub-maximum ties
-    pool_unc: int = 0
-    pool_sub_unc: int = 0  # chain ties below the window maximum the radii leave open
-    pool_ident: int = 0  # ties at the maximum between identical functions
-    last_open_pool: int = 0  # 1-based max-pool call: the last with live ties or open windows
-    out_r: torch.Tensor | None = None  # the outputs' radii
-    out_t: tuple[torch.Tensor, torch.Tensor] | None = None  # their tangents (tangent pass)
-
-    @property
-    def live(self) -> int:
-        """Copies that need exact work: live kinks and live uncertain copies."""
-        return self.pool_kinks + self.pool_unc + sum(
-            int(c.kink.sum()) + int(c.unc.sum()) for c in self.calls)
-
-
 # -- the interpreter ----------------------------------------------------------------------
 
 _ADAPTIVE_AVG = {k: d for k, (d, kind) in ADAPTIVE_POOLS.items() if kind == "avg"}
+
+
+def _fresh(res: Any) -> Any:
+    """A kernel's result with new CT shells (the interpreter sets their ids, names and
+    tangents; the tensors are shared and never changed in place)."""
+    if isinstance(res, CT):
+        return CT(res.V, res.R, res.Q, res.C)
+    if isinstance(res, tuple):
+        return tuple(_fresh(r) for r in res)
+    return res
 
 
 def _tuple(v: Any, d: int) -> list[int]:
@@ -144,9 +87,13 @@ class Interp(torch.fx.Interpreter):
 
     def __init__(self, gm: torch.fx.GraphModule, scalar: Callable[[Any], Fraction],
                  tables: dict[Any, ActTable], id_pools: int = 0,
-                 precise: bool = False, dirs: dict[int, torch.Tensor] | None = None
-                 ) -> None:
+                 precise: bool = False, dirs: dict[int, torch.Tensor] | None = None,
+                 memo: dict[tuple[str, int], Any] | None = None) -> None:
         super().__init__(gm)
+        # kernel results of a value pass (recorded there), replayed by the tangent passes
+        # over the same batch: their values, radii and classes are the recorded ones
+        self.memo, self.replay = memo, memo is not None and dirs is not None
+        self.kidx = 0
         self.dirs = dirs  # the tangent pass: direction entries of trainable parameters
         self.with_ids = id_pools > 0
         self.id_pools = id_pools  # structural ids until this max-pool call (they serve
@@ -162,6 +109,7 @@ class Interp(torch.fx.Interpreter):
 
     def run_node(self, n: torch.fx.Node) -> Any:
         self.node = n
+        self.kidx = 0
         if n.op == "placeholder":
             return super().run_node(n)
         if n.op == "get_attr":
@@ -186,6 +134,18 @@ class Interp(torch.fx.Interpreter):
         if isinstance(out, CT) and out.D is not None:
             out.D = dd_pin(out.D, out.V, out.R == 0)
         return out
+
+    def kernel(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` (a kernel: values, radii, classes), through the memo if any."""
+        if self.memo is None:
+            return fn(*args)
+        key = (self.node.name, self.kidx)
+        self.kidx += 1
+        if not self.replay:
+            self.memo[key] = fn(*args)
+        elif key not in self.memo:
+            raise Unsupported("a kernel call the value pass did not make")
+        return _fresh(self.memo[key])
 
     def limb(self, x: CT) -> CT:
         """An exact tensor with its double-double limb (in the precise pass)."""
@@ -227,7 +187,7 @@ class Interp(torch.fx.Interpreter):
         if tab is None:
             tab = self.tables[(self.pos, key)] = act_table(make())
         self.pos += 1
-        out, kink, unc = activation(tab, x)
+        out, kink, unc = self.kernel(activation, tab, x)
         if x.D is not None:
             unc = self.act_limb(tab, x, out, unc)
         if self.dirs is not None:
@@ -278,7 +238,7 @@ class Interp(torch.fx.Interpreter):
         K = _tuple(k, d)
         S = K if st is None or st in ([], ()) else _tuple(st, d)
         P, D = _tuple(pad, d), _tuple(dl, d)
-        out, m = max_pool(x, d, K, S, P, D, ceil)
+        out, m = self.kernel(max_pool, x, d, K, S, P, D, ceil)
         if x.D is not None:  # the precise pass: the maximum of the limbs
             wh, _ = windows(x.D.H, d, K, S, P, D, ceil, -math.inf)
             wl, _ = windows(x.D.L, d, K, S, P, D, ceil, 0.0)
@@ -321,7 +281,7 @@ class Interp(torch.fx.Interpreter):
             kw["divisor_override"] = div
         elif div is not None:
             raise Unsupported("divisor_override")
-        out = avg(x, lambda t: fn(t, K, S, P, **kw), math.prod(K))
+        out = self.kernel(avg, x, lambda t: fn(t, K, S, P, **kw), math.prod(K))
         if x.T is not None:
             out.T = t_avg(x.T, lambda t: fn(t, K, S, P, **kw), math.prod(K))
         return self.named(out)
@@ -332,7 +292,7 @@ class Interp(torch.fx.Interpreter):
         if len(sizes) != d or not all(isinstance(s, int) and s > 0 for s in sizes):
             raise Unsupported("adaptive pool size")
         kmax = math.prod(-(-n // o) + 1 for n, o in zip(x.V.shape[2:], sizes))
-        out = avg(x, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
+        out = self.kernel(avg, x, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
         if x.T is not None:
             out.T = t_avg(x.T, lambda t: fn(t, sizes if d == 2 else sizes[0]), kmax)
         if x.D is not None and all(s == 1 for s in sizes):
@@ -343,7 +303,7 @@ class Interp(torch.fx.Interpreter):
         wt, bt = self.param(w), self.param(b)
         if wt is None or wt.dim() != 2 or x.V.dim() != 2:
             raise Unsupported("linear shapes")
-        out = (affine if x.D is None else affine_limb)(
+        out = self.kernel(affine if x.D is None else affine_limb,
             x, wt, bt, not wt.requires_grad, bt is None or not bt.requires_grad,
             lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
             lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0]))
@@ -364,7 +324,7 @@ class Interp(torch.fx.Interpreter):
         w, b = m.weight, m.bias
         m_in = math.prod(w.shape[1:])
         op = (lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups))
-        out = (affine if x.D is None else affine_limb)(
+        out = self.kernel(affine if x.D is None else affine_limb,
             x, w, b, not w.requires_grad, b is None or not b.requires_grad, op, m_in,
             conv_window_any(m, d, pad, w.shape[0]))
         if x.T is not None:
@@ -427,7 +387,7 @@ class Interp(torch.fx.Interpreter):
         if kind in (nn.Conv1d, nn.Conv2d):
             return self.conv(x, m)
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
-            out = batch_norm(x, m)
+            out = self.kernel(batch_norm, x, m)
             out.I = ids_channel(x.I)
             if x.D is not None:
                 out.D = dd_batch_norm(x.D, *bn_constants(m))

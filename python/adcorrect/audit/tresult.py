@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from .execution import ExecutionResult
-from .tinterp import Filtered, PoolTies
+from .tfound import Filtered, PoolTies
 
 MAX_ROWS = 50  # rows of a table kept in the result
 
