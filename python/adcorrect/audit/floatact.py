@@ -16,16 +16,25 @@ from fractions import Fraction
 import torch
 
 from ..nets.activations import Activation, Choice, poly_deriv, poly_eval
-from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, quantum
+from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma
 
 
 def float_const(x: Fraction) -> tuple[float, float, int]:
     """(float value, representation error bound, quantum) of an exact rational."""
     v = float(x)
     if Fraction(v) == x:
-        q = int(quantum(torch.tensor([v], dtype=F64))[0])
-        return v, 0.0, q
+        return v, 0.0, quantum_of(v)
     return v, 2 * U * abs(v) + ETA, -NOQ
+
+
+def quantum_of(v: float) -> int:
+    """:func:`quantum` of one finite float, in plain Python (a constant of the IR: called
+    once per coefficient when a network is compiled)."""
+    if v == 0:
+        return NOQ
+    m, e = math.frexp(v)
+    n = int(abs(m) * 2.0 ** 53)
+    return e + (n & -n).bit_length() - 54
 
 
 

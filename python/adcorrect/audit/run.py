@@ -134,7 +134,7 @@ class Auditor:
             self.tfilter = None
         size = model_size(model)
         self.net: Network | None = None
-        self.plan: Plan | None = None
+        self._plan: Plan | None = None  # built on first use (13 s for a VGG-11/8)
         self.act_neurons: list[int] = []
         if self.tfilter is not None and size > limit("exact_model_params"):
             check_runs_as_traced(model)  # the tensor filter alone: no exact import
@@ -146,7 +146,6 @@ class Auditor:
         else:
             self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
             self.net.require_exact()
-            self.plan = Plan(self.net)
             self.act_neurons = [n.index for n in self.net.neurons
                                 if not n.activation.is_identity and n.op != "max"]
             self.n_out = len(self.net.head.outputs)
@@ -155,6 +154,14 @@ class Auditor:
         # the tensor filter first even for an MLP (where the IR's filter is faster)
         self.tensor_first = False
         self.import_seconds = time.perf_counter() - t0
+
+    @property
+    def plan(self) -> Plan | None:
+        """The IR's compiled plan (exact route, IR filter), built the first time one is
+        needed: a batch the tensor filter decides never pays for it."""
+        if self._plan is None and self.net is not None:
+            self._plan = Plan(self.net)
+        return self._plan
 
     def _input_dtype(self) -> torch.dtype:
         return self.dtype.compute
@@ -178,7 +185,7 @@ class Auditor:
         witness = None
         if found is not None and found.live and self.tfilter is not None:
             witness = self.tfilter.certificate(xe, y, self.loss)
-        if found is not None and (found.live == 0 or witness is not None or self.plan is None):
+        if found is not None and (found.live == 0 or witness is not None or self.net is None):
             self._check_output(xe, found.out.numpy())
             t1 = time.perf_counter()
             ex_seconds = {"filter": t1 - t0}
@@ -228,13 +235,13 @@ class Auditor:
     def _tensor_filter(self, xe: torch.Tensor) -> Filtered | None:
         """The tensor-level filter's findings, or None where it cannot run (the IR's filter
         then runs; without an IR, an InputError)."""
-        if self.tfilter is None or (self.tfilter.dense and self.plan is not None
+        if self.tfilter is None or (self.tfilter.dense and self.net is not None
                                     and not self.tensor_first):
             return None
         try:
             return self.tfilter.run(xe)
         except Unsupported as e:
-            if self.plan is None:
+            if self.net is None:
                 raise InputError(f"the tensor-level audit cannot run this model ({e}) and "
                                  "it is above the exact import limit") from None
             return None
