@@ -39,3 +39,47 @@ def test_quantum_at_the_ends_of_the_format() -> None:
     assert float_const(Fraction(3, 4)) == (0.75, 0.0, -2)
     v, e, q = float_const(Fraction(1, 3))
     assert (v, q) == (1 / 3, -NOQ) and e > abs(Fraction(v) - Fraction(1, 3))
+
+
+def _enclosures(data: st.DataObject, n: int) -> tuple[list[Fraction], torch.Tensor,
+                                                     torch.Tensor, torch.Tensor]:
+    """n exact values (k/8 * 2^e, some 0) with float64 enclosures: exact ones (radius 0,
+    their quantum) or widened by a radius; returns (exact values, V, R, Q)."""
+    ex, V, R, Q = [], [], [], []
+    for _ in range(n):
+        k = data.draw(st.integers(-8, 8))
+        e = data.draw(st.integers(-3, 3))
+        x = Fraction(k, 8) * Fraction(2) ** e
+        r = data.draw(st.sampled_from([0.0, 0.0, 2.0 ** -30, 1e-9]))
+        ex.append(x)
+        V.append(float(x) + (r / 2 if data.draw(st.booleans()) else 0.0))
+        R.append(r)
+        Q.append(quantum_of(float(x)) if r == 0 else -NOQ)
+    return ex, torch.tensor(V, dtype=torch.float64), torch.tensor(R, dtype=torch.float64), \
+        torch.tensor(Q, dtype=torch.int64)
+
+
+def _check(exact: list[Fraction], out: tuple[torch.Tensor, ...]) -> None:
+    """Every exact value lies in [V - R, V + R]; R = 0 means V is it and a multiple of
+    2^Q (Q = NOQ only for 0)."""
+    V, R, Q = out
+    for x, v, r, q in zip(exact, V.tolist(), R.tolist(), Q.tolist(), strict=True):
+        assert abs(Fraction(v) - x) <= Fraction(r), (x, v, r)
+        if r == 0:
+            assert Fraction(v) == x
+            assert x == 0 if q == NOQ else (x / Fraction(2) ** q).denominator == 1
+
+
+@given(st.data())
+def test_certified_products_and_sums_enclose_the_exact_values(data: st.DataObject) -> None:
+    """Elementwise certified products and sums (BatchNorm's scale and shift, residual
+    sums, with exact and inexact entries mixed, per-channel factors broadcast) against
+    Fractions."""
+    from adcorrect.audit.kernels import certified_add, certified_scale
+
+    a, b = _enclosures(data, 6), _enclosures(data, 6)
+    _check([x * y for x, y in zip(a[0], b[0], strict=True)], certified_scale(*a[1:], *b[1:]))
+    _check([x + y for x, y in zip(a[0], b[0], strict=True)], certified_add(*a[1:], *b[1:]))
+    c = _enclosures(data, 1)  # one factor for every entry (a channel's constant)
+    _check([x * c[0][0] for x in a[0]], certified_scale(*a[1:], *c[1:]))
+    _check([x + c[0][0] for x in a[0]], certified_add(*a[1:], *c[1:]))

@@ -247,26 +247,51 @@ def certified_product(co: dict[str, Any], m: int, X: torch.Tensor,
 def certified_scale(Z: torch.Tensor, RZ: torch.Tensor, QZ: torch.Tensor, D: torch.Tensor,
                      RD: torch.Tensor, QD: torch.Tensor
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Elementwise Z * D with radius and quantum bound."""
+    """Elementwise Z * D with radius and quantum bound (D, RD, QD may broadcast)."""
     Y = Z * D
-    R = (D.abs() * RZ + (Z.abs() + RZ) * RD + U * Y.abs()) * INFLATE + 4 * ETA
-    Q = (QZ + QD).clamp(-NOQ, NOQ)
-    Q = torch.where((Y == 0) & (RZ == 0) & (RD == 0), torch.full_like(Q, NOQ), Q)
-    ok = (RZ == 0) & (RD == 0) & fits(Y.abs() * INFLATE, Q)
-    ok = ok | ((Y == 0) & (((Z == 0) & (RZ == 0)) | ((D == 0) & (RD == 0))))
-    R = torch.where(ok, torch.zeros_like(R), R)
-    Q = torch.where(ok, Q, torch.full_like(Q, -NOQ))
-    return Y, torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf)), Q
+    inexact_d = bool((RD != 0).any())
+    R = D.abs() * RZ
+    if inexact_d:
+        R = R + (Z.abs() + RZ) * RD
+    R = (R + U * Y.abs()) * INFLATE + 4 * ETA
+    exact = (RZ == 0) & (RD == 0) if inexact_d else RZ == 0
+    zero_d = (D == 0) & (RD == 0)
+    if bool(exact.any()):
+        Q = (QZ + QD).clamp(-NOQ, NOQ)
+        Q = torch.where((Y == 0) & exact, torch.full_like(Q, NOQ), Q)
+        ok = exact & fits(Y.abs() * INFLATE, Q)
+        ok = ok | ((Y == 0) & (((Z == 0) & (RZ == 0)) | zero_d))
+    elif inexact_d or bool(zero_d.any()):  # no exact factors: only an exact 0 factor
+        ok = (Y == 0) & (((Z == 0) & (RZ == 0)) | zero_d)
+        Q = (QZ + QD).clamp(-NOQ, NOQ)
+    else:  # every RZ > 0 and no D is 0: no product is exact
+        ok = None
+        Q = torch.full(Y.shape, -NOQ, dtype=QZ.dtype)
+    if ok is not None:
+        R = torch.where(ok, torch.zeros_like(R), R)
+        Q = torch.where(ok, Q, torch.full_like(Q, -NOQ))
+    return Y, _infinite_radius(Y, R), Q
+
+
+def _infinite_radius(Y: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
+    """R, infinite where Y is not finite."""
+    if bool(torch.isfinite(Y).all()):
+        return R
+    return torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
 
 
 def certified_add(A: torch.Tensor, RA: torch.Tensor, QA: torch.Tensor, Bv: torch.Tensor,
                    RB: torch.Tensor, QB: torch.Tensor
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Elementwise A + B with radius and quantum bound."""
+    """Elementwise A + B with radius and quantum bound (B, RB, QB may broadcast)."""
     S = A + Bv
     R = (RA + RB + U * S.abs()) * INFLATE + 2 * ETA
-    Q = torch.minimum(QA, QB)
-    ok = (RA == 0) & (RB == 0) & fits((A.abs() + Bv.abs()) * INFLATE, Q)
-    R = torch.where(ok, torch.zeros_like(R), R)
-    Q = torch.where(ok, Q, torch.full_like(Q, -NOQ))
-    return S, torch.where(torch.isfinite(S), R, torch.full_like(R, math.inf)), Q
+    exact = (RA == 0) & (RB == 0)
+    if bool(exact.any()):
+        Q = torch.minimum(QA, QB)
+        ok = exact & fits((A.abs() + Bv.abs()) * INFLATE, Q)
+        R = torch.where(ok, torch.zeros_like(R), R)
+        Q = torch.where(ok, Q, torch.full_like(Q, -NOQ))
+    else:
+        Q = torch.full(S.shape, -NOQ, dtype=QA.dtype)
+    return S, _infinite_radius(S, R), Q

@@ -203,10 +203,15 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
     g = gamma(m + 1)
     P = op(g * x.V.abs() + x.R, wa, None)
     wnorm = float(wa.reshape(wa.shape[0], -1).norm(dim=1).max()) if wa.numel() else 0.0
-    R = (P + m * ETA) * (1 + 2 * gamma(m + 3)) + math.sqrt(m) * wnorm * ETA + m * ETA
+    # ((P + m eta) k + sqrt(m) |w| eta + m eta + g |b|) INFLATE + (m + 8) 2^-1070, with
+    # the scalar terms summed first (INFLATE covers the rounding of these few operations)
+    k = 1 + 2 * gamma(m + 3)
+    c0 = (m * ETA * k + math.sqrt(m) * wnorm * ETA + m * ETA) * INFLATE + (m + 8) * 2.0 ** -1070
     if bd is not None:
-        R = R + g * bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
-    R = R * INFLATE + (m + 8) * 2.0 ** -1070
+        c = (g * INFLATE) * bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2)) + c0
+        R = torch.addcmul(c, P, torch.tensor(k * INFLATE, dtype=F64))
+    else:
+        R = P * (k * INFLATE) + c0
     qx = ex_quantum(x)
     Q = (qx + min_quantum(w)).clamp(-NOQ, NOQ)
     if bd is not None:
@@ -220,8 +225,12 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
             size = size + bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
         ok = ok & fits(size * (1 + 2 * gamma(m + 2)) * INFLATE, Q)
         R = torch.where(ok, torch.zeros_like(R), R)
-    R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
-    Q = torch.where(R == 0, Q, torch.full_like(Q, -NOQ))
+    else:
+        Q = torch.full_like(Q, -NOQ)  # no exact output
+    if not bool(torch.isfinite(Y).all()):
+        R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
+    if bool(whole.any()):
+        Q = torch.where(R == 0, Q, torch.full_like(Q, -NOQ))
     return CT(Y, R, Q, constant_outputs(x, wd, b, w_const, b_const, op, window_any, Y.shape))
 
 
@@ -286,10 +295,10 @@ def conv_window_any(m: Any, d: int, pad: Any, c_out: int
 def scale_shift(x: CT, scale: torch.Tensor, shift: torch.Tensor, const: bool) -> CT:
     """``x * scale + shift`` per channel (axis 1), scale and shift exact floats."""
     shp = (1, -1) + (1,) * (x.V.dim() - 2)
-    s, t = scale.reshape(shp).expand_as(x.V), shift.reshape(shp).expand_as(x.V)
-    zs = torch.zeros_like(x.V)
-    Y, R, Q = certified_scale(x.V, x.R, x.Q, s, zs, quantum(s.reshape(-1)).reshape(s.shape))
-    Y, R, Q = certified_add(Y, R, Q, t, zs, quantum(t.reshape(-1)).reshape(t.shape))
+    z = torch.zeros([1] * x.V.dim(), dtype=F64)
+    Y, R, Q = certified_scale(x.V, x.R, x.Q, scale.reshape(shp), z,
+                              quantum(scale).reshape(shp))
+    Y, R, Q = certified_add(Y, R, Q, shift.reshape(shp), z, quantum(shift).reshape(shp))
     return CT(Y, R, Q, x.C & const)
 
 
@@ -315,13 +324,11 @@ def batch_norm(x: CT, m: nn.Module) -> CT:
     ``r`` the float PyTorch computes (:func:`adcorrect.torchfx.values.inv_sqrt`)."""
     r, mean, g, b = bn_constants(m)
     shp = (1, -1) + (1,) * (x.V.dim() - 2)
-    rr = r.reshape(shp).expand_as(x.V)
-    zs = torch.zeros_like(x.V)
-    qr = quantum(rr.reshape(-1)).reshape(rr.shape)
-    a = certified_scale(x.V, x.R, x.Q, rr, zs, qr)
-    mm = mean.reshape(shp).expand_as(x.V)
-    bm = certified_scale(mm, zs, quantum(mm.reshape(-1)).reshape(mm.shape), rr, zs, qr)
-    t = certified_add(*a, -bm[0], bm[1], bm[2])
+    zc = torch.zeros(len(r), dtype=F64)
+    qr = quantum(r)
+    a = certified_scale(x.V, x.R, x.Q, r.reshape(shp), zc.reshape(shp), qr.reshape(shp))
+    bm = certified_scale(mean, zc, quantum(mean), r, zc, qr)  # per channel, broadcast
+    t = certified_add(*a, *(v.reshape(shp) for v in (-bm[0], bm[1], bm[2])))
     frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
     C = x.C if frozen else torch.zeros_like(x.C)
     return scale_shift(CT(t[0], t[1], t[2], C), g, b, True)
