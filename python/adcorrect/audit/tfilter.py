@@ -140,6 +140,7 @@ class TensorFilter:
             if precise.live <= found.live:
                 found = precise
                 self.hint = (ids, True)
+                self.memo = None  # no certificate after a precise pass
         return found
 
     def _from_hint(self, x: torch.Tensor) -> Filtered | None:
@@ -162,6 +163,7 @@ class TensorFilter:
             except Unsupported:
                 return found
             self.hint = (ids, True)
+            self.memo = None
         return found
 
     def certificate(self, x: torch.Tensor, y: torch.Tensor, loss: str,
@@ -174,6 +176,7 @@ class TensorFilter:
         params = [(n, p) for n, p in self.gm.named_parameters() if p.requires_grad]
         # this batch's float64 values, radii and classes, computed once (by run)
         memo = self.memo[1] if self.memo is not None and self.memo[0] is x else None
+        self.memo = None  # used once: its tensors are released with this call
         for seed in seeds:
             g = torch.Generator().manual_seed(seed)
             # odd integers below 2^21: a tangent exactly 0 at a kinked copy is unlikely
