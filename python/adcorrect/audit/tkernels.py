@@ -161,10 +161,15 @@ def canon_const(x: CT) -> CT:
     if x.I is None:
         return x
     mask = x.C & (x.R == 0)
-    if bool(mask.any()):
-        inv = torch.unique(x.V[mask], return_inverse=True)[1]
-        ids = torch.where(x.V[mask] == 0, torch.full_like(inv, -1), -2 - inv)
-        x.I = x.I.masked_scatter(mask, ids)  # the constant 0 is -1, as zero padding
+    if not bool(mask.any()):
+        return x
+    zero = mask & (x.V == 0)  # the constant 0 is -1, as zero padding
+    rest = mask & ~zero
+    I = x.I.masked_fill(zero, -1)
+    if bool(rest.any()):  # other constants (rare: relu's dead copies are 0): by value
+        inv = torch.unique(x.V[rest], return_inverse=True)[1]
+        I = I.masked_scatter(rest, -2 - inv)
+    x.I = I
     return x
 
 
