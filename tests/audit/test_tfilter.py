@@ -7,6 +7,7 @@ hand-computed cases (an all-negative max-pool window, a live tie, a frozen layer
 from __future__ import annotations
 
 import json
+import math
 import random
 from typing import Any
 
@@ -443,3 +444,20 @@ def test_dense_chains_are_recognised() -> None:
     assert not dense(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.ReLU()))
     assert not dense(nn.Sequential(nn.Linear(4, 4), nn.Unflatten(1, (1, 4)),
                                    nn.MaxPool1d(2)))
+
+
+@pytest.mark.parametrize("ceil", [False, True])
+def test_pool_windows_are_pytorchs(ceil: bool) -> None:
+    """The max of each window (disjoint windows by a reshape, others by unfold) is
+    PyTorch's max pool, in its output order, for every geometry below."""
+    from adcorrect.audit.tkernels import windows
+
+    g = torch.Generator().manual_seed(0)
+    for H, W, k, s, p, dl in [(4, 4, 2, 2, 0, 1), (5, 7, 2, 2, 0, 1), (6, 6, 3, 3, 0, 1),
+                              (7, 5, 3, 2, 1, 1), (8, 8, 2, 1, 0, 1), (9, 9, 3, 2, 1, 2),
+                              (4, 6, 1, 1, 0, 1), (5, 5, 2, 3, 1, 1)]:
+        t = torch.randn(2, 3, H, W, generator=g, dtype=torch.float64)
+        w, (o0, o1) = windows(t, 2, [k, k], [s, s], [p, p], [dl, dl], ceil, -math.inf)
+        ref = F.max_pool2d(t, k, s, p, dl, ceil_mode=ceil)
+        assert ref.shape[2:] == (o0, o1)
+        assert torch.equal(w.amax(2).reshape(ref.shape), ref)

@@ -426,10 +426,15 @@ def windows(t: torch.Tensor, d: int, k: list[int], st: list[int], pad: list[int]
         if o < 1:
             raise Unsupported("an empty pool")
         outs.append((o, (o - 1) * s + span - n - p))  # right padding (< 0: crop)
-    tp = F.pad(t, (pad[1], outs[1][1], pad[0], outs[0][1]), value=fill)
+    (o0, r0), (o1, r1) = outs
+    if list(k) == list(st) and pad == [0, 0] and dl == [1, 1] and r0 <= 0 and r1 <= 0:
+        # disjoint windows tiling the (cropped) input: a reshape, the same layout as unfold
+        u = t[:, :, :o0 * k[0], :o1 * k[1]].reshape(B, Cn, o0, k[0], o1, k[1])
+        return u.permute(0, 1, 3, 5, 2, 4).reshape(B, Cn, k[0] * k[1], o0 * o1), (o0, o1)
+    tp = F.pad(t, (pad[1], r1, pad[0], r0), value=fill)
     u = F.unfold(tp, (k[0], k[1]), dilation=(dl[0], dl[1]), stride=(st[0], st[1]))
-    L = outs[0][0] * outs[1][0]
-    return u.reshape(B, Cn, k[0] * k[1], -1)[..., :L], (outs[0][0], outs[1][0])
+    L = o0 * o1
+    return u.reshape(B, Cn, k[0] * k[1], -1)[..., :L], (o0, o1)
 
 
 def _max_before(w: torch.Tensor) -> torch.Tensor:
