@@ -88,6 +88,7 @@ def test_tensor_filter_agrees_with_the_ir_path(seed: int) -> None:
     assert aud.tfilter is not None
     if aud.tfilter.run(x).live:
         return  # live kinked or uncertain copies: the IR path runs (tested below)
+    aud.tensor_first = True  # small models without max pools go to the IR's filter first
     tensor = aud.audit(x, y)
     assert tensor["exact"]["filter"] == "tensor"
     aud.tfilter = None
@@ -268,7 +269,9 @@ def test_low_precision_models_agree() -> None:
         if aud.tfilter.run(x / 4).live:
             continue
         decided += 1
+        aud.tensor_first = True
         t = aud.audit(x / 4, y)
+        assert t["exact"]["filter"] == "tensor"
         aud.tfilter = None
         _same(t, aud.audit(x / 4, y))
     assert decided >= 2
@@ -461,3 +464,25 @@ def test_pool_windows_are_pytorchs(ceil: bool) -> None:
         ref = F.max_pool2d(t, k, s, p, dl, ceil_mode=ceil)
         assert ref.shape[2:] == (o0, o1)
         assert torch.equal(w.amax(2).reshape(ref.shape), ref)
+
+
+def test_the_route_is_a_rule_of_the_structure() -> None:
+    """The IR's filter goes first for MLPs and for networks without max pools whose IR
+    has at most IR_FIRST_TERMS terms; a max pool, a larger IR or no IR at all keep the
+    tensor filter first; the audit reports the route it took."""
+    from adcorrect.audit.tfilter import IR_FIRST_TERMS, ir_first
+
+    def gm(m: nn.Module) -> torch.fx.GraphModule:
+        return torch.fx.symbolic_trace(m)
+
+    conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2).eval(), nn.ReLU())
+    pooled = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2))
+    fpool = PairPool()  # F.max_pool2d
+    mlp = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    assert ir_first(gm(mlp), 10 ** 9) and ir_first(gm(conv), IR_FIRST_TERMS)
+    assert not ir_first(gm(conv), IR_FIRST_TERMS + 1)
+    assert not ir_first(gm(pooled), 10) and not ir_first(gm(fpool), 10)
+    assert not ir_first(gm(mlp), None)
+    x = torch.rand(1, 1, 5, 5)
+    assert "filter" not in Auditor(conv, x, "sum").audit(x, torch.ones(1))["exact"]
+    assert Auditor(pooled, x, "sum").audit(x, torch.ones(1))["exact"]["filter"] == "tensor"

@@ -24,7 +24,7 @@ from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, trace
 from .plan import Plan
-from .tfilter import Filtered, TensorFilter, Unsupported
+from .tfilter import Filtered, TensorFilter, Unsupported, ir_first
 from .tresult import MAX_ROWS, compare, execution_json, structure, tensor_result
 
 
@@ -151,7 +151,11 @@ class Auditor:
             self.n_out = len(self.net.head.outputs)
         self.W = sum(p.numel() for p in self.params)
         self.gm = trace(model)
-        # the tensor filter first even for an MLP (where the IR's filter is faster)
+        # the IR's filter first for MLPs and small networks without max pools (faster)
+        self.ir_first = self.tfilter is not None and ir_first(
+            self.tfilter.gm, None if self.net is None else
+            sum(len(n.weights) for n in self.net.neurons))
+        # the tensor filter first even where the IR's goes first (tests)
         self.tensor_first = False
         self.import_seconds = time.perf_counter() - t0
 
@@ -235,8 +239,7 @@ class Auditor:
     def _tensor_filter(self, xe: torch.Tensor) -> Filtered | None:
         """The tensor-level filter's findings, or None where it cannot run (the IR's filter
         then runs; without an IR, an InputError)."""
-        if self.tfilter is None or (self.tfilter.dense and self.net is not None
-                                    and not self.tensor_first):
+        if self.tfilter is None or (self.ir_first and not self.tensor_first):
             return None
         try:
             return self.tfilter.run(xe)
