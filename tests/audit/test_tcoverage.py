@@ -3,17 +3,24 @@
 frozen or absent, BatchNorm affine or not, every kinked activation, max, average and
 adaptive pools, residual sums in both orders, an identity skip into an activation, a
 conv output read twice, scalings, frozen tensors) and MLPs, and on hand-written models
-(ResNet-style, reused modules, concatenated branches, Conv1d)."""
+(ResNet-style, reused modules, concatenated branches, Conv1d); then the audit of a
+ResNet-style model above the exact import limit, which reports the theorem."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from adcorrect.audit.run import Auditor
 from adcorrect.audit.tcoverage import NotModelled, graph_coverage, structure_facts
+from adcorrect.cli import main
 from adcorrect.nets.theorems import coverage, coverage_json
 from adcorrect.torch import from_module
 from torch import nn
@@ -300,3 +307,44 @@ def test_no_answer_where_the_structure_is_not_modelled() -> None:
 
     f = Functional()
     assert graph_coverage(torch.fx.symbolic_trace(f), f, 1, "pytorch", (1, 2)) is None
+
+
+def _audit_json(tmp: Path, m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
+    torch.save(m, tmp / "m.pt")
+    torch.save({"x": x, "y": y}, tmp / "b.pt")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(["audit", str(tmp / "m.pt"), "--batch", str(tmp / "b.pt"), "--loss", "ce",
+                   "--json", "--trust-model"])
+    assert rc == 0
+    return json.loads(buf.getvalue())
+
+
+def test_an_audit_above_the_import_limit_reports_the_theorem(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ResNet-style model, above a lowered exact import limit: the tensor filter alone
+    decides, and the theorem (T7: tied BatchNorm biases, identity skips) comes from the
+    graph; the same keys as the IR's audit below the limit."""
+    torch.manual_seed(0)
+    m = resnet()
+    x, y = torch.randint(0, 17, (3, 3, 8, 8)).float() / 16, torch.tensor([0, 1, 2])
+    ir = _audit_json(tmp_path, m, x, y)
+    monkeypatch.setenv("ADCORRECT_MAX_EXACT_MODEL_PARAMS", "100")
+    above = _audit_json(tmp_path, m, x, y)
+    assert above["exact"]["filter"] == "tensor"
+    assert above["theorem"]["applies"] == "T7"
+    for k in ("theorem", "bias_network", "single_bias_network", "no_exclusive_bias"):
+        assert above[k] == ir[k], k
+    aud = Auditor(m, x, "ce")
+    assert aud.net is None
+
+
+def test_an_audit_keeps_the_old_answer_where_the_graph_gives_none(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADCORRECT_MAX_EXACT_MODEL_PARAMS", "10")
+    torch.manual_seed(0)
+    m = Recurrent().eval()
+    x = torch.rand(2, 1, 3, 3)
+    res = Auditor(m, x, "sum").audit(x, torch.ones(2))
+    assert res["theorem"]["applies"] is None and res["bias_network"] is None
+    assert res["theorem"]["why"].startswith("structure not analysed")
