@@ -195,8 +195,9 @@ class _Walk:
             if any(u is not child for u in n.users):
                 raise NotModelled("an in-place op on a tensor read elsewhere")
             if n not in self.alias:
-                return
+                break
             child, n = n, self.alias[n]
+        self._view(node)  # its result is the modified tensor
 
     def _view(self, node: Any) -> None:
         if node.args and isinstance(node.args[0], torch.fx.Node):
@@ -539,6 +540,8 @@ def _labels(st: State, pred: Any) -> list[str]:
                 out.append(st.label(w, suffix, idx, seq))
         else:
             where, shape, sizes = data  # type: ignore[misc]
+            if int(sizes.max()) < 2:
+                continue
             d = sizes.ndim
             for idx in np.ndindex(*shape):
                 n = int(sizes[idx[len(shape) - d:]])

@@ -343,8 +343,10 @@ def batch_norm(st: State, x: T, bn: BN, where: str) -> T:
     if not affine:
         return T(V, st.creator(where, "", x.shape), x.disjoint)
     V = st.materialize(V, st.creator(where, "/norm", x.shape))
+    # out reads its own norm neuron, or (r = 1, mean 0) the input's entry itself
     return T(_per_channel(st, V, chan, lambda c, f: _scale_shift(bn, c, f)),
-             st.creator(where, "", x.shape), True)
+             st.creator(where, "", x.shape),
+             x.disjoint or not bool((bn.r_one & bn.mean_zero).any()))
 
 
 def _scale_shift(bn: BN, c: int, v: Form) -> Form:
