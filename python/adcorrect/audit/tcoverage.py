@@ -170,7 +170,7 @@ class _Walk:
                     return node.args[0]
                 raise NotModelled("several inputs")
             f = self.st.intern(Form(node=INPUT, vid=self.st.vid()))
-            return T(np.full(self.shape, f), -1, True)
+            return T(np.broadcast_to(np.array(f), self.shape), -1, True)
         if node.op == "get_attr":
             raise NotModelled("a tensor read from an attribute")
         args = torch.fx.node.map_arg(node.args, lambda n: self.env[n])
@@ -442,7 +442,7 @@ class _Walk:
         c = self._number(v)
         if c is None:
             raise NotModelled("an operand that is neither a tensor nor a number")
-        return T(np.full(shape, self.st.intern(const_form(c))), -1, True)
+        return T(np.broadcast_to(np.array(self.st.intern(const_form(c))), shape), -1, True)
 
     def _add(self, node: Any, a: Any, b: Any, alpha: Any, sub: bool) -> T:
         ts = [t for t in (a, b) if isinstance(t, T)]
@@ -527,6 +527,7 @@ def _labels(st: State, pred: Any) -> list[str]:
             break
         if kind == "act":
             F, O, where, shape = data  # type: ignore[misc]
+            F = F.reshape(-1)
             gids = gid_array(O, shape).reshape(-1)
             for p in np.flatnonzero(lut[F])[:MAX_LABELS - len(out)]:
                 f = st.forms[int(F[p])]

@@ -208,9 +208,10 @@ class State:
     def materialize(self, F: np.ndarray, O: np.ndarray | int, mask: np.ndarray | None = None
                     ) -> np.ndarray:
         """The pending entries of F (where ``mask``) become identity neurons; returns the
-        new form ids (sources)."""
-        sel = F if mask is None else F[mask]
-        counts = np.bincount(sel.reshape(-1), minlength=len(self.forms))
+        new form ids (sources; a broadcast view where F and mask are)."""
+        (Fc, Mc), mult = compact(F, F if mask is None else mask)
+        sel = Fc if mask is None else Fc[Mc]
+        counts = np.bincount(sel.reshape(-1), minlength=len(self.forms)) * mult
         todo = [int(i) for i in np.flatnonzero(counts) if self.forms[i].pending]
         if not todo:
             return F
@@ -224,8 +225,8 @@ class State:
                 self.occ[g] += int(counts[i])
             lut[i] = self.intern(Form(node=node, vid=vid))
         self.entry_event(F, O, mask, todo)
-        new = lut[F]
-        return new if mask is None else np.where(mask, new, F)
+        new = lut[Fc]
+        return np.broadcast_to(new if mask is None else np.where(Mc, new, Fc), F.shape)
 
     def entry_event(self, F: np.ndarray, O: np.ndarray | int, mask: np.ndarray | None,
                     todo: list[int]) -> None:
@@ -304,6 +305,19 @@ def _pool_names(n: int, suffix: str) -> int:
         suffix.removeprefix("/")
     return int(tail.isdigit() and (2 <= int(tail) <= n if suffix.startswith("/tie")
                                    else 2 <= int(tail) < n))
+
+
+def compact(*arrays: np.ndarray) -> tuple[list[np.ndarray], int]:
+    """Arrays of one shape without the axes along which all of them are broadcast (zero
+    strides): the slices at index 0 there, and how many entries each slice entry stands
+    for."""
+    shape = arrays[0].shape
+    keep = [any(a.strides[i] != 0 for a in arrays) or n == 1 for i, n in enumerate(shape)]
+    idx = tuple(slice(None) if k else slice(0, 1) for k in keep)
+    mult = 1
+    for n, k in zip(shape, keep):
+        mult *= 1 if k else n
+    return [a[idx] for a in arrays], mult
 
 
 def gid_array(O: np.ndarray | int, shape: tuple[int, ...]) -> np.ndarray:

@@ -23,6 +23,7 @@ from .tcovform import (
     NotModelled,
     State,
     combine,
+    compact,
     gid_array,
     plan,
 )
@@ -50,7 +51,8 @@ Coef = tuple[str, object]  # ("param", tensor index) or ("const", numpy array) o
 
 def distinct(F: np.ndarray) -> list[int]:
     """The form ids occurring in F."""
-    return [int(i) for i in np.flatnonzero(np.bincount(F.reshape(-1)))] if F.size else []
+    (Fc,), _ = compact(F)
+    return [int(i) for i in np.flatnonzero(np.bincount(Fc.reshape(-1)))] if F.size else []
 
 
 def uniq_inv(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,10 +75,12 @@ def dense_ids(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def pair_inv(a: np.ndarray, n_a: int, F: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
     """The distinct pairs (a, form id) of two arrays of one shape (0 <= a < n_a) and the
-    index of each entry's pair."""
+    index of each entry's pair (an array of their common compacted shape, see
+    :func:`.tcovform.compact`)."""
+    (a, F), _ = compact(a, F)
     ids, Fd = dense_ids(F)
     uniq, inv = uniq_inv(Fd * n_a + a)
-    return [(int(k) % n_a, int(ids[int(k) // n_a])) for k in uniq], inv
+    return [(int(k) % n_a, int(ids[int(k) // n_a])) for k in uniq], inv.reshape(F.shape)
 
 
 def nodes_of(st: State, F: np.ndarray) -> tuple[frozenset[int], frozenset[int]]:
@@ -89,13 +93,18 @@ def nodes_of(st: State, F: np.ndarray) -> tuple[frozenset[int], frozenset[int]]:
 def share(st: State, x: T) -> T:
     """Entries read by several consumers become neurons (``Importer.share``): pending ones
     with at least one term."""
-    mask = st.lut("shared", lambda f: f.pending and f.nterms > 0)[x.F]
-    return T(st.materialize(x.F, x.O, mask), x.O, x.disjoint) if mask.any() else x
+    (Fc,), _ = compact(x.F)
+    lut = st.lut("shared", lambda f: f.pending and f.nterms > 0)
+    if not lut[Fc].any():
+        return x
+    mask = np.broadcast_to(lut[Fc], x.shape)
+    return T(st.materialize(x.F, x.O, mask), x.O, x.disjoint)
 
 
 def activation(st: State, x: T, act: Activation, where: str) -> T:
     """``act`` entrywise: a pending entry becomes its neuron, a source gets a new one."""
-    counts = np.bincount(x.F.reshape(-1), minlength=len(st.forms))
+    (Fc,), mult = compact(x.F)
+    counts = np.bincount(Fc.reshape(-1), minlength=len(st.forms)) * mult
     th = st.thetas(act)
     own, vid, seq = st.own(), st.vid(), st.tick()
     lut = np.arange(len(st.forms))
@@ -114,13 +123,13 @@ def activation(st: State, x: T, act: Activation, where: str) -> T:
             st.edge(frozenset((f.node,)) if f.node >= 0 else frozenset(), own)
             st.kinked(th, None, n)
         lut[i] = st.intern(Form(node=node, vid=vid))
-    st.blocks.append(("act", seq, (x.F.reshape(-1), x.O, where, x.shape)))
+    st.blocks.append(("act", seq, (x.F, x.O, where, x.shape)))
     if fused:
         st.entry_event(x.F, x.O, None, fused)
-    src = ~np.isin(x.F, fused)
-    if src.any():
+    if where in st.reused:
+        src = ~np.isin(x.F, fused)
         st.grid_event(where, x.shape, np.flatnonzero(src.reshape(-1)))
-    return T(lut[x.F], -1, True)
+    return T(np.broadcast_to(lut[Fc], x.shape), -1, True)
 
 
 def lincomb_map(st: State, ops: Sequence[tuple[Fraction, T]], where: str,
@@ -132,7 +141,7 @@ def lincomb_map(st: State, ops: Sequence[tuple[Fraction, T]], where: str,
                       for r in rows], dtype=bool).reshape(len(rows), len(ops))
     new = []
     for j, (c, t) in enumerate(ops):
-        mask = flags[inv, j].reshape(shape)
+        mask = np.broadcast_to(flags[inv, j], shape)
         new.append((c, T(st.materialize(t.F, t.O, mask), t.O, t.disjoint)
                     if mask.any() else t))
     rows, inv = _rows([t.F for _, t in new])
@@ -140,11 +149,13 @@ def lincomb_map(st: State, ops: Sequence[tuple[Fraction, T]], where: str,
     ids = np.array([st.intern(combine(st, [(c, st.forms[r]) for (c, _), r in zip(new, row)],
                                       ZERO, const_node, distinct)) for row in rows])
     base = st.creator(where, "", shape)
-    return T(ids[inv].reshape(shape), base, all(t.disjoint for _, t in ops))
+    return T(np.broadcast_to(ids[inv], shape), base, all(t.disjoint for _, t in ops))
 
 
 def _rows(Fs: list[np.ndarray]) -> tuple[list[list[int]], np.ndarray]:
-    """The distinct tuples of form ids across arrays of one shape, and each entry's."""
+    """The distinct tuples of form ids across arrays of one shape, and each entry's (an
+    array of their common compacted shape)."""
+    Fs, _ = compact(*Fs)
     key = np.zeros(Fs[0].shape, dtype=np.int64)
     parts = []
     for F in Fs:
@@ -152,6 +163,7 @@ def _rows(Fs: list[np.ndarray]) -> tuple[list[list[int]], np.ndarray]:
         key = key * len(ids) + Fd
         parts.append(ids)
     uniq, inv = uniq_inv(key)
+    inv = inv.reshape(key.shape)
     rows = []
     for k in uniq:
         k, row = int(k), []
@@ -191,7 +203,8 @@ def affine_forms(st: State, W: Coef, b: Coef, n_out: int, reads: frozenset[int],
 
 
 def _classes(ncls: np.ndarray) -> set[int]:
-    return {int(n) for n in np.flatnonzero(np.bincount(ncls.reshape(-1), minlength=3))}
+    (nc,), _ = compact(ncls)
+    return {int(n) for n in np.flatnonzero(np.bincount(nc.reshape(-1), minlength=3))}
 
 
 def _num(v: float) -> Fraction | int:
@@ -254,9 +267,10 @@ def conv(st: State, x: T, W: Coef, b: Coef, wshape: tuple[int, ...], stride: Seq
     for u, r in zip(used, reads_ax):
         for row in r:
             u[[i for i in row if i is not None]] = True
-    mask = np.broadcast_to(_outer(used).reshape(1, 1, *S), x.shape)
+    mask = None if all(u.all() for u in used) else \
+        np.broadcast_to(_outer(used).reshape(1, 1, *S), x.shape)
     F = st.materialize(x.F, x.O, mask)
-    reads, vids = nodes_of(st, F[mask])
+    reads, vids = nodes_of(st, F if mask is None else _masked(F, mask))
     if W[0] == "param":
         taps = [v.sum(0) for v in valid]
         if math.prod(O) > 1 and math.prod(int(t.max()) for t in taps) <= 1:
@@ -269,11 +283,20 @@ def conv(st: State, x: T, W: Coef, b: Coef, wshape: tuple[int, ...], stride: Seq
         if (cnt == 1).any():
             raise NotModelled("a frozen convolution entry with one term")
     ncls = np.minimum(cnt, 2)
+    if (ncls == ncls.flat[0]).all():  # one term count class: a per-channel broadcast
+        ncls = np.broadcast_to(ncls.flat[0], ncls.shape)
     ids = affine_forms(st, W, b, c_out, reads, vids, _classes(ncls))
     ch = np.arange(c_out).reshape(c_out, *([1] * d))
-    out = ids[ch, ncls][None]
+    (nc,), _ = compact(np.broadcast_to(ncls, (c_out, *O)))
+    out = np.broadcast_to(ids[ch, nc][None], (1, c_out, *O))
     disjoint = W[0] == "param" or out.size == 1 or not ncls.any()
     return T(out, st.creator(where, "", tuple(out.shape)), disjoint)
+
+
+def _masked(F: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The entries of F where mask (compacted first: a sample with the same forms)."""
+    (Fc, Mc), _ = compact(F, mask)
+    return Fc[Mc]
 
 
 def _outer(masks: Sequence[np.ndarray]) -> np.ndarray:
@@ -320,8 +343,9 @@ def batch_norm(st: State, x: T, bn: BN, where: str) -> T:
         raise NotModelled("batch norm shapes")
     C = x.shape[1]
     chan = np.broadcast_to(np.arange(C).reshape(1, C, *([1] * (len(x.shape) - 2))), x.shape)
-    src = st.lut("pparam", lambda f: f.pending and f.has_param)[x.F] & ~bn.r_one[chan]
-    F = st.materialize(x.F, x.O, src)
+    (Fc, cc), _ = compact(x.F, chan)
+    src = st.lut("pparam", lambda f: f.pending and f.has_param)[Fc] & ~bn.r_one[cc]
+    F = st.materialize(x.F, x.O, np.broadcast_to(src, x.shape))
     affine = bn.gamma[0] != "none" or bn.beta[0] != "none"
     own = st.own()
 
@@ -375,7 +399,7 @@ def _per_channel(st: State, F: np.ndarray, chan: np.ndarray,
                  fn: Callable[[int, Form], Form]) -> np.ndarray:
     pairs, inv = pair_inv(chan, int(chan.max()) + 1, F)
     ids = np.array([st.intern(fn(c, st.forms[f])) for c, f in pairs])
-    return ids[inv].reshape(F.shape)
+    return np.broadcast_to(ids[inv], F.shape)
 
 
 # -- pools --------------------------------------------------------------------------------------
@@ -396,9 +420,9 @@ def max_pool(st: State, x: T, axes: list[list[range]], where: str) -> T:
     for u, ax in zip(used, axes):
         for r in ax:
             u[list(r)] = True
-    mask = np.broadcast_to(_outer(used), x.shape)
+    mask = None if all(u.all() for u in used) else np.broadcast_to(_outer(used), x.shape)
     F = st.materialize(x.F, x.O, mask)
-    reads, _ = nodes_of(st, F[mask])
+    reads, _ = nodes_of(st, F if mask is None else _masked(F, mask))
     own, vid, seq = st.own(), st.vid(), st.tick()
     st.edge(reads, own)
     n_lead = math.prod(lead)
@@ -406,7 +430,7 @@ def max_pool(st: State, x: T, axes: list[list[range]], where: str) -> T:
     if ties:
         st.kinked(st.thetas(_RELU), None, ties)
     out_shape = (*lead, *sizes.shape)
-    out = np.full(out_shape, st.intern(Form(node=own, vid=vid)))
+    out = np.broadcast_to(np.array(st.intern(Form(node=own, vid=vid))), out_shape)
     single = sizes == 1
     if single.any():
         starts = [np.array([r.start for r in ax]) for ax in axes]
