@@ -132,8 +132,7 @@ def activation(st: State, x: T, act: Activation, where: str) -> T:
     return T(np.broadcast_to(lut[Fc], x.shape), -1, True)
 
 
-def lincomb_map(st: State, ops: Sequence[tuple[Fraction, T]], where: str,
-                distinct: bool = False) -> T:
+def lincomb_map(st: State, ops: Sequence[tuple[Fraction, T]], where: str) -> T:
     """``sum_i c_i x_i`` entrywise (same shapes), as ``Builder.lincomb``."""
     shape = ops[0][1].shape
     rows, inv = _rows([t.F for _, t in ops])
@@ -147,7 +146,7 @@ def lincomb_map(st: State, ops: Sequence[tuple[Fraction, T]], where: str,
     rows, inv = _rows([t.F for _, t in new])
     const_node = st.own()
     ids = np.array([st.intern(combine(st, [(c, st.forms[r]) for (c, _), r in zip(new, row)],
-                                      ZERO, const_node, distinct)) for row in rows])
+                                      ZERO, const_node)) for row in rows])
     base = st.creator(where, "", shape)
     return T(np.broadcast_to(ids[inv], shape), base, all(t.disjoint for _, t in ops))
 
@@ -512,17 +511,17 @@ def avg_pool(st: State, x: T, axes: list[list[range]], divs: np.ndarray, where: 
     if not x.disjoint:
         raise NotModelled("an average of entries that may read one neuron")
     F = x.F
-    if (divs == 1).all() and (sizes == 1).all():
-        pass
-    elif (divs == 1).any():
-        raise NotModelled("an average pool with divisor 1 over several cells")
-    else:
+    if not ((divs == 1).all() and (sizes == 1).all()):  # else each window copies its cell
         used = [np.zeros(n, dtype=bool) for n in S]
         for u, ax in zip(used, axes):
             for r in ax:
                 u[list(r)] = True
         src = st.lut("pparam", lambda f: f.pending and f.has_param)[F] & \
             np.broadcast_to(_outer(used), x.shape)
+        if (divs == 1).any() and src.any():
+            # a summand with a parameter is expanded at 1/1 and read through its neuron at
+            # 1/n, whichever window comes first (and only one bias stays per window)
+            raise NotModelled("an average pool with divisor 1 over entries with parameters")
         F = st.materialize(F, x.O, src)
     cells = _cells(axes, S)  # (windows, max cells), -1 padded
     n_lead = math.prod(lead)
