@@ -203,6 +203,25 @@ def resnet(maxpool: bool = False) -> nn.Module:
     return m.eval()
 
 
+def resnet18(w: int = 4) -> nn.Module:
+    """bench/cnn_bench.py's ResNet-18 with channel widths w, 2w, 4w, 8w (7x7 stride-2 stem,
+    3x3 max pool, four stages of two basic blocks)."""
+    blocks: list[nn.Module] = []
+    c = w
+    for out, stride in ((w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)):
+        blocks += [Basic(c, out, stride), Basic(out, out, 1)]
+        c = out
+    m = nn.Sequential(nn.Conv2d(3, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+                      nn.MaxPool2d(3, 2, 1), *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                      nn.Linear(c, 10))
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.2, 0.2)
+                mod.running_var.uniform_(0.5, 2.0)
+    return m.eval()
+
+
 class Reuse(nn.Module):
     """One max pool and one relu module called twice (names repeat: ``/dupN``)."""
 
@@ -250,6 +269,7 @@ def _seq(*layers: nn.Module) -> nn.Module:
 HAND: dict[str, tuple[Any, tuple[int, ...], str]] = {
     "resnet": (resnet, (1, 3, 8, 8), "T7"),
     "resnet with a max pool": (lambda: resnet(True), (1, 3, 8, 8), "none"),
+    "resnet-18, narrow": (resnet18, (1, 3, 16, 16), "none"),  # the max pool's ties
     "reused modules": (Reuse, (1, 1, 2, 4), "none"),
     "branches": (Branches, (1, 1, 4, 4), "none"),
     "mlp + BatchNorm1d": (lambda: _seq(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(),
