@@ -123,6 +123,7 @@ class Auditor:
         self._covered: dict[int, dict[str, Any]] = {}
         t0 = time.perf_counter()
         self.name = name or type(model).__name__
+        self.example_shape = (1, *example.shape[1:])  # one example, for the graph's shapes
         self.params = [p for _, p in trainable(model)]
         self.frozen = frozen(model)
         if not self.params:

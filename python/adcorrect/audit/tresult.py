@@ -7,7 +7,9 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from ..nets.theorems import coverage_json
 from .execution import ExecutionResult
+from .tcoverage import graph_facts
 from .tfound import Filtered, PoolTies
 
 MAX_ROWS = 50  # rows of a table kept in the result
@@ -62,8 +64,9 @@ def execution_json(dtype: Any, run: ExecutionResult) -> dict[str, Any]:
 
 def structure(aud: Any, B: int) -> dict[str, Any]:
     """The structural keys at batch size B (cached on the auditor): from the IR when
-    there is one, else said to be unknown.  A batched network (B >= 2) never is a bias
-    network (THEORY.md 8.1); B = 1 is the network itself."""
+    there is one, else from the fx graph (:mod:`.tcoverage`), else said to be unknown.
+    A batched network (B >= 2) never is a bias network (THEORY.md 8.1); B = 1 is the
+    network itself."""
     cache = aud.__dict__.setdefault("_structures", {})
     if B not in cache:
         cache[B] = _structure_of(aud, B)
@@ -79,6 +82,14 @@ def _structure_of(aud: Any, B: int) -> dict[str, Any]:
                 "no_exclusive_bias": list(dict.fromkeys(label[k] for k in
                                                         net.no_exclusive_bias))[:20],
                 "theorem": aud._coverage(B)}
+    if "_graph_facts" not in aud.__dict__:
+        aud._graph_facts = graph_facts(aud.gm, aud.model, aud.example_shape, aud.choice)
+    facts = aud._graph_facts
+    if facts is not None:
+        return {"bias_network": B == 1 and facts.bias_network,
+                "single_bias_network": facts.bias_network,
+                "no_exclusive_bias": list(facts.no_exclusive),
+                "theorem": coverage_json(facts.coverage(B))}
     why = ("structure not analysed: the model is above the exact import limit; the verdict "
            "needs no theorem where no copy is on a live kink (the loss is C^1 near w)")
     return {"bias_network": None, "single_bias_network": None, "no_exclusive_bias": [],

@@ -38,21 +38,29 @@ class Coverage:
     bias_network: bool
     tied: bool
     ordered: bool
-    lacking: tuple[str, ...]  # kinked neurons without a class bias of their own
+    lacking: tuple[str, ...]  # kinked neurons without a class bias of their own (labels)
     classes: int  # classes with a kinked activation
     theta_uniform: bool
     dense: bool
     theorem: str  # "T1-T4", "T6", "T6_dense_every_choice", "T7" or "none"
     why: str
+    lacking_count: int = -1  # how many lack one, when ``lacking`` lists only the first ones
+
+    @property
+    def n_lacking(self) -> int:
+        """How many kinked neurons lack a class bias of their own."""
+        return len(self.lacking) if self.lacking_count < 0 else self.lacking_count
 
 
 @lru_cache(maxsize=256)
-def _kinked(act: Activation) -> bool:
+def kinked(act: Activation) -> bool:
+    """Whether the activation has a kink (an exact one: piecewise polynomial)."""
     return act.exact and bool(act.kinks)
 
 
 @lru_cache(maxsize=256)
-def _thetas(act: Activation, choice: Choice) -> frozenset[Fraction]:
+def thetas(act: Activation, choice: Choice) -> frozenset[Fraction]:
+    """The thetas of ``choice`` at the activation's kinks: D = sl + theta (sr - sl)."""
     out = set()
     for c in act.kinks:
         sl, sr = act.slope_left(c), act.slope_right(c)
@@ -73,7 +81,7 @@ def coverage(net: Network, batch: int, choice: Choice = "pytorch") -> Coverage:
         key: object = ("bias", b[1]) if is_param(b) else ("own", n.index)  # type: ignore[index]
         cls[n.index] = key
         members[key].append(n.index)
-        if _kinked(n.activation) and (not is_param(b) or b[1] in weight_params):  # type: ignore[index]
+        if kinked(n.activation) and (not is_param(b) or b[1] in weight_params):  # type: ignore[index]
             lacking.append(n.label)
     # ordered: no neuron reads its own class, and the class graph is acyclic
     edges: dict[object, set[object]] = defaultdict(set)
@@ -87,40 +95,47 @@ def coverage(net: Network, batch: int, choice: Choice = "pytorch") -> Coverage:
     if ordered:
         ordered = _acyclic(list(members), edges)
     kinked_classes = [k for k, ms in members.items()
-                      if any(_kinked(neurons[m].activation) for m in ms)]
-    theta_uniform = all(len(set().union(*(_thetas(neurons[m].activation, choice)
+                      if any(kinked(neurons[m].activation) for m in ms)]
+    theta_uniform = all(len(set().union(*(thetas(neurons[m].activation, choice)
                                           for m in members[k]
-                                          if _kinked(neurons[m].activation)))) <= 1
+                                          if kinked(neurons[m].activation)))) <= 1
                         for k in kinked_classes)
     dense = _dense(net)
     tied = not lacking and ordered
     bias = net.is_bias_network
-    if bias and batch == 1:
-        thm, why = "T1-T4", "a bias network (every kinked neuron has a bias of its own)"
-    elif bias and theta_uniform:
-        thm, why = "T6", f"a batch of {batch} copies of a bias network, theta-uniform choice"
-    elif bias and dense:
-        thm = "T6_dense_every_choice"
-        why = (f"a batch of {batch} copies of a bias network whose kinked neurons are dense "
-               "(every weight a trainable parameter)")
-    elif bias:
-        thm = "none"
-        why = ("a batched bias network, but the choice is not theta-uniform and some kinked "
-               "neuron is not dense (T6_needs_theta_uniform, T6_skip_counterexample, "
-               "T6_frozen_counterexample)")
-    elif tied and theta_uniform:
-        thm, why = "T7", (f"tied biases: {len(kinked_classes)} class(es) of kinked neurons, "
-                          "each with a bias of its own; theta-uniform choice")
-    elif tied:
-        thm, why = "none", "tied biases, but the choice is not theta-uniform (T7 needs it)"
-    elif lacking:
-        thm, why = "none", (f"{len(lacking)} kinked neuron(s) without a bias of their own "
-                            "(only T5(b) and the oracle apply)")
-    else:
-        thm, why = "none", ("a neuron reads its own class (a recurrence): "
-                            "T7_recurrent_fails; only T5(b) and the oracle apply")
+    thm, why = theorem_for(bias, tied, len(lacking), len(kinked_classes), theta_uniform,
+                           dense, batch)
     return Coverage(bias, tied, ordered, tuple(dict.fromkeys(lacking)), len(kinked_classes),
                     theta_uniform, dense, thm, why)
+
+
+def theorem_for(bias: bool, tied: bool, lacking: int, classes: int, theta_uniform: bool,
+                dense: bool, batch: int) -> tuple[str, str]:
+    """The theorem that applies and why, from the structural facts of the single-example
+    network (``lacking``: how many kinked neurons lack a class bias of their own,
+    ``classes``: classes with a kinked neuron) batched over ``batch`` examples."""
+    if bias and batch == 1:
+        return "T1-T4", "a bias network (every kinked neuron has a bias of its own)"
+    if bias and theta_uniform:
+        return "T6", f"a batch of {batch} copies of a bias network, theta-uniform choice"
+    if bias and dense:
+        return "T6_dense_every_choice", (
+            f"a batch of {batch} copies of a bias network whose kinked neurons are dense "
+            "(every weight a trainable parameter)")
+    if bias:
+        return "none", ("a batched bias network, but the choice is not theta-uniform and "
+                        "some kinked neuron is not dense (T6_needs_theta_uniform, "
+                        "T6_skip_counterexample, T6_frozen_counterexample)")
+    if tied and theta_uniform:
+        return "T7", (f"tied biases: {classes} class(es) of kinked neurons, "
+                      "each with a bias of its own; theta-uniform choice")
+    if tied:
+        return "none", "tied biases, but the choice is not theta-uniform (T7 needs it)"
+    if lacking:
+        return "none", (f"{lacking} kinked neuron(s) without a bias of their own "
+                        "(only T5(b) and the oracle apply)")
+    return "none", ("a neuron reads its own class (a recurrence): "
+                    "T7_recurrent_fails; only T5(b) and the oracle apply")
 
 
 def coverage_json(c: Coverage) -> dict[str, object]:
@@ -128,7 +143,7 @@ def coverage_json(c: Coverage) -> dict[str, object]:
     return {"applies": c.theorem, "why": c.why, "bias_network": c.bias_network,
             "tied_bias": c.tied, "classes_ordered": c.ordered,
             "kinked_classes": c.classes, "without_own_bias": list(c.lacking[:20]),
-            "without_own_bias_count": len(c.lacking), "theta_uniform": c.theta_uniform,
+            "without_own_bias_count": c.n_lacking, "theta_uniform": c.theta_uniform,
             "dense": c.dense}
 
 
@@ -146,7 +161,7 @@ def _dense(net: Network) -> bool:
             if is_param(v):
                 owner[v[1]].add(n.index)  # type: ignore[index]
     for n in net.neurons:
-        if not _kinked(n.activation):
+        if not kinked(n.activation):
             continue
         if not is_param(n.bias) or not all(is_param(v) for v in n.weights):
             return False
