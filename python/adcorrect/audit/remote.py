@@ -89,6 +89,12 @@ def _raw(t: torch.Tensor) -> tuple[str, tuple[int, ...], Any]:
         t.reshape(-1).view(torch.uint8).numpy().copy()
 
 
+def _own(t: torch.Tensor) -> tuple[str, tuple[int, ...], Any]:
+    """:func:`_raw` of a tensor nothing else holds (a fresh ``torch.cat``): no copy."""
+    return str(t.dtype).removeprefix("torch."), tuple(t.shape), \
+        t.reshape(-1).view(torch.uint8).numpy()
+
+
 def _tensor(raw: tuple[str, tuple[int, ...], Any]) -> torch.Tensor:
     dtype, shape, data = raw
     return torch.from_numpy(data).view(getattr(torch, dtype)).reshape(shape)
@@ -118,6 +124,7 @@ class DaskAudits:
         self._futures: list[tuple[list[int], Any]] = []
         self._model_future: Any = None
         self._key: Any = None
+        self._params: list[torch.Tensor] = []
         self.imports = 0
 
     def add(self, model: nn.Module, key: Any, step: int, x: torch.Tensor, y: torch.Tensor
@@ -127,14 +134,15 @@ class DaskAudits:
 
         if key != self._key:
             self.submit()
+            params = [p for _, p in trainable(model)]
+            if len({p.dtype for p in params}) > 1:
+                raise InputError("executor dask: the trainable parameters have several dtypes")
             self._model_future = self.client.scatter(copy.deepcopy(model), broadcast=True,
                                                      hash=False)
-            self._key = key
+            self._key, self._params = key, params  # equal keys: the same parameter objects
             self.imports += 1
-        params = [p.detach() for _, p in trainable(model)]
-        if len({p.dtype for p in params}) > 1:
-            raise InputError("executor dask: the trainable parameters have several dtypes")
-        flat = _raw(torch.cat([p.reshape(-1) for p in params])) if params else None
+        flat = _own(torch.cat([p.detach().reshape(-1) for p in self._params])) \
+            if self._params else None
         self._queue.append((step, flat, _raw(x), _raw(y)))
         if len(self._queue) >= self.chunk:
             self.submit()

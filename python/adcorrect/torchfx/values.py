@@ -188,6 +188,10 @@ def inv_sqrt(var: Fraction, eps: float, dtype: torch.dtype) -> Fraction:
     return Fraction(r)
 
 
+_HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
+          "_state_dict_hooks", "_load_state_dict_pre_hooks")
+
+
 def import_key(model: nn.Module, example_shape: Sequence[int]) -> tuple[Any, ...]:
     """Everything an import of ``model`` depends on besides the trainable parameters'
     values: the module tree (identities, classes, train/eval mode, hooks, instance
@@ -195,21 +199,28 @@ def import_key(model: nn.Module, example_shape: Sequence[int]) -> tuple[Any, ...
     ``requires_grad``, the values of frozen parameters and buffers (BatchNorm's running
     statistics), and the example shape.  Equal keys: the same imported function."""
     digest = hashlib.blake2b(digest_size=16)
-    mods = []
-    for name, m in model.named_modules():
-        hooks = tuple(len(getattr(m, h, ()) or ()) for h in (
-            "_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
-            "_backward_pre_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks"))
+    mods, params, buffers = [], [], []
+    seen_p: set[int] = set()
+    seen_b: set[int] = set()
+    for name, m in model.named_modules():  # one walk: named_parameters()'s order, and
+        hooks = tuple(len(getattr(m, h, ()) or ()) for h in _HOOKS)  # named_buffers()'s
+        own = m.__dict__
         mods.append((name, id(m), type(m).__qualname__, m.training, hooks,
-                     "forward" in m.__dict__, tuple(sorted(getattr(m, "__dict__", {})
-                                                           .get("_parameters", {}))),
-                     tuple(sorted(getattr(m, "__dict__", {}).get("_buffers", {})))))
-    params = []
-    for name, p in model.named_parameters():
-        params.append((name, id(p), tuple(p.shape), str(p.dtype), p.requires_grad))
-        if not p.requires_grad:
-            _digest_tensor(digest, p)
-    for _, b in model.named_buffers():
+                     "forward" in own, tuple(sorted(own.get("_parameters", {}))),
+                     tuple(sorted(own.get("_buffers", {})))))
+        pre = name + "." if name else ""
+        for k, p in own.get("_parameters", {}).items():
+            if p is None or id(p) in seen_p:
+                continue
+            seen_p.add(id(p))
+            params.append((pre + k, id(p), tuple(p.shape), str(p.dtype), p.requires_grad))
+            if not p.requires_grad:
+                _digest_tensor(digest, p)
+        for b in own.get("_buffers", {}).values():
+            if b is not None and id(b) not in seen_b:
+                seen_b.add(id(b))
+                buffers.append(b)
+    for b in buffers:
         _digest_tensor(digest, b)
     return (tuple(mods), tuple(params), digest.hexdigest(), tuple(example_shape))
 
