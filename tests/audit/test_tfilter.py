@@ -486,3 +486,32 @@ def test_the_route_is_a_rule_of_the_structure() -> None:
     x = torch.rand(1, 1, 5, 5)
     assert "filter" not in Auditor(conv, x, "sum").audit(x, torch.ones(1))["exact"]
     assert Auditor(pooled, x, "sum").audit(x, torch.ones(1))["exact"]["filter"] == "tensor"
+
+
+def test_an_undecided_ir_route_tries_the_tensor_filter(monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    """Where the IR's filter went first and its exact side ends undecided (forced here as
+    a work limit), the tensor filter's certificate still decides the relu-on-its-kink
+    model (not differentiable); where the tensor filter cannot decide either (the
+    frozen-hardtanh inc point has no certificate), the IR's undecided answer stands."""
+    import dataclasses
+
+    from adcorrect.audit import run
+
+    real = run.exact_audit
+
+    def undecided(*a: Any, **k: Any) -> Any:
+        return dataclasses.replace(real(*a, **k), undecided="work limit (forced)",
+                                   differentiable=None, ns=None, inc=None)
+
+    monkeypatch.setattr(run, "exact_audit", undecided)
+    m = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+    with torch.no_grad():
+        m[0].weight.fill_(1.0)
+        m[0].bias.fill_(0.0)
+    x = torch.zeros(1, 1)
+    e = Auditor(m, x, "sum").audit(x, torch.ones(1))["exact"]
+    assert (e["filter"], e["differentiable"], e["undecided"]) == ("tensor", False, None)
+    m2, x2 = _frozen_hardtanh()
+    e2 = Auditor(m2, x2, "sum").audit(x2, torch.ones(2))["exact"]
+    assert "filter" not in e2 and e2["undecided"] == "work limit (forced)"

@@ -191,13 +191,8 @@ class Auditor:
         if found is not None and found.live and self.tfilter is not None:
             witness = self.tfilter.certificate(xe, y, self.loss)
         if found is not None and (found.live == 0 or witness is not None or self.net is None):
-            self._check_output(xe, found.out.numpy())
-            t1 = time.perf_counter()
-            ex_seconds = {"filter": t1 - t0}
-            run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
-                if execution else None
-            t2 = time.perf_counter()
-            res = tensor_result(self, found, run, rows.size, witness)
+            res, t1, t2, ex_seconds = self._tensor_answer(xe, y, found, witness, rows, execution,
+                                                          t0)
         else:
             assert self.plan is not None
             fwd = self.plan.forward(w, rows.xt)
@@ -205,18 +200,46 @@ class Auditor:
             ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice, self.budget,
                              self.work, fwd=fwd, deadline=Deadline(self.time_limit),
                              progress=self.progress)
-            t1 = time.perf_counter()
-            run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
-                if execution else None
-            t2 = time.perf_counter()
-            res = self._result(ex, run, rows)
-            ex_seconds = ex.seconds
+            alt = self._second_route(xe, y) if ex.undecided and found is None else None
+            if alt is not None:  # the IR's filter went first and left it open
+                res, t1, t2, ex_seconds = self._tensor_answer(xe, y, *alt, rows, execution, t0)
+            else:
+                t1 = time.perf_counter()
+                run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
+                    if execution else None
+                t2 = time.perf_counter()
+                res = self._result(ex, run, rows)
+                ex_seconds = ex.seconds
         res["time_limit"] = self.time_limit
         res["seconds"] = {"exact": t1 - t0, "execution": t2 - t1, "total": t2 - t0,
                           **{f"exact_{k}": v for k, v in ex_seconds.items()}}
         res["inputs_rounded"] = 0 if xe.dtype == x.dtype else \
             int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
         return res
+
+    def _tensor_answer(self, xe: torch.Tensor, y: torch.Tensor, found: Filtered,
+                       witness: dict[str, Any] | None, rows: _Rows, execution: bool,
+                       t0: float) -> tuple[dict[str, Any], float, float, dict[str, float]]:
+        """The audit's result from the tensor filter's findings (decided there)."""
+        self._check_output(xe, found.out.numpy())
+        t1 = time.perf_counter()
+        run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
+            if execution else None
+        t2 = time.perf_counter()
+        return tensor_result(self, found, run, rows.size, witness), t1, t2, {"filter": t1 - t0}
+
+    def _second_route(self, xe: torch.Tensor, y: torch.Tensor
+                      ) -> tuple[Filtered, dict[str, Any] | None] | None:
+        """Where the IR went first (:func:`ir_first`) and its exact side is undecided: the
+        tensor filter's findings and certificate if they decide the batch, else None."""
+        if self.tfilter is None or not self.ir_first:
+            return None
+        try:
+            found = self.tfilter.run(xe)
+        except Unsupported:
+            return None
+        witness = self.tfilter.certificate(xe, y, self.loss) if found.live else None
+        return (found, witness) if found.live == 0 or witness is not None else None
 
     def _check_forward(self, xe: torch.Tensor, fwd: Any) -> None:
         """InputError unless the imported network computes what ``model(x)`` computes
