@@ -8,8 +8,8 @@ import math
 from fractions import Fraction
 
 import torch
-from adcorrect.audit.certified import NOQ, quantum
-from adcorrect.audit.floatact import float_const, quantum_of
+from adcorrect.audit.certified import NOQ, quantum, quantum_of
+from adcorrect.audit.floatact import float_const
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -190,17 +190,22 @@ class Basic(nn.Module):
         return self.relu(out + self.down(x))
 
 
-def resnet(maxpool: bool = False) -> nn.Module:
-    m = nn.Sequential(nn.Conv2d(3, 4, 3, 1, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
-                      *([nn.MaxPool2d(3, 2, 1)] if maxpool else []),
-                      Basic(4, 4, 1), Basic(4, 8, 2), Basic(8, 8, 1),
-                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+def _with_statistics(m: nn.Module) -> nn.Module:
+    """m in eval mode with non-trivial BatchNorm running statistics."""
     with torch.no_grad():
         for mod in m.modules():
             if isinstance(mod, nn.BatchNorm2d):
                 mod.running_mean.uniform_(-0.2, 0.2)
                 mod.running_var.uniform_(0.5, 2.0)
     return m.eval()
+
+
+def resnet(maxpool: bool = False) -> nn.Module:
+    m = nn.Sequential(nn.Conv2d(3, 4, 3, 1, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+                      *([nn.MaxPool2d(3, 2, 1)] if maxpool else []),
+                      Basic(4, 4, 1), Basic(4, 8, 2), Basic(8, 8, 1),
+                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+    return _with_statistics(m)
 
 
 def resnet18(w: int = 4) -> nn.Module:
@@ -214,12 +219,7 @@ def resnet18(w: int = 4) -> nn.Module:
     m = nn.Sequential(nn.Conv2d(3, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
                       nn.MaxPool2d(3, 2, 1), *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                       nn.Linear(c, 10))
-    with torch.no_grad():
-        for mod in m.modules():
-            if isinstance(mod, nn.BatchNorm2d):
-                mod.running_mean.uniform_(-0.2, 0.2)
-                mod.running_var.uniform_(0.5, 2.0)
-    return m.eval()
+    return _with_statistics(m)
 
 
 class Reuse(nn.Module):

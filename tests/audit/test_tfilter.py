@@ -515,3 +515,35 @@ def test_an_undecided_ir_route_tries_the_tensor_filter(monkeypatch: pytest.Monke
     m2, x2 = _frozen_hardtanh()
     e2 = Auditor(m2, x2, "sum").audit(x2, torch.ones(2))["exact"]
     assert "filter" not in e2 and e2["undecided"] == "work limit (forced)"
+
+
+class FunctionalPools(nn.Module):
+    """Pools called as functions with their full signatures (one argument reading,
+    ``fxargs.pool_call``, for the importer, the tensor filter and the coverage walk)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(1, 2, 3, padding=1)
+        self.fc = nn.Linear(2 * 2 * 2, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.avg_pool2d(torch.relu(self.c(x)), 3, stride=2, padding=1, ceil_mode=True,
+                         count_include_pad=False)
+        return self.fc(F.max_pool2d(h, kernel_size=2, stride=1, padding=0).flatten(1))
+
+
+def test_functional_pools_with_their_full_signatures() -> None:
+    """An avg pool with padding, ceil mode and count_include_pad=False, then a max pool by
+    keywords: the tensor filter runs them (it read only avg_pool2d(x, k, stride) before)
+    and its answer is the IR's."""
+    torch.manual_seed(3)
+    m = FunctionalPools().eval()
+    x = torch.randint(-4, 5, (2, 1, 5, 5)).float() / 4
+    y = torch.tensor([0, 1])
+    assert TensorFilter(m, torch.float32).run(x).live == 0
+    aud = Auditor(m, x, "ce", time_limit=20)
+    aud.tensor_first = True
+    t = aud.audit(x, y)
+    assert t["exact"]["filter"] == "tensor"
+    aud.tfilter = None
+    assert _key(t) == _key(aud.audit(x, y))

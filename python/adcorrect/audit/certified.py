@@ -84,6 +84,17 @@ def quantum(x: torch.Tensor) -> torch.Tensor:
     return q if xs is x else torch.where(finite, q, torch.full_like(q, -NOQ))
 
 
+def quantum_of(v: float) -> int:
+    """:func:`quantum` of one finite float, in plain Python (a constant of the IR: called
+    once per coefficient when a network is compiled, where a tensor per call cost 9 s for
+    a VGG-11/8)."""
+    if v == 0:
+        return NOQ
+    m, e = math.frexp(v)
+    n = int(abs(m) * 2.0 ** 53)
+    return e + (n & -n).bit_length() - 54
+
+
 def norm_up(x: torch.Tensor, dim: int) -> torch.Tensor:
     """An upper bound on the 2-norm of |x| along dim (fact 5)."""
     m = x.shape[dim] if x.dim() else 1

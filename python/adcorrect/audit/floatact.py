@@ -16,7 +16,7 @@ from fractions import Fraction
 import torch
 
 from ..nets.activations import Activation, Choice, poly_deriv, poly_eval
-from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma
+from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, quantum_of
 
 
 def float_const(x: Fraction) -> tuple[float, float, int]:
@@ -25,16 +25,6 @@ def float_const(x: Fraction) -> tuple[float, float, int]:
     if Fraction(v) == x:
         return v, 0.0, quantum_of(v)
     return v, 2 * U * abs(v) + ETA, -NOQ
-
-
-def quantum_of(v: float) -> int:
-    """:func:`quantum` of one finite float, in plain Python (a constant of the IR: called
-    once per coefficient when a network is compiled)."""
-    if v == 0:
-        return NOQ
-    m, e = math.frexp(v)
-    n = int(abs(m) * 2.0 ** 53)
-    return e + (n & -n).bit_length() - 54
 
 
 

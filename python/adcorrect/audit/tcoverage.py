@@ -29,8 +29,8 @@ from torch import nn
 from ..nets.activations import Choice
 from ..nets.theorems import Coverage, theorem_for
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
-from ..torchfx.fxargs import conv_geometry, int_tuple, match_args
-from ..torchfx.importer import ADAPTIVE_POOLS, DROPOUT_MODULES
+from ..torchfx.fxargs import ADAPTIVE_POOLS, conv_geometry, int_tuple, match_args, pool_call
+from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.values import inv_sqrt, kernel_scalar
 from .tcovform import INPUT, MAX_LABELS, Form, NotModelled, State, const_form, gid_array
 from .tcovops import (
@@ -331,31 +331,15 @@ class _Walk:
                 raise NotModelled("dropout in training mode")
             self._view(node)
             return _tensor(args[0])
-        if fn in (F.max_pool1d, F.max_pool2d):
-            x, k, s, pad, dil, ceil, ind = match_args(
-                args, kwargs, ("input", None), ("kernel_size", None), ("stride", None),
-                ("padding", 0), ("dilation", 1), ("ceil_mode", False), ("return_indices", False))
-            if ind:
-                raise NotModelled("return_indices")
-            return self._max(_tensor(x), 1 if fn is F.max_pool1d else 2, k, s, pad, dil,
-                             ceil, where)
-        if fn in (F.avg_pool1d, F.avg_pool2d):
-            spec2: list[tuple[str, Any]] = [
-                ("input", None), ("kernel_size", None), ("stride", None), ("padding", 0),
-                ("ceil_mode", False), ("count_include_pad", True)]
-            if fn is F.avg_pool2d:
-                spec2.append(("divisor_override", None))
-            x, k, s, pad, ceil, cip, *div = match_args(args, kwargs, *spec2)
-            return self._avg(_tensor(x), 1 if fn is F.avg_pool1d else 2, k, s, pad, ceil, cip,
-                             div[0] if div else None, where)
-        if fn in ADAPTIVE_POOLS:
-            d, red = ADAPTIVE_POOLS[fn]
-            extra = [("return_indices", False)] if red == "max" else []
-            x, size, *ind = match_args(args, kwargs, ("input", None), ("output_size", None),
-                                       *extra)
-            if ind and ind[0]:
-                raise NotModelled("return_indices")
-            return self._adaptive(_tensor(x), d, size, red, where)
+        pc = pool_call(fn, args, kwargs)
+        if pc is not None and pc.kind == "max":
+            return self._max(_tensor(pc.x), pc.d, pc.kernel, pc.stride, pc.padding,
+                             pc.dilation, pc.ceil_mode, where)
+        if pc is not None and pc.kind == "avg":
+            return self._avg(_tensor(pc.x), pc.d, pc.kernel, pc.stride, pc.padding,
+                             pc.ceil_mode, pc.count_include_pad, pc.divisor, where)
+        if pc is not None:
+            return self._adaptive(_tensor(pc.x), pc.d, pc.size, pc.reduce, where)
         raise NotModelled(f"function {getattr(fn, '__name__', fn)}")
 
     # -- layers ---------------------------------------------------------------------------

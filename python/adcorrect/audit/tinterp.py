@@ -18,8 +18,8 @@ from torch import nn
 
 from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
-from ..torchfx.fxargs import int_tuple
-from ..torchfx.importer import ADAPTIVE_POOLS, DROPOUT_MODULES
+from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
+from ..torchfx.importer import DROPOUT_MODULES
 from .certified import INFLATE, U, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
@@ -453,25 +453,15 @@ class Interp(torch.fx.Interpreter):
                 out.T = (torch.cat([t.T[0] for t in xs], dim),
                          torch.cat([t.T[1] for t in xs], dim))
             return out
-        if target in (F.max_pool1d, F.max_pool2d):
-            d = 1 if target is F.max_pool1d else 2
-            a = list(args) + [None] * 6
-            k = a[1] if a[1] is not None else kwargs.get("kernel_size")
-            st = a[2] if a[2] is not None else kwargs.get("stride")
-            pad = a[3] if a[3] is not None else kwargs.get("padding", 0)
-            dl = a[4] if a[4] is not None else kwargs.get("dilation", 1)
-            ceil = a[5] if a[5] is not None else kwargs.get("ceil_mode", False)
-            if kwargs.get("return_indices"):
-                raise Unsupported("return_indices")
-            return self.pool_max(args[0], d, k, st, pad, dl, bool(ceil))
-        if target in (F.avg_pool2d,) and len(args) <= 3 and set(kwargs) <= {"stride",
-                                                                            "kernel_size"}:
-            k = args[1] if len(args) > 1 else kwargs["kernel_size"]
-            st = args[2] if len(args) > 2 else kwargs.get("stride")
-            return self.poolavg(args[0], 2, k, st, 0, False, True, None)
-        if target in _ADAPTIVE_AVG:
-            size = args[1] if len(args) > 1 else kwargs.get("output_size")
-            return self.pool_adaptive(args[0], _ADAPTIVE_AVG[target], size)
+        pc = pool_call(target, args, kwargs)
+        if pc is not None and pc.kind == "max":
+            return self.pool_max(pc.x, pc.d, pc.kernel, pc.stride, pc.padding, pc.dilation,
+                                 bool(pc.ceil_mode))
+        if pc is not None and pc.kind == "avg":
+            return self.poolavg(pc.x, pc.d, pc.kernel, pc.stride, pc.padding,
+                                bool(pc.ceil_mode), bool(pc.count_include_pad), pc.divisor)
+        if pc is not None and pc.reduce == "avg":
+            return self.pool_adaptive(pc.x, pc.d, pc.size)
         if target is F.linear:
             return self.linear(args[0], args[1] if len(args) > 1 else kwargs.get("weight"),
                                args[2] if len(args) > 2 else kwargs.get("bias"))

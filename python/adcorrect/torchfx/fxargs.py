@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import torch.nn.functional as F
+from torch import nn
 
 from ..core.errors import InputError
 
@@ -41,6 +45,65 @@ def match_args(args: Sequence[Any], kwargs: dict[str, Any], *spec: tuple[str, An
         if v is None and n in REQUIRED:
             raise InputError(f"missing argument {n!r}")
     return out
+
+
+ADAPTIVE_POOLS: dict[Any, tuple[int, str]] = {
+    nn.AdaptiveAvgPool1d: (1, "avg"), nn.AdaptiveAvgPool2d: (2, "avg"),
+    nn.AdaptiveMaxPool1d: (1, "max"), nn.AdaptiveMaxPool2d: (2, "max"),
+    F.adaptive_avg_pool1d: (1, "avg"), F.adaptive_avg_pool2d: (2, "avg"),
+    F.adaptive_max_pool1d: (1, "max"), F.adaptive_max_pool2d: (2, "max"),
+}
+
+
+@dataclass(frozen=True)
+class PoolCall:
+    """A functional pool's arguments, matched against PyTorch's signature: ``kind`` is
+    "max", "avg" or "adaptive" (then ``reduce`` is "max" or "avg" and ``size`` the
+    output size)."""
+
+    kind: str
+    d: int
+    x: Any
+    kernel: Any = None
+    stride: Any = None
+    padding: Any = 0
+    dilation: Any = 1
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor: Any = None
+    size: Any = None
+    reduce: str = ""
+
+
+def pool_call(fn: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> PoolCall | None:
+    """The call's arguments if ``fn`` is a functional max, average or adaptive pool, else
+    None (one reading for the importer and the audits' graph walks); ``return_indices``
+    is refused."""
+    if fn in (F.max_pool1d, F.max_pool2d):
+        x, k, st, pad, dil, ceil, ind = match_args(
+            args, kwargs, ("input", None), ("kernel_size", None), ("stride", None),
+            ("padding", 0), ("dilation", 1), ("ceil_mode", False), ("return_indices", False))
+        if ind:
+            raise InputError("return_indices is not supported")
+        return PoolCall("max", 1 if fn is F.max_pool1d else 2, x, k, st, pad, dil, ceil)
+    if fn in (F.avg_pool1d, F.avg_pool2d):
+        spec: list[tuple[str, Any]] = [
+            ("input", None), ("kernel_size", None), ("stride", None), ("padding", 0),
+            ("ceil_mode", False), ("count_include_pad", True)]
+        if fn is F.avg_pool2d:
+            spec.append(("divisor_override", None))
+        x, k, st, pad, ceil, cip, *div = match_args(args, kwargs, *spec)
+        return PoolCall("avg", 1 if fn is F.avg_pool1d else 2, x, k, st, pad, 1, ceil, cip,
+                        div[0] if div else None)
+    if fn in ADAPTIVE_POOLS:
+        d, red = ADAPTIVE_POOLS[fn]
+        extra = [("return_indices", False)] if red == "max" else []
+        x, size, *ind = match_args(args, kwargs, ("input", None), ("output_size", None),
+                                   *extra)
+        if ind and ind[0]:
+            raise InputError("return_indices is not supported")
+        return PoolCall("adaptive", d, x, size=size, reduce=red)
+    return None
 
 
 def int_tuple(v: Any, d: int, what: str) -> list[int]:

@@ -72,7 +72,15 @@ from ..nets import activations as acts
 from ..nets.ir import Head, Network
 from . import ops, tensors
 from .act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
-from .fxargs import conv_geometry, first_line, int_tuple, match_args, op_name
+from .fxargs import (
+    ADAPTIVE_POOLS,
+    conv_geometry,
+    first_line,
+    int_tuple,
+    match_args,
+    op_name,
+    pool_call,
+)
 from .symbolic import Builder, const_entry, source_entry
 from .values import (
     ModelParams,
@@ -92,12 +100,6 @@ DROPOUT_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.Alph
              nn.FeatureAlphaDropout)
 _FUNC_DROPOUTS = (F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout,
                   F.feature_alpha_dropout)
-ADAPTIVE_POOLS: dict[Any, tuple[int, str]] = {
-    nn.AdaptiveAvgPool1d: (1, "avg"), nn.AdaptiveAvgPool2d: (2, "avg"),
-    nn.AdaptiveMaxPool1d: (1, "max"), nn.AdaptiveMaxPool2d: (2, "max"),
-    F.adaptive_avg_pool1d: (1, "avg"), F.adaptive_avg_pool2d: (2, "avg"),
-    F.adaptive_max_pool1d: (1, "max"), F.adaptive_max_pool2d: (2, "max"),
-}
 _VIEW_METHODS = {"view", "reshape", "flatten", "contiguous"}
 _INPLACE_METHODS = {"relu_", "abs_", "add_", "sub_", "mul_", "div_", "neg_"}
 _PY_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
@@ -539,31 +541,15 @@ class _Importer:
             x, pads, mode, value = match_args(args, kwargs, ("input", None), ("pad", None),
                                            ("mode", "constant"), ("value", None))
             return self.pad(x, pads, mode, value, where)
-        if fn in (F.max_pool1d, F.max_pool2d):
-            x, k, st, pad, dil, ceil_mode, indices = match_args(
-                args, kwargs, ("input", None), ("kernel_size", None), ("stride", None),
-                ("padding", 0), ("dilation", 1), ("ceil_mode", False), ("return_indices", False))
-            if indices:
-                raise InputError("return_indices is not supported")
-            return self.max_pool(x, 1 if fn is F.max_pool1d else 2, k, st, pad, dil, ceil_mode,
-                                 where)
-        if fn in (F.avg_pool1d, F.avg_pool2d):
-            spec: list[tuple[str, Any]] = [
-                ("input", None), ("kernel_size", None), ("stride", None), ("padding", 0),
-                ("ceil_mode", False), ("count_include_pad", True)]
-            if fn is F.avg_pool2d:
-                spec.append(("divisor_override", None))
-            x, k, st, pad, ceil_mode, cip, *div = match_args(args, kwargs, *spec)
-            return self.avg_pool(x, 1 if fn is F.avg_pool1d else 2, k, st, pad, ceil_mode, cip,
-                                 div[0] if div else None, where)
-        if fn in ADAPTIVE_POOLS:
-            d, kind = ADAPTIVE_POOLS[fn]
-            extra = [("return_indices", False)] if kind == "max" else []
-            x, size, *indices = match_args(args, kwargs, ("input", None), ("output_size", None),
-                                        *extra)
-            if indices and indices[0]:
-                raise InputError("return_indices is not supported")
-            return self.adaptive(x, d, size, kind, where)
+        pc = pool_call(fn, args, kwargs)
+        if pc is not None and pc.kind == "max":
+            return self.max_pool(pc.x, pc.d, pc.kernel, pc.stride, pc.padding, pc.dilation,
+                                 pc.ceil_mode, where)
+        if pc is not None and pc.kind == "avg":
+            return self.avg_pool(pc.x, pc.d, pc.kernel, pc.stride, pc.padding, pc.ceil_mode,
+                                 pc.count_include_pad, pc.divisor, where)
+        if pc is not None:
+            return self.adaptive(pc.x, pc.d, pc.size, pc.reduce, where)
         raise InputError(f"unsupported operation {op_name(fn, node)} at {self.place(node)}")
 
 
