@@ -39,6 +39,8 @@ class ActTable:
     dpieces: list[list[tuple[float, float, int]]]  # derivative polynomials
     lip: float  # global Lipschitz bound
     identity: bool
+    # piecewise linear: per piece, the derivative's value, error and quantum (else None)
+    dconst: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
 
 def act_table(act: Activation) -> ActTable:
@@ -58,9 +60,13 @@ def act_table(act: Activation) -> ActTable:
             lip = None  # type: ignore[assignment]
             break
         lip = max(lip, abs(poly_eval(d, lo)), abs(poly_eval(d, hi)))
+    consts = _constant_pieces(dpieces)
     return ActTable(act, bps, kinks, pieces, dpieces,
                      math.inf if lip is None else float(lip) * INFLATE + ETA,
-                     act.is_identity)
+                     act.is_identity,
+                     None if consts is None else tuple(  # type: ignore[arg-type]
+                         torch.tensor(t, dtype=dt)
+                         for t, dt in zip(consts, (F64, F64, torch.int64), strict=True)))
 
 
 
@@ -177,10 +183,8 @@ def derivative(tab: ActTable, Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor,
     idx = torch.zeros(Y.shape, dtype=torch.int64)
     for c, _ in tab.bps:
         idx += (Y > c).to(torch.int64)
-    consts = _constant_pieces(tab.dpieces)
-    if consts is not None:  # piecewise linear: one lookup, no masks
-        D, RD, QD = (torch.tensor(t, dtype=dt)[idx]
-                     for t, dt in zip(consts, (F64, F64, Q.dtype), strict=True))
+    if tab.dconst is not None:  # piecewise linear: one lookup, no masks
+        D, RD, QD = (t[idx] for t in tab.dconst)
     else:
         D, RD, QD = _pieces(tab, Y, R, Q, idx)
     if bool(kink.any()):

@@ -82,17 +82,12 @@ def audit_chunk(model: nn.Module, config: StepConfig, items: Items | list[tuple[
     return out
 
 
-def _raw(t: torch.Tensor) -> tuple[str, tuple[int, ...], Any]:
-    """A tensor's bytes (a copy) with its dtype and shape: fast to pickle, any dtype."""
+def _raw(t: torch.Tensor, copy: bool = True) -> tuple[str, tuple[int, ...], Any]:
+    """A tensor's bytes with its dtype and shape: fast to pickle, any dtype; a copy unless
+    ``copy`` is False (a tensor nothing else holds, such as a fresh ``torch.cat``)."""
     t = t.detach().contiguous()
-    return str(t.dtype).removeprefix("torch."), tuple(t.shape), \
-        t.reshape(-1).view(torch.uint8).numpy().copy()
-
-
-def _own(t: torch.Tensor) -> tuple[str, tuple[int, ...], Any]:
-    """:func:`_raw` of a tensor nothing else holds (a fresh ``torch.cat``): no copy."""
-    return str(t.dtype).removeprefix("torch."), tuple(t.shape), \
-        t.reshape(-1).view(torch.uint8).numpy()
+    data = t.reshape(-1).view(torch.uint8).numpy()
+    return str(t.dtype).removeprefix("torch."), tuple(t.shape), data.copy() if copy else data
 
 
 def _tensor(raw: tuple[str, tuple[int, ...], Any]) -> torch.Tensor:
@@ -141,7 +136,7 @@ class DaskAudits:
                                                      hash=False)
             self._key, self._params = key, params  # equal keys: the same parameter objects
             self.imports += 1
-        flat = _own(torch.cat([p.detach().reshape(-1) for p in self._params])) \
+        flat = _raw(torch.cat([p.detach().reshape(-1) for p in self._params]), copy=False) \
             if self._params else None
         self._queue.append((step, flat, _raw(x), _raw(y)))
         if len(self._queue) >= self.chunk:
