@@ -20,6 +20,7 @@ from .core.display import MAX_LINE, one_line
 from .core.errors import InputError, Undecided
 from .core.tables import render
 from .core.version import VERSION as __version__
+from .exact.certcheck import certified_check
 from .exact.dead import dead_kinks
 from .exact.engine import backward, forward, head_value, kink_neurons, ns
 from .exact.oracle import DEFAULT_BUDGET, decide, same_vector
@@ -28,6 +29,7 @@ from .nets.batch import batched, load_batch
 from .nets.ir import Network
 from .nets.spec import load_network, parse_params
 from .nets.theorems import coverage, coverage_json, theorem_line
+from .numbers.cvalue import MAX_PRECISION, to_float
 from .numbers.formats import ALIASES, listed_formats, parse_format
 from .report.crosscheck import add_crosscheck_parser
 from .report.document import add_report_parser
@@ -97,7 +99,8 @@ def load_subject(path: str, batch_path: str | None, loss: str | None,
         verify = _forward_check(model, batch)
     else:
         net = load_network(path)
-    net.require_exact()
+    if not net.is_smooth:
+        net.require_exact()
     subject = batched(net, batch, loss) if batch is not None else net  # type: ignore[arg-type]
     return net, subject, frozen_names, verify
 
@@ -122,7 +125,7 @@ def _forward_check(model: Any, batch: Any) -> Any:
         if not isinstance(out, torch.Tensor):
             raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
         check_autograd_graph(out)
-        check_forward(out, np.array([float(v) for v in outputs]).reshape(len(batch.x), -1),
+        check_forward(out, np.array([to_float(v) for v in outputs]).reshape(len(batch.x), -1),
                       dtype)
 
     return verify
@@ -131,7 +134,8 @@ def _forward_check(model: Any, batch: Any) -> Any:
 def check_result(net_path: str, params: str | None, choice_text: str,
                  batch: str | None = None, loss: str | None = None, oracle: str = "fast",
                  budget: int | None = DEFAULT_BUDGET, trust_model: bool = False,
-                 time_limit: float | None = DEFAULT_TIME_LIMIT) -> dict[str, Any]:
+                 time_limit: float | None = DEFAULT_TIME_LIMIT,
+                 max_precision: int = MAX_PRECISION) -> dict[str, Any]:
     """Everything `check` reports, as a JSON-ready dict."""
     net, subject, frozen_names, verify = load_subject(net_path, batch, loss, trust_model)
     choice = parse_choice(choice_text)
@@ -142,6 +146,16 @@ def check_result(net_path: str, params: str | None, choice_text: str,
     else:
         raise InputError(f"--params: network {net.name} has no stored parameter values; "
                          f"give its W = {net.W} parameters")
+    if subject.is_smooth:
+        res, r = certified_check(net, subject, w, choice, max_precision, Deadline(time_limit))
+        if verify is not None and params is None and r.forward is not None:
+            verify([r.forward.z[o] for o in subject.head.outputs])
+        res["frozen"] = frozen_names
+        if batch is not None:
+            res.update(batch=subject.batch, loss=loss, kinked=[
+                {"neuron": subject.neurons[k].label, "example": subject.neurons[k].example,
+                 "kink": str(r.forward.y[k])} for k in r.kinked] if r.forward else [])
+        return res
     fw = forward(subject, w)
     if verify is not None and params is None:
         verify([fw.z[o] for o in subject.head.outputs])
@@ -205,7 +219,8 @@ def _verdict_text(res: dict[str, Any]) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     res = check_result(args.network, args.params, args.choice, args.batch, args.loss,
-                       args.oracle, args.budget, args.trust_model, args.time_limit)
+                       args.oracle, args.budget, args.trust_model, args.time_limit,
+                       args.precision)
     if args.json:
         print(json.dumps(res))
         return 0
@@ -247,6 +262,9 @@ def cmd_check(args: argparse.Namespace) -> int:
               + ", ".join(res["witness"]))
     if res["undecided"]:
         print(f"undecided: {res['undecided']}")
+    if res["oracle"] == "certified":
+        print(f"certified values: exact rationals where they can be, else Arb balls "
+              f"[mid +/- rad] at {res['precision']} bits")
     print(theorem_line(res["theorem"]))
     bias = "a bias network" if res["bias_network"] else "NOT a bias network"
     line = f"{bias} (THEORY.md section 3)"
@@ -361,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_TIME_LIMIT:g}; 0: none)")
     c.add_argument("--trust-model", action="store_true",
                    help="allow a model file to unpickle classes outside torch.nn")
+    c.add_argument("--precision", type=_bits, default=MAX_PRECISION, metavar="BITS",
+                   help=f"most bits of working precision of the certified engine (smooth "
+                        f"operations; default {MAX_PRECISION})")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_check)
 
@@ -423,6 +444,16 @@ def _seconds(text: str) -> float | None:
     if not v >= 0 or v == float("inf"):
         raise InputError(f"--time-limit: expected seconds >= 0, got {text[:40]!r}")
     return v or None
+
+
+def _bits(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of bits, got {text!r}") from None
+    if not 53 <= v <= 1 << 16:
+        raise argparse.ArgumentTypeError(f"precision {v}: use 53 to 65536 bits")
+    return v
 
 
 def _budget(text: str) -> int:

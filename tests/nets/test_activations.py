@@ -199,7 +199,7 @@ def test_smooth_activations(name: str) -> None:
         "hardshrink", "step", "sign", "hardshrink(1/2)",  # discontinuous
         "swish_plus", "foo", "relu7",  # unknown
         "softshrink(-1)", "softshrink(0)", "hardtanh(1,-1)", "hardtanh(1,1)", "hardtanh(1)",
-        "leaky_relu(x)", "leaky_relu(1,2)", "relu(1)", "relu6(2)", "elu(2)", "tanh(1)",
+        "leaky_relu(x)", "leaky_relu(1,2)", "relu(1)", "relu6(2)", "elu(1,2)", "softplus(0)", "tanh(1)",
         "relu)", "", "leaky_relu(1/0)",
     ],
 )

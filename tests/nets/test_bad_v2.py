@@ -67,7 +67,6 @@ BAD_SPECS: dict[str, tuple[Any, str]] = {  # case -> (spec, a word the message m
     "bias_unknown_param": (mutate("nodes.0.bias", "bb"), "unknown parameter"),
     "unknown_activation": (mutate("nodes.0.activation", "swish"), "unknown activation"),
     "discontinuous_activation": (mutate("nodes.0.activation", "hardshrink"), "discontinuous"),
-    "smooth_activation": (mutate("nodes.0.activation", "tanh"), "not piecewise polynomial"),
     "max_one_source": (mutate("nodes.1.max", ["h"]), "at least two"),
     "max_extra_field": (mutate("nodes.1.bias", "b"), "max node"),
     "max_unknown_source": (mutate("nodes.1.max", ["h", "q"]), "not an input or an earlier"),

@@ -447,6 +447,11 @@ class Branchy(nn.Module):
         return x if x.sum() > 0 else -x
 
 
+class Sine(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)
+
+
 class Product(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * x
@@ -467,11 +472,6 @@ class Aliased(nn.Module):
         h = x + 1
         g = h.relu_()
         return g + h
-
-
-class Sig(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(x)
 
 
 class Matmul(nn.Module):
@@ -506,10 +506,10 @@ def _nan_linear() -> nn.Module:
 
 
 MALFORMED = [
-    (lambda: nn.Sequential(nn.Linear(2, 2), nn.Tanh()), torch.zeros(1, 2),
-     ("unsupported module Tanh", "module 1")),
+    (lambda: nn.Sequential(nn.Linear(2, 2), nn.Hardshrink()), torch.zeros(1, 2),
+     ("unsupported module Hardshrink", "module 1")),
     (lambda: nn.LSTM(2, 2), torch.zeros(1, 1, 2), ("unsupported module LSTM",)),
-    (lambda: Sig(), torch.zeros(1, 2), ("unsupported operation torch.sigmoid", "node sigmoid")),
+    (lambda: Sine(), torch.zeros(1, 2), ("unsupported operation torch.sin", "node sin")),
     (lambda: Matmul(), torch.zeros(1, 2), ("unsupported attribute .T at node getattr_1",)),
     (lambda: Branchy(), torch.zeros(1, 2), ("torch.fx cannot trace", "TraceError")),
     (lambda: nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).train(), torch.zeros(1, 2),
@@ -519,7 +519,6 @@ MALFORMED = [
     (lambda: TrainDrop().train(), torch.zeros(1, 2), ("dropout at node dropout",)),
     (lambda: nn.BatchNorm1d(2, track_running_stats=False).eval(), torch.zeros(1, 2),
      ("has no running statistics",)),
-    (lambda: Product(), torch.zeros(1, 2), ("mul at node mul", "not affine")),
     (lambda: DropsBatch(), torch.zeros(1, 2), (".view() at node view", "batch axis")),
     (lambda: TwoInputs(), torch.zeros(1, 2), ("several tensors",)),
     (lambda: Pair(), torch.zeros(1, 2), ("returns a tuple",)),
@@ -776,3 +775,15 @@ def test_adaptive_and_pool_windows_match_pytorch() -> None:
                             except RuntimeError:
                                 continue  # PyTorch rejects the setting
                             assert support_ir(layer, n) == want, (layer, n)
+
+
+def test_products_of_input_values_are_mul_neurons() -> None:
+    """x * x (two factors computed from the input) is a product neuron, refused by the
+    exact tools with one line and decided by the certified engine."""
+    net = from_module(Product(), torch.zeros(1, 2))
+    muls = [n for n in net.neurons if n.op == "mul"]
+    assert len(muls) == 2 and all(n.sources[0] == n.sources[1] for n in muls)
+    assert net.is_smooth
+    with pytest.raises(InputError) as e:
+        net.require_exact()
+    one_line(e, "a product of values", "certified engine")

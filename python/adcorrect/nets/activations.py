@@ -53,6 +53,8 @@ class Activation:
     torch_choice: tuple[Fraction, ...] = ()  # PyTorch's derivative at each breakpoint
     exact: bool = True
     float_fn: Callable[[float], float] | None = field(default=None, compare=False)
+    fn: str = ""  # a smooth function's key in adcorrect.numbers.smoothfns.SMOOTH
+    args: tuple[Fraction, ...] = ()  # its parameters (elu's alpha, softplus's beta)
 
     def _left_index(self, x: Fraction) -> int:
         return sum(1 for c in self.breakpoints if c < x)
@@ -75,8 +77,8 @@ class Activation:
         if not self.exact:
             raise InputError(
                 f"activation {self.name} is not piecewise polynomial: exact analysis "
-                "(check, count, smt) needs relu-like activations; smooth ones are only "
-                "used in float cross-checks"
+                "(count, smt, the exact oracle) needs relu-like activations; smooth ones are "
+                "decided by the certified engine (check, audit)"
             )
 
     def value(self, x: Fraction) -> Fraction:
@@ -99,6 +101,25 @@ class Activation:
         """ndf(sigma): breakpoints whose one-sided slopes differ."""
         return tuple(c for c in self.breakpoints if self.slope_left(c) != self.slope_right(c))
 
+    def kink_table(self) -> tuple[tuple[Fraction, Fraction, Fraction, Fraction], ...]:
+        """(point, left slope, right slope, PyTorch's derivative) at every kink; smooth
+        activations included (elu(alpha) with alpha != 1 has one at 0)."""
+        if self.exact:
+            return tuple((c, self.slope_left(c), self.slope_right(c),
+                          self.torch_choice[self.breakpoints.index(c)]) for c in self.kinks)
+        from ..numbers.smoothfns import SMOOTH
+
+        return tuple((k.at, k.left, k.right, k.torch) for k in SMOOTH[self.fn].kinks(self.args))
+
+    def chosen(self, left: Fraction, right: Fraction, torch: Fraction, choice: Choice
+               ) -> Fraction:
+        """The derivative the choice takes at a kink with these slopes."""
+        if choice == "left":
+            return left
+        if choice == "right":
+            return right
+        return torch if choice == "pytorch" else Fraction(choice)
+
     def is_kink(self, x: Fraction) -> bool:
         """Whether x is in ndf(sigma)."""
         return x in self.breakpoints and self.slope_left(x) != self.slope_right(x)
@@ -107,13 +128,8 @@ class Activation:
         """sigma'(x) off the kinks; the chosen derivative D sigma(x) at a kink."""
         if not self.is_kink(x):
             return self.slope_left(x)
-        if choice == "left":
-            return self.slope_left(x)
-        if choice == "right":
-            return self.slope_right(x)
-        if choice == "pytorch":
-            return self.torch_choice[self.breakpoints.index(x)]
-        return Fraction(choice)
+        return self.chosen(self.slope_left(x), self.slope_right(x),
+                           self.torch_choice[self.breakpoints.index(x)], choice)
 
     def value_float(self, x: float) -> float:
         """sigma(x) in float64 (for the smooth activations and cross-checks)."""
@@ -179,17 +195,54 @@ def identity() -> Activation:
     return Activation("identity")
 
 
-def _smooth(name: str, fn: Callable[[float], float]) -> Activation:
-    return Activation(name, exact=False, float_fn=fn)
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _softplus(x: float) -> float:
+    return math.log1p(math.exp(-abs(x))) + max(x, 0.0)
 
 
 _SMOOTH: dict[str, Callable[[float], float]] = {
     "tanh": math.tanh,
-    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
-    "softplus": lambda x: math.log1p(math.exp(-abs(x))) + max(x, 0.0),
+    "sigmoid": _sigmoid,
+    "softplus": _softplus,
     "elu": lambda x: x if x > 0 else math.expm1(x),
     "gelu": lambda x: 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0))),
+    "gelu_tanh": lambda x: 0.5 * x * (1.0 + math.tanh(math.sqrt(2.0 / math.pi)
+                                                      * (x + 0.044715 * x ** 3))),
+    "silu": lambda x: x * _sigmoid(x),
+    "mish": lambda x: x * math.tanh(_softplus(x)),
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "rsqrt": lambda x: 1.0 / math.sqrt(x),
+    "reciprocal": lambda x: 1.0 / x,
 }
+
+#: smooth functions with one parameter, and its default
+_SMOOTH_ARG: dict[str, Fraction] = {"elu": Fraction(1), "softplus": Fraction(1)}
+
+
+def smooth(fn: str, args: tuple[Fraction, ...] = ()) -> Activation:
+    """The smooth activation ``fn`` (a key of ``numbers.smoothfns.SMOOTH``) with its
+    parameters: ``elu(alpha)``, ``softplus(beta)``; no exact polynomial form (exact=False),
+    decided by the certified engine (:mod:`adcorrect.exact.certified`)."""
+    if fn in _SMOOTH_ARG and args == (_SMOOTH_ARG[fn],):
+        args = ()
+    if fn == "softplus" and args and args[0] <= 0:
+        raise InputError(f"softplus({args[0]}): beta must be > 0")
+    name = f"{fn}({','.join(map(str, args))})" if args else fn
+    base = _SMOOTH[fn]
+    if fn == "elu" and args:
+        a = float(args[0])
+        ffn: Callable[[float], float] = lambda x: x if x > 0 else a * math.expm1(x)
+    elif fn == "softplus" and args:
+        bt = float(args[0])
+        ffn = lambda x: _softplus(bt * x) / bt
+    else:
+        ffn = base
+    return Activation(name, exact=False, float_fn=ffn, fn=fn, args=args)
 
 _DISCONTINUOUS = {"hardshrink", "step", "sign", "heaviside", "threshold"}
 
@@ -205,7 +258,8 @@ _FIXED: dict[str, Callable[[], Activation]] = {
 
 KNOWN = (
     "relu, leaky_relu(a), hardtanh, relu6, hardsigmoid, hardswish, abs, softshrink(l), "
-    "identity, tanh, sigmoid, softplus, elu, gelu"
+    "identity, tanh, sigmoid, softplus(beta), elu(alpha), gelu, gelu_tanh, silu, mish, exp, "
+    "log, sqrt, rsqrt, reciprocal"
 )
 
 _SYNTAX = re.compile(r"^([a-z_0-9]+)(?:\((.*)\))?$")
@@ -228,9 +282,9 @@ def parse_activation(text: str) -> Activation:
     if name in _FIXED and not args:
         return _FIXED[name]()
     if name in _SMOOTH and not args:
-        return _smooth(name, _SMOOTH[name])
-    if name == "elu" and args == [1]:
-        return _smooth("elu", _SMOOTH["elu"])
+        return smooth(name)
+    if name in _SMOOTH_ARG and len(args) == 1:
+        return smooth(name, (args[0],))
     if name == "leaky_relu" and len(args) <= 1:
         return _check_continuity(leaky_relu(args[0] if args else Fraction(1, 100)))
     if name == "hardtanh" and len(args) in (0, 2):

@@ -8,7 +8,14 @@ are listed in topological order; neuron k has the pre-activation
 where each source s_j is an input or an earlier neuron, each coefficient c_j and
 the optional constant term b is a parameter w_p or a rational constant.
 Parameters are referenced by index and may be shared by any number of neurons
-(a batched network shares every parameter across its copies).  The scalar f is
+(a batched network shares every parameter across its copies).
+
+Smooth pre-activations (THEORY.md section 8: C1 tau_k) enter as neurons whose ``op`` is
+a product or a quotient of their two sources, ``y_k = s_0 * s_1`` (``op="mul"``) or
+``y_k = s_0 / s_1`` (``op="div"``), both weights the constant 1 and no bias, and as smooth
+activations (tanh, GELU, exp, 1/sqrt, ...: ``Activation.exact`` False).  Such networks
+are decided by the certified engine (:mod:`adcorrect.exact.certified`); every exact
+consumer calls :meth:`Network.require_exact` and refuses them with one line.  The scalar f is
 formed from the output neurons by a :class:`Head`: a linear combination (one
 output neuron, or the `sum` loss of a batch), a mean squared error, or a
 cross-entropy over groups of logits.
@@ -32,6 +39,9 @@ from .activations import Activation
 Value = tuple[str, Any]  # ("param", index) or ("const", Fraction)
 
 HEAD_KINDS = ("linear", "mse", "ce")
+
+#: neuron ops whose pre-activation is not linear in the sources
+SMOOTH_OPS = ("mul", "div")
 
 
 def is_param(v: Value | None) -> bool:
@@ -162,9 +172,19 @@ class Network:
             and h.coefs == (Fraction(1),)
 
     def require_exact(self) -> None:
-        """Raise InputError unless every activation is piecewise polynomial."""
+        """Raise InputError unless every activation is piecewise polynomial and every
+        pre-activation linear in the sources."""
         for n in self.neurons:
             n.activation.require_exact()
+            if n.op in SMOOTH_OPS:
+                raise InputError(f"neuron {n.label}: a {'product' if n.op == 'mul' else 'quotient'}"
+                                 " of values; exact analysis (check, count, smt) needs linear "
+                                 "pre-activations (the certified engine decides such networks)")
+
+    @property
+    def is_smooth(self) -> bool:
+        """Whether some neuron has a smooth activation or a smooth op (certified engine)."""
+        return any(not n.activation.exact or n.op in SMOOTH_OPS for n in self.neurons)
 
     def require_linear_head(self, what: str) -> None:
         """Raise InputError unless f is a linear combination of output neurons."""
@@ -247,6 +267,10 @@ def validate(net: Network) -> None:
             if is_param(v) and not 0 <= v[1] < W:  # type: ignore[index]
                 raise InputError(f"neuron {n.label}: parameter index {v[1]} "  # type: ignore[index]
                                  f"outside 0..{W - 1}")
+        if n.op in SMOOTH_OPS and (len(n.sources) != 2 or n.bias is not None
+                                   or any(w != ("const", 1) for w in n.weights)):
+            raise InputError(f"neuron {n.label}: a {n.op} neuron reads two sources with "
+                             "weight 1 and no bias")
         if not 0 <= n.example < net.batch:
             raise InputError(f"neuron {n.label}: example {n.example} outside the batch")
     for o in net.head.outputs:

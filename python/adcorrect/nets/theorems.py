@@ -54,17 +54,16 @@ class Coverage:
 
 @lru_cache(maxsize=256)
 def kinked(act: Activation) -> bool:
-    """Whether the activation has a kink (an exact one: piecewise polynomial)."""
-    return act.exact and bool(act.kinks)
+    """Whether the activation has a kink (smooth activations included: elu(alpha != 1))."""
+    return bool(act.kink_table())
 
 
 @lru_cache(maxsize=256)
 def thetas(act: Activation, choice: Choice) -> frozenset[Fraction]:
     """The thetas of ``choice`` at the activation's kinks: D = sl + theta (sr - sl)."""
     out = set()
-    for c in act.kinks:
-        sl, sr = act.slope_left(c), act.slope_right(c)
-        out.add((act.derivative(c, choice) - sl) / (sr - sl))
+    for _c, sl, sr, tc in act.kink_table():
+        out.add((act.chosen(sl, sr, tc, choice) - sl) / (sr - sl))
     return frozenset(out)
 
 

@@ -70,7 +70,7 @@ from torch import nn
 from ..core.errors import InputError
 from ..nets import activations as acts
 from ..nets.ir import Head, Network
-from . import ops, tensors
+from . import ops, smooth, tensors
 from .act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from .fxargs import (
     ADAPTIVE_POOLS,
@@ -329,6 +329,9 @@ class _Importer:
                 raise InputError("return_indices is not supported")
             d, red = ADAPTIVE_POOLS[kind]
             return self.adaptive(x, d, m.output_size, red, where)
+        out = smooth.module_call(self, m, x, where)
+        if out is not None:
+            return out
         raise InputError(f"unsupported module {kind.__name__} at {place}")
 
     # -- layers shared by module and functional forms -----------------------------------
@@ -461,6 +464,9 @@ class _Importer:
             return fn(self.b, self.tensor(x, "self"), self.tensor(other, "other"), where)
         if name == "neg" and not rest:
             return tensors.neg(self.b, self.tensor(x, "self"), where)
+        out = smooth.method_call(self, name, x, rest, kwargs, where)
+        if out is not None:
+            return out
         raise InputError(f"unsupported tensor method .{name}() at {self.place(node)}")
 
     def call_function(self, node: Any, fn: Any, args: tuple[Any, ...],
@@ -550,6 +556,9 @@ class _Importer:
                                  pc.count_include_pad, pc.divisor, where)
         if pc is not None:
             return self.adaptive(pc.x, pc.d, pc.size, pc.reduce, where)
+        out = smooth.function_call(self, fn, args, kwargs, where)
+        if out is not None:
+            return out
         raise InputError(f"unsupported operation {op_name(fn, node)} at {self.place(node)}")
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..core.errors import InputError
-from . import ops
+from . import ops, smooth
 from .symbolic import Affine, Builder
 from .values import Sym
 
@@ -120,7 +120,8 @@ def _constant(a: Affine) -> Fraction | None:
 
 
 def mul(b: Builder, x: Sym, y: Sym, name: str) -> Sym:
-    """x * y where, entry by entry, one factor is a constant or a parameter."""
+    """x * y: entry by entry, a scaling when one factor is a constant or a parameter, else
+    a product neuron (smooth)."""
 
     def times(p: Affine, q: Affine, nm: str) -> Affine:
         for u, v in ((p, q), (q, p)):
@@ -130,18 +131,19 @@ def mul(b: Builder, x: Sym, y: Sym, name: str) -> Sym:
         for u, v in ((p, q), (q, p)):
             if u.is_coef:
                 return b.scale_by_param(u.coef(), v, nm)
-        raise InputError("multiplies two tensors computed from the input (not affine)")
+        return smooth.product(b, p, q, nm)
 
     return _result(ops.binary(x.arr, y.arr, times, name), (x, y))
 
 
 def div(b: Builder, x: Sym, y: Sym, name: str) -> Sym:
-    """x / y for a constant y (exact: division by 3 is multiplication by 1/3)."""
+    """x / y: for a constant y, a scaling (exact: division by 3 is multiplication by 1/3);
+    else a quotient neuron (smooth)."""
 
     def over(p: Affine, q: Affine, nm: str) -> Affine:
         c = _constant(q)
         if c is None:
-            raise InputError("divides by a tensor that is not a constant")
+            return smooth.quotient(b, p, q, nm)
         if c == 0:
             raise InputError("division by zero")
         return b.lincomb(((1 / c, p),), nm)
