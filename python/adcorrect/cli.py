@@ -289,7 +289,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     res = audit_files(args.model, args.batch, args.loss, args.dtype, args.choice, args.budget,
                       args.trust_model, args.inc_out, args.time_limit,
-                      progress=not args.json)
+                      progress=not args.json, max_precision=args.precision)
     print(json.dumps(public(res)) if args.json else render_audit(res))
     return 0
 
@@ -401,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_TIME_LIMIT:g}; 0: none)")
     a.add_argument("--trust-model", action="store_true",
                    help="allow a model file to unpickle classes outside torch.nn")
+    a.add_argument("--precision", type=_bits, default=MAX_PRECISION, metavar="BITS",
+                   help=f"most bits of working precision of the certified engine (smooth "
+                        f"operations; default {MAX_PRECISION})")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_audit)
 

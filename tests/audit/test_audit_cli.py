@@ -24,7 +24,7 @@ def _files(tmp: Path) -> dict[str, Path]:
     torch.save({"x": torch.zeros(3, 4), "y": torch.tensor([0, 1])}, tmp / "count.pt")
     torch.save({"x": torch.zeros(3, 4), "y": torch.tensor([0, 1, 7])}, tmp / "class.pt")
     torch.save(mlp.state_dict(), tmp / "state.pt")
-    torch.save(nn.Sequential(nn.Linear(4, 3), nn.Sigmoid(), nn.Linear(3, 2)), tmp / "sig.pt")
+    torch.save(nn.Sequential(nn.Linear(4, 3), nn.Hardshrink(), nn.Linear(3, 2)), tmp / "sig.pt")
     bad = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     with torch.no_grad():
         bad[0].weight[1, 2] = float("nan")

@@ -43,7 +43,7 @@ def load_batch_tensors(path: str) -> tuple[Any, Any]:
 def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | None = None,
                 choice: str = "pytorch", budget: int | None = None, trust: bool = False,
                 inc_out: str | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
-                progress: bool = False) -> dict[str, Any]:
+                progress: bool = False, max_precision: int | None = None) -> dict[str, Any]:
     """Both audits of a saved model on a batch file (a JSON-ready dict)."""
     from ..exact.oracle import DEFAULT_BUDGET
     from ..nets.activations import parse_choice
@@ -63,7 +63,8 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
     m, changed = prepared(model, dtype)
     aud = Auditor(m, x, loss, dtype=dtype, choice=ch,
                   budget=DEFAULT_BUDGET if budget is None else budget, name=Path(model_path).stem,
-                  time_limit=time_limit, progress=progress)
+                  time_limit=time_limit, progress=progress,
+                  **({} if max_precision is None else {"max_precision": max_precision}))
     try:
         res = aud.audit(x, y)
     except RuntimeError as e:

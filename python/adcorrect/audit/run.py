@@ -15,11 +15,13 @@ from torch import nn
 from ..core.deadline import DEFAULT_TIME_LIMIT, Deadline
 from ..core.errors import InputError
 from ..core.limits import limit
+from ..exact.certcheck import smooth_coverage
 from ..exact.oracle import DEFAULT_BUDGET
 from ..nets.activations import Choice
 from ..nets.batch import LOSSES, exact_values
 from ..nets.ir import Network
 from ..nets.theorems import coverage, coverage_json
+from ..numbers.cvalue import MAX_PRECISION
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, trace
@@ -109,7 +111,7 @@ class Auditor:
                  dtype: DType | None = None, choice: Choice = "pytorch",
                  budget: int | None = DEFAULT_BUDGET, work: int = DEFAULT_EXACT_WORK,
                  name: str | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
-                 progress: bool = False) -> None:
+                 progress: bool = False, max_precision: int = MAX_PRECISION) -> None:
         from ..torchfx.importer import from_module
         from ..torchfx.load import model_size
         from ..torchfx.values import frozen, trainable
@@ -120,6 +122,7 @@ class Auditor:
         self.dtype = dtype or dtype_of(model)
         self.choice, self.budget, self.work = choice, budget, work
         self.time_limit, self.progress = time_limit, progress
+        self.max_precision = max_precision
         self._covered: dict[int, dict[str, Any]] = {}
         t0 = time.perf_counter()
         self.name = name or type(model).__name__
@@ -146,9 +149,10 @@ class Auditor:
             self.n_out = out.numel()
         else:
             self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
-            self.net.require_exact()
-            self.act_neurons = [n.index for n in self.net.neurons
-                                if not n.activation.is_identity and n.op != "max"]
+            if not self.net.is_smooth:
+                self.net.require_exact()
+            self.act_neurons = [n.index for n in self.net.neurons if n.activation.exact
+                                and not n.activation.is_identity and n.op != "max"]
             self.n_out = len(self.net.head.outputs)
         self.W = sum(p.numel() for p in self.params)
         self.gm = trace(model)
@@ -186,6 +190,63 @@ class Auditor:
         if not bool(torch.isfinite(w).all()):
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
+        if self.net is not None and self.net.is_smooth:
+            res, t1, t2 = self._certified(xe, y, rows, execution, t0)
+            ex_seconds: dict[str, float] = {}
+        else:
+            res, t1, t2, ex_seconds = self._routes(xe, y, w, rows, execution, t0)
+        res["time_limit"] = self.time_limit
+        res["seconds"] = {"exact": t1 - t0, "execution": t2 - t1, "total": t2 - t0,
+                          **{f"exact_{k}": v for k, v in ex_seconds.items()}}
+        res["inputs_rounded"] = 0 if xe.dtype == x.dtype else \
+            int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
+        return res
+
+    def _certified(self, xe: torch.Tensor, y: torch.Tensor, rows: _Rows, execution: bool,
+                   t0: float) -> tuple[dict[str, Any], float, float]:
+        """The certified audit of a model with smooth operations, and the execution audit."""
+        import numpy as np
+
+        from ..numbers.cvalue import to_float
+        from .certaudit import batch_of, decide_batch, exact_json
+
+        assert self.net is not None
+        w = [Fraction(v) for v in self.weights().tolist()]
+        batch = batch_of((rows.x[i] for i in range(rows.size)),
+                         (rows.y[i] for i in range(rows.size)), tuple(xe.shape[1:]))
+        subject, r = decide_batch(self.net, batch, self.loss, w, self.choice, self.time_limit,
+                                  self.max_precision)
+        if r.forward is not None:
+            outs = np.array([to_float(r.forward.z[o]) for o in subject.head.outputs])
+            self._check_output(xe, outs.reshape(rows.size, -1))
+        t1 = time.perf_counter()
+        run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
+            if execution else None
+        t2 = time.perf_counter()
+        net = self.net
+        exact = exact_json(subject, r, rows.size)
+        res: dict[str, Any] = {
+            "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size,
+            "activations": sorted({n.activation.name for n in net.neurons
+                                   if not n.activation.is_identity and n.op != "max"}),
+            "loss": self.loss, "choice": str(self.choice), "exact": exact,
+            **structure(self, rows.size)}
+        if run is not None:
+            pos_of = {k: j for j, k in enumerate(self.act_neurons)}
+            kinks = {(pos_of[subject.neurons[k].base], subject.neurons[k].example):
+                     str(r.forward.y[k]) for k in r.kinked  # type: ignore[union-attr]
+                     if subject.neurons[k].base in pos_of}
+            res["execution"] = execution_json(self.dtype, run)
+            res["differ"], res["verdicts"] = compare(
+                kinks, lambda j: net.neurons[self.act_neurons[j]].label, len(self.act_neurons),
+                exact["kinks_known"], bool(r.kinked) if exact["kinks_known"] else None, r.ns,
+                r.differentiable, run)
+        return res, t1, t2
+
+    def _routes(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
+                execution: bool, t0: float
+                ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
+        """The tensor filter's and the IR's routes (piecewise-linear models)."""
         found = self._tensor_filter(xe)
         witness = None
         if found is not None and found.live and self.tfilter is not None:
@@ -210,12 +271,7 @@ class Auditor:
                 t2 = time.perf_counter()
                 res = self._result(ex, run, rows)
                 ex_seconds = ex.seconds
-        res["time_limit"] = self.time_limit
-        res["seconds"] = {"exact": t1 - t0, "execution": t2 - t1, "total": t2 - t0,
-                          **{f"exact_{k}": v for k, v in ex_seconds.items()}}
-        res["inputs_rounded"] = 0 if xe.dtype == x.dtype else \
-            int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
-        return res
+        return res, t1, t2, ex_seconds
 
     def _tensor_answer(self, xe: torch.Tensor, y: torch.Tensor, found: Filtered,
                        witness: dict[str, Any] | None, rows: _Rows, execution: bool,
@@ -318,7 +374,8 @@ class Auditor:
     def _coverage(self, B: int) -> dict[str, Any]:
         """Which theorem applies at batch size B (depends on the structure only: cached)."""
         if B not in self._covered:
-            self._covered[B] = coverage_json(coverage(self.net, B, self.choice))
+            self._covered[B] = smooth_coverage(self.net, B, self.choice) \
+                if self.net.is_smooth else coverage_json(coverage(self.net, B, self.choice))
         return self._covered[B]
 
     def _compare(self, ex: ExactResult, run: ExecutionResult, B: int

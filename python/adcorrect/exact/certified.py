@@ -72,9 +72,11 @@ class CertifiedResult:
     @property
     def inc(self) -> bool | None:
         """Differentiable with AD wrong (never, where this oracle decides)."""
+        if self.differentiable is False:
+            return False
         if self.differentiable is None or self.ad_correct is None:
             return None
-        return self.differentiable and not self.ad_correct
+        return not self.ad_correct
 
 
 def _tangent(net: Network, w: Sequence[Num], fw: CForward, k: int, choice: Choice

@@ -220,10 +220,10 @@ class Network:
 
     @cached_property
     def no_exclusive_bias(self) -> tuple[int, ...]:
-        """Neurons that are not identity neurons and have no bias parameter of their own
-        (why the network is not a bias network)."""
+        """Neurons that are not identity (or everywhere smooth) neurons and have no bias
+        parameter of their own (why the network is not a bias network)."""
         return tuple(n.index for n in self.neurons
-                     if not n.activation.is_identity and not self.exclusive_bias(n.index))
+                     if not _kinkless(n.activation) and not self.exclusive_bias(n.index))
 
     @property
     def is_bias_network(self) -> bool:
@@ -243,6 +243,12 @@ class Network:
         for n in self.neurons:
             out[n.example].append(n.index)
         return tuple(tuple(e) for e in out)
+
+
+def _kinkless(act: Activation) -> bool:
+    """Identity, or smooth everywhere (tanh, GELU, 1/sqrt, ...): such neurons are part of
+    their consumers' C1 pre-activations and need no bias of their own."""
+    return act.is_identity or (not act.exact and not act.kink_table())
 
 
 def validate(net: Network) -> None:
