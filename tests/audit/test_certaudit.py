@@ -129,3 +129,153 @@ def test_ad_equals_torch_float64_on_200_random_models() -> None:
             tol = Q(1, 10**11) * (1 + abs(Q(g)))
             assert lo - tol <= Q(g) <= hi + tol, (t, g, a)
     assert decided == 200
+
+
+def _bn_model() -> nn.Module:
+    m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 2)).train()
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.5, -1.0], [0.25, 2.0]]))
+        m[0].bias.zero_()
+        m[3].weight.copy_(torch.tensor([[1.0, -0.5, 0.25], [-1.0, 0.75, 0.5]]))
+    return m
+
+
+def test_batchnorm_training_mode_structural_zero() -> None:
+    """BatchNorm with the batch's statistics: channel 0 takes -1, 0, 1 over the batch (mean
+    0), so example 1's normalised value is exactly (0 - 0) * rsqrt(var + eps) = 0 and the
+    relu after it (beta 0) sits on its kink; beta[0] is that class's bias (T7 over smooth
+    pre-activations) and its adjoint (through the next layer's column and the softmax,
+    certified non-zero) makes the loss non-differentiable.  The audit leaves the running statistics alone."""
+    torch.manual_seed(0)
+    m = _bn_model()
+    x = torch.tensor([[-1.0, 0.5], [0.0, 1.0], [1.0, -2.0]])
+    y = torch.tensor([0, 1, 0])
+    before = [b.clone() for b in m.buffers()]
+    res = Auditor(m, x, "ce").audit(x, y)
+    ex = res["exact"]
+    assert (ex["kinked"], ex["differentiable"], ex["ns"], ex["undecided"]) == (1, False, True,
+                                                                               None)
+    assert [(c["neuron"], c["example"]) for c in ex["copies"]] == [("1[0]", 1)]
+    assert res["theorem"]["applies"] == "T7_tied_ad_correct_smooth_tau"
+    assert res["execution"]["float_kinks"] == 1
+    assert m.training and all(torch.equal(a, b) for a, b in zip(before, m.buffers()))
+
+
+def test_batchnorm_training_mode_gradient_matches_torch() -> None:
+    """Off the kinks, AD of the whole-batch network equals torch's float64 autograd of the
+    model in training mode (batch statistics) within the certified enclosures."""
+    import copy
+
+    torch.manual_seed(4)
+    m = _bn_model()
+    x = torch.tensor([[-1.0, 0.5], [0.25, 1.0], [1.0, -2.0], [0.5, 0.5]])
+    y = torch.tensor([0, 1, 0, 1])
+    aud = Auditor(m, x, "ce")
+    net = aud.whole[4]
+    from adcorrect.nets.batch import whole_batched
+
+    rows = tuple(tuple(Q(v) for v in r) for r in x.to(torch.float64).tolist())
+    sub = whole_batched(net, Batch(rows, tuple((Q(int(v)),) for v in y), (2,)), "ce")
+    r = certified_oracle(sub, net.values)
+    assert (r.differentiable, r.ad_correct, r.kinked) == (True, True, ())
+    m64 = copy.deepcopy(m).double()
+    loss = nn.functional.cross_entropy(m64(x.double()), y)
+    flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
+    # eps: float32's 1e-5 in the import, float64's in m64; 1e-9 relative covers both
+    for g, a in zip(flat.tolist(), r.ad):
+        lo, hi = bounds(a)
+        tol = Q(1, 10**9) * (1 + abs(Q(g)))
+        assert lo - tol <= Q(g) <= hi + tol
+
+
+class AttnMax(nn.Module):
+    """Attention weights softmax(q k^T / 2) and their max over the keys (a max pool)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.q, self.k, self.o = nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scores = torch.softmax(self.q(x) @ self.k(x).transpose(1, 2) / 2.0, dim=-1)
+        return self.o(nn.functional.max_pool1d(scores, kernel_size=3).flatten(1))
+
+
+def test_attention_scores_tie_exactly_at_a_max_pool() -> None:
+    """Tokens 1 and 2 are equal, so for every query their attention weights are equal
+    (the same function of the parameters, exactly: value numbering), and the max pool
+    over the keys compares two equal weights: a tie on relu's kink in every row (3).  The
+    tie's tangent form is exactly 0 (it persists under every perturbation), so the loss is
+    differentiable and AD correct."""
+    torch.manual_seed(0)
+    m = AttnMax()
+    t = torch.randn(4)
+    x = torch.stack([torch.randn(4), t, t]).unsqueeze(0)
+    res = Auditor(m, x, "ce").audit(x, torch.tensor([0]))
+    ex = res["exact"]
+    assert ex["kinked"] == 3 and all(c["neuron"].endswith("/tie3") for c in ex["copies"])
+    assert (ex["differentiable"], ex["inc"], ex["undecided"]) == (True, False, None)
+    assert "zero tangent" in ex["certificate"]
+
+
+class Encoder(nn.Module):
+    def __init__(self, act: str, norm_first: bool) -> None:
+        super().__init__()
+        self.emb = nn.Linear(4, 8)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(
+            8, 2, 16, dropout=0.0, activation=act, batch_first=True, norm_first=norm_first),
+            num_layers=2, enable_nested_tensor=False)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.enc(self.emb(x)).mean(1))
+
+
+@pytest.mark.parametrize(("act", "norm_first"), [("relu", False), ("gelu", True)])
+def test_transformer_encoder_decided_and_matches_torch(act: str, norm_first: bool) -> None:
+    """A two-layer Transformer encoder (multi-head attention, LayerNorm after or before,
+    relu or gelu feed-forward): imported (PyTorch's forward agrees), decided, and AD within
+    the certified enclosures of torch's float64 autograd."""
+    torch.manual_seed(5)
+    m = Encoder(act, norm_first).eval()
+    x, y = torch.randn(2, 3, 4), torch.tensor([0, 2])
+    aud = Auditor(m, x, "ce")
+    res = aud.audit(x, y)
+    assert res["exact"]["differentiable"] is True and res["exact"]["undecided"] is None
+    m64 = Encoder(act, norm_first).double().eval()
+    m64.load_state_dict(m.state_dict())
+    _assert_ad_in_enclosures(m64, x, y)
+
+
+def _assert_ad_in_enclosures(m64: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
+    """The certified oracle decides the float64 model's batch differentiable, and torch's
+    float64 autograd lies in its enclosures of the gradient (within 1e-11 relative)."""
+    net = from_module(m64, x[:1].double())
+    rows = tuple(tuple(Q(v) for v in r) for r in x.reshape(x.shape[0], -1).double().tolist())
+    ys = tuple((Q(int(v)),) for v in y)
+    r = certified_oracle(batched(net, Batch(rows, ys, tuple(x.shape[1:])), "ce"), net.values)
+    assert (r.differentiable, r.ad_correct) == (True, True), r.how
+    loss = nn.functional.cross_entropy(m64(x.double()), y)
+    flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
+    assert len(r.ad) == flat.numel()
+    for g, a in zip(flat.tolist(), r.ad):
+        lo, hi = bounds(a)
+        tol = Q(1, 10**11) * (1 + abs(Q(g)))
+        assert lo - tol <= Q(g) <= hi + tol
+
+
+class CausalSDPA(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 4)
+        self.o = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = nn.functional.scaled_dot_product_attention(self.q(x), self.k(x), self.v(x),
+                                                       is_causal=True)
+        return self.o(a.permute(0, 2, 1).mean(-1))
+
+
+def test_causal_scaled_dot_product_attention() -> None:
+    torch.manual_seed(6)
+    m = CausalSDPA().double()
+    _assert_ad_in_enclosures(m, torch.randn(3, 5, 4), torch.tensor([0, 1, 1]))

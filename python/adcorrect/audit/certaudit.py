@@ -11,9 +11,10 @@ from typing import Any
 from ..core.deadline import Deadline
 from ..exact.certified import CertifiedResult, certified_oracle
 from ..nets.activations import Choice
-from ..nets.batch import Batch, batched
+from ..nets.batch import Batch, batched, whole_batched
 from ..nets.ir import Network
 from ..numbers.cvalue import MAX_PRECISION, text, to_float
+from ..torchfx.ops import example_of
 
 
 def batch_of(x: Any, y: Any, shape: tuple[int, ...]) -> Batch:
@@ -22,28 +23,32 @@ def batch_of(x: Any, y: Any, shape: tuple[int, ...]) -> Batch:
 
 
 def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choice: Choice,
-                 time_limit: float | None, max_precision: int = MAX_PRECISION
-                 ) -> tuple[Network, CertifiedResult]:
-    """The batched network and the certified oracle's verdict at w."""
-    subject = batched(net, batch, loss)
+                 time_limit: float | None, max_precision: int = MAX_PRECISION,
+                 whole: Network | None = None) -> tuple[Network, CertifiedResult]:
+    """The batched network (copies of net, or the whole-batch network ``whole``) and the
+    certified oracle's verdict at w."""
+    subject = batched(net, batch, loss) if whole is None else whole_batched(whole, batch, loss)
     return subject, certified_oracle(subject, w, choice, max_precision, Deadline(time_limit))
 
 
-def exact_json(subject: Network, r: CertifiedResult, rounds: int) -> dict[str, Any]:
-    """The ``exact`` key of the audit's answer."""
+def exact_json(subject: Network, r: CertifiedResult, rounds: int,
+               whole: Network | None = None) -> dict[str, Any]:
+    """The ``exact`` key of the audit's answer (``whole``: the whole-batch network)."""
     label = [n.label for n in subject.neurons]
     copies = []
     if r.forward is not None:
         for k in r.kinked:
             zb = r.zbar[k] if r.zbar else None
-            copies.append({"neuron": label[subject.neurons[k].base],
-                           "example": subject.neurons[k].example,
+            n = subject.neurons[k]
+            ex = n.example if whole is None else example_of(n.label)
+            copies.append({"neuron": label[n.base] if whole is None else n.label.split("#")[0],
+                           "example": ex,
                            "kink": str(r.forward.y[k]),
                            "zbar": None if zb is None else text(zb, 10),
                            "zbar_approx": None if zb is None else to_float(zb)})
     return {
         "kinked": len(r.kinked),
-        "kinked_examples": len({subject.neurons[k].example for k in r.kinked}),
+        "kinked_examples": len({c["example"] for c in copies}),
         "ns": r.ns, "differentiable": r.differentiable, "inc": r.inc,
         "undecided": None if r.decided else r.how,
         "certificate": r.how if r.decided else None, "witness": None,

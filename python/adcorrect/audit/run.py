@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +24,7 @@ from ..nets.batch import LOSSES, exact_values
 from ..nets.ir import Network
 from ..nets.theorems import coverage, coverage_json
 from ..numbers.cvalue import MAX_PRECISION
+from ..torchfx.values import CouplesExamples
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, trace
@@ -138,6 +141,7 @@ class Auditor:
             self.tfilter = None
         size = model_size(model)
         self.net: Network | None = None
+        self.whole: dict[int, Network] = {}  # B -> whole-batch network (batch statistics)
         self._plan: Plan | None = None  # built on first use (13 s for a VGG-11/8)
         self.act_neurons: list[int] = []
         if self.tfilter is not None and size > limit("exact_model_params"):
@@ -148,7 +152,13 @@ class Auditor:
                 raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
             self.n_out = out.numel()
         else:
-            self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
+            try:
+                self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
+            except CouplesExamples:  # BatchNorm with batch statistics: one network per B
+                with kept_buffers(model):
+                    self.net = from_module(model, example.to(self._input_dtype()), name=name,
+                                           whole_batch=True)
+                self.whole[example.shape[0]] = self.net
             if not self.net.is_smooth:
                 self.net.require_exact()
             self.act_neurons = [n.index for n in self.net.neurons if n.activation.exact
@@ -182,8 +192,13 @@ class Auditor:
         return torch.cat([p.detach().reshape(-1).to(torch.float64) for p in self.params])
 
     def audit(self, x: torch.Tensor, y: torch.Tensor, *, execution: bool = True) -> dict[str, Any]:
-        """Both audits of the batch (x, y) at the current parameters, as a JSON-ready dict."""
-        check_batch(x, y, self.loss, self.n_out)
+        """Both audits of the batch (x, y) at the current parameters, as a JSON-ready dict;
+        the model's buffers (BatchNorm's running statistics) are left as they were."""
+        with kept_buffers(self.model):
+            return self._audit(x, y, execution)
+
+    def _audit(self, x: torch.Tensor, y: torch.Tensor, execution: bool) -> dict[str, Any]:
+        check_batch(x, y, self.loss, self.n_out if not self.whole else None)
         t0 = time.perf_counter()
         xe = x.detach().to(self._input_dtype())
         w = self.weights()
@@ -214,8 +229,16 @@ class Auditor:
         w = [Fraction(v) for v in self.weights().tolist()]
         batch = batch_of((rows.x[i] for i in range(rows.size)),
                          (rows.y[i] for i in range(rows.size)), tuple(xe.shape[1:]))
+        whole = None
+        if self.whole:
+            from ..torchfx.importer import from_module
+
+            if rows.size not in self.whole:
+                self.whole[rows.size] = from_module(self.model, xe, name=self.name,
+                                                    whole_batch=True)
+            whole = self.whole[rows.size]
         subject, r = decide_batch(self.net, batch, self.loss, w, self.choice, self.time_limit,
-                                  self.max_precision)
+                                  self.max_precision, whole)
         if r.forward is not None:
             outs = np.array([to_float(r.forward.z[o]) for o in subject.head.outputs])
             self._check_output(xe, outs.reshape(rows.size, -1))
@@ -224,7 +247,7 @@ class Auditor:
             if execution else None
         t2 = time.perf_counter()
         net = self.net
-        exact = exact_json(subject, r, rows.size)
+        exact = exact_json(subject, r, rows.size, whole)
         res: dict[str, Any] = {
             "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size,
             "activations": sorted({n.activation.name for n in net.neurons
@@ -232,13 +255,15 @@ class Auditor:
             "loss": self.loss, "choice": str(self.choice), "exact": exact,
             **structure(self, rows.size)}
         if run is not None:
-            pos_of = {k: j for j, k in enumerate(self.act_neurons)}
+            # entries of a whole-batch network are not copies: compared by verdict only
+            pos_of = {} if self.whole else {k: j for j, k in enumerate(self.act_neurons)}
             kinks = {(pos_of[subject.neurons[k].base], subject.neurons[k].example):
                      str(r.forward.y[k]) for k in r.kinked  # type: ignore[union-attr]
                      if subject.neurons[k].base in pos_of}
             res["execution"] = execution_json(self.dtype, run)
             res["differ"], res["verdicts"] = compare(
-                kinks, lambda j: net.neurons[self.act_neurons[j]].label, len(self.act_neurons),
+                kinks, lambda j: net.neurons[self.act_neurons[j]].label,
+                -1 if self.whole else len(self.act_neurons),
                 exact["kinks_known"], bool(r.kinked) if exact["kinks_known"] else None, r.ns,
                 r.differentiable, run)
         return res, t1, t2
@@ -389,6 +414,19 @@ class Auditor:
                        len(self.act_neurons), ex.kinks_known,
                        True if ex.kinked or ex.dead else None if not ex.kinks_known else False,
                        ex.ns, ex.differentiable, run)
+
+
+@contextmanager
+def kept_buffers(model: nn.Module) -> Iterator[None]:
+    """Run the block and put the model's buffers back as they were (a forward in training
+    mode updates BatchNorm's running statistics; an audit changes nothing)."""
+    saved = [(b, b.detach().clone()) for b in model.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for b, v in saved:
+                b.copy_(v)
 
 
 def prepared(model: nn.Module, dtype: DType) -> tuple[nn.Module, int]:

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import Any
 
 from ..core.errors import InputError, Undecided
 from ..nets.activations import Activation, Choice, poly_deriv
-from ..nets.ir import Head, Network, Neuron, is_param
+from ..nets.ir import Head, Network, Neuron
 from ..numbers.cvalue import ONE, ZERO, Num, add, ball, compare, div, is_exact, mul, sub
 from ..numbers.smoothfns import SMOOTH, Kink, exp
 
@@ -32,6 +33,7 @@ class Side:
 
     kink: Kink | None
     piece: int  # the polynomial piece (exact activations) for the value off breakpoints
+    at: bool = False  # exactly on a breakpoint (a kink or a smooth join)
 
 
 @lru_cache(maxsize=512)
@@ -59,7 +61,7 @@ def locate(act: Activation, y: Num, label: str) -> Side:
                             f" {c}")
         if s == 0:
             ks = [k for k in kinks_of(act) if k.at == c]  # none: a smooth breakpoint
-            return Side(ks[0] if ks else None, i)
+            return Side(ks[0] if ks else None, i, True)
         if s > 0:
             piece = i + 1
     return Side(None, piece)
@@ -81,38 +83,54 @@ def act_slope(act: Activation, y: Num, side: Side, choice: Choice) -> Num:
     return SMOOTH[act.fn].deriv(y, act.args)
 
 
-def slot(v: tuple[str, object] | None, w: Sequence[Num]) -> Num:
-    if v is None:
-        return ZERO
-    return w[v[1]] if v[0] == "param" else v[1]  # type: ignore[index,return-value]
+#: the most atoms a folded linear form keeps (beyond: the neuron is an atom itself)
+MAX_FORM = 256
+
+#: an atom of a linear form: (source neuron or input, or None for a parameter bias;
+#: parameter index or None): ``z_s``, ``w_p * z_s`` or ``w_p``
+Atom = tuple[int | None, int | None]
+
+
+class Keys:
+    """Value numbering: equal keys mean the same function of the parameters near w (inputs
+    and constants by value, parameters by index), so equal terms cancel exactly."""
+
+    def __init__(self) -> None:
+        self._ids: dict[object, int] = {}
+
+    def __call__(self, item: object) -> int:
+        return self._ids.setdefault(item, len(self._ids))
+
+
+@dataclass(frozen=True)
+class Form:
+    """A linear form ``const + sum_a coef_a * atom_a`` over atoms keyed by value number."""
+
+    terms: dict[int, tuple[Atom, Fraction]]
+    const: Fraction = ZERO
 
 
 def _src(src: int, x: Sequence[Num], z: Sequence[Num]) -> Num:
     return x[-src - 1] if src < 0 else z[src]
 
 
-def preact(n: Neuron, w: Sequence[Num], x: Sequence[Num], z: Sequence[Num]) -> Num:
-    """y_k: the linear form, or the product / quotient of the two sources."""
-    if n.op == "mul":
-        return mul(_src(n.sources[0], x, z), _src(n.sources[1], x, z))
-    if n.op == "div":
-        q = div(_src(n.sources[0], x, z), _src(n.sources[1], x, z))
-        if q is None:
-            raise Ambiguous(f"neuron {n.label} divides by an enclosure that contains 0")
-        return q
-    acc = slot(n.bias, w)
-    for s, c in zip(n.sources, n.weights):
-        acc = add(acc, mul(slot(c, w), _src(s, x, z)))
-    return acc
+def atom_value(a: Atom, w: Sequence[Num], x: Sequence[Num], z: Sequence[Num]) -> Num:
+    src, p = a
+    if src is None:
+        return w[p]  # type: ignore[index]
+    s = _src(src, x, z)
+    return s if p is None else mul(w[p], s)
 
 
 @dataclass(frozen=True)
 class CForward:
-    """Certified pre-activations, outputs and sides of every neuron."""
+    """Certified pre-activations, outputs and sides of every neuron, and the folded linear
+    form of each linear neuron's pre-activation (equal atoms merged, exactly)."""
 
     y: tuple[Num, ...]
     z: tuple[Num, ...]
     sides: tuple[Side, ...]
+    forms: tuple[Form | None, ...]
 
     @property
     def kinked(self) -> tuple[int, ...]:
@@ -120,23 +138,112 @@ class CForward:
         return tuple(k for k, s in enumerate(self.sides) if s.kink is not None)
 
 
-def forward(net: Network, w: Sequence[Num]) -> CForward:
-    """The forward pass; Ambiguous when an enclosure contains a kink or a breakpoint."""
-    x = net.input
-    ys: list[Num] = []
-    zs: list[Num] = []
-    sides: list[Side] = []
-    for n in net.neurons:
-        y = preact(n, w, x, zs)
-        side = locate(n.activation, y, n.label)
+class _Forward:
+    """One forward pass with value numbering and linear forms."""
+
+    def __init__(self, net: Network, w: Sequence[Num]) -> None:
+        self.net, self.w, self.x = net, w, net.input
+        self.keys = Keys()
+        self.kin = [self.keys(("in", v)) for v in self.x]
+        self.kz: list[int] = []
+        self.zforms: list[Form | None] = []  # z_k as a form (None: z_k is an atom)
+        self.ys: list[Num] = []
+        self.zs: list[Num] = []
+        self.sides: list[Side] = []
+        self.forms: list[Form | None] = []
+
+    def key(self, src: int) -> int:
+        return self.kin[-src - 1] if src < 0 else self.kz[src]
+
+    def zform(self, src: int) -> Form | None:
+        return None if src < 0 else self.zforms[src]
+
+    def linear(self, n: Neuron) -> tuple[Form, int]:
+        terms: dict[int, list[Any]] = {}
+        const = ZERO
+
+        def put(k: int, atom: Atom, c: Fraction) -> None:
+            e = terms.setdefault(k, [atom, ZERO])
+            e[1] += c
+
+        for src, c in zip(n.sources, n.weights):
+            if c[0] == "param":
+                put(self.keys(("pt", c[1], self.key(src))), (src, c[1]), ONE)  # type: ignore[arg-type]
+                continue
+            cf = c[1]
+            f = self.zform(src)
+            if f is not None and len(f.terms) + len(terms) <= MAX_FORM:
+                for k, (atom, a) in f.terms.items():
+                    put(k, atom, cf * a)  # type: ignore[operator]
+                const += cf * f.const  # type: ignore[operator]
+            else:
+                put(self.key(src), (src, None), cf)  # type: ignore[arg-type]
+        if n.bias is not None:
+            if n.bias[0] == "param":
+                put(self.keys(("pb", n.bias[1])), (None, n.bias[1]), ONE)  # type: ignore[arg-type]
+            else:
+                const += n.bias[1]  # type: ignore[operator]
+        form = Form({k: (a, c) for k, (a, c) in terms.items() if c != 0}, const)
+        sig = (tuple(sorted((k, c) for k, (_, c) in form.terms.items())), form.const)
+        return form, self.keys(("lin", sig))
+
+    def value(self, form: Form) -> Num:
+        y: Num = form.const
+        for atom, c in form.terms.values():
+            y = add(y, mul(c, atom_value(atom, self.w, self.x, self.zs)))
+        return y
+
+    def smooth_op(self, n: Neuron) -> tuple[Num, int]:
+        a, b = (_src(s, self.x, self.zs) for s in n.sources)
+        ka, kb = (self.key(s) for s in n.sources)
+        if n.op == "mul":
+            return mul(a, b), self.keys(("mul", min(ka, kb), max(ka, kb)))
+        q = div(a, b)
+        if q is None:
+            raise Ambiguous(f"neuron {n.label} divides by an enclosure that contains 0")
+        return q, self.keys(("div", ka, kb))
+
+    def step(self, n: Neuron) -> None:
+        form: Form | None = None
+        if n.op in ("mul", "div"):
+            y, ky = self.smooth_op(n)
+        else:
+            form, ky = self.linear(n)
+            y = self.value(form)
+        act = n.activation
+        side = locate(act, y, n.label)
         try:
-            z = act_value(n.activation, y, side)
+            z = act_value(act, y, side)
         except InputError as e:
             raise InputError(f"neuron {n.label}: {e}") from None
-        ys.append(y)
-        zs.append(z)
-        sides.append(side)
-    return CForward(tuple(ys), tuple(zs), tuple(sides))
+        zform: Form | None = None
+        kz = ky
+        if not act.is_identity:
+            piece = act.pieces[side.piece] if act.exact and not side.at else None
+            if piece is not None and tuple(piece) in ((ZERO, ONE), (ZERO, ONE, ZERO)):
+                pass  # on the identity piece: z = y near w
+            elif piece is not None and all(c == 0 for c in piece[1:]):
+                zform, kz = Form({}, piece[0]), self.keys(("lin", ((), piece[0])))
+            else:
+                kz = self.keys(("act", act, ky, side.piece))
+        if kz == ky and form is not None:
+            zform = form
+        if zform is not None and zform.terms == {} and is_exact(z) is False:
+            z = zform.const  # a constant function: exactly its constant
+        self.ys.append(y)
+        self.zs.append(z)
+        self.sides.append(side)
+        self.forms.append(form)
+        self.kz.append(kz)
+        self.zforms.append(zform)
+
+
+def forward(net: Network, w: Sequence[Num]) -> CForward:
+    """The forward pass; Ambiguous when an enclosure contains a kink or a breakpoint."""
+    f = _Forward(net, w)
+    for n in net.neurons:
+        f.step(n)
+    return CForward(tuple(f.ys), tuple(f.zs), tuple(f.sides), tuple(f.forms))
 
 
 def head_grad(head: Head, z: Sequence[Num]) -> dict[int, Num]:
@@ -203,7 +310,10 @@ class CBackward:
 def backward(net: Network, w: Sequence[Num], fw: CForward, choice: Choice,
              seeds: dict[int, Num], stop: int | None = None) -> CBackward:
     """Reverse mode from the seeds (adjoints of z at output neurons; with ``stop``, the
-    adjoint of neuron stop's pre-activation instead, giving its tangent form)."""
+    adjoint of neuron stop's pre-activation instead, giving its tangent form), through the
+    folded linear forms: equal atoms are merged, so their adjoints cancel exactly where
+    their coefficients do, and the total derivative is the same.  Neurons folded into
+    their consumers' forms get no adjoint of their own (0)."""
     x = net.input
     zbar: list[Num] = [ZERO] * len(net.neurons)
     grad: list[Num] = [ZERO] * net.W
@@ -220,20 +330,27 @@ def backward(net: Network, w: Sequence[Num], fw: CForward, choice: Choice,
             yb = mul(zbar[k], act_slope(n.activation, fw.y[k], fw.sides[k], choice))
         if is_exact(yb) and yb == 0:
             continue
-        a = [_src(s, x, fw.z) for s in n.sources]
-        if n.op == "mul":
-            partials = [a[1], a[0]]
-        elif n.op == "div":
-            inv = div(ONE, a[1])
-            partials = [inv, -mul(mul(a[0], inv), inv)]  # type: ignore[arg-type]
-        else:
-            partials = [slot(c, w) for c in n.weights]
-            if is_param(n.bias):
-                grad[n.bias[1]] = add(grad[n.bias[1]], yb)  # type: ignore[index]
-            for c, s in zip(n.weights, a):
-                if is_param(c):
-                    grad[c[1]] = add(grad[c[1]], mul(yb, s))  # type: ignore[index]
-        for s, p in zip(n.sources, partials):
-            if s >= 0:
-                zbar[s] = add(zbar[s], mul(yb, p))
+        form = fw.forms[k]
+        if form is None:
+            a = [_src(s, x, fw.z) for s in n.sources]
+            if n.op == "mul":
+                partials = [a[1], a[0]]
+            else:
+                inv = div(ONE, a[1])
+                partials = [inv, -mul(mul(a[0], inv), inv)]  # type: ignore[arg-type]
+            for s, p in zip(n.sources, partials):
+                if s >= 0:
+                    zbar[s] = add(zbar[s], mul(yb, p))
+            continue
+        for (src, p), c in form.terms.values():
+            yc = mul(yb, c)
+            if p is None:
+                if src is not None and src >= 0:
+                    zbar[src] = add(zbar[src], yc)
+            elif src is None:
+                grad[p] = add(grad[p], yc)
+            else:
+                grad[p] = add(grad[p], mul(yc, _src(src, x, fw.z)))
+                if src >= 0:
+                    zbar[src] = add(zbar[src], mul(yc, w[p]))
     return CBackward(tuple(zbar), tuple(grad))

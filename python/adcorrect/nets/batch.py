@@ -66,15 +66,33 @@ def batched(net: Network, batch: Batch, loss: str) -> Network:
             neurons.append(replace(
                 n, index=i * N + n.index, example=i, base=n.index,
                 sources=tuple(i * N + s if s >= 0 else s - i * n_in for s in n.sources)))
-    head = _head(net, batch, loss, outs, N)
+    head = _head(net, batch, loss, [tuple(i * N + o for o in outs) for i in range(B)])
     x = tuple(v for row in batch.x for v in row)
     return Network(name=f"{net.name}[batch {B}, {loss}]", input=x, neurons=tuple(neurons),
                    param_names=net.param_names, head=head, values=net.values, batch=B)
 
 
-def _head(net: Network, batch: Batch, loss: str, outs: Sequence[int], N: int) -> Head:
+def whole_batched(net: Network, batch: Batch, loss: str) -> Network:
+    """A network imported over the whole batch (one network whose outputs are the B
+    examples' outputs, example-major: BatchNorm with batch statistics couples them) with
+    the batch's loss; not copies (``batch`` stays 1)."""
+    if loss not in LOSSES:
+        raise InputError(f"unknown loss {loss!r} (use {', '.join(LOSSES)})")
+    B, outs = batch.size, net.head.outputs
+    if B == 0 or len(outs) % B:
+        raise InputError(f"batch: {B} examples, the network has {len(outs)} outputs")
+    n = len(outs) // B
+    x = tuple(v for row in batch.x for v in row)
+    if len(x) != len(net.input):
+        raise InputError(f"batch: {len(x)} input values, the network takes {len(net.input)}")
+    base = replace(net, head=Head("linear", outs[:n], coefs=(Fraction(1),) * n))
+    head = _head(base, batch, loss, [outs[i * n:(i + 1) * n] for i in range(B)])
+    return replace(net, name=f"{net.name}[whole batch {B}, {loss}]", input=x, head=head)
+
+
+def _head(net: Network, batch: Batch, loss: str, copies: Sequence[Sequence[int]]) -> Head:
     B = batch.size
-    copies = [tuple(i * N + o for o in outs) for i in range(B)]
+    outs = copies[0]
     if loss == "sum":
         net.require_linear_head("the sum loss")
         for i, y in enumerate(batch.y):

@@ -70,7 +70,7 @@ from torch import nn
 from ..core.errors import InputError
 from ..nets import activations as acts
 from ..nets.ir import Head, Network
-from . import ops, smooth, tensors
+from . import attention, ops, smooth, tensors
 from .act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from .fxargs import (
     ADAPTIVE_POOLS,
@@ -109,8 +109,10 @@ _PY_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.
 class _Importer:
     """One import: walks the fx graph, keeping a symbolic value per node."""
 
-    def __init__(self, model: nn.Module, example: torch.Tensor, name: str) -> None:
+    def __init__(self, model: nn.Module, example: torch.Tensor, name: str,
+                 whole: bool = False) -> None:
         self.model = model
+        self.whole = whole  # the whole batch is one network (BatchNorm in training mode)
         self.example = example
         self.name = name
         self.params = ModelParams(model)
@@ -236,10 +238,10 @@ class _Importer:
             raise InputError(f"model {self.name}: forward takes several tensors "
                              f"(argument {node.target!r}); one input tensor is supported")
         x = self.example
-        if x.dim() < 1 or x.shape[0] != 1:
+        if x.dim() < 1 or (x.shape[0] != 1 and not self.whole):
             raise InputError(f"example input: expected one example with its batch axis, "
                              f"shape (1, ...), got shape {tuple(x.shape)}")
-        names = index_names(node.name, tuple(x.shape[1:]))
+        names = index_names(node.name, tuple(x.shape[1:] if not self.whole else x.shape))
         arr = np.fromiter((source_entry(-(j + 1), nm) for j, nm in enumerate(names)),
                           dtype=object, count=len(names))
         return Sym(arr.reshape(tuple(x.shape)), True)
@@ -255,6 +257,9 @@ class _Importer:
                 else obj
         if node.op == "call_module":
             mod = self.gm.get_submodule(node.target)
+            out = attention.module_call(self, mod, args, kwargs, self.where(node))
+            if out is not NotImplemented:
+                return out
             if len(args) != 1 or kwargs:
                 raise InputError(f"unsupported module {type(mod).__name__} at "
                                  f"{self.place(node)} (called with {len(args) + len(kwargs)} "
@@ -271,7 +276,7 @@ class _Importer:
         if not isinstance(res, Sym):
             raise InputError(f"model {self.name}: returns a {type(res).__name__}; one output "
                              "tensor is supported")
-        if not res.batched or res.arr.ndim < 1 or res.arr.shape[0] != 1:
+        if not res.batched or res.arr.ndim < 1 or res.arr.shape[0] != self.example.shape[0]:
             raise InputError(f"model {self.name}: its output does not depend on the input "
                              "or has no batch axis")
         outs = [self.b.neuron(res.arr[idx], ops.label("output", idx))
@@ -306,10 +311,8 @@ class _Importer:
                              m.padding_mode, where)
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
             if m.training or m.running_mean is None:
-                why, fix = ("is in training mode", "; call model.eval() first") \
-                    if m.training else ("has no running statistics", "")
-                raise InputError(f"{kind.__name__} at {place} {why}: it normalises with "
-                                 f"the batch's statistics, which couple the examples{fix}")
+                return smooth.batch_norm_train(self, x, m.weight, m.bias, m.eps, where,
+                                               f"{kind.__name__} at {place}", m.training)
             return self.batch_norm(x, m.running_mean, m.running_var, m.weight, m.bias, m.eps,
                                    where)
         if kind is nn.Flatten:
@@ -361,7 +364,8 @@ class _Importer:
             raise InputError("expected a 3-d or 4-d weight")
         if bv is not None and bv.shape != (W.shape[0],):
             raise InputError("expected one bias per output channel")
-        return Sym(ops.conv(self.b, xs, W, bv, st, pads, dl, groups, mode, where), True)
+        return Sym(np.concatenate([ops.conv(self.b, xs[i:i + 1], W, bv, st, pads, dl, groups,
+                                            mode, where) for i in range(xs.shape[0])]), True)
 
     def batch_norm(self, x: Any, mean: Any, var: Any, weight: Any, bias: Any, eps: Any,
                    where: str) -> Sym:
@@ -464,8 +468,8 @@ class _Importer:
             return fn(self.b, self.tensor(x, "self"), self.tensor(other, "other"), where)
         if name == "neg" and not rest:
             return tensors.neg(self.b, self.tensor(x, "self"), where)
-        out = smooth.method_call(self, name, x, rest, kwargs, where)
-        if out is not None:
+        out = attention.method_call(self, name, x, rest, kwargs, where)
+        if out is not NotImplemented:
             return out
         raise InputError(f"unsupported tensor method .{name}() at {self.place(node)}")
 
@@ -531,9 +535,8 @@ class _Importer:
                 ("weight", None), ("bias", None), ("training", False), ("momentum", 0.1),
                 ("eps", 1e-5))
             if training:
-                raise InputError(f"batch_norm at {self.place(node)} is in training mode: it "
-                                 "normalises with the batch's statistics, which couple the "
-                                 "examples; call model.eval() first")
+                return smooth.batch_norm_train(self, x, w, bias, eps, where,
+                                               f"batch_norm at {self.place(node)}", True)
             return self.batch_norm(x, mean, var, w, bias, eps, where)
         if fn in _FUNC_DROPOUTS:
             _x, p, training, _inplace = match_args(args, kwargs, ("input", None), ("p", 0.5),
@@ -556,8 +559,8 @@ class _Importer:
                                  pc.count_include_pad, pc.divisor, where)
         if pc is not None:
             return self.adaptive(pc.x, pc.d, pc.size, pc.reduce, where)
-        out = smooth.function_call(self, fn, args, kwargs, where)
-        if out is not None:
+        out = attention.function_call(self, fn, args, kwargs, where)
+        if out is not NotImplemented:
             return out
         raise InputError(f"unsupported operation {op_name(fn, node)} at {self.place(node)}")
 
@@ -575,12 +578,19 @@ class _Wrapped(nn.Module):
 
 
 def from_module(model: nn.Module, example_input: torch.Tensor,
-                name: str | None = None) -> Network:
+                name: str | None = None, whole_batch: bool = False) -> Network:
     """The IR network of ``model`` on one example (shape (1, ...)), as a function of its
-    trainable parameters (``named_parameters()`` with ``requires_grad``); InputError (one line) for what is not supported."""
+    trainable parameters (``named_parameters()`` with ``requires_grad``); with
+    ``whole_batch``, on the whole batch (shape (B, ...)) as one network (BatchNorm in
+    training mode normalises with the batch's statistics).  InputError (one line) for what
+    is not supported."""
     if not isinstance(model, nn.Module):
         raise InputError(f"expected a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(example_input, torch.Tensor):
         raise InputError(f"example input: expected a tensor, got {type(example_input).__name__}")
     check_runs_as_traced(model)
-    return _Importer(model, example_input, name or type(model).__name__).run()
+    token = ops.WHOLE_BATCH.set(whole_batch)
+    try:
+        return _Importer(model, example_input, name or type(model).__name__, whole_batch).run()
+    finally:
+        ops.WHOLE_BATCH.reset(token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any
 
@@ -25,10 +26,23 @@ Pads = Sequence[tuple[int, int]]  # (before, after) per spatial axis
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+#: whether the import is over a whole batch (labels then keep the example: ``name[i,j]#n``)
+WHOLE_BATCH: ContextVar[bool] = ContextVar("whole_batch", default=False)
+
+
 def label(name: str, idx: Sequence[int]) -> str:
-    """``name[i,j,...]`` for the entry at idx (batch index dropped)."""
+    """``name[i,j,...]`` for the entry at idx (batch index dropped; kept as ``#n`` when the
+    whole batch is one network)."""
     rest = idx[1:]
-    return f"{name}[{','.join(map(str, rest))}]" if rest else name
+    out = f"{name}[{','.join(map(str, rest))}]" if rest else name
+    return f"{out}#{idx[0]}" if WHOLE_BATCH.get() and idx else out
+
+
+def example_of(label_text: str) -> int | None:
+    """The example a whole-batch neuron's label names (None for other labels)."""
+    _, sep, tail = label_text.partition("#")
+    digits = tail.split("/")[0]
+    return int(digits) if sep and digits.isdigit() else None
 
 
 def max_entries() -> int:

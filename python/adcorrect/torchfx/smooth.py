@@ -26,7 +26,7 @@ from ..nets import activations as acts
 from . import ops
 from .fxargs import match_args
 from .symbolic import ONE, Affine, Builder, source_entry
-from .values import Sym
+from .values import CouplesExamples, Sym
 
 Scalar = Callable[[Any, str], Fraction]
 
@@ -49,7 +49,7 @@ def unary(b: Builder, p: Affine, fn: str, name: str, args: tuple[Fraction, ...] 
 
 def _axes(arr: np.ndarray, dims: Sequence[int]) -> tuple[int, ...]:
     n = arr.ndim
-    out = []
+    out: list[int] = []
     for d in dims:
         if not isinstance(d, int) or isinstance(d, bool) or not -n <= d < n:
             raise InputError(f"dim {d!r} out of range for {n} axes")
@@ -90,12 +90,12 @@ def mean(b: Builder, arr: np.ndarray, dims: Sequence[int], keepdim: bool, name: 
     return out
 
 
-def normalise(b: Builder, arr: np.ndarray, k: int, eps: Fraction, centre: bool,
-              gamma: np.ndarray | None, beta: np.ndarray | None, name: str) -> np.ndarray:
-    """LayerNorm (centre) or RMSNorm over the last k axes, then gamma * . + beta."""
-    axes = tuple(range(arr.ndim - k, arr.ndim))
-    if any(a == 0 for a in axes):
-        raise InputError("normalises over the batch axis")
+def normalise(b: Builder, arr: np.ndarray, axes: tuple[int, ...], eps: Fraction,
+              centre: bool, gamma: np.ndarray | None, beta: np.ndarray | None,
+              pidx: Callable[[tuple[int, ...]], tuple[int, ...]], name: str) -> np.ndarray:
+    """Normalisation over ``axes`` (mean-centred for LayerNorm and BatchNorm, not for
+    RMSNorm): ``(x - mean) * rsqrt(var + eps)`` with the biased variance, then
+    ``gamma * . + beta`` with gamma and beta read at ``pidx(index)``."""
     out = ops.new_array(arr.shape)
     for members, kidx in _groups(arr, axes):
         nm = ops.label(name, kidx)
@@ -111,9 +111,8 @@ def normalise(b: Builder, arr: np.ndarray, k: int, eps: Fraction, centre: bool,
         r = unary(b, var, "rsqrt", f"{nm}/rstd")
         for c, m in zip(cs, members):
             v = product(b, c, r, ops.label(f"{name}/norm", m))
-            tail = m[arr.ndim - k:]
-            g = None if gamma is None else gamma[tail]
-            bt = None if beta is None else beta[tail]
+            g = None if gamma is None else gamma[pidx(m)]
+            bt = None if beta is None else beta[pidx(m)]
             terms = () if g is not None and g[0] == "const" and g[1] == 0 else \
                 ((b.source(v), g if g is not None else ONE),)
             bias = None if bt is None or (bt[0] == "const" and bt[1] == 0) else bt
@@ -213,7 +212,34 @@ def _layer_norm(imp: Any, x: Any, shape: Any, weight: Any, bias: Any, eps: Any, 
     if e <= 0 and centre:
         raise InputError("eps must be positive")
     g, bt = imp.weights(weight, "weight"), imp.weights(bias, "bias")
-    return _sym(normalise(imp.b, arr, k, e, centre, g, bt, where))
+    axes = tuple(range(arr.ndim - k, arr.ndim))
+    return _sym(normalise(imp.b, arr, axes, e, centre, g, bt, lambda m: m[arr.ndim - k:],
+                          where))
+
+
+def batch_norm_train(imp: Any, x: Any, weight: Any, bias: Any, eps: Any, where: str,
+                     what: str, training: bool) -> Sym:
+    """BatchNorm with the batch's statistics (training mode, or no running statistics):
+    per channel (axis 1), over the batch and the spatial axes, with the biased variance.
+    The running statistics are not updated (an audit changes nothing).  Only in a
+    whole-batch import: else :class:`~.values.CouplesExamples`."""
+    if not imp.whole:
+        why, fix = ("is in training mode", "; call model.eval() first") if training else \
+            ("has no running statistics", "")
+        raise CouplesExamples(f"{what} {why}: it normalises with the batch's statistics, "
+                              f"which couple the examples{fix}")
+    arr = imp.batched(x)
+    if arr.ndim not in (2, 3, 4):
+        raise InputError(f"expects a 2-d, 3-d or 4-d input, gets {arr.ndim}-d")
+    if arr.shape[0] * int(np.prod(arr.shape[2:])) < 2:
+        raise InputError("batch statistics need more than one value per channel")
+    e = imp.scalar(eps, "eps")
+    g, bt = imp.weights(weight, "weight"), imp.weights(bias, "bias")
+    for t, nm in ((g, "weight"), (bt, "bias")):
+        if t is not None and t.shape != (arr.shape[1],):
+            raise InputError(f"{nm} must have one entry per channel")
+    axes = (0, *range(2, arr.ndim))
+    return _sym(normalise(imp.b, arr, axes, e, True, g, bt, lambda m: (m[1],), where))
 
 
 def _dim(v: Any) -> int:

@@ -54,7 +54,7 @@ def reshape(s: Sym, shape: Sequence[Any]) -> Sym:
         new = arr.reshape(tuple(shape))
     except ValueError:
         raise InputError(f"cannot reshape {tuple(arr.shape)} to {tuple(shape)}") from None
-    if new.ndim < 1 or new.shape[0] != 1:
+    if new.ndim < 1 or new.shape[0] != arr.shape[0]:
         raise InputError(f"the shape {tuple(shape)} does not keep the batch axis first")
     return Sym(new, True)
 
@@ -123,17 +123,21 @@ def mul(b: Builder, x: Sym, y: Sym, name: str) -> Sym:
     """x * y: entry by entry, a scaling when one factor is a constant or a parameter, else
     a product neuron (smooth)."""
 
-    def times(p: Affine, q: Affine, nm: str) -> Affine:
-        for u, v in ((p, q), (q, p)):
-            c = _constant(u)
-            if c is not None:
-                return b.lincomb(((c, v),), nm)
-        for u, v in ((p, q), (q, p)):
-            if u.is_coef:
-                return b.scale_by_param(u.coef(), v, nm)
-        return smooth.product(b, p, q, nm)
+    return _result(ops.binary(x.arr, y.arr, lambda p, q, nm: times(b, p, q, nm), name),
+                   (x, y))
 
-    return _result(ops.binary(x.arr, y.arr, times, name), (x, y))
+
+def times(b: Builder, p: Affine, q: Affine, nm: str) -> Affine:
+    """The entry p * q: a scaling when one factor is a constant or a parameter, else a
+    product neuron."""
+    for u, v in ((p, q), (q, p)):
+        c = _constant(u)
+        if c is not None:
+            return b.lincomb(((c, v),), nm)
+    for u, v in ((p, q), (q, p)):
+        if u.is_coef:
+            return b.scale_by_param(u.coef(), v, nm)
+    return smooth.product(b, p, q, nm)
 
 
 def div(b: Builder, x: Sym, y: Sym, name: str) -> Sym:

@@ -24,6 +24,11 @@ from ..nets.ir import Value
 from .symbolic import const_entry, param_entry
 
 
+class CouplesExamples(InputError):
+    """The model couples the examples of a batch (BatchNorm with batch statistics): it is
+    imported over the whole batch (``whole_batch``), not one example."""
+
+
 @dataclass
 class Sym:
     """A symbolic tensor: entries (:class:`~adcorrect.torchfx.symbolic.Affine`) in a numpy
