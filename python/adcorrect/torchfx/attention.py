@@ -23,7 +23,7 @@ from torch import nn
 
 from ..core.errors import InputError
 from ..nets import activations as acts
-from . import ops, smooth, tensors
+from . import ops, recurrent, smooth, tensors
 from .fxargs import match_args
 from .symbolic import Affine, Builder
 from .values import Sym
@@ -221,7 +221,10 @@ def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str) -
 
 def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
                 where: str) -> Any:
-    """An attention module, or NotImplemented."""
+    """An attention or recurrent module (:mod:`.recurrent`), or NotImplemented."""
+    out = recurrent.module_call(imp, m, args, kwargs, where)
+    if out is not NotImplemented:
+        return out
     if isinstance(m, nn.MultiheadAttention):
         return mha(imp, m, args, kwargs, where)
     if isinstance(m, (nn.TransformerEncoderLayer, nn.TransformerEncoder)):
