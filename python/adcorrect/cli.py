@@ -25,7 +25,7 @@ from .exact.dead import dead_kinks
 from .exact.engine import backward, forward, head_value, kink_neurons, ns
 from .exact.oracle import DEFAULT_BUDGET, decide, same_vector
 from .nets.activations import parse_choice
-from .nets.batch import batched, load_batch
+from .nets.batch import batched, load_batch, whole_batched
 from .nets.ir import Network
 from .nets.spec import load_network, parse_params
 from .nets.theorems import coverage, coverage_json, theorem_line
@@ -88,15 +88,20 @@ def load_subject(path: str, batch_path: str | None, loss: str | None,
         if batch is None:
             raise InputError(f"{path}: a model needs --batch FILE --loss mse|ce|sum "
                              "(the batch gives the input shape)")
-        from .torchfx.batching import example_input
+        from .torchfx.batching import batch_input, example_input
         from .torchfx.importer import from_module
         from .torchfx.load import load_model
-        from .torchfx.values import frozen
+        from .torchfx.values import CouplesExamples, frozen
 
         model = load_model(path, trust=trust_model)
         frozen_names = frozen(model)
-        net = from_module(model, example_input(batch), name=Path(path).stem)
         verify = _forward_check(model, batch)
+        try:
+            net = from_module(model, example_input(batch), name=Path(path).stem)
+        except CouplesExamples:  # batch statistics: the whole batch is one network
+            net = from_module(model, batch_input(batch), name=Path(path).stem,
+                              whole_batch=True)
+            return net, whole_batched(net, batch, loss), frozen_names, verify  # type: ignore[arg-type]
     else:
         net = load_network(path)
     if not net.is_smooth:
@@ -111,13 +116,12 @@ def _forward_check(model: Any, batch: Any) -> Any:
     import numpy as np
     import torch
 
-    from .torchfx.batching import example_input
+    from .torchfx.batching import batch_input
     from .torchfx.verify import check_autograd_graph, check_forward
 
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()),
                  torch.float64)
-    x = torch.cat([example_input(type(batch)((row,), (batch.y[0],), batch.shape), dtype)
-                   for row in batch.x])
+    x = batch_input(batch, dtype)
 
     def verify(outputs: Sequence[Fraction]) -> None:
         with torch.enable_grad():

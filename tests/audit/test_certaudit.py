@@ -11,9 +11,10 @@ import pytest
 import torch
 from adcorrect.audit.run import Auditor
 from adcorrect.exact.certified import certified_oracle
-from adcorrect.nets.batch import Batch, batched
+from adcorrect.nets.batch import Batch, batched, whole_batched
 from adcorrect.numbers.cvalue import bounds
 from adcorrect.torchfx.importer import from_module
+from adcorrect.torchfx.values import CouplesExamples
 from torch import nn
 
 pytestmark = pytest.mark.usefixtures("float32_default")
@@ -172,8 +173,6 @@ def test_batchnorm_training_mode_gradient_matches_torch() -> None:
     y = torch.tensor([0, 1, 0, 1])
     aud = Auditor(m, x, "ce")
     net = aud.whole[4]
-    from adcorrect.nets.batch import whole_batched
-
     rows = tuple(tuple(Q(v) for v in r) for r in x.to(torch.float64).tolist())
     sub = whole_batched(net, Batch(rows, tuple((Q(int(v)),) for v in y), (2,)), "ce")
     r = certified_oracle(sub, net.values)
@@ -249,12 +248,18 @@ def test_transformer_encoder_decided_and_matches_torch(act: str, norm_first: boo
 def _assert_ad_in_enclosures(m64: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
     """The certified oracle decides the float64 model's batch differentiable, and torch's
     float64 autograd lies in its enclosures of the gradient (within 1e-11 relative)."""
-    net = from_module(m64, x[:1].double())
+    x = x.double() if x.is_floating_point() else x
     rows = tuple(tuple(Q(v) for v in r) for r in x.reshape(x.shape[0], -1).double().tolist())
-    ys = tuple((Q(int(v)),) for v in y)
-    r = certified_oracle(batched(net, Batch(rows, ys, tuple(x.shape[1:])), "ce"), net.values)
+    b = Batch(rows, tuple((Q(int(v)),) for v in y), tuple(x.shape[1:]))
+    try:
+        net = from_module(m64, x[:1])
+        sub = batched(net, b, "ce")
+    except CouplesExamples:  # batch statistics or token indices: the whole batch
+        net = from_module(m64, x, whole_batch=True)
+        sub = whole_batched(net, b, "ce")
+    r = certified_oracle(sub, net.values)
     assert (r.differentiable, r.ad_correct) == (True, True), r.how
-    loss = nn.functional.cross_entropy(m64(x.double()), y)
+    loss = nn.functional.cross_entropy(m64(x), y)
     flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
     assert len(r.ad) == flat.numel()
     for g, a in zip(flat.tolist(), r.ad):
@@ -279,3 +284,26 @@ def test_causal_scaled_dot_product_attention() -> None:
     torch.manual_seed(6)
     m = CausalSDPA().double()
     _assert_ad_in_enclosures(m, torch.randn(3, 5, 4), torch.tensor([0, 1, 1]))
+
+
+class Bag(nn.Module):
+    """Token embeddings (row 0 the padding row), averaged, tanh, a linear head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.e, self.lin = nn.Embedding(10, 4, padding_idx=0), nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(torch.tanh(self.e(x).mean(1)))
+
+
+def test_embedding_reads_token_indices() -> None:
+    """nn.Embedding picks weight rows by the batch's token indices (imported per batch);
+    the padding row is a constant, as PyTorch gives it no gradient; AD matches torch."""
+    torch.manual_seed(7)
+    x, y = torch.tensor([[1, 2, 0], [3, 3, 9]]), torch.tensor([0, 2])
+    aud = Auditor(Bag(), x, "ce")
+    assert aud.per_batch and aud.audit(x, y)["exact"]["differentiable"] is True
+    x2 = torch.tensor([[4, 5, 6], [7, 8, 1]])
+    assert aud.audit(x2, y)["exact"]["differentiable"] is True
+    _assert_ad_in_enclosures(Bag().double(), x, y)

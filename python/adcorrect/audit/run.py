@@ -24,7 +24,7 @@ from ..nets.batch import LOSSES, exact_values
 from ..nets.ir import Network
 from ..nets.theorems import coverage, coverage_json
 from ..numbers.cvalue import MAX_PRECISION
-from ..torchfx.values import CouplesExamples
+from ..torchfx.values import CouplesExamples, ReadsInputValues
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, trace
@@ -142,21 +142,23 @@ class Auditor:
         size = model_size(model)
         self.net: Network | None = None
         self.whole: dict[int, Network] = {}  # B -> whole-batch network (batch statistics)
+        self.per_batch = False  # the whole-batch network depends on x's values (tokens)
         self._plan: Plan | None = None  # built on first use (13 s for a VGG-11/8)
         self.act_neurons: list[int] = []
         if self.tfilter is not None and size > limit("exact_model_params"):
             check_runs_as_traced(model)  # the tensor filter alone: no exact import
             with torch.no_grad():
-                out = model(example[:1].to(self._input_dtype()))
+                out = model(self._cast(example[:1]))
             if not isinstance(out, torch.Tensor):
                 raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
             self.n_out = out.numel()
         else:
             try:
-                self.net = from_module(model, example[:1].to(self._input_dtype()), name=name)
-            except CouplesExamples:  # BatchNorm with batch statistics: one network per B
+                self.net = from_module(model, self._cast(example[:1]), name=name)
+            except CouplesExamples as e:  # batch statistics, token indices: the whole batch
+                self.per_batch = isinstance(e, ReadsInputValues)
                 with kept_buffers(model):
-                    self.net = from_module(model, example.to(self._input_dtype()), name=name,
+                    self.net = from_module(model, self._cast(example), name=name,
                                            whole_batch=True)
                 self.whole[example.shape[0]] = self.net
             if not self.net.is_smooth:
@@ -185,6 +187,10 @@ class Auditor:
     def _input_dtype(self) -> torch.dtype:
         return self.dtype.compute
 
+    def _cast(self, x: torch.Tensor) -> torch.Tensor:
+        """The input in the compute dtype (integer inputs, token indices, stay integers)."""
+        return x.to(self._input_dtype()) if x.is_floating_point() else x
+
     def weights(self) -> torch.Tensor:
         """The parameters, exactly, as one float64 vector in the IR's order."""
         if not self.params:
@@ -200,7 +206,7 @@ class Auditor:
     def _audit(self, x: torch.Tensor, y: torch.Tensor, execution: bool) -> dict[str, Any]:
         check_batch(x, y, self.loss, self.n_out if not self.whole else None)
         t0 = time.perf_counter()
-        xe = x.detach().to(self._input_dtype())
+        xe = self._cast(x.detach())
         w = self.weights()
         if not bool(torch.isfinite(w).all()):
             raise InputError("a parameter is NaN or infinite")
@@ -233,7 +239,7 @@ class Auditor:
         if self.whole:
             from ..torchfx.importer import from_module
 
-            if rows.size not in self.whole:
+            if rows.size not in self.whole or self.per_batch:
                 self.whole[rows.size] = from_module(self.model, xe, name=self.name,
                                                     whole_batch=True)
             whole = self.whole[rows.size]

@@ -25,8 +25,8 @@ from ..core.errors import InputError
 from ..nets import activations as acts
 from . import ops, recurrent, smooth, tensors
 from .fxargs import match_args
-from .symbolic import Affine, Builder
-from .values import Sym
+from .symbolic import Affine, Builder, const_entry
+from .values import ReadsInputValues, Sym
 
 
 def _sum(b: Builder, terms: list[Affine], name: str, scale: Fraction = Fraction(1)) -> Affine:
@@ -135,6 +135,38 @@ def sdpa(imp: Any, q: Sym, k: Sym, v: Sym, mask: Any, causal: bool, scale: Any, 
     return Sym(out, q.batched or k.batched or v.batched)
 
 
+def embedding(imp: Any, x: Any, weight: Any, padding_idx: Any, where: str) -> Sym:
+    """``nn.Embedding``: rows of the weight picked by the input's token indices (read from
+    the batch: the import is per batch, :class:`~.values.ReadsInputValues`); the
+    ``padding_idx`` row is a constant (PyTorch gives it no gradient)."""
+    if not imp.whole:
+        raise ReadsInputValues("Embedding reads the input's values (token indices): the "
+                               "model is imported per batch")
+    xs = imp.batched(x)
+    flat = imp.example.reshape(-1)
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
+        raise InputError("the weight must be a stored 2-d tensor")
+    table = imp.weights(weight, "weight")
+    n, d = table.shape
+    pad = None if padding_idx is None else padding_idx % n
+    out = ops.new_array((*xs.shape, d))
+    for idx in np.ndindex(*xs.shape):
+        src = xs[idx].source
+        if src is None or src >= 0 or xs[idx].terms[0][1] != ("const", 1):
+            raise InputError("the token indices must be the model's input itself")
+        v = flat[-src - 1]
+        tok = int(v)
+        if tok != v or not 0 <= tok < n:
+            raise InputError(f"token index {v.item()} is not an integer in 0..{n - 1}")
+        for j in range(d):
+            c = table[tok, j]
+            if tok == pad and c[0] == "param":
+                c = ("const", Fraction(weight[tok, j].item()))
+            out[(*idx, j)] = Affine((), c, ops.label(where, (*idx, j))) if c[0] == "param" \
+                else const_entry(c[1])
+    return Sym(out, True)
+
+
 def _proj(imp: Any, x: Sym, W: np.ndarray, bias: np.ndarray | None, name: str) -> Sym:
     return Sym(ops.linear(imp.b, imp.batched(x), W, bias, name), True)
 
@@ -225,6 +257,12 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
     out = recurrent.module_call(imp, m, args, kwargs, where)
     if out is not NotImplemented:
         return out
+    if isinstance(m, nn.Embedding):
+        if m.max_norm is not None:
+            raise InputError("Embedding with max_norm (it renormalises its weight in place) "
+                             "is not supported")
+        (x,) = match_args(args, kwargs, ("input", None))
+        return embedding(imp, x, m.weight, m.padding_idx, where)
     if isinstance(m, nn.MultiheadAttention):
         return mha(imp, m, args, kwargs, where)
     if isinstance(m, (nn.TransformerEncoderLayer, nn.TransformerEncoder)):
@@ -252,6 +290,12 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
     if fn in (torch.matmul, torch.bmm, operator.matmul):
         x, y = match_args(args, kwargs, ("input", None), ("other", None))
         return matmul(imp.b, imp.tensor(x, "input"), imp.tensor(y, "other"), where)
+    if fn is F.embedding:
+        x, weight, pad, max_norm = match_args(args, kwargs, ("input", None), ("weight", None),
+                                              ("padding_idx", None), ("max_norm", None))
+        if max_norm is not None:
+            raise InputError("embedding with max_norm is not supported")
+        return embedding(imp, x, weight, pad, where)
     if fn is torch.transpose:
         x, d0, d1 = match_args(args, kwargs, ("input", None), ("dim0", None), ("dim1", None))
         return transpose(imp.tensor(x, "input"), d0, d1)

@@ -13,7 +13,7 @@ from ..nets.batch import Batch, batched
 from ..nets.ir import Network
 from .importer import from_module
 
-__all__ = ["batched_model", "example_input"]
+__all__ = ["batch_input", "batched_model", "example_input"]
 
 
 def example_input(batch: Batch, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -30,6 +30,12 @@ def example_input(batch: Batch, dtype: torch.dtype = torch.float64) -> torch.Ten
     if not all(math.isfinite(v) for v in vals):
         raise InputError("batch: an input value is too large for float64")
     return torch.tensor(vals, dtype=dtype).reshape(1, *shape)
+
+
+def batch_input(batch: Batch, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """The whole batch as a tensor of shape (B, *batch.shape)."""
+    return torch.cat([example_input(Batch((row,), (batch.y[0],), batch.shape), dtype)
+                      for row in batch.x])
 
 
 def batched_model(model: nn.Module, batch: Batch, loss: str, name: str | None = None) -> Network:

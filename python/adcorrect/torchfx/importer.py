@@ -17,30 +17,32 @@ padding incl. ``"same"``, dilation, groups, bias or not, every padding mode);
 slicing, multiplication and division by constants (multiplication by a parameter too);
 ``BatchNorm1d/2d`` in eval mode; ``Dropout`` in eval mode (the identity); ``Identity``;
 the activations relu, leaky_relu, hardtanh, relu6, hardsigmoid, hardswish, abs and
-softshrink.  Anything else is an InputError of one line naming the op and the node
+softshrink.  Smooth operations (:mod:`.smooth`: tanh, sigmoid, GELU, SiLU, softplus,
+ELU, mish, exp/log/sqrt/rsqrt, products and quotients of values, softmax, LayerNorm,
+RMSNorm, BatchNorm with batch statistics), attention and embeddings
+(:mod:`.attention`) and recurrent layers (:mod:`.recurrent`, unrolled) give networks
+for the certified engine.  Anything else is an InputError of one line naming the op and the node
 or module where it occurs.
 
 Exactness conventions (what "the model's function" means here):
 
 - **BatchNorm** in eval mode computes ``gamma (x - mean) r + beta`` with
-  ``r = 1/sqrt(var + eps)``, irrational in general.  r is folded as the float
-  PyTorch's CPU kernel computes: ``1 / sqrt(var + eps)`` rounded in float64 for
-  float64 models and in float32 otherwise (its ``opmath`` type), each operation
-  correctly rounded; mean, var, gamma and beta are the stored floats, exactly.  The
-  normalisation ``v = r x - r mean`` is an identity neuron with constant
-  coefficients (``bn[c,i,j]/norm``) and ``gamma v + beta`` the next one
-  (``bn[c,i,j]``), so beta is that neuron's bias (exclusive for BatchNorm1d on
+  ``r = 1/sqrt(var + eps)`` folded as the float PyTorch's CPU kernel computes (in
+  float64 for float64 models, else in float32, its ``opmath`` type); mean, var, gamma and beta are the stored floats, exactly.  The
+  normalisation ``v = r x - r mean`` is an identity neuron (``bn[c,i,j]/norm``)
+  and ``gamma v + beta`` the next one (``bn[c,i,j]``), so beta is that neuron's bias (exclusive for BatchNorm1d on
   features; shared by the positions of a channel for BatchNorm2d).
 - **Python numbers** (leaky_relu's ``negative_slope``, hardtanh's bounds, softshrink's
   ``lambd``, constants in ``x + 1``, ``0.5 * x``, ``x / 3``) are the values PyTorch's
-  kernels use: the Python float rounded to the model's compute type (float64 for a
-  float64 model, else float32), as an exact rational; ``x / 3`` is exactly x * 1/3.  ``LeakyReLU()`` of a float64 model has the slope
-  5764607523034235/576460752303423488 (the double nearest 0.01), not 1/100.
-  The compute type is the dtype of the first floating parameter (of the example
-  input if the model has none).
-- **Training mode**: a ``BatchNorm`` (batch statistics couple the examples) or a
+  kernels use: the Python float rounded to the model's compute type (the dtype of the
+  first floating parameter, else of the input), as an exact rational (``x / 3`` is
+  x * 1/3; ``LeakyReLU()`` of a float64 model has slope 5764607523034235/2^59).
+- **Training mode**: a ``BatchNorm`` with batch statistics couples the examples: with
+  ``whole_batch`` the whole batch is imported as one network (else
+  :class:`~.values.CouplesExamples`); an ``Embedding`` reads the token indices, so it
+  too is imported over the given batch (:class:`~.values.ReadsInputValues`); a
   ``Dropout`` with p > 0 (random) in training mode is an InputError asking for
-  ``model.eval()``; the importer does not switch modes itself, so the network is
+  ``model.eval()``.  The importer does not switch modes itself, so the network is
   always the function the model computes as it was given.
 - **In-place ops** (``ReLU(inplace=True)``, ``x.relu_()``, ``x.add_(y)``, ...) are read
   as their out-of-place forms when nothing else reads the tensor they modify (nor a
@@ -50,10 +52,9 @@ Exactness conventions (what "the model's function" means here):
 - Max pooling at a tie takes the first maximal element in scan order (row-major over
   the window), PyTorch's choice; ``relu'(0) = 0`` in the max node reproduces it.
 
-Neuron names say where a neuron comes from: ``fc1[3]``, ``conv1[0,2,3]`` (a module
-path and the index in the example's tensor), ``bn1[2]/norm``, ``pool1[1,0,0]/tie2``,
-``relu_1[4]`` (an fx node name for functional ops).  A pending affine entry followed
-by an activation becomes one neuron, named after the entry.
+Neuron names say where a neuron comes from: ``fc1[3]``, ``conv1[0,2,3]`` (module path,
+index in the example), ``bn1[2]/norm``, ``pool1[1,0,0]/tie2``, ``relu_1[4]`` (fx node);
+an affine entry followed by an activation is one neuron, named after the entry.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ class _Importer:
         return kernel_scalar(x, self.compute_dtype, what)
 
     def tensor(self, x: Any, what: str) -> Sym:
-        """A tensor argument; a Python number becomes a 0-d constant (see :meth:`scalar`)."""
+        """A tensor argument; a Python number becomes a 0-d constant (see :meth:`scalar`);
+        a placeholder that cannot be used (a recurrent layer's final state) says why."""
+        if hasattr(x, "refuse"):
+            x.refuse()
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             arr = np.empty((), dtype=object)
             arr[()] = const_entry(self.scalar(x, what))
@@ -215,7 +219,7 @@ class _Importer:
                 except InputError as e:
                     if self.place(node) in str(e):
                         raise
-                    raise InputError(f"{self.describe(node)} at {self.place(node)}: {e}") \
+                    raise type(e)(f"{self.describe(node)} at {self.place(node)}: {e}") \
                         from None
                 except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
                     raise InputError(f"cannot import {self.describe(node)} at "

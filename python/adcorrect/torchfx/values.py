@@ -29,6 +29,11 @@ class CouplesExamples(InputError):
     imported over the whole batch (``whole_batch``), not one example."""
 
 
+class ReadsInputValues(CouplesExamples):
+    """The import depends on the input's values (token indices of an embedding): the
+    whole batch is imported, afresh for every batch."""
+
+
 @dataclass
 class Sym:
     """A symbolic tensor: entries (:class:`~adcorrect.torchfx.symbolic.Affine`) in a numpy

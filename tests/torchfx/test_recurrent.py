@@ -1,0 +1,198 @@
+"""Recurrent layers (adcorrect/torchfx/recurrent.py): nn.LSTM, nn.GRU and nn.RNN unrolled
+over the sequence, decided by the certified engine with torch's float64 autograd inside
+its enclosures, an audit end to end, and the refusals (one-line InputErrors)."""
+
+from __future__ import annotations
+
+from fractions import Fraction as Q
+from typing import Any
+
+import pytest
+import torch
+from adcorrect.audit.run import Auditor
+from adcorrect.core.errors import InputError
+from adcorrect.exact.certified import certified_oracle
+from adcorrect.nets.batch import Batch, batched
+from adcorrect.numbers.cvalue import bounds
+from adcorrect.torchfx.importer import from_module
+from torch import nn
+
+
+class Last(nn.Module):
+    """A recurrent layer, its output at the last step, a linear head."""
+
+    def __init__(self, rnn: nn.Module, classes: int = 2) -> None:
+        super().__init__()
+        self.rnn = rnn
+        width = rnn.hidden_size * (2 if rnn.bidirectional else 1)
+        self.fc = nn.Linear(width, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.rnn(x)
+        return self.fc(out[0][:, -1])
+
+
+class Unpacked(nn.Module):
+    """``out, (h, c) = lstm(x)`` using only the output sequence (mean over the steps)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.LSTM(3, 4, batch_first=True)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, (_h, _c) = self.rnn(x)
+        return self.fc(out.mean(1))
+
+
+class FinalHidden(nn.Module):
+    """Reads h_n (PyTorch's (layers, batch, hidden)): refused."""
+
+    def __init__(self, rnn: nn.Module) -> None:
+        super().__init__()
+        self.rnn = rnn
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.rnn(x)[1]
+        if isinstance(self.rnn, nn.LSTM):
+            h = h[0]
+        return self.fc(h[-1])
+
+
+class ReturnsState(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        return self.rnn(x)[1]
+
+
+class StateArithmetic(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.RNN(3, 4, batch_first=True)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        out, h = self.rnn(x)
+        return self.fc(out[:, -1] + 2 * h)
+
+
+class StateIntoLinear(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.RNN(3, 4, batch_first=True)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        return self.fc(self.rnn(x)[1])
+
+
+class WithState(nn.Module):
+    """An explicit initial state: refused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, batch_first=True)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h0 = torch.zeros(1, 1, 4)
+        return self.fc(self.rnn(x, h0)[0][:, -1])
+
+
+def _assert_ad_in_enclosures(m64: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
+    """The certified oracle decides the float64 model's batch differentiable, and torch's
+    float64 autograd lies in its enclosures of the gradient (within 1e-11 relative)
+    (tests/audit/test_certaudit.py)."""
+    net = from_module(m64, x[:1].double())
+    rows = tuple(tuple(Q(v) for v in r) for r in x.reshape(x.shape[0], -1).double().tolist())
+    ys = tuple((Q(int(v)),) for v in y)
+    r = certified_oracle(batched(net, Batch(rows, ys, tuple(x.shape[1:])), "ce"), net.values)
+    assert (r.differentiable, r.ad_correct) == (True, True), r.how
+    loss = nn.functional.cross_entropy(m64(x.double()), y)
+    flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
+    assert len(r.ad) == flat.numel()
+    for g, a in zip(flat.tolist(), r.ad):
+        lo, hi = bounds(a)
+        tol = Q(1, 10**11) * (1 + abs(Q(g)))
+        assert lo - tol <= Q(g) <= hi + tol
+
+
+CASES = {
+    "lstm": lambda: nn.LSTM(3, 4, batch_first=True),
+    "gru": lambda: nn.GRU(3, 4, batch_first=True),
+    "rnn_tanh": lambda: nn.RNN(3, 4, batch_first=True),
+    "rnn_relu": lambda: nn.RNN(3, 4, batch_first=True, nonlinearity="relu"),
+    "lstm_2_layers": lambda: nn.LSTM(3, 4, num_layers=2, batch_first=True),
+    "gru_no_bias": lambda: nn.GRU(3, 4, batch_first=True, bias=False),
+    "lstm_bidirectional": lambda: nn.LSTM(3, 3, batch_first=True, bidirectional=True),
+    "gru_bidirectional_2_layers": lambda: nn.GRU(3, 2, num_layers=2, batch_first=True,
+                                                 bidirectional=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_decided_and_ad_in_enclosures(case: str) -> None:
+    torch.manual_seed(11)
+    m = Last(CASES[case]()).double()
+    x = torch.randn(2, 3, 3, dtype=torch.float64)
+    _assert_ad_in_enclosures(m, x, torch.tensor([0, 1]))
+
+
+def test_unpacked_outputs_mean_over_steps() -> None:
+    torch.manual_seed(12)
+    m = Unpacked().double()
+    _assert_ad_in_enclosures(m, torch.randn(2, 3, 3, dtype=torch.float64), torch.tensor([1, 0]))
+
+
+def test_neuron_names() -> None:
+    torch.manual_seed(0)
+    net = from_module(Last(nn.LSTM(3, 4, batch_first=True)).double(),
+                      torch.randn(1, 2, 3, dtype=torch.float64))
+    names = {n.name for n in net.neurons}
+    for nm in ("rnn/l0/t0/i[0]", "rnn/l0/t0/c[1]", "rnn/l0/t0/f[1]", "rnn/l0/t0/g[2]", "rnn/l0/t1/o[3]",
+               "rnn/l0/t1/c[0]", "rnn/l0/t1/tanh_c[0]", "rnn/l0/t1/h[3]"):
+        assert nm in names
+    assert not any("/dup" in n for n in names)
+
+
+@pytest.mark.usefixtures("float32_default")
+def test_audit_float32_lstm_end_to_end() -> None:
+    torch.manual_seed(13)
+    m = Last(nn.LSTM(3, 4, num_layers=2, batch_first=True)).eval()
+    x, y = torch.randn(2, 3, 3), torch.tensor([0, 1])
+    res = Auditor(m, x, "ce").audit(x, y)
+    assert res["exact"]["differentiable"] is True
+
+
+@pytest.mark.usefixtures("float32_default")
+@pytest.mark.parametrize(("model", "needle"), [
+    (lambda: Last(nn.LSTM(3, 4)), "batch_first=True"),
+    (lambda: Last(nn.LSTM(3, 4, batch_first=True, proj_size=2)), "proj_size"),
+    (lambda: Last(nn.GRU(3, 4, num_layers=2, batch_first=True, dropout=0.5)).train(),
+     "dropout"),
+    (lambda: WithState(), "initial state"),
+    (lambda: FinalHidden(nn.LSTM(3, 4, batch_first=True)), "h_n"),
+    (lambda: FinalHidden(nn.GRU(3, 4, batch_first=True)), "h_n"),
+    (lambda: StateArithmetic(), "h_n of the recurrent layer rnn is not supported"),
+    (lambda: ReturnsState(), "returns a RecurrentFinalState"),
+    (lambda: StateIntoLinear(), "h_n of the recurrent layer rnn is not supported"),
+], ids=["batch_first", "proj_size", "dropout", "h0", "lstm_h_n", "gru_h_n", "h_n_arithmetic",
+        "returns_h_n", "h_n_into_linear"])
+def test_refused(model: Any, needle: str) -> None:
+    with pytest.raises(InputError) as e:
+        from_module(model(), torch.randn(1, 3, 3))
+    msg = str(e.value)
+    assert needle in msg and "\n" not in msg, msg
+
+
+@pytest.mark.usefixtures("float32_default")
+def test_dropout_in_eval_mode_or_one_layer_is_fine() -> None:
+    from_module(Last(nn.GRU(3, 4, num_layers=2, batch_first=True, dropout=0.5)).eval(),
+                torch.randn(1, 3, 3))
+    with pytest.warns(UserWarning):
+        rnn = nn.LSTM(3, 4, batch_first=True, dropout=0.5)  # no dropout with one layer
+    from_module(Last(rnn).train(), torch.randn(1, 3, 3))
