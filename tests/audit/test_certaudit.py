@@ -307,3 +307,35 @@ def test_embedding_reads_token_indices() -> None:
     x2 = torch.tensor([[4, 5, 6], [7, 8, 1]])
     assert aud.audit(x2, y)["exact"]["differentiable"] is True
     _assert_ad_in_enclosures(Bag().double(), x, y)
+
+
+def test_dropout_in_training_mode_uses_the_audited_mask() -> None:
+    """Dropout(0.5) in training mode: the audit records the mask its own forward pass
+    draws, imports the model with it (per batch) and replays it in the execution audit
+    and PyTorch's forward check; AD of that function equals torch's autograd with the
+    same mask (float64), within the enclosures; the model stays in training mode."""
+    from adcorrect.audit.execution import forward_with, record_masks, trace
+
+    torch.manual_seed(8)
+    m = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Dropout(0.5), nn.Linear(8, 3)).train()
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    aud = Auditor(m, x, "ce")
+    assert aud.needs_masks and aud.per_batch
+    for _ in range(2):
+        ex = aud.audit(x, y)["exact"]
+        assert (ex["differentiable"], ex["undecided"]) == (True, None)
+    m64 = m.double()
+    gm = trace(m64)
+    masks = record_masks(gm, x.double())
+    assert len(masks) == 1 and set(masks[0].unique().tolist()) <= {0.0, 2.0}
+    net = from_module(m64, x.double(), whole_batch=True, masks=masks)
+    rows = tuple(tuple(Q(v) for v in r) for r in x.double().tolist())
+    sub = whole_batched(net, Batch(rows, tuple((Q(int(v)),) for v in y), (4,)), "ce")
+    r = certified_oracle(sub, net.values)
+    loss = nn.functional.cross_entropy(forward_with(gm, x.double(), masks), y)
+    flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
+    for g, a in zip(flat.tolist(), r.ad):
+        lo, hi = bounds(a)
+        tol = Q(1, 10**11) * (1 + abs(Q(g)))
+        assert lo - tol <= Q(g) <= hi + tol
+    assert m.training

@@ -28,14 +28,31 @@ def test_audit_reports_the_float32_slope_and_bounds() -> None:
 
 
 def test_multihead_attention_names_itself() -> None:
+    """MultiheadAttention is imported with batch_first=True; otherwise (the batch axis
+    second) one line says so; a module still unsupported names itself."""
     class M(nn.Module):
-        def __init__(self) -> None:
+        def __init__(self, batch_first: bool) -> None:
             super().__init__()
-            self.att = nn.MultiheadAttention(4, 2, batch_first=True)
+            self.att = nn.MultiheadAttention(4, 2, batch_first=batch_first)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.att(x, x, x)[0]
 
-    with pytest.raises(InputError, match=r"^unsupported module MultiheadAttention at module "
-                                         r"att \(called with 3 arguments"):
-        from_module(M(), torch.zeros(1, 3, 4))
+    assert from_module(M(True), torch.zeros(1, 3, 4)).is_smooth
+    with pytest.raises(InputError, match=r"^MultiheadAttention at module att: "
+                                         r"MultiheadAttention needs batch_first=True"):
+        from_module(M(False), torch.zeros(1, 3, 4))
+
+    class D(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dec = nn.TransformerDecoderLayer(4, 2, 8, batch_first=True)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.dec(x, x)
+
+    with pytest.raises(InputError, match=r"^unsupported module TransformerDecoderLayer at "
+                                         r"module dec \(called with 2 arguments"):
+        from_module(D(), torch.zeros(1, 3, 4))
+
+

@@ -56,17 +56,31 @@ def test_dead_kink_zero_adjoint_is_differentiable() -> None:
     assert r.ad[2] == Q(1, 4)  # sigmoid'(0) = 1/4, exactly
 
 
-def test_parallel_creases_are_undecided_not_guessed() -> None:
-    # relu(b) - relu(b) (two neurons sharing b): creases parallel; differentiable (f = 0),
-    # but the certified oracle does not decide cancellations: undecided with the reason
-    ns = (Neuron(0, A.relu(), (-1,), (ONE,), ("param", 0)),
-          Neuron(1, A.relu(), (-1,), (ONE,), ("param", 0)))
+def test_equal_creases_merge_and_cancel() -> None:
+    # relu(b) - relu(b) (two neurons computing the same function of b): one crease whose
+    # jumps 1 and -1 cancel: f = 0, differentiable, AD correct (value numbering)
     from adcorrect.nets.ir import Head
 
+    ns = (Neuron(0, A.relu(), (-1,), (ONE,), ("param", 0)),
+          Neuron(1, A.relu(), (-1,), (ONE,), ("param", 0)),
+          Neuron(2, A.smooth("tanh"), (-1,), (ONE,), None))
     net = Network("p", (Q(0),), ns, ("b",), Head("linear", (0, 1), coefs=(Q(1), Q(-1))))
-    with_tanh = Network("p", net.input, (*ns, Neuron(2, A.smooth("tanh"), (-1,), (ONE,), None)),
-                        ("b",), net.head)
-    r = certified_oracle(with_tanh, (Q(0),))
+    r = certified_oracle(net, (Q(0),))
+    assert (r.differentiable, r.ad_correct, r.kinked) == (True, True, (0, 1))
+
+
+def test_parallel_creases_are_undecided_not_guessed() -> None:
+    # s = b (an identity neuron), f = relu(s) - relu(2 s) / 2: parallel creases of two
+    # different functions; f = 0 is differentiable, but the certified oracle does not
+    # decide such cancellations: undecided, with the reason
+    from adcorrect.nets.ir import Head
+
+    ns = (Neuron(0, A.identity(), (), (), ("param", 0)),
+          Neuron(1, A.relu(), (0,), (ONE,), None),
+          Neuron(2, A.relu(), (0,), (("const", Q(2)),), None),
+          Neuron(3, A.smooth("tanh"), (-1,), (ONE,), None))
+    net = Network("p", (Q(0),), ns, ("b",), Head("linear", (1, 2), coefs=(Q(1), Q(-1, 2))))
+    r = certified_oracle(net, (Q(0),))
     assert r.differentiable is None and "parallel" in r.how
 
 

@@ -106,12 +106,27 @@ class _Recorder(torch.fx.Interpreter):
     """Runs the traced model; records activation inputs; optionally swaps kink slopes."""
 
     def __init__(self, gm: torch.fx.GraphModule, alternative: bool = False,
-                 records: list[Record] | None = None) -> None:
+                 records: list[Record] | None = None,
+                 masks: list[torch.Tensor] | None = None) -> None:
         super().__init__(gm)
         self.alternative = alternative
         self.records: list[Record] = [] if records is None else records
         self.replay = records is not None
         self.pos = 0
+        self.masks: list[torch.Tensor] = [] if masks is None else masks  # dropout's
+        self.drawn = masks is None  # draw masks (and keep them) or replay the given ones
+        self.mpos = 0
+
+    def _dropout(self, draw: Callable[..., torch.Tensor], x: torch.Tensor, p: float
+                 ) -> torch.Tensor:
+        """Dropout in training mode: x times a mask drawn as PyTorch draws it (0 or
+        1/(1-p) per entry or channel), or the recorded one (the same pass, replayed)."""
+        if self.drawn:
+            with torch.no_grad():
+                self.masks.append(draw(torch.ones_like(x), p, True))
+        mask = self.masks[self.mpos]
+        self.mpos += 1
+        return x * mask
 
     def _act(self, found: tuple[Maker, Call], x: torch.Tensor) -> torch.Tensor:
         make, call = found
@@ -150,12 +165,19 @@ class _Recorder(torch.fx.Interpreter):
         return torch.where(rec.kink, out.detach() + rec.alt * (x - x.detach()), out)
 
     def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
-        found = _module(self.fetch_attr(target))
+        m = self.fetch_attr(target)
+        if type(m) in _DROPOUTS and m.training and m.p > 0 and args:
+            return self._dropout(_DROPOUTS[type(m)], args[0], m.p)
+        found = _module(m)
         if found is not None and args and isinstance(args[0], torch.Tensor):
             return self._act(found, args[0])
         return super().call_module(target, args, kwargs)
 
     def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+        if target in _DROPOUTS.values():
+            p, training = _arg(args, kwargs, 1, "p", 0.5), _arg(args, kwargs, 2, "training", True)
+            if training and p > 0:
+                return self._dropout(target, args[0], p)
         found = _function(target, args, kwargs)
         if found is not None and args and isinstance(args[0], torch.Tensor):
             return self._act(found, args[0])
@@ -166,6 +188,26 @@ class _Recorder(torch.fx.Interpreter):
         if found is not None and args and isinstance(args[0], torch.Tensor):
             return self._act(found, args[0])
         return super().call_method(target, args, kwargs)
+
+
+_DROPOUTS: dict[type, Callable[..., torch.Tensor]] = {
+    nn.Dropout: F.dropout, nn.Dropout1d: F.dropout1d, nn.Dropout2d: F.dropout2d,
+    nn.Dropout3d: F.dropout3d}
+
+
+def record_masks(gm: torch.fx.GraphModule, x: torch.Tensor) -> list[torch.Tensor]:
+    """The dropout masks of one forward pass in training mode (in call order), drawn from
+    torch's generator as the model itself would draw them."""
+    rec = _Recorder(gm)
+    with torch.no_grad():
+        rec.run(x)
+    return rec.masks
+
+
+def forward_with(gm: torch.fx.GraphModule, x: torch.Tensor,
+                 masks: list[torch.Tensor] | None) -> torch.Tensor:
+    """The model's output with the given dropout masks (None: as the model runs)."""
+    return gm(x) if masks is None else _Recorder(gm, masks=masks).run(x)
 
 
 def trace(model: nn.Module) -> torch.fx.GraphModule:
@@ -216,16 +258,18 @@ class ExecutionResult:
 
 
 def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: torch.Tensor,
-                    y: torch.Tensor, loss: str, dtype: DType) -> ExecutionResult:
-    """Run the traced model on the batch in its dtype; float kinks and bifurcation."""
-    rec = _Recorder(gm)
+                    y: torch.Tensor, loss: str, dtype: DType,
+                    masks: list[torch.Tensor] | None = None) -> ExecutionResult:
+    """Run the traced model on the batch in its dtype; float kinks and bifurcation (with
+    ``masks``, dropout replays the audited pass's masks)."""
+    rec = _Recorder(gm, masks=masks)
     with torch.enable_grad():
         out = rec.run(x)
         kinks = sum(int(r.kink.sum()) for r in rec.records if r.kink is not None)
         if kinks == 0:
             return ExecutionResult(dtype, rec.records, 0, False, 0, None)
         g1 = torch.autograd.grad(loss_value(out, y, loss), params, allow_unused=True)
-        alt = _Recorder(gm, alternative=True, records=rec.records)
+        alt = _Recorder(gm, alternative=True, records=rec.records, masks=rec.masks)
         out2 = alt.run(x)
         g2 = torch.autograd.grad(loss_value(out2, y, loss), params, allow_unused=True)
     changed = 0

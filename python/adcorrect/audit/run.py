@@ -24,10 +24,10 @@ from ..nets.batch import LOSSES, exact_values
 from ..nets.ir import Network
 from ..nets.theorems import coverage, coverage_json
 from ..numbers.cvalue import MAX_PRECISION
-from ..torchfx.values import CouplesExamples, ReadsInputValues
+from ..torchfx.values import CouplesExamples, NeedsMasks, ReadsInputValues
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
-from .execution import ExecutionResult, execution_audit, trace
+from .execution import ExecutionResult, execution_audit, forward_with, record_masks, trace
 from .plan import Plan
 from .tfilter import Filtered, TensorFilter, Unsupported, ir_first
 from .tresult import MAX_ROWS, compare, execution_json, structure, tensor_result
@@ -143,6 +143,7 @@ class Auditor:
         self.net: Network | None = None
         self.whole: dict[int, Network] = {}  # B -> whole-batch network (batch statistics)
         self.per_batch = False  # the whole-batch network depends on x's values (tokens)
+        self.needs_masks = False  # and on the dropout masks the audited pass draws
         self._plan: Plan | None = None  # built on first use (13 s for a VGG-11/8)
         self.act_neurons: list[int] = []
         if self.tfilter is not None and size > limit("exact_model_params"):
@@ -155,11 +156,14 @@ class Auditor:
         else:
             try:
                 self.net = from_module(model, self._cast(example[:1]), name=name)
-            except CouplesExamples as e:  # batch statistics, token indices: the whole batch
+            except CouplesExamples as e:  # batch statistics, tokens, masks: the whole batch
                 self.per_batch = isinstance(e, ReadsInputValues)
+                self.needs_masks = isinstance(e, NeedsMasks)
                 with kept_buffers(model):
+                    masks = record_masks(trace(model), self._cast(example)) \
+                        if self.needs_masks else None
                     self.net = from_module(model, self._cast(example), name=name,
-                                           whole_batch=True)
+                                           whole_batch=True, masks=masks)
                 self.whole[example.shape[0]] = self.net
             if not self.net.is_smooth:
                 self.net.require_exact()
@@ -211,7 +215,7 @@ class Auditor:
         if not bool(torch.isfinite(w).all()):
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
-        if self.net is not None and self.net.is_smooth:
+        if self.net is not None and (self.net.is_smooth or self.whole):
             res, t1, t2 = self._certified(xe, y, rows, execution, t0)
             ex_seconds: dict[str, float] = {}
         else:
@@ -236,20 +240,21 @@ class Auditor:
         batch = batch_of((rows.x[i] for i in range(rows.size)),
                          (rows.y[i] for i in range(rows.size)), tuple(xe.shape[1:]))
         whole = None
+        masks = record_masks(self.gm, xe) if self.needs_masks else None
         if self.whole:
             from ..torchfx.importer import from_module
 
             if rows.size not in self.whole or self.per_batch:
                 self.whole[rows.size] = from_module(self.model, xe, name=self.name,
-                                                    whole_batch=True)
+                                                    whole_batch=True, masks=masks)
             whole = self.whole[rows.size]
         subject, r = decide_batch(self.net, batch, self.loss, w, self.choice, self.time_limit,
                                   self.max_precision, whole)
         if r.forward is not None:
             outs = np.array([to_float(r.forward.z[o]) for o in subject.head.outputs])
-            self._check_output(xe, outs.reshape(rows.size, -1))
+            self._check_output(xe, outs.reshape(rows.size, -1), masks)
         t1 = time.perf_counter()
-        run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
+        run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype, masks) \
             if execution else None
         t2 = time.perf_counter()
         net = self.net
@@ -336,12 +341,14 @@ class Auditor:
         outs = torch.tensor(self.plan.outputs, dtype=torch.int64) + self.plan.n_in
         self._check_output(xe, fwd.z[outs].t().numpy())
 
-    def _check_output(self, xe: torch.Tensor, imported: Any) -> None:
-        """:meth:`_check_forward` on the (B, n_out) float64 outputs of either filter."""
+    def _check_output(self, xe: torch.Tensor, imported: Any,
+                      masks: list[torch.Tensor] | None = None) -> None:
+        """:meth:`_check_forward` on the (B, n_out) float64 outputs of either filter (with
+        the audited pass's dropout masks, if any)."""
         from ..torchfx.verify import check_autograd_graph, check_forward
 
         with torch.enable_grad():
-            out = self.model(xe)
+            out = self.model(xe) if masks is None else forward_with(self.gm, xe, masks)
         if not isinstance(out, torch.Tensor):
             raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
         check_autograd_graph(out)

@@ -39,6 +39,7 @@ from ..numbers.cvalue import (
     START_PRECISION,
     ZERO,
     Num,
+    add,
     is_zero,
     mul,
     nonzero,
@@ -95,6 +96,13 @@ def _parallel_unknown(a: Sequence[Num], b: Sequence[Num]) -> bool:
     return True
 
 
+def _total(xs: Sequence[Num]) -> Num:
+    acc: Num = ZERO
+    for x in xs:
+        acc = add(acc, x)
+    return acc
+
+
 def _decide(net: Network, w: Sequence[Num], choice: Choice, deadline: Deadline,
             bits: int) -> CertifiedResult:
     fw = forward(net, w)
@@ -125,7 +133,18 @@ def _decide(net: Network, w: Sequence[Num], choice: Choice, deadline: Deadline,
         jumps[k] = mul(bw.zbar[k], kk.right - kk.left)
     ns_known = all(is_zero(bw.zbar[k]) or nonzero(bw.zbar[k]) for k in K)
     ns = any(nonzero(bw.zbar[k]) for k in K) if ns_known else None
-    active = [k for k in K if not is_zero(jumps[k]) and not all(map(is_zero, tangents[k]))]
+    # kinked neurons with one activation computing the same function (equal value
+    # numbers) are one crease: their jumps add (and one theta: AD stays right where the
+    # sum is 0)
+    crease: dict[tuple[int, object, Fraction], list[int]] = {}
+    for k in K:
+        kk = fw.sides[k].kink
+        crease.setdefault((fw.ykeys[k], net.neurons[k].activation, kk.at),  # type: ignore[union-attr]
+                          []).append(k)
+    merged = {ks[0]: _total([jumps[j] for j in ks]) for ks in crease.values()}
+    active = [k for k, jk in merged.items()
+              if not is_zero(jk) and not all(map(is_zero, tangents[k]))]
+    jumps = {**jumps, **merged}
     if not active:
         return result(True, True, "every kinked neuron has a zero jump or a zero tangent "
                       "form: phi is linear", ns=ns, jumps=jumps)

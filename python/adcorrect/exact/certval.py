@@ -131,6 +131,7 @@ class CForward:
     z: tuple[Num, ...]
     sides: tuple[Side, ...]
     forms: tuple[Form | None, ...]
+    ykeys: tuple[int, ...] = ()  # value numbers of the pre-activations (equal: same function)
 
     @property
     def kinked(self) -> tuple[int, ...]:
@@ -151,6 +152,7 @@ class _Forward:
         self.zs: list[Num] = []
         self.sides: list[Side] = []
         self.forms: list[Form | None] = []
+        self.ykeys: list[int] = []
 
     def key(self, src: int) -> int:
         return self.kin[-src - 1] if src < 0 else self.kz[src]
@@ -234,6 +236,7 @@ class _Forward:
         self.zs.append(z)
         self.sides.append(side)
         self.forms.append(form)
+        self.ykeys.append(ky)
         self.kz.append(kz)
         self.zforms.append(zform)
 
@@ -243,7 +246,7 @@ def forward(net: Network, w: Sequence[Num]) -> CForward:
     f = _Forward(net, w)
     for n in net.neurons:
         f.step(n)
-    return CForward(tuple(f.ys), tuple(f.zs), tuple(f.sides), tuple(f.forms))
+    return CForward(tuple(f.ys), tuple(f.zs), tuple(f.sides), tuple(f.forms), tuple(f.ykeys))
 
 
 def head_grad(head: Head, z: Sequence[Num]) -> dict[int, Num]:

@@ -37,13 +37,11 @@ Exactness conventions (what "the model's function" means here):
   kernels use: the Python float rounded to the model's compute type (the dtype of the
   first floating parameter, else of the input), as an exact rational (``x / 3`` is
   x * 1/3; ``LeakyReLU()`` of a float64 model has slope 5764607523034235/2^59).
-- **Training mode**: a ``BatchNorm`` with batch statistics couples the examples: with
-  ``whole_batch`` the whole batch is imported as one network (else
-  :class:`~.values.CouplesExamples`); an ``Embedding`` reads the token indices, so it
-  too is imported over the given batch (:class:`~.values.ReadsInputValues`); a
-  ``Dropout`` with p > 0 (random) in training mode is an InputError asking for
-  ``model.eval()``.  The importer does not switch modes itself, so the network is
-  always the function the model computes as it was given.
+- **Whole batches**: BatchNorm with batch statistics couples the examples, Embedding
+  reads the token indices, Dropout in training mode multiplies by the mask the audited
+  pass drew (``masks``): with ``whole_batch`` the given batch is one network (else
+  :class:`~.values.CouplesExamples` and its subclasses).  The importer never switches
+  modes, so the network is the function the model computes as it was given.
 - **In-place ops** (``ReLU(inplace=True)``, ``x.relu_()``, ``x.add_(y)``, ...) are read
   as their out-of-place forms when nothing else reads the tensor they modify (nor a
   view of it); otherwise InputError.  ``x += y`` is recorded by torch.fx itself as
@@ -71,7 +69,7 @@ from torch import nn
 from ..core.errors import InputError
 from ..nets import activations as acts
 from ..nets.ir import Head, Network
-from . import attention, ops, smooth, tensors
+from . import attention, masks, ops, smooth, tensors
 from .act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from .fxargs import (
     ADAPTIVE_POOLS,
@@ -111,8 +109,8 @@ class _Importer:
     """One import: walks the fx graph, keeping a symbolic value per node."""
 
     def __init__(self, model: nn.Module, example: torch.Tensor, name: str,
-                 whole: bool = False) -> None:
-        self.model = model
+                 whole: bool = False, masks: list[torch.Tensor] | None = None) -> None:
+        self.model, self.masks = model, None if masks is None else list(masks)
         self.whole = whole  # the whole batch is one network (BatchNorm in training mode)
         self.example = example
         self.name = name
@@ -301,8 +299,8 @@ class _Importer:
             return x
         if kind in DROPOUT_MODULES:
             if m.training and m.p > 0:
-                raise InputError(f"{kind.__name__} at {place} is in training mode (random); "
-                                 "call model.eval() first")
+                return masks.apply(self, x, f"{kind.__name__} at {place}",
+                                   kind in (nn.AlphaDropout, nn.FeatureAlphaDropout), where)
             self.view(node)
             return x
         if kind in MODULE_ACTS:
@@ -546,8 +544,8 @@ class _Importer:
             _x, p, training, _inplace = match_args(args, kwargs, ("input", None), ("p", 0.5),
                                                 ("training", True), ("inplace", False))
             if training and p > 0:
-                raise InputError(f"{fn.__name__} at {self.place(node)} is in training mode "
-                                 "(random); call model.eval() first")
+                return masks.apply(self, args[0], f"{fn.__name__} at {self.place(node)}",
+                                   fn in (F.alpha_dropout, F.feature_alpha_dropout), where)
             self.view(node)
             return args[0]
         if fn is F.pad:
@@ -581,13 +579,13 @@ class _Wrapped(nn.Module):
         return getattr(self, self.child)(x)
 
 
-def from_module(model: nn.Module, example_input: torch.Tensor,
-                name: str | None = None, whole_batch: bool = False) -> Network:
+def from_module(model: nn.Module, example_input: torch.Tensor, name: str | None = None,
+                whole_batch: bool = False, masks: list[torch.Tensor] | None = None) -> Network:
     """The IR network of ``model`` on one example (shape (1, ...)), as a function of its
     trainable parameters (``named_parameters()`` with ``requires_grad``); with
     ``whole_batch``, on the whole batch (shape (B, ...)) as one network (BatchNorm in
-    training mode normalises with the batch's statistics).  InputError (one line) for what
-    is not supported."""
+    training mode normalises with the batch's statistics; ``masks``: the dropout masks of
+    the audited pass, in call order).  InputError (one line) for what is not supported."""
     if not isinstance(model, nn.Module):
         raise InputError(f"expected a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(example_input, torch.Tensor):
@@ -595,6 +593,7 @@ def from_module(model: nn.Module, example_input: torch.Tensor,
     check_runs_as_traced(model)
     token = ops.WHOLE_BATCH.set(whole_batch)
     try:
-        return _Importer(model, example_input, name or type(model).__name__, whole_batch).run()
+        return _Importer(model, example_input, name or type(model).__name__, whole_batch,
+                         masks).run()
     finally:
         ops.WHOLE_BATCH.reset(token)

@@ -34,6 +34,10 @@ class ReadsInputValues(CouplesExamples):
     whole batch is imported, afresh for every batch."""
 
 
+class NeedsMasks(ReadsInputValues):
+    """Dropout in training mode: the import needs the masks of the audited pass."""
+
+
 @dataclass
 class Sym:
     """A symbolic tensor: entries (:class:`~adcorrect.torchfx.symbolic.Affine`) in a numpy
