@@ -9,11 +9,12 @@ from fractions import Fraction
 from typing import Any
 
 from ..core.deadline import Deadline
-from ..exact.certified import CertifiedResult, certified_oracle
+from ..exact.certified import NO_KINK, CertifiedResult, certified_oracle
+from ..exact.certquick import balls, quick_forward
 from ..nets.activations import Choice
 from ..nets.batch import Batch, batched, whole_batched
 from ..nets.ir import Network
-from ..numbers.cvalue import MAX_PRECISION, text, to_float
+from ..numbers.cvalue import MAX_PRECISION, START_PRECISION, precision, text, to_float
 from ..torchfx.ops import example_of
 
 
@@ -24,19 +25,47 @@ def batch_of(x: Any, y: Any, shape: tuple[int, ...]) -> Batch:
 
 def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choice: Choice,
                  time_limit: float | None, max_precision: int = MAX_PRECISION,
-                 whole: Network | None = None) -> tuple[Network, CertifiedResult]:
-    """The batched network (copies of net, or the whole-batch network ``whole``) and the
-    certified oracle's verdict at w."""
-    subject = batched(net, batch, loss) if whole is None else whole_batched(whole, batch, loss)
-    return subject, certified_oracle(subject, w, choice, max_precision, Deadline(time_limit))
+                 whole: Network | None = None
+                 ) -> tuple[Network | None, CertifiedResult, list[list[float]]]:
+    """The certified oracle's verdict at w on the batch (copies of net, or the whole-batch
+    network ``whole``), the batched network it decided (None where the quick pass ran
+    example by example and found no kink), and the outputs per example (floats, for the
+    forward check)."""
+    if whole is None:
+        quick = _quick_copies(net, batch, w)
+        if quick is not None:
+            return None, *quick
+        subject = batched(net, batch, loss)
+    else:
+        subject = whole_batched(whole, batch, loss)
+    r = certified_oracle(subject, w, choice, max_precision, Deadline(time_limit), quick=True)
+    outs = [] if r.forward is None else [to_float(r.forward.z[o]) for o in subject.head.outputs]
+    n = len(outs) // max(batch.size, 1)
+    return subject, r, [outs[i * n:(i + 1) * n] for i in range(batch.size)] if outs else []
 
 
-def exact_json(subject: Network, r: CertifiedResult, rounds: int,
+def _quick_copies(net: Network, batch: Batch, w: list[Fraction]
+                  ) -> tuple[CertifiedResult, list[list[float]]] | None:
+    """The quick pass copy by copy (no batched network is built): differentiable when no
+    copy meets a kink, else None."""
+    bits = min(START_PRECISION, MAX_PRECISION)
+    outs = []
+    with precision(bits):
+        wb = balls(w)
+        for row in batch.x:
+            fw = quick_forward(net, wb, row)
+            if fw is None:
+                return None
+            outs.append([to_float(fw.z[o]) for o in net.head.outputs])
+    return CertifiedResult(True, True, NO_KINK, bits, (), ns=False), outs
+
+
+def exact_json(subject: Network | None, r: CertifiedResult, rounds: int,
                whole: Network | None = None) -> dict[str, Any]:
     """The ``exact`` key of the audit's answer (``whole``: the whole-batch network)."""
-    label = [n.label for n in subject.neurons]
     copies = []
-    if r.forward is not None:
+    if r.forward is not None and subject is not None:
+        label = [n.label for n in subject.neurons]
         for k in r.kinked:
             zb = r.zbar[k] if r.zbar else None
             n = subject.neurons[k]
@@ -52,8 +81,9 @@ def exact_json(subject: Network, r: CertifiedResult, rounds: int,
         "ns": r.ns, "differentiable": r.differentiable, "inc": r.inc,
         "undecided": None if r.decided else r.how,
         "certificate": r.how if r.decided else None, "witness": None,
-        "kinks_known": r.forward is not None, "top": None, "groups": None,
-        "uncertain": 0 if r.forward is not None else None, "exact_examples": rounds,
+        "kinks_known": r.decided or r.forward is not None, "top": None, "groups": None,
+        "uncertain": 0 if r.decided or r.forward is not None else None,
+        "exact_examples": rounds,
         "copies": copies, "dead": 0, "dead_copies": [], "engine": "certified",
         "precision": r.precision,
     }

@@ -232,7 +232,6 @@ class Auditor:
         """The certified audit of a model with smooth operations, and the execution audit."""
         import numpy as np
 
-        from ..numbers.cvalue import to_float
         from .certaudit import batch_of, decide_batch, exact_json
 
         assert self.net is not None
@@ -248,11 +247,10 @@ class Auditor:
                 self.whole[rows.size] = from_module(self.model, xe, name=self.name,
                                                     whole_batch=True, masks=masks)
             whole = self.whole[rows.size]
-        subject, r = decide_batch(self.net, batch, self.loss, w, self.choice, self.time_limit,
-                                  self.max_precision, whole)
-        if r.forward is not None:
-            outs = np.array([to_float(r.forward.z[o]) for o in subject.head.outputs])
-            self._check_output(xe, outs.reshape(rows.size, -1), masks)
+        subject, r, outs = decide_batch(self.net, batch, self.loss, w, self.choice,
+                                        self.time_limit, self.max_precision, whole)
+        if outs:
+            self._check_output(xe, np.array(outs), masks)
         t1 = time.perf_counter()
         run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype, masks) \
             if execution else None
@@ -268,9 +266,10 @@ class Auditor:
         if run is not None:
             # entries of a whole-batch network are not copies: compared by verdict only
             pos_of = {} if self.whole else {k: j for j, k in enumerate(self.act_neurons)}
-            kinks = {(pos_of[subject.neurons[k].base], subject.neurons[k].example):
-                     str(r.forward.y[k]) for k in r.kinked  # type: ignore[union-attr]
-                     if subject.neurons[k].base in pos_of}
+            kinks = {} if subject is None else {
+                (pos_of[subject.neurons[k].base], subject.neurons[k].example):
+                str(r.forward.y[k]) for k in r.kinked  # type: ignore[union-attr]
+                if subject.neurons[k].base in pos_of}
             res["execution"] = execution_json(self.dtype, run)
             res["differ"], res["verdicts"] = compare(
                 kinks, lambda j: net.neurons[self.act_neurons[j]].label,

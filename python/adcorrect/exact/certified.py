@@ -47,6 +47,7 @@ from ..numbers.cvalue import (
     sign,
     sub,
 )
+from .certquick import quick_forward
 from .certval import Ambiguous, CBackward, CForward, backward, forward, head_grad, head_value
 
 
@@ -96,6 +97,9 @@ def _parallel_unknown(a: Sequence[Num], b: Sequence[Num]) -> bool:
     return True
 
 
+NO_KINK = "no neuron on a kink (every enclosure excludes the kinks): f is C1 near w"
+
+
 def _total(xs: Sequence[Num]) -> Num:
     acc: Num = ZERO
     for x in xs:
@@ -115,8 +119,7 @@ def _decide(net: Network, w: Sequence[Num], choice: Choice, deadline: Deadline,
                                zbar=bw.zbar, **kw)
 
     if not K:
-        return result(True, True, "no neuron on a kink (every enclosure excludes the kinks):"
-                      " f is C1 near w", ns=False)
+        return result(True, True, NO_KINK, ns=False)
     tangents: dict[int, tuple[Num, ...]] = {}
     for k in K:
         deadline.check("tangent forms of the kinked neurons")
@@ -166,10 +169,18 @@ def _decide(net: Network, w: Sequence[Num], choice: Choice, deadline: Deadline,
 
 def certified_oracle(net: Network, w: Sequence[Fraction], choice: Choice = "pytorch",
                      max_precision: int = MAX_PRECISION,
-                     deadline: Deadline = NO_DEADLINE) -> CertifiedResult:
+                     deadline: Deadline = NO_DEADLINE, quick: bool = False) -> CertifiedResult:
     """Decide differentiability and AD correctness of f at w, raising the precision while
-    an enclosure is ambiguous; undecided (with the reason) beyond ``max_precision`` bits."""
+    an enclosure is ambiguous; undecided (with the reason) beyond ``max_precision`` bits.
+    With ``quick``, the balls-only pass (:mod:`.certquick`) goes first and answers alone
+    when no enclosure meets a kink (AD is then not computed: ``ad`` is empty)."""
     bits = min(START_PRECISION, max_precision)
+    if quick:
+        with precision(bits):
+            fw = quick_forward(net, w)
+            if fw is not None:
+                return CertifiedResult(True, True, NO_KINK, bits, (), ns=False,
+                                       f=head_value(net.head, fw.z), forward=fw)
     while True:
         with precision(bits):
             try:

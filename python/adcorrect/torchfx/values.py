@@ -211,7 +211,8 @@ def import_key(model: nn.Module, example_shape: Sequence[int]) -> tuple[Any, ...
     values: the module tree (identities, classes, train/eval mode, hooks, instance
     attributes shadowing ``forward``), the parameters' identities, shapes, dtypes and
     ``requires_grad``, the values of frozen parameters and buffers (BatchNorm's running
-    statistics), and the example shape.  Equal keys: the same imported function."""
+    statistics, in eval mode: in training mode it uses the batch's), and the example
+    shape.  Equal keys: the same imported function."""
     digest = hashlib.blake2b(digest_size=16)
     mods, params, buffers = [], [], []
     seen_p: set[int] = set()
@@ -230,6 +231,8 @@ def import_key(model: nn.Module, example_shape: Sequence[int]) -> tuple[Any, ...
             params.append((pre + k, id(p), tuple(p.shape), str(p.dtype), p.requires_grad))
             if not p.requires_grad:
                 _digest_tensor(digest, p)
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training:
+            continue  # batch statistics: the running ones are not part of the function
         for b in own.get("_buffers", {}).values():
             if b is not None and id(b) not in seen_b:
                 seen_b.add(id(b))
