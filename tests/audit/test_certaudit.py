@@ -339,3 +339,43 @@ def test_dropout_in_training_mode_uses_the_audited_mask() -> None:
         tol = Q(1, 10**11) * (1 + abs(Q(g)))
         assert lo - tol <= Q(g) <= hi + tol
     assert m.training
+
+
+class GroupNormNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c, self.g, self.o = nn.Conv2d(1, 4, 3, padding=1), nn.GroupNorm(2, 4), nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.o(nn.functional.silu(self.g(self.c(x))).mean((2, 3)))
+
+
+def test_group_norm_matches_torch() -> None:
+    torch.manual_seed(9)
+    _assert_ad_in_enclosures(GroupNormNet().double(), torch.randn(2, 1, 4, 4),
+                             torch.tensor([0, 2]))
+
+
+def test_clamp_takes_pytorchs_inclusive_derivative() -> None:
+    """torch.clamp(x, 0, 1): PyTorch's derivative at a bound is 1 (hardtanh's is 0); at
+    x = (0, 1/2) the first unit sits on clamp's lower bound with its own bias: NS, not
+    differentiable, and the float run hits the same kinks."""
+    class C(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin, self.out = nn.Linear(2, 3), nn.Linear(3, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.out(torch.clamp(self.lin(x), min=0.0, max=1.0))
+
+    m = C()
+    with torch.no_grad():
+        m.lin.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+        m.lin.bias.zero_()
+    net = from_module(m, torch.zeros(1, 2))
+    act = net.neurons[0].activation
+    assert act.name == "clamp(0,1)" and act.derivative(Q(0)) == 1 == act.derivative(Q(1))
+    x, y = torch.tensor([[0.0, 0.5], [1.0, 2.0]]), torch.tensor([0, 1])
+    res = Auditor(m, x, "ce").audit(x, y)
+    assert (res["exact"]["kinked"], res["exact"]["differentiable"]) == (2, False)
+    assert res["execution"]["float_kinks"] == 2

@@ -160,6 +160,21 @@ def hardtanh(lo: Fraction = Fraction(-1), hi: Fraction = Fraction(1)) -> Activat
     return Activation(name, (lo, hi), (_poly(lo), _poly(0, 1), _poly(hi)), (Fraction(0),) * 2)
 
 
+def clamp(lo: Fraction | None, hi: Fraction | None) -> Activation:
+    """``torch.clamp(x, lo, hi)``: PyTorch's derivative at a bound is 1 (its backward keeps
+    ``lo <= x <= hi``), unlike hardtanh's 0."""
+    if lo is None and hi is None:
+        raise InputError("clamp: at least one of min and max is needed")
+    if lo is not None and hi is not None and not lo < hi:
+        raise InputError(f"clamp({lo},{hi}): needs min < max")
+    name = f"clamp({'' if lo is None else lo},{'' if hi is None else hi})"
+    if lo is None:
+        return Activation(name, (hi,), (_poly(0, 1), _poly(hi)), (Fraction(1),))  # type: ignore[arg-type]
+    if hi is None:
+        return Activation(name, (lo,), (_poly(lo), _poly(0, 1)), (Fraction(1),))
+    return Activation(name, (lo, hi), (_poly(lo), _poly(0, 1), _poly(hi)), (Fraction(1),) * 2)
+
+
 def relu6() -> Activation:
     return Activation("relu6", _poly(0, 6), (_poly(0), _poly(0, 1), _poly(6)), _poly(0, 0))
 

@@ -12,7 +12,10 @@ the exact audit (kinked copies, NS, non-differentiability, ``inc``, undecided) a
 execution audit (float kinks, bifurcations).
 
 Everything is seeded and each run uses one torch thread, so the summary table repeats
-exactly from run to run (timings are kept apart, in ``timing.json``).  Runs are spread
+exactly from run to run (timings are kept apart, in ``timing.json``); the float kernels
+are made CPU-independent (:data:`DETERMINISTIC_ENV`: ATen's non-vectorised kernels, MKL's
+conditional numerical reproducibility, oneDNN at SSE4.1), so it repeats from machine to
+machine too.  Runs are spread
 over ``--jobs`` processes.  Outputs in ``--out``: ``study.json`` (per run: statistics and
 per-step records), ``summary.md`` (the table), ``timing.json`` and the plots
 ``rates-steps.png``, ``rates-width.png``, ``bifurcations.png``.  The report
@@ -23,10 +26,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from . import study_models
 
 FORMATS = ("fp32", "bf16", "fp16", "e4m3fn", "e5m2", "int8:1/128")
 WIDTHS = (16, 64, 256)
@@ -117,9 +123,13 @@ def run_one(fmt: str, width: int, steps: int = STEPS, every: int = EVERY,
             "audit_seconds": sum(r["seconds"] for r in mon.records)}
 
 
-def _job(args: tuple[str, int, int, int, Any]) -> dict[str, Any]:
-    f, w, steps, every, data = args
-    return run_one(f, w, steps, every, data=data)
+def _any_job(args: tuple[Any, ...]) -> dict[str, Any]:
+    """One run: ("mlp", format, width, steps, every, data) or (model, format, steps, every,
+    data) for the models beyond MLPs."""
+    if args[0] == "mlp":
+        _, f, w, steps, every, data = args
+        return run_one(f, w, steps, every, data=data)
+    return study_models.run_model(*args[:4], data=args[4])
 
 
 def rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -187,19 +197,27 @@ def plots(runs: list[dict[str, Any]], out: Path) -> list[str]:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    floor = 0.5 / max(max(r["stats"]["audited"] for r in runs), 1)
+    # an observed 0 is drawn (hollow) below every bound line, never above one
+    bounds = [min(1.0, r["bound"]) for r in runs if r["bound"] > 0]
+    floor = min(0.5 / max(max(r["stats"]["audited"] for r in runs), 1),
+                0.1 * min(bounds, default=1.0))
     for f in formats:
         ws = [w for w in widths if (f, w) in by]
         rate = [by[(f, w)]["stats"]["ndf_steps"] / max(by[(f, w)]["stats"]["audited"], 1)
                 for w in ws]
-        ax.plot(ws, [max(v, floor) for v in rate], "o-", color=colors[f], label=f"{f} observed")
+        ax.plot(ws, [max(v, floor) for v in rate], "-", color=colors[f], label=f"{f} observed")
+        ax.plot([w for w, v in zip(ws, rate) if v > 0], [v for v in rate if v > 0], "o",
+                color=colors[f])
+        ax.plot([w for w, v in zip(ws, rate) if v == 0], [floor for v in rate if v == 0], "o",
+                mfc="none", color=colors[f])
         ax.plot(ws, [min(1.0, by[(f, w)]["bound"]) for w in ws], "--", color=colors[f],
                 alpha=0.6, label=f"{f} bound min(1, B n/|M|)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("width w")
     ax.set_ylabel("fraction of steps with a non-differentiable loss")
-    ax.set_title(f"observed rate vs the batched T2 bound (0 drawn at {floor:.1e})", fontsize=9)
+    ax.set_title(f"observed rate vs the batched T2 bound (0: hollow, at {floor:.1e})",
+                 fontsize=9)
     ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     fig.savefig(out / "rates-width.png", dpi=110)
@@ -264,10 +282,32 @@ def section_markdown(study_dir: Path) -> str:
            ("Bertoin et al. (NeurIPS 2021) report fp32 bifurcations on MNIST per 1000 "
            "initialisations (21, 163, 478 for widths 16, 64, 256): a different data set and "
            "protocol, shown for scale only.")]
+    mruns = data.get("model_runs") or []
+    if mruns:
+        mp = data["model_protocol"]
+        out += ["", "### Beyond MLPs", "",
+                ("A ResNet trained with BatchNorm in training mode and two-layer Transformer "
+                 "encoders (ReLU and GELU feed-forward blocks, LayerNorm) on the digits "
+                 f"(`python/adcorrect/report/study_models.py`): batch {mp['batch']}, "
+                 f"{mp['steps']} SGD steps (learning rate {mp['lr']}), every "
+                 f"{mp['every']}-th step audited by the certified engine (exact where it "
+                 "can be, Arb balls elsewhere; the ResNet's batch is one network) and the "
+                 "execution audit. Rates are fractions of audited steps; inc, undecided and "
+                 "errors are counts."), "", *study_models.summary_markdown(mruns), "",
+                f"![rates per model and format]({rel}/rates-models.png)"]
     return "\n".join(out) + "\n"
 
 
+#: CPU-independent kernels for the study's processes (set before torch is imported):
+#: ATen's non-vectorised kernels, MKL's conditional numerical reproducibility and oneDNN
+#: restricted to SSE4.1, so the trajectories do not depend on the CPU's vector width
+DETERMINISTIC_ENV = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
+                     "DNNL_MAX_CPU_ISA": "SSE41", "OMP_NUM_THREADS": "1",
+                     "MKL_NUM_THREADS": "1"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.environ.update(DETERMINISTIC_ENV)  # before digits() imports torch; workers inherit it
     p = argparse.ArgumentParser(prog="python -m adcorrect.report.study", description=__doc__.split(
         "\n")[0])
     p.add_argument("--out", default="report/study")
@@ -276,6 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--formats", default=",".join(FORMATS))
     p.add_argument("--widths", default=",".join(map(str, WIDTHS)))
+    p.add_argument("--models", default=",".join(("mlp", *study_models.MODELS)),
+                   help="mlp and the models beyond MLPs (resnet, transformer-relu, "
+                        "transformer-gelu)")
+    p.add_argument("--model-formats", default=",".join(study_models.FORMATS))
+    p.add_argument("--model-steps", type=int, default=study_models.STEPS)
+    p.add_argument("--model-every", type=int, default=study_models.EVERY)
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -283,33 +329,51 @@ def main(argv: list[str] | None = None) -> int:
     widths = [int(w) for w in args.widths.split(",")]
     x, y = digits()
     data = (x.numpy(), y.numpy())
-    jobs = [(f, w, args.steps, args.every, data) for w in sorted(widths, reverse=True)
-            for f in formats]
+    models = [m for m in args.models.split(",") if m]
+    mformats = args.model_formats.split(",")
+    jobs: list[tuple[Any, ...]] = [
+        ("mlp", f, w, args.steps, args.every, data) for w in sorted(widths, reverse=True)
+        for f in formats] if "mlp" in models else []
+    jobs += [(m, f, args.model_steps, args.model_every, data) for m in models if m != "mlp"
+             for f in mformats]
     t0 = time.perf_counter()
     if args.jobs > 1:
         import multiprocessing as mp
 
         with mp.get_context("spawn").Pool(args.jobs) as pool:
-            runs = pool.map(_job, jobs, chunksize=1)
+            done = pool.map(_any_job, jobs, chunksize=1)
     else:
-        runs = [_job(j) for j in jobs]
+        done = [_any_job(j) for j in jobs]
+    runs = [r for r in done if "width" in r]
+    mruns = [r for r in done if "model" in r]
     runs.sort(key=lambda r: (formats.index(r["format"]), r["width"]))
+    mruns.sort(key=lambda r: (models.index(r["model"]), mformats.index(r["format"])))
     wall = time.perf_counter() - t0
     timing = {"wall_seconds": wall, "jobs": args.jobs,
               "runs": [{"format": r.pop("format_", r["format"]), "width": r["width"],
                         "seconds": r.pop("seconds"), "audit_seconds": r.pop("audit_seconds")}
                        for r in runs]}
-    figures = plots(runs, out)
+    timing["models"] = [{"model": r["model"], "format": r["format"],
+                         "seconds": r.pop("seconds"), "audit_seconds": r.pop("audit_seconds")}
+                        for r in mruns]
+    figures = plots(runs, out) if runs else []
+    if mruns:
+        figures.append(study_models.plot(mruns, out))
     data = {"formats": formats, "widths": widths, "steps": args.steps, "every": args.every,
             "batch": BATCH, "lr": LR, "seed": SEED, "bertoin_fp32_mnist": BERTOIN_FP32_MNIST,
-            "runs": runs, "figures": figures}
+            "runs": runs, "figures": figures, "model_runs": mruns, "kernels": DETERMINISTIC_ENV,
+            "model_protocol": {"batch": study_models.BATCH, "steps": args.model_steps,
+                               "every": args.model_every, "lr": study_models.LR,
+                               "seed": study_models.SEED}}
     (out / "study.json").write_text(json.dumps(data, indent=1) + "\n")
     (out / "timing.json").write_text(json.dumps(timing, indent=1) + "\n")
-    table = summary_markdown(runs)
+    table = summary_markdown(runs) if runs else []
+    if mruns:
+        table += ["", *study_models.summary_markdown(mruns)]
     (out / "summary.md").write_text("\n".join(table) + "\n")
     print("\n".join(table))
-    audited = sum(r["stats"]["audited"] for r in runs)
-    undecided = sum(r["stats"]["undecided_steps"] for r in runs)
+    audited = sum(r["stats"]["audited"] for r in (*runs, *mruns))
+    undecided = sum(r["stats"]["undecided_steps"] for r in (*runs, *mruns))
     print(f"\nundecided: {undecided} of {audited} audited steps; wall time {wall:.0f} s "
           f"({args.jobs} processes); wrote {out}/")
     return 0

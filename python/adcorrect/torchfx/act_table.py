@@ -35,6 +35,15 @@ def _softshrink(scalar: Scalar, lam: Any, what: str) -> acts.Activation:
     return acts.softshrink(v)
 
 
+def _clamp(scalar: Scalar, lo: Any, hi: Any, what: str) -> acts.Activation:
+    for v, nm in ((lo, "min"), (hi, "max")):
+        if isinstance(v, torch.Tensor) or (v is not None and not isinstance(v, (int, float))):
+            raise InputError(f"{what}: {nm} must be a Python number (tensor bounds are not "
+                             "supported)")
+    return acts.clamp(None if lo is None else scalar(lo, f"{what}: min"),
+                      None if hi is None else scalar(hi, f"{what}: max"))
+
+
 def _leaky(scalar: Scalar, slope: Any, what: str) -> acts.Activation:
     return acts.leaky_relu(scalar(slope, f"{what}: negative_slope"))
 
@@ -78,6 +87,10 @@ FUNC_ACTS: dict[Any, FuncAct] = {
     F.hardsigmoid: FuncAct(_INPLACE, lambda s, v, w: acts.hardsigmoid()),
     F.hardswish: FuncAct(_INPLACE, lambda s, v, w: acts.hardswish()),
     torch.abs: FuncAct((), lambda s, v, w: acts.abs_()),
+    torch.clamp: FuncAct((("min", None), ("max", None)),
+                         lambda s, v, w: _clamp(s, v[0], v[1], w)),
+    torch.clip: FuncAct((("min", None), ("max", None)),
+                        lambda s, v, w: _clamp(s, v[0], v[1], w)),
     F.softshrink: FuncAct((("lambd", 0.5),), lambda s, v, w: _softshrink(s, v[0], w)),
 }
 

@@ -100,8 +100,9 @@ def normalise(b: Builder, arr: np.ndarray, axes: tuple[int, ...], eps: Fraction,
     for members, kidx in _groups(arr, axes):
         nm = ops.label(name, kidx)
         n = Fraction(1, len(members))
-        if centre:
-            mu = b.lincomb(((n, arr[m]) for m in members), f"{nm}/mean")
+        if centre:  # the mean as one neuron, read by every centred entry
+            mean = b.lincomb(((n, arr[m]) for m in members), f"{nm}/mean")
+            mu = source_entry(b.source(mean), f"{nm}/mean")
             cs = [b.lincomb(((Fraction(1), arr[m]), (Fraction(-1), mu)), ops.label(f"{name}/c", m))
                   for m in members]
         else:
@@ -217,6 +218,21 @@ def _layer_norm(imp: Any, x: Any, shape: Any, weight: Any, bias: Any, eps: Any, 
                           where))
 
 
+def group_norm(imp: Any, x: Any, groups: Any, weight: Any, bias: Any, eps: Any,
+               where: str) -> Sym:
+    """GroupNorm: per example, over each group of channels and the spatial axes."""
+    arr = imp.batched(x)
+    if arr.ndim < 2 or not isinstance(groups, int) or groups < 1 or arr.shape[1] % groups:
+        raise InputError(f"{arr.shape[1] if arr.ndim > 1 else 0} channels do not split into "
+                         f"{groups!r} groups")
+    cpg = arr.shape[1] // groups
+    g = arr.reshape(arr.shape[0], groups, cpg, *arr.shape[2:])
+    gamma, beta = imp.weights(weight, "weight"), imp.weights(bias, "bias")
+    out = normalise(imp.b, g, tuple(range(2, g.ndim)), imp.scalar(eps, "eps"), True, gamma,
+                    beta, lambda m: (m[1] * cpg + m[2],), where)
+    return _sym(out.reshape(arr.shape))
+
+
 def batch_norm_train(imp: Any, x: Any, weight: Any, bias: Any, eps: Any, where: str,
                      what: str, training: bool) -> Sym:
     """BatchNorm with the batch's statistics (training mode, or no running statistics):
@@ -258,6 +274,8 @@ def module_call(imp: Any, m: nn.Module, x: Any, where: str) -> Sym | None:
         return _layer_norm(imp, x, m.normalized_shape, m.weight, m.bias, m.eps, True, where)
     if kind is nn.RMSNorm:
         return _layer_norm(imp, x, m.normalized_shape, m.weight, None, m.eps, False, where)
+    if kind is nn.GroupNorm:
+        return group_norm(imp, x, m.num_groups, m.weight, m.bias, m.eps, where)
     if kind in (nn.Softmax, nn.LogSoftmax):
         if m.dim is None:
             raise InputError(f"{kind.__name__} needs an explicit dim")
@@ -282,6 +300,10 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
         x, shape, w, eps = match_args(args, kwargs, ("input", None), ("normalized_shape", None),
                                       ("weight", None), ("eps", None))
         return _layer_norm(imp, x, shape, w, None, eps, False, where)
+    if fn is F.group_norm:
+        x, groups, w, bias, eps = match_args(args, kwargs, ("input", None), ("num_groups", None),
+                                             ("weight", None), ("bias", None), ("eps", 1e-5))
+        return group_norm(imp, x, groups, w, bias, eps, where)
     if fn in (F.softmax, torch.softmax, F.log_softmax, torch.log_softmax):
         x, dim, _stack, dtype = match_args(args, kwargs, ("input", None), ("dim", None),
                                            ("_stacklevel", 3), ("dtype", None))
