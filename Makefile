@@ -106,6 +106,7 @@ study: python-deps
 bench: python-deps
 	$(PY) bench/audit_bench.py
 	$(PY) bench/bn_audit_bench.py
+	$(PY) bench/certified_bench.py
 	$(PY) bench/monitor_bench.py
 	$(PY) bench/cnn_bench.py
 	$(PY) bench/count_bench.py
