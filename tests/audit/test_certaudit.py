@@ -12,9 +12,8 @@ import torch
 from adcorrect.audit.run import Auditor
 from adcorrect.exact.certified import certified_oracle
 from adcorrect.nets.batch import Batch, batched, whole_batched
-from adcorrect.numbers.cvalue import bounds
 from adcorrect.torchfx.importer import from_module
-from adcorrect.torchfx.values import CouplesExamples
+from certad import assert_ad_in_enclosures, assert_in_enclosures
 from torch import nn
 
 pytestmark = pytest.mark.usefixtures("float32_default")
@@ -121,14 +120,8 @@ def test_ad_equals_torch_float64_on_200_random_models() -> None:
         r = certified_oracle(sub, net.values)
         assert r.differentiable is True, (t, r.how)
         decided += 1
-        loss = nn.functional.cross_entropy(m64(x.double()), y)
-        grads = torch.autograd.grad(loss, list(m64.parameters()))
-        flat = torch.cat([g.reshape(-1) for g in grads]).tolist()
-        assert len(flat) == len(r.ad)
-        for g, a in zip(flat, r.ad):
-            lo, hi = bounds(a)
-            tol = Q(1, 10**11) * (1 + abs(Q(g)))
-            assert lo - tol <= Q(g) <= hi + tol, (t, g, a)
+        assert_in_enclosures(r.ad, nn.functional.cross_entropy(m64(x.double()), y),
+                             list(m64.parameters()))
     assert decided == 200
 
 
@@ -178,13 +171,9 @@ def test_batchnorm_training_mode_gradient_matches_torch() -> None:
     r = certified_oracle(sub, net.values)
     assert (r.differentiable, r.ad_correct, r.kinked) == (True, True, ())
     m64 = copy.deepcopy(m).double()
-    loss = nn.functional.cross_entropy(m64(x.double()), y)
-    flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
     # eps: float32's 1e-5 in the import, float64's in m64; 1e-9 relative covers both
-    for g, a in zip(flat.tolist(), r.ad):
-        lo, hi = bounds(a)
-        tol = Q(1, 10**9) * (1 + abs(Q(g)))
-        assert lo - tol <= Q(g) <= hi + tol
+    assert_in_enclosures(r.ad, nn.functional.cross_entropy(m64(x.double()), y),
+                         list(m64.parameters()), Q(1, 10**9))
 
 
 class AttnMax(nn.Module):
@@ -242,30 +231,7 @@ def test_transformer_encoder_decided_and_matches_torch(act: str, norm_first: boo
     assert res["exact"]["differentiable"] is True and res["exact"]["undecided"] is None
     m64 = Encoder(act, norm_first).double().eval()
     m64.load_state_dict(m.state_dict())
-    _assert_ad_in_enclosures(m64, x, y)
-
-
-def _assert_ad_in_enclosures(m64: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
-    """The certified oracle decides the float64 model's batch differentiable, and torch's
-    float64 autograd lies in its enclosures of the gradient (within 1e-11 relative)."""
-    x = x.double() if x.is_floating_point() else x
-    rows = tuple(tuple(Q(v) for v in r) for r in x.reshape(x.shape[0], -1).double().tolist())
-    b = Batch(rows, tuple((Q(int(v)),) for v in y), tuple(x.shape[1:]))
-    try:
-        net = from_module(m64, x[:1])
-        sub = batched(net, b, "ce")
-    except CouplesExamples:  # batch statistics or token indices: the whole batch
-        net = from_module(m64, x, whole_batch=True)
-        sub = whole_batched(net, b, "ce")
-    r = certified_oracle(sub, net.values)
-    assert (r.differentiable, r.ad_correct) == (True, True), r.how
-    loss = nn.functional.cross_entropy(m64(x), y)
-    flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
-    assert len(r.ad) == flat.numel()
-    for g, a in zip(flat.tolist(), r.ad):
-        lo, hi = bounds(a)
-        tol = Q(1, 10**11) * (1 + abs(Q(g)))
-        assert lo - tol <= Q(g) <= hi + tol
+    assert_ad_in_enclosures(m64, x, y)
 
 
 class CausalSDPA(nn.Module):
@@ -283,7 +249,7 @@ class CausalSDPA(nn.Module):
 def test_causal_scaled_dot_product_attention() -> None:
     torch.manual_seed(6)
     m = CausalSDPA().double()
-    _assert_ad_in_enclosures(m, torch.randn(3, 5, 4), torch.tensor([0, 1, 1]))
+    assert_ad_in_enclosures(m, torch.randn(3, 5, 4), torch.tensor([0, 1, 1]))
 
 
 class Bag(nn.Module):
@@ -306,7 +272,7 @@ def test_embedding_reads_token_indices() -> None:
     assert aud.per_batch and aud.audit(x, y)["exact"]["differentiable"] is True
     x2 = torch.tensor([[4, 5, 6], [7, 8, 1]])
     assert aud.audit(x2, y)["exact"]["differentiable"] is True
-    _assert_ad_in_enclosures(Bag().double(), x, y)
+    assert_ad_in_enclosures(Bag().double(), x, y)
 
 
 def test_dropout_in_training_mode_uses_the_audited_mask() -> None:
@@ -332,12 +298,8 @@ def test_dropout_in_training_mode_uses_the_audited_mask() -> None:
     rows = tuple(tuple(Q(v) for v in r) for r in x.double().tolist())
     sub = whole_batched(net, Batch(rows, tuple((Q(int(v)),) for v in y), (4,)), "ce")
     r = certified_oracle(sub, net.values)
-    loss = nn.functional.cross_entropy(forward_with(gm, x.double(), masks), y)
-    flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
-    for g, a in zip(flat.tolist(), r.ad):
-        lo, hi = bounds(a)
-        tol = Q(1, 10**11) * (1 + abs(Q(g)))
-        assert lo - tol <= Q(g) <= hi + tol
+    assert_in_enclosures(r.ad, nn.functional.cross_entropy(forward_with(gm, x.double(), masks),
+                                                           y), list(m64.parameters()))
     assert m.training
 
 
@@ -352,7 +314,7 @@ class GroupNormNet(nn.Module):
 
 def test_group_norm_matches_torch() -> None:
     torch.manual_seed(9)
-    _assert_ad_in_enclosures(GroupNormNet().double(), torch.randn(2, 1, 4, 4),
+    assert_ad_in_enclosures(GroupNormNet().double(), torch.randn(2, 1, 4, 4),
                              torch.tensor([0, 2]))
 
 

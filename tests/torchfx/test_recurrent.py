@@ -4,17 +4,14 @@ its enclosures, an audit end to end, and the refusals (one-line InputErrors)."""
 
 from __future__ import annotations
 
-from fractions import Fraction as Q
 from typing import Any
 
 import pytest
 import torch
 from adcorrect.audit.run import Auditor
 from adcorrect.core.errors import InputError
-from adcorrect.exact.certified import certified_oracle
-from adcorrect.nets.batch import Batch, batched
-from adcorrect.numbers.cvalue import bounds
 from adcorrect.torchfx.importer import from_module
+from certad import assert_ad_in_enclosures
 from torch import nn
 
 
@@ -103,24 +100,6 @@ class WithState(nn.Module):
         return self.fc(self.rnn(x, h0)[0][:, -1])
 
 
-def _assert_ad_in_enclosures(m64: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
-    """The certified oracle decides the float64 model's batch differentiable, and torch's
-    float64 autograd lies in its enclosures of the gradient (within 1e-11 relative)
-    (tests/audit/test_certaudit.py)."""
-    net = from_module(m64, x[:1].double())
-    rows = tuple(tuple(Q(v) for v in r) for r in x.reshape(x.shape[0], -1).double().tolist())
-    ys = tuple((Q(int(v)),) for v in y)
-    r = certified_oracle(batched(net, Batch(rows, ys, tuple(x.shape[1:])), "ce"), net.values)
-    assert (r.differentiable, r.ad_correct) == (True, True), r.how
-    loss = nn.functional.cross_entropy(m64(x.double()), y)
-    flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(m64.parameters()))])
-    assert len(r.ad) == flat.numel()
-    for g, a in zip(flat.tolist(), r.ad):
-        lo, hi = bounds(a)
-        tol = Q(1, 10**11) * (1 + abs(Q(g)))
-        assert lo - tol <= Q(g) <= hi + tol
-
-
 CASES = {
     "lstm": lambda: nn.LSTM(3, 4, batch_first=True),
     "gru": lambda: nn.GRU(3, 4, batch_first=True),
@@ -139,13 +118,13 @@ def test_decided_and_ad_in_enclosures(case: str) -> None:
     torch.manual_seed(11)
     m = Last(CASES[case]()).double()
     x = torch.randn(2, 3, 3, dtype=torch.float64)
-    _assert_ad_in_enclosures(m, x, torch.tensor([0, 1]))
+    assert_ad_in_enclosures(m, x, torch.tensor([0, 1]))
 
 
 def test_unpacked_outputs_mean_over_steps() -> None:
     torch.manual_seed(12)
     m = Unpacked().double()
-    _assert_ad_in_enclosures(m, torch.randn(2, 3, 3, dtype=torch.float64), torch.tensor([1, 0]))
+    assert_ad_in_enclosures(m, torch.randn(2, 3, 3, dtype=torch.float64), torch.tensor([1, 0]))
 
 
 def test_neuron_names() -> None:

@@ -57,25 +57,20 @@ def digits() -> tuple[Any, Any]:
     return x, y
 
 
-def run_one(fmt: str, width: int, steps: int = STEPS, every: int = EVERY,
-            seed: int = SEED, data: tuple[Any, Any] | None = None) -> dict[str, Any]:
-    """Train one model, auditing every ``every``-th step; statistics and records."""
+def train_audited(model: Any, dtype: Any, x_all: Any, y_all: Any, batch: int, steps: int,
+                  every: int, lr: float, seed: int) -> tuple[Any, float, float]:
+    """Plain SGD with cross-entropy on (x_all, y_all), auditing every ``every``-th step with
+    the monitor; for formats torch cannot compute in (fp8, int8) a float32 master copy
+    whose rounding to the format is the model's parameters after every step.  Returns the
+    monitor, the training seconds and the accuracy on all of x_all (eval mode)."""
     import torch
     import torch.nn.functional as F
     from torch import nn
 
-    from ..audit.dtypes import parse_dtype
     from ..audit.monitor import Monitor
 
-    torch.set_num_threads(1)
-    torch.manual_seed(seed + width)
-    dtype = parse_dtype(fmt)
-    x_all, y_all = digits() if data is None else (torch.as_tensor(data[0]),
-                                                   torch.as_tensor(data[1]))
-    model = nn.Sequential(nn.Linear(64, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-                          nn.Linear(width, 10)).to(dtype.compute)
     params = list(model.parameters())
-    master = [p.detach().clone().requires_grad_(True) for p in params]
+    master = [p.detach().clone().float().requires_grad_(True) for p in params]
 
     def keep_in_format() -> None:
         if not dtype.native:
@@ -84,18 +79,17 @@ def run_one(fmt: str, width: int, steps: int = STEPS, every: int = EVERY,
                     p.copy_(dtype.round(q))
 
     keep_in_format()
-    opt = torch.optim.SGD(params if dtype.native else master, lr=LR)
+    opt = torch.optim.SGD(params if dtype.native else master, lr=lr)
     gen = torch.Generator().manual_seed(seed)
     mon = Monitor(model, nn.CrossEntropyLoss(), every=every, dtype=dtype, progress=False)
     n = x_all.shape[0]
-    order = torch.randperm(n, generator=gen)
-    pos = 0
+    order, pos = torch.randperm(n, generator=gen), 0
     t0 = time.perf_counter()
     for _ in range(steps):
-        if pos + BATCH > n:
+        if pos + batch > n:
             order, pos = torch.randperm(n, generator=gen), 0
-        idx = order[pos:pos + BATCH]
-        pos += BATCH
+        idx = order[pos:pos + batch]
+        pos += batch
         x, y = x_all[idx].to(dtype.compute), y_all[idx]
         opt.zero_grad()
         model.zero_grad()
@@ -103,12 +97,33 @@ def run_one(fmt: str, width: int, steps: int = STEPS, every: int = EVERY,
         mon.step(x, y)
         if not dtype.native:
             for p, q in zip(params, master):
-                q.grad = p.grad.detach().clone()
+                q.grad = p.grad.detach().float().clone()
         opt.step()
         keep_in_format()
     seconds = time.perf_counter() - t0
+    model.eval()
     with torch.no_grad():
         acc = float((model(x_all.to(dtype.compute)).argmax(1) == y_all).float().mean())
+    return mon, seconds, acc
+
+
+def run_one(fmt: str, width: int, steps: int = STEPS, every: int = EVERY,
+            seed: int = SEED, data: tuple[Any, Any] | None = None) -> dict[str, Any]:
+    """Train one model, auditing every ``every``-th step; statistics and records."""
+    import torch
+    from torch import nn
+
+    from ..audit.dtypes import parse_dtype
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed + width)
+    dtype = parse_dtype(fmt)
+    x_all, y_all = digits() if data is None else (torch.as_tensor(data[0]),
+                                                   torch.as_tensor(data[1]))
+    model = nn.Sequential(nn.Linear(64, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
+                          nn.Linear(width, 10)).to(dtype.compute)
+    mon, seconds, acc = train_audited(model, dtype, x_all, y_all, BATCH, steps, every, LR,
+                                      seed)
     stats = mon.stats()
     stats.pop("seconds")
     records = [{k: r[k] for k in ("step", "kinked", "kinked_examples", "ns", "differentiable",

@@ -21,7 +21,6 @@ run is seeded and single-threaded; the table repeats from run to run on one mach
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 MODELS = ("resnet", "transformer-relu", "transformer-gelu")
@@ -91,12 +90,9 @@ def run_model(kind: str, fmt: str, steps: int = STEPS, every: int = EVERY, seed:
               data: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Train one model in one format, auditing every ``every``-th step."""
     import torch
-    import torch.nn.functional as F
-    from torch import nn
 
     from ..audit.dtypes import parse_dtype
-    from ..audit.monitor import Monitor
-    from .study import digits
+    from .study import digits, train_audited
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -105,48 +101,14 @@ def run_model(kind: str, fmt: str, steps: int = STEPS, every: int = EVERY, seed:
                                                    torch.as_tensor(data[1]))
     x_all = shaped(kind, x_all)
     model = build(kind).to(dtype.compute).train()
-    params = list(model.parameters())
-    master = [p.detach().clone().float().requires_grad_(True) for p in params]
-
-    def keep_in_format() -> None:
-        if not dtype.native:
-            with torch.no_grad():
-                for p, q in zip(params, master):
-                    p.copy_(dtype.round(q))
-
-    keep_in_format()
-    opt = torch.optim.SGD(params if dtype.native else master, lr=LR)
-    gen = torch.Generator().manual_seed(seed)
-    mon = Monitor(model, nn.CrossEntropyLoss(), every=every, dtype=dtype, progress=False)
-    n = x_all.shape[0]
-    order, pos = torch.randperm(n, generator=gen), 0
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        if pos + BATCH > n:
-            order, pos = torch.randperm(n, generator=gen), 0
-        idx = order[pos:pos + BATCH]
-        pos += BATCH
-        x, y = x_all[idx].to(dtype.compute), y_all[idx]
-        opt.zero_grad()
-        model.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        mon.step(x, y)
-        if not dtype.native:
-            for p, q in zip(params, master):
-                q.grad = p.grad.detach().float().clone()
-        opt.step()
-        keep_in_format()
-    seconds = time.perf_counter() - t0
-    model.eval()
-    with torch.no_grad():
-        acc = float((model(x_all.to(dtype.compute)).argmax(1) == y_all).float().mean())
+    mon, seconds, acc = train_audited(model, dtype, x_all, y_all, BATCH, steps, every, LR, seed)
     stats = mon.stats()
     stats.pop("seconds")
     keys = ("step", "kinked", "kinked_examples", "ns", "differentiable", "inc", "undecided",
             "certificate", "float_kinks", "bifurcation", "exact_only", "float_only", "error")
     records = [{k: r.get(k) for k in keys} for r in mon.records]
     return {"model": kind, "format": fmt, "steps": steps, "every": every, "batch": BATCH,
-            "W": sum(p.numel() for p in params), "accuracy": round(acc, 4), "stats": stats,
+            "W": sum(p.numel() for p in model.parameters()), "accuracy": round(acc, 4), "stats": stats,
             "records": records, "seconds": seconds,
             "audit_seconds": sum(r["seconds"] for r in mon.records)}
 
