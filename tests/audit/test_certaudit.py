@@ -341,3 +341,32 @@ def test_clamp_takes_pytorchs_inclusive_derivative() -> None:
     res = Auditor(m, x, "ce").audit(x, y)
     assert (res["exact"]["kinked"], res["exact"]["differentiable"]) == (2, False)
     assert res["execution"]["float_kinks"] == 2
+
+
+class MaxMin(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b, self.o = nn.Linear(2, 3), nn.Linear(2, 3), nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.a(x), self.b(x)
+        return self.o(torch.maximum(a, b) + torch.minimum(torch.tanh(a), b))
+
+
+def test_elementwise_maximum_and_minimum() -> None:
+    """torch.maximum/minimum of two tensors: max nodes whose tie splits the gradient in
+    half, as PyTorch's does; AD matches torch off ties.  With b's parameters equal to a's
+    every maximum ties (3 units x 3 examples), and since a and b move independently each
+    tie is a crease: not differentiable."""
+    torch.manual_seed(0)
+    assert_ad_in_enclosures(MaxMin().double(), torch.randn(3, 2), torch.tensor([0, 1, 1]))
+    m = MaxMin()
+    with torch.no_grad():
+        m.b.weight.copy_(m.a.weight)
+        m.b.bias.copy_(m.a.bias)
+    net = from_module(m, torch.zeros(1, 2))
+    ties = [n for n in net.neurons if n.name.endswith("/tie")]
+    assert len(ties) == 6 and ties[0].activation.derivative(Q(0)) == Q(1, 2)
+    x = torch.randn(3, 2)
+    ex = Auditor(m, x, "ce").audit(x, torch.tensor([0, 1, 1]))["exact"]
+    assert (ex["kinked"], ex["differentiable"]) == (9, False)

@@ -149,6 +149,14 @@ def relu() -> Activation:
     return Activation("relu", (Fraction(0),), (_poly(0), _poly(0, 1)), (Fraction(0),))
 
 
+def relu_split() -> Activation:
+    """relu with derivative 1/2 at 0: ``torch.maximum(a, b) = a + relu(b - a)`` and
+    ``torch.minimum(a, b) = a - relu(a - b)`` with PyTorch's gradient at a tie (half to
+    each side)."""
+    return Activation("relu[tie 1/2]", (Fraction(0),), (_poly(0), _poly(0, 1)),
+                      (Fraction(1, 2),))
+
+
 def leaky_relu(a: Fraction) -> Activation:
     return Activation(f"leaky_relu({a})", (Fraction(0),), (_poly(0, a), _poly(0, 1)), (a,))
 

@@ -218,6 +218,23 @@ def _layer_norm(imp: Any, x: Any, shape: Any, weight: Any, bias: Any, eps: Any, 
                           where))
 
 
+def elementwise_max(imp: Any, x: Sym, y: Sym, is_max: bool, where: str) -> Sym:
+    """``torch.maximum``/``minimum`` of two tensors: ``a + relu(b - a)`` / ``a - relu(a - b)``
+    with relu'(0) = 1/2 (PyTorch splits a tie's gradient), as max nodes."""
+    b = imp.b
+    split = acts.relu_split()
+    one, minus = Fraction(1), Fraction(-1)
+
+    def pick(p: Affine, q: Affine, nm: str) -> Affine:
+        d = b.lincomb(((one, q), (minus, p)) if is_max else ((one, p), (minus, q)), f"{nm}/d")
+        k = b.add(split, ((b.source(d), ONE),), None, f"{nm}/tie", op="max")
+        return b.lincomb(((one, p), (one if is_max else minus, source_entry(k, f"{nm}/tie"))),
+                         nm)
+
+    out = ops.binary(x.arr, y.arr, pick, where)
+    return Sym(out, x.batched or y.batched)
+
+
 def group_norm(imp: Any, x: Any, groups: Any, weight: Any, bias: Any, eps: Any,
                where: str) -> Sym:
     """GroupNorm: per example, over each group of channels and the spatial axes."""
@@ -300,6 +317,11 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
         x, shape, w, eps = match_args(args, kwargs, ("input", None), ("normalized_shape", None),
                                       ("weight", None), ("eps", None))
         return _layer_norm(imp, x, shape, w, None, eps, False, where)
+    if fn in (torch.maximum, torch.minimum) or (fn in (torch.max, torch.min) and len(args) > 1
+                                                and isinstance(args[1], Sym)):
+        x, other = match_args(args, kwargs, ("input", None), ("other", None))
+        return elementwise_max(imp, imp.tensor(x, "input"), imp.tensor(other, "other"),
+                               fn in (torch.maximum, torch.max), where)
     if fn is F.group_norm:
         x, groups, w, bias, eps = match_args(args, kwargs, ("input", None), ("num_groups", None),
                                              ("weight", None), ("bias", None), ("eps", 1e-5))
