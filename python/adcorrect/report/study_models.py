@@ -92,7 +92,7 @@ def run_model(kind: str, fmt: str, steps: int = STEPS, every: int = EVERY, seed:
     import torch
 
     from ..audit.dtypes import parse_dtype
-    from .study import digits, train_audited
+    from .training import digits, train_audited
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
