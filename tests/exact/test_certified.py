@@ -9,11 +9,18 @@ import pytest
 import torch
 from adcorrect.core.errors import InputError
 from adcorrect.exact.certified import certified_oracle
+from adcorrect.exact.engine import backward as exact_backward
+from adcorrect.exact.engine import forward as exact_forward
+from adcorrect.exact.oracle import decide
 from adcorrect.nets import activations as A
 from adcorrect.nets.batch import Batch, batched
 from adcorrect.nets.ir import Network, Neuron, single_output
+from adcorrect.nets.spec import parse_network
 from adcorrect.numbers.cvalue import bounds, is_exact
 from adcorrect.torchfx.importer import from_module
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from netgen import ALL_ACTS, networks
 from torch import nn
 
 ONE = ("const", Q(1))
@@ -135,3 +142,30 @@ def test_log_of_a_negative_value_is_one_line() -> None:
     net = Network("l", (Q(1),), ns, ("w",), single_output(0))
     with pytest.raises(InputError, match="log of a number that is not positive"):
         certified_oracle(net, (Q(-1),))
+
+
+# -- against the exact oracle, where both apply (piecewise-linear networks) -------------
+
+_CHOICES = ("pytorch", "left", "right", Q(1, 2))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(networks(acts=ALL_ACTS, max_hidden=3, max_units=3), st.sampled_from(_CHOICES))
+def test_never_contradicts_the_exact_oracle(case: tuple[dict, list[Q]], choice: object) -> None:
+    """On random relu-family networks (biases often snapped onto kinks), where every value
+    is rational: the certified oracle's AD equals the exact engine's AD exactly, and when
+    it decides, its verdict is the exact oracle's (independent cone search); where it says
+    AD is correct at a differentiable point, the exact gradient is AD."""
+    spec, w = case
+    net = parse_network(spec)
+    r = certified_oracle(net, w, choice)  # type: ignore[arg-type]
+    fw = exact_forward(net, w)
+    assert tuple(r.ad) == exact_backward(net, w, fw, choice).grad  # type: ignore[arg-type]
+    if r.differentiable is None:
+        return
+    v = decide(net, w, choice, mode="independent")  # type: ignore[arg-type]
+    assert v.differentiable is not None
+    assert r.differentiable == v.differentiable, (spec, w, r.how)
+    if r.differentiable and r.ad_correct:
+        assert tuple(v.grad) == tuple(r.ad)
