@@ -11,6 +11,7 @@ from typing import Any
 from ..core.deadline import Deadline
 from ..exact.certified import NO_KINK, CertifiedResult, certified_oracle
 from ..exact.certquick import balls, quick_forward
+from ..exact.certvec import quick_batch
 from ..nets.activations import Choice
 from ..nets.batch import Batch, batched, whole_batched
 from ..nets.ir import Network
@@ -25,14 +26,15 @@ def batch_of(x: Any, y: Any, shape: tuple[int, ...]) -> Batch:
 
 def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choice: Choice,
                  time_limit: float | None, max_precision: int = MAX_PRECISION,
-                 whole: Network | None = None
+                 whole: Network | None = None, floats: tuple[Any, Any] | None = None
                  ) -> tuple[Network | None, CertifiedResult, list[list[float]]]:
     """The certified oracle's verdict at w on the batch (copies of net, or the whole-batch
     network ``whole``), the batched network it decided (None where the quick pass ran
     example by example and found no kink), and the outputs per example (floats, for the
-    forward check)."""
+    forward check).  ``floats``: the parameters and the inputs (B, n_in) as float64 arrays
+    holding their exact values, for the vectorised quick pass."""
     if whole is None:
-        quick = _quick_copies(net, batch, w)
+        quick = _quick_copies(net, batch, w, floats)
         if quick is not None:
             return None, *quick
         subject = batched(net, batch, loss)
@@ -44,11 +46,16 @@ def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choic
     return subject, r, [outs[i * n:(i + 1) * n] for i in range(batch.size)] if outs else []
 
 
-def _quick_copies(net: Network, batch: Batch, w: list[Fraction]
+def _quick_copies(net: Network, batch: Batch, w: list[Fraction],
+                  floats: tuple[Any, Any] | None
                   ) -> tuple[CertifiedResult, list[list[float]]] | None:
-    """The quick pass copy by copy (no batched network is built): differentiable when no
-    copy meets a kink, else None."""
+    """The quick pass (no batched network is built): all copies at once in float64
+    enclosures, else copy by copy in balls; differentiable when no copy meets a kink,
+    else None."""
     bits = min(START_PRECISION, MAX_PRECISION)
+    vec = None if floats is None else quick_batch(net, *floats)
+    if vec is not None:
+        return CertifiedResult(True, True, NO_KINK, 53, (), ns=False), vec[0].tolist()
     outs = []
     with precision(bits):
         wb = balls(w)

@@ -248,7 +248,8 @@ class Auditor:
                                                     whole_batch=True, masks=masks)
             whole = self.whole[rows.size]
         subject, r, outs = decide_batch(self.net, batch, self.loss, w, self.choice,
-                                        self.time_limit, self.max_precision, whole)
+                                        self.time_limit, self.max_precision, whole,
+                                        (self.weights().numpy(), rows.xt.numpy()))
         if outs:
             self._check_output(xe, np.array(outs), masks)
         t1 = time.perf_counter()
