@@ -370,3 +370,32 @@ def test_elementwise_maximum_and_minimum() -> None:
     x = torch.randn(3, 2)
     ex = Auditor(m, x, "ce").audit(x, torch.tensor([0, 1, 1]))["exact"]
     assert (ex["kinked"], ex["differentiable"]) == (9, False)
+
+
+class CausalLM(nn.Module):
+    """A decoder-only block: a Transformer encoder with the causal mask (a buffer, as
+    nn.Transformer.generate_square_subsequent_mask makes it), then MultiheadAttention with
+    a boolean mask (True: masked out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb, self.head = nn.Linear(4, 8), nn.Linear(8, 3)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(
+            8, 2, 16, dropout=0.0, batch_first=True), 1, enable_nested_tensor=False)
+        self.att = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.register_buffer("causal", nn.Transformer.generate_square_subsequent_mask(5))
+        self.register_buffer("upper", torch.triu(torch.ones(5, 5, dtype=torch.bool), 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.enc(self.emb(x), mask=self.causal, is_causal=True)
+        a = self.att(h, h, h, attn_mask=self.upper, need_weights=False)[0]
+        return self.head(a[:, -1])
+
+
+def test_causal_masks_of_encoders_and_multihead_attention() -> None:
+    """Stored masks (a float causal mask with -inf above the diagonal, kept as a tensor;
+    a boolean one with MultiheadAttention's convention, True = masked out): the import
+    agrees with PyTorch, and AD matches torch's float64 autograd."""
+    torch.manual_seed(10)
+    m = CausalLM().double().eval()
+    assert_ad_in_enclosures(m, torch.randn(2, 5, 4), torch.tensor([0, 2]))

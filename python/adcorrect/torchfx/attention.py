@@ -82,6 +82,19 @@ def permute(x: Sym, dims: Any) -> Sym:
     return Sym(np.transpose(x.arr, [d % n for d in dims]), x.batched, x.dtype)
 
 
+def _stored(mask: Any) -> torch.Tensor | None:
+    """A mask that does not depend on the input (a tensor, or a buffer read by the graph)
+    as a tensor; InputError for one computed from the input."""
+    if mask is None or isinstance(mask, torch.Tensor):
+        return mask
+    if isinstance(mask, Sym) and not mask.batched and all(
+            e.is_coef and not e.has_param for e in mask.arr.reshape(-1)):
+        vals = [float(e.coef()[1]) for e in mask.arr.reshape(-1)]
+        return torch.tensor(vals).reshape(mask.arr.shape).to(mask.dtype or torch.float32)
+    raise InputError("attn_mask: a stored (L, S) tensor is supported (not one computed "
+                     "from the input)")
+
+
 def sdpa(imp: Any, q: Sym, k: Sym, v: Sym, mask: Any, causal: bool, scale: Any, name: str
          ) -> Sym:
     """softmax(q k^T * scale + mask) v over the last two axes (a causal mask keeps j <= i;
@@ -98,8 +111,9 @@ def sdpa(imp: Any, q: Sym, k: Sym, v: Sym, mask: Any, causal: bool, scale: Any, 
     add = None
     if causal:
         allowed &= np.tril(np.ones((L, S), dtype=bool))
+    mask = _stored(mask)
     if mask is not None:
-        if not isinstance(mask, torch.Tensor) or mask.shape[-2:] != (L, S) or mask.dim() != 2:
+        if mask.dim() != 2 or tuple(mask.shape) != (L, S):
             raise InputError("attn_mask: a stored (L, S) tensor is supported")
         if mask.dtype == torch.bool:
             allowed &= mask.numpy()
@@ -184,6 +198,9 @@ def mha(imp: Any, m: nn.MultiheadAttention, args: tuple[Any, ...], kwargs: dict[
         raise InputError("key_padding_mask, bias_k/bias_v and add_zero_attn are not supported")
     if m.training and m.dropout > 0:
         raise InputError("MultiheadAttention with dropout in training mode is not supported")
+    mask = _stored(mask)
+    if mask is not None and mask.dtype == torch.bool:
+        mask = ~mask  # MultiheadAttention's True masks a key out; SDPA's True keeps it
     E, H = m.embed_dim, m.num_heads
     hd = E // H
     if m._qkv_same_embed_dim:
@@ -227,15 +244,18 @@ def _add(imp: Any, x: Sym, y: Sym, where: str) -> Sym:
     return tensors.add(imp.b, x, y, Fraction(1), where)
 
 
-def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str) -> Sym:
-    """``nn.TransformerEncoderLayer`` (no mask): self-attention and feed-forward blocks with
-    residual sums, LayerNorm first (norm_first) or after."""
+def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str,
+                  mask: Any = None, causal: bool = False) -> Sym:
+    """``nn.TransformerEncoderLayer``: self-attention (with a stored mask or the causal
+    one) and feed-forward blocks with residual sums, LayerNorm first (norm_first) or
+    after."""
     if m.training and any(d.p > 0 for d in (m.dropout, m.dropout1, m.dropout2)):
         raise InputError("TransformerEncoderLayer with dropout in training mode is not "
                          "supported (call model.eval())")
 
     def sa(t: Sym) -> Sym:
-        return mha(imp, m.self_attn, (t, t, t), {"need_weights": False}, f"{where}/self_attn")[0]
+        return mha(imp, m.self_attn, (t, t, t), {"need_weights": False, "attn_mask": mask,
+                                                 "is_causal": causal}, f"{where}/self_attn")[0]
 
     def ff(t: Sym) -> Sym:
         h = _proj(imp, t, imp.weights(m.linear1.weight, "linear1.weight"),
@@ -266,16 +286,18 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
     if isinstance(m, nn.MultiheadAttention):
         return mha(imp, m, args, kwargs, where)
     if isinstance(m, (nn.TransformerEncoderLayer, nn.TransformerEncoder)):
-        (src, mask, kpm, causal) = match_args(args, kwargs, ("src", None), ("src_mask", None),
-                                              ("src_key_padding_mask", None),
-                                              ("is_causal", None))
-        if mask is not None or kpm is not None or causal:
-            raise InputError("masks are not supported for Transformer encoders")
-        x = imp.tensor(src, "src")
-        if isinstance(m, nn.TransformerEncoderLayer):
-            return encoder_layer(imp, m, x, where)
+        layer_form = isinstance(m, nn.TransformerEncoderLayer)
+        (src, mask, kpm, causal) = match_args(
+            args, kwargs, ("src", None), ("src_mask" if layer_form else "mask", None),
+            ("src_key_padding_mask", None), ("is_causal", False if layer_form else None))
+        if kpm is not None:
+            raise InputError("src_key_padding_mask is not supported (a mask per example is "
+                             "a second input)")
+        x, causal = imp.tensor(src, "src"), bool(causal)
+        if layer_form:
+            return encoder_layer(imp, m, x, where, mask, causal)
         for i, layer in enumerate(m.layers):
-            x = encoder_layer(imp, layer, x, f"{where}/layers.{i}")
+            x = encoder_layer(imp, layer, x, f"{where}/layers.{i}", mask, causal)
         return x if m.norm is None else _norm(imp, m.norm, x, f"{where}/norm")
     return NotImplemented
 

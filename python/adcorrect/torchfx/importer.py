@@ -252,11 +252,11 @@ class _Importer:
         args = torch.fx.node.map_arg(node.args, lambda n: self.env[n])
         kwargs = dict(torch.fx.node.map_arg(node.kwargs, lambda n: self.env[n]))
         if node.op == "get_attr":
-            obj: Any = self.gm
-            for part in str(node.target).split("."):
-                obj = getattr(obj, part)
-            return self.params.sym(obj, str(node.target)) if isinstance(obj, torch.Tensor) \
-                else obj
+            obj: Any = operator.attrgetter(str(node.target))(self.gm)
+            if isinstance(obj, torch.Tensor) and (bool(torch.isfinite(obj).all())
+                                                  or id(obj) in self.params.blocks):
+                return self.params.sym(obj, str(node.target))
+            return obj  # a module attribute, or a stored mask with -inf entries
         if node.op == "call_module":
             mod = self.gm.get_submodule(node.target)
             out = attention.module_call(self, mod, args, kwargs, self.where(node))
