@@ -6,7 +6,9 @@
   where the filter cannot decide, the topmost group test, the oracle on the kinked
   examples);
 - :func:`~adcorrect.audit.execution.execution_audit`: float kinks and bifurcations of
-  torch's own computation;
+  torch's own computation (dropout in training mode: the recorded masks replayed);
+- :mod:`~adcorrect.audit.certaudit`: the exact side for models with smooth operations
+  (the certified engine);
 - :func:`~adcorrect.audit.dtypes.parse_dtype`: the formats (fp32, bf16, fp16, fp64,
   e4m3fn, e5m2, int8:SCALE);
 - :class:`~adcorrect.audit.monitor.Monitor`: both audits of a training loop (users import
