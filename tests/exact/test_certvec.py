@@ -61,6 +61,29 @@ def test_enclosures_contain_the_outputs_on_60_random_models() -> None:
     assert checked >= 58
 
 
+def test_levels_on_a_whole_batch_network() -> None:
+    """A whole-batch network (BatchNorm with batch statistics: one copy), vectorised
+    across its neurons: the enclosures contain the 256-bit Arb outputs."""
+    torch.manual_seed(3)
+    m = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(),
+                      nn.Conv2d(3, 2, 3), nn.BatchNorm2d(2), nn.GELU(), nn.Flatten(),
+                      nn.Linear(8, 3)).train()
+    x = torch.randn(4, 1, 4, 4)
+    net = from_module(m, x, whole_batch=True)
+    wv = np.array([float(v) for v in net.values])
+    got = quick_batch(net, wv, x.double().reshape(1, -1).numpy())
+    assert got is not None
+    mid, rad = got
+    with precision(256):
+        fw = quick_forward(net, net.values)
+        assert fw is not None
+        for j, o in enumerate(net.head.outputs):
+            lo, hi = bounds(fw.z[o])
+            assert Q(mid[0, j]) - Q(rad[0, j]) <= lo and hi <= Q(mid[0, j]) + Q(rad[0, j])
+    out = m.double()(x.double()).detach().numpy().reshape(-1)
+    assert np.abs(out - mid[0]).max() < 1e-9
+
+
 def test_declines_where_a_copy_meets_a_kink() -> None:
     m = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 2))
     with torch.no_grad():

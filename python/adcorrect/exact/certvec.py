@@ -1,6 +1,9 @@
-"""The certified quick pass over a batch of copies at once: each neuron's values for all
-examples as float64 midpoints and radii (numpy vectors), with rigorous error bounds, so
-that a batch where no enclosure meets a kink is certified without a ball per entry.
+"""The certified quick pass over a batch of copies at once: the values of every copy as
+float64 midpoints and radii, with rigorous error bounds, so that a batch where no
+enclosure meets a kink is certified without a ball per entry.  The neurons are grouped
+by depth, kind and size (:class:`LevelPlan`) and each group is evaluated at once for
+every copy: the numpy calls number the groups, not the neurons, and a whole-batch
+network (one copy) is vectorised across its neurons.
 
 Error model (IEEE 754 binary64, round to nearest, u = 2^-53): every +, -, * and / is
 correctly rounded, ``|fl(a op b) - (a op b)| <= u |fl(a op b)| + eta`` with ``eta`` a bound
@@ -17,6 +20,7 @@ the ball-by-ball passes decide."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -45,52 +49,6 @@ def _double(q: Fraction) -> tuple[float, float]:
 
 def _inflate(r: np.ndarray, n: int) -> np.ndarray:
     return r * (1 + 4 * (n + 4) * U) + (n + 4) * ETA
-
-
-class _Plan:
-    """Per neuron: constant-coefficient sources, coefficients and their radii (zero for
-    doubles), parameter-coefficient sources and parameter indices, the bias, and the
-    pieces of an exact activation (breakpoints and coefficients as (double, radius))."""
-
-    def __init__(self, net: Network) -> None:
-        self.steps: list[tuple[Any, ...]] = []
-        for n in net.neurons:
-            cs, cc, cr, ps, pp = [], [], [], [], []
-            for s, c in zip(n.sources, n.weights):
-                if c[0] == "param":
-                    ps.append(s)
-                    pp.append(c[1])
-                else:
-                    m, r = _double(c[1])  # type: ignore[arg-type]
-                    cs.append(s)
-                    cc.append(m)
-                    cr.append(r)
-            bias: tuple[Any, ...] | None = None
-            if n.bias is not None:
-                bias = ("param", n.bias[1], 0.0) if n.bias[0] == "param" else \
-                    ("const", *_double(n.bias[1]))  # type: ignore[arg-type]
-            act = n.activation
-            pieces = None
-            if act.exact:
-                pieces = ([_double(c) for c in act.breakpoints],
-                          [[_double(c) for c in p] for p in act.pieces])
-            self.steps.append((n.op, np.array(cs, dtype=np.int64), np.array(cc),
-                               np.array(cr), np.array(ps, dtype=np.int64),
-                               np.array(pp, dtype=np.int64), bias, pieces))
-
-
-_PLANS: dict[int, tuple[Network, _Plan]] = {}
-
-
-def _plan(net: Network) -> _Plan:
-    hit = _PLANS.get(id(net))
-    if hit is not None and hit[0] is net:
-        return hit[1]
-    p = _Plan(net)
-    if len(_PLANS) > 8:
-        _PLANS.clear()
-    _PLANS[id(net)] = (net, p)
-    return p
 
 
 def _sign_known(m: np.ndarray, r: np.ndarray, c: float, cr: float = 0.0) -> bool:
@@ -134,73 +92,162 @@ def _smooth(act: Any, m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndar
     return om, orad
 
 
+def _bucket(n: int) -> int:
+    """The padded size of a group's rows: the next power of two (at most twice n)."""
+    return 1 << max(n - 1, 0).bit_length() if n else 0
+
+
+class _Group:
+    """Neurons of one level, op, activation and padded term counts, as index arrays."""
+
+    def __init__(self, op: str, act: Any, members: list[int], rows: dict[str, Any]) -> None:
+        self.op, self.act, self.members = op, act, np.array(members, dtype=np.int64)
+        for k, v in rows.items():
+            setattr(self, k, v)
+
+
+class LevelPlan:
+    """The groups of a network in evaluation order.  Storage rows: 0 is a zero, then the
+    inputs, then the neurons; parameter index W is a padding zero."""
+
+    def __init__(self, net: Network) -> None:
+        n_in, W = len(net.input), net.W
+        self.n_in, self.W = n_in, W
+
+        def row(s: int) -> int:
+            return 1 + (-s - 1) if s < 0 else 1 + n_in + s
+
+        level = [0] * len(net.neurons)
+        buckets: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for n in net.neurons:
+            lv = 1 + max((level[s] for s in n.sources if s >= 0), default=0)
+            level[n.index] = lv
+            if n.op in ("mul", "div"):
+                key: tuple[Any, ...] = (lv, n.op, n.activation)
+            else:
+                nc = sum(1 for c in n.weights if c[0] != "param")
+                key = (lv, "lin", n.activation, _bucket(nc), _bucket(len(n.weights) - nc))
+            buckets[key].append(n.index)
+        self.groups: list[_Group] = []
+        for key in sorted(buckets, key=lambda k: (k[0], str(k[1:]))):
+            members = buckets[key]
+            ns = [net.neurons[k] for k in members]
+            if key[1] in ("mul", "div"):
+                rows = {"a": np.array([row(n.sources[0]) for n in ns]),
+                        "b": np.array([row(n.sources[1]) for n in ns])}
+            else:
+                tc, tp = key[3], key[4]
+                G = len(ns)
+                sc = np.zeros((G, tc), dtype=np.int64)
+                cm, cr = np.zeros((G, tc)), np.zeros((G, tc))
+                sp = np.zeros((G, tp), dtype=np.int64)
+                pp = np.full((G, tp), W, dtype=np.int64)
+                bp = np.full(G, W, dtype=np.int64)
+                bm, br = np.zeros(G), np.zeros(G)
+                nt = np.zeros(G)
+                for g, n in enumerate(ns):
+                    i = j = 0
+                    for s, c in zip(n.sources, n.weights):
+                        if c[0] == "param":
+                            sp[g, j], pp[g, j] = row(s), c[1]
+                            j += 1
+                        else:
+                            sc[g, i] = row(s)
+                            cm[g, i], cr[g, i] = _double(c[1])  # type: ignore[arg-type]
+                            i += 1
+                    if n.bias is not None:
+                        if n.bias[0] == "param":
+                            bp[g] = n.bias[1]
+                        else:
+                            bm[g], br[g] = _double(n.bias[1])  # type: ignore[arg-type]
+                    nt[g] = len(n.weights) + (n.bias is not None)
+                rows = {"sc": sc, "cm": cm, "cr": cr, "sp": sp, "pp": pp, "bp": bp,
+                        "bm": bm, "br": br, "nmax": int(nt.max()) if G else 0}
+            act = ns[0].activation
+            pieces = None
+            if act.exact:
+                pieces = ([_double(c) for c in act.breakpoints],
+                          [[_double(c) for c in p] for p in act.pieces])
+            rows["pieces"] = pieces
+            rows["out"] = np.array([1 + n_in + k for k in members])
+            self.groups.append(_Group(key[1], act, members, rows))
+
+
+_PLANS: dict[int, tuple[Network, LevelPlan]] = {}
+
+
+def level_plan(net: Network) -> LevelPlan:
+    hit = _PLANS.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1]
+    p = LevelPlan(net)
+    if len(_PLANS) > 8:
+        _PLANS.clear()
+    _PLANS[id(net)] = (net, p)
+    return p
+
+
 def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray] | None:
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The outputs of the copies of net on the inputs ``xs`` (B, n_in), at parameters
     ``wv``, midpoints and radii (B, n_out each), when every enclosure excludes the kinks
     (no copy on a kink: f is C1 near w); None otherwise.  ``wv`` and ``xs`` are float64
     arrays holding the exact values (an audit's parameters and inputs are doubles)."""
-    plan = _plan(net)
-    B, n_in, N = xs.shape[0], len(net.input), len(net.neurons)
-    if xs.shape[1] != n_in:
+    plan = level_plan(net)
+    B = xs.shape[0]
+    if xs.shape[1] != plan.n_in:
         return None
-    xm = np.asarray(xs, dtype=np.float64).T
-    Zm = np.zeros((n_in + N, B))
-    Zr = np.zeros((n_in + N, B))
-    Zm[:n_in] = xm[::-1]  # source -(i+1) is input i: row n_in - 1 - i ... stored reversed
-    off = n_in
-    for k, (n, (op, cs, cc, cr, ps, pp, bias, pieces)) in enumerate(zip(net.neurons,
-                                                                        plan.steps)):
-        if op in ("mul", "div"):
-            a, b = (s + off for s in n.sources)
-            am, ar, bm, br = Zm[a], Zr[a], Zm[b], Zr[b]
-            if op == "div":
+    Zm = np.zeros((1 + plan.n_in + len(net.neurons), B))
+    Zr = np.zeros_like(Zm)
+    Zm[1:1 + plan.n_in] = np.asarray(xs, dtype=np.float64).T
+    w = np.append(np.asarray(wv, dtype=np.float64), 0.0)
+    for g in plan.groups:
+        if g.op in ("mul", "div"):
+            am, ar, bm, br = Zm[g.a], Zr[g.a], Zm[g.b], Zr[g.b]
+            if g.op == "div":
                 if not _sign_known(bm, br, 0.0):
                     return None
                 den = (np.abs(bm) - br) * (1 - 4 * U) - ETA
-                q = am / bm
-                ym = q
-                yr = _inflate((ar * np.abs(bm) + np.abs(am) * br) / (den * np.abs(bm)) * (1 + 4 * U)
-                              + U * np.abs(q), 4)
+                ym = am / bm
+                yr = _inflate((ar * np.abs(bm) + np.abs(am) * br) / (den * np.abs(bm))
+                              * (1 + 4 * U) + U * np.abs(ym), 4)
             else:
                 ym = am * bm
                 yr = _inflate(np.abs(am) * br + ar * np.abs(bm) + ar * br + U * np.abs(ym), 3)
         else:
-            ic, ip = cs + off, ps + off
-            nt = len(cs) + len(ps) + (bias is not None)
-            ym = np.zeros(B)
-            mag = np.zeros(B)
-            unc = np.zeros(B)
-            if len(cs):
-                am = np.abs(Zm[ic])
-                ym = ym + cc @ Zm[ic]
-                mag = mag + np.abs(cc) @ am
-                unc = unc + np.abs(cc) @ Zr[ic] + cr @ (am + Zr[ic])
-            if len(ps):
-                wp = wv[pp]
-                ym = ym + wp @ Zm[ip]
-                mag = mag + np.abs(wp) @ np.abs(Zm[ip])
-                unc = unc + np.abs(wp) @ Zr[ip]
-            if bias is not None:
-                bv = wv[bias[1]] if bias[0] == "param" else bias[1]
-                ym = ym + bv
-                mag = mag + abs(bv)
-                unc = unc + bias[2]
-            g = nt * U / (1 - nt * U)
-            yr = _inflate(unc + g * mag, nt)
-        act = n.activation
-        if pieces is not None:
-            bps, coefs = pieces
-            idx = np.zeros(B, dtype=np.int64)
+            xm, xr = Zm[g.sc], Zr[g.sc]  # (G, Tc, B)
+            axm = np.abs(xm)
+            ym = np.einsum("gt,gtb->gb", g.cm, xm)
+            mag = np.einsum("gt,gtb->gb", np.abs(g.cm), axm)
+            unc = np.einsum("gt,gtb->gb", np.abs(g.cm), xr) + \
+                np.einsum("gt,gtb->gb", g.cr, axm + xr)
+            if g.sp.shape[1]:
+                wp = w[g.pp]
+                pm, pr = Zm[g.sp], Zr[g.sp]
+                ym = ym + np.einsum("gt,gtb->gb", wp, pm)
+                mag = mag + np.einsum("gt,gtb->gb", np.abs(wp), np.abs(pm))
+                unc = unc + np.einsum("gt,gtb->gb", np.abs(wp), pr)
+            bv = w[g.bp] + g.bm
+            ym = ym + bv[:, None]
+            mag = mag + np.abs(bv)[:, None]
+            unc = unc + g.br[:, None]
+            n = g.nmax + 1
+            yr = _inflate(unc + (n * U / (1 - n * U)) * mag, n)
+        act = g.act
+        if g.pieces is not None:
+            bps, coefs = g.pieces
+            idx = np.zeros(ym.shape, dtype=np.int64)
             for c, crad in bps:
                 if not _sign_known(ym, yr, c, crad):
                     return None
-                idx += ym > c  # certified: each enclosure on one side
+                idx += ym > c
             if len(bps) == 1 and coefs == [[(0.0, 0.0)], [(0.0, 0.0), (1.0, 0.0)]]:  # relu
                 live = idx == 1
                 zm, zr = np.where(live, ym, 0.0), np.where(live, yr, 0.0)
+            elif not bps:
+                zm, zr = _poly(coefs[0], ym, yr)
             else:
-                zm, zr = np.empty(B), np.empty(B)
+                zm, zr = np.empty_like(ym), np.empty_like(ym)
                 for i in np.unique(idx):
                     sel = idx == i
                     zm[sel], zr[sel] = _poly(coefs[i], ym[sel], yr[sel])
@@ -208,10 +255,10 @@ def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
             for kk in kinks_of(act):
                 if not _sign_known(ym, yr, *_double(kk.at)):
                     return None
-            got = _smooth(act, ym, yr)
+            got = _smooth(act, ym.reshape(-1), yr.reshape(-1))
             if got is None:
                 return None
-            zm, zr = got
-        Zm[off + k], Zr[off + k] = zm, zr
-    outs = [off + o for o in net.head.outputs]
+            zm, zr = got[0].reshape(ym.shape), got[1].reshape(ym.shape)
+        Zm[g.out], Zr[g.out] = zm, zr
+    outs = [1 + plan.n_in + o for o in net.head.outputs]
     return Zm[outs].T.copy(), Zr[outs].T.copy()
