@@ -24,6 +24,20 @@ def batch_of(x: Any, y: Any, shape: tuple[int, ...]) -> Batch:
     return Batch(tuple(tuple(r) for r in x), tuple(tuple(r) for r in y), shape)
 
 
+def quick_decide(net: Network, whole: Network | None, floats: tuple[Any, Any], B: int
+                 ) -> tuple[CertifiedResult, list[list[float]]] | None:
+    """The vectorised quick pass alone (nothing exact is built): differentiable, with the
+    outputs per example, when no copy meets a kink; else None.  ``floats``: the parameters
+    and the inputs (B, n_in) as float64 arrays holding their exact values."""
+    wv, xs = floats
+    vec = quick_batch(net, wv, xs) if whole is None else quick_batch(whole, wv,
+                                                                      xs.reshape(1, -1))
+    if vec is None:
+        return None
+    return CertifiedResult(True, True, NO_KINK, 53, (), ns=False), \
+        vec[0].reshape(B, -1).tolist()
+
+
 def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choice: Choice,
                  time_limit: float | None, max_precision: int = MAX_PRECISION,
                  whole: Network | None = None, floats: tuple[Any, Any] | None = None
@@ -32,35 +46,28 @@ def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choic
     network ``whole``), the batched network it decided (None where the quick pass ran
     example by example and found no kink), and the outputs per example (floats, for the
     forward check).  ``floats``: the parameters and the inputs (B, n_in) as float64 arrays
-    holding their exact values, for the vectorised quick pass."""
+    holding their exact values, for the vectorised quick pass (:func:`quick_decide`)."""
+    quick = None if floats is None else quick_decide(net, whole, floats, batch.size)
+    if quick is not None:
+        return None, *quick
     if whole is None:
-        quick = _quick_copies(net, batch, w, floats)
+        quick = _quick_copies(net, batch, w)
         if quick is not None:
             return None, *quick
         subject = batched(net, batch, loss)
     else:
         subject = whole_batched(whole, batch, loss)
-        vec = None if floats is None else quick_batch(whole, floats[0],
-                                                       floats[1].reshape(1, -1))
-        if vec is not None:  # one copy, vectorised across its neurons
-            outs = vec[0].reshape(batch.size, -1).tolist()
-            return subject, CertifiedResult(True, True, NO_KINK, 53, (), ns=False), outs
     r = certified_oracle(subject, w, choice, max_precision, Deadline(time_limit), quick=True)
     outs = [] if r.forward is None else [to_float(r.forward.z[o]) for o in subject.head.outputs]
     n = len(outs) // max(batch.size, 1)
     return subject, r, [outs[i * n:(i + 1) * n] for i in range(batch.size)] if outs else []
 
 
-def _quick_copies(net: Network, batch: Batch, w: list[Fraction],
-                  floats: tuple[Any, Any] | None
+def _quick_copies(net: Network, batch: Batch, w: list[Fraction]
                   ) -> tuple[CertifiedResult, list[list[float]]] | None:
-    """The quick pass (no batched network is built): all copies at once in float64
-    enclosures, else copy by copy in balls; differentiable when no copy meets a kink,
-    else None."""
+    """The quick pass in balls copy by copy (no batched network is built): differentiable
+    when no copy meets a kink, else None."""
     bits = min(START_PRECISION, MAX_PRECISION)
-    vec = None if floats is None else quick_batch(net, *floats)
-    if vec is not None:
-        return CertifiedResult(True, True, NO_KINK, 53, (), ns=False), vec[0].tolist()
     outs = []
     with precision(bits):
         wb = balls(w)

@@ -232,12 +232,9 @@ class Auditor:
         """The certified audit of a model with smooth operations, and the execution audit."""
         import numpy as np
 
-        from .certaudit import batch_of, decide_batch, exact_json
+        from .certaudit import batch_of, decide_batch, exact_json, quick_decide
 
         assert self.net is not None
-        w = [Fraction(v) for v in self.weights().tolist()]
-        batch = batch_of((rows.x[i] for i in range(rows.size)),
-                         (rows.y[i] for i in range(rows.size)), tuple(xe.shape[1:]))
         whole = None
         masks = record_masks(self.gm, xe) if self.needs_masks else None
         if self.whole:
@@ -247,9 +244,17 @@ class Auditor:
                 self.whole[rows.size] = from_module(self.model, xe, name=self.name,
                                                     whole_batch=True, masks=masks)
             whole = self.whole[rows.size]
-        subject, r, outs = decide_batch(self.net, batch, self.loss, w, self.choice,
-                                        self.time_limit, self.max_precision, whole,
-                                        (self.weights().numpy(), rows.xt.numpy()))
+        subject: Network | None = None
+        quick = quick_decide(self.net, whole, (self.weights().numpy(), rows.xt.numpy()),
+                             rows.size)
+        if quick is not None:  # no copy meets a kink: nothing exact is built
+            r, outs = quick
+        else:
+            w = [Fraction(v) for v in self.weights().tolist()]
+            batch = batch_of((rows.x[i] for i in range(rows.size)),
+                             (rows.y[i] for i in range(rows.size)), tuple(xe.shape[1:]))
+            subject, r, outs = decide_batch(self.net, batch, self.loss, w, self.choice,
+                                            self.time_limit, self.max_precision, whole)
         if outs:
             self._check_output(xe, np.array(outs), masks)
         t1 = time.perf_counter()
@@ -260,8 +265,7 @@ class Auditor:
         exact = exact_json(subject, r, rows.size, whole)
         res: dict[str, Any] = {
             "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size,
-            "activations": sorted({n.activation.name for n in net.neurons
-                                   if not n.activation.is_identity and n.op != "max"}),
+            "activations": self._activation_names(),
             "loss": self.loss, "choice": str(self.choice), "exact": exact,
             **structure(self, rows.size)}
         if run is not None:
@@ -278,6 +282,14 @@ class Auditor:
                 exact["kinks_known"], bool(r.kinked) if exact["kinks_known"] else None, r.ns,
                 r.differentiable, run)
         return res, t1, t2
+
+    def _activation_names(self) -> list[str]:
+        """The activations of the network (computed once)."""
+        if "_acts" not in self.__dict__:
+            assert self.net is not None
+            self._acts = sorted({n.activation.name for n in self.net.neurons
+                                 if not n.activation.is_identity and n.op != "max"})
+        return self._acts
 
     def _routes(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
                 execution: bool, t0: float
