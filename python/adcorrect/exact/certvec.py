@@ -20,6 +20,7 @@ the ball-by-ball passes decide."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from fractions import Fraction
@@ -76,7 +77,167 @@ def _poly(coefs: Sequence[tuple[float, float]], m: np.ndarray, r: np.ndarray
     return am, ar
 
 
+#: ln 2 = LN2_HI + LN2_LO + d, |d| < 1e-25 (fdlibm's split: LN2_HI has 21 trailing zero
+#: bits, so k LN2_HI is exact for |k| < 2^21)
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+_INV_FACT = [1.0 / math.factorial(i) for i in range(14)]
+
+
+def _exp_point(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """exp(t) for doubles |t| <= 700: a value v and a relative error bound e with
+    |v - exp(t)| <= e v (range reduction t = k ln 2 + r, |r| <= 0.35, Taylor to degree 13
+    by Horner: Higham's gamma_26 bound, the coefficients' and the remainder's errors, the
+    reduction's error; 2^k applied exactly)."""
+    if not bool(np.all(np.abs(t) <= 700)):
+        return None
+    k = np.rint(t / 0.6931471805599453)
+    r1 = t - k * LN2_HI
+    klo = k * LN2_LO
+    r = r1 - klo
+    if not bool(np.all(np.abs(r) <= 0.35)):
+        return None
+    er = U * (np.abs(r1) + np.abs(klo) + np.abs(r)) + np.abs(k) * 1e-25 + ETA
+    p = np.full_like(r, _INV_FACT[13])
+    for c in reversed(_INV_FACT[:13]):
+        p = p * r + c
+    v = np.ldexp(p, k.astype(np.int64))
+    if not bool(np.all(np.isfinite(v) & (v >= 2.0 ** -1000))):
+        return None
+    return v, 64 * U + 1.02 * er + 1e-17
+
+
+def _monotone(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An enclosure [lo, hi] (lo <= hi, exact bounds) as midpoint and radius."""
+    mid = 0.5 * lo + 0.5 * hi
+    rad = np.maximum(hi - mid, mid - lo) * (1 + 4 * U) + ETA
+    return mid, rad
+
+
+def _bounds(m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact lower and upper bounds of the enclosures."""
+    return np.nextafter(m - r, -np.inf), np.nextafter(m + r, np.inf)
+
+
+def _exp_vec(m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    lo, hi = _bounds(m, r)
+    a, b = _exp_point(lo), _exp_point(hi)
+    if a is None or b is None:
+        return None
+    return _monotone(np.nextafter(a[0] * (1 - a[1]), -np.inf),
+                     np.nextafter(b[0] * (1 + b[1]), np.inf))
+
+
+def _sigmoid_vec(m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """1 / (1 + exp(-x)), increasing."""
+    lo, hi = _bounds(m, r)
+    a, b = _exp_point(-hi), _exp_point(-lo)  # exp(-x) at the upper and lower ends
+    if a is None or b is None:
+        return None
+    d_lo = np.nextafter(1 + np.nextafter(a[0] * (1 - a[1]), -np.inf), -np.inf)
+    d_hi = np.nextafter(1 + np.nextafter(b[0] * (1 + b[1]), np.inf), np.inf)
+    return _monotone(np.nextafter(1 / d_hi, -np.inf), np.nextafter(1 / d_lo, np.inf))
+
+
+def _root_vec(m: np.ndarray, r: np.ndarray, fn: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """sqrt, 1/sqrt and 1/x of enclosures certainly positive (1/x: or negative): IEEE's
+    sqrt and division are correctly rounded, so one step outward bounds each."""
+    lo, hi = _bounds(m, r)
+    if fn == "reciprocal" and bool(np.all(hi < 0)):
+        return _monotone(np.nextafter(1 / lo, -np.inf), np.nextafter(1 / hi, np.inf))
+    if not bool(np.all(lo > 0)):
+        return None
+    if fn == "sqrt":
+        return _monotone(np.nextafter(np.sqrt(lo), -np.inf), np.nextafter(np.sqrt(hi), np.inf))
+    if fn == "reciprocal":
+        return _monotone(np.nextafter(1 / hi, -np.inf), np.nextafter(1 / lo, np.inf))
+    s_lo = np.nextafter(np.sqrt(hi), np.inf)  # >= sqrt(hi): 1/it is a lower bound
+    s_hi = np.nextafter(np.sqrt(lo), -np.inf)
+    return _monotone(np.nextafter(1 / s_lo, -np.inf), np.nextafter(1 / s_hi, np.inf))
+
+
+_TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/sqrt(pi) within 2.3e-16 relative
+_SQRT_PI = 1.7724538509055159  # sqrt(pi) within 2.3e-16 relative
+_INV_SQRT2 = 0.7071067811865476  # 1/sqrt(2) within 2.3e-16 relative
+
+
+def _erf_point(z: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """erf(z) for doubles z: a value and an absolute error bound.  |z| <= 3: the Taylor
+    series to 60 terms (the tail below 1e-40), every term's rounding counted and the sum's
+    by gamma_n; |z| > 3: 1 - erfc with erfc's asymptotic series to 6 terms, whose
+    remainder is below its first omitted term, and exp(-z^2) by :func:`_exp_point`."""
+    a = np.abs(z)
+    small = a <= 3
+    v = np.zeros_like(z)
+    err = np.zeros_like(z)
+    zs = np.where(small, z, 0.0)
+    t = zs.copy()
+    total, mag = zs.copy(), np.abs(zs)
+    for n in range(1, 61):
+        t = t * (-zs * zs) / n
+        term = t / (2 * n + 1)
+        total = total + term
+        mag = mag + np.abs(term)
+    e_small = (4 * 62 + 8) * U * mag + 1e-40
+    v = np.where(small, _TWO_OVER_SQRT_PI * total, v)
+    err = np.where(small, _TWO_OVER_SQRT_PI * (e_small + 4 * U * np.abs(total)) + U * np.abs(v),
+                   err)
+    big = ~small
+    if bool(big.any()):
+        zb = np.where(big, a, 4.0)
+        ex = _exp_point(-(zb * zb))
+        if ex is None:
+            return None
+        q = 1 / (2 * zb * zb)
+        series, term, odd = np.ones_like(zb), np.ones_like(zb), 1.0
+        for n in range(1, 6):
+            term = term * (-q) * odd
+            odd += 2
+            series = series + term
+        rem = np.abs(term * q * odd)  # the first omitted term's size
+        pref = ex[0] / (zb * _SQRT_PI)
+        erfc = pref * series
+        erfc_err = pref * (rem + 64 * U * (np.abs(series) + 1)) + np.abs(erfc) * ex[1] + ETA
+        vb = np.sign(z) * (1 - erfc)
+        v = np.where(big, vb, v)
+        err = np.where(big, erfc_err + U * np.abs(vb) + ETA, err)
+    return v, err
+
+
+def _gelu_vec(m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 increasing: Phi's enclosure from the
+    ends of x's, then the product of enclosures."""
+    lo, hi = _bounds(m, r)
+    zl, zh = lo * _INV_SQRT2, hi * _INV_SQRT2
+    zl = np.nextafter(zl - np.abs(zl) * 4 * U - ETA, -np.inf)
+    zh = np.nextafter(zh + np.abs(zh) * 4 * U + ETA, np.inf)
+    a, b = _erf_point(zl), _erf_point(zh)
+    if a is None or b is None:
+        return None
+    p_lo = np.nextafter((1 + (a[0] - a[1])) * 0.5 * (1 - 2 * U) - ETA, -np.inf)
+    p_hi = np.nextafter((1 + (b[0] + b[1])) * 0.5 * (1 + 2 * U) + ETA, np.inf)
+    pm, pr = _monotone(p_lo, p_hi)
+    ym = m * pm
+    return ym, _inflate(np.abs(m) * pr + r * np.abs(pm) + r * pr + U * np.abs(ym), 3)
+
+
 def _smooth(act: Any, m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    if act.fn == "gelu":
+        got = _gelu_vec(m, r)
+    elif act.fn == "exp":
+        got = _exp_vec(m, r)
+    elif act.fn == "sigmoid":
+        got = _sigmoid_vec(m, r)
+    elif act.fn in ("sqrt", "rsqrt", "reciprocal"):
+        got = _root_vec(m, r, act.fn)
+    else:
+        got = None
+    return got if got is not None else _smooth_arb(act, m, r)
+
+
+def _smooth_arb(act: Any, m: np.ndarray, r: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Any smooth activation entry by entry through Arb."""
     fn = SMOOTH[act.fn]
     om, orad = np.empty_like(m), np.empty_like(m)
     with precision(START_PRECISION):
