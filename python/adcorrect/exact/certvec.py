@@ -322,8 +322,9 @@ class LevelPlan:
                         else:
                             bm[g], br[g] = _double(n.bias[1])  # type: ignore[arg-type]
                     nt[g] = len(n.weights) + (n.bias is not None)
-                rows = {"sc": sc, "cm": cm, "cr": cr, "sp": sp, "pp": pp, "bp": bp,
-                        "bm": bm, "br": br, "nmax": int(nt.max()) if G else 0}
+                rows = {"sc": sc, "cm": cm, "acm": np.abs(cm), "cr": cr,
+                        "exact_coefs": not cr.any(), "sp": sp, "pp": pp, "bp": bp, "bm": bm,
+                        "br": br, "nmax": int(nt.max()) if G else 0}
             act = ns[0].activation
             pieces = None
             if act.exact:
@@ -379,9 +380,10 @@ def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
             xm, xr = Zm[g.sc], Zr[g.sc]  # (G, Tc, B)
             axm = np.abs(xm)
             ym = np.einsum("gt,gtb->gb", g.cm, xm)
-            mag = np.einsum("gt,gtb->gb", np.abs(g.cm), axm)
-            unc = np.einsum("gt,gtb->gb", np.abs(g.cm), xr) + \
-                np.einsum("gt,gtb->gb", g.cr, axm + xr)
+            mag = np.einsum("gt,gtb->gb", g.acm, axm)
+            unc = np.einsum("gt,gtb->gb", g.acm, xr)
+            if not g.exact_coefs:  # constants that are not doubles
+                unc = unc + np.einsum("gt,gtb->gb", g.cr, axm + xr)
             if g.sp.shape[1]:
                 wp = w[g.pp]
                 pm, pr = Zm[g.sp], Zr[g.sp]
