@@ -3,6 +3,7 @@ enclosures of the gradient."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from fractions import Fraction as Q
 from typing import Any
@@ -45,3 +46,45 @@ def assert_ad_in_enclosures(m64: nn.Module, x: torch.Tensor, y: torch.Tensor) ->
     r = certified_oracle(sub, net.values)
     assert (r.differentiable, r.ad_correct) == (True, True), r.how
     assert_in_enclosures(r.ad, nn.functional.cross_entropy(m64(x), y), list(m64.parameters()))
+
+
+class Gate(nn.Module):
+    """x * sigmoid(x): a product of two values computed from the input."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(x)
+
+
+class Attend(nn.Module):
+    """softmax over the features, times the features (a gating product)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(x, dim=-1) * x
+
+
+SMOOTH_ACTS = [nn.Tanh, nn.Sigmoid, nn.GELU, lambda: nn.GELU("tanh"), nn.SiLU,
+               lambda: nn.Softplus(2.0), lambda: nn.ELU(0.5), nn.Mish, nn.ReLU, nn.Hardswish,
+               Gate]
+
+
+def random_smooth_model(rng: random.Random, max_blocks: int = 2, max_width: int = 5
+                        ) -> tuple[nn.Module, int]:
+    """A random model of the new ops (and its input width): Linear, then 1..max_blocks
+    blocks of an optional LayerNorm, RMSNorm, softmax gate or softmax, a random
+    activation of SMOOTH_ACTS and a Linear, then a Linear to 3 outputs."""
+    d_in, h = rng.randint(2, 4), rng.randint(2, max_width)
+    layers: list[nn.Module] = [nn.Linear(d_in, h)]
+    for _ in range(rng.randint(1, max_blocks)):
+        kind = rng.random()
+        if kind < 0.25:
+            layers.append(nn.LayerNorm(h))
+        elif kind < 0.4:
+            layers.append(nn.RMSNorm(h, eps=1e-5))
+        elif kind < 0.5:
+            layers.append(Attend())
+        elif kind < 0.6:
+            layers.append(nn.Softmax(dim=-1))
+        layers.append(rng.choice(SMOOTH_ACTS)())
+        layers.append(nn.Linear(h, h))
+    layers.append(nn.Linear(h, 3))
+    return nn.Sequential(*layers), d_in

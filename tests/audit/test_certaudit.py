@@ -13,7 +13,7 @@ from adcorrect.audit.run import Auditor
 from adcorrect.exact.certified import certified_oracle
 from adcorrect.nets.batch import Batch, batched, whole_batched
 from adcorrect.torchfx.importer import from_module
-from certad import assert_ad_in_enclosures, assert_in_enclosures
+from certad import assert_ad_in_enclosures, assert_in_enclosures, random_smooth_model
 from torch import nn
 
 pytestmark = pytest.mark.usefixtures("float32_default")
@@ -67,41 +67,6 @@ def test_gelu_network_no_kink_certified() -> None:
     assert "T6_batch_ad_correct_smooth_tau_built" in res["theorem"]["applies"]
 
 
-class Gate(nn.Module):
-    """x * sigmoid(x): a product of two values computed from the input."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.sigmoid(x)
-
-
-class Attend(nn.Module):
-    """softmax over the features, times the features (a gating product)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(x, dim=-1) * x
-
-
-_ACTS = [nn.Tanh, nn.Sigmoid, nn.GELU, lambda: nn.GELU("tanh"), nn.SiLU,
-         lambda: nn.Softplus(2.0), lambda: nn.ELU(0.5), nn.Mish, nn.ReLU, Gate]
-
-
-def _random_model(rng: random.Random) -> tuple[nn.Module, int]:
-    d_in, h = rng.randint(2, 4), rng.randint(2, 5)
-    layers: list[nn.Module] = [nn.Linear(d_in, h)]
-    for _ in range(rng.randint(1, 2)):
-        kind = rng.random()
-        if kind < 0.25:
-            layers.append(nn.LayerNorm(h))
-        elif kind < 0.4:
-            layers.append(nn.RMSNorm(h, eps=1e-5))
-        elif kind < 0.5:
-            layers.append(Attend())
-        layers.append(rng.choice(_ACTS)())
-        layers.append(nn.Linear(h, h))
-    layers.append(nn.Linear(h, 3))
-    return nn.Sequential(*layers), d_in
-
-
 def test_ad_equals_torch_float64_on_200_random_models() -> None:
     """Where the certified oracle says differentiable, torch's float64 autograd lies in the
     certified enclosure of the gradient (widened by float64's own rounding, 1e-11
@@ -110,7 +75,7 @@ def test_ad_equals_torch_float64_on_200_random_models() -> None:
     decided = 0
     for t in range(200):
         torch.manual_seed(t)
-        model, d_in = _random_model(rng)
+        model, d_in = random_smooth_model(rng)
         x = torch.randn(2, d_in)
         y = torch.tensor([rng.randrange(3), rng.randrange(3)])
         m64 = model.double()  # the same parameters; eps and slopes as float64 kernels use them

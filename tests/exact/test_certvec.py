@@ -15,33 +15,17 @@ from adcorrect.exact.certquick import quick_forward
 from adcorrect.exact.certvec import quick_batch
 from adcorrect.numbers.cvalue import bounds, precision
 from adcorrect.torchfx.importer import from_module
+from certad import random_smooth_model
 from torch import nn
 
 pytestmark = pytest.mark.usefixtures("float32_default")
-
-_ACTS = [nn.Tanh, nn.Sigmoid, nn.GELU, lambda: nn.GELU("tanh"), nn.SiLU,
-         lambda: nn.Softplus(2.0), lambda: nn.ELU(0.5), nn.Mish, nn.ReLU, nn.Hardswish]
-
-
-def _model(rng: random.Random) -> tuple[nn.Module, int]:
-    d, h = rng.randint(2, 4), rng.randint(2, 6)
-    layers: list[nn.Module] = [nn.Linear(d, h)]
-    for _ in range(rng.randint(1, 3)):
-        if rng.random() < 0.3:
-            layers.append(nn.LayerNorm(h))
-        if rng.random() < 0.2:
-            layers.append(nn.Softmax(dim=-1))
-        layers.append(rng.choice(_ACTS)())
-        layers.append(nn.Linear(h, h))
-    return nn.Sequential(*layers, nn.Linear(h, 3)), d
-
 
 def test_enclosures_contain_the_outputs_on_60_random_models() -> None:
     rng = random.Random(23)
     checked = 0
     for t in range(60):
         torch.manual_seed(t)
-        model, d = _model(rng)
+        model, d = random_smooth_model(rng, max_blocks=3, max_width=6)
         x = torch.randn(5, d)
         net = from_module(model, x[:1])
         wv = np.array([float(v) for v in net.values])

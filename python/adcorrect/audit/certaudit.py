@@ -40,24 +40,21 @@ def quick_decide(net: Network, whole: Network | None, floats: tuple[Any, Any], B
 
 def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choice: Choice,
                  time_limit: float | None, max_precision: int = MAX_PRECISION,
-                 whole: Network | None = None, floats: tuple[Any, Any] | None = None
+                 whole: Network | None = None
                  ) -> tuple[Network | None, CertifiedResult, list[list[float]]]:
     """The certified oracle's verdict at w on the batch (copies of net, or the whole-batch
-    network ``whole``), the batched network it decided (None where the quick pass ran
-    example by example and found no kink), and the outputs per example (floats, for the
-    forward check).  ``floats``: the parameters and the inputs (B, n_in) as float64 arrays
-    holding their exact values, for the vectorised quick pass (:func:`quick_decide`)."""
-    quick = None if floats is None else quick_decide(net, whole, floats, batch.size)
-    if quick is not None:
-        return None, *quick
+    network ``whole``) where :func:`quick_decide` declined, the batched network it decided
+    (None where the ball pass ran copy by copy and found no kink), and the outputs per
+    example (floats, for the forward check)."""
     if whole is None:
         quick = _quick_copies(net, batch, w)
         if quick is not None:
             return None, *quick
-        subject = batched(net, batch, loss)
+        subject = batched(net, batch, loss)  # the ball pass has run: straight to the oracle
     else:
         subject = whole_batched(whole, batch, loss)
-    r = certified_oracle(subject, w, choice, max_precision, Deadline(time_limit), quick=True)
+    r = certified_oracle(subject, w, choice, max_precision, Deadline(time_limit),
+                         quick=whole is not None)
     outs = [] if r.forward is None else [to_float(r.forward.z[o]) for o in subject.head.outputs]
     n = len(outs) // max(batch.size, 1)
     return subject, r, [outs[i * n:(i + 1) * n] for i in range(batch.size)] if outs else []

@@ -263,11 +263,7 @@ class Auditor:
         t2 = time.perf_counter()
         net = self.net
         exact = exact_json(subject, r, rows.size, whole)
-        res: dict[str, Any] = {
-            "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size,
-            "activations": self._activation_names(),
-            "loss": self.loss, "choice": str(self.choice), "exact": exact,
-            **structure(self, rows.size)}
+        res = self._header(rows.size, exact)
         if run is not None:
             # entries of a whole-batch network are not copies: compared by verdict only
             pos_of = {} if self.whole else {k: j for j, k in enumerate(self.act_neurons)}
@@ -283,13 +279,17 @@ class Auditor:
                 r.differentiable, run)
         return res, t1, t2
 
-    def _activation_names(self) -> list[str]:
-        """The activations of the network (computed once)."""
+    def _header(self, B: int, exact: dict[str, Any]) -> dict[str, Any]:
+        """What both exact routes report first: the network, its activations (computed
+        once), the loss, the exact side and the structural keys."""
+        net = self.net
+        assert net is not None
         if "_acts" not in self.__dict__:
-            assert self.net is not None
-            self._acts = sorted({n.activation.name for n in self.net.neurons
+            self._acts = sorted({n.activation.name for n in net.neurons
                                  if not n.activation.is_identity and n.op != "max"})
-        return self._acts
+        return {"network": net.name, "W": net.W, "frozen": self.frozen, "batch": B,
+                "activations": self._acts, "loss": self.loss, "choice": str(self.choice),
+                "exact": exact, **structure(self, B)}
 
     def _routes(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
                 execution: bool, t0: float
@@ -406,12 +406,7 @@ class Auditor:
                 {"name": net.param_names[p], "w": str(Fraction(wv[p])), "ad": exact["ad"][p],
                  "grad": exact["grad"][p]} for p in range(net.W)
                 if net.W <= 50 or exact["ad"][p] != exact["grad"][p]]
-        res: dict[str, Any] = {
-            "network": net.name, "W": net.W, "frozen": self.frozen, "batch": rows.size,
-            "activations": sorted({n.activation.name for n in net.neurons
-                                   if not n.activation.is_identity and n.op != "max"}), "loss": self.loss,
-            "choice": str(self.choice), "exact": exact, **structure(self, rows.size),
-        }
+        res = self._header(rows.size, exact)
         if ex.subnet is not None and ex.inc:
             res["_inc_network"] = ex.subnet
             res["_inc_values"] = [Fraction(v) for v in self.weights().tolist()]

@@ -14,7 +14,7 @@ from flint import arb, fmpq
 from ..core.errors import Undecided
 from ..nets.ir import Network
 from ..numbers.smoothfns import SMOOTH
-from .certval import CForward, Side, kinks_of
+from .certval import CForward, Side, kinks_of, per_network
 
 
 class _Balls:
@@ -43,12 +43,13 @@ _PLANS: dict[int, tuple[Network, list[Step]]] = {}
 
 
 def _plan(net: Network) -> list[Step]:
+    """The network's plan, built once (:func:`~.certval.per_network`)."""
+    return per_network(_PLANS, net, _build_plan)
+
+
+def _build_plan(net: Network) -> list[Step]:
     """Per neuron: op, sources, coefficients (a parameter index, or a ball), bias (the
-    same), and the activation's piece balls (exact activations) or None; built once per
-    network (kept for the last few networks)."""
-    hit = _PLANS.get(id(net))
-    if hit is not None and hit[0] is net:
-        return hit[1]
+    same), and the activation's piece balls (exact activations) or None."""
     B = _Balls()
 
     def coef(v: object) -> object:
@@ -64,9 +65,6 @@ def _plan(net: Network) -> list[Step]:
                   tuple(tuple(B(c) for c in p) for p in act.pieces)) if act.exact else None
         steps.append((n.op, n.sources, tuple(coef(c) for c in n.weights), coef(n.bias),
                       pieces))
-    if len(_PLANS) > 8:
-        _PLANS.clear()
-    _PLANS[id(net)] = (net, steps)
     return steps
 
 

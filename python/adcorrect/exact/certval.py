@@ -10,17 +10,33 @@ enclosure contains one at this precision (:class:`Ambiguous`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from ..core.errors import InputError, Undecided
 from ..nets.activations import Activation, Choice, poly_deriv
 from ..nets.ir import Head, Network, Neuron
 from ..numbers.cvalue import ONE, ZERO, Num, add, ball, compare, div, is_exact, mul, sub
 from ..numbers.smoothfns import SMOOTH, Kink, exp
+
+_Plan = TypeVar("_Plan")
+
+
+def per_network(cache: dict[int, tuple[Network, Any]], net: Network,
+                build: Callable[[Network], _Plan]) -> _Plan:
+    """``build(net)``, computed once per network and kept for the last few networks (a
+    quick pass's plan: reused by every audit of the same model)."""
+    hit = cache.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1]  # type: ignore[no-any-return]
+    plan = build(net)
+    if len(cache) > 8:
+        cache.clear()
+    cache[id(net)] = (net, plan)
+    return plan
 
 
 class Ambiguous(Undecided):

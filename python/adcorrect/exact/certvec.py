@@ -33,7 +33,7 @@ from ..core.errors import Undecided
 from ..nets.ir import Network
 from ..numbers.cvalue import START_PRECISION, ball, precision
 from ..numbers.smoothfns import SMOOTH
-from .certval import kinks_of
+from .certval import kinks_of, per_network
 
 U = 2.0 ** -53
 ETA = 2.0 ** -1021
@@ -339,14 +339,8 @@ _PLANS: dict[int, tuple[Network, LevelPlan]] = {}
 
 
 def level_plan(net: Network) -> LevelPlan:
-    hit = _PLANS.get(id(net))
-    if hit is not None and hit[0] is net:
-        return hit[1]
-    p = LevelPlan(net)
-    if len(_PLANS) > 8:
-        _PLANS.clear()
-    _PLANS[id(net)] = (net, p)
-    return p
+    """The network's groups, built once (:func:`~.certval.per_network`)."""
+    return per_network(_PLANS, net, LevelPlan)
 
 
 def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
