@@ -1,6 +1,8 @@
 """What the audit benchmarks share: alternating CPU-time measurements of torch's step
 and the audit (``time.process_time``: on a shared machine, waiting for a core counts for
-neither side), and writing results to bench/results/."""
+neither side), and writing results to bench/results/.  Importing it limits numpy's BLAS
+to one thread, as torch is limited to one: both sides then run on one core, and no idle
+BLAS thread spins on the CPU time of the other side."""
 
 from __future__ import annotations
 
@@ -11,6 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from threadpoolctl import threadpool_limits
+
+threadpool_limits(1)
 
 ROOT = Path(__file__).resolve().parent.parent
 

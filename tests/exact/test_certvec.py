@@ -79,39 +79,48 @@ def test_declines_where_a_copy_meets_a_kink() -> None:
     assert quick_batch(net, wv, np.array([[1.0], [0.0]])) is None  # relu(0): on the kink
 
 
-@pytest.mark.parametrize("fn", ["exp", "sigmoid", "sqrt", "rsqrt", "reciprocal"])
+@pytest.mark.parametrize("fn", ["exp", "sigmoid", "tanh", "silu", "gelu_tanh", "elu",
+                                "sqrt", "rsqrt", "reciprocal"])
 def test_vectorised_smooth_functions_enclose_arb(fn: str) -> None:
-    """The float64 enclosures of exp (range reduction and Taylor), sigmoid, sqrt, 1/sqrt
-    and 1/x contain the 256-bit Arb values at every point of the input enclosures (checked
-    at both ends: the functions are monotone) and stay tight (inputs of relative radius up
-    to 1e-9, outputs below 1e-7)."""
-    from adcorrect.exact.certvec import _exp_vec, _root_vec, _sigmoid_vec
+    """The float64 enclosures (:mod:`adcorrect.exact.vecfns`) contain the 2048-bit Arb
+    values at both ends and the midpoint of every input enclosure, on 2,000 points over
+    the whole range (saturation of sigmoid and tanh, tanh's small-argument branch,
+    ELU(1/2) on both sides of its kink) and stay tight: inputs of radius up to
+    1e-9 min(|m|, 1), outputs within 1e-7 relative (plus 1e-15 absolute where the function's value
+    comes from a difference near 1: tanh, GELU's tanh form, ELU's e^x - 1)."""
+    from adcorrect.exact.vecfns import smooth_vec
     from adcorrect.numbers.smoothfns import SMOOTH
     from flint import arb
 
     rng = np.random.default_rng(5)
-    scale = 40.0 if fn in ("exp", "sigmoid") else 10.0
-    m = rng.uniform(-scale, scale, 2000)
-    if fn != "exp" and fn != "sigmoid":
+    scale = {"sqrt": 10.0, "rsqrt": 10.0, "reciprocal": 10.0}.get(fn, 40.0)
+    m = np.concatenate([rng.uniform(-scale, scale, 1500), rng.uniform(-0.3, 0.3, 300),
+                        rng.uniform(-800, 800, 200)])
+    if fn in ("sqrt", "rsqrt", "reciprocal"):
         m = np.abs(m) + 1e-3
-    r = np.abs(m) * 10.0 ** rng.uniform(-16, -9, m.size)
-    got = _exp_vec(m, r) if fn == "exp" else _sigmoid_vec(m, r) if fn == "sigmoid" \
-        else _root_vec(m, r, fn)
+    if fn in ("exp", "gelu_tanh"):
+        m = m[np.abs(m) < 20] if fn == "gelu_tanh" else m[m < 600]
+    r = np.minimum(np.abs(m), 1.0) * 10.0 ** rng.uniform(-16, -9, m.size)
+    args = (Q(1, 2),) if fn == "elu" else ()
+    got = smooth_vec(fn, args, m, r)
     assert got is not None
     zm, zr = got
-    assert np.all(zr <= 1e-7 * np.abs(zm) + 1e-300)
-    with precision(256):
+    slack = 1e-15 if fn in ("tanh", "gelu_tanh", "elu") else 1e-290  # saturated: TINY
+    assert np.all(zr <= 1e-7 * np.abs(zm) + slack)
+    with precision(2048):  # Arb's own balls tight where 1 + tanh(u) cancels to e^-600
         for j in range(m.size):
-            for end in (float(m[j]) - float(r[j]), float(m[j]) + float(r[j])):
-                lo, hi = bounds(SMOOTH[fn].value(arb(end), ()))
-                assert Q(zm[j]) - Q(zr[j]) <= lo and hi <= Q(zm[j]) + Q(zr[j]), (fn, end)
+            a, b = arb(float(m[j])), arb(float(r[j]))
+            for pt in (a - b, a, a + b):  # exact at 2048 bits
+                lo, hi = bounds(SMOOTH[fn].value(pt, args))
+                assert Q(zm[j]) - Q(zr[j]) <= lo and hi <= Q(zm[j]) + Q(zr[j]), (fn, pt)
 
 
 def test_vectorised_gelu_and_erf_enclose_arb() -> None:
     """GELU (exact, with erf by Taylor below 3 and erfc's asymptotic series above) and erf
     itself: the enclosures contain the 256-bit Arb values on 3,000 points across both
     regimes and their boundary, and stay tight."""
-    from adcorrect.exact.certvec import _erf_point, _gelu_vec
+    from adcorrect.exact.vecfns import erf_point as _erf_point
+    from adcorrect.exact.vecfns import gelu_vec as _gelu_vec
     from adcorrect.numbers.smoothfns import SMOOTH
     from flint import arb
 
@@ -133,3 +142,9 @@ def test_vectorised_gelu_and_erf_enclose_arb() -> None:
             z3 = float(m[j] / 3)
             e_lo, e_hi = bounds(arb(z3).erf())
             assert Q(ev[0][j]) - Q(ev[1][j]) <= e_lo and e_hi <= Q(ev[0][j]) + Q(ev[1][j])
+        zs = np.concatenate([rng.uniform(-40, 40, 300), [0.25, 0.5, 1.0, 1.5, 3.0, 26.0]])
+        zs = np.concatenate([zs, -zs, np.nextafter(zs, np.inf)])
+        v, e = _erf_point(zs)
+        for j, z in enumerate(zs):  # every band, their ends, and erfc below e^-676
+            e_lo, e_hi = bounds(arb(float(z)).erf())
+            assert Q(v[j]) - Q(e[j]) <= e_lo and e_hi <= Q(v[j]) + Q(e[j]), z

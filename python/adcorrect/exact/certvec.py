@@ -5,25 +5,20 @@ by depth, kind and size (:class:`LevelPlan`) and each group is evaluated at once
 every copy: the numpy calls number the groups, not the neurons, and a whole-batch
 network (one copy) is vectorised across its neurons.
 
-Error model (IEEE 754 binary64, round to nearest, u = 2^-53): every +, -, * and / is
-correctly rounded, ``|fl(a op b) - (a op b)| <= u |fl(a op b)| + eta`` with ``eta`` a bound
-for underflow (2^-1021, which also covers flush-to-zero), and a dot product of n terms,
-in any summation order and with or without FMA, is within ``gamma_n sum |a_i b_i|`` of
-the exact one, ``gamma_n = n u / (1 - n u)`` (Higham, Accuracy and Stability of
-Numerical Algorithms, 3.1).  Radii are sums of non-negative terms computed in the same
-arithmetic; each is inflated by ``(1 + 4 (n + 4) u)``, which covers the rounding of its
-own computation.  Constants that are not doubles (1/3, 1/6) enter as a double and a
-radius.  Smooth activations go through Arb entry by entry (a ball built from the
-midpoint and radius, its result converted back outward).  A kink or a breakpoint inside
-an enclosure, a denominator whose enclosure meets 0, or a domain boundary gives None:
+Error model: that of :mod:`.vecfns` (IEEE binary64, every rounding counted), and a dot
+product of n terms, in any summation order and with or without FMA, is within
+``gamma_n sum |a_i b_i|`` of the exact one, ``gamma_n = n u / (1 - n u)`` (Higham,
+Accuracy and Stability of Numerical Algorithms, 3.1).  The parameter terms of a dense or
+convolutional layer are matrix products by blocks (:func:`_blocks`): the same bound for
+any summation order.  Smooth activations go through :func:`.vecfns.smooth_vec` where it
+has a method, otherwise through Arb entry by entry (a ball built from the midpoint and
+radius, its result converted back outward).  A kink or a breakpoint inside an
+enclosure, a denominator whose enclosure meets 0, or a domain boundary gives None:
 the ball-by-ball passes decide."""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -34,22 +29,10 @@ from ..nets.ir import Network
 from ..numbers.cvalue import START_PRECISION, ball, precision
 from ..numbers.smoothfns import SMOOTH
 from .certval import kinks_of, per_network
-
-U = 2.0 ** -53
-ETA = 2.0 ** -1021
-
-
-def _double(q: Fraction) -> tuple[float, float]:
-    """q as a double and a radius: (q, 0) when q is a double, else (nearest, a bound of
-    the difference)."""
-    f = float(q)
-    if Fraction(f) == q:
-        return f, 0.0
-    return f, float(abs(q - Fraction(f))) * (1 + 4 * U) + ETA
-
-
-def _inflate(r: np.ndarray, n: int) -> np.ndarray:
-    return r * (1 + 4 * (n + 4) * U) + (n + 4) * ETA
+from .vecfns import ETA, U, smooth_vec
+from .vecfns import double as _double
+from .vecfns import inflate as _inflate
+from .vecfns import poly as _poly
 
 
 def _sign_known(m: np.ndarray, r: np.ndarray, c: float, cr: float = 0.0) -> bool:
@@ -59,179 +42,8 @@ def _sign_known(m: np.ndarray, r: np.ndarray, c: float, cr: float = 0.0) -> bool
     return bool(np.all(np.abs(d) > _inflate(r + cr + U * np.abs(d), 1)))
 
 
-def _poly(coefs: Sequence[tuple[float, float]], m: np.ndarray, r: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """A polynomial (coefficients as (double, radius), lowest degree first) of an
-    enclosure."""
-    if [c for c, _ in coefs] == [0.0, 1.0] and coefs[1][1] == 0.0 and coefs[0][1] == 0.0:
-        return m, r
-    if len(coefs) == 1:
-        return np.full_like(m, coefs[0][0]), np.full_like(m, coefs[0][1])
-    am = np.full_like(m, coefs[-1][0])
-    ar = np.full_like(m, coefs[-1][1])
-    for c, cr in reversed(coefs[:-1]):
-        pm = am * m
-        pr = np.abs(am) * r + ar * np.abs(m) + ar * r + U * np.abs(pm)
-        am = pm + c
-        ar = _inflate(pr + cr + U * np.abs(am), 2)
-    return am, ar
-
-
-#: ln 2 = LN2_HI + LN2_LO + d, |d| < 1e-25 (fdlibm's split: LN2_HI has 21 trailing zero
-#: bits, so k LN2_HI is exact for |k| < 2^21)
-LN2_HI = 6.93147180369123816490e-01
-LN2_LO = 1.90821492927058770002e-10
-_INV_FACT = [1.0 / math.factorial(i) for i in range(14)]
-
-
-def _exp_point(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """exp(t) for doubles |t| <= 700: a value v and a relative error bound e with
-    |v - exp(t)| <= e v (range reduction t = k ln 2 + r, |r| <= 0.35, Taylor to degree 13
-    by Horner: Higham's gamma_26 bound, the coefficients' and the remainder's errors, the
-    reduction's error; 2^k applied exactly)."""
-    if not bool(np.all(np.abs(t) <= 700)):
-        return None
-    k = np.rint(t / 0.6931471805599453)
-    r1 = t - k * LN2_HI
-    klo = k * LN2_LO
-    r = r1 - klo
-    if not bool(np.all(np.abs(r) <= 0.35)):
-        return None
-    er = U * (np.abs(r1) + np.abs(klo) + np.abs(r)) + np.abs(k) * 1e-25 + ETA
-    p = np.full_like(r, _INV_FACT[13])
-    for c in reversed(_INV_FACT[:13]):
-        p = p * r + c
-    v = np.ldexp(p, k.astype(np.int64))
-    if not bool(np.all(np.isfinite(v) & (v >= 2.0 ** -1000))):
-        return None
-    return v, 64 * U + 1.02 * er + 1e-17
-
-
-def _monotone(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """An enclosure [lo, hi] (lo <= hi, exact bounds) as midpoint and radius."""
-    mid = 0.5 * lo + 0.5 * hi
-    rad = np.maximum(hi - mid, mid - lo) * (1 + 4 * U) + ETA
-    return mid, rad
-
-
-def _bounds(m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact lower and upper bounds of the enclosures."""
-    return np.nextafter(m - r, -np.inf), np.nextafter(m + r, np.inf)
-
-
-def _exp_vec(m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    lo, hi = _bounds(m, r)
-    a, b = _exp_point(lo), _exp_point(hi)
-    if a is None or b is None:
-        return None
-    return _monotone(np.nextafter(a[0] * (1 - a[1]), -np.inf),
-                     np.nextafter(b[0] * (1 + b[1]), np.inf))
-
-
-def _sigmoid_vec(m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """1 / (1 + exp(-x)), increasing."""
-    lo, hi = _bounds(m, r)
-    a, b = _exp_point(-hi), _exp_point(-lo)  # exp(-x) at the upper and lower ends
-    if a is None or b is None:
-        return None
-    d_lo = np.nextafter(1 + np.nextafter(a[0] * (1 - a[1]), -np.inf), -np.inf)
-    d_hi = np.nextafter(1 + np.nextafter(b[0] * (1 + b[1]), np.inf), np.inf)
-    return _monotone(np.nextafter(1 / d_hi, -np.inf), np.nextafter(1 / d_lo, np.inf))
-
-
-def _root_vec(m: np.ndarray, r: np.ndarray, fn: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """sqrt, 1/sqrt and 1/x of enclosures certainly positive (1/x: or negative): IEEE's
-    sqrt and division are correctly rounded, so one step outward bounds each."""
-    lo, hi = _bounds(m, r)
-    if fn == "reciprocal" and bool(np.all(hi < 0)):
-        return _monotone(np.nextafter(1 / lo, -np.inf), np.nextafter(1 / hi, np.inf))
-    if not bool(np.all(lo > 0)):
-        return None
-    if fn == "sqrt":
-        return _monotone(np.nextafter(np.sqrt(lo), -np.inf), np.nextafter(np.sqrt(hi), np.inf))
-    if fn == "reciprocal":
-        return _monotone(np.nextafter(1 / hi, -np.inf), np.nextafter(1 / lo, np.inf))
-    s_lo = np.nextafter(np.sqrt(hi), np.inf)  # >= sqrt(hi): 1/it is a lower bound
-    s_hi = np.nextafter(np.sqrt(lo), -np.inf)
-    return _monotone(np.nextafter(1 / s_lo, -np.inf), np.nextafter(1 / s_hi, np.inf))
-
-
-_TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/sqrt(pi) within 2.3e-16 relative
-_SQRT_PI = 1.7724538509055159  # sqrt(pi) within 2.3e-16 relative
-_INV_SQRT2 = 0.7071067811865476  # 1/sqrt(2) within 2.3e-16 relative
-
-
-def _erf_point(z: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """erf(z) for doubles z: a value and an absolute error bound.  |z| <= 3: the Taylor
-    series to 60 terms (the tail below 1e-40), every term's rounding counted and the sum's
-    by gamma_n; |z| > 3: 1 - erfc with erfc's asymptotic series to 6 terms, whose
-    remainder is below its first omitted term, and exp(-z^2) by :func:`_exp_point`."""
-    a = np.abs(z)
-    small = a <= 3
-    v = np.zeros_like(z)
-    err = np.zeros_like(z)
-    zs = np.where(small, z, 0.0)
-    t = zs.copy()
-    total, mag = zs.copy(), np.abs(zs)
-    for n in range(1, 61):
-        t = t * (-zs * zs) / n
-        term = t / (2 * n + 1)
-        total = total + term
-        mag = mag + np.abs(term)
-    e_small = (4 * 62 + 8) * U * mag + 1e-40
-    v = np.where(small, _TWO_OVER_SQRT_PI * total, v)
-    err = np.where(small, _TWO_OVER_SQRT_PI * (e_small + 4 * U * np.abs(total)) + U * np.abs(v),
-                   err)
-    big = ~small
-    if bool(big.any()):
-        zb = np.where(big, a, 4.0)
-        ex = _exp_point(-(zb * zb))
-        if ex is None:
-            return None
-        q = 1 / (2 * zb * zb)
-        series, term, odd = np.ones_like(zb), np.ones_like(zb), 1.0
-        for n in range(1, 6):
-            term = term * (-q) * odd
-            odd += 2
-            series = series + term
-        rem = np.abs(term * q * odd)  # the first omitted term's size
-        pref = ex[0] / (zb * _SQRT_PI)
-        erfc = pref * series
-        erfc_err = pref * (rem + 64 * U * (np.abs(series) + 1)) + np.abs(erfc) * ex[1] + ETA
-        vb = np.sign(z) * (1 - erfc)
-        v = np.where(big, vb, v)
-        err = np.where(big, erfc_err + U * np.abs(vb) + ETA, err)
-    return v, err
-
-
-def _gelu_vec(m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 increasing: Phi's enclosure from the
-    ends of x's, then the product of enclosures."""
-    lo, hi = _bounds(m, r)
-    zl, zh = lo * _INV_SQRT2, hi * _INV_SQRT2
-    zl = np.nextafter(zl - np.abs(zl) * 4 * U - ETA, -np.inf)
-    zh = np.nextafter(zh + np.abs(zh) * 4 * U + ETA, np.inf)
-    a, b = _erf_point(zl), _erf_point(zh)
-    if a is None or b is None:
-        return None
-    p_lo = np.nextafter((1 + (a[0] - a[1])) * 0.5 * (1 - 2 * U) - ETA, -np.inf)
-    p_hi = np.nextafter((1 + (b[0] + b[1])) * 0.5 * (1 + 2 * U) + ETA, np.inf)
-    pm, pr = _monotone(p_lo, p_hi)
-    ym = m * pm
-    return ym, _inflate(np.abs(m) * pr + r * np.abs(pm) + r * pr + U * np.abs(ym), 3)
-
-
 def _smooth(act: Any, m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    if act.fn == "gelu":
-        got = _gelu_vec(m, r)
-    elif act.fn == "exp":
-        got = _exp_vec(m, r)
-    elif act.fn == "sigmoid":
-        got = _sigmoid_vec(m, r)
-    elif act.fn in ("sqrt", "rsqrt", "reciprocal"):
-        got = _root_vec(m, r, act.fn)
-    else:
-        got = None
+    got = smooth_vec(act.fn, act.args, m, r)
     return got if got is not None else _smooth_arb(act, m, r)
 
 
@@ -256,6 +68,52 @@ def _smooth_arb(act: Any, m: np.ndarray, r: np.ndarray
 def _bucket(n: int) -> int:
     """The padded size of a group's rows: the next power of two (at most twice n)."""
     return 1 << max(n - 1, 0).bit_length() if n else 0
+
+
+#: blocks per group at most, and terms per neuron at least, for the blocked products
+MAX_BLOCKS = 16
+MIN_BLOCK_TERMS = 4
+
+
+def _blocks(sp: np.ndarray, pp: np.ndarray) -> list[tuple[np.ndarray, ...]] | None:
+    """A group's parameter terms as products of a weight matrix and a matrix of sources
+    (a dense or convolutional layer): the members whose source rows share one set of
+    weight rows form a block, so each block is one matrix product.  Each block is
+    (source rows (S, T), parameter indices (P, T), members, their weight row, their source
+    row); None when there are more than MAX_BLOCKS."""
+    usp, sid = np.unique(sp, axis=0, return_inverse=True)
+    upp, pid = np.unique(pp, axis=0, return_inverse=True)
+    sid, pid = sid.reshape(-1), pid.reshape(-1)
+    order = np.lexsort((pid, sid))
+    by_sig: dict[bytes, list[np.ndarray]] = defaultdict(list)
+    for chunk in np.split(order, np.flatnonzero(np.diff(sid[order])) + 1):
+        by_sig[np.unique(pid[chunk]).tobytes()].append(chunk)
+        if len(by_sig) > MAX_BLOCKS:
+            return None
+    blocks = []
+    for sig, chunks in by_sig.items():
+        pids = np.frombuffer(sig, dtype=pid.dtype)
+        mem = np.concatenate(chunks)
+        sids = np.unique(sid[mem])
+        blocks.append((usp[sids], upp[pids], mem, np.searchsorted(pids, pid[mem]),
+                       np.searchsorted(sids, sid[mem])))
+    return blocks
+
+
+def _blocked(blocks: list[tuple[np.ndarray, ...]], G: int, Zm: np.ndarray, Zr: np.ndarray,
+             w: np.ndarray, gam: float) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter terms of a group by blocks: sum w x at the midpoints, and
+    sum |w| (r + gam |x|), the part of the radius before inflation."""
+    B = Zm.shape[1]
+    ym, yr = np.empty((G, B)), np.empty((G, B))
+    for rows, cols, mem, pl, sl in blocks:
+        S, T = rows.shape
+        xm = Zm[rows].transpose(1, 0, 2).reshape(T, S * B)
+        t = Zr[rows].transpose(1, 0, 2).reshape(T, S * B) + gam * np.abs(xm)
+        wb = w[cols]
+        ym[mem] = (wb @ xm).reshape(-1, S, B)[pl, sl]
+        yr[mem] = (np.abs(wb) @ t).reshape(-1, S, B)[pl, sl]
+    return ym, yr
 
 
 class _Group:
@@ -322,7 +180,8 @@ class LevelPlan:
                         else:
                             bm[g], br[g] = _double(n.bias[1])  # type: ignore[arg-type]
                     nt[g] = len(n.weights) + (n.bias is not None)
-                rows = {"sc": sc, "cm": cm, "acm": np.abs(cm), "cr": cr,
+                blocks = _blocks(sp, pp) if tp >= MIN_BLOCK_TERMS else None
+                rows = {"sc": sc, "cm": cm, "acm": np.abs(cm), "cr": cr, "blocks": blocks,
                         "exact_coefs": not cr.any(), "sp": sp, "pp": pp, "bp": bp, "bm": bm,
                         "br": br, "nmax": int(nt.max()) if G else 0}
             act = ns[0].activation
@@ -378,7 +237,12 @@ def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
             unc = np.einsum("gt,gtb->gb", g.acm, xr)
             if not g.exact_coefs:  # constants that are not doubles
                 unc = unc + np.einsum("gt,gtb->gb", g.cr, axm + xr)
-            if g.sp.shape[1]:
+            n = g.nmax + 1
+            gam = n * U / (1 - n * U)
+            if g.blocks is not None:
+                pm, pr = _blocked(g.blocks, len(g.members), Zm, Zr, w, gam)
+                ym, unc = ym + pm, unc + pr
+            elif g.sp.shape[1]:
                 wp = w[g.pp]
                 pm, pr = Zm[g.sp], Zr[g.sp]
                 ym = ym + np.einsum("gt,gtb->gb", wp, pm)
@@ -388,8 +252,7 @@ def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
             ym = ym + bv[:, None]
             mag = mag + np.abs(bv)[:, None]
             unc = unc + g.br[:, None]
-            n = g.nmax + 1
-            yr = _inflate(unc + (n * U / (1 - n * U)) * mag, n)
+            yr = _inflate(unc + gam * mag, n)
         act = g.act
         if g.pieces is not None:
             bps, coefs = g.pieces
