@@ -68,6 +68,35 @@ def test_levels_on_a_whole_batch_network() -> None:
     assert np.abs(out - mid[0]).max() < 1e-9
 
 
+def test_blocked_products_of_a_cnn_enclose_arb() -> None:
+    """Convolutions with padding and stride, and a dense layer, go through the blocked
+    matrix products (several blocks: the borders' kernels differ); the copies' enclosures
+    contain the 256-bit Arb outputs and torch's float64 outputs within 1e-9."""
+    from adcorrect.exact.certvec import level_plan
+
+    torch.manual_seed(4)
+    m = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, stride=2), nn.Tanh(),
+                      nn.Conv2d(3, 4, 2), nn.SiLU(), nn.Flatten(), nn.Linear(16, 5),
+                      nn.GELU(approximate="tanh"), nn.Linear(5, 2))
+    x = torch.randn(6, 2, 5, 5)
+    net = from_module(m, x[:1])
+    blocked = [len(g.blocks) for g in level_plan(net).groups if getattr(g, "blocks", None)]
+    assert blocked and max(blocked) > 1
+    wv = np.array([float(v) for v in net.values])
+    got = quick_batch(net, wv, x.double().reshape(6, -1).numpy())
+    assert got is not None
+    mid, rad = got
+    out = m.double()(x.double()).detach().numpy()
+    assert np.abs(out - mid).max() < 1e-9
+    with precision(256):
+        for i, row in enumerate(x.double().reshape(6, -1).tolist()):
+            fw = quick_forward(net, net.values, [Q(v) for v in row])
+            assert fw is not None
+            for j, o in enumerate(net.head.outputs):
+                lo, hi = bounds(fw.z[o])
+                assert Q(mid[i, j]) - Q(rad[i, j]) <= lo and hi <= Q(mid[i, j]) + Q(rad[i, j])
+
+
 def test_declines_where_a_copy_meets_a_kink() -> None:
     m = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 2))
     with torch.no_grad():

@@ -18,6 +18,7 @@ the ball-by-ball passes decide."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from typing import Any
 
@@ -192,6 +193,16 @@ class LevelPlan:
             rows["pieces"] = pieces
             rows["out"] = np.array([1 + n_in + k for k in members])
             self.groups.append(_Group(key[1], act, members, rows))
+        self._local = threading.local()
+
+    def storage(self, rows: int, B: int) -> tuple[np.ndarray, np.ndarray]:
+        """Midpoint and radius storage (rows, B), kept per thread for the next batch of
+        the same size (fresh pages cost as much as the pass's smaller groups)."""
+        got = getattr(self._local, "arrays", None)
+        if got is None or got[0].shape != (rows, B):
+            got = (np.empty((rows, B)), np.empty((rows, B)))
+            self._local.arrays = got
+        return got  # type: ignore[no-any-return]
 
 
 _PLANS: dict[int, tuple[Network, LevelPlan]] = {}
@@ -212,8 +223,8 @@ def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
     B = xs.shape[0]
     if xs.shape[1] != plan.n_in:
         return None
-    Zm = np.zeros((1 + plan.n_in + len(net.neurons), B))
-    Zr = np.zeros_like(Zm)
+    Zm, Zr = plan.storage(1 + plan.n_in + len(net.neurons), B)
+    Zm[0], Zr[:1 + plan.n_in] = 0.0, 0.0  # every neuron's row is written before it is read
     Zm[1:1 + plan.n_in] = np.asarray(xs, dtype=np.float64).T
     w = np.append(np.asarray(wv, dtype=np.float64), 0.0)
     for g in plan.groups:

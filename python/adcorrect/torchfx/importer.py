@@ -485,9 +485,7 @@ class _Importer:
                 return tensors.getitem(args[0], args[1])
             return args[0][args[1]]
         if fn is getattr:
-            if isinstance(args[0], Sym) and args[1] == "shape":
-                return torch.Size(args[0].arr.shape)
-            raise InputError(f"unsupported attribute .{args[1]} at {self.place(node)}")
+            return tensors.attribute(args[0], args[1], self.place(node))
         if fn in FUNC_ACTS:
             spec = FUNC_ACTS[fn]
             vals = match_args(args[1:], kwargs, *spec.params)

@@ -23,7 +23,7 @@ from torch import nn
 
 from ..core.errors import InputError
 from ..nets import activations as acts
-from . import ops
+from . import ops, selection
 from .fxargs import match_args
 from .symbolic import ONE, Affine, Builder, source_entry
 from .values import CouplesExamples, Sym
@@ -301,8 +301,8 @@ def module_call(imp: Any, m: nn.Module, x: Any, where: str) -> Sym | None:
 
 
 def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                  where: str) -> Sym | None:
-    """A smooth function, or None."""
+                  where: str) -> Any:
+    """A smooth function or a selection (:mod:`.selection`), or None."""
     if fn in FUNC_FNS:
         params, build = FUNC_FNS[fn]
         vals = match_args(args[1:], kwargs, *params)
@@ -317,8 +317,8 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
         x, shape, w, eps = match_args(args, kwargs, ("input", None), ("normalized_shape", None),
                                       ("weight", None), ("eps", None))
         return _layer_norm(imp, x, shape, w, None, eps, False, where)
-    if fn in (torch.maximum, torch.minimum) or (fn in (torch.max, torch.min) and len(args) > 1
-                                                and isinstance(args[1], Sym)):
+    if fn in (torch.maximum, torch.minimum) or (fn in (torch.max, torch.min) and (
+            isinstance(args[1] if len(args) > 1 else kwargs.get("other"), Sym))):
         x, other = match_args(args, kwargs, ("input", None), ("other", None))
         return elementwise_max(imp, imp.tensor(x, "input"), imp.tensor(other, "other"),
                                fn in (torch.maximum, torch.max), where)
@@ -337,12 +337,13 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
         x, dim, keep, dtype = match_args(args, kwargs, ("input", None), ("dim", None),
                                          ("keepdim", False), ("dtype", None))
         return method_call(imp, "mean", x, (dim, keep), {}, where)
-    return None
+    return selection.function_call(imp, fn, args, kwargs, where)
 
 
 def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict[str, Any],
-                where: str) -> Sym | None:
-    """A smooth tensor method (``x.tanh()``, ``x.softmax(-1)``, ``x.mean(-1)``), or None."""
+                where: str) -> Any:
+    """A smooth tensor method (``x.tanh()``, ``x.softmax(-1)``, ``x.mean(-1)``) or a
+    selection (:mod:`.selection`), or None."""
     if name in METHOD_FNS and not rest and not kwargs:
         return _sym(elementwise(imp.b, imp.batched(x), name, (), where))
     if name in ("softmax", "log_softmax"):
@@ -355,4 +356,6 @@ def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict
             raise InputError("a mean over every axis includes the batch axis")
         dims = [dim] if isinstance(dim, int) else list(dim)
         return _sym(mean(imp.b, arr, dims, bool(keep), where))
-    return None
+    if name in ("max", "min") and rest and isinstance(rest[0], Sym):
+        return elementwise_max(imp, imp.tensor(x, "self"), rest[0], name == "max", where)
+    return selection.method_call(imp, name, x, rest, kwargs, where)

@@ -98,6 +98,15 @@ def getitem(s: Sym, index: Any) -> Sym:
     return Sym(out, s.batched, s.dtype)
 
 
+def attribute(obj: Any, name: Any, place: str) -> Any:
+    """``x.shape`` of a tensor, or a field of a named result (``torch.max(x, 1).values``)."""
+    if isinstance(obj, Sym) and name == "shape":
+        return torch.Size(obj.arr.shape)
+    if isinstance(obj, tuple) and name in getattr(obj, "_fields", ()):
+        return getattr(obj, name)
+    raise InputError(f"unsupported attribute .{name} at {place}")
+
+
 # -- arithmetic ---------------------------------------------------------------------------
 
 
