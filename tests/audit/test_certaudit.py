@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction as Q
+from typing import Any
 
 import pytest
 import torch
 from adcorrect.audit.run import Auditor
+from adcorrect.core.errors import InputError
 from adcorrect.exact.certified import certified_oracle
 from adcorrect.nets.batch import Batch, batched, whole_batched
 from adcorrect.torchfx.importer import from_module
@@ -364,3 +366,42 @@ def test_causal_masks_of_encoders_and_multihead_attention() -> None:
     torch.manual_seed(10)
     m = CausalLM().double().eval()
     assert_ad_in_enclosures(m, torch.randn(2, 5, 4), torch.tensor([0, 2]))
+
+
+class _Var(nn.Module):
+    """var and std in their method and function forms, with and without Bessel's
+    correction, feeding a hand-written normalisation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(3, 8)
+        self.o = nn.Linear(8, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.a(x).reshape(-1, 2, 4)
+        v = h.var(-1, keepdim=True)
+        sd = torch.std(h, dim=2, correction=0, keepdim=True)
+        u = torch.var(h, 1, False, True)  # the old signature: unbiased=False, keepdim
+        return self.o(((h - h.mean(-1, keepdim=True)) / (sd + 1) + v + u).reshape(-1, 8))
+
+
+class _Applied(nn.Module):
+    def __init__(self, fn: Any) -> None:
+        super().__init__()
+        self.a = nn.Linear(3, 4)
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(self.a(x))
+
+
+def test_variance_and_std_follow_autograd() -> None:
+    """x.var/torch.std with PyTorch's corrections (1 by default, 0, unbiased=False):
+    decided, AD in the enclosures of torch's float64 autograd; over every axis or with
+    a correction as large as the count, one line."""
+    torch.manual_seed(5)
+    assert_ad_in_enclosures(_Var().double(), torch.randn(4, 3), torch.tensor([0, 1, 1, 0]))
+    for fn, needle in ((lambda h: h.var(), "includes the batch axis"),
+                       (lambda h: h.std(1, correction=4), "divides by 0")):
+        with pytest.raises(InputError, match=needle):
+            from_module(_Applied(fn), torch.zeros(1, 3))

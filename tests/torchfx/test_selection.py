@@ -176,3 +176,22 @@ def test_refused_with_one_line(model: nn.Module, needle: str) -> None:
     with pytest.raises(InputError, match=needle) as e:
         from_module(model, torch.zeros(1, 2))
     assert "\n" not in str(e.value)
+
+
+def test_audit_keeps_selections_out_of_the_execution_match() -> None:
+    """torch.where and max reductions are selection neurons, like max-pool ties: the exact
+    side counts their kinks, and the execution audit's activation calls still match the
+    IR's activation neurons one to one (relu's here)."""
+    from adcorrect.audit.run import Auditor
+
+    m, x = _setup(MaskedWhere())
+    model = nn.Sequential(m, nn.Flatten())  # relu calls next to where
+    model = model.float()
+    xf = x.float()
+    res = Auditor(model, xf, "mse", name="w").audit(xf, torch.zeros(5, 1))
+    assert res["activations"] == ["relu"]
+    assert res["exact"]["kinked"] > 0
+    assert res["differ"]["matched"] is True
+    m2, x2 = _setup(Where())
+    res2 = Auditor(m2.float(), x2.float(), "mse", name="w2").audit(x2.float(), torch.zeros(5, 1))
+    assert res2["activations"] == [] and res2["differ"]["matched"] is True

@@ -16,8 +16,10 @@ The second gradient replaces an activation's output by
 ``s`` at the kinked entries, and torch's own backward everywhere else.
 
 Entries are matched with the IR's activation neurons by order: the importer creates one
-neuron per entry of each activation call, in graph order and row-major (max-pool ties
-are max nodes, not activation calls, and are not part of this audit).
+neuron per entry of each activation call, in graph order and row-major (max-pool ties,
+max and min reductions and ``torch.where`` are selection neurons,
+:data:`~adcorrect.nets.ir.SELECTION_OPS`, not activation calls, and are not part of this
+audit).
 """
 
 from __future__ import annotations

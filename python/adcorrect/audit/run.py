@@ -21,7 +21,7 @@ from ..exact.certcheck import smooth_coverage
 from ..exact.oracle import DEFAULT_BUDGET
 from ..nets.activations import Choice
 from ..nets.batch import LOSSES, exact_values
-from ..nets.ir import Network
+from ..nets.ir import SELECTION_OPS, Network
 from ..nets.theorems import coverage, coverage_json
 from ..numbers.cvalue import MAX_PRECISION
 from ..torchfx.values import CouplesExamples, NeedsMasks, ReadsInputValues
@@ -168,7 +168,7 @@ class Auditor:
             if not self.net.is_smooth:
                 self.net.require_exact()
             self.act_neurons = [n.index for n in self.net.neurons if n.activation.exact
-                                and not n.activation.is_identity and n.op != "max"]
+                                and not n.activation.is_identity and n.op not in SELECTION_OPS]
             self.n_out = len(self.net.head.outputs)
         self.W = sum(p.numel() for p in self.params)
         self.gm = trace(model)
@@ -286,7 +286,7 @@ class Auditor:
         assert net is not None
         if "_acts" not in self.__dict__:
             self._acts = sorted({n.activation.name for n in net.neurons
-                                 if not n.activation.is_identity and n.op != "max"})
+                                 if not n.activation.is_identity and n.op not in SELECTION_OPS})
         return {"network": net.name, "W": net.W, "frozen": self.frozen, "batch": B,
                 "activations": self._acts, "loss": self.loss, "choice": str(self.choice),
                 "exact": exact, **structure(self, B)}

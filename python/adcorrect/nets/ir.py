@@ -42,6 +42,9 @@ HEAD_KINDS = ("linear", "mse", "ce")
 
 #: neuron ops whose pre-activation is not linear in the sources
 SMOOTH_OPS = ("mul", "div")
+#: neuron ops of selections (max nodes, torch.where): kinked neurons that are no
+#: activation call of the model (the execution audit does not record them)
+SELECTION_OPS = ("max", "select")
 
 
 def is_param(v: Value | None) -> bool:

@@ -218,7 +218,7 @@ def where(imp: Any, cond: Any, a: Any, b: Any, where_: str) -> Sym:
         key = (cond.op, c[idx], pa, pb)
         if key not in made:
             made[key] = _piecewise(cond.op, c[idx], pa, pb)
-        out[idx] = imp.b.activate(z[idx], made[key], ops.label(where_, idx))
+        out[idx] = imp.b.activate(z[idx], made[key], ops.label(where_, idx), op="select")
     return Sym(out, True)
 
 

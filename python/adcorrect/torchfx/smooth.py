@@ -90,6 +90,49 @@ def mean(b: Builder, arr: np.ndarray, dims: Sequence[int], keepdim: bool, name: 
     return out
 
 
+def variance(b: Builder, arr: np.ndarray, dims: Sequence[int], correction: Fraction,
+             keepdim: bool, std: bool, name: str) -> np.ndarray:
+    """``x.var(dims, correction=c)`` (``sum (x - mean)^2 / (N - c)``) or ``x.std``, its
+    square root: the mean one neuron, the squares product neurons."""
+    axes = _axes(arr, dims)
+    out = ops.new_array([1 if a in axes else s for a, s in enumerate(arr.shape)])
+    for members, _ in _groups(arr, axes):
+        idx = tuple(0 if a in axes else members[0][a] for a in range(arr.ndim))
+        nm = ops.label(name, idx)
+        if len(members) - correction <= 0:
+            raise InputError(f"a variance of {len(members)} entries with correction "
+                             f"{correction} divides by {len(members) - correction}")
+        n, d = Fraction(1, len(members)), 1 / (len(members) - correction)
+        mu = source_entry(b.source(b.lincomb(((n, arr[m]) for m in members), f"{nm}/mean")),
+                          f"{nm}/mean")
+        cs = [b.lincomb(((Fraction(1), arr[m]), (Fraction(-1), mu)), ops.label(f"{name}/c", m))
+              for m in members]
+        sq = [product(b, c, c, ops.label(f"{name}/sq", m)) for c, m in zip(cs, members)]
+        var = b.lincomb(((d, s) for s in sq), nm if not std else f"{nm}/var")
+        out[idx] = unary(b, var, "sqrt", nm) if std else var
+    if not keepdim:
+        out = out.reshape([s for a, s in enumerate(arr.shape) if a not in axes])
+    return out
+
+
+def _var_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict[str, Any],
+              where: str) -> Sym:
+    """``x.var``/``x.std`` and ``torch.var``/``torch.std``: (dim, unbiased, keepdim)
+    positionally, or ``correction=`` (default 1, unbiased)."""
+    kw = dict(kwargs)
+    correction = kw.pop("correction", None)
+    dim, unbiased, keep = match_args(rest, kw, ("dim", None), ("unbiased", True),
+                                     ("keepdim", False))
+    if isinstance(dim, bool):  # x.var(False): the old signature var(unbiased)
+        dim, unbiased = None, dim
+    if dim is None:
+        raise InputError(f"a {name} over every axis includes the batch axis")
+    c = imp.scalar(1 if correction is None and unbiased else 0 if correction is None
+                   else correction, "correction")
+    dims = [dim] if isinstance(dim, int) else list(dim)
+    return _sym(variance(imp.b, imp.batched(x), dims, c, bool(keep), name == "std", where))
+
+
 def normalise(b: Builder, arr: np.ndarray, axes: tuple[int, ...], eps: Fraction,
               centre: bool, gamma: np.ndarray | None, beta: np.ndarray | None,
               pidx: Callable[[tuple[int, ...]], tuple[int, ...]], name: str) -> np.ndarray:
@@ -333,6 +376,8 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
             raise InputError("dtype is not supported")
         return _sym(softmax(imp.b, imp.batched(x), _dim(dim),
                             fn in (F.log_softmax, torch.log_softmax), where))
+    if fn in (torch.var, torch.std):
+        return _var_call(imp, fn.__name__, args[0], args[1:], kwargs, where)
     if fn is torch.mean:
         x, dim, keep, dtype = match_args(args, kwargs, ("input", None), ("dim", None),
                                          ("keepdim", False), ("dtype", None))
@@ -356,6 +401,8 @@ def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict
             raise InputError("a mean over every axis includes the batch axis")
         dims = [dim] if isinstance(dim, int) else list(dim)
         return _sym(mean(imp.b, arr, dims, bool(keep), where))
+    if name in ("var", "std"):
+        return _var_call(imp, name, x, rest, kwargs, where)
     if name in ("max", "min") and rest and isinstance(rest[0], Sym):
         return elementwise_max(imp, imp.tensor(x, "self"), rest[0], name == "max", where)
     return selection.method_call(imp, name, x, rest, kwargs, where)

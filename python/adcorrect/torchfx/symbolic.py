@@ -128,15 +128,15 @@ class Builder:
         s = self.source(a)
         return s if s >= 0 else self.add(_IDENTITY, ((s, ONE),), None, name)
 
-    def activate(self, a: Affine, act: Activation, name: str) -> Affine:
+    def activate(self, a: Affine, act: Activation, name: str, op: str = "") -> Affine:
         """act applied to the entry: the entry's own neuron when it is pending (its name is
         the entry's), else a neuron ``name`` reading the entry's source."""
         if act.is_identity:
             return a
         if a.source is not None or a.fused:
-            k = self.add(act, ((self.source(a), ONE),), None, name)
+            k = self.add(act, ((self.source(a), ONE),), None, name, op=op)
         else:
-            k = self.add(act, a.terms, a.bias, a.name)
+            k = self.add(act, a.terms, a.bias, a.name, op=op)
             a.fused = True
         return source_entry(k, self.neurons[k].name)
 
