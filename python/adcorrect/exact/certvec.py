@@ -71,6 +71,8 @@ def _bucket(n: int) -> int:
     return 1 << max(n - 1, 0).bit_length() if n else 0
 
 
+#: entries (rows x copies) evaluated at once: the temporaries of a chunk stay in cache
+CHUNK_ENTRIES = 1 << 14
 #: blocks per group at most, and terms per neuron at least, for the blocked products
 MAX_BLOCKS = 16
 MIN_BLOCK_TERMS = 4
@@ -213,6 +215,83 @@ def level_plan(net: Network) -> LevelPlan:
     return per_network(_PLANS, net, LevelPlan)
 
 
+def _gamma(n: int) -> float:
+    return n * U / (1 - n * U)
+
+
+def _rows(g: _Group, sl: slice, Zm: np.ndarray, Zr: np.ndarray, w: np.ndarray,
+          pre: tuple[np.ndarray, np.ndarray] | None) -> bool:
+    """Rows ``sl`` of a group: their enclosures into the storage, or False where one meets
+    a kink, a breakpoint or a domain boundary.  ``pre``: the group's blocked parameter
+    terms (:func:`_blocked`), computed for all its rows at once."""
+    if g.op in ("mul", "div"):
+        ia, ib = g.a[sl], g.b[sl]
+        am, ar, bm, br = Zm[ia], Zr[ia], Zm[ib], Zr[ib]
+        if g.op == "div":
+            if not _sign_known(bm, br, 0.0):
+                return False
+            den = (np.abs(bm) - br) * (1 - 4 * U) - ETA
+            ym = am / bm
+            yr = _inflate((ar * np.abs(bm) + np.abs(am) * br) / (den * np.abs(bm))
+                          * (1 + 4 * U) + U * np.abs(ym), 4)
+        else:
+            ym = am * bm
+            yr = _inflate(np.abs(am) * br + ar * np.abs(bm) + ar * br + U * np.abs(ym), 3)
+    else:
+        sc, cm, acm = g.sc[sl], g.cm[sl], g.acm[sl]
+        xm, xr = Zm[sc], Zr[sc]  # (G, Tc, B)
+        axm = np.abs(xm)
+        ym = np.einsum("gt,gtb->gb", cm, xm)
+        mag = np.einsum("gt,gtb->gb", acm, axm)
+        unc = np.einsum("gt,gtb->gb", acm, xr)
+        if not g.exact_coefs:  # constants that are not doubles
+            unc = unc + np.einsum("gt,gtb->gb", g.cr[sl], axm + xr)
+        n = g.nmax + 1
+        gam = _gamma(n)
+        if pre is not None:
+            ym, unc = ym + pre[0][sl], unc + pre[1][sl]
+        elif g.sp.shape[1]:
+            wp = w[g.pp[sl]]
+            pm, pr = Zm[g.sp[sl]], Zr[g.sp[sl]]
+            ym = ym + np.einsum("gt,gtb->gb", wp, pm)
+            mag = mag + np.einsum("gt,gtb->gb", np.abs(wp), np.abs(pm))
+            unc = unc + np.einsum("gt,gtb->gb", np.abs(wp), pr)
+        bv = w[g.bp[sl]] + g.bm[sl]
+        ym = ym + bv[:, None]
+        mag = mag + np.abs(bv)[:, None]
+        unc = unc + g.br[sl][:, None]
+        yr = _inflate(unc + gam * mag, n)
+    act = g.act
+    if g.pieces is not None:
+        bps, coefs = g.pieces
+        idx = np.zeros(ym.shape, dtype=np.int64)
+        for c, crad in bps:
+            if not _sign_known(ym, yr, c, crad):
+                return False
+            idx += ym > c
+        if len(bps) == 1 and coefs == [[(0.0, 0.0)], [(0.0, 0.0), (1.0, 0.0)]]:  # relu
+            live = idx == 1
+            zm, zr = np.where(live, ym, 0.0), np.where(live, yr, 0.0)
+        elif not bps:
+            zm, zr = _poly(coefs[0], ym, yr)
+        else:
+            zm, zr = np.empty_like(ym), np.empty_like(ym)
+            for i in np.unique(idx):
+                sel = idx == i
+                zm[sel], zr[sel] = _poly(coefs[i], ym[sel], yr[sel])
+    else:
+        for kk in kinks_of(act):
+            if not _sign_known(ym, yr, *_double(kk.at)):
+                return False
+        got = _smooth(act, ym.reshape(-1), yr.reshape(-1))
+        if got is None:
+            return False
+        zm, zr = got[0].reshape(ym.shape), got[1].reshape(ym.shape)
+    out = g.out[sl]
+    Zm[out], Zr[out] = zm, zr
+    return True
+
+
 def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray] | None:
     """The outputs of the copies of net on the inputs ``xs`` (B, n_in), at parameters
@@ -227,69 +306,14 @@ def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
     Zm[0], Zr[:1 + plan.n_in] = 0.0, 0.0  # every neuron's row is written before it is read
     Zm[1:1 + plan.n_in] = np.asarray(xs, dtype=np.float64).T
     w = np.append(np.asarray(wv, dtype=np.float64), 0.0)
+    step = max(1, CHUNK_ENTRIES // B)
     for g in plan.groups:
-        if g.op in ("mul", "div"):
-            am, ar, bm, br = Zm[g.a], Zr[g.a], Zm[g.b], Zr[g.b]
-            if g.op == "div":
-                if not _sign_known(bm, br, 0.0):
-                    return None
-                den = (np.abs(bm) - br) * (1 - 4 * U) - ETA
-                ym = am / bm
-                yr = _inflate((ar * np.abs(bm) + np.abs(am) * br) / (den * np.abs(bm))
-                              * (1 + 4 * U) + U * np.abs(ym), 4)
-            else:
-                ym = am * bm
-                yr = _inflate(np.abs(am) * br + ar * np.abs(bm) + ar * br + U * np.abs(ym), 3)
-        else:
-            xm, xr = Zm[g.sc], Zr[g.sc]  # (G, Tc, B)
-            axm = np.abs(xm)
-            ym = np.einsum("gt,gtb->gb", g.cm, xm)
-            mag = np.einsum("gt,gtb->gb", g.acm, axm)
-            unc = np.einsum("gt,gtb->gb", g.acm, xr)
-            if not g.exact_coefs:  # constants that are not doubles
-                unc = unc + np.einsum("gt,gtb->gb", g.cr, axm + xr)
-            n = g.nmax + 1
-            gam = n * U / (1 - n * U)
-            if g.blocks is not None:
-                pm, pr = _blocked(g.blocks, len(g.members), Zm, Zr, w, gam)
-                ym, unc = ym + pm, unc + pr
-            elif g.sp.shape[1]:
-                wp = w[g.pp]
-                pm, pr = Zm[g.sp], Zr[g.sp]
-                ym = ym + np.einsum("gt,gtb->gb", wp, pm)
-                mag = mag + np.einsum("gt,gtb->gb", np.abs(wp), np.abs(pm))
-                unc = unc + np.einsum("gt,gtb->gb", np.abs(wp), pr)
-            bv = w[g.bp] + g.bm
-            ym = ym + bv[:, None]
-            mag = mag + np.abs(bv)[:, None]
-            unc = unc + g.br[:, None]
-            yr = _inflate(unc + gam * mag, n)
-        act = g.act
-        if g.pieces is not None:
-            bps, coefs = g.pieces
-            idx = np.zeros(ym.shape, dtype=np.int64)
-            for c, crad in bps:
-                if not _sign_known(ym, yr, c, crad):
-                    return None
-                idx += ym > c
-            if len(bps) == 1 and coefs == [[(0.0, 0.0)], [(0.0, 0.0), (1.0, 0.0)]]:  # relu
-                live = idx == 1
-                zm, zr = np.where(live, ym, 0.0), np.where(live, yr, 0.0)
-            elif not bps:
-                zm, zr = _poly(coefs[0], ym, yr)
-            else:
-                zm, zr = np.empty_like(ym), np.empty_like(ym)
-                for i in np.unique(idx):
-                    sel = idx == i
-                    zm[sel], zr[sel] = _poly(coefs[i], ym[sel], yr[sel])
-        else:
-            for kk in kinks_of(act):
-                if not _sign_known(ym, yr, *_double(kk.at)):
-                    return None
-            got = _smooth(act, ym.reshape(-1), yr.reshape(-1))
-            if got is None:
+        G = len(g.members)
+        pre = None
+        if g.op == "lin" and g.blocks is not None:
+            pre = _blocked(g.blocks, G, Zm, Zr, w, _gamma(g.nmax + 1))
+        for s in range(0, G, step):
+            if not _rows(g, slice(s, min(G, s + step)), Zm, Zr, w, pre):
                 return None
-            zm, zr = got[0].reshape(ym.shape), got[1].reshape(ym.shape)
-        Zm[g.out], Zr[g.out] = zm, zr
     outs = [1 + plan.n_in + o for o in net.head.outputs]
     return Zm[outs].T.copy(), Zr[outs].T.copy()
