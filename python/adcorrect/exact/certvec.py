@@ -82,8 +82,9 @@ def _blocks(sp: np.ndarray, pp: np.ndarray) -> list[tuple[np.ndarray, ...]] | No
     """A group's parameter terms as products of a weight matrix and a matrix of sources
     (a dense or convolutional layer): the members whose source rows share one set of
     weight rows form a block, so each block is one matrix product.  Each block is
-    (source rows (S, T), parameter indices (P, T), members, their weight row, their source
-    row); None when there are more than MAX_BLOCKS."""
+    (source rows (S, T), parameter indices (P, T), members, their rows ``p S + s`` in the
+    product), members and rows None when the product's rows are the group's; None when
+    there are more than MAX_BLOCKS."""
     usp, sid = np.unique(sp, axis=0, return_inverse=True)
     upp, pid = np.unique(pp, axis=0, return_inverse=True)
     sid, pid = sid.reshape(-1), pid.reshape(-1)
@@ -98,8 +99,11 @@ def _blocks(sp: np.ndarray, pp: np.ndarray) -> list[tuple[np.ndarray, ...]] | No
         pids = np.frombuffer(sig, dtype=pid.dtype)
         mem = np.concatenate(chunks)
         sids = np.unique(sid[mem])
-        blocks.append((usp[sids], upp[pids], mem, np.searchsorted(pids, pid[mem]),
-                       np.searchsorted(sids, sid[mem])))
+        flat = np.searchsorted(pids, pid[mem]) * len(sids) + np.searchsorted(sids, sid[mem])
+        ordered = len(by_sig) == 1 and np.array_equal(mem, np.arange(len(mem))) \
+            and np.array_equal(flat, np.arange(len(flat)))
+        blocks.append((usp[sids], upp[pids], None if ordered else mem,
+                       None if ordered else flat))
     return blocks
 
 
@@ -109,13 +113,16 @@ def _blocked(blocks: list[tuple[np.ndarray, ...]], G: int, Zm: np.ndarray, Zr: n
     sum |w| (r + gam |x|), the part of the radius before inflation."""
     B = Zm.shape[1]
     ym, yr = np.empty((G, B)), np.empty((G, B))
-    for rows, cols, mem, pl, sl in blocks:
+    for rows, cols, mem, flat in blocks:
         S, T = rows.shape
         xm = Zm[rows].transpose(1, 0, 2).reshape(T, S * B)
-        t = Zr[rows].transpose(1, 0, 2).reshape(T, S * B) + gam * np.abs(xm)
+        t = Zr[rows].transpose(1, 0, 2).reshape(T, S * B)
+        t += gam * np.abs(xm)
         wb = w[cols]
-        ym[mem] = (wb @ xm).reshape(-1, S, B)[pl, sl]
-        yr[mem] = (np.abs(wb) @ t).reshape(-1, S, B)[pl, sl]
+        pm, pr = (wb @ xm).reshape(-1, B), (np.abs(wb) @ t).reshape(-1, B)
+        if mem is None:  # one block, its members in order: a dense layer
+            return pm, pr
+        ym[mem], yr[mem] = pm[flat], pr[flat]
     return ym, yr
 
 
@@ -238,14 +245,17 @@ def _rows(g: _Group, sl: slice, Zm: np.ndarray, Zr: np.ndarray, w: np.ndarray,
             ym = am * bm
             yr = _inflate(np.abs(am) * br + ar * np.abs(bm) + ar * br + U * np.abs(ym), 3)
     else:
-        sc, cm, acm = g.sc[sl], g.cm[sl], g.acm[sl]
-        xm, xr = Zm[sc], Zr[sc]  # (G, Tc, B)
-        axm = np.abs(xm)
-        ym = np.einsum("gt,gtb->gb", cm, xm)
-        mag = np.einsum("gt,gtb->gb", acm, axm)
-        unc = np.einsum("gt,gtb->gb", acm, xr)
-        if not g.exact_coefs:  # constants that are not doubles
-            unc = unc + np.einsum("gt,gtb->gb", g.cr[sl], axm + xr)
+        if g.sc.shape[1]:
+            sc, cm, acm = g.sc[sl], g.cm[sl], g.acm[sl]
+            xm, xr = Zm[sc], Zr[sc]  # (G, Tc, B)
+            axm = np.abs(xm)
+            ym = np.einsum("gt,gtb->gb", cm, xm)
+            mag = np.einsum("gt,gtb->gb", acm, axm)
+            unc = np.einsum("gt,gtb->gb", acm, xr)
+            if not g.exact_coefs:  # constants that are not doubles
+                unc = unc + np.einsum("gt,gtb->gb", g.cr[sl], axm + xr)
+        else:
+            ym = mag = unc = np.zeros((sl.stop - sl.start, Zm.shape[1]))
         n = g.nmax + 1
         gam = _gamma(n)
         if pre is not None:
