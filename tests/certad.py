@@ -62,9 +62,18 @@ class Attend(nn.Module):
         return torch.softmax(x, dim=-1) * x
 
 
+class Select(nn.Module):
+    """torch.where as a leaky relu, plus the row's max (a max reduction) and divided by
+    1 + its variance: the selections and var."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.where(x > 0, x, 0.125 * x) + x.max(-1, keepdim=True).values
+        return y / (1 + x.var(-1, keepdim=True))
+
+
 SMOOTH_ACTS = [nn.Tanh, nn.Sigmoid, nn.GELU, lambda: nn.GELU("tanh"), nn.SiLU,
                lambda: nn.Softplus(2.0), lambda: nn.ELU(0.5), nn.Mish, nn.ReLU, nn.Hardswish,
-               Gate]
+               Gate, Select]
 
 
 def random_smooth_model(rng: random.Random, max_blocks: int = 2, max_width: int = 5
