@@ -62,6 +62,18 @@ class Attend(nn.Module):
         return torch.softmax(x, dim=-1) * x
 
 
+class Applied(nn.Module):
+    """fn of a Linear(d_in, d_out): a model around one operation under test."""
+
+    def __init__(self, fn: Any, d_in: int = 2, d_out: int = 4) -> None:
+        super().__init__()
+        self.a = nn.Linear(d_in, d_out)
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(self.a(x))
+
+
 class Select(nn.Module):
     """torch.where as a leaky relu, plus the row's max (a max reduction) and divided by
     1 + its variance: the selections and var."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction as Q
-from typing import Any
 
 import pytest
 import torch
@@ -15,7 +14,12 @@ from adcorrect.core.errors import InputError
 from adcorrect.exact.certified import certified_oracle
 from adcorrect.nets.batch import Batch, batched, whole_batched
 from adcorrect.torchfx.importer import from_module
-from certad import assert_ad_in_enclosures, assert_in_enclosures, random_smooth_model
+from certad import (
+    Applied,
+    assert_ad_in_enclosures,
+    assert_in_enclosures,
+    random_smooth_model,
+)
 from torch import nn
 
 pytestmark = pytest.mark.usefixtures("float32_default")
@@ -385,16 +389,6 @@ class _Var(nn.Module):
         return self.o(((h - h.mean(-1, keepdim=True)) / (sd + 1) + v + u).reshape(-1, 8))
 
 
-class _Applied(nn.Module):
-    def __init__(self, fn: Any) -> None:
-        super().__init__()
-        self.a = nn.Linear(3, 4)
-        self.fn = fn
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(self.a(x))
-
-
 def test_variance_and_std_follow_autograd() -> None:
     """x.var/torch.std with PyTorch's corrections (1 by default, 0, unbiased=False):
     decided, AD in the enclosures of torch's float64 autograd; over every axis or with
@@ -404,4 +398,4 @@ def test_variance_and_std_follow_autograd() -> None:
     for fn, needle in ((lambda h: h.var(), "includes the batch axis"),
                        (lambda h: h.std(1, correction=4), "divides by 0")):
         with pytest.raises(InputError, match=needle):
-            from_module(_Applied(fn), torch.zeros(1, 3))
+            from_module(Applied(fn), torch.zeros(1, 2))

@@ -7,7 +7,6 @@ the test checks on the outputs first); and what is not modelled is refused with 
 from __future__ import annotations
 
 from fractions import Fraction as Q
-from typing import Any
 
 import pytest
 import torch
@@ -15,6 +14,7 @@ from adcorrect.core.errors import InputError
 from adcorrect.exact.engine import backward, forward, is_zero, kink_neurons
 from adcorrect.nets.batch import Batch, batched
 from adcorrect.torch import from_module
+from certad import Applied
 from torch import nn
 
 D = torch.float64
@@ -151,26 +151,16 @@ class _AmaxWide(nn.Module):
         return torch.amax(self.a(x), dim=1, keepdim=True)
 
 
-class _Fn(nn.Module):
-    def __init__(self, fn: Any) -> None:
-        super().__init__()
-        self.a = nn.Linear(2, 4)
-        self.fn = fn
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(self.a(x))
-
-
 @pytest.mark.parametrize("model,needle", [
     (_Jump(), "is discontinuous at 0"),
     (_Foreign(), "each branch must be an affine function of the compared value"),
     (_Indices(), "indices of torch.max"),
     (_AmaxWide(), "torch.amax over 4 entries"),
-    (_Fn(lambda h: h.max()), "includes the batch axis"),
-    (_Fn(lambda h: torch.max(h, 0).values), "over the batch axis"),
-    (_Fn(lambda h: (h > 0).float()), "used other than as the condition of torch.where"),
-    (_Fn(lambda h: torch.where(h > 2 * h, h, 0.0)), "with a constant"),
-    (_Fn(lambda h: torch.where(h == 0, h, 0.0)), "measure zero"),
+    (Applied(lambda h: h.max()), "includes the batch axis"),
+    (Applied(lambda h: torch.max(h, 0).values), "over the batch axis"),
+    (Applied(lambda h: (h > 0).float()), "used other than as the condition of torch.where"),
+    (Applied(lambda h: torch.where(h > 2 * h, h, 0.0)), "with a constant"),
+    (Applied(lambda h: torch.where(h == 0, h, 0.0)), "measure zero"),
 ])
 def test_refused_with_one_line(model: nn.Module, needle: str) -> None:
     with pytest.raises(InputError, match=needle) as e:

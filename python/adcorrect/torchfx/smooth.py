@@ -90,6 +90,16 @@ def mean(b: Builder, arr: np.ndarray, dims: Sequence[int], keepdim: bool, name: 
     return out
 
 
+def _centred(b: Builder, arr: np.ndarray, members: list[tuple[int, ...]], nm: str,
+             name: str) -> list[Affine]:
+    """The members minus their mean, the mean one neuron read by every centred entry."""
+    n = Fraction(1, len(members))
+    mean = b.lincomb(((n, arr[m]) for m in members), f"{nm}/mean")
+    mu = source_entry(b.source(mean), f"{nm}/mean")
+    return [b.lincomb(((Fraction(1), arr[m]), (Fraction(-1), mu)), ops.label(f"{name}/c", m))
+            for m in members]
+
+
 def variance(b: Builder, arr: np.ndarray, dims: Sequence[int], correction: Fraction,
              keepdim: bool, std: bool, name: str) -> np.ndarray:
     """``x.var(dims, correction=c)`` (``sum (x - mean)^2 / (N - c)``) or ``x.std``, its
@@ -102,11 +112,8 @@ def variance(b: Builder, arr: np.ndarray, dims: Sequence[int], correction: Fract
         if len(members) - correction <= 0:
             raise InputError(f"a variance of {len(members)} entries with correction "
                              f"{correction} divides by {len(members) - correction}")
-        n, d = Fraction(1, len(members)), 1 / (len(members) - correction)
-        mu = source_entry(b.source(b.lincomb(((n, arr[m]) for m in members), f"{nm}/mean")),
-                          f"{nm}/mean")
-        cs = [b.lincomb(((Fraction(1), arr[m]), (Fraction(-1), mu)), ops.label(f"{name}/c", m))
-              for m in members]
+        d = 1 / (len(members) - correction)
+        cs = _centred(b, arr, members, nm, name)
         sq = [product(b, c, c, ops.label(f"{name}/sq", m)) for c, m in zip(cs, members)]
         var = b.lincomb(((d, s) for s in sq), nm if not std else f"{nm}/var")
         out[idx] = unary(b, var, "sqrt", nm) if std else var
@@ -143,13 +150,7 @@ def normalise(b: Builder, arr: np.ndarray, axes: tuple[int, ...], eps: Fraction,
     for members, kidx in _groups(arr, axes):
         nm = ops.label(name, kidx)
         n = Fraction(1, len(members))
-        if centre:  # the mean as one neuron, read by every centred entry
-            mean = b.lincomb(((n, arr[m]) for m in members), f"{nm}/mean")
-            mu = source_entry(b.source(mean), f"{nm}/mean")
-            cs = [b.lincomb(((Fraction(1), arr[m]), (Fraction(-1), mu)), ops.label(f"{name}/c", m))
-                  for m in members]
-        else:
-            cs = [arr[m] for m in members]
+        cs = _centred(b, arr, members, nm, name) if centre else [arr[m] for m in members]
         sq = [product(b, c, c, ops.label(f"{name}/sq", m)) for c, m in zip(cs, members)]
         var = b.lincomb(((n, s) for s in sq), f"{nm}/var", eps)
         r = unary(b, var, "rsqrt", f"{nm}/rstd")
