@@ -3,8 +3,9 @@ torch.autograd, exactly.
 
 Random float64 models (deterministic seeds) mix Linear, Conv2d (stride, padding,
 dilation, groups, with or without bias), residual adds, BatchNorm in eval mode, every
-exact activation (module and functional forms), MaxPool2d and AvgPool2d, under the
-three batch losses (sum, mse, ce via adcorrect.nets.batch.batched).  Parameters and inputs
+exact activation (module and functional forms), ``torch.where`` written as leaky relu,
+min and relu, MaxPool2d and AvgPool2d, under the three batch losses (sum, mse, ce via
+adcorrect.nets.batch.batched).  Parameters and inputs
 are dyadic with few bits and BatchNorm's var + eps is 1/4, 1 or 4, so every float64
 operation of PyTorch's forward and backward pass is exact; the test checks this (the
 model's float64 outputs equal the exact ones) before comparing gradients.
@@ -43,6 +44,27 @@ D = torch.float64
 N_MODELS = 240  # 80 per loss
 LOSSES = ("sum", "mse", "ce")
 
+def _where_leaky(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(x > 0, x, 0.125 * x)  # slope 1/8 at 0: the condition is false
+
+
+def _where_min(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(x.le(0.5), x, 0.5)  # slope 1 at 1/2
+
+
+def _where_relu(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(0 >= x, torch.zeros(()), x)  # slope 0 at 0
+
+
+class _Fn(nn.Module):
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x)
+
+
 # (name, module factory, functional form, kinks)
 ACTS: list[tuple[str, Callable[[], nn.Module], Callable[[torch.Tensor], torch.Tensor],
                  list[float]]] = [
@@ -60,6 +82,9 @@ ACTS: list[tuple[str, Callable[[], nn.Module], Callable[[torch.Tensor], torch.Te
     ("identity", nn.Identity, lambda x: x, []),
     ("hardsigmoid", nn.Hardsigmoid, F.hardsigmoid, [-3.0, 3.0]),
     ("hardswish", nn.Hardswish, F.hardswish, [-3.0, 3.0]),
+    ("where_leaky", lambda: _Fn(_where_leaky), _where_leaky, [0.0]),
+    ("where_min", lambda: _Fn(_where_min), _where_min, [0.5]),
+    ("where_relu", lambda: _Fn(_where_relu), _where_relu, [0.0]),
 ]
 SIXTHS = {"hardsigmoid", "hardswish"}
 
