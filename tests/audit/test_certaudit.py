@@ -399,3 +399,30 @@ def test_variance_and_std_follow_autograd() -> None:
                        (lambda h: h.std(1, correction=4), "divides by 0")):
         with pytest.raises(InputError, match=needle):
             from_module(Applied(fn), torch.zeros(1, 2))
+
+
+def test_only_the_examples_on_kinks_are_decided_exactly() -> None:
+    """Examples 2 and 4 of six put relu inputs exactly on 0 (tanh(0) = 0, zero biases);
+    the quick pass certifies the other four and only the two open examples go to the
+    certified oracle.  The verdict, the kinked copies with their places in the batch and
+    their adjoints (the batch's loss scale) equal the oracle's on the whole batch."""
+    torch.manual_seed(2)
+    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.ReLU(),
+                      nn.Linear(4, 3)).double()
+    with torch.no_grad():
+        m[0].bias.zero_()
+        m[2].bias.zero_()
+    x = torch.randn(6, 3, dtype=torch.float64)
+    x[2] = 0
+    x[4] = 0
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    res = Auditor(m, x, "ce").audit(x, y)["exact"]
+    net = from_module(m, x[:1])
+    rows = tuple(tuple(Q(v) for v in r) for r in x.tolist())
+    full = batched(net, Batch(rows, tuple((Q(int(v)),) for v in y), (3,)), "ce")
+    r = certified_oracle(full, net.values)
+    assert res["kinked"] == len(r.kinked) == 8 and res["kinked_examples"] == 2
+    assert res["differentiable"] is r.differentiable is False
+    assert res["ns"] is r.ns is True
+    expected = sorted((full.neurons[k].example, float(r.zbar[k])) for k in r.kinked)
+    assert sorted((c["example"], c["zbar_approx"]) for c in res["copies"]) == expected

@@ -5,13 +5,16 @@ balls elsewhere.  Its answer has the keys of the exact audit's (:mod:`.run`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
+
+import numpy as np
 
 from ..core.deadline import Deadline
 from ..exact.certified import NO_KINK, CertifiedResult, certified_oracle
 from ..exact.certquick import balls, quick_forward
-from ..exact.certvec import quick_batch
+from ..exact.certvec import quick_batch, quick_copies
 from ..nets.activations import Choice
 from ..nets.batch import Batch, batched, whole_batched
 from ..nets.ir import Network
@@ -24,32 +27,83 @@ def batch_of(x: Any, y: Any, shape: tuple[int, ...]) -> Batch:
     return Batch(tuple(tuple(r) for r in x), tuple(tuple(r) for r in y), shape)
 
 
+@dataclass
+class Quick:
+    """The vectorised quick pass's answer: a verdict (no copy meets a kink), or the
+    examples whose copies may meet one (``open_rows``, to be decided exactly); the
+    outputs per example (those of open rows mean nothing)."""
+
+    result: CertifiedResult | None
+    outs: list[list[float]]
+    open_rows: list[int]
+
+
 def quick_decide(net: Network, whole: Network | None, floats: tuple[Any, Any], B: int
-                 ) -> tuple[CertifiedResult, list[list[float]]] | None:
+                 ) -> Quick | None:
     """The vectorised quick pass alone (nothing exact is built): differentiable, with the
-    outputs per example, when no copy meets a kink; else None.  ``floats``: the parameters
-    and the inputs (B, n_in) as float64 arrays holding their exact values."""
+    outputs per example, when no copy meets a kink; the examples left open when some do;
+    None when it cannot tell (a whole-batch network that meets a kink, a function it
+    declines).  ``floats``: the parameters and the inputs (B, n_in) as float64 arrays
+    holding their exact values."""
     wv, xs = floats
-    vec = quick_batch(net, wv, xs) if whole is None else quick_batch(whole, wv,
-                                                                      xs.reshape(1, -1))
-    if vec is None:
-        return None
-    return CertifiedResult(True, True, NO_KINK, 53, (), ns=False), \
-        vec[0].reshape(B, -1).tolist()
+    if whole is None:
+        got = quick_copies(net, wv, xs)
+        if got is None:
+            return None
+        mid, bad = got[0], got[2]
+    else:
+        vec = quick_batch(whole, wv, xs.reshape(1, -1))
+        if vec is None:
+            return None
+        mid, bad = vec[0], np.zeros(1, dtype=bool)
+    outs = mid.reshape(B, -1).tolist()
+    if bad.any():
+        return Quick(None, outs, [int(i) for i in np.flatnonzero(bad)])
+    return Quick(CertifiedResult(True, True, NO_KINK, 53, (), ns=False), outs, [])
+
+
+@dataclass
+class Decided:
+    """The certified oracle's verdict: the batched network it decided (None where the
+    ball pass ran copy by copy and found no kink), the result, the outputs per example
+    (floats, for the forward check) and, where only some examples were decided, their
+    places in the batch (``examples[i]`` for the decided network's example i)."""
+
+    subject: Network | None
+    result: CertifiedResult
+    outs: list[list[float]]
+    examples: list[int] | None = None
 
 
 def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choice: Choice,
                  time_limit: float | None, max_precision: int = MAX_PRECISION,
-                 whole: Network | None = None
-                 ) -> tuple[Network | None, CertifiedResult, list[list[float]]]:
+                 whole: Network | None = None, quick: Quick | None = None) -> Decided:
     """The certified oracle's verdict at w on the batch (copies of net, or the whole-batch
-    network ``whole``) where :func:`quick_decide` declined, the batched network it decided
-    (None where the ball pass ran copy by copy and found no kink), and the outputs per
-    example (floats, for the forward check)."""
+    network ``whole``) where :func:`quick_decide` gave no verdict.  Given its open rows,
+    only those examples are decided: every other copy is C1 near w, so the loss is
+    differentiable iff the open examples' part is, and AD is correct iff it is there; the
+    part keeps the batch's loss scale, so adjoints are the batch's."""
+    if quick is not None and whole is None and quick.open_rows:
+        rows = quick.open_rows
+        sub = Batch(tuple(batch.x[i] for i in rows), tuple(batch.y[i] for i in rows),
+                    batch.shape)
+        subject = batched(net, sub, loss)
+        if loss in ("mse", "ce"):
+            n = len(net.head.outputs) if loss == "mse" else 1
+            subject = replace(subject, head=replace(subject.head,
+                                                    scale=Fraction(1, batch.size * n)))
+        r = certified_oracle(subject, w, choice, max_precision, Deadline(time_limit))
+        outs = [list(o) for o in quick.outs]
+        if r.forward is not None:
+            got = [to_float(r.forward.z[o]) for o in subject.head.outputs]
+            k = len(got) // len(rows)
+            for j, i in enumerate(rows):
+                outs[i] = got[j * k:(j + 1) * k]
+        return Decided(subject, r, outs if r.forward is not None else [], rows)
     if whole is None:
-        quick = _quick_copies(net, batch, w)
-        if quick is not None:
-            return None, *quick
+        quick_balls = _quick_copies(net, batch, w)
+        if quick_balls is not None:
+            return Decided(None, *quick_balls)
         subject = batched(net, batch, loss)  # the ball pass has run: straight to the oracle
     else:
         subject = whole_batched(whole, batch, loss)
@@ -57,7 +111,8 @@ def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choic
                          quick=whole is not None)
     outs = [] if r.forward is None else [to_float(r.forward.z[o]) for o in subject.head.outputs]
     n = len(outs) // max(batch.size, 1)
-    return subject, r, [outs[i * n:(i + 1) * n] for i in range(batch.size)] if outs else []
+    return Decided(subject, r, [outs[i * n:(i + 1) * n] for i in range(batch.size)]
+                   if outs else [])
 
 
 def _quick_copies(net: Network, batch: Batch, w: list[Fraction]
@@ -77,8 +132,10 @@ def _quick_copies(net: Network, batch: Batch, w: list[Fraction]
 
 
 def exact_json(subject: Network | None, r: CertifiedResult, rounds: int,
-               whole: Network | None = None) -> dict[str, Any]:
-    """The ``exact`` key of the audit's answer (``whole``: the whole-batch network)."""
+               whole: Network | None = None, examples: list[int] | None = None
+               ) -> dict[str, Any]:
+    """The ``exact`` key of the audit's answer (``whole``: the whole-batch network;
+    ``examples``: the decided examples' places in the batch, see :class:`Decided`)."""
     copies = []
     if r.forward is not None and subject is not None:
         label = [n.label for n in subject.neurons]
@@ -86,6 +143,7 @@ def exact_json(subject: Network | None, r: CertifiedResult, rounds: int,
             zb = r.zbar[k] if r.zbar else None
             n = subject.neurons[k]
             ex = n.example if whole is None else example_of(n.label)
+            ex = ex if examples is None or ex is None else examples[ex]
             copies.append({"neuron": label[n.base] if whole is None else n.label.split("#")[0],
                            "example": ex,
                            "kink": str(r.forward.y[k]),

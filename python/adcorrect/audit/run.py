@@ -245,16 +245,18 @@ class Auditor:
                                                     whole_batch=True, masks=masks)
             whole = self.whole[rows.size]
         subject: Network | None = None
+        examples = None
         quick = quick_decide(self.net, whole, (self.weights().numpy(), rows.xt.numpy()),
                              rows.size)
-        if quick is not None:  # no copy meets a kink: nothing exact is built
-            r, outs = quick
+        if quick is not None and quick.result is not None:  # no kink: nothing exact is built
+            r, outs = quick.result, quick.outs
         else:
             w = [Fraction(v) for v in self.weights().tolist()]
             batch = batch_of((rows.x[i] for i in range(rows.size)),
                              (rows.y[i] for i in range(rows.size)), tuple(xe.shape[1:]))
-            subject, r, outs = decide_batch(self.net, batch, self.loss, w, self.choice,
-                                            self.time_limit, self.max_precision, whole)
+            got = decide_batch(self.net, batch, self.loss, w, self.choice, self.time_limit,
+                               self.max_precision, whole, quick)
+            subject, r, outs, examples = got.subject, got.result, got.outs, got.examples
         if outs:
             self._check_output(xe, np.array(outs), masks)
         t1 = time.perf_counter()
@@ -262,13 +264,14 @@ class Auditor:
             if execution else None
         t2 = time.perf_counter()
         net = self.net
-        exact = exact_json(subject, r, rows.size, whole)
+        exact = exact_json(subject, r, rows.size, whole, examples)
         res = self._header(rows.size, exact)
         if run is not None:
             # entries of a whole-batch network are not copies: compared by verdict only
             pos_of = {} if self.whole else {k: j for j, k in enumerate(self.act_neurons)}
+            ex = examples or range(rows.size)
             kinks = {} if subject is None else {
-                (pos_of[subject.neurons[k].base], subject.neurons[k].example):
+                (pos_of[subject.neurons[k].base], ex[subject.neurons[k].example]):
                 str(r.forward.y[k]) for k in r.kinked  # type: ignore[union-attr]
                 if subject.neurons[k].base in pos_of}
             res["execution"] = execution_json(self.dtype, run)

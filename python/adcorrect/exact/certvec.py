@@ -36,11 +36,34 @@ from .vecfns import inflate as _inflate
 from .vecfns import poly as _poly
 
 
-def _sign_known(m: np.ndarray, r: np.ndarray, c: float, cr: float = 0.0) -> bool:
-    """Whether every entry's enclosure lies strictly on one side of every number within
-    cr of c."""
+def _known(m: np.ndarray, r: np.ndarray, c: float, cr: float = 0.0) -> np.ndarray:
+    """Per copy (column): whether every entry's enclosure lies strictly on one side of
+    every number within cr of c."""
     d = m - c  # |fl(m - c) - (m - c)| <= u |d| + eta
-    return bool(np.all(np.abs(d) > _inflate(r + cr + U * np.abs(d), 1)))
+    return np.all(np.abs(d) > _inflate(r + cr + U * np.abs(d), 1), axis=0)  # type: ignore[no-any-return]
+
+
+#: functions whose domain is x > 0 (1/x: x != 0), checked per copy
+_POSITIVE = ("sqrt", "rsqrt", "log")
+
+
+def _in_domain(fn: str, m: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Per copy: every enclosure certainly inside the function's domain."""
+    if fn in _POSITIVE:
+        return np.all(np.nextafter(m - r, -np.inf) > 0, axis=0)  # type: ignore[no-any-return]
+    if fn == "reciprocal":
+        return _known(m, r, 0.0)
+    return np.ones(m.shape[1], dtype=bool)
+
+
+def _drop(bad: np.ndarray, ok: np.ndarray, *arrays: np.ndarray) -> None:
+    """Marks the copies not ``ok`` as bad and sets their columns to 1 (a value inside
+    every domain: the other copies' work goes on, the bad ones are decided elsewhere)."""
+    if ok.all():
+        return
+    bad |= ~ok
+    for k, a in enumerate(arrays):
+        a[:, bad] = 1.0 if k % 2 == 0 else 0.0
 
 
 def _smooth(act: Any, m: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -227,16 +250,16 @@ def _gamma(n: int) -> float:
 
 
 def _rows(g: _Group, sl: slice, Zm: np.ndarray, Zr: np.ndarray, w: np.ndarray,
-          pre: tuple[np.ndarray, np.ndarray] | None) -> bool:
-    """Rows ``sl`` of a group: their enclosures into the storage, or False where one meets
-    a kink, a breakpoint or a domain boundary.  ``pre``: the group's blocked parameter
-    terms (:func:`_blocked`), computed for all its rows at once."""
+          pre: tuple[np.ndarray, np.ndarray] | None, bad: np.ndarray) -> bool:
+    """Rows ``sl`` of a group: their enclosures into the storage; a copy where one meets
+    a kink, a breakpoint or a domain boundary is marked in ``bad``; False where a smooth
+    function declines.  ``pre``: the group's blocked parameter terms
+    (:func:`_blocked`), computed for all its rows at once."""
     if g.op in ("mul", "div"):
         ia, ib = g.a[sl], g.b[sl]
         am, ar, bm, br = Zm[ia], Zr[ia], Zm[ib], Zr[ib]
         if g.op == "div":
-            if not _sign_known(bm, br, 0.0):
-                return False
+            _drop(bad, _known(bm, br, 0.0), bm, br)
             den = (np.abs(bm) - br) * (1 - 4 * U) - ETA
             ym = am / bm
             yr = _inflate((ar * np.abs(bm) + np.abs(am) * br) / (den * np.abs(bm))
@@ -276,8 +299,7 @@ def _rows(g: _Group, sl: slice, Zm: np.ndarray, Zr: np.ndarray, w: np.ndarray,
         bps, coefs = g.pieces
         idx = np.zeros(ym.shape, dtype=np.int64)
         for c, crad in bps:
-            if not _sign_known(ym, yr, c, crad):
-                return False
+            _drop(bad, _known(ym, yr, c, crad), ym, yr)
             idx += ym > c
         if len(bps) == 1 and coefs == [[(0.0, 0.0)], [(0.0, 0.0), (1.0, 0.0)]]:  # relu
             live = idx == 1
@@ -291,8 +313,8 @@ def _rows(g: _Group, sl: slice, Zm: np.ndarray, Zr: np.ndarray, w: np.ndarray,
                 zm[sel], zr[sel] = _poly(coefs[i], ym[sel], yr[sel])
     else:
         for kk in kinks_of(act):
-            if not _sign_known(ym, yr, *_double(kk.at)):
-                return False
+            _drop(bad, _known(ym, yr, *_double(kk.at)), ym, yr)
+        _drop(bad, _in_domain(act.fn, ym, yr), ym, yr)
         got = _smooth(act, ym.reshape(-1), yr.reshape(-1))
         if got is None:
             return False
@@ -303,11 +325,21 @@ def _rows(g: _Group, sl: slice, Zm: np.ndarray, Zr: np.ndarray, w: np.ndarray,
 
 
 def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray] | None:
+                ) -> tuple[np.ndarray, np.ndarray] | None:
     """The outputs of the copies of net on the inputs ``xs`` (B, n_in), at parameters
     ``wv``, midpoints and radii (B, n_out each), when every enclosure excludes the kinks
     (no copy on a kink: f is C1 near w); None otherwise.  ``wv`` and ``xs`` are float64
     arrays holding the exact values (an audit's parameters and inputs are doubles)."""
+    got = quick_copies(net, wv, xs)
+    return None if got is None or got[2].any() else (got[0], got[1])
+
+
+def quick_copies(net: Network, wv: np.ndarray, xs: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`quick_batch` copy by copy: the outputs (midpoints, radii) and which copies
+    meet a kink, a breakpoint or a domain boundary (their outputs mean nothing); None
+    where a smooth function declines.  Copies are independent, so every other copy's
+    enclosures hold."""
     plan = level_plan(net)
     B = xs.shape[0]
     if xs.shape[1] != plan.n_in:
@@ -316,14 +348,16 @@ def quick_batch(net: Network, wv: np.ndarray, xs: np.ndarray
     Zm[0], Zr[:1 + plan.n_in] = 0.0, 0.0  # every neuron's row is written before it is read
     Zm[1:1 + plan.n_in] = np.asarray(xs, dtype=np.float64).T
     w = np.append(np.asarray(wv, dtype=np.float64), 0.0)
+    bad = np.zeros(B, dtype=bool)
     step = max(1, CHUNK_ENTRIES // B)
-    for g in plan.groups:
-        G = len(g.members)
-        pre = None
-        if g.op == "lin" and g.blocks is not None:
-            pre = _blocked(g.blocks, G, Zm, Zr, w, _gamma(g.nmax + 1))
-        for s in range(0, G, step):
-            if not _rows(g, slice(s, min(G, s + step)), Zm, Zr, w, pre):
-                return None
+    with np.errstate(all="ignore"):  # a bad copy's columns may overflow: never read
+        for g in plan.groups:
+            G = len(g.members)
+            pre = None
+            if g.op == "lin" and g.blocks is not None:
+                pre = _blocked(g.blocks, G, Zm, Zr, w, _gamma(g.nmax + 1))
+            for s in range(0, G, step):
+                if not _rows(g, slice(s, min(G, s + step)), Zm, Zr, w, pre, bad):
+                    return None
     outs = [1 + plan.n_in + o for o in net.head.outputs]
-    return Zm[outs].T.copy(), Zr[outs].T.copy()
+    return Zm[outs].T.copy(), Zr[outs].T.copy(), bad
