@@ -86,12 +86,20 @@ def _tangent(net: Network, w: Sequence[Num], fw: CForward, k: int, choice: Choic
     return backward(net, w, fw, choice, {}, stop=k)
 
 
-def _parallel_unknown(a: Sequence[Num], b: Sequence[Num]) -> bool:
-    """False when a and b are certified not parallel; True otherwise (maybe parallel)."""
-    i = next((j for j, v in enumerate(a) if nonzero(v)), None)
+def _support(a: Sequence[Num]) -> list[int]:
+    """The indices of the entries that are not exact zeros."""
+    return [j for j, v in enumerate(a) if not is_zero(v)]
+
+
+def _parallel_unknown(a: Sequence[Num], b: Sequence[Num], sa: list[int], sb: list[int]
+                      ) -> bool:
+    """False when a and b are certified not parallel; True otherwise (maybe parallel).
+    ``sa``, ``sb``: their supports (:func:`_support`); where both are exact zeros the
+    cross products a_i b_j - a_j b_i are exact zeros, so only the supports are read."""
+    i = next((j for j in sa if nonzero(a[j])), None)
     if i is None:
         return True
-    for j in range(len(a)):
+    for j in sorted(set(sa) | set(sb)):
         if nonzero(sub(mul(a[i], b[j]), mul(a[j], b[i]))):
             return False
     return True
@@ -155,9 +163,11 @@ def _decide(net: Network, w: Sequence[Num], choice: Choice, deadline: Deadline,
         if sign(jumps[k]) is None or not any(nonzero(v) for v in tangents[k]):
             raise Ambiguous(f"the jump or the tangent form of kinked neuron "
                             f"{net.neurons[k].label} is not certified non-zero")
+    supp = {k: _support(tangents[k]) for k in active}
     for k in active:
         deadline.check("comparing crease directions")
-        if all(not _parallel_unknown(tangents[k], tangents[j]) for j in active if j != k):
+        if all(not _parallel_unknown(tangents[k], tangents[j], supp[k], supp[j])
+               for j in active if j != k):
             return result(False, None, f"a crease no other kink can cancel: neuron "
                           f"{net.neurons[k].label} is on a kink with jump certified non-zero "
                           "and a tangent form parallel to no other kinked neuron's",
