@@ -149,10 +149,34 @@ def sdpa(imp: Any, q: Sym, k: Sym, v: Sym, mask: Any, causal: bool, scale: Any, 
     return Sym(out, q.batched or k.batched or v.batched)
 
 
+def _rows_of(imp: Any, idx: torch.Tensor, weight: Any, padding_idx: Any, where: str) -> Sym:
+    """The weight's rows at constant integer indices (not batched)."""
+    if idx.is_floating_point() or idx.is_complex() or idx.dtype == torch.bool:
+        raise InputError("embedding indices must be integers")
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
+        raise InputError("the weight must be a stored 2-d tensor")
+    table = imp.weights(weight, "weight")
+    n, d = table.shape
+    pad = None if padding_idx is None else padding_idx % n
+    out = ops.new_array((*idx.shape, d))
+    for pos in np.ndindex(*idx.shape):
+        tok = int(idx[pos])
+        if not 0 <= tok < n:
+            raise InputError(f"index {tok} is not in 0..{n - 1}")
+        for j in range(d):
+            c = table[tok, j]
+            out[(*pos, j)] = const_entry(Fraction(weight[tok, j].item())) \
+                if tok == pad or c[0] != "param" else Affine((), c, ops.label(where, (*pos, j)))
+    return Sym(out, False)
+
+
 def embedding(imp: Any, x: Any, weight: Any, padding_idx: Any, where: str) -> Sym:
     """``nn.Embedding``: rows of the weight picked by the input's token indices (read from
     the batch: the import is per batch, :class:`~.values.ReadsInputValues`); the
-    ``padding_idx`` row is a constant (PyTorch gives it no gradient)."""
+    ``padding_idx`` row is a constant (PyTorch gives it no gradient).  Constant indices
+    (positions, ``torch.arange``) pick rows without reading the batch."""
+    if isinstance(x, torch.Tensor):
+        return _rows_of(imp, x, weight, padding_idx, where)
     if not imp.whole:
         raise ReadsInputValues("Embedding reads the input's values (token indices): the "
                                "model is imported per batch")
@@ -309,6 +333,12 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
     out = smooth.function_call(imp, fn, args, kwargs, where)
     if out is not None:
         return out
+    if fn in (torch.split, torch.chunk):
+        x, sizes, dim = match_args(args, kwargs, ("tensor" if fn is torch.split else "input",
+                                                  None),
+                                   ("split_size_or_sections" if fn is torch.split else "chunks",
+                                    None), ("dim", 0))
+        return tensors.split(imp.tensor(x, "input"), sizes, dim, fn is torch.chunk)
     if fn in (torch.matmul, torch.bmm, operator.matmul):
         x, y = match_args(args, kwargs, ("input", None), ("other", None))
         return matmul(imp.b, imp.tensor(x, "input"), imp.tensor(y, "other"), where)
@@ -337,7 +367,7 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
 def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict[str, Any],
                 where: str) -> Any:
     """A smooth method (:func:`.smooth.method_call`), ``.transpose``, ``.permute``,
-    ``.matmul``, or NotImplemented."""
+    ``.split``, ``.chunk``, ``.matmul``, or NotImplemented."""
     out = smooth.method_call(imp, name, x, rest, kwargs, where)
     if out is not None:
         return out
@@ -346,6 +376,10 @@ def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict
         return transpose(imp.tensor(x, "self"), d0, d1)
     if name == "permute":
         return permute(imp.tensor(x, "self"), rest)
+    if name in ("split", "chunk"):
+        sizes, dim = match_args(rest, kwargs, ("split_size" if name == "split" else "chunks",
+                                               None), ("dim", 0))
+        return tensors.split(imp.tensor(x, "self"), sizes, dim, name == "chunk")
     if name == "matmul":
         (y,) = match_args(rest, kwargs, ("other", None))
         return matmul(imp.b, imp.tensor(x, "self"), imp.tensor(y, "other"), where)

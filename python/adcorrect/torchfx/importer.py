@@ -480,6 +480,8 @@ class _Importer:
         where = self.where(node)
         if fn in _PY_OPS and not any(isinstance(a, Sym) for a in (*args, *kwargs.values())):
             return fn(*args, **kwargs)  # arithmetic on sizes (x.size(1) * x.size(2))
+        if fn is torch.arange:  # positions (torch.arange(0, x.size(1)))
+            return tensors.arange(args, kwargs)
         if fn is operator.getitem:
             if isinstance(args[0], Sym):
                 return tensors.getitem(args[0], args[1])

@@ -4,6 +4,8 @@ Errors are InputErrors without the place (the importer adds it)."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -75,16 +77,22 @@ def cat(syms: Sequence[Sym], dim: Any) -> Sym:
 
 
 def getitem(s: Sym, index: Any) -> Sym:
-    """Basic indexing (integers, slices with a positive step, None, ...); a tensor that
-    depends on the input must be indexed with ':' first (its batch axis)."""
+    """Basic indexing (integers, slices with a positive step, None, ...) and one list of
+    integers; a tensor that depends on the input must be indexed with ':' first (its batch
+    axis)."""
     idx = index if isinstance(index, tuple) else (index,)
     for i in idx:
         if isinstance(i, slice):
             if not all(v is None or (isinstance(v, int) and not isinstance(v, bool))
                        for v in (i.start, i.stop, i.step)) or (i.step is not None and i.step <= 0):
                 raise InputError("only integer slices with a positive step are supported")
+        elif isinstance(i, list):  # one list of integers: numpy and PyTorch agree
+            if not i or not all(isinstance(k, int) and not isinstance(k, bool) for k in i) \
+                    or sum(isinstance(j, list) for j in idx) > 1:
+                raise InputError("only one list of integers is supported as an index")
         elif not (i is None or i is Ellipsis or (isinstance(i, int) and not isinstance(i, bool))):
-            raise InputError("only integers, slices, None and ... are supported as indices")
+            raise InputError("only integers, slices, None, ... and one list of integers are "
+                             "supported as indices")
     if s.batched and (not idx or idx[0] != slice(None)):
         raise InputError("the first index must be ':' (the batch axis)")
     try:
@@ -98,10 +106,51 @@ def getitem(s: Sym, index: Any) -> Sym:
     return Sym(out, s.batched, s.dtype)
 
 
+def arange(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
+    """``torch.arange`` of Python numbers (positions): a constant, its size checked first."""
+    if any(isinstance(a, Sym) for a in (*args, *kwargs.values())):
+        raise InputError("torch.arange of a tensor is not supported")
+    nums = [a for a in args if not isinstance(a, torch.dtype)]
+    if not nums or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                           for a in nums) or len(nums) > 3:
+        raise InputError("torch.arange needs numbers: (end), (start, end) or (start, end, step)")
+    start, end, step = (0, nums[0], 1) if len(nums) == 1 else (*nums, 1)[:3]
+    if step == 0:
+        raise InputError("torch.arange: step must not be 0")
+    ops.check_size([max(0, math.ceil((end - start) / step))])
+    return torch.arange(start, end, step, dtype=kwargs.get("dtype"))
+
+
+def split(s: Sym, sizes: Any, dim: Any, chunks: bool = False) -> tuple[Sym, ...]:
+    """``x.split(size or sizes, dim)`` / ``x.chunk(n, dim)``: views along one axis."""
+    n = s.arr.ndim
+    if not isinstance(dim, int) or isinstance(dim, bool) or not -n <= dim < n:
+        raise InputError(f"dim {dim!r} out of range for {n} axes")
+    d = dim % n
+    if s.batched and d == 0:
+        raise InputError("splits the batch axis")
+    length = s.arr.shape[d]
+    if chunks:
+        if not isinstance(sizes, int) or sizes <= 0:
+            raise InputError("chunks must be a positive integer")
+        sizes = -(-length // sizes) or 1
+    if isinstance(sizes, int) and not isinstance(sizes, bool) and sizes > 0:
+        cuts = list(range(sizes, length, sizes))
+    elif isinstance(sizes, (list, tuple)) and all(isinstance(k, int) and k >= 0 for k in sizes) \
+            and sum(sizes) == length:
+        cuts = list(itertools.accumulate(sizes))[:-1]
+    else:
+        raise InputError(f"split sizes {sizes!r} do not split an axis of {length}")
+    return tuple(Sym(p, s.batched, s.dtype) for p in np.split(s.arr, cuts, axis=d))
+
+
 def attribute(obj: Any, name: Any, place: str) -> Any:
-    """``x.shape`` of a tensor, or a field of a named result (``torch.max(x, 1).values``)."""
+    """``x.shape`` and ``x.device`` (the CPU, where the import runs) of a tensor, or a
+    field of a named result (``torch.max(x, 1).values``)."""
     if isinstance(obj, Sym) and name == "shape":
         return torch.Size(obj.arr.shape)
+    if isinstance(obj, Sym) and name == "device":
+        return torch.device("cpu")
     if isinstance(obj, tuple) and name in getattr(obj, "_fields", ()):
         return getattr(obj, name)
     raise InputError(f"unsupported attribute .{name} at {place}")
