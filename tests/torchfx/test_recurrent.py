@@ -43,18 +43,34 @@ class Unpacked(nn.Module):
 
 
 class FinalHidden(nn.Module):
-    """Reads h_n (PyTorch's (layers, batch, hidden)): refused."""
+    """Reads the final states by integer indices (PyTorch's h_n and c_n are (layers x
+    directions, batch, hidden)): every layer's and direction's, and the last c_n."""
 
     def __init__(self, rnn: nn.Module) -> None:
         super().__init__()
         self.rnn = rnn
-        self.fc = nn.Linear(4, 2)
+        n = rnn.num_layers * (2 if rnn.bidirectional else 1)
+        self.fc = nn.Linear(rnn.hidden_size * (n + isinstance(rnn, nn.LSTM)), 2)
+        self.n = n
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.rnn(x)[1]
+        c = None
         if isinstance(self.rnn, nn.LSTM):
-            h = h[0]
-        return self.fc(h[-1])
+            h, c = h
+        parts = [h[i] for i in range(-self.n, 0)] + ([] if c is None else [c[-1]])
+        return self.fc(torch.cat(parts, dim=1))
+
+
+class SlicedState(nn.Module):
+    """h_n[-2:] keeps the layers axis first: refused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, num_layers=2, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.rnn(x)[1][-2:].sum(0)
 
 
 class ReturnsState(nn.Module):
@@ -121,6 +137,16 @@ def test_decided_and_ad_in_enclosures(case: str) -> None:
     assert_ad_in_enclosures(m, x, torch.tensor([0, 1]))
 
 
+@pytest.mark.parametrize("case", ["lstm", "gru", "rnn_relu", "lstm_bidirectional",
+                                  "gru_bidirectional_2_layers", "lstm_2_layers"])
+def test_final_states_by_index(case: str) -> None:
+    """h_n[i] for every layer and direction (the backward direction's final step is the
+    first) and c_n[-1]: AD in the enclosures of torch's float64 autograd."""
+    torch.manual_seed(14)
+    m = FinalHidden(CASES[case]()).double()
+    assert_ad_in_enclosures(m, torch.randn(2, 3, 3, dtype=torch.float64), torch.tensor([1, 0]))
+
+
 def test_unpacked_outputs_mean_over_steps() -> None:
     torch.manual_seed(12)
     m = Unpacked().double()
@@ -154,12 +180,11 @@ def test_audit_float32_lstm_end_to_end() -> None:
     (lambda: Last(nn.GRU(3, 4, num_layers=2, batch_first=True, dropout=0.5)).train(),
      "dropout"),
     (lambda: WithState(), "initial state"),
-    (lambda: FinalHidden(nn.LSTM(3, 4, batch_first=True)), "h_n"),
-    (lambda: FinalHidden(nn.GRU(3, 4, batch_first=True)), "h_n"),
+    (lambda: SlicedState(), "except by an integer index (h_n[-1])"),
     (lambda: StateArithmetic(), "h_n of the recurrent layer rnn is not supported"),
     (lambda: ReturnsState(), "returns a RecurrentFinalState"),
     (lambda: StateIntoLinear(), "h_n of the recurrent layer rnn is not supported"),
-], ids=["batch_first", "proj_size", "dropout", "h0", "lstm_h_n", "gru_h_n", "h_n_arithmetic",
+], ids=["batch_first", "proj_size", "dropout", "h0", "h_n_sliced", "h_n_arithmetic",
         "returns_h_n", "h_n_into_linear"])
 def test_refused(model: Any, needle: str) -> None:
     with pytest.raises(InputError) as e:

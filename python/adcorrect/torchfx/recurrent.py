@@ -50,21 +50,30 @@ _KINDS = (nn.LSTM, nn.GRU, nn.RNN)
 
 
 class RecurrentFinalState:
-    """``h_n`` / ``c_n`` of a recurrent layer: not imported (PyTorch puts the layers axis
-    first, the IR needs the batch axis first).  Not a :class:`~.values.Sym`, so the
-    importer refuses it wherever a tensor is expected (``expected a tensor, got
-    RecurrentFinalState``); indexing it (``h_n[-1]``) or arithmetic on it raises this
+    """``h_n`` / ``c_n`` of a recurrent layer, (layers x directions, batch, hidden): PyTorch
+    puts the layers axis first, the IR needs the batch axis first, so only an integer
+    index is imported (``h_n[-1]``: the last layer's final state, batch first).  Not a
+    :class:`~.values.Sym`, so the importer refuses it wherever a tensor is expected
+    (``expected a tensor, got RecurrentFinalState``); anything else on it raises this
     module's one-line InputError naming the layer."""
 
-    def __init__(self, what: str, where: str) -> None:
+    def __init__(self, what: str, where: str, states: list[Array]) -> None:
         self.what = what
         self.where = where
+        self.states = states
 
     def refuse(self, *_args: Any) -> Any:
-        raise InputError(f"{self.what} of the recurrent layer {self.where} is not supported; "
-                         "use the output sequence (out[0])")
+        raise InputError(f"{self.what} of the recurrent layer {self.where} is not supported "
+                         f"except by an integer index ({self.what}[-1]); or use the output "
+                         "sequence (out[0])")
 
-    __getitem__ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = refuse
+    def __getitem__(self, i: Any) -> Sym:
+        if not isinstance(i, int) or isinstance(i, bool) or \
+                not -len(self.states) <= i < len(self.states):
+            return self.refuse()  # type: ignore[no-any-return]
+        return Sym(self.states[i], True)
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = refuse
     __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __neg__ = __pos__ = refuse
 
     def __repr__(self) -> str:
@@ -98,18 +107,26 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
     if seq.shape[2] != m.input_size:
         raise InputError(f"expects {m.input_size} input features, gets {seq.shape[2]}")
     dirs = 2 if m.bidirectional else 1
+    hs: list[Array] = []
+    cs: list[Array] = []
     for k in range(m.num_layers):
-        outs = [_direction(imp, m, seq, k, d, where) for d in range(dirs)]
+        runs = [_direction(imp, m, seq, k, d, where) for d in range(dirs)]
+        for d, (o, c) in enumerate(runs):  # the final step: the last one, or the first backward
+            hs.append(o[:, 0 if d else -1, :])
+            cs.append(c)  # type: ignore[arg-type]
+        outs = [o for o, _ in runs]
         seq = outs[0] if dirs == 1 else np.concatenate(outs, axis=2)
     out = Sym(seq, True)
-    h_n = RecurrentFinalState("h_n", where)
+    h_n = RecurrentFinalState("h_n", where, hs)
     if kind is nn.LSTM:
-        return out, (h_n, RecurrentFinalState("c_n", where))
+        return out, (h_n, RecurrentFinalState("c_n", where, cs))
     return out, h_n
 
 
-def _direction(imp: Any, m: nn.Module, seq: Array, k: int, d: int, where: str) -> Array:
-    """One layer in one direction over the sequence: the hidden states, shape (B, T, H)."""
+def _direction(imp: Any, m: nn.Module, seq: Array, k: int, d: int, where: str
+               ) -> tuple[Array, Array | None]:
+    """One layer in one direction over the sequence: the hidden states, shape (B, T, H),
+    and the final cell state (LSTM; else None)."""
     sfx = "_reverse" if d else ""
     W_ih = imp.weights(getattr(m, f"weight_ih_l{k}{sfx}"), f"weight_ih_l{k}{sfx}")
     W_hh = imp.weights(getattr(m, f"weight_hh_l{k}{sfx}"), f"weight_hh_l{k}{sfx}")
@@ -133,7 +150,7 @@ def _direction(imp: Any, m: nn.Module, seq: Array, k: int, d: int, where: str) -
         else:
             h = _rnn(imp.b, gx, gh, m.nonlinearity, base)
         out[:, t, :] = h
-    return out
+    return out, c
 
 
 def _hidden(b: Builder, h: Array | None, W: Array, bias: Array | None, B: int,
