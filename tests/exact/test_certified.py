@@ -169,3 +169,38 @@ def test_never_contradicts_the_exact_oracle(case: tuple[dict, list[Q]], choice: 
     assert r.differentiable == v.differentiable, (spec, w, r.how)
     if r.differentiable and r.ad_correct:
         assert tuple(v.grad) == tuple(r.ad)
+
+
+class _DeadConv(nn.Module):
+    """relu(-x - 1) is dead at x = 1, so the convolution after it reads zeros: each of its
+    three outputs is its bias b = 0 near w, the same function, on the next relu's kink."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(1, 4)
+        self.conv = nn.Conv1d(1, 1, 2)
+        self.o = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.a(x)).reshape(-1, 1, 4)
+        return self.o(torch.tanh(torch.relu(self.conv(h)).reshape(-1, 3)))
+
+
+def test_dead_inputs_make_one_crease_of_a_tied_bias() -> None:
+    """The convolution reads relu outputs that are constant 0 near w (value numbered as
+    that constant), so its three outputs are one function, its bias: one crease whose
+    jumps add, decided not differentiable."""
+    m = _DeadConv().double()
+    with torch.no_grad():
+        m.a.weight.fill_(-1.0)
+        m.a.bias.fill_(-1.0)
+        m.conv.weight.copy_(torch.tensor([[[0.5, -0.25]]]))
+        m.conv.bias.zero_()
+        m.o.weight.copy_(torch.tensor([[1.0, 2.0, -0.5], [0.5, -1.0, 1.0]]))
+        m.o.bias.zero_()
+    net = from_module(m, torch.ones(1, 1, dtype=torch.float64))
+    sub = batched(net, Batch(((Q(1),),), ((Q(0),),), (1,)), "ce")
+    r = certified_oracle(sub, net.values)
+    assert len(r.kinked) == 3
+    assert r.decided and r.differentiable is False, r.how
+    assert "no other kink can cancel" in r.how
