@@ -142,3 +142,21 @@ def test_refused_with_one_line(fn: object, needle: str) -> None:
     with pytest.raises(InputError, match=needle) as e:
         from_module(Applied(fn), torch.zeros(1, 2))
     assert "\n" not in str(e.value)
+
+
+def test_token_indices_out_of_range_are_one_line() -> None:
+    """From the batch and constant: an index outside the table is named."""
+    m = nn.Sequential(nn.Embedding(4, 2), nn.Flatten(), nn.Linear(2, 2))
+    with pytest.raises(InputError, match="token index 5 is not in 0..3"):
+        from_module(m, torch.tensor([[5]]), whole_batch=True)
+    with pytest.raises(InputError, match="token index 4 is not in 0..3"):
+        from_module(_Positions(), torch.zeros(1, 2))
+
+
+class _Positions(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.e = nn.Embedding(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.e(torch.arange(0, 2 * x.size(1) + 1, 4))[1]  # positions 0 and 4

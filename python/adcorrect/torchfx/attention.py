@@ -149,25 +149,25 @@ def sdpa(imp: Any, q: Sym, k: Sym, v: Sym, mask: Any, causal: bool, scale: Any, 
     return Sym(out, q.batched or k.batched or v.batched)
 
 
-def _rows_of(imp: Any, idx: torch.Tensor, weight: Any, padding_idx: Any, where: str) -> Sym:
-    """The weight's rows at constant integer indices (not batched)."""
-    if idx.is_floating_point() or idx.is_complex() or idx.dtype == torch.bool:
-        raise InputError("embedding indices must be integers")
+def _rows(imp: Any, toks: np.ndarray, weight: Any, padding_idx: Any, where: str,
+          batched: bool) -> Sym:
+    """The weight's rows at the integer indices ``toks`` (any shape); the ``padding_idx``
+    row a constant."""
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
         raise InputError("the weight must be a stored 2-d tensor")
     table = imp.weights(weight, "weight")
     n, d = table.shape
     pad = None if padding_idx is None else padding_idx % n
-    out = ops.new_array((*idx.shape, d))
-    for pos in np.ndindex(*idx.shape):
-        tok = int(idx[pos])
+    out = ops.new_array((*toks.shape, d))
+    for pos in np.ndindex(*toks.shape):
+        tok = toks[pos]
         if not 0 <= tok < n:
-            raise InputError(f"index {tok} is not in 0..{n - 1}")
+            raise InputError(f"token index {tok} is not in 0..{n - 1}")
         for j in range(d):
             c = table[tok, j]
             out[(*pos, j)] = const_entry(Fraction(weight[tok, j].item())) \
                 if tok == pad or c[0] != "param" else Affine((), c, ops.label(where, (*pos, j)))
-    return Sym(out, False)
+    return Sym(out, batched)
 
 
 def embedding(imp: Any, x: Any, weight: Any, padding_idx: Any, where: str) -> Sym:
@@ -176,33 +176,24 @@ def embedding(imp: Any, x: Any, weight: Any, padding_idx: Any, where: str) -> Sy
     ``padding_idx`` row is a constant (PyTorch gives it no gradient).  Constant indices
     (positions, ``torch.arange``) pick rows without reading the batch."""
     if isinstance(x, torch.Tensor):
-        return _rows_of(imp, x, weight, padding_idx, where)
+        if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+            raise InputError("embedding indices must be integers")
+        return _rows(imp, x.numpy().astype(np.int64), weight, padding_idx, where, False)
     if not imp.whole:
         raise ReadsInputValues("Embedding reads the input's values (token indices): the "
                                "model is imported per batch")
     xs = imp.batched(x)
     flat = imp.example.reshape(-1)
-    if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
-        raise InputError("the weight must be a stored 2-d tensor")
-    table = imp.weights(weight, "weight")
-    n, d = table.shape
-    pad = None if padding_idx is None else padding_idx % n
-    out = ops.new_array((*xs.shape, d))
+    toks = np.empty(xs.shape, dtype=np.int64)
     for idx in np.ndindex(*xs.shape):
         src = xs[idx].source
         if src is None or src >= 0 or xs[idx].terms[0][1] != ("const", 1):
             raise InputError("the token indices must be the model's input itself")
         v = flat[-src - 1]
-        tok = int(v)
-        if tok != v or not 0 <= tok < n:
-            raise InputError(f"token index {v.item()} is not an integer in 0..{n - 1}")
-        for j in range(d):
-            c = table[tok, j]
-            if tok == pad and c[0] == "param":
-                c = ("const", Fraction(weight[tok, j].item()))
-            out[(*idx, j)] = Affine((), c, ops.label(where, (*idx, j))) if c[0] == "param" \
-                else const_entry(c[1])
-    return Sym(out, True)
+        if int(v) != v:
+            raise InputError(f"token index {v.item()} is not an integer")
+        toks[idx] = int(v)
+    return _rows(imp, toks, weight, padding_idx, where, True)
 
 
 def _proj(imp: Any, x: Sym, W: np.ndarray, bias: np.ndarray | None, name: str) -> Sym:
