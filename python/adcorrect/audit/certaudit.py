@@ -14,7 +14,7 @@ import numpy as np
 from ..core.deadline import Deadline
 from ..exact.certified import NO_KINK, CertifiedResult, certified_oracle
 from ..exact.certquick import balls, quick_forward
-from ..exact.certvec import quick_batch, quick_copies
+from ..exact.certvec import quick_copies
 from ..nets.activations import Choice
 from ..nets.batch import Batch, batched, whole_batched
 from ..nets.ir import Network
@@ -46,16 +46,11 @@ def quick_decide(net: Network, whole: Network | None, floats: tuple[Any, Any], B
     declines).  ``floats``: the parameters and the inputs (B, n_in) as float64 arrays
     holding their exact values."""
     wv, xs = floats
-    if whole is None:
-        got = quick_copies(net, wv, xs)
-        if got is None:
-            return None
-        mid, bad = got[0], got[2]
-    else:
-        vec = quick_batch(whole, wv, xs.reshape(1, -1))
-        if vec is None:
-            return None
-        mid, bad = vec[0], np.zeros(1, dtype=bool)
+    got = quick_copies(net, wv, xs) if whole is None else quick_copies(whole, wv,
+                                                                        xs.reshape(1, -1))
+    if got is None or (whole is not None and got[2].any()):
+        return None
+    mid, _, bad = got
     outs = mid.reshape(B, -1).tolist()
     if bad.any():
         return Quick(None, outs, [int(i) for i in np.flatnonzero(bad)])
@@ -94,11 +89,8 @@ def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choic
                                                     scale=Fraction(1, batch.size * n)))
         r = certified_oracle(subject, w, choice, max_precision, Deadline(time_limit))
         outs = [list(o) for o in quick.outs]
-        if r.forward is not None:
-            got = [to_float(r.forward.z[o]) for o in subject.head.outputs]
-            k = len(got) // len(rows)
-            for j, i in enumerate(rows):
-                outs[i] = got[j * k:(j + 1) * k]
+        for i, o in zip(rows, _outputs(subject, r, len(rows))):
+            outs[i] = o
         return Decided(subject, r, outs if r.forward is not None else [], rows)
     if whole is None:
         quick_balls = _quick_copies(net, batch, w)
@@ -109,10 +101,16 @@ def decide_batch(net: Network, batch: Batch, loss: str, w: list[Fraction], choic
         subject = whole_batched(whole, batch, loss)
     r = certified_oracle(subject, w, choice, max_precision, Deadline(time_limit),
                          quick=whole is not None)
-    outs = [] if r.forward is None else [to_float(r.forward.z[o]) for o in subject.head.outputs]
-    n = len(outs) // max(batch.size, 1)
-    return Decided(subject, r, [outs[i * n:(i + 1) * n] for i in range(batch.size)]
-                   if outs else [])
+    return Decided(subject, r, _outputs(subject, r, batch.size))
+
+
+def _outputs(subject: Network, r: CertifiedResult, B: int) -> list[list[float]]:
+    """The decided network's outputs per example (floats), or [] without a forward pass."""
+    if r.forward is None:
+        return []
+    outs = [to_float(r.forward.z[o]) for o in subject.head.outputs]
+    n = len(outs) // B
+    return [outs[i * n:(i + 1) * n] for i in range(B)]
 
 
 def _quick_copies(net: Network, batch: Batch, w: list[Fraction]

@@ -354,22 +354,17 @@ def elu_vec(m: np.ndarray, r: np.ndarray, alpha: Fraction) -> Pair | None:
     return ym, yr
 
 
+#: the functions of one argument enclosed here, by their key in numbers.smoothfns.SMOOTH
+_UNARY = {"gelu": gelu_vec, "gelu_tanh": gelu_tanh_vec, "exp": exp_vec, "sigmoid": sigmoid_vec,
+          "tanh": tanh_vec, "silu": silu_vec}
+
+
 def smooth_vec(fn: str, args: tuple[Fraction, ...], m: np.ndarray, r: np.ndarray
                ) -> Pair | None:
     """The enclosure of a smooth activation by name, or None where this module has no
     method (softplus, mish, log) or declines."""
-    if fn == "gelu":
-        return gelu_vec(m, r)
-    if fn == "gelu_tanh":
-        return gelu_tanh_vec(m, r)
-    if fn == "exp":
-        return exp_vec(m, r)
-    if fn == "sigmoid":
-        return sigmoid_vec(m, r)
-    if fn == "tanh":
-        return tanh_vec(m, r)
-    if fn == "silu":
-        return silu_vec(m, r)
+    if fn in _UNARY:
+        return _UNARY[fn](m, r)
     if fn == "elu":
         return elu_vec(m, r, args[0] if args else Fraction(1))
     if fn in ("sqrt", "rsqrt", "reciprocal"):

@@ -87,10 +87,9 @@ def _stored(mask: Any) -> torch.Tensor | None:
     as a tensor; InputError for one computed from the input."""
     if mask is None or isinstance(mask, torch.Tensor):
         return mask
-    if isinstance(mask, Sym) and not mask.batched and all(
-            e.is_coef and not e.has_param for e in mask.arr.reshape(-1)):
-        vals = [float(e.coef()[1]) for e in mask.arr.reshape(-1)]
-        return torch.tensor(vals).reshape(mask.arr.shape).to(mask.dtype or torch.float32)
+    vals = mask.constants() if isinstance(mask, Sym) and not mask.batched else None
+    if vals is not None:
+        return torch.tensor(vals.astype(float)).to(mask.dtype or torch.float32)
     raise InputError("attn_mask: a stored (L, S) tensor is supported (not one computed "
                      "from the input)")
 

@@ -26,15 +26,13 @@ import numpy as np
 import torch
 
 from ..core.errors import InputError
-from ..nets import activations as acts
 from ..nets.activations import Activation
 from . import ops
 from .fxargs import match_args
-from .symbolic import MINUS_ONE, ONE, Affine, const_entry, source_entry
+from .symbolic import ONE, Affine, const_entry
 from .values import Sym
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
-_IDENTITY = acts.identity()
 
 _COMPARE = {operator.gt: ">", torch.gt: ">", operator.ge: ">=", torch.ge: ">=",
             operator.lt: "<", torch.lt: "<", operator.le: "<=", torch.le: "<=",
@@ -68,30 +66,9 @@ class Cond(_Refused):
         self.z, self.op, self.c = z, op, c
 
 
-def _consts(s: Sym) -> np.ndarray | None:
-    """The constants of a tensor with no sources and no parameters, or None."""
-    out = np.empty(s.arr.shape, dtype=object)
-    for idx in np.ndindex(*s.arr.shape):
-        e = s.arr[idx]
-        if not e.is_coef or e.coef()[0] != "const":
-            return None
-        out[idx] = e.coef()[1]
-    return out
-
-
-def _const_sym(t: torch.Tensor) -> Sym:
-    """A constant tensor (a buffer, a literal) as entries."""
-    if t.dtype == torch.bool or not bool(torch.isfinite(t).all()):
-        raise InputError("a boolean or non-finite constant is not a value here")
-    vals = t.detach().to(torch.float64).numpy()
-    arr = np.empty(vals.shape, dtype=object)
-    for idx in np.ndindex(*vals.shape):
-        arr[idx] = const_entry(Fraction(float(vals[idx])))
-    return Sym(arr, False)
-
-
 def _side(imp: Any, v: Any) -> Sym:
-    return _const_sym(v) if isinstance(v, torch.Tensor) else imp.tensor(v, "other")
+    """An operand: a stored or computed constant tensor, a number, or a value."""
+    return imp.params.sym(v, "operand") if isinstance(v, torch.Tensor) else imp.tensor(v, "other")
 
 
 def compare(imp: Any, x: Any, other: Any, op: str, where: str) -> Cond | Sym:
@@ -100,7 +77,7 @@ def compare(imp: Any, x: Any, other: Any, op: str, where: str) -> Cond | Sym:
     sx, so = _side(imp, x), _side(imp, other)
     if not sx.batched:
         sx, so, op = so, sx, _FLIP[op]
-    c = _consts(so)
+    c = so.constants()
     if c is None or so.batched:
         raise InputError(f"the comparison at {where} must compare a value of the network "
                          "with a constant")
@@ -109,7 +86,7 @@ def compare(imp: Any, x: Any, other: Any, op: str, where: str) -> Cond | Sym:
     except ValueError:
         raise InputError(f"shapes {sx.arr.shape} and {c.shape} do not broadcast") from None
     if not sx.batched:
-        cx = _consts(sx)
+        cx = sx.constants()
         if cx is None:
             raise InputError(f"the comparison at {where} reads a parameter")
         vals = np.vectorize(_OPS[op], otypes=[bool])(*np.broadcast_arrays(cx, c))
@@ -181,7 +158,7 @@ def where(imp: Any, cond: Any, a: Any, b: Any, where_: str) -> Sym:
     """``torch.where(cond, a, b)``."""
     branches = [_side(imp, t) for t in (a, b)]
     if isinstance(cond, Sym) and cond.dtype == torch.bool and not cond.batched:
-        mask = _consts(cond)
+        mask = cond.constants()
         if mask is None:
             raise InputError("torch.where's condition must be boolean")
         mask = mask != 0
@@ -231,21 +208,6 @@ def _dim(arr: np.ndarray, dim: Any, batched: bool, what: str) -> int:
     return d
 
 
-def _extreme(imp: Any, es: list[Affine], lowest: bool, split: bool, name: str) -> Affine:
-    """PyTorch's max (min) of the entries: m_i = m_{i-1} +- relu(+-(s_i - m_{i-1})), at a
-    tie relu'(0) = 0 (the first extreme entry) or 1/2 (``split``: amax's even split)."""
-    b = imp.b
-    act = acts.relu_split() if split else acts.relu()
-    m = b.source(es[0])
-    for i, e in enumerate(es[1:], start=2):
-        s = b.source(e)
-        diff = ((m, ONE), (s, MINUS_ONE)) if lowest else ((s, ONE), (m, MINUS_ONE))
-        r = b.add(act, diff, None, f"{name}/tie{i}", op="max")
-        m = b.add(_IDENTITY, ((m, ONE), (r, MINUS_ONE if lowest else ONE)), None,
-                  f"{name}/{i}" if i < len(es) else name, op="max")
-    return source_entry(m, name)
-
-
 def reduce(imp: Any, x: Any, dim: Any, keepdim: Any, kind: str, where_: str) -> Any:
     """max, min, amax or amin of x over one axis."""
     s = imp.tensor(x, "input")
@@ -262,8 +224,8 @@ def reduce(imp: Any, x: Any, dim: Any, keepdim: Any, kind: str, where_: str) -> 
         raise InputError(f"torch.{kind} over an empty axis")
     out = ops.new_array(moved.shape[:-1])
     for idx in np.ndindex(*out.shape):
-        out[idx] = _extreme(imp, list(moved[idx]), kind in ("min", "amin"),
-                            kind in ("amax", "amin"), ops.label(where_, idx))
+        out[idx] = imp.b.maximum(list(moved[idx]), ops.label(where_, idx),
+                                 lowest=kind in ("min", "amin"), half=kind in ("amax", "amin"))
     vals = Sym(np.expand_dims(out, d) if keepdim else out, s.batched)
     if kind in ("amax", "amin"):
         return vals

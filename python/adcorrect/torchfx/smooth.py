@@ -263,19 +263,10 @@ def _layer_norm(imp: Any, x: Any, shape: Any, weight: Any, bias: Any, eps: Any, 
 
 
 def elementwise_max(imp: Any, x: Sym, y: Sym, is_max: bool, where: str) -> Sym:
-    """``torch.maximum``/``minimum`` of two tensors: ``a + relu(b - a)`` / ``a - relu(a - b)``
-    with relu'(0) = 1/2 (PyTorch splits a tie's gradient), as max nodes."""
-    b = imp.b
-    split = acts.relu_split()
-    one, minus = Fraction(1), Fraction(-1)
-
-    def pick(p: Affine, q: Affine, nm: str) -> Affine:
-        d = b.lincomb(((one, q), (minus, p)) if is_max else ((one, p), (minus, q)), f"{nm}/d")
-        k = b.add(split, ((b.source(d), ONE),), None, f"{nm}/tie", op="max")
-        return b.lincomb(((one, p), (one if is_max else minus, source_entry(k, f"{nm}/tie"))),
-                         nm)
-
-    out = ops.binary(x.arr, y.arr, pick, where)
+    """``torch.maximum``/``minimum`` of two tensors: max nodes whose tie splits the
+    gradient in half, as PyTorch does."""
+    out = ops.binary(x.arr, y.arr, lambda p, q, nm: imp.b.maximum(
+        [p, q], nm, lowest=not is_max, half=True), where)
     return Sym(out, x.batched or y.batched)
 
 

@@ -25,13 +25,14 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from ..core.errors import InputError
-from ..nets.activations import Activation, identity, relu
+from ..nets.activations import Activation, identity, relu, relu_split
 from ..nets.ir import Neuron, Value, is_param
 
 ONE: Value = ("const", Fraction(1))
 MINUS_ONE: Value = ("const", Fraction(-1))
 _IDENTITY = identity()
 _RELU = relu()
+_RELU_HALF = relu_split()
 
 Term = tuple[int, Value]  # (source, coefficient); source -(i+1) is input i
 
@@ -207,15 +208,20 @@ class Builder:
                           None, name)
         return Affine(((self.source(a), p),), None, name)
 
-    def maximum(self, entries: Sequence[Affine], name: str) -> Affine:
-        """PyTorch's max of the entries (first maximal one at a tie) as a max node."""
+    def maximum(self, entries: Sequence[Affine], name: str, lowest: bool = False,
+                half: bool = False) -> Affine:
+        """PyTorch's max (``lowest``: min) of the entries as a max node,
+        ``m_i = m_{i-1} +- relu(+-(s_i - m_{i-1}))``: at a tie the first extreme entry gets
+        the gradient (relu'(0) = 0), or with ``half`` each of two tied entries half of it
+        (relu'(0) = 1/2: ``torch.maximum``, ``amax``)."""
         if not entries:
             raise InputError(f"{name}: max over an empty window")
+        act = _RELU_HALF if half else _RELU
         srcs = [self.source(e) for e in entries]
         m = srcs[0]
         for i, s in enumerate(srcs[1:], start=2):
-            r = self.add(_RELU, ((s, ONE), (m, MINUS_ONE)), None,
-                         f"{name}/tie{i}", op="max")
-            m = self.add(_IDENTITY, ((m, ONE), (r, ONE)), None,
+            diff = ((m, ONE), (s, MINUS_ONE)) if lowest else ((s, ONE), (m, MINUS_ONE))
+            r = self.add(act, diff, None, f"{name}/tie{i}", op="max")
+            m = self.add(_IDENTITY, ((m, ONE), (r, MINUS_ONE if lowest else ONE)), None,
                          f"{name}/{i}" if i < len(entries) else name, op="max")
         return source_entry(m, name)

@@ -48,6 +48,17 @@ class Sym:
     batched: bool
     dtype: torch.dtype | None = None
 
+    def constants(self) -> np.ndarray | None:
+        """The exact constants of a tensor without sources or parameters (same shape,
+        Fractions), or None."""
+        out = np.empty(self.arr.shape, dtype=object)
+        for idx in np.ndindex(*self.arr.shape):
+            e = self.arr[idx]
+            if not e.is_coef or e.coef()[0] != "const":
+                return None
+            out[idx] = e.coef()[1]
+        return out
+
 
 def exact_tensor(t: torch.Tensor, what: str) -> list[Fraction]:
     """The entries of t, flattened row-major, as exact rationals (each distinct value
