@@ -144,3 +144,17 @@ def test_monitor_sees_replaced_layers_and_new_shapes() -> None:
     sparse = torch.tensor([[1.0, 1.0]]).to_sparse()
     rec = mon.step(sparse, y)
     assert "sparse" in rec["error"]
+
+
+def test_import_key_sees_a_replaced_hook() -> None:
+    """A hook removed and another registered in its place leaves as many hooks, and is
+    still a change of the imported function."""
+    from adcorrect.torchfx.values import import_key
+
+    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    h = m[0].register_forward_hook(lambda mod, i, o: o)
+    k1 = import_key(m, (2,))
+    assert import_key(m, (2,)) == k1
+    h.remove()
+    m[0].register_forward_hook(lambda mod, i, o: 2 * o)
+    assert import_key(m, (2,)) != k1

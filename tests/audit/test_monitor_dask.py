@@ -88,3 +88,55 @@ def test_resume_audits_only_missing_steps(tmp_path: Path) -> None:
 def test_bad_executor_is_one_line(bad: str) -> None:
     with pytest.raises(InputError, match="executor"):
         Monitor(_model(), "ce", executor=bad)
+
+
+def test_batches_of_changing_size_split_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of another size opens a new chunk; with chunks sent at every step (a flush
+    age of 0) the records are the same, in step order."""
+
+    def run(mon: Monitor) -> list[tuple[Any, ...]]:
+        g = torch.Generator().manual_seed(2)
+        for s in range(7):
+            n = 4 if s in (2, 5) else 6
+            x = torch.randint(-2, 3, (n, 3), generator=g).float() / 2
+            mon.step(x, torch.randint(0, 2, (n,), generator=g))
+        mon.close()
+        assert [r["step"] for r in mon.records] == list(range(7))
+        return _rows(mon.records)
+
+    local = run(Monitor(_model(), "ce", progress=False))
+    assert run(Monitor(_model(), "ce", progress=False, executor="dask")) == local
+    from adcorrect.audit import remote
+
+    monkeypatch.setattr(remote, "FLUSH_SECONDS", 0.0)
+    mon = Monitor(_model(), "ce", progress=False, executor="dask")
+    assert run(mon) == local
+
+
+def test_chunk_rows_hold_each_steps_values() -> None:
+    """The chunk's rows are copies taken at each step (numpy's path for float32, torch's
+    for bfloat16, which numpy does not hold), read back exactly by the worker's side."""
+    from adcorrect.audit.remote import Chunk, _tensor
+
+    for dtype in (torch.float32, torch.bfloat16):
+        model = _model().to(dtype)
+        params = list(model.parameters())
+        x = torch.arange(6.0).reshape(2, 3).to(dtype)
+        y = torch.tensor([0, 1])
+        chunk = Chunk(params, x, y, 5, 0.0)
+        assert (chunk._views is None) == (dtype == torch.bfloat16)
+        seen = []
+        for s in range(3):
+            chunk.add(10 + s, params, x + s, y)
+            seen.append(torch.cat([p.detach().reshape(-1) for p in params]))
+            with torch.no_grad():
+                for p in params:
+                    p.add_(1.0)  # the next step's parameters; the row must keep these
+        steps, flat, xs, ys = chunk.payload()
+        assert steps == [10, 11, 12]
+        P, X = _tensor(flat), _tensor(xs)
+        assert P.dtype == dtype and P.shape == (3, sum(p.numel() for p in params))
+        assert all(torch.equal(P[s], seen[s]) for s in range(3))
+        assert all(torch.equal(X[s], x + s) for s in range(3))
+        assert torch.equal(_tensor(ys), y.expand(3, 2))
+        assert not chunk.fits(x[:1], y[:1]) and chunk.fits(x, y)

@@ -270,6 +270,8 @@ def transposed(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
     if "t" in co:
         return co["t"]
     co["quanta"]()
+    if lv.full and co["mat"] is not None:
+        return _transposed_full(lv, co)
     pv, perr, q = co["pv"], co["perr"], co["q"]
     nr, nc = len(lv.rows), len(lv.cols)
     if lv.dense and co["mat"] is not None:
@@ -304,3 +306,27 @@ def transposed(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
     return t
 
 # -- forward ------------------------------------------------------------------------
+
+
+def _transposed_full(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
+    """:func:`transposed` of a full level (every (row, column) pair once, row-major): the
+    column reductions of the coefficient matrix instead of scatters over the pairs."""
+    nr, nc = len(lv.rows), len(lv.cols)
+    mat, q = co["mat"], co["q"].reshape(nr, nc)
+    m_t = nr + 1 if nr else 1
+    perr = co["perr"]
+    bad = perr.reshape(nr, nc).amax(0) if nr else torch.zeros(nc, dtype=F64)
+    has_err = bool((bad > 0).any())
+    err_t = torch.where(bad > 0, up_bound(perr.reshape(nr, nc).square().sum(0), m_t), 0.0) \
+        if has_err else torch.zeros(nc, dtype=F64)
+    qcol = q.amin(0) if nr else torch.full((nc,), NOQ, dtype=torch.int64)
+    none = torch.full((nc,), NOQ, dtype=torch.int64)
+    t = {"mat": mat.t(), "norm": up_bound(mat.square().sum(0), m_t), "err": err_t, "m": m_t,
+         "has_err": has_err, "rows_ok": bad == 0,
+         "has_pairs": torch.full((nc,), nr > 0, dtype=torch.bool),
+         "quanta": lambda: (qcol, none), "few_quanta": lambda: qcol,
+         "row_quanta": lambda ri: qcol[ri], "bias_quanta": lambda: none,
+         "pat": (mat != 0).t().to(torch.float32)}
+    co["t"] = t
+    return t
+

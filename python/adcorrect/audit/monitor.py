@@ -30,7 +30,8 @@ in the summary.
 at low priority: :mod:`adcorrect.core.cluster`) or ``"dask:ADDRESS"`` runs
 the audits on Dask workers while training goes on: :meth:`Monitor.step` snapshots the
 trainable parameters and the batch and returns at once; every ``chunk`` audited steps
-go to a worker as one task (:mod:`adcorrect.audit.remote`); :attr:`Monitor.records` are
+(or every second, or fewer for a large model) go to a worker as one task
+(:mod:`adcorrect.audit.remote`); :attr:`Monitor.records` are
 in step order, and :meth:`Monitor.close` (or the end of the ``with`` block) waits for all.
 ``resume=True`` with ``json_path`` keeps the records of an earlier, interrupted run
 (written there) and audits only the steps they lack.

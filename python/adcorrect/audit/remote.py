@@ -2,8 +2,9 @@
 ``"dask:ADDRESS"``).
 
 At each audited step the training process only snapshots the trainable parameters and
-the batch (copies) and queues them; every ``chunk`` steps one task audits the queued
-steps, in order, on a worker.  The model itself goes to the workers once per import key
+the batch, copying them into the open chunk's arrays; a chunk goes to a worker as one
+task when it holds ``chunk`` steps (fewer for a large model: :data:`CHUNK_BYTES`) or is
+:data:`FLUSH_SECONDS` old, and the task audits its steps in order.  The model itself goes to the workers once per import key
 (:func:`~adcorrect.torchfx.values.import_key`: mode, structure, hooks, frozen parameters,
 buffers), so a change of any of these sends a fresh copy.  Results come back in step
 order whatever order the tasks finish in.
@@ -13,16 +14,22 @@ from __future__ import annotations
 
 import copy
 import itertools
+import time
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..core.errors import InputError
 from .steps import StepAuditor, StepConfig, error_record
 
-#: Steps audited by one task (fewer round trips; results arrive in chunks).
-DEFAULT_CHUNK = 32
+#: Most steps audited by one task (fewer round trips; results arrive in chunks).
+DEFAULT_CHUNK = 256
+#: A chunk is sent when it is this many seconds old, full or not.
+FLUSH_SECONDS = 1.0
+#: Most bytes of one chunk's arrays (a large model's chunks hold fewer steps).
+CHUNK_BYTES = 1 << 26
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT = 5.0
 
@@ -50,41 +57,104 @@ def parse_executor(text: str) -> str | None:
     raise InputError(f"executor {text[:80]!r}: use local, dask or dask:ADDRESS")
 
 
+class Chunk:
+    """The queued steps of one task: their numbers, and the trainable parameters (one flat
+    row per step), the inputs and the targets stacked in arrays allocated once per chunk,
+    so that queueing a step is three copies into place (opaque to Dask: a plain list would
+    be walked entry by entry for task references at every submit)."""
+
+    def __init__(self, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+                 most: int, started: float) -> None:
+        numel = sum(p.numel() for p in params)
+        pdtype = params[0].dtype if params else torch.float32
+        step_bytes = numel * pdtype.itemsize + x.numel() * x.element_size() + \
+            y.numel() * y.element_size()
+        self.size = max(1, min(most, CHUNK_BYTES // max(step_bytes, 1)))
+        self.started = started
+        self.steps: list[int] = []
+        self.params = torch.empty((self.size, numel), dtype=pdtype)
+        self.x = torch.empty((self.size, *x.shape), dtype=x.dtype)
+        self.y = torch.empty((self.size, *y.shape), dtype=y.dtype)
+        self._views = tuple(t.numpy() for t in (self.params, self.x, self.y)) \
+            if all(_numpy_ok(t) for t in (self.params, self.x, self.y)) else None
+
+    def fits(self, x: torch.Tensor, y: torch.Tensor) -> bool:
+        """Whether a step with this batch goes into this chunk (the parameters' layout is
+        the import key's, which a chunk never spans)."""
+        return len(self.steps) < self.size and x.shape == self.x.shape[1:] and \
+            y.shape == self.y.shape[1:] and x.dtype == self.x.dtype and \
+            y.dtype == self.y.dtype
+
+    def add(self, step: int, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor
+            ) -> None:
+        """Copy the step's parameters and batch into the next row."""
+        k = len(self.steps)
+        try:  # numpy's copies cost less per call than torch's
+            if self._views is None:
+                raise TypeError("not a numpy dtype")
+            P, X, Y = self._views
+            if params:
+                np.concatenate([p.detach().numpy().reshape(-1) for p in params], out=P[k])
+            X[k], Y[k] = x.detach().numpy(), y.detach().numpy()
+        except (TypeError, RuntimeError):  # a dtype or a device numpy does not read
+            with torch.no_grad():
+                if params:
+                    torch.cat([p.detach().reshape(-1).cpu() for p in params],
+                              out=self.params[k])
+                self.x[k].copy_(x.detach())
+                self.y[k].copy_(y.detach())
+        self.steps.append(step)
+
+    def payload(self) -> tuple[list[int], Any, Any, Any]:
+        """The filled rows as raw bytes (fast to pickle, any dtype)."""
+        n = len(self.steps)
+        return (self.steps, _raw(self.params[:n], copy=False), _raw(self.x[:n], copy=False),
+                _raw(self.y[:n], copy=False))
+
+
 class Items:
-    """The queued steps of one task, opaque to Dask (a plain list would be walked entry
-    by entry for task references at every submit)."""
+    """A chunk's payload, opaque to Dask."""
 
-    def __init__(self, items: list[tuple[Any, ...]]) -> None:
-        self.items = items
+    def __init__(self, payload: tuple[list[int], Any, Any, Any]) -> None:
+        self.payload = payload
 
 
-def audit_chunk(model: nn.Module, config: StepConfig, items: Items | list[tuple[Any, ...]]
+def _numpy_ok(t: torch.Tensor) -> bool:
+    """Whether numpy holds this dtype (bfloat16 and the fp8 formats it does not)."""
+    try:
+        t[:0].numpy()
+    except (TypeError, RuntimeError):
+        return False
+    return True
+
+
+def audit_chunk(model: nn.Module, config: StepConfig, items: Items
                 ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """Worker side: audit the queued steps (step, trainable parameters as one flat array,
-    x, y as arrays) in order."""
-    if isinstance(items, Items):
-        items = items.items
+    """Worker side: audit a chunk's steps in order (parameters written into the worker's
+    copy of the model, then the step's batch audited)."""
     from ..torchfx.values import trainable
 
+    steps, flat, xs, ys = items.payload
     sa = _WORKER_AUDITORS.get(id(model))
     if sa is None or sa.model is not model:
         sa = _WORKER_AUDITORS[id(model)] = StepAuditor(model, config)
     params = [p for _, p in trainable(model)]
+    P, X, Y = _tensor(flat), _tensor(xs), _tensor(ys)
     out = []
-    for step, flat, x, y in items:
+    for i, step in enumerate(steps):
         try:
             with torch.no_grad():
-                torch.nn.utils.vector_to_parameters(_tensor(flat), params)
+                torch.nn.utils.vector_to_parameters(P[i], params)
         except Exception as e:  # noqa: BLE001 - recorded per step
             out.append((error_record(step, e), None))
             continue
-        out.append(sa.audit(step, _tensor(x), _tensor(y)))
+        out.append(sa.audit(step, X[i], Y[i]))
     return out
 
 
 def _raw(t: torch.Tensor, copy: bool = True) -> tuple[str, tuple[int, ...], Any]:
     """A tensor's bytes with its dtype and shape: fast to pickle, any dtype; a copy unless
-    ``copy`` is False (a tensor nothing else holds, such as a fresh ``torch.cat``)."""
+    ``copy`` is False (a tensor nothing else holds)."""
     t = t.detach().contiguous()
     data = t.reshape(-1).view(torch.uint8).numpy()
     return str(t.dtype).removeprefix("torch."), tuple(t.shape), data.copy() if copy else data
@@ -115,7 +185,7 @@ class DaskAudits:
                 self.client = Client(self._cluster.address, timeout=CONNECT_TIMEOUT)
         except OSError as e:
             raise InputError(f"executor dask:{address}: cannot connect ({e})") from None
-        self._queue: list[tuple[Any, ...]] = []
+        self._chunk: Chunk | None = None
         self._futures: list[tuple[list[int], Any]] = []
         self._model_future: Any = None
         self._key: Any = None
@@ -124,7 +194,8 @@ class DaskAudits:
 
     def add(self, model: nn.Module, key: Any, step: int, x: torch.Tensor, y: torch.Tensor
             ) -> None:
-        """Snapshot the step (parameters, batch) and queue it; submit a full chunk."""
+        """Snapshot the step (parameters, batch) into the open chunk; submit the chunk when
+        it is full or :data:`FLUSH_SECONDS` old."""
         from ..torchfx.values import trainable
 
         if key != self._key:
@@ -136,20 +207,26 @@ class DaskAudits:
                                                      hash=False)
             self._key, self._params = key, params  # equal keys: the same parameter objects
             self.imports += 1
-        flat = _raw(torch.cat([p.detach().reshape(-1) for p in self._params]), copy=False) \
-            if self._params else None
-        self._queue.append((step, flat, _raw(x), _raw(y)))
-        if len(self._queue) >= self.chunk:
+        c = self._chunk
+        if c is not None and not c.fits(x, y):
+            self.submit()
+            c = None
+        now = time.monotonic()
+        if c is None:
+            c = self._chunk = Chunk(self._params, x, y, self.chunk, now)
+        c.add(step, self._params, x, y)
+        if len(c.steps) >= c.size or now - c.started >= FLUSH_SECONDS:
             self.submit()
 
     def submit(self) -> None:
-        """Send the queued steps as one task."""
-        if not self._queue:
+        """Send the open chunk as one task."""
+        c, self._chunk = self._chunk, None
+        if c is None or not c.steps:
             return
-        items, self._queue = self._queue, []
-        fut = self.client.submit(audit_chunk, self._model_future, self.config, Items(items),
-                                 pure=False, key=f"adcorrect-audit-{next(_NAMES)}")
-        self._futures.append(([it[0] for it in items], fut))
+        fut = self.client.submit(audit_chunk, self._model_future, self.config,
+                                 Items(c.payload()), pure=False,
+                                 key=f"adcorrect-audit-{next(_NAMES)}")
+        self._futures.append((c.steps, fut))
 
     def collect(self, wait: bool) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
         """Results of the finished leading tasks, in step order (all of them if wait)."""

@@ -219,38 +219,49 @@ _HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_
 
 def import_key(model: nn.Module, example_shape: Sequence[int]) -> tuple[Any, ...]:
     """Everything an import of ``model`` depends on besides the trainable parameters'
-    values: the module tree (identities, classes, train/eval mode, hooks, instance
-    attributes shadowing ``forward``), the parameters' identities, shapes, dtypes and
-    ``requires_grad``, the values of frozen parameters and buffers (BatchNorm's running
-    statistics, in eval mode: in training mode it uses the batch's), and the example
-    shape.  Equal keys: the same imported function."""
-    digest = hashlib.blake2b(digest_size=16)
-    mods, params, buffers = [], [], []
-    seen_p: set[int] = set()
-    seen_b: set[int] = set()
-    for name, m in model.named_modules():  # one walk: named_parameters()'s order, and
-        hooks = tuple(len(getattr(m, h, ()) or ()) for h in _HOOKS)  # named_buffers()'s
+    values: the module tree (identities, classes, children's names, train/eval mode,
+    hooks (their handles' ids: a hook replaced by another is a change), instance
+    attributes shadowing ``forward``), the parameters' identities, shapes,
+    dtypes and ``requires_grad``, the values of frozen parameters and buffers (BatchNorm's
+    running statistics, in eval mode: in training mode it uses the batch's), and the
+    example shape.  Equal keys: the same imported function.  One walk in
+    ``named_modules()``'s order (depth first, shared modules once), read at every call."""
+    mods, params, tensors = [], [], []
+    seen: set[int] = set()
+    stack = [model]
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
         own = m.__dict__
-        mods.append((name, id(m), type(m).__qualname__, m.training, hooks,
-                     "forward" in own, tuple(sorted(own.get("_parameters", {}))),
-                     tuple(sorted(own.get("_buffers", {})))))
-        pre = name + "." if name else ""
-        for k, p in own.get("_parameters", {}).items():
-            if p is None or id(p) in seen_p:
-                continue
-            seen_p.add(id(p))
-            params.append((pre + k, id(p), tuple(p.shape), str(p.dtype), p.requires_grad))
-            if not p.requires_grad:
-                _digest_tensor(digest, p)
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training:
-            continue  # batch statistics: the running ones are not part of the function
-        for b in own.get("_buffers", {}).values():
-            if b is not None and id(b) not in seen_b:
-                seen_b.add(id(b))
-                buffers.append(b)
-    for b in buffers:
-        _digest_tensor(digest, b)
-    return (tuple(mods), tuple(params), digest.hexdigest(), tuple(example_shape))
+        ps, bs = own.get("_parameters", {}), own.get("_buffers", {})
+        ms = own.get("_modules", {})
+        hooks = tuple([tuple(own.get(h) or ()) for h in _HOOKS])
+        mods.append((id(m), type(m), m.training, hooks, "forward" in own, tuple(ps),
+                     tuple(bs), tuple(ms)))
+        for p in ps.values():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                params.append((id(p), p.shape, p.dtype, p.requires_grad))
+                if not p.requires_grad:
+                    tensors.append(p)
+        if not (m.training and isinstance(m, _BATCHNORM)):  # training: batch statistics,
+            for b in bs.values():  # the running ones are not part of the function
+                if b is not None and id(b) not in seen:
+                    seen.add(id(b))
+                    tensors.append(b)
+        stack.extend(c for c in reversed(ms.values()) if c is not None)
+    digest = None
+    if tensors:
+        d = hashlib.blake2b(digest_size=16)
+        for t in tensors:
+            _digest_tensor(d, t)
+        digest = d.hexdigest()
+    return (tuple(mods), tuple(params), digest, tuple(example_shape))
+
+
+_BATCHNORM = nn.modules.batchnorm._BatchNorm
 
 
 def _digest_tensor(digest: Any, t: torch.Tensor) -> None:
