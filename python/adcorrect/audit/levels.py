@@ -269,10 +269,9 @@ def transposed(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
     """C^T as a coefficient dict (for the backward pass), cached in co."""
     if "t" in co:
         return co["t"]
-    co["quanta"]()
     if lv.full and co["mat"] is not None:
         return _transposed_full(lv, co)
-    pv, perr, q = co["pv"], co["perr"], co["q"]
+    pv, perr = co["pv"], co["perr"]
     nr, nc = len(lv.rows), len(lv.cols)
     if lv.dense and co["mat"] is not None:
         mat_t = co["mat"].t()
@@ -288,8 +287,6 @@ def transposed(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
     er_t.index_add_(0, lv.pair_col, perr * perr)
     bad = torch.zeros(nc, dtype=F64).scatter_reduce(0, lv.pair_col, perr, "amax")
     err_t = torch.where(bad > 0, up_bound(er_t, m_t), 0.0)
-    qcol = torch.full((nc,), NOQ, dtype=torch.int64).scatter_reduce(
-        0, lv.pair_col, q, "amin")
     nz = (pv != 0).to(torch.float32)
     if lv.dense and co["mat"] is not None:
         pat = torch.zeros(nc, nr, dtype=torch.float32)
@@ -297,13 +294,29 @@ def transposed(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
     else:
         pat = sparse(lambda: torch.sparse_coo_tensor(
             torch.stack([lv.pair_col, lv.pair_row]), nz, (nc, nr)).to_sparse_csr())
-    none = torch.full((nc,), NOQ, dtype=torch.int64)
     t = {"mat": mat_t, "norm": up_bound(sq_t, m_t), "err": err_t, "m": m_t,
          "has_err": bool((bad > 0).any()), "rows_ok": bad == 0, "has_pairs": cnt > 0,
-         "quanta": lambda: (qcol, none), "few_quanta": lambda: qcol,
-         "row_quanta": lambda ri: qcol[ri], "bias_quanta": lambda: none, "pat": pat}
+         "pat": pat}
+    t.update(_column_quanta(co, nc, lambda q: torch.full(
+        (nc,), NOQ, dtype=torch.int64).scatter_reduce(0, lv.pair_col, q, "amin")))
     co["t"] = t
     return t
+
+
+def _column_quanta(co: dict[str, Any], nc: int, reduce: Any) -> dict[str, Any]:
+    """The quantum functions of a transpose: each column's least coefficient quantum,
+    computed on first use (a backward pass whose adjoints are all inexact never asks)."""
+    memo: list[torch.Tensor] = []
+
+    def qcol() -> torch.Tensor:
+        if not memo:
+            co["quanta"]()
+            memo.append(reduce(co["q"]))
+        return memo[0]
+
+    none = torch.full((nc,), NOQ, dtype=torch.int64)
+    return {"quanta": lambda: (qcol(), none), "few_quanta": qcol,
+            "row_quanta": lambda ri: qcol()[ri], "bias_quanta": lambda: none}
 
 # -- forward ------------------------------------------------------------------------
 
@@ -312,21 +325,19 @@ def _transposed_full(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
     """:func:`transposed` of a full level (every (row, column) pair once, row-major): the
     column reductions of the coefficient matrix instead of scatters over the pairs."""
     nr, nc = len(lv.rows), len(lv.cols)
-    mat, q = co["mat"], co["q"].reshape(nr, nc)
+    mat = co["mat"]
     m_t = nr + 1 if nr else 1
     perr = co["perr"]
     bad = perr.reshape(nr, nc).amax(0) if nr else torch.zeros(nc, dtype=F64)
     has_err = bool((bad > 0).any())
     err_t = torch.where(bad > 0, up_bound(perr.reshape(nr, nc).square().sum(0), m_t), 0.0) \
         if has_err else torch.zeros(nc, dtype=F64)
-    qcol = q.amin(0) if nr else torch.full((nc,), NOQ, dtype=torch.int64)
-    none = torch.full((nc,), NOQ, dtype=torch.int64)
     t = {"mat": mat.t(), "norm": up_bound(mat.square().sum(0), m_t), "err": err_t, "m": m_t,
          "has_err": has_err, "rows_ok": bad == 0,
          "has_pairs": torch.full((nc,), nr > 0, dtype=torch.bool),
-         "quanta": lambda: (qcol, none), "few_quanta": lambda: qcol,
-         "row_quanta": lambda ri: qcol[ri], "bias_quanta": lambda: none,
          "pat": (mat != 0).t().to(torch.float32)}
+    t.update(_column_quanta(co, nc, lambda q: q.reshape(nr, nc).amin(0) if nr else
+                            torch.full((nc,), NOQ, dtype=torch.int64)))
     co["t"] = t
     return t
 
