@@ -83,3 +83,40 @@ def test_certified_products_and_sums_enclose_the_exact_values(data: st.DataObjec
     c = _enclosures(data, 1)  # one factor for every entry (a channel's constant)
     _check([x * c[0][0] for x in a[0]], certified_scale(*a[1:], *c[1:]))
     _check([x + c[0][0] for x in a[0]], certified_add(*a[1:], *c[1:]))
+
+
+def test_radii_are_never_subnormal() -> None:
+    """The error floors are normal floats: every radius the kernels compute is 0 or at
+    least 2^-1022, so later arithmetic on it runs at full speed (x86 takes 10-15x longer
+    on a subnormal operand), and each floor is at least the multiple of 2^-1074 it
+    replaces."""
+    import math
+
+    from adcorrect.audit.certified import ETA, FLOOR, normal_up
+    from adcorrect.audit.kernels import certified_add, certified_scale
+    from adcorrect.audit.tkernels import CT, affine, avg, max_pool
+
+    assert FLOOR >= 2.0 ** -1022 and FLOOR >= 16 * ETA
+    assert normal_up((2 ** 40 + 8) * 2.0 ** -1070) == FLOOR and normal_up(1.0) == 1.0
+    g = torch.Generator().manual_seed(0)
+    V = torch.randint(-2, 3, (4, 3, 6, 6), generator=g).to(torch.float64) / 4  # zeros
+    R = torch.where(torch.rand(V.shape, generator=g) < 0.5, 0.0, 2.0 ** -40).to(torch.float64)
+    Q = torch.where(R == 0, -2, -NOQ).to(torch.int64)
+    x = CT(V, R, Q, torch.zeros(V.shape, dtype=torch.bool))
+
+    def normal(r: torch.Tensor) -> bool:
+        return not bool(((r > 0) & (r < 2.0 ** -1022)).any())
+
+    Vz = V.clone()
+    Vz[:, :, :3, :3] = 0.0  # zero receptive fields in examples that are not exact
+    Rz = torch.where(Vz == 0, 0.0, R)
+    w = torch.randint(-3, 4, (2, 3, 3, 3), generator=g).to(torch.float32) / 8
+    conv = affine(CT(Vz, Rz, Q, x.C), w, None, False, True,
+                  lambda t, k, b: torch.nn.functional.conv2d(t, k, b), 28)
+    assert bool((conv.R > 0).all()) and normal(conv.R)  # no output is proven exact here
+    out, _ = max_pool(x, 2, [2, 2], [2, 2], [0, 0], [1, 1], False)
+    assert normal(out.R)
+    assert normal(avg(x, lambda t: torch.nn.functional.avg_pool2d(t, 2), 4).R)
+    flat = [t.reshape(-1) for t in (V, R, Q)]
+    assert normal(certified_scale(*flat, *flat)[1]) and normal(certified_add(*flat, *flat)[1])
+    assert math.isfinite(FLOOR)

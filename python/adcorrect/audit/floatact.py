@@ -16,7 +16,7 @@ from fractions import Fraction
 import torch
 
 from ..nets.activations import Activation, Choice, poly_deriv, poly_eval
-from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, quantum_of
+from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, fits, gamma, normal_up, quantum_of
 
 
 def float_const(x: Fraction) -> tuple[float, float, int]:
@@ -88,7 +88,7 @@ def _poly(coefs: list[tuple[float, float, int]], Y: torch.Tensor, R: torch.Tenso
         c1, e1, q1 = coefs[1]
         Z = Y * c1 + c0 if c0 != 0 else Y * c1
         size = (Y * c1).abs() + abs(c0)
-        RZ = (lip * R + gamma(2) * size + e1 * (Y.abs() + R) + e0) * INFLATE + 4 * ETA
+        RZ = (lip * R + gamma(2) * size + e1 * (Y.abs() + R) + e0) * INFLATE + FLOOR
         Qc = torch.minimum((Q + q1).clamp(-NOQ, NOQ), torch.full_like(Q, q0 if c0 else NOQ))
         ok = (R == 0) & (e1 == 0) & (e0 == 0) & fits(size * INFLATE, Qc)
         if c1 == 1 and c0 == 0:
@@ -105,7 +105,7 @@ def _poly(coefs: list[tuple[float, float, int]], Y: torch.Tensor, R: torch.Tenso
         Z = Z * Y + coefs[i][0]
         size = size * Y.abs() + abs(coefs[i][0])
         cerr = cerr * ay + coefs[i][1]
-    RZ = (lip * R + gamma(2 * deg) * size + cerr) * INFLATE + 4 * deg * ETA
+    RZ = (lip * R + gamma(2 * deg) * size + cerr) * INFLATE + normal_up(4 * deg * ETA)
     return Z, RZ, torch.full_like(Q, -NOQ)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, norm_up
+from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, fits, gamma, norm_up, normal_up
 
 
 @dataclass
@@ -151,7 +151,7 @@ def certified_product(co: dict[str, Any], m: int, X: torch.Tensor,
     if rad is not None:
         nR = rad[0]
         colv = colv + nR
-    row = torch.full_like(norm, (m + 8) * 2.0 ** -1070)
+    row = torch.full_like(norm, normal_up((m + 8) * 2.0 ** -1070))
     if bias is not None:
         row = row + g * INFLATE * bias.abs()
     if berr is not None:
@@ -165,7 +165,7 @@ def certified_product(co: dict[str, Any], m: int, X: torch.Tensor,
         rcol = ncol * INFLATE
     else:
         V = X.abs().mul_(g).add_(rent)
-        R = abs_product(co, V).add_(m * ETA).mul_(1.0 + 2.0 * gamma(m + 3))
+        R = abs_product(co, V).add_(normal_up(m * ETA)).mul_(1.0 + 2.0 * gamma(m + 3))
         R.add_((row + ni * (math.sqrt(m) * ETA))[:, None])
         if co["has_err"]:
             R.add_((err * INFLATE)[:, None] * (nX if nR is None else nX + nR)[None, :])
@@ -253,7 +253,7 @@ def certified_scale(Z: torch.Tensor, RZ: torch.Tensor, QZ: torch.Tensor, D: torc
     R = D.abs() * RZ
     if inexact_d:
         R = R + (Z.abs() + RZ) * RD
-    R = (R + U * Y.abs()) * INFLATE + 4 * ETA
+    R = (R + U * Y.abs()) * INFLATE + FLOOR
     exact = (RZ == 0) & (RD == 0) if inexact_d else RZ == 0
     zero_d = (D == 0) & (RD == 0)
     if bool(exact.any()):
@@ -285,7 +285,7 @@ def certified_add(A: torch.Tensor, RA: torch.Tensor, QA: torch.Tensor, Bv: torch
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Elementwise A + B with radius and quantum bound (B, RB, QB may broadcast)."""
     S = A + Bv
-    R = (RA + RB + U * S.abs()) * INFLATE + 2 * ETA
+    R = (RA + RB + U * S.abs()) * INFLATE + FLOOR
     exact = (RA == 0) & (RB == 0)
     if bool(exact.any()):
         Q = torch.minimum(QA, QB)

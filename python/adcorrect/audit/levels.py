@@ -18,7 +18,7 @@ import torch
 
 from ..nets.activations import Activation
 from ..nets.ir import Network, is_param
-from .certified import ETA, F64, INFLATE, NOQ, gamma, quantum
+from .certified import F64, FLOOR, INFLATE, NOQ, gamma, quantum
 from .floatact import ActTable, act_table, float_const
 from .kernels import index_range, sparse, up_bound
 
@@ -192,7 +192,7 @@ def coefficients(lv: Level, w: torch.Tensor) -> dict[str, Any]:
             pabs = torch.zeros(npairs, dtype=F64)
             pabs.index_add_(0, lv.term_pair, tv.abs())
             perr = perr + torch.where(
-                multi, gamma(int(lv.pair_terms.max())) * pabs * INFLATE + ETA, 0.0)
+                multi, gamma(int(lv.pair_terms.max())) * pabs * INFLATE + FLOOR, 0.0)
     nr = len(lv.rows)
     if lv.diag is not None:
         mat = None

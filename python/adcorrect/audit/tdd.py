@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .certified import ETA, F64, INFLATE, U, gamma
+from .certified import ETA, F64, FLOOR, INFLATE, U, gamma, normal_up
 
 SPLITTER = 134217729.0  # 2^27 + 1
 TINY = 2.0 ** -960  # below this, a product's error term may underflow
@@ -98,7 +98,7 @@ def two_prod(a: torch.Tensor, b: torch.Tensor
 
 def _up(r: torch.Tensor) -> torch.Tensor:
     """A computed sum of a few non-negative terms, rounded up (fact 6)."""
-    return r * INFLATE + 16 * ETA
+    return r * INFLATE + FLOOR
 
 
 def _finish(h: torch.Tensor, l_terms: list[torch.Tensor], R: torch.Tensor,
@@ -168,11 +168,12 @@ def affine(x: DD, w: torch.Tensor, b: torch.Tensor | None,
     g = gamma(m + 1)
     P = op(R + (g + U) * rho.abs(), wa, None)
     wnorm = float(wa.reshape(O, -1).norm(dim=1).max()) if wa.numel() else 0.0
-    R1 = (P + m * ETA) * (1 + 2 * gamma(m + 3)) + math.sqrt(m) * wnorm * ETA + m * ETA
+    R1 = (P + normal_up(m * ETA)) * (1 + 2 * gamma(m + 3)) + \
+        normal_up(math.sqrt(m) * wnorm * ETA + m * ETA)
     if bool((W3 != 0).any()):
         XS = X1 + X2
         terms.append(op(XS, W3, None))
-        R1 = R1 + (op(XS.abs(), W3.abs(), None) * g + m * ETA) * INFLATE
+        R1 = R1 + (op(XS.abs(), W3.abs(), None) * g + normal_up(m * ETA)) * INFLATE
     h, e1 = two_sum(S1, S2a)
     h, e2 = two_sum(h, S2b)
     lt = [e1, e2, S3, *terms]
@@ -223,7 +224,7 @@ def normalised_sign(x: DD, c: float) -> tuple[torch.Tensor, torch.Tensor, torch.
     """Certainly above c, certainly below c, exactly c (every entry)."""
     s, e = two_sum(x.H, torch.full_like(x.H, -c))
     t = e + x.L  # the exact x - c is s + t within u |t| + R
-    slack = (t.abs() * (1 + 4 * U) + x.R) * INFLATE + 4 * ETA
+    slack = (t.abs() * (1 + 4 * U) + x.R) * INFLATE + FLOOR
     on = (x.R == 0) & (s == 0) & (t == 0)
     return s > slack, s < -slack, on
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .certified import ETA, F64, INFLATE, NOQ, U, fits, gamma, quantum
+from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, fits, gamma, normal_up, quantum
 from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
 from .tdd import DD
@@ -211,7 +211,8 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
     # ((P + m eta) k + sqrt(m) |w| eta + m eta + g |b|) INFLATE + (m + 8) 2^-1070, with
     # the scalar terms summed first (INFLATE covers the rounding of these few operations)
     k = 1 + 2 * gamma(m + 3)
-    c0 = (m * ETA * k + math.sqrt(m) * wnorm * ETA + m * ETA) * INFLATE + (m + 8) * 2.0 ** -1070
+    c0 = normal_up((m * ETA * k + math.sqrt(m) * wnorm * ETA + m * ETA) * INFLATE
+                   + (m + 8) * 2.0 ** -1070)
     if bd is not None:
         c = (g * INFLATE) * bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2)) + c0
         R = torch.addcmul(c, P, torch.tensor(k * INFLATE, dtype=F64))
@@ -266,7 +267,7 @@ def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
     if not bool((x.R == 0).reshape(B, -1).all(1).any()):
         d = dd_affine(x.D, w, b, op, m)
         if d is not None:
-            R = (d.R + d.L.abs()) * INFLATE + ETA
+            R = (d.R + d.L.abs()) * INFLATE + FLOOR
             R = torch.where(torch.isfinite(R), R, torch.full_like(R, math.inf))
             Q = torch.full(d.H.shape, -NOQ, dtype=torch.int64)
             C = constant_outputs(x, w.detach().to(F64), b, w_const, b_const, op, window_any,
@@ -465,7 +466,7 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     wq, _ = windows(x.Q.to(F64), d, k, st, pad, dl, ceil_mode, float(NOQ))
     wc, _ = windows(x.C.to(F64), d, k, st, pad, dl, ceil_mode, 1.0)
     fin = torch.isfinite(wv)
-    slack = torch.where((wr > 0) & fin, wr * INFLATE + 2 * U * wv.abs() + ETA,
+    slack = torch.where((wr > 0) & fin, wr * INFLATE + 2 * U * wv.abs() + FLOOR,
                         torch.zeros_like(wr))
     lo = (wv - slack).amax(2, keepdim=True)
     cand = (wv + slack >= lo) & fin
@@ -524,7 +525,7 @@ def avg(x: CT, pool: Callable[[torch.Tensor], torch.Tensor], kmax: int) -> CT:
     V = pool(x.V)
     A = pool(x.V.abs())
     R = (pool(x.R) + gamma(kmax + 3) * A) * (1 + 2 * gamma(kmax + 3)) * INFLATE \
-        + (kmax + 8) * ETA
+        + normal_up((kmax + 8) * ETA)
     zero = (A == 0) & (pool(x.R) == 0)
     R = torch.where(zero, torch.zeros_like(R), R)
     Q = torch.where(zero, torch.full(V.shape, NOQ, dtype=torch.int64),

@@ -184,7 +184,7 @@ class Network:
                                  " of values; exact analysis (check, count, smt) needs linear "
                                  "pre-activations (the certified engine decides such networks)")
 
-    @property
+    @cached_property
     def is_smooth(self) -> bool:
         """Whether some neuron has a smooth activation or a smooth op (certified engine)."""
         return any(not n.activation.exact or n.op in SMOOTH_OPS for n in self.neurons)
