@@ -215,9 +215,14 @@ class Auditor:
         if not bool(torch.isfinite(w).all()):
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
-        if self.net is not None and (self.net.is_smooth or self.whole):
-            res, t1, t2 = self._certified(xe, y, rows, execution, t0)
-            ex_seconds: dict[str, float] = {}
+        masks = record_masks(self.gm, xe) if self.needs_masks else None
+        masked = self._masked(xe, y, masks, rows, execution, t0) if masks is not None \
+            else None
+        if masked is not None:
+            res, t1, t2, ex_seconds = masked
+        elif self.net is not None and (self.net.is_smooth or self.whole):
+            res, t1, t2 = self._certified(xe, y, rows, execution, t0, masks)
+            ex_seconds = {}
         else:
             res, t1, t2, ex_seconds = self._routes(xe, y, w, rows, execution, t0)
         res["time_limit"] = self.time_limit
@@ -227,16 +232,35 @@ class Auditor:
             int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
         return res
 
+    def _masked(self, xe: torch.Tensor, y: torch.Tensor, masks: list[torch.Tensor],
+                rows: _Rows, execution: bool, t0: float
+                ) -> tuple[dict[str, Any], float, float, dict[str, float]] | None:
+        """Dropout in training mode on a piecewise-linear model: the tensor filter with the
+        audited pass's masks, where it decides the batch (no live kinked or uncertain copy,
+        or a certificate of non-differentiability); else None, and the whole batch is
+        imported with the masks (:meth:`_certified`)."""
+        if self.tfilter is None or self.net is None or self.net.is_smooth:
+            return None
+        try:
+            found = self.tfilter.run(xe, masks)
+        except Unsupported:
+            return None
+        witness = self.tfilter.certificate(xe, y, self.loss) if found.live else None
+        if found.live and witness is None:
+            return None
+        return self._tensor_answer(xe, y, found, witness, rows, execution, t0, masks)
+
     def _certified(self, xe: torch.Tensor, y: torch.Tensor, rows: _Rows, execution: bool,
-                   t0: float) -> tuple[dict[str, Any], float, float]:
-        """The certified audit of a model with smooth operations, and the execution audit."""
+                   t0: float, masks: list[torch.Tensor] | None
+                   ) -> tuple[dict[str, Any], float, float]:
+        """The certified audit of a model with smooth operations or whole-batch coupling
+        (``masks``: the audited pass's dropout masks), and the execution audit."""
         import numpy as np
 
         from .certaudit import batch_of, decide_batch, exact_json, quick_decide
 
         assert self.net is not None
         whole = None
-        masks = record_masks(self.gm, xe) if self.needs_masks else None
         if self.whole:
             from ..torchfx.importer import from_module
 
@@ -326,11 +350,13 @@ class Auditor:
 
     def _tensor_answer(self, xe: torch.Tensor, y: torch.Tensor, found: Filtered,
                        witness: dict[str, Any] | None, rows: _Rows, execution: bool,
-                       t0: float) -> tuple[dict[str, Any], float, float, dict[str, float]]:
-        """The audit's result from the tensor filter's findings (decided there)."""
-        self._check_output(xe, found.out.numpy())
+                       t0: float, masks: list[torch.Tensor] | None = None
+                       ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
+        """The audit's result from the tensor filter's findings (decided there; ``masks``:
+        the audited pass's dropout masks, replayed by both checks)."""
+        self._check_output(xe, found.out.numpy(), masks)
         t1 = time.perf_counter()
-        run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype) \
+        run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype, masks) \
             if execution else None
         t2 = time.perf_counter()
         return tensor_result(self, found, run, rows.size, witness), t1, t2, {"filter": t1 - t0}

@@ -23,7 +23,8 @@ Anything else goes to the exact audit on the IR (:mod:`adcorrect.audit.exact`).
 Supported: ``Linear``, ``Conv1d/2d`` (zeros padding), ``BatchNorm1d/2d`` in eval mode,
 the kinked activations of :mod:`adcorrect.torchfx.act_table`, max, average and adaptive
 pools, ``+``/``-``/negation, scaling by Python numbers, ``flatten``/``view``/``reshape``
-keeping the batch axis, ``torch.cat``, ``Dropout`` in eval mode, ``Identity``.  Anything
+keeping the batch axis, ``torch.cat``, ``Dropout`` (in training mode with the audited
+pass's masks), ``Identity``.  Anything
 else raises :class:`Unsupported` and the audit uses the IR (same verdicts, slower).
 """
 
@@ -138,20 +139,25 @@ class TensorFilter:
         self.hint = (0, False)  # where the last batch ended: (ids up to pool, precise)
         # the kernel results of the last batch's float64 pass, for its certificate
         self.memo: tuple[torch.Tensor, dict[tuple[str, int], Any]] | None = None
+        # dropout in training mode: the masks of the pass being audited (set by run)
+        self.masks: list[torch.Tensor] | None = None
 
 
     def scalar(self, v: Any) -> Fraction:
         return kernel_scalar(v, self.compute, "a Python number")
 
-    def run(self, x: torch.Tensor) -> Filtered:
+    def run(self, x: torch.Tensor, masks: list[torch.Tensor] | None = None) -> Filtered:
         """The certified forward pass on the batch x (any float dtype, read exactly); a
         second pass with structural ids (up to the last max pool that needs them) where
         the first leaves max-pool ties or windows at their maximum (interning costs more
         than the pass itself); a precise pass with the double-double limb (:mod:`.tdd`)
         where copies are still uncertain (deep networks, whose float64 radii outgrow the
         values).  A repeated audit (the Monitor, a bench) starts at the pass the last batch
-        ended with; the answer is the same (see :meth:`_from_hint`)."""
+        ended with; the answer is the same (see :meth:`_from_hint`).  ``masks``: the
+        dropout masks of the audited pass (dropout in training mode), for this batch and
+        its :meth:`certificate`."""
         self.memo = None
+        self.masks = masks
         if self.hint != (0, False):
             found = self._from_hint(x)
             if found is not None:
@@ -237,7 +243,8 @@ class TensorFilter:
         certificate on x (float64 passes only)."""
         if record:
             memo = {}
-        run = Interp(self.gm, self.scalar, self.tables, id_pools, precise, dirs, memo)
+        run = Interp(self.gm, self.scalar, self.tables, id_pools, precise, dirs, memo,
+                     self.masks)
         with torch.no_grad():
             try:
                 out = run.run(x.detach())

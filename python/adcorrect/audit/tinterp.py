@@ -20,7 +20,7 @@ from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
-from .certified import INFLATE, U, quantum
+from .certified import F64, INFLATE, U, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
 from .tdd import DD
@@ -88,8 +88,11 @@ class Interp(torch.fx.Interpreter):
     def __init__(self, gm: torch.fx.GraphModule, scalar: Callable[[Any], Fraction],
                  tables: dict[Any, ActTable], id_pools: int = 0,
                  precise: bool = False, dirs: dict[int, torch.Tensor] | None = None,
-                 memo: dict[tuple[str, int], Any] | None = None) -> None:
+                 memo: dict[tuple[str, int], Any] | None = None,
+                 masks: list[torch.Tensor] | None = None) -> None:
         super().__init__(gm)
+        # dropout in training mode: the audited pass's masks, in call order
+        self.masks = None if masks is None else list(masks)
         # kernel results of a value pass (recorded there), replayed by the tangent passes
         # over the same batch: their values, radii and classes are the recorded ones
         self.memo, self.replay = memo, memo is not None and dirs is not None
@@ -378,6 +381,8 @@ class Interp(torch.fx.Interpreter):
         x = args[0]
         if kind is nn.Identity or kind in DROPOUT_MODULES and (not m.training or m.p == 0):
             return x
+        if kind in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d):
+            return self.dropout(x)
         if kind in MODULE_ACTS:
             self.inplace_ok(bool(getattr(m, "inplace", False)))
             return self.act(kind, lambda: MODULE_ACTS[kind](
@@ -465,9 +470,11 @@ class Interp(torch.fx.Interpreter):
         if target is F.linear:
             return self.linear(args[0], args[1] if len(args) > 1 else kwargs.get("weight"),
                                args[2] if len(args) > 2 else kwargs.get("bias"))
-        if target in (F.dropout,) and not (args[2] if len(args) > 2 else
-                                           kwargs.get("training", True)):
-            return args[0]
+        if target in (F.dropout, F.dropout1d, F.dropout2d, F.dropout3d):
+            p = args[1] if len(args) > 1 else kwargs.get("p", 0.5)
+            if not (args[2] if len(args) > 2 else kwargs.get("training", True)) or p == 0:
+                return args[0]
+            return self.dropout(args[0])
         raise Unsupported(f"function {getattr(target, '__name__', target)}")
 
     def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
@@ -525,6 +532,27 @@ class Interp(torch.fx.Interpreter):
         D = None if a.D is None or b.D is None else dd_add(a.D, b.D, sub)
         T = None if a.T is None or b.T is None else t_add(a.T, b.T, sub)
         return self.named(CT(Y, R, Q, a.C & b.C, I=ids_pair(a.I, b.I), D=D, T=T))
+
+    def dropout(self, x: CT) -> CT:
+        """Dropout in training mode: x times the audited pass's next mask (entries 0 and
+        1/(1-p) as PyTorch rounds it), exactly, as the IR imports it
+        (:mod:`adcorrect.torchfx.masks`); dropped entries are exact zeros, locally
+        constant."""
+        if not self.masks:
+            raise Unsupported("dropout in training mode without the audited pass's masks")
+        mask = self.masks.pop(0)
+        if tuple(mask.shape) != tuple(x.V.shape):
+            raise Unsupported("a dropout mask of another shape")
+        D = mask.detach().to(F64)
+        if not bool(torch.isfinite(D).all()):
+            raise Unsupported("a dropout mask that is not finite")
+        Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
+                                  quantum(D.reshape(-1)).reshape(D.shape))
+        dd = None if x.D is None else dd_scale(x.D, D)
+        T = None if x.T is None else t_scale(x.T, D)
+        # equal (function, factor) pairs are one function; dropped entries the constant 0
+        ids = None if x.I is None else ids_pair(x.I, D.view(torch.int64))
+        return self.named(canon_const(CT(Y, R, Q, x.C | (D == 0), I=ids, D=dd, T=T)))
 
     def mul(self, x: Any, c: Any, div: bool) -> CT:
         if isinstance(c, CT) or not isinstance(x, CT) or isinstance(c, bool) or \
