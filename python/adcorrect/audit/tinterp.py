@@ -16,10 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..core.errors import InputError
 from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
+from ..torchfx.tensors import squeezed, unsqueezed
 from .certified import F64, INFLATE, U, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
@@ -441,6 +443,9 @@ class Interp(torch.fx.Interpreter):
             return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
                                  D=None if x.D is None else DD(-x.D.H, -x.D.L, x.D.R),
                                  T=None if x.T is None else (-x.T[0], x.T[1])))
+        if target in (torch.squeeze, torch.unsqueeze) and len(args) + len(kwargs) <= 2:
+            return self.squeeze(args[0], args[1] if len(args) > 1 else kwargs.get("dim"),
+                                target is torch.unsqueeze)
         if target is torch.flatten:
             s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
             e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -494,6 +499,9 @@ class Interp(torch.fx.Interpreter):
             return x.V.dim()
         if name == "contiguous":
             return x
+        if name in ("squeeze", "unsqueeze") and len(args) + len(kwargs) <= 2:
+            return self.squeeze(x, args[1] if len(args) > 1 else kwargs.get("dim"),
+                                name == "unsqueeze")
         if name in ("view", "reshape"):
             shape = args[1] if len(args) == 2 and isinstance(args[1], (tuple, list, torch.Size)) \
                 else args[1:]
@@ -514,6 +522,13 @@ class Interp(torch.fx.Interpreter):
         if s % x.V.dim() == 0:
             raise Unsupported("flatten over the batch axis")
         return x.map(lambda t: torch.flatten(t, s, e))
+
+    def squeeze(self, x: CT, d: Any, unsqueeze: bool) -> CT:
+        try:
+            shape = (unsqueezed if unsqueeze else squeezed)(x.V.shape, d)
+        except InputError as e:
+            raise Unsupported(str(e)) from None
+        return x.view(*shape)
 
     def reshape(self, x: CT, shape: list[int]) -> CT:
         B = x.V.shape[0]

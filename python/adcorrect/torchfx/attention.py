@@ -319,7 +319,7 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
 def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                   where: str) -> Any:
     """A smooth function (:func:`.smooth.function_call`), matmul / bmm / @, transpose,
-    scaled_dot_product_attention, or NotImplemented."""
+    squeeze / unsqueeze, scaled_dot_product_attention, or NotImplemented."""
     out = smooth.function_call(imp, fn, args, kwargs, where)
     if out is not None:
         return out
@@ -341,6 +341,9 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
     if fn is torch.transpose:
         x, d0, d1 = match_args(args, kwargs, ("input", None), ("dim0", None), ("dim1", None))
         return transpose(imp.tensor(x, "input"), d0, d1)
+    if fn in (torch.squeeze, torch.unsqueeze):
+        x, d = match_args(args, kwargs, ("input", None), ("dim", None))
+        return tensors.squeeze(imp.tensor(x, "input"), d, fn is torch.unsqueeze)
     if fn is F.scaled_dot_product_attention:
         q, k, v, mask, p, causal, scale, gqa = match_args(
             args, kwargs, ("query", None), ("key", None), ("value", None), ("attn_mask", None),
@@ -357,7 +360,8 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
 def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict[str, Any],
                 where: str) -> Any:
     """A smooth method (:func:`.smooth.method_call`), ``.transpose``, ``.permute``,
-    ``.split``, ``.chunk``, ``.matmul``, or NotImplemented."""
+    ``.split``, ``.chunk``, ``.matmul``, ``.squeeze``, ``.unsqueeze``, or
+    NotImplemented."""
     out = smooth.method_call(imp, name, x, rest, kwargs, where)
     if out is not None:
         return out
@@ -373,4 +377,7 @@ def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict
     if name == "matmul":
         (y,) = match_args(rest, kwargs, ("other", None))
         return matmul(imp.b, imp.tensor(x, "self"), imp.tensor(y, "other"), where)
+    if name in ("squeeze", "unsqueeze"):
+        (d,) = match_args(rest, kwargs, ("dim", None))
+        return tensors.squeeze(imp.tensor(x, "self"), d, name == "unsqueeze")
     return NotImplemented

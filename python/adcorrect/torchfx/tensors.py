@@ -61,6 +61,40 @@ def reshape(s: Sym, shape: Sequence[Any]) -> Sym:
     return Sym(new, True)
 
 
+def squeezed(shape: Sequence[int], dims: Any) -> tuple[int, ...]:
+    """The shape after ``x.squeeze(dims)`` (None: every axis of size 1) with the batch
+    axis kept first: PyTorch keeps it for batches above one, and the audited function is
+    the batch's; squeezing it by name is refused."""
+    n = len(shape)
+    if dims is None:
+        return (shape[0], *(v for v in shape[1:] if v != 1))
+    ds = list(dims) if isinstance(dims, (tuple, list)) else [dims]
+    if not all(isinstance(d, int) and not isinstance(d, bool) and -n <= d < n for d in ds):
+        raise InputError(f"squeeze: dims {dims!r} out of range for {n} axes")
+    if any(d % n == 0 for d in ds):
+        raise InputError("squeeze: squeezes the batch axis")
+    drop = {d % n for d in ds if shape[d] == 1}
+    return tuple(v for i, v in enumerate(shape) if i not in drop)
+
+
+def unsqueezed(shape: Sequence[int], dim: Any) -> tuple[int, ...]:
+    """The shape after ``x.unsqueeze(dim)``, the batch axis kept first."""
+    n = len(shape) + 1
+    if not isinstance(dim, int) or isinstance(dim, bool) or not -n <= dim < n:
+        raise InputError(f"unsqueeze: dim {dim!r} out of range for {n} axes")
+    if dim % n == 0:
+        raise InputError("unsqueeze: inserts an axis before the batch axis")
+    d = dim % n
+    return (*shape[:d], 1, *shape[d:])
+
+
+def squeeze(s: Sym, dims: Any, unsqueeze: bool = False) -> Sym:
+    """``x.squeeze(dims)`` or ``x.unsqueeze(dim)`` (views)."""
+    arr = batched(s)
+    shape = unsqueezed(arr.shape, dims) if unsqueeze else squeezed(arr.shape, dims)
+    return Sym(arr.reshape(shape), True)
+
+
 def cat(syms: Sequence[Sym], dim: Any) -> Sym:
     """``torch.cat`` along a non-batch axis."""
     if not syms:
