@@ -35,7 +35,7 @@ from torch import nn
 
 from ..core.errors import InputError
 from ..nets import activations as acts
-from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
 from ..torchfx.values import kernel_scalar
 from .dtypes import DType
 
@@ -187,6 +187,8 @@ class _Recorder(torch.fx.Interpreter):
 
     def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
         found = _method(target) if isinstance(target, str) else None
+        if target in METHOD_FUNCS:
+            found = _function(METHOD_FUNCS[target], args, kwargs)
         if found is not None and args and isinstance(args[0], torch.Tensor):
             return self._act(found, args[0])
         return super().call_method(target, args, kwargs)

@@ -28,7 +28,7 @@ from torch import nn
 
 from ..nets.activations import Choice
 from ..nets.theorems import Coverage, theorem_for
-from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
 from ..torchfx.fxargs import ADAPTIVE_POOLS, conv_geometry, int_tuple, match_args, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.values import inv_sqrt, kernel_scalar
@@ -269,6 +269,8 @@ class _Walk:
             return x
         if name in METHOD_ACTS and not rest and not kwargs:
             return activation(self.st, x, METHOD_ACTS[name](), self._where(node))
+        if name in METHOD_FUNCS:
+            return self._function(node, METHOD_FUNCS[name], (x, *rest), kwargs)
         if name in ("add", "sub"):
             other, alpha = match_args(rest, kwargs, ("other", None), ("alpha", 1))
             return self._add(node, x, other, alpha, name == "sub")

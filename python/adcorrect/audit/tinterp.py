@@ -18,7 +18,7 @@ from torch import nn
 
 from ..core.errors import InputError
 from ..nets.activations import Activation
-from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.tensors import squeezed, unsqueezed
@@ -492,6 +492,8 @@ class Interp(torch.fx.Interpreter):
             name = name[:-1]
         if name in METHOD_ACTS and len(args) == 1 and not kwargs:
             return self.act(name, METHOD_ACTS[name], x)
+        if name in METHOD_FUNCS:
+            return self.call_function(METHOD_FUNCS[name], args, kwargs)
         if name == "size":
             d = args[1] if len(args) > 1 else kwargs.get("dim")
             return x.V.shape if d is None else x.V.shape[d]

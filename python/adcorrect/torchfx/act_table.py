@@ -96,3 +96,5 @@ FUNC_ACTS: dict[Any, FuncAct] = {
 
 #: tensor methods (``x.relu()``; ``x.relu_()`` is the in-place form)
 METHOD_ACTS: dict[str, Callable[[], acts.Activation]] = {"relu": acts.relu, "abs": acts.abs_}
+#: tensor methods with arguments (``x.clamp(min=0)``): the rule of their function
+METHOD_FUNCS: dict[str, Any] = {"clamp": torch.clamp, "clip": torch.clip}

@@ -70,7 +70,7 @@ from ..core.errors import InputError
 from ..nets import activations as acts
 from ..nets.ir import Head, Network
 from . import attention, masks, ops, smooth, tensors
-from .act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from .act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
 from .fxargs import (
     ADAPTIVE_POOLS,
     conv_geometry,
@@ -455,8 +455,9 @@ class _Importer:
             return tensors.flatten(self.tensor(x, "self"), s, e)
         if name == "contiguous":
             return x
-        if name in METHOD_ACTS and not rest and not kwargs:
-            return self.act(node, x, METHOD_ACTS[name]())
+        if name in METHOD_ACTS and not rest and not kwargs or name in METHOD_FUNCS:
+            return self.call_function(node, METHOD_FUNCS.get(name, getattr(torch, name)),
+                                      args, kwargs)
         if name in ("add", "sub"):
             other, alpha = match_args(rest, kwargs, ("other", None), ("alpha", 1))
             sign = 1 if name == "add" else -1

@@ -76,13 +76,15 @@ def _groups(arr: np.ndarray, axes: tuple[int, ...]) -> list[tuple[list[tuple[int
     return out
 
 
-def mean(b: Builder, arr: np.ndarray, dims: Sequence[int], keepdim: bool, name: str) -> np.ndarray:
-    """``x.mean(dims, keepdim)`` (a linear map with constant weights)."""
+def mean(b: Builder, arr: np.ndarray, dims: Sequence[int], keepdim: bool, name: str,
+         total: bool = False) -> np.ndarray:
+    """``x.mean(dims, keepdim)``, or ``x.sum(dims, keepdim)`` with ``total`` (linear maps
+    with constant weights)."""
     axes = _axes(arr, dims)
     shape = [1 if a in axes else s for a, s in enumerate(arr.shape)]
     out = ops.new_array(shape)
     for members, _ in _groups(arr, axes):
-        c = Fraction(1, len(members))
+        c = Fraction(1) if total else Fraction(1, len(members))
         idx = tuple(0 if a in axes else members[0][a] for a in range(arr.ndim))
         out[idx] = b.lincomb(((c, arr[m]) for m in members), ops.label(name, idx))
     if not keepdim:
@@ -370,10 +372,12 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
                             fn in (F.log_softmax, torch.log_softmax), where))
     if fn in (torch.var, torch.std):
         return _var_call(imp, fn.__name__, args[0], args[1:], kwargs, where)
-    if fn is torch.mean:
+    if fn in (torch.mean, torch.sum):
         x, dim, keep, dtype = match_args(args, kwargs, ("input", None), ("dim", None),
                                          ("keepdim", False), ("dtype", None))
-        return method_call(imp, "mean", x, (dim, keep), {}, where)
+        if dtype is not None:
+            raise InputError(f"{fn.__name__} with a dtype is not supported")
+        return method_call(imp, fn.__name__, x, (dim, keep), {}, where)
     return selection.function_call(imp, fn, args, kwargs, where)
 
 
@@ -386,13 +390,13 @@ def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict
     if name in ("softmax", "log_softmax"):
         (dim,) = match_args(rest, kwargs, ("dim", None))
         return _sym(softmax(imp.b, imp.batched(x), _dim(dim), name == "log_softmax", where))
-    if name == "mean":
+    if name in ("mean", "sum"):
         dim, keep = match_args(rest, kwargs, ("dim", None), ("keepdim", False))
         arr = imp.batched(x)
         if dim is None:
-            raise InputError("a mean over every axis includes the batch axis")
+            raise InputError(f"a {name} over every axis includes the batch axis")
         dims = [dim] if isinstance(dim, int) else list(dim)
-        return _sym(mean(imp.b, arr, dims, bool(keep), where))
+        return _sym(mean(imp.b, arr, dims, bool(keep), where, name == "sum"))
     if name in ("var", "std"):
         return _var_call(imp, name, x, rest, kwargs, where)
     if name in ("max", "min") and rest and isinstance(rest[0], Sym):

@@ -1,0 +1,100 @@
+"""Tensor methods written in real models: ``x.clamp(min, max)`` and ``x.clip`` (the rule
+of ``torch.clamp``, in the IR, the tensor filter, the execution audit and the structure
+read off the graph) and sums over axes (``x.sum(dims)``, ``torch.sum``)."""
+
+from __future__ import annotations
+
+from fractions import Fraction as Q
+
+import pytest
+import torch
+from adcorrect.audit.dtypes import parse_dtype
+from adcorrect.audit.run import Auditor
+from adcorrect.core.errors import InputError
+from adcorrect.exact.engine import backward, forward
+from adcorrect.torch import from_module
+from torch import nn
+
+
+class Clamped(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 2)
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv(x).clamp(min=0.0, max=1.0)  # (B, 3, 2, 2)
+        h = torch.sum(h.clip(-0.5, 0.5), dim=(2, 3))  # (B, 3)
+        return self.fc(h).clamp(-1).sum(-1, keepdim=True)  # (B, 1)
+
+
+def _model(seed: int) -> nn.Module:
+    m = Clamped().double()
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
+    return m
+
+
+def test_ad_through_clamp_methods_and_sums_is_autograds() -> None:
+    """Exact AD (PyTorch's derivative at a clamp bound) equals float64 autograd entry by
+    entry, on examples with copies on the bounds."""
+    at_bound = 0
+    for seed in range(10):
+        m = _model(seed)
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double()
+        net = from_module(m, x)
+        w = net.values
+        assert w is not None
+        fw = forward(net, w)
+        assert [float(fw.z[o]) for o in net.outputs] == m(x).reshape(-1).tolist()
+        at_bound += any(fw.y[k] in n.activation.kinks for k, n in enumerate(net.neurons)
+                        if n.activation.kinks)
+        m.zero_grad()
+        m(x).sum().backward()
+        grad = [Q(v) for p in m.parameters() for v in p.grad.reshape(-1).tolist()]
+        assert list(backward(net, w, fw, "pytorch").grad) == grad
+    assert at_bound >= 3
+
+
+def test_audit_records_every_clamp_call() -> None:
+    """The execution audit records the method calls as activation calls, one to one
+    with the IR's activation neurons (else the float and exact kinks are not matched);
+    the tensor filter runs the clamps (a sum over axes it leaves to the IR)."""
+    m = _model(3).float()
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(-1, 2, (4, 1, 3, 3), generator=g).float()
+    y = torch.randn(4, 1, generator=g).round()
+    for tensor_first in (False, True):
+        aud = Auditor(m, x, "mse", dtype=parse_dtype("fp32"))
+        aud.tensor_first = tensor_first
+        r = aud.audit(x, y)
+        assert r["exact"]["undecided"] is None
+        assert r["differ"]["matched"] and r["differ"]["exact_only"] == 0
+    from adcorrect.audit.tkernels import Unsupported
+
+    assert aud.tfilter is not None
+    with pytest.raises(Unsupported, match="function sum"):  # past the clamp methods
+        aud.tfilter.run(x)
+
+
+class _Bad(nn.Module):
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.fc, self.how = nn.Linear(2, 2), how
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.fc(x)
+        if self.how == "all":
+            return h.sum().reshape(1, 1)
+        return torch.sum(h, 1, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(("how", "words"), [("all", "batch axis"), ("dtype", "dtype")])
+def test_sums_that_are_not_per_example_are_one_line(how: str, words: str) -> None:
+    with pytest.raises(InputError) as exc:
+        from_module(_Bad(how), torch.ones(1, 2))
+    msg = str(exc.value)
+    assert "\n" not in msg and words in msg
