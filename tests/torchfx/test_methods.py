@@ -98,3 +98,90 @@ def test_sums_that_are_not_per_example_are_one_line(how: str, words: str) -> Non
         from_module(_Bad(how), torch.ones(1, 2))
     msg = str(exc.value)
     assert "\n" not in msg and words in msg
+
+
+class Padded(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pad = nn.ZeroPad2d((1, 0, 0, 1))
+        self.conv = nn.Conv2d(1, 2, 2)
+        self.fc = nn.Linear(2 * 4 * 4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.conv(self.pad(x)))  # (B, 2, 3, 3)
+        h = nn.functional.pad(h, (0, 1, 1, 0), value=0.5)  # (B, 2, 4, 4)
+        return self.fc(h.flatten(1))
+
+
+def test_constant_padding_in_the_ir_and_the_tensor_filter() -> None:
+    """ZeroPad2d and F.pad(value=1/2): exact AD equals autograd (relus on their kinks
+    included); the tensor filter's enclosures contain the float64 outputs."""
+    at_kink = 0
+    for seed in range(8):
+        m = Padded().double()
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for p in m.parameters():
+                p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
+        x = torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double()
+        net = from_module(m, x)
+        w = net.values
+        assert w is not None
+        fw = forward(net, w)
+        at_kink += any(fw.y[k] == 0 for k, n in enumerate(net.neurons)
+                       if n.activation.name == "relu")
+        m.zero_grad()
+        m(x).sum().backward()
+        grad = [Q(v) for p in m.parameters() for v in p.grad.reshape(-1).tolist()]
+        assert list(backward(net, w, fw, "pytorch").grad) == grad
+        from adcorrect.audit.tfilter import TensorFilter
+
+        xs = torch.randint(-1, 2, (3, 1, 3, 3), generator=g).double()
+        found = TensorFilter(m, torch.float64).run(xs)
+        assert found.out_r is not None
+        assert bool(((found.out - m(xs)).abs() <= found.out_r).all())
+    assert at_kink >= 2
+
+
+class _Pads(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.pads = nn.Sequential(nn.ReflectionPad1d(1), nn.ReplicationPad1d((0, 2)),
+                                  nn.ConstantPad1d((1, 0), -0.25), nn.CircularPad1d(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.pads(torch.relu(self.fc(x)).unsqueeze(1))).squeeze(1)
+
+
+def test_padding_modules_follow_f_pad() -> None:
+    """Reflection, replication, constant and circular padding modules import by F.pad's
+    rule: outputs and exact AD equal float64 PyTorch's."""
+    for seed in range(6):
+        m = _Pads().double()
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for p in m.parameters():
+                p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
+        x = torch.randint(-1, 2, (1, 4), generator=g).double()
+        net = from_module(m, x)
+        w = net.values
+        assert w is not None
+        fw = forward(net, w)
+        assert [float(fw.z[o]) for o in net.outputs] == m(x).reshape(-1).tolist()
+        m.zero_grad()
+        m(x).sum().backward()
+        grad = [Q(v) for p in m.parameters() for v in p.grad.reshape(-1).tolist()]
+        assert list(backward(net, w, fw, "pytorch").grad) == grad
+
+
+def test_padding_the_batch_axis_is_one_line() -> None:
+    class _Bad(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return nn.functional.pad(torch.relu(x), (0, 0, 1, 0))
+
+    m = nn.Sequential(nn.Linear(2, 2), _Bad())
+    with pytest.raises(InputError) as exc:
+        from_module(m, torch.ones(1, 2))
+    msg = str(exc.value)
+    assert "\n" not in msg and "batch axis" in msg

@@ -11,9 +11,11 @@ with a relative tolerance.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction as Q
 from typing import Any
 
+import pytest
 import torch
 import torch.nn.functional as F
 from adcorrect.exact.engine import backward, forward
@@ -21,7 +23,15 @@ from adcorrect.nets.spec import parse_network
 from hypothesis import HealthCheck, given, settings
 from netgen import EXACT_FLOAT_ACTS, networks, ref_forward
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(autouse=True, scope="module")
+def _float64_by_default() -> Iterator[None]:
+    """float64 tensors by default in this module's tests only (set at import, it leaked
+    into every test of the session: collection imports every module first)."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def torch_act(name: str) -> Any:

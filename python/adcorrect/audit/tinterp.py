@@ -19,6 +19,7 @@ from torch import nn
 from ..core.errors import InputError
 from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
+from ..torchfx.attention import CONSTANT_PADS
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.tensors import squeezed, unsqueezed
@@ -53,8 +54,10 @@ from .tkernels import (
     ids_windows,
     linear_spec,
     max_pool,
+    scale_entries,
     windows,
 )
+from .tkernels import pad as t_pad
 from .ttangent import NoCertificate
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
@@ -385,6 +388,8 @@ class Interp(torch.fx.Interpreter):
             return x
         if kind in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d):
             return self.dropout(x)
+        if isinstance(m, CONSTANT_PADS):
+            return self.pad(x, list(m.padding), m.value)
         if kind in MODULE_ACTS:
             self.inplace_ok(bool(getattr(m, "inplace", False)))
             return self.act(kind, lambda: MODULE_ACTS[kind](
@@ -443,6 +448,10 @@ class Interp(torch.fx.Interpreter):
             return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
                                  D=None if x.D is None else DD(-x.D.H, -x.D.L, x.D.R),
                                  T=None if x.T is None else (-x.T[0], x.T[1])))
+        if target is F.pad and kwargs.get("mode", args[2] if len(args) > 2 else "constant") \
+                == "constant":
+            v = kwargs.get("value", args[3] if len(args) > 3 else None)
+            return self.pad(args[0], args[1] if len(args) > 1 else kwargs["pad"], v or 0.0)
         if target in (torch.squeeze, torch.unsqueeze) and len(args) + len(kwargs) <= 2:
             return self.squeeze(args[0], args[1] if len(args) > 1 else kwargs.get("dim"),
                                 target is torch.unsqueeze)
@@ -525,6 +534,9 @@ class Interp(torch.fx.Interpreter):
             raise Unsupported("flatten over the batch axis")
         return x.map(lambda t: torch.flatten(t, s, e))
 
+    def pad(self, x: CT, widths: Any, value: Any) -> CT:
+        return t_pad(x, widths, float(self.scalar(value)))
+
     def squeeze(self, x: CT, d: Any, unsqueeze: bool) -> CT:
         try:
             shape = (unsqueezed if unsqueeze else squeezed)(x.V.shape, d)
@@ -560,16 +572,7 @@ class Interp(torch.fx.Interpreter):
         mask = self.masks.pop(0)
         if tuple(mask.shape) != tuple(x.V.shape):
             raise Unsupported("a dropout mask of another shape")
-        D = mask.detach().to(F64)
-        if not bool(torch.isfinite(D).all()):
-            raise Unsupported("a dropout mask that is not finite")
-        Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
-                                  quantum(D.reshape(-1)).reshape(D.shape))
-        dd = None if x.D is None else dd_scale(x.D, D)
-        T = None if x.T is None else t_scale(x.T, D)
-        # equal (function, factor) pairs are one function; dropped entries the constant 0
-        ids = None if x.I is None else ids_pair(x.I, D.view(torch.int64))
-        return self.named(canon_const(CT(Y, R, Q, x.C | (D == 0), I=ids, D=dd, T=T)))
+        return self.named(scale_entries(x, mask.detach().to(F64)))
 
     def mul(self, x: Any, c: Any, div: bool) -> CT:
         if isinstance(c, CT) or not isinstance(x, CT) or isinstance(c, bool) or \

@@ -285,12 +285,26 @@ def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str,
     return _norm(imp, m.norm2, _add(imp, x, ff(x), f"{where}/res2"), f"{where}/norm2")
 
 
+#: constant padding modules (``padding`` as F.pad's widths, ``value``; ZeroPad subclasses)
+CONSTANT_PADS = (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d)
+#: padding modules and their F.pad mode
+PAD_MODULES = ((CONSTANT_PADS, "constant"),
+               ((nn.ReflectionPad1d, nn.ReflectionPad2d, nn.ReflectionPad3d), "reflect"),
+               ((nn.ReplicationPad1d, nn.ReplicationPad2d, nn.ReplicationPad3d), "replicate"),
+               ((nn.CircularPad1d, nn.CircularPad2d, nn.CircularPad3d), "circular"))
+
+
 def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
                 where: str) -> Any:
     """An attention or recurrent module (:mod:`.recurrent`), or NotImplemented."""
     out = recurrent.module_call(imp, m, args, kwargs, where)
     if out is not NotImplemented:
         return out
+    mode = next((md for kinds, md in PAD_MODULES if isinstance(m, kinds)), None)
+    if mode is not None:  # ZeroPad2d, ConstantPad1d, ReflectionPad2d, ...: F.pad's rule
+        (x,) = match_args(args, kwargs, ("input", None))
+        return imp.pad(x, list(m.padding), mode, m.value if mode == "constant" else None,
+                       where)
     if isinstance(m, nn.Embedding):
         if m.max_norm is not None:
             raise InputError("Embedding with max_norm (it renormalises its weight in place) "
