@@ -185,3 +185,55 @@ def test_padding_the_batch_axis_is_one_line() -> None:
         from_module(m, torch.ones(1, 2))
     msg = str(exc.value)
     assert "\n" not in msg and "batch axis" in msg
+
+
+class Upsampled(nn.Module):
+    def __init__(self, **kw: object) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 2)
+        self.up = nn.Upsample(scale_factor=2)
+        self.kw = kw
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.up(torch.relu(self.conv(x)))  # (B, 2, 4, 4)
+        h = nn.functional.interpolate(h, **self.kw)
+        return torch.relu(h).flatten(1)
+
+
+@pytest.mark.parametrize("kw", [{"scale_factor": 3}, {"size": (5, 7)},
+                                {"size": (3, 6), "mode": "nearest-exact"},
+                                {"scale_factor": 1.5}])
+def test_nearest_upsampling_by_pytorchs_index_map(kw: dict[str, object]) -> None:
+    """nn.Upsample and F.interpolate in nearest modes, integer and fractional scales:
+    outputs and exact AD equal float64 PyTorch's; the tensor filter's enclosures contain
+    the outputs."""
+    from adcorrect.audit.tfilter import TensorFilter
+
+    for seed in range(3):
+        m = Upsampled(**kw).double()
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for p in m.conv.parameters():
+                p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
+        x = torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double()
+        net = from_module(m, x)
+        w = net.values
+        assert w is not None
+        fw = forward(net, w)
+        assert [float(fw.z[o]) for o in net.outputs] == m(x).reshape(-1).tolist()
+        m.zero_grad()
+        m(x).sum().backward()
+        grad = [Q(v) for p in m.conv.parameters() for v in p.grad.reshape(-1).tolist()]
+        assert list(backward(net, w, fw, "pytorch").grad) == grad
+        xs = torch.randint(-1, 2, (2, 1, 3, 3), generator=g).double()
+        found = TensorFilter(m, torch.float64).run(xs)
+        assert found.out_r is not None
+        assert bool(((found.out - m(xs)).abs() <= found.out_r).all())
+
+
+def test_other_interpolation_modes_are_one_line() -> None:
+    m = Upsampled(scale_factor=2, mode="bilinear")
+    with pytest.raises(InputError) as exc:
+        from_module(m, torch.ones(1, 1, 3, 3))
+    msg = str(exc.value)
+    assert "\n" not in msg and "bilinear" in msg

@@ -19,7 +19,7 @@ from torch import nn
 from ..core.errors import InputError
 from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
-from ..torchfx.attention import CONSTANT_PADS
+from ..torchfx.attention import CONSTANT_PADS, upsample_kwargs
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.tensors import squeezed, unsqueezed
@@ -54,10 +54,10 @@ from .tkernels import (
     ids_windows,
     linear_spec,
     max_pool,
-    scale_entries,
     windows,
 )
-from .tkernels import pad as t_pad
+from .tmoves import moved_entries, scale_entries, upsample
+from .tmoves import pad as t_pad
 from .ttangent import NoCertificate
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
@@ -389,7 +389,9 @@ class Interp(torch.fx.Interpreter):
         if kind in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d):
             return self.dropout(x)
         if isinstance(m, CONSTANT_PADS):
-            return self.pad(x, list(m.padding), m.value)
+            return t_pad(x, list(m.padding), float(self.scalar(m.value)))
+        if isinstance(m, nn.Upsample):
+            return upsample(x, upsample_kwargs(m))
         if kind in MODULE_ACTS:
             self.inplace_ok(bool(getattr(m, "inplace", False)))
             return self.act(kind, lambda: MODULE_ACTS[kind](
@@ -448,10 +450,9 @@ class Interp(torch.fx.Interpreter):
             return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
                                  D=None if x.D is None else DD(-x.D.H, -x.D.L, x.D.R),
                                  T=None if x.T is None else (-x.T[0], x.T[1])))
-        if target is F.pad and kwargs.get("mode", args[2] if len(args) > 2 else "constant") \
-                == "constant":
-            v = kwargs.get("value", args[3] if len(args) > 3 else None)
-            return self.pad(args[0], args[1] if len(args) > 1 else kwargs["pad"], v or 0.0)
+        moved = moved_entries(target, args, kwargs, self.scalar)  # padding, upsampling
+        if moved is not None:
+            return moved
         if target in (torch.squeeze, torch.unsqueeze) and len(args) + len(kwargs) <= 2:
             return self.squeeze(args[0], args[1] if len(args) > 1 else kwargs.get("dim"),
                                 target is torch.unsqueeze)
@@ -533,9 +534,6 @@ class Interp(torch.fx.Interpreter):
         if s % x.V.dim() == 0:
             raise Unsupported("flatten over the batch axis")
         return x.map(lambda t: torch.flatten(t, s, e))
-
-    def pad(self, x: CT, widths: Any, value: Any) -> CT:
-        return t_pad(x, widths, float(self.scalar(value)))
 
     def squeeze(self, x: CT, d: Any, unsqueeze: bool) -> CT:
         try:

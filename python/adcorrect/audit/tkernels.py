@@ -21,8 +21,6 @@ from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
 from .tdd import DD
 from .tdd import affine as dd_affine
-from .tdd import scale as dd_scale
-from .ttangent import scale as t_scale
 
 
 class Unsupported(Exception):
@@ -534,40 +532,3 @@ def avg(x: CT, pool: Callable[[torch.Tensor], torch.Tensor], kmax: int) -> CT:
                     torch.full(V.shape, -NOQ, dtype=torch.int64))
     C = pool((~x.C).to(F64)) == 0
     return CT(V, R, Q, C)
-
-
-
-
-def pad(x: CT, widths: Any, value: float) -> CT:
-    """Constant padding (``F.pad``'s widths, last axis first) on the enclosures: the new
-    entries are the exact constant ``value``, locally constant.  Cropping and the batch
-    axis are left to the IR."""
-    if not isinstance(widths, (list, tuple)) or len(widths) % 2 or \
-            len(widths) // 2 >= x.V.dim() or \
-            not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in widths):
-        raise Unsupported("padding")
-    widths = list(widths)
-
-    def f(t: torch.Tensor, v: float) -> torch.Tensor:
-        return F.pad(t, widths, value=v)
-
-    q = int(quantum(torch.tensor([value], dtype=F64))[0])
-    out = CT(f(x.V, value), f(x.R, 0.0), f(x.Q, q), f(x.C.to(torch.uint8), 1).bool(),
-             I=None if x.I is None else f(x.I, -1),
-             D=None if x.D is None else DD(f(x.D.H, value), f(x.D.L, 0.0), f(x.D.R, 0.0)),
-             T=None if x.T is None else (f(x.T[0], 0.0), f(x.T[1], 0.0)))
-    return canon_const(out)  # the padded constants' ids by value
-
-
-def scale_entries(x: CT, D: torch.Tensor) -> CT:
-    """x times exact float constants entry by entry (a dropout mask): zero factors give
-    exact, locally constant zeros; equal (function, factor) pairs are one function."""
-    if not bool(torch.isfinite(D).all()):
-        raise Unsupported("a factor that is not finite")
-    Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
-                              quantum(D.reshape(-1)).reshape(D.shape))
-    out = CT(Y, R, Q, x.C | (D == 0), I=None if x.I is None else ids_pair(
-        x.I, D.view(torch.int64)), D=None if x.D is None else dd_scale(x.D, D),
-        T=None if x.T is None else t_scale(x.T, D))
-    return canon_const(out)
-

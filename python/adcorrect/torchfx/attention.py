@@ -287,6 +287,19 @@ def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str,
 
 #: constant padding modules (``padding`` as F.pad's widths, ``value``; ZeroPad subclasses)
 CONSTANT_PADS = (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d)
+#: F.interpolate's parameters and defaults
+INTERPOLATE_ARGS = (("input", None), ("size", None), ("scale_factor", None), ("mode", "nearest"),
+                    ("align_corners", None), ("recompute_scale_factor", None),
+                    ("antialias", False))
+
+
+def upsample_kwargs(m: nn.Upsample) -> dict[str, Any]:
+    """The F.interpolate keywords an nn.Upsample module calls it with."""
+    return {"size": m.size, "scale_factor": m.scale_factor, "mode": m.mode,
+            "align_corners": m.align_corners,
+            "recompute_scale_factor": m.recompute_scale_factor}
+
+
 #: padding modules and their F.pad mode
 PAD_MODULES = ((CONSTANT_PADS, "constant"),
                ((nn.ReflectionPad1d, nn.ReflectionPad2d, nn.ReflectionPad3d), "reflect"),
@@ -300,6 +313,9 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
     out = recurrent.module_call(imp, m, args, kwargs, where)
     if out is not NotImplemented:
         return out
+    if isinstance(m, nn.Upsample):  # nearest modes (the others are refused in one line)
+        (x,) = match_args(args, kwargs, ("input", None))
+        return tensors.upsample(imp.tensor(x, "input"), upsample_kwargs(m))
     mode = next((md for kinds, md in PAD_MODULES if isinstance(m, kinds)), None)
     if mode is not None:  # ZeroPad2d, ConstantPad1d, ReflectionPad2d, ...: F.pad's rule
         (x,) = match_args(args, kwargs, ("input", None))
@@ -355,6 +371,10 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
     if fn is torch.transpose:
         x, d0, d1 = match_args(args, kwargs, ("input", None), ("dim0", None), ("dim1", None))
         return transpose(imp.tensor(x, "input"), d0, d1)
+    if fn is F.interpolate:
+        x, *rest = match_args(args, kwargs, *INTERPOLATE_ARGS)
+        return tensors.upsample(imp.tensor(x, "input"), dict(zip(
+            (n for n, _ in INTERPOLATE_ARGS[1:]), rest)))
     if fn in (torch.squeeze, torch.unsqueeze):
         x, d = match_args(args, kwargs, ("input", None), ("dim", None))
         return tensors.squeeze(imp.tensor(x, "input"), d, fn is torch.unsqueeze)

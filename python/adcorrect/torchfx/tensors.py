@@ -95,6 +95,35 @@ def squeeze(s: Sym, dims: Any, unsqueeze: bool = False) -> Sym:
     return Sym(arr.reshape(shape), True)
 
 
+NEAREST = ("nearest", "nearest-exact")
+
+
+def nearest_index(shape: Sequence[int], kwargs: dict[str, Any]) -> torch.Tensor:
+    """The source of every output entry of ``F.interpolate(x, **kwargs)`` in a nearest
+    mode, over x's spatial axes flattened: read off PyTorch's own kernel run on the
+    entries' positions (exact float64 integers), so its index rounding is the model's."""
+    mode = kwargs.get("mode", "nearest")
+    if mode not in NEAREST or kwargs.get("antialias"):
+        raise InputError(f"interpolate: mode {mode!r} is not supported (nearest is)")
+    spatial = tuple(int(v) for v in shape[2:])
+    if not 1 <= len(spatial) <= 3:
+        raise InputError("interpolate: expected 1 to 3 spatial axes")
+    pos = torch.arange(math.prod(spatial), dtype=torch.float64).reshape(1, 1, *spatial)
+    try:
+        idx = torch.nn.functional.interpolate(pos, **kwargs)
+    except (RuntimeError, ValueError, TypeError) as e:
+        raise InputError(f"interpolate: {str(e).splitlines()[0][:120]}") from None
+    return idx.to(torch.int64).reshape(idx.shape[2:])
+
+
+def upsample(s: Sym, kwargs: dict[str, Any]) -> Sym:
+    """Nearest-neighbour ``F.interpolate`` / ``nn.Upsample``: entries copied."""
+    arr = batched(s)
+    idx = nearest_index(arr.shape, kwargs)
+    out = arr.reshape(*arr.shape[:2], -1)[:, :, idx.reshape(-1).numpy()]
+    return Sym(out.reshape(*arr.shape[:2], *idx.shape), True)
+
+
 def cat(syms: Sequence[Sym], dim: Any) -> Sym:
     """``torch.cat`` along a non-batch axis."""
     if not syms:

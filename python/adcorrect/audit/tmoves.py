@@ -1,0 +1,86 @@
+"""Kernels of the tensor filter that move, pad or scale entries of a certified tensor
+(:class:`~adcorrect.audit.tkernels.CT`) without arithmetic between entries: constant
+padding, nearest-neighbour upsampling, and products with exact constants entry by entry
+(dropout masks in training mode)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..core.errors import InputError
+from ..torchfx.attention import INTERPOLATE_ARGS
+from ..torchfx.tensors import nearest_index
+from .certified import F64, quantum
+from .kernels import certified_scale
+from .tdd import DD
+from .tdd import scale as dd_scale
+from .tkernels import CT, Unsupported, canon_const, ids_pair
+from .ttangent import scale as t_scale
+
+
+def pad(x: CT, widths: Any, value: float) -> CT:
+    """Constant padding (``F.pad``'s widths, last axis first) on the enclosures: the new
+    entries are the exact constant ``value``, locally constant.  Cropping and the batch
+    axis are left to the IR."""
+    if not isinstance(widths, (list, tuple)) or len(widths) % 2 or \
+            len(widths) // 2 >= x.V.dim() or \
+            not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in widths):
+        raise Unsupported("padding")
+    widths = list(widths)
+
+    def f(t: torch.Tensor, v: float) -> torch.Tensor:
+        return F.pad(t, widths, value=v)
+
+    q = int(quantum(torch.tensor([value], dtype=F64))[0])
+    out = CT(f(x.V, value), f(x.R, 0.0), f(x.Q, q), f(x.C.to(torch.uint8), 1).bool(),
+             I=None if x.I is None else f(x.I, -1),
+             D=None if x.D is None else DD(f(x.D.H, value), f(x.D.L, 0.0), f(x.D.R, 0.0)),
+             T=None if x.T is None else (f(x.T[0], 0.0), f(x.T[1], 0.0)))
+    return canon_const(out)  # the padded constants' ids by value
+
+
+def scale_entries(x: CT, D: torch.Tensor) -> CT:
+    """x times exact float constants entry by entry (a dropout mask): zero factors give
+    exact, locally constant zeros; equal (function, factor) pairs are one function."""
+    if not bool(torch.isfinite(D).all()):
+        raise Unsupported("a factor that is not finite")
+    Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
+                              quantum(D.reshape(-1)).reshape(D.shape))
+    out = CT(Y, R, Q, x.C | (D == 0), I=None if x.I is None else ids_pair(
+        x.I, D.view(torch.int64)), D=None if x.D is None else dd_scale(x.D, D),
+        T=None if x.T is None else t_scale(x.T, D))
+    return canon_const(out)
+
+
+def upsample(x: CT, kwargs: dict[str, Any]) -> CT:
+    """Nearest-neighbour ``F.interpolate`` on the enclosures: entries copied, by PyTorch's
+    own index map (:func:`adcorrect.torchfx.tensors.nearest_index`)."""
+    try:
+        idx = nearest_index(x.V.shape, kwargs)
+    except InputError as e:
+        raise Unsupported(str(e)) from None
+    B, C = x.V.shape[:2]
+    return x.map(lambda t: t.reshape(B, C, -1)[:, :, idx.reshape(-1)].reshape(
+        B, C, *idx.shape))
+
+
+def moved_entries(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  scalar: Callable[[Any], Fraction]) -> CT | None:
+    """``F.pad`` in constant mode and ``F.interpolate`` in a nearest mode on a certified
+    tensor, or None for another function."""
+    if target is F.pad and kwargs.get("mode", args[2] if len(args) > 2 else "constant") \
+            == "constant":
+        v = kwargs.get("value", args[3] if len(args) > 3 else None)
+        return pad(args[0], args[1] if len(args) > 1 else kwargs["pad"],
+                   float(scalar(v or 0.0)))
+    if target is F.interpolate and set(kwargs) <= {n for n, _ in INTERPOLATE_ARGS}:
+        kw = {n: args[i] if i < len(args) else kwargs.get(n, d)
+              for i, (n, d) in enumerate(INTERPOLATE_ARGS)}
+        return upsample(kw.pop("input"), kw)
+    return None
+
