@@ -45,7 +45,7 @@ def test_masked_filter_agrees_with_the_whole_batch_import(p: float,
         torch.manual_seed(100 + seed)  # the masks the audit draws
         fast = aud.audit(x, y)
         with monkeypatch.context() as mp:
-            mp.setattr(Auditor, "_masked", lambda *a, **k: None)
+            mp.setattr(Auditor, "_coupled", lambda *a, **k: None)
             torch.manual_seed(100 + seed)
             whole = aud.audit(x, y)
         assert "filter" not in whole["exact"]

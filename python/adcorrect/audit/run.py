@@ -216,10 +216,9 @@ class Auditor:
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
         masks = record_masks(self.gm, xe) if self.needs_masks else None
-        masked = self._masked(xe, y, masks, rows, execution, t0) if masks is not None \
-            else None
-        if masked is not None:
-            res, t1, t2, ex_seconds = masked
+        coupled = self._coupled(xe, y, masks, rows, execution, t0) if self.whole else None
+        if coupled is not None:
+            res, t1, t2, ex_seconds = coupled
         elif self.net is not None and (self.net.is_smooth or self.whole):
             res, t1, t2 = self._certified(xe, y, rows, execution, t0, masks)
             ex_seconds = {}
@@ -232,13 +231,14 @@ class Auditor:
             int((xe.to(torch.float64) != x.detach().to(torch.float64)).sum())
         return res
 
-    def _masked(self, xe: torch.Tensor, y: torch.Tensor, masks: list[torch.Tensor],
-                rows: _Rows, execution: bool, t0: float
-                ) -> tuple[dict[str, Any], float, float, dict[str, float]] | None:
-        """Dropout in training mode on a piecewise-linear model: the tensor filter with the
-        audited pass's masks, where it decides the batch (no live kinked or uncertain copy,
-        or a certificate of non-differentiability); else None, and the whole batch is
-        imported with the masks (:meth:`_certified`)."""
+    def _coupled(self, xe: torch.Tensor, y: torch.Tensor, masks: list[torch.Tensor] | None,
+                 rows: _Rows, execution: bool, t0: float
+                 ) -> tuple[dict[str, Any], float, float, dict[str, float]] | None:
+        """A piecewise-linear model the IR imports as a whole batch (dropout in training
+        mode, token inputs): the tensor filter (with the audited pass's masks), where it
+        decides the batch (no live kinked or uncertain copy, or a certificate of
+        non-differentiability); else None, and the whole batch goes to the certified
+        oracle (:meth:`_certified`).  Batch statistics the tensor filter declines."""
         if self.tfilter is None or self.net is None or self.net.is_smooth:
             return None
         try:

@@ -16,13 +16,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.errors import InputError
 from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
 from ..torchfx.attention import CONSTANT_PADS, upsample_kwargs
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
-from ..torchfx.tensors import squeezed, unsqueezed
 from .certified import F64, INFLATE, U, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
@@ -56,7 +54,15 @@ from .tkernels import (
     max_pool,
     windows,
 )
-from .tmoves import moved_entries, scale_entries, upsample
+from .tmoves import (
+    VIEW_FUNCTIONS,
+    VIEW_METHODS,
+    embedding,
+    moved_entries,
+    scale_entries,
+    upsample,
+    view_method,
+)
 from .tmoves import pad as t_pad
 from .ttangent import NoCertificate
 from .ttangent import activation as t_activation
@@ -392,6 +398,8 @@ class Interp(torch.fx.Interpreter):
             return t_pad(x, list(m.padding), float(self.scalar(m.value)))
         if isinstance(m, nn.Upsample):
             return upsample(x, upsample_kwargs(m))
+        if kind is nn.Embedding and m.max_norm is None:
+            return embedding(x, m.weight, m.padding_idx, self.direction(m.weight), self.precise)
         if kind in MODULE_ACTS:
             self.inplace_ok(bool(getattr(m, "inplace", False)))
             return self.act(kind, lambda: MODULE_ACTS[kind](
@@ -453,9 +461,8 @@ class Interp(torch.fx.Interpreter):
         moved = moved_entries(target, args, kwargs, self.scalar)  # padding, upsampling
         if moved is not None:
             return moved
-        if target in (torch.squeeze, torch.unsqueeze) and len(args) + len(kwargs) <= 2:
-            return self.squeeze(args[0], args[1] if len(args) > 1 else kwargs.get("dim"),
-                                target is torch.unsqueeze)
+        if target in VIEW_FUNCTIONS:  # torch.squeeze, torch.transpose, ...
+            return view_method(args[0], target.__name__, args[1:], kwargs)
         if target is torch.flatten:
             s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
             e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -511,9 +518,8 @@ class Interp(torch.fx.Interpreter):
             return x.V.dim()
         if name == "contiguous":
             return x
-        if name in ("squeeze", "unsqueeze") and len(args) + len(kwargs) <= 2:
-            return self.squeeze(x, args[1] if len(args) > 1 else kwargs.get("dim"),
-                                name == "unsqueeze")
+        if name in VIEW_METHODS:
+            return view_method(x, name, args[1:], kwargs)
         if name in ("view", "reshape"):
             shape = args[1] if len(args) == 2 and isinstance(args[1], (tuple, list, torch.Size)) \
                 else args[1:]
@@ -534,13 +540,6 @@ class Interp(torch.fx.Interpreter):
         if s % x.V.dim() == 0:
             raise Unsupported("flatten over the batch axis")
         return x.map(lambda t: torch.flatten(t, s, e))
-
-    def squeeze(self, x: CT, d: Any, unsqueeze: bool) -> CT:
-        try:
-            shape = (unsqueezed if unsqueeze else squeezed)(x.V.shape, d)
-        except InputError as e:
-            raise Unsupported(str(e)) from None
-        return x.view(*shape)
 
     def reshape(self, x: CT, shape: list[int]) -> CT:
         B = x.V.shape[0]

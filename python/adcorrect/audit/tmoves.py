@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..core.errors import InputError
 from ..torchfx.attention import INTERPOLATE_ARGS
-from ..torchfx.tensors import nearest_index
+from ..torchfx.tensors import nearest_index, squeezed, unsqueezed
 from .certified import F64, quantum
 from .kernels import certified_scale
 from .tdd import DD
@@ -83,4 +83,60 @@ def moved_entries(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
               for i, (n, d) in enumerate(INTERPOLATE_ARGS)}
         return upsample(kw.pop("input"), kw)
     return None
+
+
+
+def embedding(x: CT, weight: torch.Tensor, padding_idx: int | None,
+              direction: torch.Tensor | None, precise: bool) -> CT:
+    """``nn.Embedding`` on token indices (an exact integer tensor): the weight's rows,
+    exact.  A frozen weight's rows and the padding row (no gradient in PyTorch, a constant
+    in the IR) are locally constant; a row read at several places is one function (ids
+    by token and column); the tangent pass reads the direction's rows."""
+    tok = x.V.to(torch.int64)
+    n, dim = weight.shape
+    if not bool((x.R == 0).all()) or not torch.equal(tok.to(F64), x.V) or (
+            tok.numel() and (int(tok.min()) < 0 or int(tok.max()) >= n)):
+        raise Unsupported("embedding indices")
+    V = weight.detach().to(F64)[tok]
+    if not bool(torch.isfinite(V).all()):
+        raise Unsupported("a NaN or infinite embedding")
+    const = torch.full(tok.shape, not weight.requires_grad, dtype=torch.bool)
+    if padding_idx is not None:
+        const |= tok == padding_idx % n
+    C = const.unsqueeze(-1).expand(V.shape).contiguous()
+    ids = tok.unsqueeze(-1) * dim + torch.arange(dim)
+    T = None
+    if direction is not None or not weight.requires_grad:
+        d = torch.zeros_like(V) if direction is None else direction.to(F64)[tok]
+        T = (d.masked_fill(C, 0.0), torch.zeros_like(V))
+    out = CT(V, torch.zeros_like(V), quantum(V.reshape(-1)).reshape(V.shape), C, I=ids,
+             D=DD(V, torch.zeros_like(V), torch.zeros_like(V)) if precise else None, T=T)
+    return canon_const(out)
+
+
+#: methods that move entries (views), and their function forms
+VIEW_METHODS = ("squeeze", "unsqueeze", "transpose", "permute")
+VIEW_FUNCTIONS = (torch.squeeze, torch.unsqueeze, torch.transpose, torch.permute)
+
+
+def view_method(x: CT, name: str, rest: tuple[Any, ...], kwargs: dict[str, Any]) -> CT:
+    """``x.squeeze(dim)``, ``x.unsqueeze(dim)``, ``x.transpose(d0, d1)``,
+    ``x.permute(*dims)`` (and the functions) with the batch axis kept first."""
+    n = x.V.dim()
+    try:
+        if name in ("squeeze", "unsqueeze"):
+            d = rest[0] if rest else kwargs.get("dim")
+            return x.view(*(unsqueezed if name == "unsqueeze" else squeezed)(x.V.shape, d))
+        if name == "transpose":
+            d0, d1 = (*rest, *(kwargs.get(k) for k in ("dim0", "dim1")))[:2]
+            if 0 in (d0 % n, d1 % n):
+                raise Unsupported("a transpose of the batch axis")
+            return x.map(lambda t: t.transpose(d0, d1))
+        dims = [int(d) for d in (rest[0] if len(rest) == 1 and isinstance(rest[0], (
+            tuple, list)) else rest or kwargs.get("dims", ()))]
+        if sorted(d % n for d in dims) != list(range(n)) or dims[0] % n:
+            raise Unsupported("a permutation that moves the batch axis")
+        return x.map(lambda t: t.permute(*dims))
+    except (InputError, TypeError, IndexError) as e:
+        raise Unsupported(f"{name}: {e}") from None
 
