@@ -1,4 +1,5 @@
-"""Tensor methods written in real models: ``x.clamp(min, max)`` and ``x.clip`` (the rule
+"""Tensor methods written in real models: ``x.clamp(min, max)``, ``x.clip``, ``clamp_min``
+and ``clamp_max`` (the rule
 of ``torch.clamp``, in the IR, the tensor filter, the execution audit and the structure
 read off the graph) and sums over axes (``x.sum(dims)``, ``torch.sum``)."""
 
@@ -25,7 +26,8 @@ class Clamped(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv(x).clamp(min=0.0, max=1.0)  # (B, 3, 2, 2)
         h = torch.sum(h.clip(-0.5, 0.5), dim=(2, 3))  # (B, 3)
-        return self.fc(h).clamp(-1).sum(-1, keepdim=True)  # (B, 1)
+        h = self.fc(h).clamp(-1).clamp_max(0.5)
+        return torch.clamp_min(h, -0.5).sum(-1, keepdim=True)  # (B, 1)
 
 
 def _model(seed: int) -> nn.Module:

@@ -91,10 +91,13 @@ FUNC_ACTS: dict[Any, FuncAct] = {
                          lambda s, v, w: _clamp(s, v[0], v[1], w)),
     torch.clip: FuncAct((("min", None), ("max", None)),
                         lambda s, v, w: _clamp(s, v[0], v[1], w)),
+    torch.clamp_min: FuncAct((("min", None),), lambda s, v, w: _clamp(s, v[0], None, w)),
+    torch.clamp_max: FuncAct((("max", None),), lambda s, v, w: _clamp(s, None, v[0], w)),
     F.softshrink: FuncAct((("lambd", 0.5),), lambda s, v, w: _softshrink(s, v[0], w)),
 }
 
 #: tensor methods (``x.relu()``; ``x.relu_()`` is the in-place form)
 METHOD_ACTS: dict[str, Callable[[], acts.Activation]] = {"relu": acts.relu, "abs": acts.abs_}
 #: tensor methods with arguments (``x.clamp(min=0)``): the rule of their function
-METHOD_FUNCS: dict[str, Any] = {"clamp": torch.clamp, "clip": torch.clip}
+METHOD_FUNCS: dict[str, Any] = {"clamp": torch.clamp, "clip": torch.clip,
+                                "clamp_min": torch.clamp_min, "clamp_max": torch.clamp_max}
