@@ -1,7 +1,7 @@
-"""Tensor methods written in real models: ``x.clamp(min, max)``, ``x.clip``, ``clamp_min``
-and ``clamp_max`` (the rule
-of ``torch.clamp``, in the IR, the tensor filter, the execution audit and the structure
-read off the graph) and sums over axes (``x.sum(dims)``, ``torch.sum``)."""
+"""Operations written in real models: ``x.clamp(min, max)``, ``x.clip``, ``clamp_min`` and
+``clamp_max`` (the rule of ``torch.clamp``, in the IR, the tensor filter, the execution
+audit and the structure read off the graph), sums over axes (``x.sum(dims)``,
+``torch.sum``), padding modules and nearest-neighbour upsampling."""
 
 from __future__ import annotations
 
