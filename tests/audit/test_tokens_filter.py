@@ -100,3 +100,25 @@ def test_the_filter_encloses_the_outputs_and_reads_padding_as_constant() -> None
     assert found.out_r is not None
     exact = m.double()(t)
     assert bool(((found.out - exact).abs() <= found.out_r).all())
+
+
+@pytest.mark.parametrize("functional", [False, True])
+def test_an_embedding_whose_gradient_pytorch_rescales_is_refused(functional: bool) -> None:
+    """scale_grad_by_freq: PyTorch's gradient is not the derivative; one line."""
+    from adcorrect.core.errors import InputError
+
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = nn.Embedding(4, 2, scale_grad_by_freq=True)
+
+        def forward(self, t: torch.Tensor) -> torch.Tensor:
+            if functional:
+                return nn.functional.embedding(t, self.emb.weight,
+                                               scale_grad_by_freq=True).sum(1)
+            return self.emb(t).sum(1)
+
+    t = torch.tensor([[0, 1, 1]])
+    with pytest.raises(InputError) as exc:
+        Auditor(M(), t, "sum", dtype=FP32)
+    assert "\n" not in str(exc.value) and "scale_grad_by_freq" in str(exc.value)

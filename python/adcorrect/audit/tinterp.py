@@ -393,12 +393,13 @@ class Interp(torch.fx.Interpreter):
         if kind is nn.Identity or kind in DROPOUT_MODULES and (not m.training or m.p == 0):
             return x
         if kind in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d):
+            self.inplace_ok(m.inplace)
             return self.dropout(x)
         if isinstance(m, CONSTANT_PADS):
             return t_pad(x, list(m.padding), float(self.scalar(m.value)))
         if isinstance(m, nn.Upsample):
             return upsample(x, upsample_kwargs(m))
-        if kind is nn.Embedding and m.max_norm is None:
+        if kind is nn.Embedding and m.max_norm is None and not m.scale_grad_by_freq:
             return embedding(x, m.weight, m.padding_idx, self.direction(m.weight), self.precise)
         if kind in MODULE_ACTS:
             self.inplace_ok(bool(getattr(m, "inplace", False)))

@@ -287,6 +287,9 @@ def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str,
 
 #: constant padding modules (``padding`` as F.pad's widths, ``value``; ZeroPad subclasses)
 CONSTANT_PADS = (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d)
+#: why an embedding whose gradient PyTorch rescales is refused
+SCALED_GRAD = ("Embedding with scale_grad_by_freq: PyTorch divides the weight's gradient by "
+               "each token's count in the batch, so its AD is not the derivative audited")
 #: F.interpolate's parameters and defaults
 INTERPOLATE_ARGS = (("input", None), ("size", None), ("scale_factor", None), ("mode", "nearest"),
                     ("align_corners", None), ("recompute_scale_factor", None),
@@ -325,6 +328,8 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
         if m.max_norm is not None:
             raise InputError("Embedding with max_norm (it renormalises its weight in place) "
                              "is not supported")
+        if m.scale_grad_by_freq:
+            raise InputError(SCALED_GRAD)
         (x,) = match_args(args, kwargs, ("input", None))
         return embedding(imp, x, m.weight, m.padding_idx, where)
     if isinstance(m, nn.MultiheadAttention):
@@ -363,10 +368,14 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
         x, y = match_args(args, kwargs, ("input", None), ("other", None))
         return matmul(imp.b, imp.tensor(x, "input"), imp.tensor(y, "other"), where)
     if fn is F.embedding:
-        x, weight, pad, max_norm = match_args(args, kwargs, ("input", None), ("weight", None),
-                                              ("padding_idx", None), ("max_norm", None))
+        x, weight, pad, max_norm, _, scaled, _ = match_args(
+            args, kwargs, ("input", None), ("weight", None), ("padding_idx", None),
+            ("max_norm", None), ("norm_type", 2.0), ("scale_grad_by_freq", False),
+            ("sparse", False))
         if max_norm is not None:
             raise InputError("embedding with max_norm is not supported")
+        if scaled:
+            raise InputError(SCALED_GRAD)
         return embedding(imp, x, weight, pad, where)
     if fn is torch.transpose:
         x, d0, d1 = match_args(args, kwargs, ("input", None), ("dim0", None), ("dim1", None))
