@@ -140,3 +140,20 @@ def test_chunk_rows_hold_each_steps_values() -> None:
         assert all(torch.equal(X[s], x + s) for s in range(3))
         assert torch.equal(_tensor(ys), y.expand(3, 2))
         assert not chunk.fits(x[:1], y[:1]) and chunk.fits(x, y)
+
+
+def test_reading_records_sends_the_open_chunk() -> None:
+    """A chunk holds up to 256 steps; reading ``records`` sends the steps queued so far,
+    so their results come in without waiting for a full chunk or ``close``."""
+    import time
+
+    mon = Monitor(_model(), "ce", progress=False, executor="dask")
+    g = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        x = torch.randint(-2, 3, (6, 3), generator=g).float() / 2
+        mon.step(x, torch.randint(0, 2, (6,), generator=g))
+    deadline = time.monotonic() + 60
+    while len(mon.records) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [r["step"] for r in mon.records] == [0, 1, 2]
+    mon.close()

@@ -132,7 +132,8 @@ class Monitor:
     @property
     def records(self) -> list[dict[str, Any]]:
         """The records of the audited steps so far, in step order (with Dask: those whose
-        results are in; :meth:`close` waits for all)."""
+        results are in, the steps queued so far being sent now; :meth:`flush` and
+        :meth:`close` wait for all)."""
         self._collect(wait=False)
         return self._records
 

@@ -229,9 +229,9 @@ class DaskAudits:
         self._futures.append((c.steps, fut))
 
     def collect(self, wait: bool) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-        """Results of the finished leading tasks, in step order (all of them if wait)."""
-        if wait:
-            self.submit()
+        """Results of the finished leading tasks, in step order (all of them if wait); the
+        open chunk is sent first (reading the records asks for every step so far)."""
+        self.submit()
         out = []
         while self._futures:
             steps, fut = self._futures[0]
