@@ -6,6 +6,7 @@ audit and the structure read off the graph), sums over axes (``x.sum(dims)``,
 from __future__ import annotations
 
 from fractions import Fraction as Q
+from typing import Any
 
 import pytest
 import torch
@@ -15,6 +16,31 @@ from adcorrect.core.errors import InputError
 from adcorrect.exact.engine import backward, forward
 from adcorrect.torch import from_module
 from torch import nn
+
+
+def coarse(m: nn.Module, g: torch.Generator) -> nn.Module:
+    """m in float64 with parameters in {-1, -1/2, 0, 1/2, 1} drawn from g (the same
+    whatever the default dtype): activations meet their kinks."""
+    m = m.double()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
+    return m
+
+
+def ad_is_autograds(m: nn.Module, x: torch.Tensor) -> tuple[Any, Any]:
+    """Import m at one float64 example: its outputs are m's and its exact AD (PyTorch's
+    choices) is float64 autograd's, entry by entry; (network, forward pass)."""
+    net = from_module(m, x)
+    w = net.values
+    assert w is not None
+    fw = forward(net, w)
+    assert [float(fw.z[o]) for o in net.outputs] == m(x).reshape(-1).tolist()
+    m.zero_grad()
+    m(x).sum().backward()
+    grad = [Q(v) for p in m.parameters() for v in p.grad.reshape(-1).tolist()]
+    assert list(backward(net, w, fw, "pytorch").grad) == grad
+    return net, fw
 
 
 class Clamped(nn.Module):
@@ -31,12 +57,7 @@ class Clamped(nn.Module):
 
 
 def _model(seed: int) -> nn.Module:
-    m = Clamped().double()
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in m.parameters():
-            p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
-    return m
+    return coarse(Clamped(), torch.Generator().manual_seed(seed))
 
 
 def test_ad_through_clamp_methods_and_sums_is_autograds() -> None:
@@ -47,17 +68,9 @@ def test_ad_through_clamp_methods_and_sums_is_autograds() -> None:
         m = _model(seed)
         g = torch.Generator().manual_seed(seed)
         x = torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double()
-        net = from_module(m, x)
-        w = net.values
-        assert w is not None
-        fw = forward(net, w)
-        assert [float(fw.z[o]) for o in net.outputs] == m(x).reshape(-1).tolist()
+        net, fw = ad_is_autograds(m, x)
         at_bound += any(fw.y[k] in n.activation.kinks for k, n in enumerate(net.neurons)
                         if n.activation.kinks)
-        m.zero_grad()
-        m(x).sum().backward()
-        grad = [Q(v) for p in m.parameters() for v in p.grad.reshape(-1).tolist()]
-        assert list(backward(net, w, fw, "pytorch").grad) == grad
     assert at_bound >= 3
 
 
@@ -118,26 +131,15 @@ class Padded(nn.Module):
 def test_constant_padding_in_the_ir_and_the_tensor_filter() -> None:
     """ZeroPad2d and F.pad(value=1/2): exact AD equals autograd (relus on their kinks
     included); the tensor filter's enclosures contain the float64 outputs."""
+    from adcorrect.audit.tfilter import TensorFilter
+
     at_kink = 0
     for seed in range(8):
-        m = Padded().double()
         g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            for p in m.parameters():
-                p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
-        x = torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double()
-        net = from_module(m, x)
-        w = net.values
-        assert w is not None
-        fw = forward(net, w)
+        m = coarse(Padded(), g)
+        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double())
         at_kink += any(fw.y[k] == 0 for k, n in enumerate(net.neurons)
                        if n.activation.name == "relu")
-        m.zero_grad()
-        m(x).sum().backward()
-        grad = [Q(v) for p in m.parameters() for v in p.grad.reshape(-1).tolist()]
-        assert list(backward(net, w, fw, "pytorch").grad) == grad
-        from adcorrect.audit.tfilter import TensorFilter
-
         xs = torch.randint(-1, 2, (3, 1, 3, 3), generator=g).double()
         found = TensorFilter(m, torch.float64).run(xs)
         assert found.out_r is not None
@@ -160,21 +162,8 @@ def test_padding_modules_follow_f_pad() -> None:
     """Reflection, replication, constant and circular padding modules import by F.pad's
     rule: outputs and exact AD equal float64 PyTorch's."""
     for seed in range(6):
-        m = _Pads().double()
         g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            for p in m.parameters():
-                p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
-        x = torch.randint(-1, 2, (1, 4), generator=g).double()
-        net = from_module(m, x)
-        w = net.values
-        assert w is not None
-        fw = forward(net, w)
-        assert [float(fw.z[o]) for o in net.outputs] == m(x).reshape(-1).tolist()
-        m.zero_grad()
-        m(x).sum().backward()
-        grad = [Q(v) for p in m.parameters() for v in p.grad.reshape(-1).tolist()]
-        assert list(backward(net, w, fw, "pytorch").grad) == grad
+        ad_is_autograds(coarse(_Pads(), g), torch.randint(-1, 2, (1, 4), generator=g).double())
 
 
 def test_padding_the_batch_axis_is_one_line() -> None:
@@ -212,21 +201,9 @@ def test_nearest_upsampling_by_pytorchs_index_map(kw: dict[str, object]) -> None
     from adcorrect.audit.tfilter import TensorFilter
 
     for seed in range(3):
-        m = Upsampled(**kw).double()
         g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            for p in m.conv.parameters():
-                p.copy_(torch.randint(-2, 3, p.shape, generator=g).double() / 2)
-        x = torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double()
-        net = from_module(m, x)
-        w = net.values
-        assert w is not None
-        fw = forward(net, w)
-        assert [float(fw.z[o]) for o in net.outputs] == m(x).reshape(-1).tolist()
-        m.zero_grad()
-        m(x).sum().backward()
-        grad = [Q(v) for p in m.conv.parameters() for v in p.grad.reshape(-1).tolist()]
-        assert list(backward(net, w, fw, "pytorch").grad) == grad
+        m = coarse(Upsampled(**kw), g)
+        ad_is_autograds(m, torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double())
         xs = torch.randint(-1, 2, (2, 1, 3, 3), generator=g).double()
         found = TensorFilter(m, torch.float64).run(xs)
         assert found.out_r is not None
