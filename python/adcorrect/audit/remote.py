@@ -3,8 +3,9 @@
 
 At each audited step the training process only snapshots the trainable parameters and
 the batch, copying them into the open chunk's arrays; a chunk goes to a worker as one
-task when it holds ``chunk`` steps (fewer for a large model: :data:`CHUNK_BYTES`) or is
-:data:`FLUSH_SECONDS` old, and the task audits its steps in order.  The model itself goes to the workers once per import key
+task when it holds ``chunk`` steps (fewer for a large model: :data:`CHUNK_BYTES`), is
+:data:`FLUSH_SECONDS` old or the records are read, and the task audits its steps in
+order.  The model itself goes to the workers once per import key
 (:func:`~adcorrect.torchfx.values.import_key`: mode, structure, hooks, frozen parameters,
 buffers), so a change of any of these sends a fresh copy.  Results come back in step
 order whatever order the tasks finish in.
