@@ -216,3 +216,34 @@ def test_other_interpolation_modes_are_one_line() -> None:
         from_module(m, torch.ones(1, 1, 3, 3))
     msg = str(exc.value)
     assert "\n" not in msg and "bilinear" in msg
+
+
+class PReLUNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 2)
+        self.act = nn.PReLU(3)
+        self.fc = nn.Linear(12, 2)
+        self.a = nn.Parameter(torch.tensor([0.25]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.act(self.conv(x)).flatten(1)
+        return nn.functional.prelu(self.fc(h), self.a)
+
+
+def test_prelu_slopes_are_parameters() -> None:
+    """PReLU (per channel and shared, module and function) as relu(x) + a (x - relu(x)):
+    outputs and exact AD equal float64 autograd, the slopes' gradients min(x, 0) and
+    PyTorch's slope a at 0 included; the audit matches the float kinks one to one."""
+    at_kink = 0
+    for seed in range(8):
+        g = torch.Generator().manual_seed(seed)
+        m = coarse(PReLUNet(), g)
+        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double())
+        at_kink += any(fw.y[k] == 0 for k, n in enumerate(net.neurons)
+                       if n.activation.name == "relu")
+    assert at_kink >= 3
+    m = coarse(PReLUNet(), torch.Generator().manual_seed(1)).float()
+    x = torch.randint(-1, 2, (4, 1, 3, 3), generator=torch.Generator().manual_seed(2)).float()
+    r = Auditor(m, x, "mse", dtype=parse_dtype("fp32")).audit(x, torch.zeros(4, 2))
+    assert r["exact"]["undecided"] is None and r["differ"]["matched"]

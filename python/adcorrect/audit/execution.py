@@ -51,6 +51,8 @@ def _exact(r: Callable[[float], Fraction]) -> Callable[[Any, str], Fraction]:
 def _module(m: nn.Module) -> tuple[Maker, Call] | None:
     """The activation of a module (from the importer's table, built with a rounding of its
     scalars) and an out-of-place call of the module itself."""
+    if isinstance(m, nn.PReLU):  # its kink at 0; the alternative to PyTorch's slope a is 1
+        return (lambda r: acts.relu()), m
     build = MODULE_ACTS.get(type(m))
     if build is None:
         return None
@@ -66,6 +68,8 @@ def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, defau
 def _function(fn: Any, a: tuple[Any, ...], k: dict[str, Any]) -> tuple[Maker, Call] | None:
     """The activation of a functional call (from the importer's table) and an out-of-place
     call of the same function."""
+    if fn is F.prelu:  # as the PReLU module
+        return (lambda r: acts.relu()), (lambda x: F.prelu(x, *a[1:], **k))
     spec = FUNC_ACTS.get(fn)
     if spec is None:
         return None

@@ -287,6 +287,23 @@ def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str,
 
 #: constant padding modules (``padding`` as F.pad's widths, ``value``; ZeroPad subclasses)
 CONSTANT_PADS = (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d)
+def prelu(imp: Any, x: Any, weight: Any, where: str) -> Sym:
+    """PReLU with a trainable slope a (one, or one per channel: axis 1) as
+    relu(x) + a (x - relu(x)): PyTorch's derivative at 0 is a (relu'(0) = 0) and its
+    derivative in a is min(x, 0), as PyTorch's kernel computes them."""
+    arr = imp.batched(x)
+    a = imp.params.sym(weight, f"{where}.weight") if isinstance(weight, torch.Tensor) \
+        else imp.tensor(weight, "weight")
+    if a.arr.ndim != 1 or a.arr.size not in (1, arr.shape[1] if arr.ndim > 1 else 1):
+        raise InputError(f"prelu: {a.arr.size} slopes for {arr.shape[1:]} entries")
+    if a.arr.size > 1:
+        a = Sym(a.arr.reshape(-1, *([1] * (arr.ndim - 2))), False, a.dtype)
+    r = Sym(ops.activation(imp.b, arr, acts.relu(), f"{where}/relu"), True)
+    neg = tensors.add(imp.b, Sym(arr, True), r, Fraction(-1), f"{where}/neg")
+    return tensors.add(imp.b, r, tensors.mul(imp.b, a, neg, f"{where}/a"), Fraction(1),
+                       where)
+
+
 #: why an embedding whose gradient PyTorch rescales is refused
 SCALED_GRAD = ("Embedding with scale_grad_by_freq: PyTorch divides the weight's gradient by "
                "each token's count in the batch, so its AD is not the derivative audited")
@@ -316,6 +333,9 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
     out = recurrent.module_call(imp, m, args, kwargs, where)
     if out is not NotImplemented:
         return out
+    if isinstance(m, nn.PReLU):
+        (x,) = match_args(args, kwargs, ("input", None))
+        return prelu(imp, x, m.weight, where)
     if isinstance(m, nn.Upsample):  # nearest modes (the others are refused in one line)
         (x,) = match_args(args, kwargs, ("input", None))
         return tensors.upsample(imp.tensor(x, "input"), upsample_kwargs(m))
@@ -380,6 +400,9 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
     if fn is torch.transpose:
         x, d0, d1 = match_args(args, kwargs, ("input", None), ("dim0", None), ("dim1", None))
         return transpose(imp.tensor(x, "input"), d0, d1)
+    if fn is F.prelu:
+        x, w = match_args(args, kwargs, ("input", None), ("weight", None))
+        return prelu(imp, x, w, where)
     if fn is F.interpolate:
         x, *rest = match_args(args, kwargs, *INTERPOLATE_ARGS)
         return tensors.upsample(imp.tensor(x, "input"), dict(zip(
