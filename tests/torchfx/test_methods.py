@@ -247,3 +247,87 @@ def test_prelu_slopes_are_parameters() -> None:
     x = torch.randint(-1, 2, (4, 1, 3, 3), generator=torch.Generator().manual_seed(2)).float()
     r = Auditor(m, x, "mse", dtype=parse_dtype("fp32")).audit(x, torch.zeros(4, 2))
     assert r["exact"]["undecided"] is None and r["differ"]["matched"]
+
+
+class Tiles(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(3, 2), nn.Linear(3, 2)
+        self.t = nn.Threshold(0.5, 0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.stack([torch.relu(self.a(x)), self.t(self.b(x))], dim=1)  # (B, 2, 2)
+        h = h.unsqueeze(2).expand(-1, 2, 3, 2).repeat(1, 1, 1, 2)  # (B, 2, 3, 4)
+        return torch.clamp(h, max=0.5).flatten(1)
+
+
+def test_stack_expand_repeat_and_threshold() -> None:
+    """torch.stack, x.expand, x.repeat and nn.Threshold(t, t) (PyTorch's slope 0 at t):
+    outputs and exact AD equal float64 autograd; the tensor filter encloses the outputs;
+    a threshold whose value is not its threshold is discontinuous (one line)."""
+    from adcorrect.audit.tfilter import TensorFilter
+
+    at_kink = 0
+    for seed in range(8):
+        g = torch.Generator().manual_seed(seed)
+        m = coarse(Tiles(), g)
+        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 3), generator=g).double())
+        at_kink += any(fw.y[k] in n.activation.kinks for k, n in enumerate(net.neurons)
+                       if n.activation.kinks)
+        xs = torch.randint(-1, 2, (3, 3), generator=g).double()
+        found = TensorFilter(m, torch.float64).run(xs)
+        assert found.out_r is not None
+        assert bool(((found.out - m(xs)).abs() <= found.out_r).all())
+    assert at_kink >= 3
+    bad = nn.Sequential(nn.Linear(2, 2), nn.Threshold(0.0, 1.0))
+    with pytest.raises(InputError) as exc:
+        from_module(bad, torch.ones(1, 2))
+    assert "\n" not in str(exc.value) and "discontinuous" in str(exc.value)
+
+
+def test_glu_is_a_gated_product() -> None:
+    """GLU (module and function): the first half times the sigmoid of the second, decided
+    by the certified engine with the forward check passing."""
+    m = nn.Sequential(nn.Linear(3, 4), nn.GLU(), nn.Linear(2, 4))
+    m.add_module("glu2", nn.GLU(dim=1))
+    x = torch.randint(-2, 3, (4, 3), generator=torch.Generator().manual_seed(0)).float()
+    e = Auditor(m, x, "mse", dtype=parse_dtype("fp32")).audit(x, torch.zeros(4, 2))["exact"]
+    assert e["undecided"] is None and e["differentiable"] is True
+
+
+class Branches(nn.Module):
+    """Inception-style: branches concatenated along the channels, then a max pool."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(1, 2, 1), nn.Conv2d(1, 2, 3, padding=1)
+        self.fc = nn.Linear(4 * 2 * 2, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.cat([torch.relu(self.a(x)), torch.relu(self.b(x))], dim=1)
+        return self.fc(nn.functional.max_pool2d(h, 2).flatten(1))
+
+
+def test_concatenation_in_the_tensor_filter() -> None:
+    """torch.cat reaches the tensor filter (its tensors arrive in a list): its verdicts
+    are the IR route's on every batch, and its enclosures contain the outputs."""
+    from adcorrect.audit.tfilter import TensorFilter
+
+    tensor_decided = 0
+    for seed in range(8):
+        g = torch.Generator().manual_seed(seed)
+        m = coarse(Branches(), g).float()
+        x = torch.randint(-1, 2, (3, 1, 4, 4), generator=g).float()
+        y = torch.randint(0, 2, (3,), generator=g)
+        verdicts = []
+        for ir_first in (True, False):
+            aud = Auditor(m, x, "ce", dtype=parse_dtype("fp32"))
+            aud.ir_first, aud.tensor_first = ir_first, not ir_first
+            e = aud.audit(x, y)["exact"]
+            verdicts.append((e["differentiable"], e["inc"], e["undecided"] is None))
+            tensor_decided += e.get("filter") == "tensor"
+        assert verdicts[0] == verdicts[1], seed
+        found = TensorFilter(m.double(), torch.float64).run(x.double())
+        assert found.out_r is not None
+        assert bool(((found.out - m(x.double())).abs() <= found.out_r).all())
+    assert tensor_decided >= 4

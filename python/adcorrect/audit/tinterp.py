@@ -433,7 +433,8 @@ class Interp(torch.fx.Interpreter):
         raise Unsupported(f"module {kind.__name__}")
 
     def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
-        cts = [a for a in (*args, *kwargs.values()) if isinstance(a, CT)]
+        cts = [a for v in (*args, *kwargs.values())
+               for a in (v if isinstance(v, (list, tuple)) else (v,)) if isinstance(a, CT)]
         if not cts:
             if target in (operator.add, operator.sub, operator.mul, operator.floordiv,
                           operator.truediv, operator.getitem):

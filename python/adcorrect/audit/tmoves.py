@@ -78,6 +78,17 @@ def moved_entries(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
         v = kwargs.get("value", args[3] if len(args) > 3 else None)
         return pad(args[0], args[1] if len(args) > 1 else kwargs["pad"],
                    float(scalar(v or 0.0)))
+    if target is torch.stack:
+        xs, dim = args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if not all(isinstance(t, CT) for t in xs) or dim % (xs[0].V.dim() + 1) == 0:
+            raise Unsupported("stack")
+        out = CT(*(torch.stack([getattr(t, a) for t in xs], dim) for a in "VRQC"))
+        if all(t.D is not None for t in xs):
+            out.D = DD(*(torch.stack([getattr(t.D, a) for t in xs], dim) for a in "HLR"))
+        if all(t.T is not None for t in xs):
+            out.T = (torch.stack([t.T[0] for t in xs], dim),
+                     torch.stack([t.T[1] for t in xs], dim))
+        return out  # ids left out: the stacked tensors' ids are not one numbering
     if target is F.interpolate and set(kwargs) <= {n for n, _ in INTERPOLATE_ARGS}:
         kw = {n: args[i] if i < len(args) else kwargs.get(n, d)
               for i, (n, d) in enumerate(INTERPOLATE_ARGS)}
@@ -115,7 +126,7 @@ def embedding(x: CT, weight: torch.Tensor, padding_idx: int | None,
 
 
 #: methods that move entries (views), and their function forms
-VIEW_METHODS = ("squeeze", "unsqueeze", "transpose", "permute")
+VIEW_METHODS = ("squeeze", "unsqueeze", "transpose", "permute", "expand", "repeat")
 VIEW_FUNCTIONS = (torch.squeeze, torch.unsqueeze, torch.transpose, torch.permute)
 
 
@@ -124,6 +135,14 @@ def view_method(x: CT, name: str, rest: tuple[Any, ...], kwargs: dict[str, Any])
     ``x.permute(*dims)`` (and the functions) with the batch axis kept first."""
     n = x.V.dim()
     try:
+        if name in ("expand", "repeat"):
+            sizes = tuple(rest[0]) if len(rest) == 1 and isinstance(rest[0], (
+                tuple, list, torch.Size)) else tuple(rest)
+            if kwargs or len(sizes) != n or sizes[0] not in ((1,) if name == "repeat" else (
+                    -1, x.V.shape[0])):
+                raise Unsupported(f"{name} of the batch axis or into new axes")
+            return x.map(lambda t: t.repeat(*sizes) if name == "repeat" else
+                         t.expand(*sizes).contiguous())
         if name in ("squeeze", "unsqueeze"):
             d = rest[0] if rest else kwargs.get("dim")
             return x.view(*(unsqueezed if name == "unsqueeze" else squeezed)(x.V.shape, d))

@@ -183,6 +183,14 @@ def clamp(lo: Fraction | None, hi: Fraction | None) -> Activation:
     return Activation(name, (lo, hi), (_poly(lo), _poly(0, 1), _poly(hi)), (Fraction(1),) * 2)
 
 
+def threshold(th: Fraction, value: Fraction) -> Activation:
+    """``nn.Threshold(th, value)``: x above th, else value; continuous only for value = th
+    (else refused as discontinuous), PyTorch's derivative at th being 0 (its backward
+    keeps ``x > th``)."""
+    return _check_continuity(Activation(f"threshold({th},{value})", (th,),
+                                        (_poly(value), _poly(0, 1)), (Fraction(0),)))
+
+
 def relu6() -> Activation:
     return Activation("relu6", _poly(0, 6), (_poly(0), _poly(0, 1), _poly(6)), _poly(0, 0))
 

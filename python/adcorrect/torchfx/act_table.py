@@ -44,6 +44,10 @@ def _clamp(scalar: Scalar, lo: Any, hi: Any, what: str) -> acts.Activation:
                       None if hi is None else scalar(hi, f"{what}: max"))
 
 
+def _threshold(scalar: Scalar, th: Any, value: Any, what: str) -> acts.Activation:
+    return acts.threshold(scalar(th, f"{what}: threshold"), scalar(value, f"{what}: value"))
+
+
 def _leaky(scalar: Scalar, slope: Any, what: str) -> acts.Activation:
     return acts.leaky_relu(scalar(slope, f"{what}: negative_slope"))
 
@@ -57,6 +61,7 @@ MODULE_ACTS: dict[type, Callable[[Scalar, Any, str], acts.Activation]] = {
     nn.Hardsigmoid: lambda s, m, w: acts.hardsigmoid(),
     nn.Hardswish: lambda s, m, w: acts.hardswish(),
     nn.Softshrink: lambda s, m, w: _softshrink(s, m.lambd, w),
+    nn.Threshold: lambda s, m, w: _threshold(s, m.threshold, m.value, w),
 }
 
 
@@ -94,6 +99,8 @@ FUNC_ACTS: dict[Any, FuncAct] = {
     torch.clamp_min: FuncAct((("min", None),), lambda s, v, w: _clamp(s, v[0], None, w)),
     torch.clamp_max: FuncAct((("max", None),), lambda s, v, w: _clamp(s, None, v[0], w)),
     F.softshrink: FuncAct((("lambd", 0.5),), lambda s, v, w: _softshrink(s, v[0], w)),
+    F.threshold: FuncAct((("threshold", None), ("value", None), *_INPLACE),
+                         lambda s, v, w: _threshold(s, v[0], v[1], w)),
 }
 
 #: tensor methods (``x.relu()``; ``x.relu_()`` is the in-place form)

@@ -287,6 +287,17 @@ def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str,
 
 #: constant padding modules (``padding`` as F.pad's widths, ``value``; ZeroPad subclasses)
 CONSTANT_PADS = (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d)
+def glu(imp: Any, x: Any, dim: Any, where: str) -> Sym:
+    """``F.glu``: the first half times the sigmoid of the second, along ``dim``."""
+    s = imp.tensor(x, "input")
+    n = s.arr.ndim
+    if not isinstance(dim, int) or not -n <= dim < n or s.arr.shape[dim] % 2:
+        raise InputError("glu: needs an axis of even length")
+    a, b = tensors.split(s, s.arr.shape[dim] // 2, dim)
+    gate = Sym(smooth.elementwise(imp.b, b.arr, "sigmoid", (), f"{where}/gate"), True)
+    return tensors.mul(imp.b, a, gate, where)
+
+
 def prelu(imp: Any, x: Any, weight: Any, where: str) -> Sym:
     """PReLU with a trainable slope a (one, or one per channel: axis 1) as
     relu(x) + a (x - relu(x)): PyTorch's derivative at 0 is a (relu'(0) = 0) and its
@@ -333,6 +344,9 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
     out = recurrent.module_call(imp, m, args, kwargs, where)
     if out is not NotImplemented:
         return out
+    if isinstance(m, nn.GLU):
+        (x,) = match_args(args, kwargs, ("input", None))
+        return glu(imp, x, m.dim, where)
     if isinstance(m, nn.PReLU):
         (x,) = match_args(args, kwargs, ("input", None))
         return prelu(imp, x, m.weight, where)
@@ -400,6 +414,12 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
     if fn is torch.transpose:
         x, d0, d1 = match_args(args, kwargs, ("input", None), ("dim0", None), ("dim1", None))
         return transpose(imp.tensor(x, "input"), d0, d1)
+    if fn is torch.stack:
+        xs, dim = match_args(args, kwargs, ("tensors", None), ("dim", 0))
+        return tensors.stack([imp.tensor(t, "tensors") for t in xs], dim)
+    if fn is F.glu:
+        x, dim = match_args(args, kwargs, ("input", None), ("dim", -1))
+        return glu(imp, x, dim, where)
     if fn is F.prelu:
         x, w = match_args(args, kwargs, ("input", None), ("weight", None))
         return prelu(imp, x, w, where)
@@ -446,4 +466,10 @@ def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict
     if name in ("squeeze", "unsqueeze"):
         (d,) = match_args(rest, kwargs, ("dim", None))
         return tensors.squeeze(imp.tensor(x, "self"), d, name == "unsqueeze")
+    if name in ("expand", "repeat") and not kwargs:
+        return tensors.tiled(imp.tensor(x, "self"), rest, name == "repeat")
+    if name == "expand_as":
+        (other,) = match_args(rest, kwargs, ("other", None))
+        shape = tuple(other.shape if isinstance(other, torch.Tensor) else other.arr.shape)
+        return tensors.tiled(imp.tensor(x, "self"), (-1, *shape[1:]), False)
     return NotImplemented

@@ -139,6 +139,40 @@ def cat(syms: Sequence[Sym], dim: Any) -> Sym:
         raise InputError("shapes do not match") from None
 
 
+def stack(syms: Sequence[Sym], dim: Any) -> Sym:
+    """``torch.stack`` along a new non-batch axis."""
+    if not syms or not all(s.batched for s in syms):
+        raise InputError("stack: expected tensors that depend on the input")
+    n = syms[0].arr.ndim + 1
+    if not isinstance(dim, int) or isinstance(dim, bool) or not -n <= dim < n or dim % n == 0:
+        raise InputError("stack: can only stack along a new non-batch axis")
+    try:
+        return Sym(np.stack([s.arr for s in syms], axis=dim % n), True)
+    except ValueError:
+        raise InputError("stack: shapes do not match") from None
+
+
+def tiled(s: Sym, sizes: Sequence[Any], repeat: bool) -> Sym:
+    """``x.expand(*sizes)`` (-1 keeps an axis) or ``x.repeat(*reps)``: entries copied, the
+    batch axis kept as it is."""
+    arr = batched(s)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, torch.Size)):
+        sizes = tuple(sizes[0])
+    what = "repeat" if repeat else "expand"
+    if len(sizes) != arr.ndim or not all(isinstance(v, int) and not isinstance(v, bool)
+                                         for v in sizes):
+        raise InputError(f"{what}: expected {arr.ndim} integer sizes (new axes before the "
+                         "batch axis are not supported)")
+    if not (sizes[0] == 1 if repeat else sizes[0] in (-1, arr.shape[0])):
+        raise InputError(f"{what}: changes the batch axis")
+    try:
+        out = np.tile(arr, tuple(sizes)) if repeat else np.array(np.broadcast_to(
+            arr, tuple(a if v == -1 else v for v, a in zip(sizes, arr.shape))))
+    except ValueError:
+        raise InputError(f"{what}: sizes {tuple(sizes)} do not fit {arr.shape}") from None
+    return Sym(out, True)
+
+
 def getitem(s: Sym, index: Any) -> Sym:
     """Basic indexing (integers, slices with a positive step, None, ...) and one list of
     integers; a tensor that depends on the input must be indexed with ':' first (its batch
