@@ -331,3 +331,35 @@ def test_concatenation_in_the_tensor_filter() -> None:
         assert found.out_r is not None
         assert bool(((found.out - m(x.double())).abs() <= found.out_r).all())
     assert tensor_decided >= 4
+
+
+class Normed(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.fc2, self.soft = nn.Linear(3, 4), nn.Linear(4, 2), nn.Softsign()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(nn.functional.normalize(self.soft(self.fc1(x)), dim=1))
+
+
+def test_softsign_and_normalize_through_the_certified_engine() -> None:
+    """Softsign as x / (1 + |x|) and F.normalize as x / max(||x||, eps): decided
+    differentiable with Softsign inputs exactly 0 (zero jumps), the import's outputs
+    checked against the model's on every batch (the forward check); another p is one
+    line."""
+    g = torch.Generator().manual_seed(0)
+    m = coarse(Normed(), g)
+    for seed in range(3):
+        x = torch.randint(-2, 3, (4, 3), generator=torch.Generator().manual_seed(seed)).float()
+        e = Auditor(m.float(), x, "mse", dtype=parse_dtype("fp32")).audit(
+            x, torch.zeros(4, 2))["exact"]
+        # an |x| on its kink inside Softsign: its adjoint is 0 (x = 0 times the slope)
+        assert (e["undecided"], e["differentiable"]) == (None, True) and e["kinked"] > 0
+    with pytest.raises(InputError) as exc:
+        from_module(nn.Sequential(nn.Linear(2, 2), _PNorm()), torch.ones(1, 2))
+    assert "\n" not in str(exc.value) and "p = 2" in str(exc.value)
+
+
+class _PNorm(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(x, p=3.0)

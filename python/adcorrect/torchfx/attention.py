@@ -287,6 +287,28 @@ def encoder_layer(imp: Any, m: nn.TransformerEncoderLayer, x: Sym, where: str,
 
 #: constant padding modules (``padding`` as F.pad's widths, ``value``; ZeroPad subclasses)
 CONSTANT_PADS = (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d)
+def softsign(imp: Any, x: Any, where: str) -> Sym:
+    """``x / (1 + |x|)`` as PyTorch computes it (|x|'s derivative 0 at 0: the composed
+    derivative there is 1, the true one)."""
+    s = imp.tensor(x, "input")
+    a = Sym(ops.activation(imp.b, s.arr, acts.abs_(), f"{where}/abs"), True)
+    one = Sym(np.array(const_entry(Fraction(1)), dtype=object), False)
+    return tensors.div(imp.b, s, tensors.add(imp.b, a, one, Fraction(1), f"{where}/den"),
+                       where)
+
+
+def normalize(imp: Any, x: Any, dim: Any, eps: Any, where: str) -> Sym:
+    """``F.normalize(x, 2, dim, eps)``: x / max(||x||, eps) along ``dim``, as PyTorch
+    computes it (the norm's square root is certified away from 0, else undecided)."""
+    s = imp.tensor(x, "input")
+    sq = tensors.mul(imp.b, s, s, f"{where}/sq")
+    total = Sym(smooth.mean(imp.b, sq.arr, [dim], True, f"{where}/sum", True), True)
+    norm = Sym(smooth.elementwise(imp.b, total.arr, "sqrt", (), f"{where}/norm"), True)
+    den = ops.activation(imp.b, norm.arr, acts.clamp(imp.scalar(eps, "eps"), None),
+                         f"{where}/den")
+    return tensors.div(imp.b, s, Sym(den, True), where)
+
+
 def glu(imp: Any, x: Any, dim: Any, where: str) -> Sym:
     """``F.glu``: the first half times the sigmoid of the second, along ``dim``."""
     s = imp.tensor(x, "input")
@@ -344,6 +366,9 @@ def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
     out = recurrent.module_call(imp, m, args, kwargs, where)
     if out is not NotImplemented:
         return out
+    if isinstance(m, nn.Softsign):
+        (x,) = match_args(args, kwargs, ("input", None))
+        return softsign(imp, x, where)
     if isinstance(m, nn.GLU):
         (x,) = match_args(args, kwargs, ("input", None))
         return glu(imp, x, m.dim, where)
@@ -417,6 +442,15 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
     if fn is torch.stack:
         xs, dim = match_args(args, kwargs, ("tensors", None), ("dim", 0))
         return tensors.stack([imp.tensor(t, "tensors") for t in xs], dim)
+    if fn is F.softsign:
+        (x,) = match_args(args, kwargs, ("input", None))
+        return softsign(imp, x, where)
+    if fn is F.normalize:
+        x, p, dim, eps, out = match_args(args, kwargs, ("input", None), ("p", 2.0),
+                                         ("dim", 1), ("eps", 1e-12), ("out", None))
+        if p != 2 or out is not None:
+            raise InputError("normalize: only p = 2 (the Euclidean norm) is supported")
+        return normalize(imp, x, dim, eps, where)
     if fn is F.glu:
         x, dim = match_args(args, kwargs, ("input", None), ("dim", -1))
         return glu(imp, x, dim, where)
