@@ -43,6 +43,32 @@ def ad_is_autograds(m: nn.Module, x: torch.Tensor) -> tuple[Any, Any]:
     return net, fw
 
 
+def kinked(net: Any, fw: Any, at_zero: bool = False) -> bool:
+    """Whether some activation input of the example is on a kink (of relu, with
+    ``at_zero``)."""
+    return any((fw.y[k] == 0 and n.activation.name == "relu") if at_zero else
+               fw.y[k] in n.activation.kinks for k, n in enumerate(net.neurons)
+               if n.activation.kinks)
+
+
+def encloses(m: nn.Module, xs: torch.Tensor) -> None:
+    """The tensor filter runs m (float64) on the batch and its enclosures contain m's
+    float64 outputs."""
+    from adcorrect.audit.tfilter import TensorFilter
+
+    found = TensorFilter(m, torch.float64).run(xs)
+    assert found.out_r is not None
+    assert bool(((found.out - m(xs)).abs() <= found.out_r).all())
+
+
+def refused(m: nn.Module, x: torch.Tensor, *words: str) -> None:
+    """Importing m is refused with one line naming ``words``."""
+    with pytest.raises(InputError) as exc:
+        from_module(m, x)
+    msg = str(exc.value)
+    assert "\n" not in msg and all(w in msg for w in words), msg
+
+
 class Clamped(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -69,8 +95,7 @@ def test_ad_through_clamp_methods_and_sums_is_autograds() -> None:
         g = torch.Generator().manual_seed(seed)
         x = torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double()
         net, fw = ad_is_autograds(m, x)
-        at_bound += any(fw.y[k] in n.activation.kinks for k, n in enumerate(net.neurons)
-                        if n.activation.kinks)
+        at_bound += kinked(net, fw)
     assert at_bound >= 3
 
 
@@ -109,10 +134,7 @@ class _Bad(nn.Module):
 
 @pytest.mark.parametrize(("how", "words"), [("all", "batch axis"), ("dtype", "dtype")])
 def test_sums_that_are_not_per_example_are_one_line(how: str, words: str) -> None:
-    with pytest.raises(InputError) as exc:
-        from_module(_Bad(how), torch.ones(1, 2))
-    msg = str(exc.value)
-    assert "\n" not in msg and words in msg
+    refused(_Bad(how), torch.ones(1, 2), words)
 
 
 class Padded(nn.Module):
@@ -131,19 +153,14 @@ class Padded(nn.Module):
 def test_constant_padding_in_the_ir_and_the_tensor_filter() -> None:
     """ZeroPad2d and F.pad(value=1/2): exact AD equals autograd (relus on their kinks
     included); the tensor filter's enclosures contain the float64 outputs."""
-    from adcorrect.audit.tfilter import TensorFilter
 
     at_kink = 0
     for seed in range(8):
         g = torch.Generator().manual_seed(seed)
         m = coarse(Padded(), g)
         net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double())
-        at_kink += any(fw.y[k] == 0 for k, n in enumerate(net.neurons)
-                       if n.activation.name == "relu")
-        xs = torch.randint(-1, 2, (3, 1, 3, 3), generator=g).double()
-        found = TensorFilter(m, torch.float64).run(xs)
-        assert found.out_r is not None
-        assert bool(((found.out - m(xs)).abs() <= found.out_r).all())
+        at_kink += kinked(net, fw, at_zero=True)
+        encloses(m, torch.randint(-1, 2, (3, 1, 3, 3), generator=g).double())
     assert at_kink >= 2
 
 
@@ -171,11 +188,7 @@ def test_padding_the_batch_axis_is_one_line() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return nn.functional.pad(torch.relu(x), (0, 0, 1, 0))
 
-    m = nn.Sequential(nn.Linear(2, 2), _Bad())
-    with pytest.raises(InputError) as exc:
-        from_module(m, torch.ones(1, 2))
-    msg = str(exc.value)
-    assert "\n" not in msg and "batch axis" in msg
+    refused(nn.Sequential(nn.Linear(2, 2), _Bad()), torch.ones(1, 2), "batch axis")
 
 
 class Upsampled(nn.Module):
@@ -198,24 +211,16 @@ def test_nearest_upsampling_by_pytorchs_index_map(kw: dict[str, object]) -> None
     """nn.Upsample and F.interpolate in nearest modes, integer and fractional scales:
     outputs and exact AD equal float64 PyTorch's; the tensor filter's enclosures contain
     the outputs."""
-    from adcorrect.audit.tfilter import TensorFilter
 
     for seed in range(3):
         g = torch.Generator().manual_seed(seed)
         m = coarse(Upsampled(**kw), g)
         ad_is_autograds(m, torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double())
-        xs = torch.randint(-1, 2, (2, 1, 3, 3), generator=g).double()
-        found = TensorFilter(m, torch.float64).run(xs)
-        assert found.out_r is not None
-        assert bool(((found.out - m(xs)).abs() <= found.out_r).all())
+        encloses(m, torch.randint(-1, 2, (2, 1, 3, 3), generator=g).double())
 
 
 def test_other_interpolation_modes_are_one_line() -> None:
-    m = Upsampled(scale_factor=2, mode="bilinear")
-    with pytest.raises(InputError) as exc:
-        from_module(m, torch.ones(1, 1, 3, 3))
-    msg = str(exc.value)
-    assert "\n" not in msg and "bilinear" in msg
+    refused(Upsampled(scale_factor=2, mode="bilinear"), torch.ones(1, 1, 3, 3), "bilinear")
 
 
 class PReLUNet(nn.Module):
@@ -240,8 +245,7 @@ def test_prelu_slopes_are_parameters() -> None:
         g = torch.Generator().manual_seed(seed)
         m = coarse(PReLUNet(), g)
         net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double())
-        at_kink += any(fw.y[k] == 0 for k, n in enumerate(net.neurons)
-                       if n.activation.name == "relu")
+        at_kink += kinked(net, fw, at_zero=True)
     assert at_kink >= 3
     m = coarse(PReLUNet(), torch.Generator().manual_seed(1)).float()
     x = torch.randint(-1, 2, (4, 1, 3, 3), generator=torch.Generator().manual_seed(2)).float()
@@ -265,24 +269,17 @@ def test_stack_expand_repeat_and_threshold() -> None:
     """torch.stack, x.expand, x.repeat and nn.Threshold(t, t) (PyTorch's slope 0 at t):
     outputs and exact AD equal float64 autograd; the tensor filter encloses the outputs;
     a threshold whose value is not its threshold is discontinuous (one line)."""
-    from adcorrect.audit.tfilter import TensorFilter
 
     at_kink = 0
     for seed in range(8):
         g = torch.Generator().manual_seed(seed)
         m = coarse(Tiles(), g)
         net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 3), generator=g).double())
-        at_kink += any(fw.y[k] in n.activation.kinks for k, n in enumerate(net.neurons)
-                       if n.activation.kinks)
-        xs = torch.randint(-1, 2, (3, 3), generator=g).double()
-        found = TensorFilter(m, torch.float64).run(xs)
-        assert found.out_r is not None
-        assert bool(((found.out - m(xs)).abs() <= found.out_r).all())
+        at_kink += kinked(net, fw)
+        encloses(m, torch.randint(-1, 2, (3, 3), generator=g).double())
     assert at_kink >= 3
-    bad = nn.Sequential(nn.Linear(2, 2), nn.Threshold(0.0, 1.0))
-    with pytest.raises(InputError) as exc:
-        from_module(bad, torch.ones(1, 2))
-    assert "\n" not in str(exc.value) and "discontinuous" in str(exc.value)
+    refused(nn.Sequential(nn.Linear(2, 2), nn.Threshold(0.0, 1.0)), torch.ones(1, 2),
+            "discontinuous")
 
 
 def test_glu_is_a_gated_product() -> None:
@@ -311,7 +308,6 @@ class Branches(nn.Module):
 def test_concatenation_in_the_tensor_filter() -> None:
     """torch.cat reaches the tensor filter (its tensors arrive in a list): its verdicts
     are the IR route's on every batch, and its enclosures contain the outputs."""
-    from adcorrect.audit.tfilter import TensorFilter
 
     tensor_decided = 0
     for seed in range(8):
@@ -327,9 +323,7 @@ def test_concatenation_in_the_tensor_filter() -> None:
             verdicts.append((e["differentiable"], e["inc"], e["undecided"] is None))
             tensor_decided += e.get("filter") == "tensor"
         assert verdicts[0] == verdicts[1], seed
-        found = TensorFilter(m.double(), torch.float64).run(x.double())
-        assert found.out_r is not None
-        assert bool(((found.out - m(x.double())).abs() <= found.out_r).all())
+        encloses(m.double(), x.double())
     assert tensor_decided >= 4
 
 
@@ -355,9 +349,7 @@ def test_softsign_and_normalize_through_the_certified_engine() -> None:
             x, torch.zeros(4, 2))["exact"]
         # an |x| on its kink inside Softsign: its adjoint is 0 (x = 0 times the slope)
         assert (e["undecided"], e["differentiable"]) == (None, True) and e["kinked"] > 0
-    with pytest.raises(InputError) as exc:
-        from_module(nn.Sequential(nn.Linear(2, 2), _PNorm()), torch.ones(1, 2))
-    assert "\n" not in str(exc.value) and "p = 2" in str(exc.value)
+    refused(nn.Sequential(nn.Linear(2, 2), _PNorm()), torch.ones(1, 2), "p = 2")
 
 
 class _PNorm(nn.Module):
