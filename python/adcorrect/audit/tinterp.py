@@ -18,9 +18,9 @@ from torch import nn
 
 from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
-from ..torchfx.attention import CONSTANT_PADS, upsample_kwargs
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
+from ..torchfx.layers import CONSTANT_PADS, upsample_kwargs
 from .certified import F64, INFLATE, U, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core.errors import InputError
-from ..torchfx.attention import INTERPOLATE_ARGS
+from ..torchfx.layers import INTERPOLATE_ARGS
 from ..torchfx.tensors import nearest_index, squeezed, unsqueezed
 from .certified import F64, quantum
 from .kernels import certified_scale

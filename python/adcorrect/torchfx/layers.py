@@ -1,0 +1,157 @@
+"""Layers of the models people write that the importer's core does not name: padding
+modules (``F.pad``'s rule), nearest-neighbour upsampling, PReLU, GLU, Softsign,
+``F.normalize``, ``torch.stack`` and the views ``squeeze``/``unsqueeze``/``expand``/
+``repeat``.  Each is built from the IR's own pieces (copies, activation neurons, linear
+combinations, products), so exact AD follows PyTorch's choices where they matter."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..core.errors import InputError
+from ..nets import activations as acts
+from . import ops, smooth, tensors
+from .fxargs import match_args
+from .symbolic import const_entry
+from .values import Sym
+
+#: constant padding modules (``padding`` as F.pad's widths, ``value``; ZeroPad subclasses)
+CONSTANT_PADS = (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d)
+#: padding modules and their F.pad mode
+PAD_MODULES = ((CONSTANT_PADS, "constant"),
+               ((nn.ReflectionPad1d, nn.ReflectionPad2d, nn.ReflectionPad3d), "reflect"),
+               ((nn.ReplicationPad1d, nn.ReplicationPad2d, nn.ReplicationPad3d), "replicate"),
+               ((nn.CircularPad1d, nn.CircularPad2d, nn.CircularPad3d), "circular"))
+#: F.interpolate's parameters and defaults
+INTERPOLATE_ARGS = (("input", None), ("size", None), ("scale_factor", None), ("mode", "nearest"),
+                    ("align_corners", None), ("recompute_scale_factor", None),
+                    ("antialias", False))
+
+
+def upsample_kwargs(m: nn.Upsample) -> dict[str, Any]:
+    """The F.interpolate keywords an nn.Upsample module calls it with."""
+    return {"size": m.size, "scale_factor": m.scale_factor, "mode": m.mode,
+            "align_corners": m.align_corners,
+            "recompute_scale_factor": m.recompute_scale_factor}
+
+
+def softsign(imp: Any, x: Any, where: str) -> Sym:
+    """``x / (1 + |x|)`` as PyTorch computes it (|x|'s derivative 0 at 0: the composed
+    derivative there is 1, the true one)."""
+    s = imp.tensor(x, "input")
+    a = Sym(ops.activation(imp.b, s.arr, acts.abs_(), f"{where}/abs"), True)
+    one = Sym(np.array(const_entry(Fraction(1)), dtype=object), False)
+    return tensors.div(imp.b, s, tensors.add(imp.b, a, one, Fraction(1), f"{where}/den"),
+                       where)
+
+
+def normalize(imp: Any, x: Any, dim: Any, eps: Any, where: str) -> Sym:
+    """``F.normalize(x, 2, dim, eps)``: x / max(||x||, eps) along ``dim``, as PyTorch
+    computes it (the norm's square root is certified away from 0, else undecided)."""
+    s = imp.tensor(x, "input")
+    sq = tensors.mul(imp.b, s, s, f"{where}/sq")
+    total = Sym(smooth.mean(imp.b, sq.arr, [dim], True, f"{where}/sum", True), True)
+    norm = Sym(smooth.elementwise(imp.b, total.arr, "sqrt", (), f"{where}/norm"), True)
+    den = ops.activation(imp.b, norm.arr, acts.clamp(imp.scalar(eps, "eps"), None),
+                         f"{where}/den")
+    return tensors.div(imp.b, s, Sym(den, True), where)
+
+
+def glu(imp: Any, x: Any, dim: Any, where: str) -> Sym:
+    """``F.glu``: the first half times the sigmoid of the second, along ``dim``."""
+    s = imp.tensor(x, "input")
+    n = s.arr.ndim
+    if not isinstance(dim, int) or not -n <= dim < n or s.arr.shape[dim] % 2:
+        raise InputError("glu: needs an axis of even length")
+    a, b = tensors.split(s, s.arr.shape[dim] // 2, dim)
+    gate = Sym(smooth.elementwise(imp.b, b.arr, "sigmoid", (), f"{where}/gate"), True)
+    return tensors.mul(imp.b, a, gate, where)
+
+
+def prelu(imp: Any, x: Any, weight: Any, where: str) -> Sym:
+    """PReLU with a trainable slope a (one, or one per channel: axis 1) as
+    relu(x) + a (x - relu(x)): PyTorch's derivative at 0 is a (relu'(0) = 0) and its
+    derivative in a is min(x, 0), as PyTorch's kernel computes them."""
+    arr = imp.batched(x)
+    a = imp.params.sym(weight, f"{where}.weight") if isinstance(weight, torch.Tensor) \
+        else imp.tensor(weight, "weight")
+    if a.arr.ndim != 1 or a.arr.size not in (1, arr.shape[1] if arr.ndim > 1 else 1):
+        raise InputError(f"prelu: {a.arr.size} slopes for {arr.shape[1:]} entries")
+    if a.arr.size > 1:
+        a = Sym(a.arr.reshape(-1, *([1] * (arr.ndim - 2))), False, a.dtype)
+    r = Sym(ops.activation(imp.b, arr, acts.relu(), f"{where}/relu"), True)
+    neg = tensors.add(imp.b, Sym(arr, True), r, Fraction(-1), f"{where}/neg")
+    return tensors.add(imp.b, r, tensors.mul(imp.b, a, neg, f"{where}/a"), Fraction(1),
+                       where)
+
+
+def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
+                where: str) -> Any:
+    """One of this module's layers as a module, or NotImplemented."""
+    if not isinstance(m, (nn.Softsign, nn.GLU, nn.PReLU, nn.Upsample)) and not any(
+            isinstance(m, kinds) for kinds, _ in PAD_MODULES):
+        return NotImplemented
+    (x,) = match_args(args, kwargs, ("input", None))
+    if isinstance(m, nn.Softsign):
+        return softsign(imp, x, where)
+    if isinstance(m, nn.GLU):
+        return glu(imp, x, m.dim, where)
+    if isinstance(m, nn.PReLU):
+        return prelu(imp, x, m.weight, where)
+    if isinstance(m, nn.Upsample):  # nearest modes (the others are refused in one line)
+        return tensors.upsample(imp.tensor(x, "input"), upsample_kwargs(m))
+    mode = next(md for kinds, md in PAD_MODULES if isinstance(m, kinds))
+    return imp.pad(x, list(m.padding), mode, m.value if mode == "constant" else None, where)
+
+
+def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  where: str) -> Any:
+    """One of this module's layers as a function, or NotImplemented."""
+    if fn is torch.stack:
+        xs, dim = match_args(args, kwargs, ("tensors", None), ("dim", 0))
+        return tensors.stack([imp.tensor(t, "tensors") for t in xs], dim)
+    if fn is F.softsign:
+        (x,) = match_args(args, kwargs, ("input", None))
+        return softsign(imp, x, where)
+    if fn is F.normalize:
+        x, p, dim, eps, out = match_args(args, kwargs, ("input", None), ("p", 2.0),
+                                         ("dim", 1), ("eps", 1e-12), ("out", None))
+        if p != 2 or out is not None:
+            raise InputError("normalize: only p = 2 (the Euclidean norm) is supported")
+        return normalize(imp, x, dim, eps, where)
+    if fn is F.glu:
+        x, dim = match_args(args, kwargs, ("input", None), ("dim", -1))
+        return glu(imp, x, dim, where)
+    if fn is F.prelu:
+        x, w = match_args(args, kwargs, ("input", None), ("weight", None))
+        return prelu(imp, x, w, where)
+    if fn is F.interpolate:
+        x, *rest = match_args(args, kwargs, *INTERPOLATE_ARGS)
+        return tensors.upsample(imp.tensor(x, "input"), dict(zip(
+            (n for n, _ in INTERPOLATE_ARGS[1:]), rest)))
+    if fn in (torch.squeeze, torch.unsqueeze):
+        x, d = match_args(args, kwargs, ("input", None), ("dim", None))
+        return tensors.squeeze(imp.tensor(x, "input"), d, fn is torch.unsqueeze)
+    return NotImplemented
+
+
+def method_call(imp: Any, name: str, x: Any, rest: tuple[Any, ...], kwargs: dict[str, Any]
+                ) -> Any:
+    """``.squeeze``, ``.unsqueeze``, ``.expand``, ``.expand_as``, ``.repeat``, or
+    NotImplemented."""
+    if name in ("squeeze", "unsqueeze"):
+        (d,) = match_args(rest, kwargs, ("dim", None))
+        return tensors.squeeze(imp.tensor(x, "self"), d, name == "unsqueeze")
+    if name in ("expand", "repeat") and not kwargs:
+        return tensors.tiled(imp.tensor(x, "self"), rest, name == "repeat")
+    if name == "expand_as":
+        (other,) = match_args(rest, kwargs, ("other", None))
+        shape = tuple(other.shape if isinstance(other, torch.Tensor) else other.arr.shape)
+        return tensors.tiled(imp.tensor(x, "self"), (-1, *shape[1:]), False)
+    return NotImplemented
