@@ -21,11 +21,14 @@ gradient is AD's (the chain rule): the audit is decided without exact arithmetic
 Anything else goes to the exact audit on the IR (:mod:`adcorrect.audit.exact`).
 
 Supported: ``Linear``, ``Conv1d/2d`` (zeros padding), ``BatchNorm1d/2d`` in eval mode,
-the kinked activations of :mod:`adcorrect.torchfx.act_table`, max, average and adaptive
-pools, ``+``/``-``/negation, scaling by Python numbers, ``flatten``/``view``/``reshape``
-keeping the batch axis, ``torch.cat``, ``Dropout`` (in training mode with the audited
-pass's masks), ``Identity``.  Anything
-else raises :class:`Unsupported` and the audit uses the IR (same verdicts, slower).
+the kinked activations of :mod:`adcorrect.torchfx.act_table` (modules, functions and
+methods such as ``x.clamp``), max, average and adaptive pools, ``+``/``-``/negation,
+scaling by Python numbers, ``flatten``/``view``/``reshape``/``squeeze``/``unsqueeze``/
+``transpose``/``permute``/``expand``/``repeat`` keeping the batch axis, ``torch.cat``
+and ``torch.stack``, constant padding, nearest-neighbour upsampling, ``Embedding`` on
+token indices, ``Dropout`` (in training mode with the audited pass's masks:
+:mod:`.tmoves`), ``Identity``.  Anything else raises :class:`Unsupported` and the audit
+uses the IR (same verdicts, slower).
 """
 
 from __future__ import annotations
