@@ -90,6 +90,8 @@ def test_a_cnn_with_dropout_in_training_mode_is_decided_by_the_tensor_filter() -
         assert e["dead"] > 0  # max-pool ties of dead relus
         assert r["verdicts"][2]["agree"] is True  # differentiable, no bifurcation
         assert r["verdicts"][1]["agree"] is not False
+        # the float side sees the pools' ties too (dead relus tie at 0)
+        assert r["verdicts"][0]["agree"] is True and r["execution"]["pool_ties"] > 0
         identical = e["identical_ties"]
         # where a mask drops the channels of a whole receptive field, the second conv
         # computes its bias there: those windows tie between one function of the
@@ -162,3 +164,19 @@ def test_masked_cnn_verdicts_equal_the_ir_with_constant_masks() -> None:
         agreed += 1
         ties += r["exact"]["dead"] + r["exact"]["identical_ties"] > 0
     assert agreed == 8 and ties >= 4
+
+
+def test_float_pool_ties_are_the_max_chains_kinks() -> None:
+    """The execution audit counts a max pool's float entries equal to the maximum of the
+    window's entries before them, as the exact side counts the max chain's kinks: by
+    hand on one window layout, with padding and a 1-d pool."""
+    from adcorrect.audit.execution import chain_ties
+
+    x = torch.tensor([[[[0.0, 0.0, 1.0, 3.0],
+                        [0.0, 2.0, 3.0, 3.0]]]])  # windows 2x2: [0,0,0,2], [1,3,3,3]
+    assert chain_ties(x, 2, 2, None, 0, 1, False) == 2 + 2
+    # padding 1 shifts the windows: each holds at most two entries, never equal, and the
+    # padding (-inf) is never a tie
+    assert chain_ties(x, 2, 2, 2, 1, 1, False) == 0
+    # 1-d windows of 3 with stride 1 over [1, 1, 2, 2]: [1, 1, 2] and [1, 2, 2]
+    assert chain_ties(torch.tensor([[[1.0, 1.0, 2.0, 2.0]]]), 1, 3, 1, 0, 1, False) == 2

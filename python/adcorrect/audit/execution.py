@@ -24,6 +24,7 @@ audit).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,6 +37,7 @@ from torch import nn
 from ..core.errors import InputError
 from ..nets import activations as acts
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
+from ..torchfx.fxargs import int_tuple, pool_call
 from ..torchfx.values import kernel_scalar
 from .dtypes import DType
 
@@ -108,6 +110,23 @@ class Record:
     alt: torch.Tensor | None  # the alternative slope at kinked entries (compute dtype)
 
 
+def chain_ties(x: torch.Tensor, d: int, k: Any, st: Any, pad: Any, dl: Any,
+               ceil: bool) -> int:
+    """Entries of a max pool's windows, in float as PyTorch computes them, equal to the
+    maximum of the window's entries before them (the max chain's kinks, as the exact side
+    counts them: ties at the maximum and below it)."""
+    from .tkernels import _max_before, windows
+
+    K = int_tuple(k, d, "kernel_size")
+    S = K if st is None or st in ([], ()) else int_tuple(st, d, "stride")
+    with torch.no_grad():
+        w, _ = windows(x.detach(), d, K, S, int_tuple(pad, d, "padding"),
+                       int_tuple(dl, d, "dilation"), ceil, -math.inf)
+        before = _max_before(w)
+        tie = (w == before) & torch.isfinite(w) & torch.isfinite(before)
+    return int(tie.sum())
+
+
 class _Recorder(torch.fx.Interpreter):
     """Runs the traced model; records activation inputs; optionally swaps kink slopes."""
 
@@ -122,6 +141,7 @@ class _Recorder(torch.fx.Interpreter):
         self.masks: list[torch.Tensor] = [] if masks is None else masks  # dropout's
         self.drawn = masks is None  # draw masks (and keep them) or replay the given ones
         self.mpos = 0
+        self.pool_ties = 0  # max-pool entries tied with the running maximum before them
 
     def _dropout(self, draw: Callable[..., torch.Tensor], x: torch.Tensor, p: float
                  ) -> torch.Tensor:
@@ -174,6 +194,10 @@ class _Recorder(torch.fx.Interpreter):
         m = self.fetch_attr(target)
         if type(m) in _DROPOUTS and m.training and m.p > 0 and args:
             return self._dropout(_DROPOUTS[type(m)], args[0], m.p)
+        if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d)) and args and not m.return_indices:
+            self.pool_ties += chain_ties(args[0], 1 if isinstance(m, nn.MaxPool1d) else 2,
+                                         m.kernel_size, m.stride, m.padding, m.dilation,
+                                         m.ceil_mode)
         found = _module(m)
         if found is not None and args and isinstance(args[0], torch.Tensor):
             return self._act(found, args[0])
@@ -187,6 +211,13 @@ class _Recorder(torch.fx.Interpreter):
         found = _function(target, args, kwargs)
         if found is not None and args and isinstance(args[0], torch.Tensor):
             return self._act(found, args[0])
+        try:
+            pc = pool_call(target, args, kwargs)
+        except InputError:  # return_indices: not a pool the audit models
+            pc = None
+        if pc is not None and pc.kind == "max" and isinstance(pc.x, torch.Tensor):
+            self.pool_ties += chain_ties(pc.x, pc.d, pc.kernel, pc.stride, pc.padding,
+                                         pc.dilation, bool(pc.ceil_mode))
         return super().call_function(target, args, kwargs)
 
     def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
@@ -246,6 +277,7 @@ class ExecutionResult:
     bifurcation: bool
     changed: int  # gradient entries that change with the kink slope
     gradient: list[torch.Tensor] | None  # torch's own gradient (when it was computed)
+    pool_ties: int = 0  # max-pool entries tied in float (:func:`chain_ties`)
 
     @property
     def entries(self) -> int:
@@ -275,7 +307,7 @@ def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: tor
         out = rec.run(x)
         kinks = sum(int(r.kink.sum()) for r in rec.records if r.kink is not None)
         if kinks == 0:
-            return ExecutionResult(dtype, rec.records, 0, False, 0, None)
+            return ExecutionResult(dtype, rec.records, 0, False, 0, None, rec.pool_ties)
         g1 = torch.autograd.grad(loss_value(out, y, loss), params, allow_unused=True)
         alt = _Recorder(gm, alternative=True, records=rec.records, masks=rec.masks)
         out2 = alt.run(x)
@@ -289,4 +321,5 @@ def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: tor
         same = (a == b) | (torch.isnan(a) & torch.isnan(b))
         changed += int((~same).sum())
     grads = [torch.zeros_like(p) if g is None else g.detach() for p, g in zip(params, g1)]
-    return ExecutionResult(dtype, rec.records, kinks, changed > 0, changed, grads)
+    return ExecutionResult(dtype, rec.records, kinks, changed > 0, changed, grads,
+                           rec.pool_ties)

@@ -58,8 +58,8 @@ def _count(found: Filtered, attr: str) -> int:
 def execution_json(dtype: Any, run: ExecutionResult) -> dict[str, Any]:
     """The ``execution`` key of an audit's answer."""
     return {"dtype": dtype.name, "computation": dtype.computation,
-            "float_kinks": run.float_kinks, "bifurcation": run.bifurcation,
-            "changed_gradient_entries": run.changed}
+            "float_kinks": run.float_kinks, "pool_ties": run.pool_ties,
+            "bifurcation": run.bifurcation, "changed_gradient_entries": run.changed}
 
 
 def structure(aud: Any, B: int) -> dict[str, Any]:
@@ -201,7 +201,7 @@ def compare(exact_kinks: dict[tuple[int, int], str], label: Callable[[int], str]
                     "float_kink": not in_exact})
     verdicts = [
         {"question": "some copy on a kink", "exact": any_kink,
-         "execution": run.float_kinks > 0},
+         "execution": run.float_kinks > 0 or run.pool_ties > 0},
         {"question": "derivative choice matters (exact: NS; float: bifurcation)",
          "exact": ns, "execution": run.bifurcation},
         {"question": "loss not differentiable / gradient bifurcates",
