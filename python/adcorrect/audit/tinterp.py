@@ -460,7 +460,7 @@ class Interp(torch.fx.Interpreter):
             return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
                                  D=None if x.D is None else DD(-x.D.H, -x.D.L, x.D.R),
                                  T=None if x.T is None else (-x.T[0], x.T[1])))
-        moved = moved_entries(target, args, kwargs, self.scalar)  # padding, upsampling
+        moved = moved_entries(target, args, kwargs, self.scalar)  # cat, stack, pad, ...
         if moved is not None:
             return moved
         if target in VIEW_FUNCTIONS:  # torch.squeeze, torch.transpose, ...
@@ -469,19 +469,6 @@ class Interp(torch.fx.Interpreter):
             s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
             e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
             return self.flatten(args[0], s, e)
-        if target is torch.cat:
-            xs = args[0]
-            dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
-            if not all(isinstance(t, CT) for t in xs) or dim % xs[0].V.dim() == 0:
-                raise Unsupported("cat")
-            out = CT(*(torch.cat([getattr(t, a) for t in xs], dim) for a in "VRQC"))
-            if all(t.D is not None for t in xs):
-                out.D = DD(*(torch.cat([getattr(t.D, a) for t in xs], dim)
-                                 for a in "HLR"))
-            if all(t.T is not None for t in xs):
-                out.T = (torch.cat([t.T[0] for t in xs], dim),
-                         torch.cat([t.T[1] for t in xs], dim))
-            return out
         pc = pool_call(target, args, kwargs)
         if pc is not None and pc.kind == "max":
             return self.pool_max(pc.x, pc.d, pc.kernel, pc.stride, pc.padding, pc.dilation,

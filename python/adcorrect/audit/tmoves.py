@@ -71,24 +71,29 @@ def upsample(x: CT, kwargs: dict[str, Any]) -> CT:
 
 def moved_entries(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                   scalar: Callable[[Any], Fraction]) -> CT | None:
-    """``F.pad`` in constant mode and ``F.interpolate`` in a nearest mode on a certified
-    tensor, or None for another function."""
+    """``torch.cat``/``torch.stack`` along a non-batch axis, ``F.pad`` in constant mode and
+    ``F.interpolate`` in a nearest mode on certified tensors, or None for another
+    function."""
     if target is F.pad and kwargs.get("mode", args[2] if len(args) > 2 else "constant") \
             == "constant":
         v = kwargs.get("value", args[3] if len(args) > 3 else None)
         return pad(args[0], args[1] if len(args) > 1 else kwargs["pad"],
                    float(scalar(v or 0.0)))
-    if target is torch.stack:
+    if target in (torch.cat, torch.stack):
         xs, dim = args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0)
-        if not all(isinstance(t, CT) for t in xs) or dim % (xs[0].V.dim() + 1) == 0:
-            raise Unsupported("stack")
-        out = CT(*(torch.stack([getattr(t, a) for t in xs], dim) for a in "VRQC"))
+        n = xs[0].V.dim() + (target is torch.stack) if xs else 0
+        if not xs or not all(isinstance(t, CT) for t in xs) or dim % n == 0:
+            raise Unsupported(target.__name__)
+
+        def join(ts: list[torch.Tensor]) -> torch.Tensor:
+            return target(ts, dim)  # type: ignore[no-any-return]
+
+        out = CT(*(join([getattr(t, a) for t in xs]) for a in "VRQC"))
         if all(t.D is not None for t in xs):
-            out.D = DD(*(torch.stack([getattr(t.D, a) for t in xs], dim) for a in "HLR"))
+            out.D = DD(*(join([getattr(t.D, a) for t in xs]) for a in "HLR"))
         if all(t.T is not None for t in xs):
-            out.T = (torch.stack([t.T[0] for t in xs], dim),
-                     torch.stack([t.T[1] for t in xs], dim))
-        return out  # ids left out: the stacked tensors' ids are not one numbering
+            out.T = (join([t.T[0] for t in xs]), join([t.T[1] for t in xs]))
+        return out  # ids left out: the joined tensors' ids are not one numbering
     if target is F.interpolate and set(kwargs) <= {n for n, _ in INTERPOLATE_ARGS}:
         kw = {n: args[i] if i < len(args) else kwargs.get(n, d)
               for i, (n, d) in enumerate(INTERPOLATE_ARGS)}

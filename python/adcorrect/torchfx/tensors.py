@@ -141,15 +141,9 @@ def cat(syms: Sequence[Sym], dim: Any) -> Sym:
 
 def stack(syms: Sequence[Sym], dim: Any) -> Sym:
     """``torch.stack`` along a new non-batch axis."""
-    if not syms or not all(s.batched for s in syms):
-        raise InputError("stack: expected tensors that depend on the input")
-    n = syms[0].arr.ndim + 1
-    if not isinstance(dim, int) or isinstance(dim, bool) or not -n <= dim < n or dim % n == 0:
-        raise InputError("stack: can only stack along a new non-batch axis")
-    try:
-        return Sym(np.stack([s.arr for s in syms], axis=dim % n), True)
-    except ValueError:
-        raise InputError("stack: shapes do not match") from None
+    if not syms:
+        raise InputError("stack: expected a non-empty list of tensors")
+    return cat([squeeze(s, dim, unsqueeze=True) for s in syms], dim)
 
 
 def tiled(s: Sym, sizes: Sequence[Any], repeat: bool) -> Sym:
