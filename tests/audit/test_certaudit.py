@@ -135,8 +135,7 @@ def test_batchnorm_training_mode_gradient_matches_torch() -> None:
     m = _bn_model()
     x = torch.tensor([[-1.0, 0.5], [0.25, 1.0], [1.0, -2.0], [0.5, 0.5]])
     y = torch.tensor([0, 1, 0, 1])
-    aud = Auditor(m, x, "ce")
-    net = aud.whole[4]
+    net = from_module(m, x, whole_batch=True)
     rows = tuple(tuple(Q(v) for v in r) for r in x.to(torch.float64).tolist())
     sub = whole_batched(net, Batch(rows, tuple((Q(int(v)),) for v in y), (2,)), "ce")
     r = certified_oracle(sub, net.values)

@@ -146,30 +146,35 @@ class Auditor:
         self.needs_masks = False  # and on the dropout masks the audited pass draws
         self._plan: Plan | None = None  # built on first use (13 s for a VGG-11/8)
         self.act_neurons: list[int] = []
+        # batch statistics the tensor filter runs: the whole-batch network is imported
+        # only for a batch the tensor filter leaves open (:meth:`_import_whole`)
+        self.deferred = False
+        self._found: Filtered | None = None  # the tensor filter's findings on this batch
         if self.tfilter is not None and size > limit("exact_model_params"):
             check_runs_as_traced(model)  # the tensor filter alone: no exact import
-            with torch.no_grad():
-                out = model(self._cast(example[:1]))
-            if not isinstance(out, torch.Tensor):
-                raise InputError(f"the model returns a {type(out).__name__}, not a tensor")
-            self.n_out = out.numel()
+            with torch.no_grad(), kept_buffers(model):  # batch statistics: the whole example
+                out = model(self._cast(example))
+            if not isinstance(out, torch.Tensor) or out.dim() < 1:
+                raise InputError(f"the model returns a {type(out).__name__}, not a batch")
+            self.n_out = out[0].numel()
         else:
             try:
                 self.net = from_module(model, self._cast(example[:1]), name=name)
             except CouplesExamples as e:  # batch statistics, tokens, masks: the whole batch
                 self.per_batch = isinstance(e, ReadsInputValues)
                 self.needs_masks = isinstance(e, NeedsMasks)
-                with kept_buffers(model):
-                    masks = record_masks(trace(model), self._cast(example)) \
-                        if self.needs_masks else None
-                    self.net = from_module(model, self._cast(example), name=name,
-                                           whole_batch=True, masks=masks)
-                self.whole[example.shape[0]] = self.net
-            if not self.net.is_smooth:
-                self.net.require_exact()
-            self.act_neurons = [n.index for n in self.net.neurons if n.activation.exact
-                                and not n.activation.is_identity and n.op not in SELECTION_OPS]
-            self.n_out = len(self.net.head.outputs)
+                n_out = None if self.per_batch else self._filter_output(example)
+                if n_out is not None:  # batch statistics the tensor filter runs
+                    self.deferred, self.n_out = True, n_out
+                else:
+                    with kept_buffers(model):
+                        masks = record_masks(trace(model), self._cast(example)) \
+                            if self.needs_masks else None
+                        self.net = from_module(model, self._cast(example), name=name,
+                                               whole_batch=True, masks=masks)
+                    self.whole[example.shape[0]] = self.net
+            if self.net is not None:
+                self._adopt(self.net)
         self.W = sum(p.numel() for p in self.params)
         self.gm = trace(model)
         # the IR's filter first for MLPs and small networks without max pools (faster)
@@ -179,6 +184,27 @@ class Auditor:
         # the tensor filter first even where the IR's goes first (tests)
         self.tensor_first = False
         self.import_seconds = time.perf_counter() - t0
+
+    def _filter_output(self, example: torch.Tensor) -> int | None:
+        """The size of an example's output if the tensor filter runs the example batch,
+        else None."""
+        if self.tfilter is None:
+            return None
+        try:
+            with kept_buffers(self.model):
+                found = self.tfilter.run(self._cast(example))
+        except Unsupported:
+            return None
+        return int(found.out.shape[1])
+
+    def _adopt(self, net: Network) -> None:
+        """The IR network the exact routes use."""
+        if not net.is_smooth:
+            net.require_exact()
+        self.net = net
+        self.act_neurons = [n.index for n in net.neurons if n.activation.exact
+                            and not n.activation.is_identity and n.op not in SELECTION_OPS]
+        self.n_out = len(net.head.outputs)
 
     @property
     def plan(self) -> Plan | None:
@@ -216,7 +242,12 @@ class Auditor:
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
         masks = record_masks(self.gm, xe) if self.needs_masks else None
-        coupled = self._coupled(xe, y, masks, rows, execution, t0) if self.whole else None
+        self._found = None
+        coupled = self._coupled(xe, y, masks, rows, execution, t0) \
+            if self.whole or self.deferred else None
+        if coupled is None and self.deferred and rows.size not in self.whole:
+            coupled = self._import_whole(xe, y, rows, execution, t0)
+        self._found = None
         if coupled is not None:
             res, t1, t2, ex_seconds = coupled
         elif self.net is not None and (self.net.is_smooth or self.whole):
@@ -235,20 +266,42 @@ class Auditor:
                  rows: _Rows, execution: bool, t0: float
                  ) -> tuple[dict[str, Any], float, float, dict[str, float]] | None:
         """A piecewise-linear model the IR imports as a whole batch (dropout in training
-        mode, token inputs): the tensor filter (with the audited pass's masks), where it
-        decides the batch (no live kinked or uncertain copy, or a certificate of
-        non-differentiability); else None, and the whole batch goes to the certified
-        oracle (:meth:`_certified`).  Batch statistics the tensor filter declines."""
-        if self.tfilter is None or self.net is None or self.net.is_smooth:
+        mode, token inputs, batch statistics: :mod:`.tnorm`): the tensor filter (with the
+        audited pass's masks), where it decides the batch (no live kinked or uncertain
+        copy, or a certificate of non-differentiability); else None, and the whole batch
+        goes to the certified oracle (:meth:`_certified`)."""
+        if self.tfilter is None or self.net is not None and self.net.is_smooth:
             return None
         try:
             found = self.tfilter.run(xe, masks)
         except Unsupported:
             return None
+        self._found = found
         witness = self.tfilter.certificate(xe, y, self.loss) if found.live else None
         if found.live and witness is None:
             return None
         return self._tensor_answer(xe, y, found, witness, rows, execution, t0, masks)
+
+    def _import_whole(self, xe: torch.Tensor, y: torch.Tensor, rows: _Rows, execution: bool,
+                      t0: float) -> tuple[dict[str, Any], float, float, dict[str, float]] | None:
+        """The deferred whole-batch import for a batch the tensor filter left open (None:
+        the exact route goes on), or, where it would be over the ``whole_terms`` limit,
+        the tensor filter's answer: undecided, with the reason."""
+        from ..torchfx.importer import from_module
+
+        found = self._found
+        if found is not None and found.terms > limit("whole_terms"):
+            why = (f"{found.live} live kinked or uncertain copies need exact arithmetic, and "
+                   f"the whole-batch network (batch statistics) would have about "
+                   f"{found.terms} terms, over the limit of {limit('whole_terms')} "
+                   "(ADCORRECT_MAX_WHOLE_TERMS)")
+            return self._tensor_answer(xe, y, found, None, rows, execution, t0, why=why)
+        with kept_buffers(self.model):
+            self.whole[rows.size] = from_module(self.model, xe, name=self.name,
+                                                whole_batch=True)
+        if self.net is None:
+            self._adopt(self.whole[rows.size])
+        return None
 
     def _certified(self, xe: torch.Tensor, y: torch.Tensor, rows: _Rows, execution: bool,
                    t0: float, masks: list[torch.Tensor] | None
@@ -350,16 +403,19 @@ class Auditor:
 
     def _tensor_answer(self, xe: torch.Tensor, y: torch.Tensor, found: Filtered,
                        witness: dict[str, Any] | None, rows: _Rows, execution: bool,
-                       t0: float, masks: list[torch.Tensor] | None = None
+                       t0: float, masks: list[torch.Tensor] | None = None,
+                       why: str | None = None
                        ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
-        """The audit's result from the tensor filter's findings (decided there; ``masks``:
-        the audited pass's dropout masks, replayed by both checks)."""
+        """The audit's result from the tensor filter's findings (decided there, or
+        undecided for the reason ``why``; ``masks``: the audited pass's dropout masks,
+        replayed by both checks)."""
         self._check_output(xe, found.out.numpy(), masks)
         t1 = time.perf_counter()
         run = execution_audit(self.gm, self.params, xe, y, self.loss, self.dtype, masks) \
             if execution else None
         t2 = time.perf_counter()
-        return tensor_result(self, found, run, rows.size, witness), t1, t2, {"filter": t1 - t0}
+        return tensor_result(self, found, run, rows.size, witness, why), t1, t2, \
+            {"filter": t1 - t0}
 
     def _second_route(self, xe: torch.Tensor, y: torch.Tensor
                       ) -> tuple[Filtered, dict[str, Any] | None] | None:

@@ -101,7 +101,7 @@ def _up(r: torch.Tensor) -> torch.Tensor:
     return r * INFLATE + FLOOR
 
 
-def _finish(h: torch.Tensor, l_terms: list[torch.Tensor], R: torch.Tensor,
+def finish(h: torch.Tensor, l_terms: list[torch.Tensor], R: torch.Tensor,
             ok: torch.Tensor | None = None) -> DD:
     """``h + sum(l_terms)`` (the terms small) normalised, with the summation's error."""
     lo = l_terms[0]
@@ -180,7 +180,7 @@ def affine(x: DD, w: torch.Tensor, b: torch.Tensor | None,
     if bd is not None:
         h, e3 = two_sum(h, bd.reshape((1, -1) + (1,) * (h.dim() - 2)).expand_as(h))
         lt.append(e3)
-    return _finish(h, lt, R1)
+    return finish(h, lt, R1)
 
 
 def scale(x: DD, c: torch.Tensor) -> DD:
@@ -188,20 +188,20 @@ def scale(x: DD, c: torch.Tensor) -> DD:
     c = c.expand_as(x.H)
     p, e, ok = two_prod(c, x.H)
     cl = c * x.L
-    return _finish(p, [e, cl], c.abs() * x.R + U * cl.abs(), ok)
+    return finish(p, [e, cl], c.abs() * x.R + U * cl.abs(), ok)
 
 
 def add(a: DD, b: DD, sub: bool = False) -> DD:
     """a + b (or a - b)."""
     bh, bl = (-b.H, -b.L) if sub else (b.H, b.L)
     s, e = two_sum(a.H, bh)
-    return _finish(s, [e, a.L, bl], a.R + b.R)
+    return finish(s, [e, a.L, bl], a.R + b.R)
 
 
 def shift(x: DD, c: torch.Tensor) -> DD:
     """``x + c`` with c exact floats (broadcastable)."""
     s, e = two_sum(x.H, c.expand_as(x.H))
-    return _finish(s, [e, x.L], x.R)
+    return finish(s, [e, x.L], x.R)
 
 
 def batch_norm(x: DD, r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor,
@@ -217,7 +217,7 @@ def batch_norm(x: DD, r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor,
 def _sub_exact(t: DD, p: torch.Tensor, e: torch.Tensor, ok: torch.Tensor) -> DD:
     """t - (p + e), p + e exact."""
     s, se = two_sum(t.H, -p)
-    return _finish(s, [se, t.L, -e], t.R, ok)
+    return finish(s, [se, t.L, -e], t.R, ok)
 
 
 def normalised_sign(x: DD, c: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -277,5 +277,5 @@ def global_mean(x: DD) -> DD:
     rem = (S1 - p) - pe  # exact: S1 - p is within an ulp of S1 (Sterbenz)
     lo = (rem + S2) / nn
     Rm = x.R.reshape(B, C, -1).sum(2) * (1 + gamma(n + 2)) / n
-    out = _finish(h, [lo], _up(Rm + err / n + 2 * U * lo.abs()), ok)
+    out = finish(h, [lo], _up(Rm + err / n + 2 * U * lo.abs()), ok)
     return out.map(lambda t: t.reshape(B, C, *([1] * (x.H.dim() - 2))))

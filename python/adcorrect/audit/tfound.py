@@ -69,6 +69,9 @@ class Filtered:
     last_open_pool: int = 0  # 1-based max-pool call: the last with live ties or open windows
     out_r: torch.Tensor | None = None  # the outputs' radii
     out_t: tuple[torch.Tensor, torch.Tensor] | None = None  # their tangents (tangent pass)
+    # the weights of the affine maps and batch statistics over the batch: about the terms
+    # of a whole-batch import (what it would cost)
+    terms: int = 0
 
     @property
     def live(self) -> int:

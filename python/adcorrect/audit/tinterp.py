@@ -64,6 +64,8 @@ from .tmoves import (
     view_method,
 )
 from .tmoves import pad as t_pad
+from .tnorm import bn_train, dd_batch_norm_train
+from .tnorm import tangent as bn_train_tangent
 from .ttangent import NoCertificate
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
@@ -325,6 +327,7 @@ class Interp(torch.fx.Interpreter):
             out.T = t_affine(x.V, x.R, x.T, wt, self.direction(wt), self.direction(bt),
                               lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1])
         out.I = ids_rows(x.I, wt.shape[0])
+        self.found.terms += out.V.numel() * wt.shape[1]
         return self.named(out)
 
     def conv(self, x: CT, m: Any) -> CT:
@@ -348,6 +351,7 @@ class Interp(torch.fx.Interpreter):
                             list(m.dilation), False, m.groups, w.shape[0])
         if out.I is not None and out.I.shape != out.V.shape:
             out.I = None
+        self.found.terms += out.V.numel() * m_in
         return self.named(out)
 
     def direction(self, p: torch.Tensor | None) -> torch.Tensor | None:
@@ -409,6 +413,17 @@ class Interp(torch.fx.Interpreter):
             return self.linear(x, m.weight, m.bias)
         if kind in (nn.Conv1d, nn.Conv2d):
             return self.conv(x, m)
+        if kind in (nn.BatchNorm1d, nn.BatchNorm2d) and (m.training or m.running_mean is None):
+            eps = float(self.scalar(m.eps))
+            out = self.kernel(bn_train, x, m, eps)
+            out.I = ids_channel(x.I)
+            if x.T is not None:
+                out.T = bn_train_tangent(x, eps, m.weight, self.direction(m.weight),
+                                         self.direction(m.bias))
+            self.found.terms += 6 * out.V.numel()  # mean, deviation, square, variance, ...
+            if x.D is not None:
+                out.D = dd_batch_norm_train(x.D, m.weight, m.bias, eps)
+            return self.named(out)
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
             out = self.kernel(batch_norm, x, m)
             out.I = ids_channel(x.I)

@@ -64,17 +64,20 @@ def execution_json(dtype: Any, run: ExecutionResult) -> dict[str, Any]:
 
 def structure(aud: Any, B: int) -> dict[str, Any]:
     """The structural keys at batch size B (cached on the auditor): from the IR when
-    there is one, else from the fx graph (:mod:`.tcoverage`), else said to be unknown.
+    there is one (batch statistics: once a batch of size B has been imported whole),
+    else from the fx graph (:mod:`.tcoverage`), else said to be unknown.
     A batched network (B >= 2) never is a bias network (THEORY.md 8.1); B = 1 is the
     network itself."""
     cache = aud.__dict__.setdefault("_structures", {})
+    if aud.deferred and B not in aud.whole:  # analysed once a whole-batch import is made
+        return _structure_of(aud, B)
     if B not in cache:
         cache[B] = _structure_of(aud, B)
     return cache[B]
 
 
 def _structure_of(aud: Any, B: int) -> dict[str, Any]:
-    if aud.net is not None:
+    if aud.net is not None and (not aud.deferred or B in aud.whole):
         net = aud.net
         label = [n.label for n in net.neurons]
         return {"bias_network": B == 1 and net.is_bias_network,
@@ -90,8 +93,11 @@ def _structure_of(aud: Any, B: int) -> dict[str, Any]:
                 "single_bias_network": facts.bias_network,
                 "no_exclusive_bias": list(facts.no_exclusive),
                 "theorem": coverage_json(facts.coverage(B))}
-    why = ("structure not analysed: the model is above the exact import limit; the verdict "
-           "needs no theorem where no copy is on a live kink (the loss is C^1 near w)")
+    why = ("structure not analysed: " + (
+        "batch statistics couple the examples, and the whole-batch network is imported "
+        "only for batches the tensor filter leaves open" if aud.deferred else
+        "the model is above the exact import limit") + "; the verdict needs no theorem "
+        "where no copy is on a live kink (the loss is C^1 near w)")
     return {"bias_network": None, "single_bias_network": None, "no_exclusive_bias": [],
             "theorem": {"applies": None, "why": why, "bias_network": None, "tied_bias": None,
                         "classes_ordered": None, "kinked_classes": None,
@@ -100,11 +106,12 @@ def _structure_of(aud: Any, B: int) -> dict[str, Any]:
 
 
 def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int,
-                  witness: dict[str, Any] | None = None) -> dict[str, Any]:
+                  witness: dict[str, Any] | None = None, why: str | None = None
+                  ) -> dict[str, Any]:
     """The audit's JSON-ready answer where the tensor filter decided: no live kinked or
     uncertain copy, or a ``witness`` of non-differentiability (one-sided derivatives,
     :meth:`.tfilter.TensorFilter.certificate`); else undecided (live copies and no IR to
-    resolve them)."""
+    resolve them; ``why``: the reason, if not the exact import limit)."""
     submax = sum(pt.count() for pt in found.pools if pt.kind == "submax")
     ident = sum(pt.count() for pt in found.pools if pt.kind == "ident")
     submax += ident
@@ -131,9 +138,9 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
     else:
         cert = "none"
         verdict = {"ns": None, "differentiable": None, "inc": None,
-                   "undecided": f"{live_kinks} live kinked and {unc} uncertain copies need "
-                                "exact arithmetic, and the model is above the exact import "
-                                "limit (ADCORRECT_MAX_EXACT_MODEL_PARAMS)"}
+                   "undecided": why or f"{live_kinks} live kinked and {unc} uncertain "
+                                "copies need exact arithmetic, and the model is above the "
+                                "exact import limit (ADCORRECT_MAX_EXACT_MODEL_PARAMS)"}
     live_kinks += submax
     kinked_copies = _copies(found, "kink")
     sub_unc = found.pool_sub_unc

@@ -50,6 +50,9 @@ LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
           "parameters and buffers of a PyTorch model imported as an exact network"),
     Limit("terms", "ADCORRECT_MAX_TERMS", 100_000_000,
           "weights of a network (terms of all pre-activations)"),
+    Limit("whole_terms", "ADCORRECT_MAX_WHOLE_TERMS", 16_000_000,
+          "terms of a whole-batch network imported for batch statistics where the tensor "
+          "filter leaves copies open (estimated before the import; 12 M take about 45 s)"),
     Limit("digits", "ADCORRECT_MAX_DIGITS", 4_000,
           "decimal digits of an integer, numerator or denominator"),
     Limit("exponent", "ADCORRECT_MAX_EXPONENT", 1_000,

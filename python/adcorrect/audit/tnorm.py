@@ -1,0 +1,312 @@
+"""Batch statistics in the tensor filter (THEORY.md 8.3): BatchNorm in training mode on
+certified tensors, ``y = gamma (x - mean) / sqrt(var + eps) + beta`` per channel (axis 1)
+over the batch and the spatial axes, with the biased variance and real arithmetic (the
+whole-batch import's semantics, :func:`adcorrect.torchfx.smooth.batch_norm_train`).
+
+The radius of an output bounds two errors (per channel, ``N`` entries, float values
+``v`` with radii ``r`` around the exact inputs ``s``; ``u = 2^-53``):
+
+1. *Propagation*, ``|y_i(s) - y_i(v)|``.  By the mean value theorem along the segment
+   from ``v`` to ``s`` (every point ``xi`` of it in the box ``|xi - v| <= r``),
+   ``y_i(s) - y_i(v) = grad y_i(xi) . (s - v)`` with
+   ``d y_i / d x_j = (gamma / sigma) (delta_ij - 1/N - n_i n_j / N)``, ``n`` the
+   normalised values at ``xi`` and ``sigma = sqrt(var(xi) + eps)``.  Since
+   ``sum_j n_j^2 = N var / (var + eps) <= N``, Cauchy-Schwarz gives
+   ``|sum_j n_j delta_j| / N <= rms(delta)``, so
+   ``|y_i(s) - y_i(v)| <= |gamma| / sigma_lo (r_i + mean(r) + nmax_i rms(r))``, where
+   ``sigma_lo <= sigma(xi)`` on the box: ``sqrt(var)`` is the norm of the centred vector
+   over ``sqrt(N)`` and centring is a projection, so
+   ``sqrt(var(xi)) >= sqrt(var(v)) - rms(r)``; and
+   ``nmax_i = min(sqrt(N), (|v_i - mean(v)| + r_i + mean(r)) / sigma_lo)``.  Radii thus
+   grow additively, entry by entry, not through the dependency of interval arithmetic.
+2. *Rounding* at ``v``: the float mean is within ``gamma_{N+1} mean|v|`` of the exact
+   one (any summation order), so each computed deviation ``d_i`` is within
+   ``e_i = e_mu + u |d_i|`` of the exact ``v_i - mean(v)``; the exact variance lies
+   between the means of ``(|d_i| -+ e_i)^2``, which bounds ``sigma(v)`` in
+   ``[s_lo, s_hi]``; the quotient, the scaling by gamma and the shift by beta add
+   their roundings.
+
+The tangent of the tangent pass (:mod:`.ttangent`) is
+``g (x' - mean(x') - n mean(n x')) / sigma + g' n + beta'``, in interval arithmetic on
+the enclosures of ``n`` and ``1 / sigma`` above.
+
+Every bound is computed in float64 and enlarged for its own roundings (generous
+factors: the terms are about ``N u`` relative).  Exact outputs: ``gamma = 0`` gives
+``beta`` (any finite inputs), and so does a channel of equal exact inputs (deviation 0).
+
+The precise pass (:mod:`.tdd`) carries double-double values, whose radii would restart at
+``u`` if batch statistics rounded to float64; :func:`dd_batch_norm_train` keeps them near
+``u^2``: the channel sums are TwoSum trees, each deviation and square an exact TwoSum or
+TwoProduct plus small terms whose roundings are bounded, ``1 / sqrt(var + eps)`` an Arb
+ball per channel (python-flint) split into two floats, and the propagation of the input
+radii is fact 1 above with the variance's lower bound from that ball.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .certified import F64, FLOOR, INFLATE, NOQ, U, gamma, quantum
+from .tdd import DD, shift, two_prod, two_sum
+from .tdd import finish as dd_finish
+from .tdd import scale as dd_scale
+from .tkernels import CT, Unsupported
+from .ttangent import Tan, add, times_enclosure
+from .ttangent import scale as t_scale
+
+DOWN = 1.0 - 2.0 ** -48  # below the relative roundings of a few operations
+UP = 1.0 + 2.0 ** -48
+
+
+def _per_channel(t: torch.Tensor) -> torch.Tensor:
+    """(B, C, ...) -> (C, B * prod(...)): a channel's entries in one row."""
+    return t.transpose(0, 1).reshape(t.shape[1], -1)
+
+
+def _back(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """The inverse of :func:`_per_channel` for a tensor of the given (B, C, ...) shape."""
+    moved = (shape[1], shape[0], *shape[2:])
+    return t.reshape(moved).transpose(0, 1)
+
+
+def tree_sum(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row sums of v (C, N) with error bounds: ``|sum_j v_j - s| <= err`` per row.  The
+    rows are added in pairs, level by level, each addition with its exact error
+    (Knuth's TwoSum, exact in every rounding including gradual underflow); the errors
+    are summed at the end, so the bound is ``u |s|`` plus ``gamma_N`` of the errors'
+    magnitudes (about ``u^2 N log N`` of ``sum |v|``) instead of ``gamma_N sum |v|``."""
+    h, lo, err = dd_sum(v)
+    total = h + lo
+    return total, (U * total.abs() + err) * INFLATE + FLOOR
+
+
+def _tree(h: torch.Tensor, errs: list[torch.Tensor]
+          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The root ``h`` of a TwoSum tree and the float sum of its errors, with a bound on
+    that sum's rounding: the exact sum is ``h + lo`` within ``err``."""
+    if not errs:
+        return h, torch.zeros_like(h), torch.zeros_like(h)
+    e = torch.cat(errs, 1)
+    return h, e.sum(1), 2.0 * gamma(e.shape[1] + 2) * e.abs().sum(1) * INFLATE + FLOOR
+
+
+def dd_sum(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Row sums of v (C, N) as double-doubles: the exact sum is ``h + lo`` within
+    ``err`` (the TwoSum tree of :func:`tree_sum`, not rounded to one float)."""
+    N = v.shape[1]
+    width = 1 << max(N - 1, 0).bit_length()
+    hi = torch.nn.functional.pad(v, (0, width - N)) if width != N else v
+    errs: list[torch.Tensor] = []
+    while hi.shape[1] > 1:
+        hi, e = two_sum(hi[:, 0::2], hi[:, 1::2])
+        errs.append(e)
+    return _tree(hi[:, 0], errs)
+
+
+def normalised(V: torch.Tensor, R: torch.Tensor, eps: float
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The normalised values ``n = (x - mean) / sqrt(var + eps)`` of every channel, in
+    the per-channel layout (C, N): float values, radii enclosing the exact ``n(s)`` for
+    every ``s`` within ``R`` of ``V``, and per channel an enclosure ``[lo, hi]`` of
+    ``1 / sqrt(var(s) + eps)`` (see the module docstring)."""
+    v, r = _per_channel(V), _per_channel(R)
+    N = v.shape[1]
+    # rounding at v: the mean, the deviations d (each within e of the exact one) and the
+    # exact sum of squared deviations in [sq_lo, sq_hi]
+    S, eS = tree_sum(v)
+    mu = (S / N)[:, None]
+    e_mu = ((eS / N)[:, None] + 2.0 * U * mu.abs()) * INFLATE + FLOOR
+    d = v - mu
+    e = e_mu + 2.0 * U * d.abs()
+    Q, eQ = tree_sum(d * d)
+    slack = 2.0 * (1.0 + 2.0 * gamma(N + 2))
+    cross = (d.abs() * e).sum(1) * slack + (e * e).sum(1) * slack
+    sq_lo = ((Q - eQ - 2.0 * U * Q.abs() - cross) * DOWN).clamp_min(0.0)
+    sq_hi = (Q + eQ + 2.0 * U * Q.abs() + cross) * UP + FLOOR
+    var_lo = (sq_lo / N * DOWN)[:, None]
+    var_hi = (sq_hi / N * UP)[:, None]
+    s = torch.sqrt((Q / N)[:, None].clamp_min(0.0) + eps)
+    n = d / s
+    s_lo = torch.sqrt(var_lo + eps) * DOWN
+    s_hi = torch.sqrt(var_hi + eps) * UP
+    delta = torch.maximum((s - s_lo).abs(), (s_hi - s).abs()) * UP
+    rnd = (e / s_lo + d.abs() * delta / (s_lo * s) + 2.0 * U * n.abs()) * INFLATE + FLOOR
+    # propagation over the box
+    rmean = r.mean(1, keepdim=True) * (1.0 + 2.0 * gamma(N + 2)) + FLOOR
+    rrms = torch.sqrt((r * r).mean(1, keepdim=True)) * (1.0 + 2.0 * gamma(N + 4)) + FLOOR
+    sd_lo = torch.sqrt(var_lo) * DOWN
+    sd_box = ((sd_lo - rrms) * DOWN).clamp_min(0.0)
+    sig_lo = torch.sqrt(sd_box * sd_box + eps) * DOWN
+    sd_hi = (torch.sqrt(var_hi) + rrms) * UP
+    sig_hi = torch.sqrt(sd_hi * sd_hi + eps) * UP
+    nmax = torch.minimum((d.abs() + e + r + rmean) / sig_lo * UP,
+                         torch.tensor(math.sqrt(N) * UP, dtype=F64))
+    prop = (r + rmean + nmax * rrms) / sig_lo * INFLATE
+    rad = torch.where(r.amax(1, keepdim=True) > 0, prop + rnd, rnd)
+    rad = torch.nan_to_num(rad, nan=math.inf)
+    return n, rad, (1.0 / sig_hi) * DOWN, (1.0 / sig_lo) * UP
+
+
+def batch_norm_train(V: torch.Tensor, R: torch.Tensor, weight: torch.Tensor | None,
+                     bias: torch.Tensor | None, eps: float
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """BatchNorm with the batch's statistics on values V with radii R (shape (B, C, ...)):
+    float64 outputs, radii and quanta (``NOQ``-style: a quantum bound where the radius
+    is 0, ``-NOQ`` elsewhere).  ``eps > 0`` or a radius is infinite where the variance
+    may vanish."""
+    C = V.shape[1]
+    g = weight.detach().to(F64) if weight is not None else torch.ones(C, dtype=F64)
+    b = bias.detach().to(F64) if bias is not None else torch.zeros(C, dtype=F64)
+    n, rn, _, _ = normalised(V, R, eps)
+    gc, bc = g[:, None], b[:, None]
+    y = n * gc + bc
+    rad = (gc.abs() * rn + 2.0 * U * ((n * gc).abs() + y.abs())) * INFLATE + FLOOR
+    rad = torch.nan_to_num(rad, nan=math.inf)
+    v, r = _per_channel(V), _per_channel(R)
+    flat = ((r == 0).all(1) & (v == v[:, :1]).all(1)) if v.shape[1] else \
+        torch.ones(C, dtype=torch.bool)
+    exact = ((g == 0) | flat) & torch.isfinite(r).all(1) & (eps > 0)
+    y = torch.where(exact[:, None], bc.expand_as(y), y)
+    rad = torch.where(exact[:, None], 0.0, rad)
+    q = torch.where(exact, quantum(b), -NOQ)[:, None].expand_as(y)
+    return _back(y, V.shape), _back(rad, V.shape), _back(q, V.shape)
+
+
+def bn_train(x: CT, m: nn.Module, eps: float) -> CT:
+    """A BatchNorm module with the batch's statistics on a certified tensor; its outputs
+    are locally constant where every input of their channel is and the module has no
+    trainable weight or bias."""
+    if x.V.numel() // max(x.V.shape[1], 1) < 2:
+        raise Unsupported("batch statistics of one value per channel")
+    Y, R, Q = batch_norm_train(x.V, x.R, m.weight, m.bias, eps)
+    frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
+    const = _per_channel(x.C).all(1) & frozen
+    C = _back(const[:, None].expand(len(const), x.V.numel() // len(const)), x.V.shape)
+    return CT(Y, R, Q, C.contiguous())
+
+
+def _inverse_sd(sq_h: torch.Tensor, sq_l: torch.Tensor, err: torch.Tensor, N: int,
+                eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per channel, from the sum of squared deviations ``sq_h + sq_l`` within ``err``:
+    ``1 / sqrt(var + eps)`` as two floats and a radius (an Arb ball split), and a lower
+    bound on the variance."""
+    from flint import arb, ctx
+
+    ih, il, ri, vlo = [], [], [], []
+    old, ctx.prec = ctx.prec, 200
+    try:
+        for h, lo, e in zip(sq_h.tolist(), sq_l.tolist(), err.tolist()):
+            var = (arb(h) + arb(lo) + arb(0, e)) / N
+            lower = float(var.lower())
+            a = var + arb(eps)
+            if not a > 0:
+                raise Unsupported("batch statistics: a variance that may vanish with eps 0")
+            inv = 1 / a.sqrt()
+            m = inv.mid()
+            hi_f = float(m)
+            lo_f = float(m - hi_f)
+            rest = abs(m - hi_f - lo_f) + inv.rad()
+            ih.append(hi_f)
+            il.append(lo_f)
+            ri.append(float(rest.upper()) * UP)
+            vlo.append(max(lower, 0.0) * DOWN)
+    finally:
+        ctx.prec = old
+    return tuple(torch.tensor(t, dtype=F64)[:, None] for t in (ih, il, ri, vlo))  # type: ignore
+
+
+def dd_batch_norm_train(x: DD, weight: torch.Tensor | None, bias: torch.Tensor | None,
+                        eps: float) -> DD:
+    """:func:`batch_norm_train` on a double-double tensor (the precise pass): rounding
+    errors near ``u^2`` of the values (see the module docstring)."""
+    shape = x.H.shape
+    C = shape[1]
+    h, lo, r = (_per_channel(t) for t in (x.H, x.L, x.R))
+    N = h.shape[1]
+    # the exact mean of h + lo: mu_h + mu_l within e_mu
+    Sh, Sl, eS = dd_sum(h)
+    Ls = lo.sum(1)
+    S2 = Sl + Ls
+    eS = eS + (gamma(N + 1) * lo.abs().sum(1) + U * S2.abs()) * 2.0
+    S_h, S_l = two_sum(Sh, S2)
+    mu_h = S_h / N
+    p, pe, ok = two_prod(mu_h, torch.full_like(mu_h, float(N)))
+    t = ((S_h - p) - pe) + S_l
+    mu_l = t / N
+    e_mu = ((eS + gamma(4) * ((S_h - p).abs() + pe.abs() + S_l.abs() + t.abs())) / N
+            + 2.0 * U * mu_l.abs()) * INFLATE + FLOOR
+    mu_h, mu_l, e_mu = mu_h[:, None], mu_l[:, None], e_mu[:, None]
+    # deviations dH + dL within eps_d of the exact ones
+    s, e = two_sum(h, (-mu_h).expand_as(h))
+    t2 = (e + lo) - mu_l
+    dH, dL = two_sum(s, t2)
+    eps_d = (e_mu + gamma(3) * (e.abs() + lo.abs() + mu_l.abs())) * INFLATE + FLOOR
+    # the exact sum of squared deviations within its bound
+    p2, pe2, ok2 = two_prod(dH, dH)
+    small = pe2 + 2.0 * dH * dL + dL * dL
+    mag = pe2.abs() + 2.0 * (dH * dL).abs() + dL * dL
+    P_h, P_l, eP = dd_sum(p2)
+    Ssm = small.sum(1)
+    Pl = P_l + Ssm
+    dabs = dH.abs() + dL.abs()
+    err = (eP + gamma(N + 4) * mag.sum(1) * 2.0 + U * Pl.abs()
+           + ((2.0 * dabs * eps_d + eps_d * eps_d).sum(1)) * (1.0 + 2.0 * gamma(N + 2))) \
+        * INFLATE + FLOOR
+    if not bool(ok.all()) or not bool(ok2.all()):
+        raise Unsupported("batch statistics: a double-double product out of range")
+    ih, il, ri, var_lo = _inverse_sd(P_h, Pl, err, N, eps)
+    # n = d / sqrt(var + eps)
+    q, qe, ok3 = two_prod(dH, ih.expand_as(dH))
+    rest = qe + dH * il + dL * ih
+    en = (gamma(3) * (qe.abs() + (dH * il).abs() + (dL * ih).abs()) + (dL * il).abs()
+          + eps_d * (ih.abs() + il.abs() + ri) + dabs * ri) * INFLATE
+    # the propagation of the input radii (fact 1), where the channel has any
+    if bool((r > 0).any()):
+        rmean = r.mean(1, keepdim=True) * (1.0 + 2.0 * gamma(N + 2)) + FLOOR
+        rrms = torch.sqrt((r * r).mean(1, keepdim=True)) * (1.0 + 2.0 * gamma(N + 4)) + FLOOR
+        sd_box = ((torch.sqrt(var_lo) * DOWN - rrms) * DOWN).clamp_min(0.0)
+        sig_lo = torch.sqrt(sd_box * sd_box + eps) * DOWN
+        nmax = torch.minimum((dabs + eps_d + r + rmean) / sig_lo * UP,
+                             torch.tensor(math.sqrt(N) * UP, dtype=F64))
+        en = en + (r + rmean + nmax * rrms) / sig_lo * INFLATE
+    n = dd_finish(q, [rest], en, ok3)
+    g = weight.detach().to(F64) if weight is not None else torch.ones(C, dtype=F64)
+    b = bias.detach().to(F64) if bias is not None else torch.zeros(C, dtype=F64)
+    y = shift(dd_scale(n, g[:, None]), b[:, None])
+    return DD(*(_back(t, shape) for t in (y.H, y.L, y.R)))
+
+
+def _mean(t: Tan) -> Tan:
+    """The row means (keepdim) of a tangent enclosure in the per-channel layout."""
+    N = t[0].shape[1]
+    v = t[0].mean(1, keepdim=True)
+    r = (t[1].mean(1, keepdim=True) + gamma(N + 2) * t[0].abs().mean(1, keepdim=True)) \
+        * (1.0 + 2.0 * gamma(N + 2)) * INFLATE + FLOOR
+    return v, r
+
+
+def tangent(x: CT, eps: float, g: torch.Tensor | None, dg: torch.Tensor | None,
+            db: torch.Tensor | None) -> Tan:
+    """The tangent of BatchNorm with the batch's statistics along the pass's direction
+    (``dg``, ``db``: its entries for a trainable weight and bias, else None)."""
+    assert x.T is not None
+    shape = x.V.shape
+    n, rn, inv_lo, inv_hi = normalised(x.V, x.R, eps)
+    dx = (_per_channel(x.T[0]), _per_channel(x.T[1]))
+    m1 = _mean(dx)
+    m2 = _mean(times_enclosure(dx, n, rn))
+    inner = add(add(dx, (m1[0].expand_as(n), m1[1].expand_as(n)), sub=True),
+                times_enclosure((m2[0].expand_as(n), m2[1].expand_as(n)), n, rn), sub=True)
+    iv = (inv_lo + inv_hi) * 0.5
+    ir = ((inv_hi - inv_lo) * 0.5 + U * iv) * INFLATE + FLOOR
+    out = times_enclosure(inner, iv, ir)
+    if g is not None:
+        out = t_scale(out, g.detach().to(F64)[:, None])
+    if dg is not None:
+        out = add(out, times_enclosure((dg[:, None].expand_as(n), torch.zeros_like(n)), n, rn))
+    if db is not None:
+        out = add(out, (db[:, None].expand_as(n), torch.zeros_like(n)))
+    return _back(out[0], shape), _back(out[1], shape)
