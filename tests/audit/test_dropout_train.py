@@ -180,3 +180,28 @@ def test_float_pool_ties_are_the_max_chains_kinks() -> None:
     assert chain_ties(x, 2, 2, 2, 1, 1, False) == 0
     # 1-d windows of 3 with stride 1 over [1, 1, 2, 2]: [1, 1, 2] and [1, 2, 2]
     assert chain_ties(torch.tensor([[[1.0, 1.0, 2.0, 2.0]]]), 1, 3, 1, 0, 1, False) == 2
+
+
+def test_float_adaptive_pool_ties() -> None:
+    """Adaptive max pools count their ties as the exact side does (PyTorch's windows
+    [floor(o n / m), ceil((o + 1) n / m)), row-major): by hand, and in a model whose global
+    max pool takes dead relu6 zeros (exact dead ties and float ties agree)."""
+    from adcorrect.audit.execution import adaptive_ties
+
+    # n = 5, m = 2: windows [0, 3) and [2, 5): [5, 5, 3] and [3, 5, 5], one tie each
+    assert adaptive_ties(torch.tensor([[[5.0, 5.0, 3.0, 5.0, 5.0]]]), 1, 2) == 2
+    # 3x4 zeros to 2x3: six overlapping windows of 2x2, three ties each
+    assert adaptive_ties(torch.zeros(1, 1, 3, 4), 2, (2, 3)) == 18
+    assert adaptive_ties(torch.arange(12.0).reshape(1, 1, 3, 4), 2, (2, None)) == 0
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU6(), nn.AdaptiveMaxPool2d(1),
+                          nn.Flatten(), nn.Linear(2, 2))
+    with torch.no_grad():
+        model[0].bias[0] = -100.0  # channel 0 is 0 everywhere: a dead tie of 16 entries
+        model[0].weight[1] = torch.arange(1.0, 10.0).reshape(1, 3, 3) / 8  # channel 1 live,
+        model[0].bias[1] = 0.125  # in (0, 6) and increasing along each row and column
+    x = torch.randint(0, 17, (3, 1, 6, 6)).float() / 16
+    res = Auditor(model, x, "ce").audit(x, torch.tensor([0, 1, 0]))
+    assert res["exact"]["dead"] == 3 * 15 and res["execution"]["pool_ties"] == 3 * 15
+    assert all(v["agree"] for v in res["verdicts"])

@@ -127,6 +127,25 @@ def chain_ties(x: torch.Tensor, d: int, k: Any, st: Any, pad: Any, dl: Any,
     return int(tie.sum())
 
 
+def adaptive_ties(x: torch.Tensor, d: int, size: Any) -> int:
+    """:func:`chain_ties` of an adaptive max pool: its windows are PyTorch's,
+    ``[floor(o n / m), ceil((o + 1) n / m))`` per axis, read in row-major order."""
+    import itertools
+
+    S = x.shape[x.dim() - d:]
+    O = [size] * d if isinstance(size, int) else list(size)
+    O = [n if o is None else int(o) for o, n in zip(O, S)]
+    ties = 0
+    with torch.no_grad():
+        for idx in itertools.product(*(range(o) for o in O)):
+            cut = tuple(slice(i * n // o, -(-(i + 1) * n // o)) for i, n, o in zip(idx, S, O))
+            w = x.detach()[(..., *cut)].reshape(*x.shape[:x.dim() - d], -1)
+            before = torch.cat([torch.full_like(w[..., :1], -math.inf),
+                                torch.cummax(w, -1).values[..., :-1]], -1)
+            ties += int(((w == before) & torch.isfinite(w)).sum())
+    return ties
+
+
 class _Recorder(torch.fx.Interpreter):
     """Runs the traced model; records activation inputs; optionally swaps kink slopes."""
 
@@ -198,6 +217,10 @@ class _Recorder(torch.fx.Interpreter):
             self.pool_ties += chain_ties(args[0], 1 if isinstance(m, nn.MaxPool1d) else 2,
                                          m.kernel_size, m.stride, m.padding, m.dilation,
                                          m.ceil_mode)
+        if isinstance(m, (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)) and args and \
+                not m.return_indices:
+            self.pool_ties += adaptive_ties(args[0], 1 if isinstance(m, nn.AdaptiveMaxPool1d)
+                                            else 2, m.output_size)
         found = _module(m)
         if found is not None and args and isinstance(args[0], torch.Tensor):
             return self._act(found, args[0])
@@ -218,6 +241,8 @@ class _Recorder(torch.fx.Interpreter):
         if pc is not None and pc.kind == "max" and isinstance(pc.x, torch.Tensor):
             self.pool_ties += chain_ties(pc.x, pc.d, pc.kernel, pc.stride, pc.padding,
                                          pc.dilation, bool(pc.ceil_mode))
+        if pc is not None and pc.reduce == "max" and isinstance(pc.x, torch.Tensor):
+            self.pool_ties += adaptive_ties(pc.x, pc.d, pc.size)
         return super().call_function(target, args, kwargs)
 
     def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
