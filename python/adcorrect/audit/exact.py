@@ -183,10 +183,85 @@ def _constancy(plan: Plan, fwd: Any, ex: _Exact) -> LocalConstancy:
 
     def flat(j: int, i: int) -> bool:
         act = net.neurons[j].activation
-        known = flat_near(act, float(y[j, i]), float(ry[j, i]))
-        return known if known is not None else flat_around(act, ex.y(i, j))
+        v, r = float(y[j, i]), float(ry[j, i])
+        known = flat_near(act, v, r)
+        if known is not None:
+            return known
+        return flat_around(act, Fraction(v) if r == 0 else ex.y(i, j))  # r = 0: v exact
 
     return LocalConstancy(net, zero, flat)
+
+
+def _linear_pieces(act: Any) -> bool:
+    """Whether every piece of an exact activation is affine (its slope constant)."""
+    return act.exact and all(all(c == 0 for c in p[2:]) for p in act.pieces)
+
+
+def _users(plan: Plan) -> list[list[tuple[int, int]]]:
+    """Per neuron, the (user, slot) pairs reading it (cached on the plan)."""
+    if "_users" not in plan.__dict__:
+        users: list[list[tuple[int, int]]] = [[] for _ in range(plan.N)]
+        for n in plan.net.neurons:
+            for j, src in enumerate(n.sources):
+                if src >= 0:
+                    users[src].append((n.index, j))
+        plan._users = users  # type: ignore[attr-defined]
+    return plan._users  # type: ignore[attr-defined]
+
+
+def locally_zero(plan: Plan, fwd: Any, w: list[float], k: int, i: int,
+                 exact_y: dict[tuple[int, int], Fraction], choice: Choice,
+                 limit: int = 20_000) -> bool:
+    """Whether the adjoint of copy (k, i) is exactly 0 because AD's tangent from it dies
+    out: forward mode from a unit tangent at neuron k's output, with the derivatives AD
+    uses (exact: certain pieces of affine-piece activations, chosen derivatives at
+    kinks), reaches no output (the adjoint is the transpose of that map).  This is what
+    cancels along a max pool's chain ``m + relu(s - m)`` below the window's maximum,
+    where certified adjoints carry radii (they add); False where it cannot say (a smooth
+    activation, an undecided piece, an output reached, more than ``limit`` neurons)."""
+    import heapq
+
+    net = plan.net
+    outputs = set(plan.outputs)
+    users = _users(plan)
+    y, ry = fwd.y, fwd.ry
+    tan: dict[int, Fraction] = {k: Fraction(1)}
+    heap = sorted({u for u, _ in users[k]})
+    seen = set(heap)
+    if k in outputs:
+        return False
+    while heap:
+        u = heapq.heappop(heap)
+        limit -= 1
+        n = net.neurons[u]
+        if limit < 0 or n.op not in ("", "max") or not _linear_pieces(n.activation):
+            return False
+        t = sum((Fraction(w[n.weights[j][1]]) if n.weights[j][0] == "param"
+                 else n.weights[j][1]) * tan[s]
+                for j, s in enumerate(n.sources) if s in tan)
+        if t == 0:
+            continue
+        act = n.activation
+        if (u, i) in exact_y:
+            d = act.derivative(exact_y[(u, i)], choice)
+        else:
+            yv, rv = float(y[u, i]), float(ry[u, i])
+            if rv == 0:
+                d = act.derivative(Fraction(yv), choice)
+            elif all(abs(yv - float(c)) > rv for c in act.breakpoints):
+                d = act.slope_left(Fraction(yv))  # the exact value's piece: affine
+            else:
+                return False
+        if d == 0:
+            continue
+        if u in outputs:
+            return False
+        tan[u] = t * d
+        for v, _ in users[u]:
+            if v not in seen:
+                seen.add(v)
+                heapq.heappush(heap, v)
+    return True
 
 
 def _seeds(plan: Plan, fwd: Any, examples: list[int], batch: Batch, loss: str, B: int
@@ -312,12 +387,14 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
     secs["backward"] = time.perf_counter() - t1
     col = {e: c for c, e in enumerate(examples)}
 
+    wl = w.tolist()
+
     def status(c: Copy, need: bool) -> str | None:
         v, r = float(bw.zbar[c.neuron, col[c.example]]), float(bw.rzbar[c.neuron, col[c.example]])
         c.zbar_approx = v
         if abs(v) > r:
             c.zbar = "non-zero"
-        elif v == 0 and r == 0:
+        elif v == 0 and r == 0 or need and locally_zero(plan, fwd, wl, c.neuron, c.example, exact_y, choice):
             c.zbar = "zero"
         elif need:
             c.zbar = "zero" if is_zero(ex.zbar(c.example, c.neuron)) else "non-zero"

@@ -301,7 +301,10 @@ class Plan:
             inexact = bool((RYb != 0).any())
             QYc = torch.where(RYb == 0, QYb, NOQ).amin(0)
             rad = (norm_up(RYb, 0), ~(RYb != 0).any(0)) if inexact else None
-            S, RS, Qv, *_ = certified_product(t, t["m"], Yb, rad, QYc, None, None)
+            # radii entry by entry (fact 7): a level's norm would spread one large radius
+            # over every adjoint of the level (10x per max node along a pool's chain)
+            S, RS, Qv, *_ = certified_product(t, t["m"], Yb, rad, QYc, None, None,
+                                              RYb if inexact else None)
             QS = Qv[None, :].expand(S.shape).clone()
             # structural zeros: no non-zero coefficient meets a non-zero (or uncertain) ybar
             live = ((Yb != 0) | (RYb != 0)).to(torch.float32)
