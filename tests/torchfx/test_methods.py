@@ -355,3 +355,18 @@ def test_softsign_and_normalize_through_the_certified_engine() -> None:
 class _PNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.normalize(x, p=3.0)
+
+
+def test_unflatten_is_a_view() -> None:
+    """``nn.Unflatten`` (a dense layer's output read as feature maps): imported with exact
+    AD equal to float64 autograd at kinks, run by the tensor filter; unflattening the
+    batch axis or by named sizes is refused in one line."""
+    g = torch.Generator().manual_seed(5)
+    for _ in range(4):
+        m = coarse(nn.Sequential(nn.Linear(3, 8), nn.Unflatten(1, (2, 4)), nn.ReLU(),
+                                 nn.MaxPool1d(2), nn.Flatten(), nn.Linear(4, 2)), g)
+        x = torch.randint(-2, 3, (1, 3), generator=g).double() / 2
+        ad_is_autograds(m, x)
+        encloses(m, torch.randint(-2, 3, (5, 3), generator=g).double() / 2)
+    refused(nn.Sequential(nn.Unflatten(0, (1, 1)), nn.Flatten(0)), torch.ones(1, 3).double(),
+            "Unflatten", "dim")

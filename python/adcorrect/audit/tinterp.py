@@ -16,11 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..core.errors import InputError
 from ..nets.activations import Activation
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
-from ..torchfx.layers import CONSTANT_PADS, upsample_kwargs
+from ..torchfx.layers import CONSTANT_PADS, unflattened, upsample_kwargs
 from .certified import F64, INFLATE, U, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
@@ -434,6 +435,12 @@ class Interp(torch.fx.Interpreter):
             return self.named(out)
         if kind is nn.Flatten:
             return self.flatten(x, m.start_dim, m.end_dim)
+        if kind is nn.Unflatten:
+            try:
+                return self.reshape(x, unflattened(tuple(x.V.shape), m.dim,
+                                                   m.unflattened_size))
+            except InputError as e:
+                raise Unsupported(str(e)) from None
         if kind in (nn.MaxPool1d, nn.MaxPool2d):
             if m.return_indices:
                 raise Unsupported("return_indices")

@@ -91,13 +91,29 @@ def prelu(imp: Any, x: Any, weight: Any, where: str) -> Sym:
                        where)
 
 
+def unflattened(shape: tuple[int, ...], dim: Any, sizes: Any) -> list[int]:
+    """The shape after ``nn.Unflatten(dim, sizes)`` (a named size is refused); axis 0,
+    the batch axis, stays."""
+    if not isinstance(dim, int) or not -len(shape) <= dim < len(shape) or \
+            dim % len(shape) == 0:
+        raise InputError(f"Unflatten: dim {dim!r} is not a non-batch axis of {shape}")
+    if not all(isinstance(v, int) for v in sizes):
+        raise InputError("Unflatten: the sizes must be integers")
+    d = dim % len(shape)
+    return [*shape[:d], *sizes, *shape[d + 1:]]
+
+
 def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
                 where: str) -> Any:
     """One of this module's layers as a module, or NotImplemented."""
-    if not isinstance(m, (nn.Softsign, nn.GLU, nn.PReLU, nn.Upsample)) and not any(
-            isinstance(m, kinds) for kinds, _ in PAD_MODULES):
+    if not isinstance(m, (nn.Softsign, nn.GLU, nn.PReLU, nn.Upsample, nn.Unflatten)) and \
+            not any(isinstance(m, kinds) for kinds, _ in PAD_MODULES):
         return NotImplemented
     (x,) = match_args(args, kwargs, ("input", None))
+    if isinstance(m, nn.Unflatten):
+        s = imp.tensor(x, "input")
+        return tensors.reshape(s, unflattened(tuple(tensors.batched(s).shape), m.dim,
+                                              m.unflattened_size))
     if isinstance(m, nn.Softsign):
         return softsign(imp, x, where)
     if isinstance(m, nn.GLU):
