@@ -204,3 +204,18 @@ def test_dead_inputs_make_one_crease_of_a_tied_bias() -> None:
     assert len(r.kinked) == 3
     assert r.decided and r.differentiable is False, r.how
     assert "no other kink can cancel" in r.how
+
+
+def test_the_time_limit_stops_the_certified_passes() -> None:
+    """A deadline already past stops the certified forward pass at its first look (it
+    had no look: a whole-batch CNN ran 6 min under a 30 s limit): undecided, naming the
+    pass and the limit, never a verdict."""
+    from adcorrect.core.deadline import Deadline
+
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2))
+    net = from_module(model, torch.zeros(1, 2))
+    b = Batch(((Q(1), Q(-1)), (Q(1, 2), Q(3))), ((Q(0),), (Q(1),)), (2,))
+    r = certified_oracle(batched(net, b, "ce"), net.values, deadline=Deadline(-1.0))
+    assert r.differentiable is None and r.ad_correct is None
+    assert "certified forward pass" in r.how and "time limit" in r.how

@@ -81,9 +81,9 @@ class CertifiedResult:
         return not self.ad_correct
 
 
-def _tangent(net: Network, w: Sequence[Num], fw: CForward, k: int, choice: Choice
-             ) -> CBackward:
-    return backward(net, w, fw, choice, {}, stop=k)
+def _tangent(net: Network, w: Sequence[Num], fw: CForward, k: int, choice: Choice,
+             deadline: Deadline = NO_DEADLINE) -> CBackward:
+    return backward(net, w, fw, choice, {}, stop=k, deadline=deadline)
 
 
 def _support(a: Sequence[Num]) -> list[int]:
@@ -117,8 +117,8 @@ def _total(xs: Sequence[Num]) -> Num:
 
 def _decide(net: Network, w: Sequence[Num], choice: Choice, deadline: Deadline,
             bits: int) -> CertifiedResult:
-    fw = forward(net, w)
-    bw = backward(net, w, fw, choice, head_grad(net.head, fw.z))
+    fw = forward(net, w, deadline)
+    bw = backward(net, w, fw, choice, head_grad(net.head, fw.z), deadline=deadline)
     f = head_value(net.head, fw.z)
     K = fw.kinked
 
@@ -131,7 +131,7 @@ def _decide(net: Network, w: Sequence[Num], choice: Choice, deadline: Deadline,
     tangents: dict[int, tuple[Num, ...]] = {}
     for k in K:
         deadline.check("tangent forms of the kinked neurons")
-        t = _tangent(net, w, fw, k, choice)
+        t = _tangent(net, w, fw, k, choice, deadline)
         above = [j for j in K if j < k and not is_zero(t.zbar[j])]
         if above:
             return result(None, None, f"kinks on several levels (neuron {net.neurons[k].label}"

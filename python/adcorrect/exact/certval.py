@@ -16,6 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from ..core.deadline import NO_DEADLINE, Deadline
 from ..core.errors import InputError, Undecided
 from ..nets.activations import Activation, Choice, poly_deriv
 from ..nets.ir import Head, Network, Neuron
@@ -257,10 +258,17 @@ class _Forward:
         self.zforms.append(zform)
 
 
-def forward(net: Network, w: Sequence[Num]) -> CForward:
-    """The forward pass; Ambiguous when an enclosure contains a kink or a breakpoint."""
+CHECK_EVERY = 256  # neurons between two looks at the deadline
+
+
+def forward(net: Network, w: Sequence[Num], deadline: Deadline = NO_DEADLINE) -> CForward:
+    """The forward pass; Ambiguous when an enclosure contains a kink or a breakpoint;
+    Undecided past the deadline."""
     f = _Forward(net, w)
     for n in net.neurons:
+        if n.index % CHECK_EVERY == 0:
+            deadline.check(f"the certified forward pass, neuron {n.index} of "
+                           f"{len(net.neurons)}")
         f.step(n)
     return CForward(tuple(f.ys), tuple(f.zs), tuple(f.sides), tuple(f.forms), tuple(f.ykeys))
 
@@ -327,7 +335,8 @@ class CBackward:
 
 
 def backward(net: Network, w: Sequence[Num], fw: CForward, choice: Choice,
-             seeds: dict[int, Num], stop: int | None = None) -> CBackward:
+             seeds: dict[int, Num], stop: int | None = None,
+             deadline: Deadline = NO_DEADLINE) -> CBackward:
     """Reverse mode from the seeds (adjoints of z at output neurons; with ``stop``, the
     adjoint of neuron stop's pre-activation instead, giving its tangent form), through the
     folded linear forms: equal atoms are merged, so their adjoints cancel exactly where
@@ -340,6 +349,8 @@ def backward(net: Network, w: Sequence[Num], fw: CForward, choice: Choice,
         zbar[o] = add(zbar[o], g)
     last = len(net.neurons) - 1 if stop is None else stop
     for k in range(last, -1, -1):
+        if k % CHECK_EVERY == 0:
+            deadline.check("the certified backward pass")
         n = net.neurons[k]
         if k == stop:
             yb: Num = ONE
