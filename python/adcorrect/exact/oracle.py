@@ -201,7 +201,32 @@ def _cone_search(loc: _Local, skip: set[int], budget: int | None
     first: list[dict[int, Number]] = []
 
     def explore(i: int) -> bool:  # False: stop (a differing form was found)
-        if i == len(loc.order):
+        # neurons without a choice are walked in a loop (a recursion per neuron overflowed
+        # Python's stack on networks of a thousand neurons); only kinks recurse
+        pushed = 0
+        try:
+            while i < len(loc.order):
+                k = loc.order[i]
+                n = net.neurons[k]
+                dy = loc.dy_form(k, dz)
+                y = loc.fw.y[k]
+                act = n.activation
+                if k not in loc.kinks or k in skip or not dy:
+                    slope = act.slope_left(y)
+                    dz.append({p: slope * c for p, c in dy.items() if slope * c} if dy else {})
+                    pushed += 1
+                    i += 1
+                    continue
+                for s in cones.options(dy):
+                    slope = act.slope_right(y) if s > 0 else act.slope_left(y)
+                    saved = cones.push({p: s * c for p, c in dy.items()})
+                    dz.append({p: slope * c for p, c in dy.items() if slope * c})
+                    ok = explore(i + 1)
+                    dz.pop()
+                    cones.pop(saved)
+                    if not ok:
+                        return False
+                return True
             loc.deadline.check(f"the oracle's cone search, {len(leaves)} cones")
             form = loc.output_form(dz)
             leaves.append((list(cones.rows), form))
@@ -211,27 +236,8 @@ def _cone_search(loc: _Local, skip: set[int], budget: int | None
                 first.append(form)
                 return True
             return _forms_equal(form, first[0])
-        k = loc.order[i]
-        n = net.neurons[k]
-        dy = loc.dy_form(k, dz)
-        y = loc.fw.y[k]
-        act = n.activation
-        if k not in loc.kinks or k in skip or not dy:
-            slope = act.slope_left(y)
-            dz.append({p: slope * c for p, c in dy.items() if slope * c} if dy else {})
-            ok = explore(i + 1)
-            dz.pop()
-            return ok
-        for s in cones.options(dy):
-            slope = act.slope_right(y) if s > 0 else act.slope_left(y)
-            saved = cones.push({p: s * c for p, c in dy.items()})
-            dz.append({p: slope * c for p, c in dy.items() if slope * c})
-            ok = explore(i + 1)
-            dz.pop()
-            cones.pop(saved)
-            if not ok:
-                return False
-        return True
+        finally:
+            del dz[len(dz) - pushed:]
 
     complete = explore(0)
     return leaves, complete
