@@ -173,3 +173,30 @@ def test_flat_near_in_floats() -> None:
     third = acts.hardtanh(Q(-1, 3), Q(1, 3))  # breakpoints that are not floats: exact path
     assert flat_near(third, 1.0, 0.25) is True and flat_near(third, 0.0, 0.25) is False
     assert flat_near(third, 0.3, 0.1) is None
+
+
+def test_ties_after_a_live_entry_below_them_are_dead() -> None:
+    """A 2x2 window of softshrink(x) (0 on (-1/4, 1/4), live elsewhere) at x = -1, 1/8,
+    1/8, 1/8: s1 = -3/4 is live, s2 = s3 = s4 = 0 locally constant.  The running maximum
+    m2 = max(s1, s2) = s2 strictly, so it is locally constant although s1 is not, and
+    the ties of s3 and s4 with it are dead (no kink): the IR's rule (exact values) and
+    its audit say so, as the tensor filter does."""
+    m = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Softshrink(0.25), nn.MaxPool2d(2),
+                      nn.Flatten(), nn.Linear(1, 1))
+    with torch.no_grad():
+        m[0].weight.fill_(1.0)
+        m[0].bias.fill_(0.0)
+        m[4].weight.fill_(1.0)
+        m[4].bias.fill_(0.0)
+    x = torch.tensor([[[[-1.0, 0.125], [0.125, 0.125]]]])
+    net = from_module(m, x)
+    fw = forward(net, net.values)
+    kinks = kink_neurons(net, fw)
+    assert len(kinks) == 2 and dead_kinks(net, net.values, fw.y, fw.z, kinks) == set(kinks)
+    aud = Auditor(m, x, "sum")
+    aud.ir_first, aud.tensor_first = True, False
+    e = aud.audit(x, torch.tensor([1.0]))["exact"]
+    assert (e["kinked"], e["dead"], e.get("filter")) == (0, 2, None)
+    aud.tensor_first = True
+    e = aud.audit(x, torch.tensor([1.0]))["exact"]
+    assert (e["kinked"], e["dead"], e["filter"]) == (0, 2, "tensor")

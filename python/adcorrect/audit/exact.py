@@ -189,7 +189,11 @@ def _constancy(plan: Plan, fwd: Any, ex: _Exact) -> LocalConstancy:
             return known
         return flat_around(act, Fraction(v) if r == 0 else ex.y(i, j))  # r = 0: v exact
 
-    return LocalConstancy(net, zero, flat)
+    def sign(j: int, i: int) -> int | None:
+        v, r = float(y[j, i]), float(ry[j, i])
+        return (v > 0) - (v < 0) if r == 0 or abs(v) > r else None
+
+    return LocalConstancy(net, zero, flat, sign)
 
 
 def _linear_pieces(act: Any) -> bool:

@@ -10,7 +10,13 @@ neighbourhood of w.  Structural sufficient rule, by induction in topological ord
   ``s_j`` is LC;
 - a source ``s_j`` is LC if it is an input, or ``z_j = sigma_j(y_j)`` with ``y_j`` LC, or
   with ``sigma_j`` constant on both pieces touching ``y_j`` (relu of a negative value,
-  hardtanh beyond its bounds).
+  hardtanh beyond its bounds);
+- a max node ``m_k = m_(k-1) +- relu(+-(s_k - m_(k-1)))`` whose comparison is strict
+  (the relu's input certainly non-zero) equals, near w, the larger (smaller) of the two
+  (``s_k`` where the relu is active, else ``m_(k-1)``), so it is LC if that one is: the
+  running maximum of a window whose strict maximum is locally constant (a tie of zeros
+  after a live entry below them is dead).  Its AD tangent is that entry's (slope 1 or 0
+  on a certain side), so the induction below holds.
 
 A kink copy with an LC input is no kink for differentiability (the network equals, near
 w, the one with that copy's output frozen) and no choice point for AD: the same
@@ -37,6 +43,8 @@ from ..nets.ir import Network, is_param
 ZeroTest = Callable[[int, int], bool]
 #: (neuron index, example) -> whether sigma is constant on both pieces at y.
 FlatTest = Callable[[int, int], bool]
+#: (neuron index, example) -> the sign of its pre-activation (None: not known).
+SignTest = Callable[[int, int], "int | None"]
 
 
 def _constant_poly(p: Sequence[Fraction]) -> bool:
@@ -102,15 +110,35 @@ class LocalConstancy:
     """Which pre-activations ``y_{k,i}`` (neuron k of a single-example network, example i)
     are locally constant, by the rule of this module; memoised per (k, i)."""
 
-    def __init__(self, net: Network, zero: ZeroTest, flat: FlatTest) -> None:
-        self.net, self.zero, self.flat = net, zero, flat
+    def __init__(self, net: Network, zero: ZeroTest, flat: FlatTest,
+                 sign: SignTest | None = None) -> None:
+        self.net, self.zero, self.flat, self.sign = net, zero, flat, sign
         self._y: dict[tuple[int, int], bool] = {}
+
+    def _strict_max(self, n: Any, i: int) -> list[int] | None:
+        """For a max node with a strict comparison: the one source it equals near w (as
+        a list of neuron sources to be LC; [] for an input), else None."""
+        if self.sign is None or n.op != "max" or len(n.sources) != 2 or n.sources[1] < 0:
+            return None
+        m, r = n.sources
+        tie = self.net.neurons[r]
+        if tie.op != "max" or len(tie.sources) != 2 or m not in tie.sources:
+            return None
+        sg = self.sign(r, i)
+        if not sg:
+            return None
+        keep = m if sg < 0 else next(s for s in tie.sources if s != m)
+        return [keep] if keep >= 0 else []
 
     def _needs(self, k: int, i: int) -> list[int] | None:
         """The neuron sources whose z must be LC for y_k to be (None: y_k is not LC)."""
         n = self.net.neurons[k]
         if is_param(n.bias):
             return None
+        if n.activation.is_identity:
+            strict = self._strict_max(n, i)
+            if strict is not None:
+                return strict
         need: list[int] = []
         for src, wt in zip(n.sources, n.weights):
             if is_param(wt):
@@ -171,7 +199,10 @@ def exact_constancy(net: Network, w: Sequence[Fraction], y: Sequence[Fraction],
     def flat(j: int, _i: int) -> bool:
         return flat_around(net.neurons[j].activation, y[j])
 
-    return LocalConstancy(net, zero, flat)
+    def sign(j: int, _i: int) -> int:
+        return (y[j] > 0) - (y[j] < 0)
+
+    return LocalConstancy(net, zero, flat, sign)
 
 
 def dead_kinks(net: Network, w: Sequence[Fraction], y: Sequence[Fraction],
