@@ -61,3 +61,57 @@ def test_below_the_window_maximum_needs_no_exact_backward() -> None:
     res = aud.audit(x, torch.tensor([0, 1]))["exact"]
     assert res["differentiable"] is True and res["kinked"] >= 4
     assert res["exact_examples"] == 0
+
+
+def test_tensor_filter_zero_adjoints_agree_with_the_exact_route() -> None:
+    """The tensor filter's kinked relu copies read only by a max pool and certainly below
+    every window's maximum (``zadj``: zero adjoint for every choice) leave the verdict to
+    the rest; on e4m3fn CNNs its verdicts equal the IR's exact route's, and it decides
+    batches with such copies alone."""
+    from adcorrect.audit.tfilter import TensorFilter
+
+    with_zero = 0
+    for seed in range(6):
+        torch.manual_seed(seed)
+        dt = parse_dtype("e4m3fn")
+        model, _ = prepared(pool_cnn(), dt)
+        x = torch.randint(0, 5, (3, 1, 10, 10)).float() / 4
+        y = torch.randint(0, 3, (3,))
+        found = TensorFilter(model, torch.float32).run(x)
+        zero = sum(int(c.zadj.sum()) for c in found.calls if c.zadj is not None)
+        with_zero += zero > 0
+        tensor = Auditor(model, x, "ce", dtype=dt)
+        tensor.tensor_first = True
+        ir = Auditor(model, x, "ce", dtype=dt)
+        ir.ir_first, ir.tensor_first = True, False
+        a, b = tensor.audit(x, y)["exact"], ir.audit(x, y)["exact"]
+        if a.get("filter") == "tensor" and a["undecided"] is None:
+            assert (a["differentiable"], a["inc"]) == (b["differentiable"], b["inc"]), seed
+            assert a["ns"] == b["ns"] or a["ns"] is None, seed
+            if zero and found.live == 0:
+                assert a["kinked"] >= zero
+                assert any(c["zbar"] == "zero" for c in a["copies"])
+    assert with_zero >= 3
+
+
+def test_a_kink_below_the_window_maximum_by_hand() -> None:
+    """relu(0), relu(0), relu(1), relu(2) into one max pool (the zeros live kinks): the
+    tensor filter calls both zeros kinked with a zero adjoint and decides alone; with
+    the maximum itself on the kink (relu(0) = max over 0, -1, -1, -1 inputs) it does not
+    set that copy aside."""
+    from adcorrect.audit.tfilter import TensorFilter
+
+    model = nn.Sequential(nn.Conv1d(1, 1, 1), nn.ReLU(), nn.MaxPool1d(4), nn.Flatten(),
+                          nn.Linear(1, 2))
+    with torch.no_grad():
+        model[0].weight.fill_(1.0)
+        model[0].bias.fill_(0.0)
+    found = TensorFilter(model, torch.float32).run(torch.tensor([[[0.0, 0.0, 1.0, 2.0]]]))
+    (call,) = found.calls
+    assert call.kink.tolist() == [[True, True, False, False]]
+    assert call.zadj is not None and call.zadj.tolist() == [[True, True, False, False]]
+    assert found.live == 0
+    found = TensorFilter(model, torch.float32).run(torch.tensor([[[0.0, -1.0, -1.0, -1.0]]]))
+    (call,) = found.calls
+    assert call.kink.tolist() == [[True, False, False, False]]
+    assert call.zadj is not None and not bool(call.zadj.any()) and found.live >= 1

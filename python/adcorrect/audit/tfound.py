@@ -24,6 +24,14 @@ class ActCall:
     dead: torch.Tensor  # (B, n) kinked copies with a locally constant input
     unc: torch.Tensor  # (B, n) live uncertain copies
     y: torch.Tensor  # (B, n) float64 pre-activations
+    # (B, n) the kinked copies whose adjoint is exactly 0 whatever the derivative choices:
+    # read only by max pools in which they are certainly below every window's maximum
+    zadj: torch.Tensor | None = None
+
+    @property
+    def live_kinks(self) -> torch.Tensor:
+        """Kinked copies whose adjoint may be non-zero."""
+        return self.kink if self.zadj is None else self.kink & ~self.zadj
 
 
 @dataclass
@@ -77,4 +85,4 @@ class Filtered:
     def live(self) -> int:
         """Copies that need exact work: live kinks and live uncertain copies."""
         return self.pool_kinks + self.pool_unc + sum(
-            int(c.kink.sum()) + int(c.unc.sum()) for c in self.calls)
+            int(c.live_kinks.sum()) + int(c.unc.sum()) for c in self.calls)

@@ -224,6 +224,7 @@ class Interp(torch.fx.Interpreter):
         self.found.calls.append(ActCall(self.seq, where, shape, tab.act,
                                         flat(kink) & ~c, flat(kink) & c, flat(unc) & ~c,
                                         flat(x.V)))
+        out.A = (len(self.found.calls) - 1, self.node)
         return out
 
     def act_limb(self, tab: ActTable, x: CT, out: CT, unc: torch.Tensor) -> torch.Tensor:
@@ -272,6 +273,8 @@ class Interp(torch.fx.Interpreter):
             wtr, _ = windows(x.T[1], d, K, S, P, D, ceil, 0.0)
             tv, tr = t_max_windows(wt, wtr, m["cand"])
             out.T = (tv.reshape(out.V.shape), tr.reshape(out.V.shape))
+        if x.A is not None and list(x.A[1].users) == [self.node]:
+            self.below_maxima(x, m["cand"], d, K, S, P, D, ceil)
         self.found.pool_kinks += int(m["live"].sum())
         self.found.pool_unc += int(m["unc"].sum())
         self.found.pool_sub_unc += int(m["sub_unc"].sum())
@@ -286,6 +289,28 @@ class Interp(torch.fx.Interpreter):
                                                  m[kind], m["num"]))
         self.seq += 1
         return out
+
+    def below_maxima(self, x: CT, cand: torch.Tensor, d: int, K: list[int], S: list[int],
+                     P: list[int], D: list[int], ceil: bool) -> None:
+        """An activation read only by this max pool: its kinked copies that are certainly
+        below the maximum of every window holding them (no candidate anywhere) get a zero
+        adjoint for every derivative choice (the max chain's adjoint of an entry strictly
+        below the maximum is 0: it dies at the first strict increase)."""
+        assert x.A is not None
+        call = self.found.calls[x.A[0]]
+        if not bool(call.kink.any()):
+            return
+        B = x.V.shape[0]
+        n = x.V[0].numel()
+        pos = torch.arange(n, dtype=F64).reshape(1, *x.V.shape[1:]).expand_as(x.V)
+        wi, _ = windows(pos, d, K, S, P, D, ceil, -1.0)
+        idx = wi.to(torch.int64)
+        seen = idx >= 0
+        any_cand = torch.zeros(B, n + 1, dtype=F64)
+        # candidates per entry (padding goes to the extra slot n)
+        any_cand.scatter_reduce_(1, torch.where(seen, idx, n).reshape(B, -1),
+                                 (cand & seen).to(F64).reshape(B, -1), "amax")
+        call.zadj = call.kink & (any_cand[:, :n] == 0)
 
     def poolavg(self, x: CT, d: int, k: Any, st: Any, pad: Any, ceil: bool, cip: bool,
                  div: Any) -> CT:

@@ -46,6 +46,8 @@ class CT:
     D: DD | None = None
     # the tangent (value, radius) of the tangent pass (:mod:`.ttangent`); None: none
     T: tuple[torch.Tensor, torch.Tensor] | None = None
+    # an activation call's output, unchanged: (its index among the calls, its fx node)
+    A: tuple[int, Any] | None = None
 
     def map(self, f: Callable[[torch.Tensor], torch.Tensor]) -> CT:
         """The same certified tensor with every field reshaped by ``f`` (a view, a

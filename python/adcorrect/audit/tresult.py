@@ -42,9 +42,12 @@ def _copies(found: Filtered, attr: str, limit: int = MAX_ROWS) -> list[dict[str,
                 out += [{"neuron": label, "example": i, "kink": "0"}
                         for label, _ in it.copies(limit - len(out), example=i)]
                 continue
+            zero = it.zadj if attr == "kink" else None
             for (e,) in getattr(it, attr)[i].nonzero()[:limit - len(out)].tolist():
                 out.append({"neuron": f"{it.where}[{_index(it.shape, e)}]", "example": i,
                             "kink": str(Fraction(float(it.y[i, e])))})
+                if zero is not None and bool(zero[i, e]):  # a zero adjoint (below maxima)
+                    out[-1]["zero"] = True
     return out
 
 
@@ -114,7 +117,7 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
     resolve them; ``why``: the reason, if not the exact import limit)."""
     submax = sum(pt.count() for pt in found.pools if pt.kind == "submax")
     ident = sum(pt.count() for pt in found.pools if pt.kind == "ident")
-    submax += ident
+    submax += ident + sum(int(c.zadj.sum()) for c in found.calls if c.zadj is not None)
     live_kinks = _count(found, "kink") - submax + found.pool_kinks
     unc = sum(int(c.unc.sum()) for c in found.calls) + found.pool_unc
     dead = _count(found, "dead")
@@ -150,8 +153,10 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
         "kinked_examples": len({c["example"] for c in kinked_copies}) if live_kinks else 0,
         **verdict, "certificate": cert, "witness": witness, "kinks_known": known,
         "top": None, "groups": 0, "uncertain": unc, "exact_examples": 0,
-        "copies": [{**c, "zbar": "zero" if c["neuron"].rpartition("/")[2].startswith("tie")
-                    else None, "zbar_approx": None} for c in kinked_copies],
+        "copies": [{**{k: v for k, v in c.items() if k != "zero"},
+                    "zbar": "zero" if c.get("zero") or
+                    c["neuron"].rpartition("/")[2].startswith("tie") else None,
+                    "zbar_approx": None} for c in kinked_copies],
         "dead": dead, "dead_copies": _copies(found, "dead"), "filter": "tensor",
         "submax_uncertain": sub_unc, "identical_ties": ident,
     }
