@@ -22,12 +22,11 @@ from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACT
 from ..torchfx.fxargs import ADAPTIVE_POOLS, int_tuple, pool_call
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.layers import CONSTANT_PADS, unflattened, upsample_kwargs
-from .certified import F64, INFLATE, U, quantum
+from .certified import F64, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
 from .tdd import DD
 from .tdd import add as dd_add
-from .tdd import batch_norm as dd_batch_norm
 from .tdd import exact as dd_exact
 from .tdd import global_mean as dd_global_mean
 from .tdd import piecewise_linear as dd_piecewise_linear
@@ -41,12 +40,10 @@ from .tkernels import (
     affine,
     affine_limb,
     avg,
-    batch_norm,
-    bn_constants,
+    below_maxima,
     canon_const,
     conv_window_any,
     exact_tensor,
-    ids_channel,
     ids_max,
     ids_pair,
     ids_rows,
@@ -65,8 +62,7 @@ from .tmoves import (
     view_method,
 )
 from .tmoves import pad as t_pad
-from .tnorm import bn_train, dd_batch_norm_train
-from .tnorm import tangent as bn_train_tangent
+from .tnorm import batch_norm_call
 from .ttangent import NoCertificate
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
@@ -74,7 +70,6 @@ from .ttangent import affine as t_affine
 from .ttangent import avg as t_avg
 from .ttangent import max_windows as t_max_windows
 from .ttangent import scale as t_scale
-from .ttangent import times_enclosure as t_times_enclosure
 from .ttangent import zero as t_zero
 
 # -- the interpreter ----------------------------------------------------------------------
@@ -273,8 +268,9 @@ class Interp(torch.fx.Interpreter):
             wtr, _ = windows(x.T[1], d, K, S, P, D, ceil, 0.0)
             tv, tr = t_max_windows(wt, wtr, m["cand"])
             out.T = (tv.reshape(out.V.shape), tr.reshape(out.V.shape))
-        if x.A is not None and list(x.A[1].users) == [self.node]:
-            self.below_maxima(x, m["cand"], d, K, S, P, D, ceil)
+        call = self.found.calls[x.A[0]] if x.A is not None else None
+        if call is not None and list(x.A[1].users) == [self.node] and bool(call.kink.any()):
+            call.zadj = call.kink & below_maxima(x.V, m["cand"], d, K, S, P, D, ceil)
         self.found.pool_kinks += int(m["live"].sum())
         self.found.pool_unc += int(m["unc"].sum())
         self.found.pool_sub_unc += int(m["sub_unc"].sum())
@@ -289,28 +285,6 @@ class Interp(torch.fx.Interpreter):
                                                  m[kind], m["num"]))
         self.seq += 1
         return out
-
-    def below_maxima(self, x: CT, cand: torch.Tensor, d: int, K: list[int], S: list[int],
-                     P: list[int], D: list[int], ceil: bool) -> None:
-        """An activation read only by this max pool: its kinked copies that are certainly
-        below the maximum of every window holding them (no candidate anywhere) get a zero
-        adjoint for every derivative choice (the max chain's adjoint of an entry strictly
-        below the maximum is 0: it dies at the first strict increase)."""
-        assert x.A is not None
-        call = self.found.calls[x.A[0]]
-        if not bool(call.kink.any()):
-            return
-        B = x.V.shape[0]
-        n = x.V[0].numel()
-        pos = torch.arange(n, dtype=F64).reshape(1, *x.V.shape[1:]).expand_as(x.V)
-        wi, _ = windows(pos, d, K, S, P, D, ceil, -1.0)
-        idx = wi.to(torch.int64)
-        seen = idx >= 0
-        any_cand = torch.zeros(B, n + 1, dtype=F64)
-        # candidates per entry (padding goes to the extra slot n)
-        any_cand.scatter_reduce_(1, torch.where(seen, idx, n).reshape(B, -1),
-                                 (cand & seen).to(F64).reshape(B, -1), "amax")
-        call.zadj = call.kink & (any_cand[:, :n] == 0)
 
     def poolavg(self, x: CT, d: int, k: Any, st: Any, pad: Any, ceil: bool, cip: bool,
                  div: Any) -> CT:
@@ -384,25 +358,6 @@ class Interp(torch.fx.Interpreter):
         """The tangent pass's direction entries of a trainable parameter (None: none)."""
         return None if p is None or self.dirs is None else self.dirs.get(id(p))
 
-    def bn_tangent(self, x: CT, m: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-        """The tangent of ``g (r x - r mean) + beta``: ``g r x' + g' (r x - r mean) +
-        beta'``."""
-        assert x.T is not None
-        r, mean, g, _ = bn_constants(m)
-        shp = (1, -1) + (1,) * (x.V.dim() - 2)
-        gr = (g * r).reshape(shp)
-        out = t_times_enclosure(x.T, gr, U * gr.abs() + 2.0 ** -1000)
-        dg, db = self.direction(m.weight), self.direction(m.bias)
-        if dg is not None:
-            rr, mm = r.reshape(shp), mean.reshape(shp)
-            zv = rr * x.V - rr * mm
-            zr = (rr.abs() * x.R + U * ((rr * x.V).abs() + (rr * mm).abs() + zv.abs())) \
-                * INFLATE + 2.0 ** -1000
-            out = t_add(out, t_scale((zv, zr), dg.reshape(shp)))
-        if db is not None:
-            out = t_add(out, (db.reshape(shp).expand_as(x.V), torch.zeros_like(x.V)))
-        return out
-
     def param(self, t: Any) -> torch.Tensor | None:
         if t is None:
             return None
@@ -439,24 +394,10 @@ class Interp(torch.fx.Interpreter):
             return self.linear(x, m.weight, m.bias)
         if kind in (nn.Conv1d, nn.Conv2d):
             return self.conv(x, m)
-        if kind in (nn.BatchNorm1d, nn.BatchNorm2d) and (m.training or m.running_mean is None):
-            eps = float(self.scalar(m.eps))
-            out = self.kernel(bn_train, x, m, eps)
-            out.I = ids_channel(x.I)
-            if x.T is not None:
-                out.T = bn_train_tangent(x, eps, m.weight, self.direction(m.weight),
-                                         self.direction(m.bias))
-            self.found.terms += 6 * out.V.numel()  # mean, deviation, square, variance, ...
-            if x.D is not None:
-                out.D = dd_batch_norm_train(x.D, m.weight, m.bias, eps)
-            return self.named(out)
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
-            out = self.kernel(batch_norm, x, m)
-            out.I = ids_channel(x.I)
-            if x.D is not None:
-                out.D = dd_batch_norm(x.D, *bn_constants(m))
-            if x.T is not None:
-                out.T = self.bn_tangent(x, m)
+            out, terms = batch_norm_call(x, m, float(self.scalar(m.eps)), self.kernel,
+                                         self.direction)
+            self.found.terms += terms
             return self.named(out)
         if kind is nn.Flatten:
             return self.flatten(x, m.start_dim, m.end_dim)

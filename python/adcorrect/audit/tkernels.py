@@ -522,6 +522,25 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
                 "shape": torch.tensor(out_shape[1:]), "num": torch.cumsum(fin, 2)}
 
 
+def below_maxima(V: torch.Tensor, cand: torch.Tensor, d: int, k: list[int], st: list[int],
+                 pad: list[int], dl: list[int], ceil_mode: bool) -> torch.Tensor:
+    """(B, n) per entry of a max pool's input V (n entries per example): whether it is a
+    candidate (:func:`max_pool`'s ``cand``) in no window, so certainly below the maximum
+    of every window holding it.  Its adjoint through the pool is then 0 for every
+    derivative choice: the max chain's adjoint of such an entry dies at the first strict
+    increase after it."""
+    B = V.shape[0]
+    n = V[0].numel()
+    pos = torch.arange(n, dtype=F64).reshape(1, *V.shape[1:]).expand_as(V)
+    wi, _ = windows(pos, d, k, st, pad, dl, ceil_mode, -1.0)
+    idx = wi.to(torch.int64)
+    seen = idx >= 0
+    hit = torch.zeros(B, n + 1, dtype=F64)  # padding goes to the extra slot n
+    hit.scatter_reduce_(1, torch.where(seen, idx, n).reshape(B, -1),
+                        (cand & seen).to(F64).reshape(B, -1), "amax")
+    return hit[:, :n] == 0
+
+
 def avg(x: CT, pool: Callable[[torch.Tensor], torch.Tensor], kmax: int) -> CT:
     """An average pool (fixed windows of at most kmax entries) on the enclosures."""
     V = pool(x.V)

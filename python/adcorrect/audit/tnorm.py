@@ -1,7 +1,9 @@
-"""Batch statistics in the tensor filter (THEORY.md 8.3): BatchNorm in training mode on
-certified tensors, ``y = gamma (x - mean) / sqrt(var + eps) + beta`` per channel (axis 1)
-over the batch and the spatial axes, with the biased variance and real arithmetic (the
-whole-batch import's semantics, :func:`adcorrect.torchfx.smooth.batch_norm_train`).
+"""BatchNorm in the tensor filter (THEORY.md 8.3): eval mode by its folded constants
+(:func:`batch_norm_call`), and batch statistics (training mode, or no running
+statistics) on certified tensors, ``y = gamma (x - mean) / sqrt(var + eps) + beta`` per
+channel (axis 1) over the batch and the spatial axes, with the biased variance and real
+arithmetic (the whole-batch import's semantics,
+:func:`adcorrect.torchfx.smooth.batch_norm_train`).
 
 The radius of an output bounds two errors (per channel, ``N`` entries, float values
 ``v`` with radii ``r`` around the exact inputs ``s``; ``u = 2^-53``):
@@ -45,15 +47,18 @@ radii is fact 1 above with the variance's lower bound from that ball.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from .certified import F64, FLOOR, INFLATE, NOQ, U, gamma, quantum
 from .tdd import DD, shift, two_prod, two_sum
+from .tdd import batch_norm as dd_batch_norm
 from .tdd import finish as dd_finish
 from .tdd import scale as dd_scale
-from .tkernels import CT, Unsupported
+from .tkernels import CT, Unsupported, batch_norm, bn_constants, ids_channel
 from .ttangent import Tan, add, times_enclosure
 from .ttangent import scale as t_scale
 
@@ -310,3 +315,42 @@ def tangent(x: CT, eps: float, g: torch.Tensor | None, dg: torch.Tensor | None,
     if db is not None:
         out = add(out, (db[:, None].expand_as(n), torch.zeros_like(n)))
     return _back(out[0], shape), _back(out[1], shape)
+
+
+def _eval_tangent(x: CT, m: nn.Module, dg: torch.Tensor | None, db: torch.Tensor | None
+                  ) -> Tan:
+    """The tangent of eval-mode BatchNorm ``g (r x - r mean) + beta``:
+    ``g r x' + g' (r x - r mean) + beta'``."""
+    assert x.T is not None
+    r, mean, g, _ = bn_constants(m)
+    shp = (1, -1) + (1,) * (x.V.dim() - 2)
+    gr = (g * r).reshape(shp)
+    out = times_enclosure(x.T, gr, U * gr.abs() + 2.0 ** -1000)
+    if dg is not None:
+        rr, mm = r.reshape(shp), mean.reshape(shp)
+        zv = rr * x.V - rr * mm
+        zr = (rr.abs() * x.R + U * ((rr * x.V).abs() + (rr * mm).abs() + zv.abs())) \
+            * INFLATE + 2.0 ** -1000
+        out = add(out, t_scale((zv, zr), dg.reshape(shp)))
+    if db is not None:
+        out = add(out, (db.reshape(shp).expand_as(x.V), torch.zeros_like(x.V)))
+    return out
+
+
+def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
+                    direction: Callable[[Any], torch.Tensor | None]) -> tuple[CT, int]:
+    """A BatchNorm module on a certified tensor in any pass of the tensor filter (eval
+    mode: running statistics; else the batch's): values and radii through the pass's
+    ``kernel`` (its memo), structural ids, the double-double limb, the tangent along
+    ``direction``; and the terms a whole-batch import would spend on it (0 in eval
+    mode)."""
+    train = m.training or m.running_mean is None
+    out = kernel(bn_train, x, m, eps) if train else kernel(batch_norm, x, m)
+    out.I = ids_channel(x.I)
+    dg, db = direction(m.weight), direction(m.bias)
+    if x.T is not None:
+        out.T = tangent(x, eps, m.weight, dg, db) if train else _eval_tangent(x, m, dg, db)
+    if x.D is not None:
+        out.D = dd_batch_norm_train(x.D, m.weight, m.bias, eps) if train else \
+            dd_batch_norm(x.D, *bn_constants(m))
+    return out, 6 * out.V.numel() if train else 0
