@@ -5,7 +5,8 @@ inverted residual blocks (expansion 4, depthwise 3x3, relu6, BatchNorm, 3x32x32)
 torchvision-style ResNet-18 (3x32x32, written here from the published architecture:
 7x7 stride-2 stem, 3x3 max pool, four stages of two basic blocks).
 
-Parameters are random (fixed seed; inputs k/16) or trained (TRAIN_STEPS SGD steps,
+The BatchNorm models also run in training mode (batch statistics: ``(train)`` rows,
+random parameters).  Parameters are random (fixed seed; inputs k/16) or trained (TRAIN_STEPS SGD steps,
 RESNET_STEPS for ResNet-18, on scikit-learn's digits upsampled to 32x32, nothing
 downloaded; inputs digits).  For each: the one-time import, the audit (exact and
 execution, the model's plan built once) as a ratio to torch's forward+backward on the
@@ -159,7 +160,11 @@ def cases() -> list[tuple[str, nn.Module, tuple[int, ...], int, str, str]]:
              "fp32", "trained"),
             ("ResNet-18", _eval(resnet18()), (3, 32, 32), 32, "fp32", "random"),
             ("ResNet-18", trained(resnet18(), (3, 32, 32), RESNET_STEPS), (3, 32, 32), 32,
-             "fp32", "trained")]
+             "fp32", "trained"),
+            ("VGG-11/8 + BN (train)", vgg11_8().train(), (3, 32, 32), 32, "fp32", "random"),
+            ("MobileNetV2-style (train)", mobilenet_small().train(), (3, 32, 32), 32, "fp32",
+             "random"),
+            ("ResNet-18 (train)", resnet18().train(), (3, 32, 32), 32, "fp32", "random")]
 
 
 def measure(name: str, model: nn.Module, shape: tuple[int, ...], B: int, dt: str,
