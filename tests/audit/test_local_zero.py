@@ -19,18 +19,24 @@ def pool_cnn() -> nn.Module:
                          nn.Flatten(), nn.Linear(4 * 2 * 2, 3))  # on 10x10 inputs
 
 
+def fp8_cases() -> list[tuple[nn.Module, torch.Tensor, torch.Tensor]]:
+    """Six pool CNNs in e4m3fn with inputs in quarters (exact ties and zeros abound)."""
+    out = []
+    for seed in range(6):
+        torch.manual_seed(seed)
+        model, _ = prepared(pool_cnn(), parse_dtype("e4m3fn"))
+        x = torch.randint(0, 5, (3, 1, 10, 10)).float() / 4
+        out.append((model, x, torch.randint(0, 3, (3,))))
+    return out
+
+
 def test_local_zeros_are_exact_zeros() -> None:
     """CNNs in e4m3fn (many exact ties and zeros): every kinked copy locally_zero calls
     zero has an exact adjoint of 0 (the exact engine); hundreds are (608 of 2819 kinked
     copies, the others dead or with a non-zero adjoint or an undecided piece)."""
     said_zero = checked = 0
-    for seed in range(6):
-        torch.manual_seed(seed)
-        dt = parse_dtype("e4m3fn")
-        model, _ = prepared(pool_cnn(), dt)
-        x = torch.randint(0, 5, (3, 1, 10, 10)).float() / 4
-        y = torch.randint(0, 3, (3,))
-        aud = Auditor(model, x, "ce", dtype=dt)
+    for seed, (model, x, y) in enumerate(fp8_cases()):
+        aud = Auditor(model, x, "ce", dtype=parse_dtype("e4m3fn"))
         plan = aud.plan
         xe = aud._cast(x)
         rows = _Rows(xe, y, "ce")
@@ -71,12 +77,8 @@ def test_tensor_filter_zero_adjoints_agree_with_the_exact_route() -> None:
     from adcorrect.audit.tfilter import TensorFilter
 
     with_zero = 0
-    for seed in range(6):
-        torch.manual_seed(seed)
-        dt = parse_dtype("e4m3fn")
-        model, _ = prepared(pool_cnn(), dt)
-        x = torch.randint(0, 5, (3, 1, 10, 10)).float() / 4
-        y = torch.randint(0, 3, (3,))
+    dt = parse_dtype("e4m3fn")
+    for seed, (model, x, y) in enumerate(fp8_cases()):
         found = TensorFilter(model, torch.float32).run(x)
         zero = sum(int(c.zadj.sum()) for c in found.calls if c.zadj is not None)
         with_zero += zero > 0

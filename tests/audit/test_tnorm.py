@@ -21,18 +21,25 @@ def _arb(q: Fraction) -> arb:
     return arb(q.numerator) / arb(q.denominator)
 
 
-def exact_bn(s: list[list[Fraction]], g: list[float], b: list[float], eps: float
-             ) -> list[list[arb]]:
-    """Per channel (rows of s): gamma (s - mean) / sqrt(var + eps) + beta in Arb balls."""
+def exact_bn_point(s: list[list[arb]], g: list[arb], b: list[arb], eps: float
+                   ) -> list[list[arb]]:
+    """BatchNorm per channel (rows of s) on Arb balls (exact rationals at 300 bits, or
+    the points of difference quotients)."""
     out = []
     for c, row in enumerate(s):
         N = len(row)
-        mu = sum(row, Fraction(0)) / N
-        var = sum(((x - mu) ** 2 for x in row), Fraction(0)) / N
-        sig = (_arb(var + Fraction(eps))).sqrt()
-        out.append([_arb(Fraction(g[c])) * _arb(x - mu) / sig + _arb(Fraction(b[c]))
-                    for x in row])
+        mu = sum(row, arb(0)) / N
+        var = sum(((x - mu) ** 2 for x in row), arb(0)) / N
+        sig = (var + _arb(Fraction(eps))).sqrt()
+        out.append([g[c] * (x - mu) / sig + b[c] for x in row])
     return out
+
+
+def exact_bn(s: list[list[Fraction]], g: list[float], b: list[float], eps: float
+             ) -> list[list[arb]]:
+    """Per channel (rows of s): gamma (s - mean) / sqrt(var + eps) + beta in Arb balls."""
+    return exact_bn_point([[_arb(x) for x in row] for row in s],
+                          [_arb(Fraction(v)) for v in g], [_arb(Fraction(v)) for v in b], eps)
 
 
 def points(V: torch.Tensor, R: torch.Tensor, gen: torch.Generator) -> list[torch.Tensor]:
@@ -170,18 +177,6 @@ def test_double_double_outputs_enclose_the_exact_ones(seed: int) -> None:
     if seed % 2 == 0:
         assert float((out.R / out.H.abs()).max()) < 1e-25
 
-
-def exact_bn_point(s: list[list[arb]], g: list[arb], b: list[arb], eps: float
-                   ) -> list[list[arb]]:
-    """exact_bn on Arb inputs (for difference quotients)."""
-    out = []
-    for c, row in enumerate(s):
-        N = len(row)
-        mu = sum(row, arb(0)) / N
-        var = sum(((x - mu) ** 2 for x in row), arb(0)) / N
-        sig = (var + _arb(Fraction(eps))).sqrt()
-        out.append([g[c] * (x - mu) / sig + b[c] for x in row])
-    return out
 
 
 @pytest.mark.parametrize("seed", range(3))
