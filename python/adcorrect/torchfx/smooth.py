@@ -287,6 +287,37 @@ def group_norm(imp: Any, x: Any, groups: Any, weight: Any, bias: Any, eps: Any,
     return _sym(out.reshape(arr.shape))
 
 
+def instance_norm(imp: Any, x: Any, running: tuple[Any, Any] | None, weight: Any, bias: Any,
+                  eps: Any, where: str, what: str, dims: int | None = None) -> Sym:
+    """InstanceNorm (``nn.InstanceNorm1d/2d/3d``, ``F.instance_norm``): per example and
+    channel over the spatial axes with the biased variance (GroupNorm with one channel
+    per group), or, with ``running`` statistics (a module that tracks them, in eval
+    mode), BatchNorm's eval-mode affine map.  ``dims``: the batch's number of axes the
+    module expects (PyTorch reads one axis fewer as an unbatched input: refused)."""
+    arr = imp.batched(x)
+    if dims is not None and arr.ndim != dims:
+        raise InputError(f"{what} expects a {dims}-d batch (N, C, ...), gets {arr.ndim}-d")
+    if arr.ndim < 3:
+        raise InputError(f"{what} needs a spatial axis: expects (N, C, L, ...), gets "
+                         f"{arr.ndim}-d")
+    if running is not None:
+        return imp.batch_norm(x, *running, weight, bias, eps, where)
+    for t, nm in ((weight, "weight"), (bias, "bias")):
+        v = imp.weights(t, nm)
+        if v is not None and v.shape != (arr.shape[1],):
+            raise InputError(f"{what}: {nm} must have one entry per channel ({arr.shape[1]})")
+    return group_norm(imp, x, arr.shape[1], weight, bias, eps, where)
+
+
+def instance_norm_module(imp: Any, m: Any, x: Any, where: str) -> Sym:
+    """An ``nn.InstanceNorm1d/2d/3d`` module (:func:`instance_norm`)."""
+    kind = type(m).__name__
+    running = (m.running_mean, m.running_var) if m.track_running_stats and \
+        not m.training and m.running_mean is not None else None
+    return instance_norm(imp, x, running, m.weight, m.bias, m.eps, where,
+                         f"{kind} at {where}", m._get_no_batch_dim() + 1)
+
+
 def batch_norm_train(imp: Any, x: Any, weight: Any, bias: Any, eps: Any, where: str,
                      what: str, training: bool) -> Sym:
     """BatchNorm with the batch's statistics (training mode, or no running statistics):
@@ -330,6 +361,8 @@ def module_call(imp: Any, m: nn.Module, x: Any, where: str) -> Sym | None:
         return _layer_norm(imp, x, m.normalized_shape, m.weight, None, m.eps, False, where)
     if kind is nn.GroupNorm:
         return group_norm(imp, x, m.num_groups, m.weight, m.bias, m.eps, where)
+    if isinstance(m, nn.modules.instancenorm._InstanceNorm):
+        return instance_norm_module(imp, m, x, where)
     if kind in (nn.Softmax, nn.LogSoftmax):
         if m.dim is None:
             raise InputError(f"{kind.__name__} needs an explicit dim")
@@ -363,6 +396,13 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
         x, groups, w, bias, eps = match_args(args, kwargs, ("input", None), ("num_groups", None),
                                              ("weight", None), ("bias", None), ("eps", 1e-5))
         return group_norm(imp, x, groups, w, bias, eps, where)
+    if fn is F.instance_norm:
+        x, rm, rv, w, bias, use_input, _mom, eps = match_args(
+            args, kwargs, ("input", None), ("running_mean", None), ("running_var", None),
+            ("weight", None), ("bias", None), ("use_input_stats", True), ("momentum", 0.1),
+            ("eps", 1e-5))
+        running = None if use_input else (rm, rv)
+        return instance_norm(imp, x, running, w, bias, eps, where, "instance_norm")
     if fn in (F.softmax, torch.softmax, F.log_softmax, torch.log_softmax):
         x, dim, _stack, dtype = match_args(args, kwargs, ("input", None), ("dim", None),
                                            ("_stacklevel", 3), ("dtype", None))
