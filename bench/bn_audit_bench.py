@@ -73,8 +73,10 @@ def measure(bn: bool) -> list[dict[str, Any]]:
         torch_step()
         mt, ma, res = alternate(torch_step, lambda x=x, y=y: aud.audit(x, y), REPEAT)
         e = res["exact"]
-        rows.append({"model": "CNN + BatchNorm" if bn else "CNN", "batch": B, "W": aud.net.W,
-                     "neurons": len(aud.net.neurons), "uncertain": e["uncertain"],
+        net = aud.load_net()  # the IR (imported at construction or on first need)
+        assert net is not None
+        rows.append({"model": "CNN + BatchNorm" if bn else "CNN", "batch": B, "W": net.W,
+                     "neurons": len(net.neurons), "uncertain": e["uncertain"],
                      "kinked": e["kinked"], "undecided": e["undecided"],
                      "torch_ms": 1e3 * mt, "audit_ms": 1e3 * ma, "ratio": ma / mt,
                      "import_s": aud.import_seconds})

@@ -80,6 +80,8 @@ def structure(aud: Any, B: int) -> dict[str, Any]:
 
 
 def _structure_of(aud: Any, B: int) -> dict[str, Any]:
+    if aud.net is None and aud.pending is not None and _graph_facts(aud) is None:
+        aud.load_net()  # the IR left for later is the structure's only source
     if aud.net is not None and (not aud.deferred or B in aud.whole):
         net = aud.net
         label = [n.label for n in net.neurons]
@@ -88,9 +90,7 @@ def _structure_of(aud: Any, B: int) -> dict[str, Any]:
                 "no_exclusive_bias": list(dict.fromkeys(label[k] for k in
                                                         net.no_exclusive_bias))[:20],
                 "theorem": aud._coverage(B)}
-    if "_graph_facts" not in aud.__dict__:
-        aud._graph_facts = graph_facts(aud.gm, aud.model, aud.example_shape, aud.choice)
-    facts = aud._graph_facts
+    facts = _graph_facts(aud)
     if facts is not None:
         return {"bias_network": B == 1 and facts.bias_network,
                 "single_bias_network": facts.bias_network,
@@ -106,6 +106,13 @@ def _structure_of(aud: Any, B: int) -> dict[str, Any]:
                         "classes_ordered": None, "kinked_classes": None,
                         "without_own_bias": [], "without_own_bias_count": None,
                         "theta_uniform": None, "dense": None}}
+
+
+def _graph_facts(aud: Any) -> Any:
+    """The structural facts from the fx graph (:mod:`.tcoverage`), once per auditor."""
+    if "_graph_facts" not in aud.__dict__:
+        aud._graph_facts = graph_facts(aud.gm, aud.model, aud.example_shape, aud.choice)
+    return aud._graph_facts
 
 
 def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int,
