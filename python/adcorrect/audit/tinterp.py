@@ -62,7 +62,7 @@ from .tmoves import (
     view_method,
 )
 from .tmoves import pad as t_pad
-from .tnorm import batch_norm_call
+from .tnorm import batch_norm_call, group_norm_call
 from .ttangent import NoCertificate
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
@@ -399,6 +399,9 @@ class Interp(torch.fx.Interpreter):
                                          self.direction)
             self.found.terms += terms
             return self.named(out)
+        if kind is nn.GroupNorm or isinstance(m, nn.modules.instancenorm._InstanceNorm):
+            return self.named(group_norm_call(x, m, float(self.scalar(m.eps)), self.kernel,
+                                              self.direction))
         if kind is nn.Flatten:
             return self.flatten(x, m.start_dim, m.end_dim)
         if kind is nn.Unflatten:
@@ -437,6 +440,8 @@ class Interp(torch.fx.Interpreter):
             return self.act(target, lambda: spec.build(lambda v, _w: self.scalar(v), vals,
                                                        getattr(target, "__name__", "")),
                             args[0])
+        if target is torch.mean and isinstance(args[0], CT):
+            return self.spatial_mean(args[0], *args[1:], **kwargs)
         if target in (operator.add, torch.add, operator.sub, torch.sub) and len(args) == 2 \
                 and not kwargs:
             return self.add(args[0], args[1], target in (operator.sub, torch.sub))
@@ -509,7 +514,22 @@ class Interp(torch.fx.Interpreter):
             return self.add(x, args[1], name == "sub")
         if name in ("mul", "div") and len(args) == 2 and not kwargs:
             return self.mul(x, args[1], name == "div")
+        if name == "mean":
+            return self.spatial_mean(x, *args[1:], **kwargs)
         raise Unsupported(f"method .{name}()")
+
+    def spatial_mean(self, x: CT, dim: Any = None, keepdim: bool = False,
+                     dtype: Any = None) -> CT:
+        """``x.mean(dims)`` over every axis after the first two (global average pooling
+        written as a mean): the adaptive average pool to 1 over the flattened axes."""
+        n = x.V.dim()
+        dims = [dim] if isinstance(dim, int) else list(dim or ())
+        if dtype is not None or n < 3 or sorted(d % n for d in dims) != list(range(2, n)):
+            raise Unsupported("a mean over other axes than the spatial ones")
+        flat = x.map(lambda t: t.reshape(t.shape[0], t.shape[1], -1))
+        out = self.pool_adaptive(flat, 1, 1)
+        shape = (x.V.shape[0], x.V.shape[1], *([1] * (n - 2) if keepdim else []))
+        return self.named(out.map(lambda t: t.reshape(shape)))
 
     # shapes and arithmetic -------------------------------------------------------------
 

@@ -58,7 +58,15 @@ from .tdd import DD, shift, two_prod, two_sum
 from .tdd import batch_norm as dd_batch_norm
 from .tdd import finish as dd_finish
 from .tdd import scale as dd_scale
-from .tkernels import CT, Unsupported, batch_norm, bn_constants, ids_channel
+from .tkernels import (
+    CT,
+    Unsupported,
+    batch_norm,
+    bn_constants,
+    ids_channel,
+    ids_pair,
+    scale_shift,
+)
 from .ttangent import Tan, add, times_enclosure
 from .ttangent import scale as t_scale
 
@@ -354,3 +362,94 @@ def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
         out.D = dd_batch_norm_train(x.D, m.weight, m.bias, eps) if train else \
             dd_batch_norm(x.D, *bn_constants(m))
     return out, 6 * out.V.numel() if train else 0
+
+
+def _affine(m: nn.Module, C: int) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """A normalisation's weight and bias per channel as exact floats (1 and 0 where it
+    has none), and whether both are constants (absent or frozen)."""
+    g = m.weight.detach().to(F64) if m.weight is not None else torch.ones(C, dtype=F64)
+    b = m.bias.detach().to(F64) if m.bias is not None else torch.zeros(C, dtype=F64)
+    return g, b, all(p is None or not p.requires_grad for p in (m.weight, m.bias))
+
+
+def group_norm(x: CT, G: int, m: nn.Module, eps: float) -> CT:
+    """GroupNorm with G groups (InstanceNorm: one channel per group) on a certified
+    tensor: each example's group of channels is one channel of a batch of one, normalised
+    by :func:`batch_norm_train` without weight and bias, then the affine map per channel
+    (:func:`~.tkernels.scale_shift`)."""
+    shape = x.V.shape
+    rows = x.map(lambda t: t.reshape(1, shape[0] * G, -1))
+    if rows.V.shape[2] < 2:
+        raise Unsupported("instance statistics of one value")
+    Y, R, Q = batch_norm_train(rows.V, rows.R, None, None, eps)
+    const = rows.C.all(2, keepdim=True).expand(rows.C.shape)
+    n = CT(Y.reshape(shape), R.reshape(shape), Q.reshape(shape), const.reshape(shape))
+    g, b, frozen = _affine(m, shape[1])
+    return scale_shift(n, g, b, frozen)
+
+
+def _group_tangent(x: CT, G: int, m: nn.Module, eps: float, dg: torch.Tensor | None,
+                   db: torch.Tensor | None) -> Tan:
+    """The tangent of :func:`group_norm` along the pass's direction."""
+    shape = x.V.shape
+    rows = x.map(lambda t: t.reshape(1, shape[0] * G, -1))
+    tn = tangent(rows, eps, None, None, None)
+    out = (tn[0].reshape(shape), tn[1].reshape(shape))
+    shp = (1, -1) + (1,) * (len(shape) - 2)
+    g, _, _ = _affine(m, shape[1])
+    out = t_scale(out, g.reshape(shp))
+    if dg is not None or db is not None:
+        n, rn, _, _ = normalised(rows.V, rows.R, eps)
+        n, rn = n.reshape(shape), rn.reshape(shape)
+        if dg is not None:
+            out = add(out, times_enclosure((dg.reshape(shp).expand(shape), torch.zeros(shape,
+                                            dtype=F64)), n, rn))
+        if db is not None:
+            out = add(out, (db.reshape(shp).expand(shape).to(F64), torch.zeros(shape,
+                                                                              dtype=F64)))
+    return out
+
+
+def _dd_group_norm(x: DD, G: int, m: nn.Module, eps: float) -> DD:
+    """:func:`group_norm` on a double-double tensor (the precise pass)."""
+    shape = x.H.shape
+    n = dd_batch_norm_train(x.map(lambda t: t.reshape(1, shape[0] * G, -1)), None, None, eps)
+    n = n.map(lambda t: t.reshape(shape))
+    g, b, _ = _affine(m, shape[1])
+    shp = (1, -1) + (1,) * (len(shape) - 2)
+    return shift(dd_scale(n, g.reshape(shp)), b.reshape(shp))
+
+
+def ids_example_channel(ids: torch.Tensor | None) -> torch.Tensor | None:
+    """Ids of an op whose statistics are per example and channel: (id, example,
+    channel)."""
+    if ids is None:
+        return None
+    B, C = ids.shape[:2]
+    ec = torch.arange(B * C).reshape((B, C) + (1,) * (ids.dim() - 2)).expand(ids.shape)
+    return ids_pair(ids, ec.contiguous())
+
+
+def group_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
+                    direction: Callable[[Any], torch.Tensor | None]) -> CT:
+    """GroupNorm or InstanceNorm (1d/2d/3d) in any pass of the tensor filter, as the
+    importer reads them (:func:`adcorrect.torchfx.smooth.instance_norm`): an InstanceNorm
+    that tracks running statistics, in eval mode, is BatchNorm's eval-mode map
+    (:func:`batch_norm_call`); else the example's statistics (:func:`group_norm`)."""
+    if isinstance(m, nn.GroupNorm):
+        G = m.num_groups
+    else:
+        if x.V.dim() != m._get_no_batch_dim() + 1:
+            raise Unsupported(f"{type(m).__name__} of a {x.V.dim()}-d tensor")
+        if m.track_running_stats and not m.training and m.running_mean is not None:
+            return batch_norm_call(x, m, eps, kernel, direction)[0]
+        G = x.V.shape[1]
+    if x.V.dim() < 2 or x.V.shape[1] % G:
+        raise Unsupported("channels that do not split into the groups")
+    out = kernel(group_norm, x, G, m, eps)
+    out.I = ids_example_channel(x.I)
+    if x.T is not None:
+        out.T = _group_tangent(x, G, m, eps, direction(m.weight), direction(m.bias))
+    if x.D is not None:
+        out.D = _dd_group_norm(x.D, G, m, eps)
+    return out
