@@ -25,6 +25,7 @@ from ..torchfx.layers import CONSTANT_PADS, unflattened, upsample_kwargs
 from .certified import F64, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
+from .tconv import CONVS, TRANSPOSED, conv_call
 from .tdd import DD
 from .tdd import add as dd_add
 from .tdd import exact as dd_exact
@@ -42,12 +43,10 @@ from .tkernels import (
     avg,
     below_maxima,
     canon_const,
-    conv_window_any,
     exact_tensor,
     ids_max,
     ids_pair,
     ids_rows,
-    ids_windows,
     linear_spec,
     max_pool,
     windows,
@@ -330,30 +329,6 @@ class Interp(torch.fx.Interpreter):
         self.found.terms += out.V.numel() * wt.shape[1]
         return self.named(out)
 
-    def conv(self, x: CT, m: Any) -> CT:
-        if m.padding_mode != "zeros" or isinstance(m.padding, str) and m.padding != "valid":
-            raise Unsupported("conv padding mode")
-        d = m.weight.dim() - 2
-        if x.V.dim() != d + 2:
-            raise Unsupported("conv input shape")
-        fn = F.conv1d if d == 1 else F.conv2d
-        pad = 0 if m.padding == "valid" else m.padding
-        w, b = m.weight, m.bias
-        m_in = math.prod(w.shape[1:])
-        op = (lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups))
-        out = self.kernel(affine if x.D is None else affine_limb,
-            x, w, b, not w.requires_grad, b is None or not b.requires_grad, op, m_in,
-            conv_window_any(m, d, pad, w.shape[0]))
-        if x.T is not None:
-            out.T = t_affine(x.V, x.R, x.T, w, self.direction(w), self.direction(b), op, m_in)
-        P = [pad] * d if isinstance(pad, int) else list(pad)
-        out.I = ids_windows(x.I, d, list(m.kernel_size), list(m.stride), P,
-                            list(m.dilation), False, m.groups, w.shape[0])
-        if out.I is not None and out.I.shape != out.V.shape:
-            out.I = None
-        self.found.terms += out.V.numel() * m_in
-        return self.named(out)
-
     def direction(self, p: torch.Tensor | None) -> torch.Tensor | None:
         """The tangent pass's direction entries of a trainable parameter (None: none)."""
         return None if p is None or self.dirs is None else self.dirs.get(id(p))
@@ -392,8 +367,12 @@ class Interp(torch.fx.Interpreter):
                 lambda v, _w: self.scalar(v), m, kind.__name__), x)
         if kind is nn.Linear:
             return self.linear(x, m.weight, m.bias)
-        if kind in (nn.Conv1d, nn.Conv2d):
-            return self.conv(x, m)
+        if kind in CONVS or kind in TRANSPOSED:
+            if len(args) > 1 or kwargs:
+                raise Unsupported(f"{kind.__name__} with an output size")
+            out, terms = conv_call(x, m, self.kernel, self.direction)
+            self.found.terms += terms
+            return self.named(out)
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
             out, terms = batch_norm_call(x, m, float(self.scalar(m.eps)), self.kernel,
                                          self.direction)

@@ -1,5 +1,6 @@
 """Layers of the models people write that the importer's core does not name: padding
-modules (``F.pad``'s rule), nearest-neighbour upsampling, PReLU, GLU, Softsign,
+modules (``F.pad``'s rule), transposed convolutions, nearest-neighbour upsampling, PReLU,
+GLU, Softsign,
 ``F.normalize``, ``torch.stack`` and the views ``squeeze``/``unsqueeze``/``expand``/
 ``repeat``.  Each is built from the IR's own pieces (copies, activation neurons, linear
 combinations, products), so exact AD follows PyTorch's choices where they matter."""
@@ -103,13 +104,46 @@ def unflattened(shape: tuple[int, ...], dim: Any, sizes: Any) -> list[int]:
     return [*shape[:d], *sizes, *shape[d + 1:]]
 
 
+def conv_transpose(imp: Any, m: Any, x: Any, where: str) -> Sym:
+    """``nn.ConvTranspose1d/2d`` as the convolution it is: the input with ``stride - 1``
+    zeros between entries, padded by ``dilation (k - 1) - padding`` before and that plus
+    ``output_padding`` after, convolved (stride 1, the same dilation and groups) with the
+    kernel flipped and its channel axes swapped per group."""
+    if m.padding_mode != "zeros":
+        raise InputError(f"padding_mode {m.padding_mode!r} is not supported")
+    W, bv = imp.weights(m.weight, "weight"), imp.weights(m.bias, "bias")
+    xs = imp.batched(x)
+    d = W.ndim - 2
+    if xs.ndim != d + 2 or xs.shape[1] != W.shape[0]:
+        raise InputError(f"expects a {d + 2}-d input with {W.shape[0]} channels, gets shape "
+                         f"{tuple(xs.shape)}")
+    K, G = W.shape[2:], m.groups
+    pads = [(dl * (k - 1) - p, dl * (k - 1) - p + op)
+            for k, p, dl, op in zip(K, m.padding, m.dilation, m.output_padding)]
+    if any(lo < 0 for lo, _ in pads):
+        raise InputError("a padding above dilation * (kernel_size - 1) is not supported")
+    cig = W.shape[0] // G
+    flipped = np.flip(W, tuple(range(2, W.ndim)))
+    Wc = np.concatenate([flipped[g * cig:(g + 1) * cig].swapaxes(0, 1) for g in range(G)])
+    up = ops.new_array((*xs.shape[:2], *((n - 1) * s + 1 for n, s in
+                                         zip(xs.shape[2:], m.stride))))
+    up[...] = const_entry(Fraction(0))
+    up[(slice(None), slice(None), *(slice(None, None, s) for s in m.stride))] = xs
+    return Sym(np.concatenate([ops.conv(imp.b, up[i:i + 1], Wc, bv, [1] * d, pads,
+                                        list(m.dilation), G, "zeros", where)
+                               for i in range(up.shape[0])]), True)
+
+
 def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
                 where: str) -> Any:
     """One of this module's layers as a module, or NotImplemented."""
-    if not isinstance(m, (nn.Softsign, nn.GLU, nn.PReLU, nn.Upsample, nn.Unflatten)) and \
+    if not isinstance(m, (nn.Softsign, nn.GLU, nn.PReLU, nn.Upsample, nn.Unflatten,
+                          nn.ConvTranspose1d, nn.ConvTranspose2d)) and \
             not any(isinstance(m, kinds) for kinds, _ in PAD_MODULES):
         return NotImplemented
     (x,) = match_args(args, kwargs, ("input", None))
+    if isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
+        return conv_transpose(imp, m, x, where)
     if isinstance(m, nn.Unflatten):
         s = imp.tensor(x, "input")
         return tensors.reshape(s, unflattened(tuple(tensors.batched(s).shape), m.dim,

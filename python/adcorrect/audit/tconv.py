@@ -1,0 +1,57 @@
+"""Convolutions in the tensor filter: ``nn.Conv1d/2d`` and ``nn.ConvTranspose1d/2d`` on
+certified tensors (:func:`~.tkernels.affine`'s radius and exactness for any map linear in
+the input and in the weight), their structural ids, double-double limb and tangent."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .tkernels import CT, Unsupported, affine, affine_limb, conv_window_any, ids_windows
+from .ttangent import affine as t_affine
+
+CONVS = (nn.Conv1d, nn.Conv2d)
+TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d)
+
+
+def conv_call(x: CT, m: Any, kernel: Callable[..., Any],
+              direction: Callable[[Any], torch.Tensor | None]) -> tuple[CT, int]:
+    """A convolution module (plain or transposed) in any pass of the tensor filter:
+    values and radii through the pass's ``kernel``, ids, limb and tangent along
+    ``direction``; and the terms of the IR's neurons (a bound)."""
+    if m.padding_mode != "zeros" or isinstance(m.padding, str) and m.padding != "valid":
+        raise Unsupported("conv padding mode")
+    d = m.weight.dim() - 2
+    if x.V.dim() != d + 2:
+        raise Unsupported("conv input shape")
+    w, b = m.weight, m.bias
+    transposed = isinstance(m, TRANSPOSED)
+    if transposed:
+        fn_t = F.conv_transpose1d if d == 1 else F.conv_transpose2d
+        m_in = w.shape[0] // m.groups * math.prod(w.shape[2:])
+        op = (lambda a, ww, bb: fn_t(a, ww, bb, m.stride, m.padding, m.output_padding,
+                                     m.groups, m.dilation))
+        window_any = None
+        pad: Any = m.padding
+    else:
+        fn = F.conv1d if d == 1 else F.conv2d
+        pad = 0 if m.padding == "valid" else m.padding
+        m_in = math.prod(w.shape[1:])
+        op = (lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups))
+        window_any = conv_window_any(m, d, pad, w.shape[0])
+    out = kernel(affine if x.D is None else affine_limb, x, w, b, not w.requires_grad,
+                 b is None or not b.requires_grad, op, m_in, window_any)
+    if x.T is not None:
+        out.T = t_affine(x.V, x.R, x.T, w, direction(w), direction(b), op, m_in)
+    if not transposed:
+        P = [pad] * d if isinstance(pad, int) else list(pad)
+        out.I = ids_windows(x.I, d, list(m.kernel_size), list(m.stride), P,
+                            list(m.dilation), False, m.groups, w.shape[0])
+        if out.I is not None and out.I.shape != out.V.shape:
+            out.I = None
+    return out, out.V.numel() * m_in

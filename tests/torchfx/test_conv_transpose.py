@@ -1,0 +1,96 @@
+"""Transposed convolutions (decoders, U-Nets, GAN generators): the IR imports them as
+convolutions of the zero-interleaved, padded input with the flipped kernel, so outputs and
+exact AD equal float64 PyTorch's (relus on their kinks included); the tensor filter's
+enclosures contain the float64 outputs, and both routes of the audit agree."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+from typing import Any
+
+import pytest
+import torch
+from adcorrect.audit.dtypes import parse_dtype
+from adcorrect.audit.run import Auditor, prepared
+from adcorrect.audit.tfilter import TensorFilter
+from adcorrect.exact.engine import forward
+from adcorrect.torch import from_module
+from test_methods import ad_is_autograds, coarse, kinked, refused
+from torch import nn
+
+KWARGS: list[dict[str, Any]] = [
+    {}, {"stride": 2}, {"stride": 2, "padding": 1, "output_padding": 1},
+    {"groups": 2, "stride": 3, "dilation": 2}, {"bias": False, "padding": 1},
+]
+
+
+class Decoder(nn.Module):
+    """conv, relu, transposed conv, relu (2-d or 1-d)."""
+
+    def __init__(self, d: int, **kw: Any) -> None:
+        super().__init__()
+        conv, tconv = (nn.Conv2d, nn.ConvTranspose2d) if d == 2 else \
+            (nn.Conv1d, nn.ConvTranspose1d)
+        self.c, self.t = conv(1, 4, 2), tconv(4, 2, 3, **kw)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.t(torch.relu(self.c(x)))).flatten(1)
+
+
+def encloses_exactly(m: nn.Module, xs: torch.Tensor) -> None:
+    """The tensor filter's enclosures contain the exact outputs (the IR's exact forward
+    pass in rationals, example by example; float64 PyTorch rounds, the precise pass
+    encloses more tightly than that)."""
+    found = TensorFilter(m, torch.float64).run(xs)
+    assert found.out_r is not None
+    for i in range(xs.shape[0]):
+        net = from_module(m, xs[i:i + 1])
+        assert net.values is not None
+        fw = forward(net, net.values)
+        for j, o in enumerate(net.outputs):
+            dev = abs(Fraction(float(found.out[i, j])) - fw.z[o])
+            assert dev <= Fraction(float(found.out_r[i, j])), (i, j)
+
+
+@pytest.mark.parametrize("d", [1, 2])
+@pytest.mark.parametrize("kw", KWARGS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in
+                                                               kw.items()) or "default")
+def test_exact_ad_is_autograds_and_the_filter_encloses(d: int, kw: dict[str, Any]) -> None:
+    at_kink = 0
+    shape = (1, 3, 3) if d == 2 else (1, 4)
+    for seed in range(4):
+        g = torch.Generator().manual_seed(seed)
+        m = coarse(Decoder(d, **kw), g)
+        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, *shape), generator=g).double())
+        at_kink += kinked(net, fw, at_zero=True)
+        encloses_exactly(m, torch.randn(3, *shape, generator=g, dtype=torch.float64))
+    assert at_kink >= 2
+
+
+def test_a_padding_beyond_the_kernel_is_one_line() -> None:
+    m = nn.Sequential(nn.ConvTranspose2d(1, 1, 2, padding=2)).double()
+    refused(m, torch.zeros(1, 1, 6, 6, dtype=torch.float64), "ConvTranspose2d", "padding")
+
+
+@pytest.mark.parametrize("seed,dtype", [(s, dt) for s in range(4) for dt in ("fp32", "e4m3fn")])
+def test_the_audit_routes_agree(seed: int, dtype: str) -> None:
+    """The tensor filter's verdict and kinked copies equal the IR's exact route's."""
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    kw = KWARGS[seed % len(KWARGS)]
+    m = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                      nn.ConvTranspose2d(4, 2, 3, **kw), nn.ReLU(), nn.Flatten(), nn.LazyLinear(3))
+    x = torch.tensor([[rng.randint(-4, 4) / 4 for _ in range(64)] for _ in range(3)]
+                     ).reshape(3, 1, 8, 8)
+    m(x)  # the lazy linear layer takes its size
+    dt = parse_dtype(dtype)
+    mm, _ = prepared(m, dt)
+    y = torch.tensor([rng.randrange(3) for _ in range(3)])
+    aud = Auditor(mm, x, "ce", dtype=dt)
+    got = aud.audit(x, y)["exact"]
+    aud.tfilter = None
+    ref = aud.audit(x, y)["exact"]
+    assert got.get("filter") == "tensor" and ref.get("filter") is None
+    assert (got["kinked"] + got["dead"], got["differentiable"]) == \
+        (ref["kinked"] + ref["dead"], ref["differentiable"])
