@@ -94,3 +94,49 @@ def test_the_audit_routes_agree(seed: int, dtype: str) -> None:
     assert got.get("filter") == "tensor" and ref.get("filter") is None
     assert (got["kinked"] + got["dead"], got["differentiable"]) == \
         (ref["kinked"] + ref["dead"], ref["differentiable"])
+
+
+class Shuffle(nn.Module):
+    """conv, pixel shuffle by 2, relu, pixel unshuffle, conv (super-resolution heads)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c, self.s, self.u = nn.Conv2d(1, 8, 3, padding=1), nn.PixelShuffle(2), \
+            nn.PixelUnshuffle(2)
+        self.o = nn.Conv2d(8, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.o(self.u(torch.relu(self.s(self.c(x))))).flatten(1)
+
+
+def test_pixel_shuffles_move_entries_as_pytorch_does() -> None:
+    at_kink = 0
+    for seed in range(4):
+        g = torch.Generator().manual_seed(seed)
+        m = coarse(Shuffle(), g)
+        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double())
+        at_kink += kinked(net, fw, at_zero=True)
+        encloses_exactly(m, torch.randn(2, 1, 3, 3, generator=g, dtype=torch.float64))
+    assert at_kink >= 2
+
+
+def test_pixel_shuffle_routes_agree_copy_by_copy() -> None:
+    """Dead relu copies after a pixel shuffle: the tensor filter names the same copies as
+    the IR's exact route."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.PixelShuffle(2), nn.ReLU(),
+                      nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 3))
+    x = torch.randint(-2, 3, (2, 1, 4, 4)).float() / 2
+    y = torch.tensor([0, 2])
+    aud = Auditor(m, x, "ce")
+    got = aud.audit(x, y)["exact"]
+    aud.tfilter = None
+    ref = aud.audit(x, y)["exact"]
+    assert got.get("filter") == "tensor" and got["dead"] == ref["dead"] > 0
+    assert [c["neuron"] for c in got["dead_copies"]] == [c["neuron"] for c in ref["dead_copies"]]
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Hardshrink(), lambda: nn.Hardshrink(0.25)])
+def test_hardshrink_is_refused_as_discontinuous(make: Any) -> None:
+    m = nn.Sequential(nn.Linear(2, 2), make()).double()
+    refused(m, torch.zeros(1, 2, dtype=torch.float64), "Hardshrink", "discontinuous")

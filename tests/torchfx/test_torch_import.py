@@ -507,7 +507,7 @@ def _nan_linear() -> nn.Module:
 
 MALFORMED = [
     (lambda: nn.Sequential(nn.Linear(2, 2), nn.Hardshrink()), torch.zeros(1, 2),
-     ("unsupported module Hardshrink", "module 1")),
+     ("Hardshrink at module 1", "discontinuous at -1/2")),
     (lambda: nn.LSTM(2, 2), torch.zeros(1, 1, 2), ("LSTM at module LSTM", "batch_first=True")),
     (lambda: Sine(), torch.zeros(1, 2), ("unsupported operation torch.sin", "node sin")),
     (lambda: Matmul(), torch.zeros(1, 2), ("unsupported attribute .T at node getattr_1",)),

@@ -383,6 +383,10 @@ class Interp(torch.fx.Interpreter):
                                               self.direction))
         if kind is nn.Flatten:
             return self.flatten(x, m.start_dim, m.end_dim)
+        if kind in (nn.PixelShuffle, nn.PixelUnshuffle) and x.V.dim() == 4:
+            out = x.map(lambda t: m(t))  # entries moved, each field alike
+            out.name = None  # not in row-major order: the activation names its copies
+            return out
         if kind is nn.Unflatten:
             try:
                 return self.reshape(x, unflattened(tuple(x.V.shape), m.dim,

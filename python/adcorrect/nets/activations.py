@@ -222,6 +222,16 @@ def softshrink(lam: Fraction) -> Activation:
     )
 
 
+def hardshrink(lam: Fraction) -> Activation:
+    """``nn.Hardshrink(lambd)``: x where |x| > lambd, else 0; it jumps at +-lambd, so it
+    is refused as discontinuous (lambd > 0)."""
+    if lam <= 0:
+        raise InputError(f"hardshrink({lam}): lambda must be > 0")
+    return _check_continuity(Activation(
+        f"hardshrink({lam})", (-lam, lam), (_poly(0, 1), _poly(0), _poly(0, 1)),
+        (Fraction(0),) * 2))
+
+
 def identity() -> Activation:
     return Activation("identity")
 

@@ -62,6 +62,7 @@ MODULE_ACTS: dict[type, Callable[[Scalar, Any, str], acts.Activation]] = {
     nn.Hardswish: lambda s, m, w: acts.hardswish(),
     nn.Softshrink: lambda s, m, w: _softshrink(s, m.lambd, w),
     nn.Threshold: lambda s, m, w: _threshold(s, m.threshold, m.value, w),
+    nn.Hardshrink: lambda s, m, w: acts.hardshrink(s(m.lambd, f"{w}: lambd")),
 }
 
 
@@ -99,6 +100,8 @@ FUNC_ACTS: dict[Any, FuncAct] = {
     torch.clamp_min: FuncAct((("min", None),), lambda s, v, w: _clamp(s, v[0], None, w)),
     torch.clamp_max: FuncAct((("max", None),), lambda s, v, w: _clamp(s, None, v[0], w)),
     F.softshrink: FuncAct((("lambd", 0.5),), lambda s, v, w: _softshrink(s, v[0], w)),
+    F.hardshrink: FuncAct((("lambd", 0.5),),
+                          lambda s, v, w: acts.hardshrink(s(v[0], f"{w}: lambd"))),
     F.threshold: FuncAct((("threshold", None), ("value", None), *_INPLACE),
                          lambda s, v, w: _threshold(s, v[0], v[1], w)),
 }

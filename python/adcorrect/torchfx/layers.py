@@ -134,16 +134,36 @@ def conv_transpose(imp: Any, m: Any, x: Any, where: str) -> Sym:
                                for i in range(up.shape[0])]), True)
 
 
+def pixel_shuffle(imp: Any, x: Any, r: int, inverse: bool) -> Sym:
+    """``nn.PixelShuffle(r)`` (``nn.PixelUnshuffle(r)``: ``inverse``): entries moved
+    between channel blocks of ``r * r`` and ``r x r`` spatial blocks, as PyTorch does."""
+    arr = imp.batched(x)
+    if arr.ndim != 4 or (not inverse and arr.shape[1] % (r * r)) or (
+            inverse and (arr.shape[2] % r or arr.shape[3] % r)):
+        raise InputError(f"pixel {'un' if inverse else ''}shuffle by {r} of shape "
+                         f"{tuple(arr.shape)}")
+    B, C, H, W = arr.shape
+    if inverse:
+        out = arr.reshape(B, C, H // r, r, W // r, r).transpose(0, 1, 3, 5, 2, 4)
+        return Sym(out.reshape(B, C * r * r, H // r, W // r), True)
+    out = arr.reshape(B, C // (r * r), r, r, H, W).transpose(0, 1, 4, 2, 5, 3)
+    return Sym(out.reshape(B, C // (r * r), H * r, W * r), True)
+
+
 def module_call(imp: Any, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
                 where: str) -> Any:
     """One of this module's layers as a module, or NotImplemented."""
     if not isinstance(m, (nn.Softsign, nn.GLU, nn.PReLU, nn.Upsample, nn.Unflatten,
-                          nn.ConvTranspose1d, nn.ConvTranspose2d)) and \
+                          nn.ConvTranspose1d, nn.ConvTranspose2d, nn.PixelShuffle,
+                          nn.PixelUnshuffle)) and \
             not any(isinstance(m, kinds) for kinds, _ in PAD_MODULES):
         return NotImplemented
     (x,) = match_args(args, kwargs, ("input", None))
     if isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
         return conv_transpose(imp, m, x, where)
+    if isinstance(m, (nn.PixelShuffle, nn.PixelUnshuffle)):
+        return pixel_shuffle(imp, x, m.upscale_factor if isinstance(m, nn.PixelShuffle)
+                             else m.downscale_factor, isinstance(m, nn.PixelUnshuffle))
     if isinstance(m, nn.Unflatten):
         s = imp.tensor(x, "input")
         return tensors.reshape(s, unflattened(tuple(tensors.batched(s).shape), m.dim,
