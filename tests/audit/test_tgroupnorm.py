@@ -131,8 +131,8 @@ class NormCNN(nn.Module):
 CASES = [(seed, dt) for seed in range(6) for dt in ("fp32", "e4m3fn")]
 
 
-@pytest.mark.parametrize("seed,dtype", CASES)
-def test_tensor_filter_agrees_with_the_certified_route(seed: int, dtype: str) -> None:
+def _case(seed: int, dtype: str) -> tuple[Auditor, torch.Tensor, torch.Tensor]:
+    """The auditor of case (seed, dtype), its batch and its targets."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
     m = NormCNN(rng)
@@ -146,7 +146,12 @@ def test_tensor_filter_agrees_with_the_certified_route(seed: int, dtype: str) ->
     x = torch.tensor([[rng.randint(-4, 4) / 4 for _ in range(64)] for _ in range(3)]
                      ).reshape(3, 1, 8, 8)
     y = torch.tensor([rng.randrange(3) for _ in range(3)])
-    aud = Auditor(mm, x, "ce", dtype=dt)
+    return Auditor(mm, x, "ce", dtype=dt), x, y
+
+
+@pytest.mark.parametrize("seed,dtype", CASES)
+def test_tensor_filter_agrees_with_the_certified_route(seed: int, dtype: str) -> None:
+    aud, x, y = _case(seed, dtype)
     got = aud.audit(x, y)["exact"]
     if got.get("filter") != "tensor":
         pytest.skip("the tensor filter left the batch open")  # counted below
@@ -165,17 +170,8 @@ def test_most_cases_are_decided_by_the_tensor_filter() -> None:
     it does in most of its cases (some with dead max-pool ties of relu zeros)."""
     decided, dead = 0, 0
     for seed, dtype in CASES:
-        rng = random.Random(seed)
-        torch.manual_seed(seed)
-        m = NormCNN(rng)
-        if isinstance(m.n, nn.InstanceNorm2d) and m.n.track_running_stats:
-            m.eval()
-        dt = parse_dtype(dtype)
-        mm, _ = prepared(m, dt)
-        x = torch.tensor([[rng.randint(-4, 4) / 4 for _ in range(64)] for _ in range(3)]
-                         ).reshape(3, 1, 8, 8)
-        y = torch.tensor([rng.randrange(3) for _ in range(3)])
-        e = Auditor(mm, x, "ce", dtype=dt).audit(x, y)["exact"]
+        aud, x, y = _case(seed, dtype)
+        e = aud.audit(x, y)["exact"]
         decided += e.get("filter") == "tensor" and e["undecided"] is None
         dead += e["dead"] > 0
     assert decided >= 9 and dead >= 9, (decided, dead)
