@@ -140,3 +140,52 @@ def test_pixel_shuffle_routes_agree_copy_by_copy() -> None:
 def test_hardshrink_is_refused_as_discontinuous(make: Any) -> None:
     m = nn.Sequential(nn.Linear(2, 2), make()).double()
     refused(m, torch.zeros(1, 2, dtype=torch.float64), "Hardshrink", "discontinuous")
+
+
+@pytest.mark.parametrize("how", [{"padding": "same"}, {"padding": 1, "padding_mode": "reflect"},
+                                 {"padding": 2, "padding_mode": "replicate"},
+                                 {"padding": 1, "padding_mode": "circular"}],
+                         ids=["same", "reflect", "replicate", "circular"])
+def test_padding_modes_in_the_tensor_filter(how: dict[str, Any]) -> None:
+    """Convolutions padded as PyTorch pads them (``F.pad`` with the module's widths, then
+    no padding): the filter's enclosures contain the exact outputs, and its dead and
+    kinked copies and verdicts are the IR route's."""
+    for seed in range(3):
+        g = torch.Generator().manual_seed(seed)
+        m = nn.Sequential(nn.Conv2d(1, 3, 3, **how), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+        x = torch.randint(-2, 3, (2, 1, 6, 6), generator=g).double() / 2
+        m = coarse(m, g)
+        encloses_exactly(m, x)
+        aud = Auditor(m, x, "sum")
+        got = aud.audit(x, torch.ones(2))["exact"]
+        aud.tfilter = None
+        ref = aud.audit(x, torch.ones(2))["exact"]
+        assert got.get("filter") == "tensor"
+        assert (got["kinked"] + got["dead"], got["differentiable"]) == \
+            (ref["kinked"] + ref["dead"], ref["differentiable"])
+
+
+def test_the_filters_certificate_goes_before_the_oracle(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """A small CNN without max pools (the IR's filter goes first) in e4m3fn whose batch
+    has live kinks the topmost group test leaves to the oracle: the tensor filter's
+    certificate (one-sided derivatives that do not cancel) is asked first and decides,
+    where the oracle's witness search ran out of a 30 s limit before."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(),
+                      nn.AvgPool2d(3, 2, ceil_mode=True), nn.Flatten(), nn.Linear(4 * 64, 10))
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(0, 17, (4, 3, 16, 16), generator=g).float() / 16
+    y = torch.randint(0, 10, (4,), generator=g)
+    dt = parse_dtype("e4m3fn")
+    mm, _ = prepared(m, dt)
+    aud = Auditor(mm, x, "ce", dtype=dt, time_limit=10)
+    assert aud.ir_first
+
+    def no_oracle(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the oracle ran")
+
+    monkeypatch.setattr("adcorrect.audit.exact.decide", no_oracle)
+    e = aud.audit(x, y)["exact"]
+    assert (e.get("filter"), e["differentiable"], e["undecided"]) == ("tensor", False, None)
+    assert e["witness"]["kind"] == "L'(w; d) + L'(w; -d) != 0"

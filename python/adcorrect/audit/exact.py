@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -124,6 +124,7 @@ class _Exact:
         self.net, self.batch, self.loss, self.B, self.choice = net, batch, loss, B, choice
         self.deadline = deadline
         self.progress = False
+        self.shortcut: Callable[[], bool] | None = None
         self.split: tuple[list[Copy], list[Copy]] | None = None  # (kinked, dead), once known
         self._w = w
         self._wq: list[Fraction] | None = None
@@ -312,11 +313,13 @@ def _seeds(plan: Plan, fwd: Any, examples: list[int], batch: Batch, loss: str, B
 def exact_audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str,
                 choice: Choice = "pytorch", budget: int | None = DEFAULT_BUDGET,
                 work: int = DEFAULT_EXACT_WORK, fwd: Any = None,
-                deadline: Deadline = NO_DEADLINE, progress: bool = False) -> ExactResult:
+                deadline: Deadline = NO_DEADLINE, progress: bool = False,
+                shortcut: Callable[[], bool] | None = None) -> ExactResult:
     """The exact audit at parameters ``w`` (float64, exact) on the batch (``x`` its inputs
     as a float64 (B, n_in) tensor, exact; ``batch`` the same inputs and the targets).
     Past ``work`` or the ``deadline``: undecided with the reason.  ``progress``: a bar
-    on a terminal while copies are evaluated exactly."""
+    on a terminal while copies are evaluated exactly.  ``shortcut``: asked before the
+    oracle runs; True (another certificate decides the batch) ends the audit undecided."""
     t0 = time.perf_counter()
     net = plan.net
     B = x.shape[0]
@@ -324,6 +327,7 @@ def exact_audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss
     t_filter = time.perf_counter() - t0
     ex = _Exact(net, batch, loss, B, w, choice, work, deadline)
     ex.progress = progress
+    ex.shortcut = shortcut
     secs = {"filter": t_filter}
     try:
         return _audit(plan, w, x, batch, loss, choice, budget, fwd, ex, secs, t0)
@@ -433,7 +437,9 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
                       witness=witness,
                       certificate=f"topmost group test at {net.neurons[top].label}: "
                                   f"{groups} group(s), one does not cancel")
-    # fallback: the oracle on the kinked examples
+    # fallback: the oracle on the kinked examples (unless a cheaper certificate decides)
+    if ex.shortcut is not None and ex.shortcut():
+        raise Undecided("another certificate decides the batch")
     t3 = time.perf_counter()
     size = len(examples) * ex.size
     if size > ex.work_left:

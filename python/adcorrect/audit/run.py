@@ -431,10 +431,17 @@ class Auditor:
             assert self.plan is not None
             fwd = self.plan.forward(w, rows.xt)
             self._check_forward(xe, fwd)
+            tried: list[Any] = []  # the tensor filter's answer, asked before the oracle
+
+            def shortcut() -> bool:
+                tried.append(self._second_route(xe, y) if found is None else None)
+                return tried[0] is not None
+
             ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice, self.budget,
                              self.work, fwd=fwd, deadline=Deadline(self.time_limit),
-                             progress=self.progress)
-            alt = self._second_route(xe, y) if ex.undecided and found is None else None
+                             progress=self.progress, shortcut=shortcut)
+            alt = (tried[0] if tried else self._second_route(xe, y)) \
+                if ex.undecided and found is None else None
             if alt is not None:  # the IR's filter went first and left it open
                 res, t1, t2, ex_seconds = self._tensor_answer(xe, y, *alt, rows, execution, t0)
             else:
