@@ -13,10 +13,27 @@ import torch.nn.functional as F
 from torch import nn
 
 from .tkernels import CT, Unsupported, affine, affine_limb, conv_window_any, ids_windows
+from .tmoves import pad as t_pad
 from .ttangent import affine as t_affine
 
 CONVS = (nn.Conv1d, nn.Conv2d)
 TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d)
+
+
+def padded(x: CT, m: Any) -> CT:
+    """The input as PyTorch pads it for a convolution with ``padding="same"`` or a padding
+    mode other than zeros (``F.pad`` with the module's own widths, then no padding):
+    zeros as exact constants, reflected, replicated or circular copies of entries."""
+    widths = list(m._reversed_padding_repeated_twice)
+    if m.padding_mode == "zeros":
+        return t_pad(x, widths, 0.0)
+
+    def f(t: torch.Tensor) -> torch.Tensor:
+        if t.dtype == torch.bool:
+            return F.pad(t.to(torch.uint8), widths, mode=m.padding_mode).bool()
+        return F.pad(t, widths, mode=m.padding_mode)
+
+    return x.map(f)
 
 
 def conv_call(x: CT, m: Any, kernel: Callable[..., Any],
@@ -24,13 +41,15 @@ def conv_call(x: CT, m: Any, kernel: Callable[..., Any],
     """A convolution module (plain or transposed) in any pass of the tensor filter:
     values and radii through the pass's ``kernel``, ids, limb and tangent along
     ``direction``; and the terms of the IR's neurons (a bound)."""
-    if m.padding_mode != "zeros" or isinstance(m.padding, str) and m.padding != "valid":
-        raise Unsupported("conv padding mode")
     d = m.weight.dim() - 2
     if x.V.dim() != d + 2:
         raise Unsupported("conv input shape")
     w, b = m.weight, m.bias
     transposed = isinstance(m, TRANSPOSED)
+    if transposed and m.padding_mode != "zeros":
+        raise Unsupported("conv padding mode")
+    if not transposed and (m.padding_mode != "zeros" or m.padding == "same"):
+        x = padded(x, m)
     if transposed:
         fn_t = F.conv_transpose1d if d == 1 else F.conv_transpose2d
         m_in = w.shape[0] // m.groups * math.prod(w.shape[2:])
@@ -40,7 +59,7 @@ def conv_call(x: CT, m: Any, kernel: Callable[..., Any],
         pad: Any = m.padding
     else:
         fn = F.conv1d if d == 1 else F.conv2d
-        pad = 0 if m.padding == "valid" else m.padding
+        pad = 0 if isinstance(m.padding, str) or m.padding_mode != "zeros" else m.padding
         m_in = math.prod(w.shape[1:])
         op = (lambda a, ww, bb: fn(a, ww, bb, m.stride, pad, m.dilation, m.groups))
         window_any = conv_window_any(m, d, pad, w.shape[0])
