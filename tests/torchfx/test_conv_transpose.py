@@ -189,3 +189,27 @@ def test_the_filters_certificate_goes_before_the_oracle(monkeypatch: pytest.Monk
     e = aud.audit(x, y)["exact"]
     assert (e.get("filter"), e["differentiable"], e["undecided"]) == ("tensor", False, None)
     assert e["witness"]["kind"] == "L'(w; d) + L'(w; -d) != 0"
+
+
+def test_rrelu_in_eval_mode_is_pytorchs_leaky_relu() -> None:
+    """RReLU in eval mode: slope (lower + upper) / 2 in double, as its kernel computes it,
+    rounded to the compute dtype (RReLU(1/8, 1/3) in float32: 0.2291666716337204, by
+    torch.tensor(..., dtype=float32)); exact AD equals float64 autograd at the kinks
+    (RReLU(1/8, 3/8): slope 1/4, so float64 computes exactly); in training mode (random
+    slopes) refused in one line."""
+    at_kink = 0
+    for seed in range(4):
+        g = torch.Generator().manual_seed(seed)
+        m = coarse(nn.Sequential(nn.Linear(3, 4), nn.RReLU(1 / 8, 3 / 8), nn.Linear(4, 2)),
+                   g).eval()
+        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 3), generator=g).double())
+        at_kink += kinked(net, fw)
+    assert at_kink >= 1
+    m32 = nn.Sequential(nn.Linear(3, 4), nn.RReLU(), nn.Linear(4, 2)).eval()
+    x = torch.randn(2, 3)
+    res = Auditor(m32, x, "sum").audit(x, torch.ones(2))
+    slope = Fraction(torch.tensor((1 / 8 + 1 / 3) / 2, dtype=torch.float32).item())
+    assert slope == Fraction(0.2291666716337204)
+    assert any(str(slope) in a for a in res["activations"]), res["activations"]
+    refused(nn.Sequential(nn.Linear(3, 4), nn.RReLU()).double().train(),
+            torch.zeros(1, 3, dtype=torch.float64), "RReLU", "training mode", "random")

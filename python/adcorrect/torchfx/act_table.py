@@ -52,6 +52,16 @@ def _leaky(scalar: Scalar, slope: Any, what: str) -> acts.Activation:
     return acts.leaky_relu(scalar(slope, f"{what}: negative_slope"))
 
 
+def _rrelu(scalar: Scalar, m: Any, what: str) -> acts.Activation:
+    """``nn.RReLU`` in eval mode: PyTorch's leaky_relu with the slope (lower + upper) / 2,
+    computed in double as its kernel computes it; in training mode its slopes are random
+    draws (refused)."""
+    if m.training:
+        raise InputError(f"{what} is in training mode: its slopes are random draws; call "
+                         "model.eval() (its slope is then (lower + upper) / 2)")
+    return _leaky(scalar, (float(m.lower) + float(m.upper)) / 2, what)
+
+
 #: module type -> (scalar, module, where) -> activation
 MODULE_ACTS: dict[type, Callable[[Scalar, Any, str], acts.Activation]] = {
     nn.ReLU: lambda s, m, w: acts.relu(),
@@ -63,6 +73,7 @@ MODULE_ACTS: dict[type, Callable[[Scalar, Any, str], acts.Activation]] = {
     nn.Softshrink: lambda s, m, w: _softshrink(s, m.lambd, w),
     nn.Threshold: lambda s, m, w: _threshold(s, m.threshold, m.value, w),
     nn.Hardshrink: lambda s, m, w: acts.hardshrink(s(m.lambd, f"{w}: lambd")),
+    nn.RReLU: _rrelu,
 }
 
 
