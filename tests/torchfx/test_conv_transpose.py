@@ -53,18 +53,25 @@ def encloses_exactly(m: nn.Module, xs: torch.Tensor) -> None:
             assert dev <= Fraction(float(found.out_r[i, j])), (i, j)
 
 
+def checked_over_seeds(make: Any, shape: tuple[int, ...], batch: int) -> int:
+    """For 4 seeds, ``make()`` with coarse parameters: exact AD is float64 autograd's at an
+    example of coarse inputs, and the tensor filter encloses the exact outputs of a random
+    batch; returns how many of the examples put a relu on its kink."""
+    at_kink = 0
+    for seed in range(4):
+        g = torch.Generator().manual_seed(seed)
+        m = coarse(make(), g)
+        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, *shape), generator=g).double())
+        at_kink += kinked(net, fw, at_zero=True)
+        encloses_exactly(m, torch.randn(batch, *shape, generator=g, dtype=torch.float64))
+    return at_kink
+
+
 @pytest.mark.parametrize("d", [1, 2])
 @pytest.mark.parametrize("kw", KWARGS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in
                                                                kw.items()) or "default")
 def test_exact_ad_is_autograds_and_the_filter_encloses(d: int, kw: dict[str, Any]) -> None:
-    at_kink = 0
-    shape = (1, 3, 3) if d == 2 else (1, 4)
-    for seed in range(4):
-        g = torch.Generator().manual_seed(seed)
-        m = coarse(Decoder(d, **kw), g)
-        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, *shape), generator=g).double())
-        at_kink += kinked(net, fw, at_zero=True)
-        encloses_exactly(m, torch.randn(3, *shape, generator=g, dtype=torch.float64))
+    at_kink = checked_over_seeds(lambda: Decoder(d, **kw), (1, 3, 3) if d == 2 else (1, 4), 3)
     assert at_kink >= 2
 
 
@@ -110,13 +117,7 @@ class Shuffle(nn.Module):
 
 
 def test_pixel_shuffles_move_entries_as_pytorch_does() -> None:
-    at_kink = 0
-    for seed in range(4):
-        g = torch.Generator().manual_seed(seed)
-        m = coarse(Shuffle(), g)
-        net, fw = ad_is_autograds(m, torch.randint(-1, 2, (1, 1, 3, 3), generator=g).double())
-        at_kink += kinked(net, fw, at_zero=True)
-        encloses_exactly(m, torch.randn(2, 1, 3, 3, generator=g, dtype=torch.float64))
+    at_kink = checked_over_seeds(Shuffle, (1, 3, 3), 2)
     assert at_kink >= 2
 
 

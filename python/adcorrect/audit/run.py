@@ -207,12 +207,8 @@ class Auditor:
                 and (m.training or m.running_mean is None) for m in self.model.modules()):
             return False
         check_runs_as_traced(self.model)
-        try:
-            with kept_buffers(self.model):
-                found = self.tfilter.run(self._cast(example[:1]))
-        except Unsupported:
-            return False
-        if ir_first(self.tfilter.gm, found.terms):
+        found = self._filter_example(example[:1])
+        if found is None or ir_first(self.tfilter.gm, found.terms):
             return False
         self.n_out = int(found.out.shape[1])
         return True
@@ -225,17 +221,22 @@ class Auditor:
             self._import_example(example)
         return self.net
 
-    def _filter_output(self, example: torch.Tensor) -> int | None:
-        """The size of an example's output if the tensor filter runs the example batch,
-        else None."""
+    def _filter_example(self, example: torch.Tensor) -> Filtered | None:
+        """The tensor filter's findings on an example batch (the model's buffers kept),
+        or None where it cannot run it."""
         if self.tfilter is None:
             return None
         try:
             with kept_buffers(self.model):
-                found = self.tfilter.run(self._cast(example))
+                return self.tfilter.run(self._cast(example))
         except Unsupported:
             return None
-        return int(found.out.shape[1])
+
+    def _filter_output(self, example: torch.Tensor) -> int | None:
+        """The size of an example's output if the tensor filter runs the example batch,
+        else None."""
+        found = self._filter_example(example)
+        return None if found is None else int(found.out.shape[1])
 
     def _adopt(self, net: Network) -> None:
         """The IR network the exact routes use."""

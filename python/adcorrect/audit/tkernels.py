@@ -310,6 +310,15 @@ def scale_shift(x: CT, scale: torch.Tensor, shift: torch.Tensor, const: bool) ->
     return CT(Y, R, Q, x.C & const)
 
 
+def norm_weights(weight: torch.Tensor | None, bias: torch.Tensor | None, C: int
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A normalisation's weight and bias per channel as exact floats (1 and 0 where it
+    has none)."""
+    g = weight.detach().to(F64) if weight is not None else torch.ones(C, dtype=F64)
+    b = bias.detach().to(F64) if bias is not None else torch.zeros(C, dtype=F64)
+    return g, b
+
+
 def bn_constants(m: nn.Module) -> tuple[torch.Tensor, ...]:
     """Eval-mode BatchNorm's exact float constants per channel: ``r`` (the float PyTorch
     computes for ``1 / sqrt(var + eps)``, :func:`adcorrect.torchfx.values.inv_sqrt`), the
@@ -322,9 +331,7 @@ def bn_constants(m: nn.Module) -> tuple[torch.Tensor, ...]:
     var = m.running_var.detach()
     r = torch.tensor([float(inv_sqrt(Fraction(float(v)), float(m.eps), var.dtype))
                       for v in var.to(F64).tolist()], dtype=F64)
-    g = m.weight.detach().to(F64) if m.weight is not None else torch.ones(len(r), dtype=F64)
-    b = m.bias.detach().to(F64) if m.bias is not None else torch.zeros(len(r), dtype=F64)
-    return r, mean, g, b
+    return (r, mean, *norm_weights(m.weight, m.bias, len(r)))
 
 
 def batch_norm(x: CT, m: nn.Module) -> CT:

@@ -65,6 +65,7 @@ from .tkernels import (
     bn_constants,
     ids_channel,
     ids_pair,
+    norm_weights,
     scale_shift,
 )
 from .ttangent import Tan, add, times_enclosure
@@ -72,6 +73,11 @@ from .ttangent import scale as t_scale
 
 DOWN = 1.0 - 2.0 ** -48  # below the relative roundings of a few operations
 UP = 1.0 + 2.0 ** -48
+
+
+def _frozen(m: nn.Module) -> bool:
+    """Whether a normalisation's weight and bias are constants (absent or frozen)."""
+    return all(p is None or not p.requires_grad for p in (m.weight, m.bias))
 
 
 def _per_channel(t: torch.Tensor) -> torch.Tensor:
@@ -171,8 +177,7 @@ def batch_norm_train(V: torch.Tensor, R: torch.Tensor, weight: torch.Tensor | No
     is 0, ``-NOQ`` elsewhere).  ``eps > 0`` or a radius is infinite where the variance
     may vanish."""
     C = V.shape[1]
-    g = weight.detach().to(F64) if weight is not None else torch.ones(C, dtype=F64)
-    b = bias.detach().to(F64) if bias is not None else torch.zeros(C, dtype=F64)
+    g, b = norm_weights(weight, bias, C)
     n, rn, _, _ = normalised(V, R, eps)
     gc, bc = g[:, None], b[:, None]
     y = n * gc + bc
@@ -195,8 +200,7 @@ def bn_train(x: CT, m: nn.Module, eps: float) -> CT:
     if x.V.numel() // max(x.V.shape[1], 1) < 2:
         raise Unsupported("batch statistics of one value per channel")
     Y, R, Q = batch_norm_train(x.V, x.R, m.weight, m.bias, eps)
-    frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
-    const = _per_channel(x.C).all(1) & frozen
+    const = _per_channel(x.C).all(1) & _frozen(m)
     C = _back(const[:, None].expand(len(const), x.V.numel() // len(const)), x.V.shape)
     return CT(Y, R, Q, C.contiguous())
 
@@ -286,8 +290,7 @@ def dd_batch_norm_train(x: DD, weight: torch.Tensor | None, bias: torch.Tensor |
                              torch.tensor(math.sqrt(N) * UP, dtype=F64))
         en = en + (r + rmean + nmax * rrms) / sig_lo * INFLATE
     n = dd_finish(q, [rest], en, ok3)
-    g = weight.detach().to(F64) if weight is not None else torch.ones(C, dtype=F64)
-    b = bias.detach().to(F64) if bias is not None else torch.zeros(C, dtype=F64)
+    g, b = norm_weights(weight, bias, C)
     y = shift(dd_scale(n, g[:, None]), b[:, None])
     return DD(*(_back(t, shape) for t in (y.H, y.L, y.R)))
 
@@ -301,12 +304,10 @@ def _mean(t: Tan) -> Tan:
     return v, r
 
 
-def tangent(x: CT, eps: float, g: torch.Tensor | None, dg: torch.Tensor | None,
-            db: torch.Tensor | None) -> Tan:
-    """The tangent of BatchNorm with the batch's statistics along the pass's direction
-    (``dg``, ``db``: its entries for a trainable weight and bias, else None)."""
+def _normalised_tangent(x: CT, eps: float) -> tuple[Tan, torch.Tensor, torch.Tensor]:
+    """In the per-channel layout: the tangent of the normalised values along the
+    input's, and the normalised values with their radii (:func:`normalised`)."""
     assert x.T is not None
-    shape = x.V.shape
     n, rn, inv_lo, inv_hi = normalised(x.V, x.R, eps)
     dx = (_per_channel(x.T[0]), _per_channel(x.T[1]))
     m1 = _mean(dx)
@@ -315,14 +316,30 @@ def tangent(x: CT, eps: float, g: torch.Tensor | None, dg: torch.Tensor | None,
                 times_enclosure((m2[0].expand_as(n), m2[1].expand_as(n)), n, rn), sub=True)
     iv = (inv_lo + inv_hi) * 0.5
     ir = ((inv_hi - inv_lo) * 0.5 + U * iv) * INFLATE + FLOOR
-    out = times_enclosure(inner, iv, ir)
+    return times_enclosure(inner, iv, ir), n, rn
+
+
+def _affine_tangent(t: Tan, n: torch.Tensor, rn: torch.Tensor, g: torch.Tensor | None,
+                    dg: torch.Tensor | None, db: torch.Tensor | None, shp: tuple[int, ...]
+                    ) -> Tan:
+    """The tangent ``g n' + g' n + b'`` of ``g n + b`` (``n`` within ``rn``), with the
+    per-channel g, g' and b' (None: absent or no direction) reshaped to ``shp``."""
     if g is not None:
-        out = t_scale(out, g.detach().to(F64)[:, None])
+        t = t_scale(t, g.detach().to(F64).reshape(shp))
     if dg is not None:
-        out = add(out, times_enclosure((dg[:, None].expand_as(n), torch.zeros_like(n)), n, rn))
+        t = add(t, times_enclosure((dg.reshape(shp).expand_as(n), torch.zeros_like(n)), n, rn))
     if db is not None:
-        out = add(out, (db[:, None].expand_as(n), torch.zeros_like(n)))
-    return _back(out[0], shape), _back(out[1], shape)
+        t = add(t, (db.to(F64).reshape(shp).expand_as(n), torch.zeros_like(n)))
+    return t
+
+
+def tangent(x: CT, eps: float, g: torch.Tensor | None, dg: torch.Tensor | None,
+            db: torch.Tensor | None) -> Tan:
+    """The tangent of BatchNorm with the batch's statistics along the pass's direction
+    (``dg``, ``db``: its entries for a trainable weight and bias, else None)."""
+    t, n, rn = _normalised_tangent(x, eps)
+    out = _affine_tangent(t, n, rn, g, dg, db, (-1, 1))
+    return _back(out[0], x.V.shape), _back(out[1], x.V.shape)
 
 
 def _eval_tangent(x: CT, m: nn.Module, dg: torch.Tensor | None, db: torch.Tensor | None
@@ -364,14 +381,6 @@ def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
     return out, 6 * out.V.numel() if train else 0
 
 
-def _affine(m: nn.Module, C: int) -> tuple[torch.Tensor, torch.Tensor, bool]:
-    """A normalisation's weight and bias per channel as exact floats (1 and 0 where it
-    has none), and whether both are constants (absent or frozen)."""
-    g = m.weight.detach().to(F64) if m.weight is not None else torch.ones(C, dtype=F64)
-    b = m.bias.detach().to(F64) if m.bias is not None else torch.zeros(C, dtype=F64)
-    return g, b, all(p is None or not p.requires_grad for p in (m.weight, m.bias))
-
-
 def group_norm(x: CT, G: int, m: nn.Module, eps: float) -> CT:
     """GroupNorm with G groups (InstanceNorm: one channel per group) on a certified
     tensor: each example's group of channels is one channel of a batch of one, normalised
@@ -384,30 +393,18 @@ def group_norm(x: CT, G: int, m: nn.Module, eps: float) -> CT:
     Y, R, Q = batch_norm_train(rows.V, rows.R, None, None, eps)
     const = rows.C.all(2, keepdim=True).expand(rows.C.shape)
     n = CT(Y.reshape(shape), R.reshape(shape), Q.reshape(shape), const.reshape(shape))
-    g, b, frozen = _affine(m, shape[1])
-    return scale_shift(n, g, b, frozen)
+    g, b = norm_weights(m.weight, m.bias, shape[1])
+    return scale_shift(n, g, b, _frozen(m))
 
 
 def _group_tangent(x: CT, G: int, m: nn.Module, eps: float, dg: torch.Tensor | None,
                    db: torch.Tensor | None) -> Tan:
     """The tangent of :func:`group_norm` along the pass's direction."""
     shape = x.V.shape
-    rows = x.map(lambda t: t.reshape(1, shape[0] * G, -1))
-    tn = tangent(rows, eps, None, None, None)
-    out = (tn[0].reshape(shape), tn[1].reshape(shape))
-    shp = (1, -1) + (1,) * (len(shape) - 2)
-    g, _, _ = _affine(m, shape[1])
-    out = t_scale(out, g.reshape(shp))
-    if dg is not None or db is not None:
-        n, rn, _, _ = normalised(rows.V, rows.R, eps)
-        n, rn = n.reshape(shape), rn.reshape(shape)
-        if dg is not None:
-            out = add(out, times_enclosure((dg.reshape(shp).expand(shape), torch.zeros(shape,
-                                            dtype=F64)), n, rn))
-        if db is not None:
-            out = add(out, (db.reshape(shp).expand(shape).to(F64), torch.zeros(shape,
-                                                                              dtype=F64)))
-    return out
+    t, n, rn = _normalised_tangent(x.map(lambda u: u.reshape(1, shape[0] * G, -1)), eps)
+    back = (lambda u: u.reshape(shape))  # rows (example, group) are row-major in x
+    return _affine_tangent((back(t[0]), back(t[1])), back(n), back(rn), m.weight, dg, db,
+                           (1, -1) + (1,) * (len(shape) - 2))
 
 
 def _dd_group_norm(x: DD, G: int, m: nn.Module, eps: float) -> DD:
@@ -415,7 +412,7 @@ def _dd_group_norm(x: DD, G: int, m: nn.Module, eps: float) -> DD:
     shape = x.H.shape
     n = dd_batch_norm_train(x.map(lambda t: t.reshape(1, shape[0] * G, -1)), None, None, eps)
     n = n.map(lambda t: t.reshape(shape))
-    g, b, _ = _affine(m, shape[1])
+    g, b = norm_weights(m.weight, m.bias, shape[1])
     shp = (1, -1) + (1,) * (len(shape) - 2)
     return shift(dd_scale(n, g.reshape(shp)), b.reshape(shp))
 

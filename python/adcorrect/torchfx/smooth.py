@@ -282,6 +282,9 @@ def group_norm(imp: Any, x: Any, groups: Any, weight: Any, bias: Any, eps: Any,
     cpg = arr.shape[1] // groups
     g = arr.reshape(arr.shape[0], groups, cpg, *arr.shape[2:])
     gamma, beta = imp.weights(weight, "weight"), imp.weights(bias, "bias")
+    for t, nm in ((gamma, "weight"), (beta, "bias")):
+        if t is not None and t.shape != (arr.shape[1],):
+            raise InputError(f"{nm} must have one entry per channel ({arr.shape[1]})")
     out = normalise(imp.b, g, tuple(range(2, g.ndim)), imp.scalar(eps, "eps"), True, gamma,
                     beta, lambda m: (m[1] * cpg + m[2],), where)
     return _sym(out.reshape(arr.shape))
@@ -302,10 +305,6 @@ def instance_norm(imp: Any, x: Any, running: tuple[Any, Any] | None, weight: Any
                          f"{arr.ndim}-d")
     if running is not None:
         return imp.batch_norm(x, *running, weight, bias, eps, where)
-    for t, nm in ((weight, "weight"), (bias, "bias")):
-        v = imp.weights(t, nm)
-        if v is not None and v.shape != (arr.shape[1],):
-            raise InputError(f"{what}: {nm} must have one entry per channel ({arr.shape[1]})")
     return group_norm(imp, x, arr.shape[1], weight, bias, eps, where)
 
 
