@@ -56,3 +56,28 @@ def test_multihead_attention_names_itself() -> None:
         from_module(D(), torch.zeros(1, 3, 4))
 
 
+
+
+class _Sine(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = nn.Conv2d(1, 2, 3)
+        self.fc = nn.Linear(2 * 4 * 4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.sin(self.c(x)).flatten(1))
+
+
+def test_refusals_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the tensor filter cannot run is named in one line (torch.fx's interpreter
+    appends the node it was executing to whatever a node raises), and a model torch cannot
+    run on the batch is an InputError, not a traceback."""
+    monkeypatch.setenv("ADCORRECT_MAX_EXACT_MODEL_PARAMS", "10")  # no exact import
+    x = torch.zeros(2, 1, 6, 6)
+    with pytest.raises(InputError) as e:
+        Auditor(_Sine(), x, "ce").audit(x, torch.tensor([0, 1]))
+    assert "function sin" in str(e.value) and "\n" not in str(e.value)
+    assert "While executing" not in str(e.value)
+    small = torch.zeros(2, 1, 2, 2)  # smaller than the 3x3 kernel
+    with pytest.raises(InputError, match="^torch cannot run the model on the batch"):
+        Auditor(_Sine(), small, "ce")

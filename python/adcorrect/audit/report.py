@@ -14,6 +14,7 @@ from ..core.errors import InputError
 from ..core.files import atomic_write_text, check_output_path
 from ..core.tables import render
 from ..nets.theorems import theorem_line
+from ..torchfx.fxargs import first_line
 
 SHOWN = 20  # kinked copies and differences listed in the text output
 
@@ -61,15 +62,14 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
     check_batch(x, y, loss)
     dtype = dtype or dtype_of(model)
     m, changed = prepared(model, dtype)
-    aud = Auditor(m, x, loss, dtype=dtype, choice=ch,
-                  budget=DEFAULT_BUDGET if budget is None else budget, name=Path(model_path).stem,
-                  time_limit=time_limit, progress=progress,
-                  **({} if max_precision is None else {"max_precision": max_precision}))
     try:
+        aud = Auditor(m, x, loss, dtype=dtype, choice=ch,
+                      budget=DEFAULT_BUDGET if budget is None else budget,
+                      name=Path(model_path).stem, time_limit=time_limit, progress=progress,
+                      **({} if max_precision is None else {"max_precision": max_precision}))
         res = aud.audit(x, y)
     except RuntimeError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise InputError(f"torch cannot run the model on the batch ({first[:200]})") from None
+        raise InputError(f"torch cannot run the model on the batch ({first_line(e)})") from None
     res["params_rounded"] = changed
     res["import_seconds"] = aud.import_seconds
     res["inc_spec"] = None

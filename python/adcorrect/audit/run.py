@@ -25,7 +25,7 @@ from ..nets.ir import SELECTION_OPS, Network
 from ..nets.theorems import coverage, coverage_json
 from ..numbers.cvalue import MAX_PRECISION
 from ..torchfx.values import CouplesExamples, NeedsMasks, ReadsInputValues
-from ..torchfx.verify import check_runs_as_traced
+from ..torchfx.verify import check_runs_as_traced, run_model
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, forward_with, record_masks, trace
@@ -154,7 +154,7 @@ class Auditor:
         if self.tfilter is not None and size > limit("exact_model_params"):
             check_runs_as_traced(model)  # the tensor filter alone: no exact import
             with torch.no_grad(), kept_buffers(model):  # batch statistics: the whole example
-                out = model(self._cast(example))
+                out = run_model(model, self._cast(example))
             if not isinstance(out, torch.Tensor) or out.dim() < 1:
                 raise InputError(f"the model returns a {type(out).__name__}, not a batch")
             self.n_out = out[0].numel()

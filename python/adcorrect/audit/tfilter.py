@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
+from ..torchfx.fxargs import first_line
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.values import kernel_scalar
 from .certified import F64
@@ -254,7 +255,7 @@ class TensorFilter:
             except (Unsupported, NoCertificate):
                 raise
             except Exception as e:  # noqa: BLE001  (anything unexpected: use the IR)
-                raise Unsupported(f"{type(e).__name__}: {e}") from None
+                raise Unsupported(f"{type(e).__name__}: {first_line(e)}") from None
         if not isinstance(out, CT):
             raise Unsupported("the output is not a tensor")
         B = out.V.shape[0]

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..core.errors import OneLine
 from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, fits, gamma, normal_up, quantum
 from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
@@ -23,7 +24,7 @@ from .tdd import DD
 from .tdd import affine as dd_affine
 
 
-class Unsupported(Exception):
+class Unsupported(OneLine):
     """The model uses an op the tensor-level filter does not handle (the IR path may)."""
 
 

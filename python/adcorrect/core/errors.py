@@ -1,4 +1,17 @@
-class InputError(Exception):
+class OneLine(Exception):
+    """An exception whose message stays the one it was raised with: ``torch.fx``'s
+    interpreter appends the node it was executing (several lines) to the arguments of
+    whatever a node raises, and the CLI prints messages as one line."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.message = str(args[0]) if args else ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(OneLine):
     """Bad user input: the CLI prints the one-line message and exits with status 2."""
 
 

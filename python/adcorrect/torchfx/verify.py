@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..core.errors import InputError
+from .fxargs import first_line
 
 _HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
           "_forward_hooks_with_kwargs", "_forward_pre_hooks_with_kwargs")
@@ -55,6 +56,16 @@ def check_runs_as_traced(model: nn.Module) -> None:
                 p, nn.parameter.UninitializedParameter):
             raise InputError(f"parameter {name} is a {type(p).__name__} (a tensor subclass): "
                              "not supported")
+
+
+def run_model(model: nn.Module, x: torch.Tensor) -> object:
+    """``model(x)``; InputError (one line) where torch cannot run it on x (a wrong input
+    shape, an image too small for the model's pools)."""
+    try:
+        return model(x)
+    except RuntimeError as e:
+        raise InputError(f"torch cannot run the model on the batch ({first_line(e)})") \
+            from None
 
 
 def check_autograd_graph(out: torch.Tensor) -> None:
