@@ -262,6 +262,41 @@ class Conv1d(nn.Module):
         return self.fc(F.adaptive_avg_pool1d(self.p(self.a(self.c(x))), 1).flatten(1))
 
 
+class Shuffle(nn.Module):
+    """ShuffleNetV2's unit: a chunk, a branch, a concatenation, the channel shuffle
+    (view, transpose, contiguous, view), and a split with a slice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(2, 2, 3, padding=1)
+        self.b = nn.Conv2d(4, 4, 1)
+        self.c = nn.Conv2d(4, 3, 1)
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1, x2 = x.chunk(2, dim=1)
+        h = torch.cat((x1, F.relu(self.a(x2))), 1)
+        B, C, H, W = h.size()
+        h = h.view(B, 2, C // 2, H, W).transpose(1, 2).contiguous().view(B, -1, H, W)
+        p, q = torch.split(F.relu(self.b(h)), [1, 3], dim=1)
+        h = F.relu(self.c(torch.cat([q, p.permute(0, 1, 3, 2)], 1)))
+        return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+
+class Means(nn.Module):
+    """Global average pools written as means (ShuffleNetV2, EfficientNet's heads)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(2, 3, 3), nn.Conv2d(3, 3, 1)
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.a(x))
+        g = F.relu(self.b(h))
+        return self.fc(torch.mean(h, (2, 3), keepdim=True).flatten(1) + g.mean([-1, 2]))
+
+
 def _seq(*layers: nn.Module) -> nn.Module:
     return nn.Sequential(*layers).eval()
 
@@ -272,6 +307,8 @@ HAND: dict[str, tuple[Any, tuple[int, ...], str]] = {
     "resnet-18, narrow": (resnet18, (1, 3, 16, 16), "none"),  # the max pool's ties
     "reused modules": (Reuse, (1, 1, 2, 4), "none"),
     "branches": (Branches, (1, 1, 4, 4), "none"),
+    "shuffle": (Shuffle, (1, 4, 4, 4), ""),
+    "means": (Means, (1, 2, 4, 4), ""),
     "mlp + BatchNorm1d": (lambda: _seq(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(),
                                        nn.Linear(4, 2)), (1, 3), "T6"),
     "mlp + hardtanh": (lambda: _seq(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Hardtanh(),

@@ -267,6 +267,10 @@ class _Walk:
             return _flatten(x, s, e)
         if name == "contiguous":
             return x
+        if name in ("transpose", "permute", "chunk", "split"):
+            return _moved(x, name, rest, kwargs)
+        if name == "mean":
+            return self._mean(x, rest, kwargs, self._where(node))
         if name in METHOD_ACTS and not rest and not kwargs:
             return activation(self.st, x, METHOD_ACTS[name](), self._where(node))
         if name in METHOD_FUNCS:
@@ -285,6 +289,12 @@ class _Walk:
         tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, T)]
         if fn is getattr and isinstance(args[0], T) and args[1] == "shape":
             return torch.Size(args[0].shape)
+        if fn is operator.getitem and isinstance(args[0], tuple):  # a chunk or split
+            return args[0][args[1]]
+        if fn is torch.mean and isinstance(args[0], T):
+            return self._mean(args[0], args[1:], kwargs, self._where(node))
+        if fn in (torch.transpose, torch.permute, torch.chunk, torch.split):
+            return _moved(_tensor(args[0]), fn.__name__, args[1:], kwargs)
         if fn in _PY and not tensors and not any(
                 isinstance(a, (list, tuple)) and any(isinstance(b, T) for b in a)
                 for a in args):
@@ -417,6 +427,19 @@ class _Walk:
             return max_pool(self.st, x, axes, where)
         return avg_pool(self.st, x, axes, divs, where)
 
+    def _mean(self, x: T, rest: tuple[Any, ...], kwargs: dict[str, Any], where: str) -> T:
+        """``x.mean(dims, keepdim)`` over every axis after the first two (a global average
+        pool written as a mean; the IR's neurons ``where[c,0,...]``)."""
+        dim, keep, dtype = match_args(rest, kwargs, ("dim", None), ("keepdim", False),
+                                      ("dtype", None))
+        n = len(x.shape)
+        dims = [dim] if isinstance(dim, int) else list(dim or ())
+        if dtype is not None or n < 3 or sorted(d % n for d in dims) != list(range(2, n)):
+            raise NotModelled("a mean over other axes than the spatial ones")
+        out = self._adaptive(_reshape(x, (*x.shape[:2], 1, math.prod(x.shape[2:]))), 2,
+                             (1, 1), "avg", where)
+        return _reshape(out, (*x.shape[:2], *([1] * (n - 2) if keep else [])))
+
     def _number(self, v: Any) -> Fraction | None:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             return None
@@ -459,6 +482,30 @@ def _tensor(x: Any) -> T:
     if not isinstance(x, T):
         raise NotModelled("expected a tensor")
     return x
+
+
+def _moved(x: T, name: str, rest: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``transpose``/``permute`` (a T) and ``chunk``/``split`` (a tuple of T) that keep
+    the batch axis first: the forms and global ids moved as the entries are."""
+    n = len(x.shape)
+    if name == "permute":
+        order = [*(rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else
+                   rest or kwargs.get("dims", ()))]
+        ok = bool(order) and isinstance(order[0], int) and order[0] % n == 0
+    else:  # the axes a transpose swaps, the axis a chunk or split cuts
+        dims = [*rest, *(kwargs.get(k) for k in ("dim0", "dim1"))][:2] \
+            if name == "transpose" else [rest[1] if len(rest) > 1 else kwargs.get("dim", 0)]
+        ok = all(isinstance(d, int) and d % n for d in dims)
+    if not ok:
+        raise NotModelled(f"{name} of the batch axis")
+    try:
+        F2, O2 = (getattr(torch.from_numpy(np.ascontiguousarray(a)), name)(*rest, **kwargs)
+                  for a in (x.F, gid_array(x.O, x.shape)))
+    except (TypeError, RuntimeError, IndexError) as e:
+        raise NotModelled(f"{name}: {e}") from None
+    if name in ("transpose", "permute"):
+        return T(F2.numpy(), O2.numpy(), x.disjoint)
+    return tuple(T(a.numpy(), b.numpy(), x.disjoint) for a, b in zip(F2, O2))
 
 
 def _flatten(x: T, start: int, end: int) -> T:

@@ -55,7 +55,9 @@ from .tmoves import (
     VIEW_FUNCTIONS,
     VIEW_METHODS,
     embedding,
+    indexed,
     moved_entries,
+    pieces,
     scale_entries,
     upsample,
     view_method,
@@ -314,6 +316,17 @@ class Interp(torch.fx.Interpreter):
             out.D = dd_global_mean(x.D)
         return self.named(out)
 
+    def adaptive_max(self, x: CT, d: int, size: Any) -> CT:
+        """An adaptive max pool whose windows tile the input evenly: a max pool."""
+        sizes = [size] * d if isinstance(size, int) else list(size or ())
+        n = x.V.shape[2:]
+        sizes = [m if s is None else s for s, m in zip(sizes, n)]
+        if len(sizes) != d or len(n) != d or not all(
+                isinstance(s, int) and s > 0 and m % s == 0 for s, m in zip(sizes, n)):
+            raise Unsupported("an adaptive max pool with uneven windows")
+        k = [m // s for s, m in zip(sizes, n)]
+        return self.pool_max(x, d, k, k, 0, 1, False)
+
     def linear(self, x: CT, w: Any, b: Any) -> CT:
         wt, bt = self.param(w), self.param(b)
         if wt is None or wt.dim() != 2 or x.V.dim() != 2:
@@ -404,6 +417,8 @@ class Interp(torch.fx.Interpreter):
                                  getattr(m, "divisor_override", None))
         if kind in _ADAPTIVE_AVG:
             return self.pool_adaptive(x, _ADAPTIVE_AVG[kind], m.output_size)
+        if kind in ADAPTIVE_POOLS and not m.return_indices:
+            return self.adaptive_max(x, ADAPTIVE_POOLS[kind][0], m.output_size)
         raise Unsupported(f"module {kind.__name__}")
 
     def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
@@ -423,6 +438,12 @@ class Interp(torch.fx.Interpreter):
             return self.act(target, lambda: spec.build(lambda v, _w: self.scalar(v), vals,
                                                        getattr(target, "__name__", "")),
                             args[0])
+        if target is operator.getitem and isinstance(args[0], (tuple, list)):
+            return args[0][args[1]]
+        if target is operator.getitem:
+            return indexed(args[0], args[1])
+        if target in (torch.chunk, torch.split):
+            return pieces(args[0], target.__name__, args[1:], kwargs)
         if target is torch.mean and isinstance(args[0], CT):
             return self.spatial_mean(args[0], *args[1:], **kwargs)
         if target in (operator.add, torch.add, operator.sub, torch.sub) and len(args) == 2 \
@@ -454,6 +475,8 @@ class Interp(torch.fx.Interpreter):
                                 bool(pc.ceil_mode), bool(pc.count_include_pad), pc.divisor)
         if pc is not None and pc.reduce == "avg":
             return self.pool_adaptive(pc.x, pc.d, pc.size)
+        if pc is not None and pc.reduce == "max" and not kwargs.get("return_indices"):
+            return self.adaptive_max(pc.x, pc.d, pc.size)
         if target is F.linear:
             return self.linear(args[0], args[1] if len(args) > 1 else kwargs.get("weight"),
                                args[2] if len(args) > 2 else kwargs.get("bias"))
@@ -499,6 +522,8 @@ class Interp(torch.fx.Interpreter):
             return self.mul(x, args[1], name == "div")
         if name == "mean":
             return self.spatial_mean(x, *args[1:], **kwargs)
+        if name in ("chunk", "split"):
+            return pieces(x, name, args[1:], kwargs)
         raise Unsupported(f"method .{name}()")
 
     def spatial_mean(self, x: CT, dim: Any = None, keepdim: bool = False,

@@ -164,3 +164,37 @@ def view_method(x: CT, name: str, rest: tuple[Any, ...], kwargs: dict[str, Any])
     except (InputError, TypeError, IndexError) as e:
         raise Unsupported(f"{name}: {e}") from None
 
+
+
+def pieces(x: CT, name: str, rest: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[CT, ...]:
+    """``x.chunk(n, dim)`` and ``x.split(size or sizes, dim)`` (and the functions) along a
+    non-batch axis: views of x's entries."""
+    arg = rest[0] if rest else kwargs.get("chunks" if name == "chunk" else "split_size_or_sections",
+                                          kwargs.get("split_size"))
+    dim = rest[1] if len(rest) > 1 else kwargs.get("dim", 0)
+    if arg is None or not isinstance(dim, int) or dim % x.V.dim() == 0:
+        raise Unsupported(f"{name} along the batch axis")
+    try:
+        n = len(getattr(x.V, name)(arg, dim))
+    except (TypeError, RuntimeError) as e:
+        raise Unsupported(f"{name}: {e}") from None
+
+    def piece(i: int) -> CT:
+        out = x.map(lambda t: getattr(t, name)(arg, dim)[i])
+        out.name = None  # a part of an affine result is named by its own indices
+        return out
+
+    return tuple(piece(i) for i in range(n))
+
+
+def indexed(x: CT, idx: Any) -> CT:
+    """``x[:, ...]`` with slices and integers after the batch axis (basic indexing: a
+    view of x's entries)."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    if not idx or idx[0] != slice(None) or not all(
+            isinstance(i, slice) or (isinstance(i, int) and not isinstance(i, bool))
+            for i in idx[1:]):
+        raise Unsupported("an index other than slices and integers after the batch axis")
+    out = x.map(lambda t: t[idx])
+    out.name = None
+    return out
