@@ -12,6 +12,7 @@ import torch
 from adcorrect.audit.report import render_audit
 from adcorrect.audit.run import Auditor
 from adcorrect.cli import main
+from test_tfilter import _shuffle_case
 from torch import nn
 
 
@@ -63,3 +64,22 @@ def test_bad_time_limit_is_one_line(tmp_path: Path, bad: str) -> None:
                    "--loss", "sum", "--time-limit", bad])
     assert rc == 2 and "--time-limit" in err.getvalue()
     assert len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_the_time_limit_covers_the_import_for_the_exact_work() -> None:
+    """Copies the tensor filter leaves open need the IR: its import and plan count against
+    the time limit (ResNet-sized models took minutes there before the exact work's own
+    limit started), the answer is then undecided with the reason, and the next audit with
+    the time decides the batch."""
+    m, x, y = _shuffle_case(0)  # live kinks, no certificate; exact: differentiable
+    aud = Auditor(m, x, "ce", time_limit=1e-9)
+    assert aud.net is None and aud.pending is not None  # the IR waits for a batch
+    found = aud.tfilter.run(x)
+    assert found.live and aud.tfilter.certificate(x, y, "ce") is None
+    r = aud.audit(x, y)
+    assert r["exact"]["differentiable"] is None
+    assert "time limit of 1e-09 s reached (importing the network" in r["exact"]["undecided"]
+    aud.time_limit = 60
+    r = aud.audit(x, y)
+    assert aud.net is not None and r["exact"]["undecided"] is None
+    assert r["exact"]["differentiable"] is True

@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from adcorrect.audit.dtypes import parse_dtype
 from adcorrect.audit.exact import _Exact, locally_zero
-from adcorrect.audit.run import Auditor, _Rows, prepared
+from adcorrect.audit.rows import Rows as _Rows
+from adcorrect.audit.run import Auditor, prepared
 from adcorrect.exact.engine import is_zero
 from torch import nn
 

@@ -147,7 +147,8 @@ class _Exact:
                 raise Undecided(f"exact arithmetic on more examples than the work limit allows "
                                 f"(network of {self.size} terms per example)")
             sub = sub_network(self.net, self.batch, [i], self.loss, self.B)
-            self.fw[i] = (sub, forward(sub, self.wq))
+            self.fw[i] = (sub, forward(sub, self.wq, lambda: self.deadline.check(
+                f"exact values of example {i}")))
         return self.fw[i]
 
     def y(self, i: int, k: int) -> Fraction:
@@ -163,7 +164,8 @@ class _Exact:
             sub, fw = self._forward(i)
             self.deadline.check(f"exact adjoints of example {i}")
             self.work_left -= self.size
-            self.bw[i] = backward(sub, self.wq, fw, self.choice)
+            self.bw[i] = backward(sub, self.wq, fw, self.choice, tick=lambda: self.deadline.check(
+                f"exact adjoints of example {i}"))
         return self.bw[i].zbar[k]
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from ..core.deadline import tick
 from ..nets.activations import Activation, Choice
 from ..nets.ir import Network, is_param
 from .certified import F64, INFLATE, NOQ, norm_up, quantum
@@ -136,8 +137,11 @@ class Plan:
             self.block_size.append(len(ks))
             for pos, k in enumerate(ks):
                 self.block_of[k] = (b, pos)
-        self.levels = [compile_level(net, self.n_in, self.block_of, self.block_size, ks, tables)
-                       for _, ks in sorted(by_level.items())]
+        self.levels = []
+        for _, ks in sorted(by_level.items()):
+            tick("compiling the network's plan")
+            self.levels.append(compile_level(net, self.n_in, self.block_of, self.block_size,
+                                             ks, tables))
         self.table_of = [tables[n.activation] for n in net.neurons]
         self.outputs = list(net.head.outputs)
         # exclusive parameters of each neuron: p -> list of slots ("bias" or a source)

@@ -14,13 +14,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..core.deadline import DEFAULT_TIME_LIMIT, Deadline
-from ..core.errors import InputError
+from ..core.deadline import DEFAULT_TIME_LIMIT, Deadline, active
+from ..core.errors import InputError, Undecided
 from ..core.limits import limit
 from ..exact.certcheck import smooth_coverage
 from ..exact.oracle import DEFAULT_BUDGET
 from ..nets.activations import Choice
-from ..nets.batch import LOSSES, exact_values
 from ..nets.ir import SELECTION_OPS, Network
 from ..nets.theorems import coverage, coverage_json
 from ..numbers.cvalue import MAX_PRECISION
@@ -30,78 +29,10 @@ from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, forward_with, record_masks, trace
 from .plan import Plan
+from .rows import Rows as _Rows
+from .rows import check_batch
 from .tfilter import Filtered, TensorFilter, Unsupported, ir_first
 from .tresult import MAX_ROWS, compare, execution_json, structure, tensor_result
-
-
-class _Rows:
-    """Exact rows of a batch (inputs flattened row-major, targets), built on demand."""
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, loss: str) -> None:
-        self.xt = x.detach().reshape(x.shape[0], -1).to(torch.float64)
-        self.yt = y.detach().reshape(y.shape[0], -1)
-        self.loss = loss
-        self._x: dict[int, tuple[Fraction, ...]] = {}
-        self._y: dict[int, tuple[Fraction, ...]] = {}
-        self.x = _Lazy(self._row_x, x.shape[0])
-        self.y = _Lazy(self._row_y, y.shape[0])
-
-    @property
-    def size(self) -> int:
-        return self.xt.shape[0]
-
-    def _row_x(self, i: int) -> tuple[Fraction, ...]:
-        if i not in self._x:
-            self._x[i] = tuple(Fraction(v) for v in self.xt[i].tolist())
-        return self._x[i]
-
-    def _row_y(self, i: int) -> tuple[Fraction, ...]:
-        if i not in self._y:
-            self._y[i] = tuple(exact_values(self.yt[i], "batch y"))
-        return self._y[i]
-
-
-class _Lazy:
-    def __init__(self, fn: Any, n: int) -> None:
-        self.fn, self.n = fn, n
-
-    def __getitem__(self, i: int) -> Any:
-        return self.fn(i)
-
-    def __len__(self) -> int:
-        return self.n
-
-
-def check_batch(x: Any, y: Any, loss: str, n_out: int | None = None) -> None:
-    """InputError (one line) for a batch that cannot go with the loss."""
-    if loss not in LOSSES:
-        raise InputError(f"unknown loss {loss!r} (use {', '.join(LOSSES)})")
-    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise InputError("batch: x and y must be tensors")
-    if x.dim() < 2:
-        raise InputError(f"batch: x must have a batch axis and an example shape, got shape "
-                         f"{tuple(x.shape)}")
-    if y.dim() < 1 or y.shape[0] != x.shape[0]:
-        raise InputError(f"batch: x has {x.shape[0]} examples but y has shape {tuple(y.shape)}")
-    if x.shape[0] == 0:
-        raise InputError("batch: no examples")
-    if not bool(torch.isfinite(x.to(torch.float64)).all()):
-        raise InputError("batch x: contains NaN or infinity")
-    if loss == "ce":
-        if y.is_floating_point() and not bool((y == y.round()).all()):
-            raise InputError("batch: ce needs class indices in y")
-        if y.dim() != 1:
-            raise InputError(f"batch: ce needs y of shape (B,), got {tuple(y.shape)}")
-        if n_out is not None and (int(y.min()) < 0 or int(y.max()) >= n_out):
-            raise InputError(f"batch: ce needs class indices in 0..{n_out - 1}")
-    if loss == "mse" and n_out is not None and y.numel() != x.shape[0] * n_out:
-        raise InputError(f"batch: mse needs {n_out} target(s) per example, y has shape "
-                         f"{tuple(y.shape)}")
-    if loss == "sum" and y.numel() != x.shape[0]:
-        raise InputError(f"batch: sum needs one weight per example, y has shape "
-                         f"{tuple(y.shape)}")
-    if not bool(torch.isfinite(y.to(torch.float64)).all()):
-        raise InputError("batch y: contains NaN or infinity")
 
 
 class Auditor:
@@ -218,7 +149,11 @@ class Auditor:
         above the exact import limit (or while only whole-batch networks exist)."""
         if self.pending is not None:
             example, self.pending = self.pending, None
-            self._import_example(example)
+            try:
+                self._import_example(example)
+            except Undecided:  # past the deadline: imported on the next need
+                self.pending = example
+                raise
         return self.net
 
     def _filter_example(self, example: torch.Tensor) -> Filtered | None:
@@ -422,9 +357,12 @@ class Auditor:
         if found is not None and found.live and self.tfilter is not None:
             witness = self.tfilter.certificate(xe, y, self.loss)
         no_ir = self.net is None and self.pending is None
-        if found is not None and (found.live == 0 or witness is not None or no_ir):
+        deadline = Deadline(self.time_limit)
+        why = None if found is None or found.live == 0 or witness is not None or no_ir \
+            else self._prepare_exact(deadline)
+        if found is not None and (found.live == 0 or witness is not None or no_ir or why):
             res, t1, t2, ex_seconds = self._tensor_answer(xe, y, found, witness, rows, execution,
-                                                          t0)
+                                                          t0, why=why)
         elif (net := self.load_net()) is not None and net.is_smooth:  # left open, smooth
             res, t1, t2 = self._certified(xe, y, rows, execution, t0, None)
             ex_seconds = {}
@@ -438,9 +376,10 @@ class Auditor:
                 tried.append(self._second_route(xe, y) if found is None else None)
                 return tried[0] is not None
 
-            ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice, self.budget,
-                             self.work, fwd=fwd, deadline=Deadline(self.time_limit),
-                             progress=self.progress, shortcut=shortcut)
+            with active(deadline):
+                ex = exact_audit(self.plan, w, rows.xt, rows, self.loss, self.choice,
+                                 self.budget, self.work, fwd=fwd, deadline=deadline,
+                                 progress=self.progress, shortcut=shortcut)
             alt = (tried[0] if tried else self._second_route(xe, y)) \
                 if ex.undecided and found is None else None
             if alt is not None:  # the IR's filter went first and left it open
@@ -453,6 +392,18 @@ class Auditor:
                 res = self._result(ex, run, rows)
                 ex_seconds = ex.seconds
         return res, t1, t2, ex_seconds
+
+    def _prepare_exact(self, deadline: Deadline) -> str | None:
+        """The IR imported and its plan compiled within the audit's time limit, for copies
+        the tensor filter leaves open: None when ready, else why not (a ResNet-sized import
+        and plan took minutes before the exact work's own limit started)."""
+        try:
+            with active(deadline):
+                if (net := self.load_net()) is not None and not net.is_smooth:
+                    assert self.plan is not None
+        except Undecided as e:
+            return e.reason
+        return None
 
     def _tensor_answer(self, xe: torch.Tensor, y: torch.Tensor, found: Filtered,
                        witness: dict[str, Any] | None, rows: _Rows, execution: bool,

@@ -4,6 +4,9 @@ never a guess."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from .errors import Undecided
 
@@ -31,3 +34,24 @@ class Deadline:
 
 
 NO_DEADLINE = Deadline(None)
+
+
+_ACTIVE: ContextVar[Deadline | None] = ContextVar("deadline", default=None)
+
+
+@contextmanager
+def active(deadline: Deadline) -> Iterator[None]:
+    """Makes ``deadline`` the one :func:`tick` checks while the block runs (long steps
+    that do not take a deadline of their own: an import, a plan's compilation)."""
+    token = _ACTIVE.set(deadline)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def tick(doing: str) -> None:
+    """The active deadline's :meth:`Deadline.check` (nothing without one)."""
+    d = _ACTIVE.get()
+    if d is not None:
+        d.check(doing)

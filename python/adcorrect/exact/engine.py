@@ -10,7 +10,7 @@ THEORY.md section 8.2).  Neurons are addressed by their index in the IR.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -59,12 +59,20 @@ def preactivation(n: Neuron, w: Sequence[Fraction], x: Sequence[Fraction],
     return acc
 
 
-def forward(net: Network, w: Sequence[Fraction]) -> Forward:
-    """Exact forward pass."""
+#: Neurons between two calls of a pass's ``tick`` (a deadline's check).
+TICK = 256
+
+
+def forward(net: Network, w: Sequence[Fraction],
+            tick: Callable[[], None] | None = None) -> Forward:
+    """Exact forward pass; ``tick()`` is called every :data:`TICK` neurons (it may raise,
+    e.g. :class:`adcorrect.core.errors.Undecided` past a deadline)."""
     net.require_exact()
     y: list[Fraction] = []
     z: list[Fraction] = []
     for n in net.neurons:
+        if tick is not None and n.index % TICK == 0:
+            tick()
         yk = preactivation(n, w, net.input, z)
         y.append(yk)
         z.append(n.activation.value(yk))
@@ -125,10 +133,12 @@ class Backward:
 
 def backward(net: Network, w: Sequence[Fraction], fw: Forward,
              choice: Choice = "pytorch",
-             seeds: dict[int, Number] | None = None) -> Backward:
+             seeds: dict[int, Number] | None = None,
+             tick: Callable[[], None] | None = None) -> Backward:
     """Adjoints and AD_D f(w) with derivative choice D at kinks.
 
-    ``seeds`` (default: dL/dz of the head) are the adjoints injected at output neurons."""
+    ``seeds`` (default: dL/dz of the head) are the adjoints injected at output neurons;
+    ``tick`` as in :func:`forward`."""
     neurons = net.neurons
     zero = Fraction(0)
     zbar: list[Number] = [zero] * len(neurons)
@@ -138,6 +148,8 @@ def backward(net: Network, w: Sequence[Fraction], fw: Forward,
         zbar[o] = zbar[o] + g
     for n in reversed(neurons):
         k = n.index
+        if tick is not None and k % TICK == 0:
+            tick()
         if is_zero(zbar[k]):
             continue
         d = n.activation.derivative(fw.y[k], choice)

@@ -22,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ..core.deadline import tick
 from ..core.errors import InputError
 from ..core.files import check_zip, regular_size
 from ..core.limits import check
@@ -63,6 +64,8 @@ def batched(net: Network, batch: Batch, loss: str) -> Network:
     neurons: list[Neuron] = []
     for i in range(B):
         for n in net.neurons:
+            if n.index % 4096 == 0:
+                tick("building the batch's network")
             neurons.append(replace(
                 n, index=i * N + n.index, example=i, base=n.index,
                 sources=tuple(i * N + s if s >= 0 else s - i * n_in for s in n.sources)))

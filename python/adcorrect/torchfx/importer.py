@@ -66,6 +66,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..core.deadline import tick
 from ..core.errors import InputError
 from ..nets import activations as acts
 from ..nets.ir import Head, Network
@@ -212,6 +213,7 @@ class _Importer:
             elif node.op == "output":
                 return self.network(node)
             else:
+                tick(f"importing the network, at {node.name}")
                 try:
                     self.env[node] = self.evaluate(node)
                 except InputError as e:
