@@ -1,12 +1,11 @@
 """A PyTorch ``nn.Module`` and an example input, through ``torch.fx``, to the network IR.
 
-The network is the model applied to ONE example as a function of its parameters:
-the input is the example flattened row-major (without the batch axis), the
-parameters are the trainable tensors of ``model.named_parameters()`` in order (those
-with ``requires_grad``; frozen ones are constants, as in fine-tuning), each tensor
-flattened row-major and named ``module.weight[i,j]``, and f is the sum of the output tensor's
-entries (a linear head with coefficients 1; the losses of
-:func:`adcorrect.nets.batch.batched` replace it).  Stored values are read exactly: every
+The network is the model applied to ONE example as a function of its parameters: the input
+is the example flattened row-major (without the batch axis), the parameters are the
+trainable tensors of ``model.named_parameters()`` in order (those with ``requires_grad``;
+frozen ones are constants, as in fine-tuning), each tensor flattened row-major and named
+``module.weight[i,j]``, and f is the sum of the output tensor's entries (a linear head
+with coefficients 1; the losses of :func:`adcorrect.nets.batch.batched` replace it).  Stored values are read exactly: every
 float of every dtype (fp64, fp32, bf16, fp16, the fp8 formats) is a dyadic rational.
 
 Supported (module and functional forms): ``Linear``; ``Conv1d``/``Conv2d`` (stride,
@@ -21,17 +20,16 @@ softshrink.  Smooth operations (:mod:`.smooth`: tanh, sigmoid, GELU, SiLU, softp
 ELU, mish, exp/log/sqrt/rsqrt, products and quotients of values, softmax, LayerNorm,
 RMSNorm, BatchNorm with batch statistics), attention and embeddings
 (:mod:`.attention`) and recurrent layers (:mod:`.recurrent`, unrolled) give networks
-for the certified engine.  Anything else is an InputError of one line naming the op and the node
-or module where it occurs.
+for the certified engine.  Anything else is an InputError of one line naming the op and
+the node or module where it occurs.
 
 Exactness conventions (what "the model's function" means here):
-
 - **BatchNorm** in eval mode computes ``gamma (x - mean) r + beta`` with
   ``r = 1/sqrt(var + eps)`` folded as the float PyTorch's CPU kernel computes (in
-  float64 for float64 models, else in float32, its ``opmath`` type); mean, var, gamma and beta are the stored floats, exactly.  The
-  normalisation ``v = r x - r mean`` is an identity neuron (``bn[c,i,j]/norm``)
-  and ``gamma v + beta`` the next one (``bn[c,i,j]``), so beta is that neuron's bias (exclusive for BatchNorm1d on
-  features; shared by the positions of a channel for BatchNorm2d).
+  float64 for float64 models, else in float32, its ``opmath`` type); mean, var, gamma
+  and beta are the stored floats, exactly.  ``v = r x - r mean`` is an identity neuron
+  (``bn[c,i,j]/norm``), ``gamma v + beta`` the next (``bn[c,i,j]``): beta is its bias
+  (exclusive for BatchNorm1d on features; shared by a channel's positions in 2d).
 - **Python numbers** (leaky_relu's ``negative_slope``, hardtanh's bounds, softshrink's
   ``lambd``, constants in ``x + 1``, ``0.5 * x``, ``x / 3``) are the values PyTorch's
   kernels use: the Python float rounded to the model's compute type (the dtype of the
