@@ -221,13 +221,13 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
         R = torch.addcmul(c, P, torch.tensor(k * INFLATE, dtype=F64))
     else:
         R = P * (k * INFLATE) + c0
-    qx = ex_quantum(x)
-    Q = (qx + min_quantum(w)).clamp(-NOQ, NOQ)
-    if bd is not None:
-        Q = torch.minimum(Q, torch.tensor(min_quantum(b)))
-    Q = Q.reshape((-1,) + (1,) * (Y.dim() - 1)).expand(Y.shape)
     whole = (x.R == 0).reshape(x.R.shape[0], -1).all(1)  # examples computed exactly so far
-    if bool(whole.any()):
+    if bool(whole.any()):  # (a VGG-11's weights took 80 s to read for quanta that no
+        qx = ex_quantum(x)  # exact example would use)
+        Q = (qx + min_quantum(w)).clamp(-NOQ, NOQ)
+        if bd is not None:
+            Q = torch.minimum(Q, torch.tensor(min_quantum(b)))
+        Q = Q.reshape((-1,) + (1,) * (Y.dim() - 1)).expand(Y.shape)
         ok = whole.reshape((-1,) + (1,) * (Y.dim() - 1)).expand(Y.shape)
         size = op(x.V.abs(), wa, None)
         if bd is not None:
@@ -235,7 +235,7 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
         ok = ok & fits(size * (1 + 2 * gamma(m + 2)) * INFLATE, Q)
         R = torch.where(ok, torch.zeros_like(R), R)
     else:
-        Q = torch.full_like(Q, -NOQ)  # no exact output
+        Q = torch.full(Y.shape, -NOQ, dtype=torch.int64)  # no exact output
     if not bool(torch.isfinite(Y).all()):
         R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
     if bool(whole.any()):
