@@ -80,6 +80,9 @@ K_EXPM1 = _up(Fraction("1.2037") * (_G * (1 + _U) + _U)
 LIP = {"sigmoid": 0.25, "tanh": 1.0, "silu": 1.1, "gelu_tanh": 1.13}
 CURV = {"sigmoid": 0.1, "tanh": 0.79, "silu": 0.51, "gelu_tanh": 0.81}
 AT_ZERO = {"sigmoid": 0.5, "tanh": 0.0, "silu": 0.0, "gelu_tanh": 0.0}
+#: bounded functions: the midpoint and half-width of their range ((0, 1), (-1, 1)), the
+#: enclosure where a computed one is wider (a radius that would only grow downstream)
+RANGE = {"sigmoid": (0.5, 0.5), "tanh": (0.0, 1.0)}
 
 SMALL = 2.0 ** -1000
 TINY_ABS = 2.0 ** -1064
@@ -261,41 +264,47 @@ def point(fn: str, x: torch.Tensor) -> tuple[Enc, dict[str, Enc]]:
 
 # -- intervals ------------------------------------------------------------------------------
 
+def _exp_up(z: torch.Tensor) -> torch.Tensor:
+    """An upper bound on e^z for z >= 0: ``1 + 2z`` for ``z <= 1`` (convexity:
+    ``e^1 < 3``), else :func:`exp_point`'s upper end (infinite on overflow, NaN z: NaN)."""
+    lin = 1 + 2 * z
+    far = z > 1
+    if not bool(far.any()):
+        return lin
+    E, RE = exp_point(torch.where(far, z, torch.zeros_like(z)))
+    return torch.where(far, (E + RE) * INFLATE, lin)
+
+
 def _slope(fn: str, V: torch.Tensor, R: torch.Tensor, aux: dict[str, Enc]) -> torch.Tensor:
     """An upper bound on |f'| over ``[V - R, V + R]`` from the point's enclosures:
     sigmoid ``s(1 - s)`` and SiLU's ``s + |x| s (1 - s)`` change by at most ``e^R``
     (their logs' slopes are in [-1, 1]), tanh's ``1 - t^2`` by ``e^(2R)`` (slope ``-2t``),
-    GELU's gate argument w by ``R sup|w'|``; ``e^z <= 1 + 2z`` for ``z <= 1``; never above
-    the global constant."""
+    GELU's gate argument w by ``R sup|w'|``; never above the global constant."""
     glob = torch.full_like(V, LIP[fn])
     if fn == "tanh":
         d = aux["d"]
-        z = 2 * R
-        loc = (d[0] + d[1]) * (1 + 2 * z)
+        loc = (d[0] + d[1]) * _exp_up(2 * R)
     else:
         s, c = aux["s"], aux["c"]
         sh, sc = s[0] + s[1], (s[0] + s[1]) * (c[0] + c[1])
         if fn == "sigmoid":
-            z = R
-            loc = sc * (1 + 2 * z)
+            loc = sc * _exp_up(R)
         elif fn == "silu":
-            z = R
-            loc = sh * (1 + 2 * z) + (V.abs() + R) * torch.minimum(sc * (1 + 2 * z),
-                                                                  torch.full_like(V, 0.25))
+            g = _exp_up(R)
+            loc = sh * g + (V.abs() + R) * torch.minimum(sc * g, torch.full_like(V, 0.25))
         else:
             a = V.abs() + R
             wp = (TWO_C + TWO_C_R) * (1 + 3 * (KAPPA + KAPPA_R) * a * a)
-            z = R * wp
-            loc = sh * (1 + 2 * z) + a * wp * torch.minimum(sc * (1 + 2 * z),
-                                                          torch.full_like(V, 0.25))
-    loc = torch.where((z <= 1) & ~torch.isnan(loc), loc * INFLATE, glob)
-    return torch.minimum(loc, glob)
+            g = _exp_up(R * wp)
+            loc = sh * g + a * wp * torch.minimum(sc * g, torch.full_like(V, 0.25))
+    return torch.minimum(torch.where(torch.isnan(loc), glob, loc * INFLATE), glob)
 
 
 def enclose(fn: str, V: torch.Tensor, R: torch.Tensor) -> Enc:
     """f over ``[V - R, V + R]`` (R >= 0): ``f(V)`` with its rounding radius plus ``R``
-    times :func:`_slope` (the mean value theorem); exact ``f(0)`` at exact zeros; an
-    infinite radius where V or R is not finite."""
+    times :func:`_slope` (the mean value theorem), or the whole range of a bounded f
+    where that is narrower; exact ``f(0)`` at exact zeros; an infinite radius where V or
+    R is not finite (a bounded f: its range)."""
     (v, r), aux = point(fn, V)
     live = R > 0
     if bool(live.any()):
@@ -307,6 +316,12 @@ def enclose(fn: str, V: torch.Tensor, R: torch.Tensor) -> Enc:
     if bool(bad.any()):
         v = torch.where(bad, torch.zeros_like(v), v)
         r = torch.where(bad, torch.full_like(r, math.inf), r)
+    if fn in RANGE:
+        mid, half = RANGE[fn]
+        wide = ~(r < half)  # infinite radii too
+        if bool(wide.any()):
+            v = torch.where(wide, torch.full_like(v, mid), v)
+            r = torch.where(wide, torch.full_like(r, half), r)
     return v, r
 
 
