@@ -34,6 +34,11 @@ from .tdd import piecewise_linear as dd_piecewise_linear
 from .tdd import pin as dd_pin
 from .tdd import scale as dd_scale
 from .tfound import ActCall, Filtered, PoolTies
+from .tgates import FUNCTIONS as SMOOTH_FUNCTIONS
+from .tgates import METHODS as SMOOTH_METHODS
+from .tgates import MODULES as SMOOTH_MODULES
+from .tgates import call_args, identity_call, product_call, shifted, smooth_values
+from .tgates import smooth as t_smooth
 from .tkernels import (
     CT,
     Unsupported,
@@ -221,6 +226,13 @@ class Interp(torch.fx.Interpreter):
         out.A = (len(self.found.calls) - 1, self.node)
         return out
 
+    def smooth(self, fn: str, x: Any) -> CT:
+        """A smooth activation (:mod:`.tgates`): no activation call (it has no kink)."""
+        if not isinstance(x, CT):
+            raise Unsupported("a smooth activation of a non-tensor")
+        self.found.smooth.add(fn)
+        return t_smooth(fn, x, self.kernel(smooth_values, fn, x), self.dirs is not None)
+
     def act_limb(self, tab: ActTable, x: CT, out: CT, unc: torch.Tensor) -> torch.Tensor:
         """The precise pass: copies the float64 radii leave uncertain, decided on the
         double-double limb where the activation is piecewise linear with float data;
@@ -361,6 +373,9 @@ class Interp(torch.fx.Interpreter):
             return upsample(x, upsample_kwargs(m))
         if kind is nn.Embedding and m.max_norm is None and not m.scale_grad_by_freq:
             return embedding(x, m.weight, m.padding_idx, self.direction(m.weight), self.precise)
+        if kind in SMOOTH_MODULES:
+            self.inplace_ok(bool(getattr(m, "inplace", False)))
+            return self.smooth(SMOOTH_MODULES[kind](m), x)
         if kind in MODULE_ACTS:
             self.inplace_ok(bool(getattr(m, "inplace", False)))
             return self.act(kind, lambda: MODULE_ACTS[kind](
@@ -423,6 +438,12 @@ class Interp(torch.fx.Interpreter):
             return self.act(target, lambda: spec.build(lambda v, _w: self.scalar(v), vals,
                                                        getattr(target, "__name__", "")),
                             args[0])
+        if identity_call(target, args, kwargs):
+            return args[0]
+        if target in SMOOTH_FUNCTIONS:
+            fn, inplace = call_args(target, args, kwargs)
+            self.inplace_ok(inplace)
+            return self.smooth(fn, args[0])
         if target is torch.mean and isinstance(args[0], CT):
             return self.spatial_mean(args[0], *args[1:], **kwargs)
         if target in (operator.add, torch.add, operator.sub, torch.sub) and len(args) == 2 \
@@ -476,6 +497,8 @@ class Interp(torch.fx.Interpreter):
             return self.act(name, METHOD_ACTS[name], x)
         if name in METHOD_FUNCS:
             return self.call_function(METHOD_FUNCS[name], args, kwargs)
+        if name in SMOOTH_METHODS and len(args) == 1 and not kwargs:
+            return self.smooth(name, x)
         if name == "size":
             d = args[1] if len(args) > 1 else kwargs.get("dim")
             return x.V.shape if d is None else x.V.shape[d]
@@ -531,7 +554,9 @@ class Interp(torch.fx.Interpreter):
         return x.view(*new)
 
     def add(self, a: Any, b: Any, sub: bool) -> CT:
-        if not isinstance(a, CT) or not isinstance(b, CT) or a.V.shape != b.V.shape:
+        if not isinstance(a, CT) or not isinstance(b, CT):
+            return self.named(shifted(a, b, sub, self.scalar))
+        if a.V.shape != b.V.shape:
             raise Unsupported("a sum of tensors of different shapes or with a number")
         bv = -b.V if sub else b.V
         Y, R, Q = certified_add(a.V, a.R, a.Q, bv, b.R, b.Q)
@@ -552,6 +577,8 @@ class Interp(torch.fx.Interpreter):
         return self.named(scale_entries(x, mask.detach().to(F64)))
 
     def mul(self, x: Any, c: Any, div: bool) -> CT:
+        if isinstance(x, CT) and isinstance(c, CT) and not div:
+            return product_call(self, x, c)
         if isinstance(c, CT) or not isinstance(x, CT) or isinstance(c, bool) or \
                 not isinstance(c, (int, float)):
             raise Unsupported("a product of tensors")
