@@ -278,3 +278,20 @@ def test_torchvision_like_models_above_the_import_limit(
         assert e["differentiable"] in (True, False)
     else:
         assert isinstance(e["undecided"], str) and e["undecided"]
+
+
+@pytest.mark.parametrize("C,mult,k,stride,pad,dil", [
+    (6, 1, 3, 1, 1, 1), (4, 2, 5, 2, 2, 1), (3, 1, (3, 5), (1, 2), (0, 2), (2, 1))])
+def test_depthwise_convolutions_are_pytorchs(C: int, mult: int, k: Any, stride: Any,
+                                             pad: Any, dil: Any) -> None:
+    """The shifted-sum depthwise convolution computes PyTorch's convolution: equal on
+    small integers (every partial sum exact in any order)."""
+    from adcorrect.audit.tconv import depthwise
+
+    g = torch.Generator().manual_seed(C)
+    x = torch.randint(-9, 10, (2, C, 9, 11), generator=g).to(torch.float64)
+    kk = (k, k) if isinstance(k, int) else k
+    w = torch.randint(-9, 10, (C * mult, 1, *kk), generator=g).to(torch.float64)
+    b = torch.randint(-9, 10, (C * mult,), generator=g).to(torch.float64)
+    assert torch.equal(depthwise(x, w, b, stride, pad, dil),
+                       F.conv2d(x, w, b, stride, pad, dil, C))
