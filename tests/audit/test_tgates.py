@@ -1,5 +1,5 @@
 """Smooth activations and products in the tensor filter (audit/tgates.py) on whole models:
-on small CNNs with SiLU, sigmoid, tanh, GELU (tanh form), hardswish and gating products,
+on small CNNs with SiLU, sigmoid, tanh, GELU (tanh form), softplus, hardswish and gates,
 the tensor filter's kinked copies and the Auditor's verdicts equal the certified route's
 on the imported IR (fp32 and e4m3fn); torchvision-like EfficientNet and MobileNetV3
 blocks above the exact import limit get an answer (decided, or undecided with a reason)."""
@@ -114,6 +114,20 @@ class FrozenZero(ZeroChannel):
         self.c1.requires_grad_(False)
 
 
+class SoftplusCNN(nn.Module):
+    """Softplus (beta 2, and the functional form with beta 1) then shifted relus."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1, self.sp = nn.Conv2d(1, 4, 3, padding=1), nn.Softplus(beta=2.0)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = self.c1(x)
+        h = F.relu(self.sp(t) - 0.5) + F.softplus(-t)
+        return self.fc(F.avg_pool2d(h, 2).mean((2, 3)))
+
+
 class GatedMLP(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -124,7 +138,7 @@ class GatedMLP(nn.Module):
         return self.c(F.relu(self.b(h)) * torch.tanh(h))
 
 
-MODELS = [MBConv, V3Block, TanhPool, ZeroChannel, FrozenZero, GatedMLP]
+MODELS = [MBConv, V3Block, TanhPool, ZeroChannel, FrozenZero, SoftplusCNN, GatedMLP]
 CASES = [(k, seed, dt) for k in range(len(MODELS)) for seed in range(2)
          for dt in ("fp32", "e4m3fn")]
 

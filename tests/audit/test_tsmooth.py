@@ -46,12 +46,34 @@ def _gate(x: Fraction) -> tuple[arb, arb, arb]:
     return g, 4 * g * h, c * (1 + 3 * _a(KAPPA) * a * a)
 
 
+#: the smooth functions under test: softplus with beta 1, 2 and 1/2 besides the others
+FNS = [*ts.SMOOTH_FNS, "softplus", "softplus_2", "softplus_0.5"]
+
+
+def _beta(fn: str) -> float:
+    return float(fn.split("_")[1]) if fn.startswith("softplus_") else 1.0
+
+
+def enc(fn: str, V: torch.Tensor, R: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return ts.softplus(V, R, _beta(fn)) if fn.startswith("softplus") else ts.enclose(fn, V, R)
+
+
+def der(fn: str, V: torch.Tensor, R: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if fn.startswith("softplus"):
+        return ts.softplus_derivative(V, R, _beta(fn))
+    return ts.derivative(fn, V, R)
+
+
 def exact(fn: str, x: Fraction) -> arb:
     """f(x) in Arb, from the definitions (not from the code under test)."""
     with ctx.workprec(200):
         a = _a(x)
         if fn == "exp":
             return a.exp()
+        if fn.startswith("softplus"):  # log(1 + e^y) / b = (max(y, 0) + log1p(e^-|y|)) / b
+            b = Fraction(_beta(fn))
+            y = b * x
+            return (_a(max(y, Fraction(0))) + (-abs(_a(y))).exp().log1p()) / _a(b)
         if fn == "sigmoid":
             return _sig(x)[0]
         if fn == "tanh":
@@ -65,6 +87,8 @@ def exact(fn: str, x: Fraction) -> arb:
 
 def exact_deriv(fn: str, x: Fraction) -> arb:
     with ctx.workprec(200):
+        if fn.startswith("softplus"):
+            return _sig(Fraction(_beta(fn)) * x)[0]
         a = _a(x)
         s, sc = _sig(x)
         if fn == "sigmoid":
@@ -109,17 +133,17 @@ def _inputs(seed: int) -> list[float]:
     return xs
 
 
-@pytest.mark.parametrize("fn", ["exp", *ts.SMOOTH_FNS])
+@pytest.mark.parametrize("fn", ["exp", *FNS])
 def test_point_enclosures_contain_the_exact_values(fn: str) -> None:
     xs = _inputs(1)
     x = torch.tensor(xs, dtype=F64)
     if fn == "exp":
         v, r = ts.exp_point(x)
     else:
-        v, r = ts.enclose(fn, x, torch.zeros_like(x))
+        v, r = enc(fn, x, torch.zeros_like(x))
     for i, xi in enumerate(xs):
         vi, ri = float(v[i]), float(r[i])
-        if fn == "exp" and xi > 709.78:
+        if fn == "exp" and xi > 709.78 or abs(xi * _beta(fn)) > 1.79e308:  # overflow
             assert math.isinf(ri)
             continue
         ex = exact(fn, Fraction(xi))
@@ -154,12 +178,12 @@ def _intervals(seed: int) -> tuple[list[float], list[float]]:
     return V, R
 
 
-@pytest.mark.parametrize("fn", ts.SMOOTH_FNS)
+@pytest.mark.parametrize("fn", FNS)
 def test_interval_enclosures_contain_the_ends_and_are_tight(fn: str) -> None:
     """f at both interval ends (and an inner point) lies in the enclosure; with the radius
     halved, some interval end falls outside (the radius is not padding)."""
     V, R = _intervals(2)
-    v, r = ts.enclose(fn, torch.tensor(V, dtype=F64), torch.tensor(R, dtype=F64))
+    v, r = enc(fn, torch.tensor(V, dtype=F64), torch.tensor(R, dtype=F64))
     missed = 0
     for i, (vi, ri) in enumerate(zip(V, R)):
         c, rad = float(v[i]), float(r[i])
@@ -172,14 +196,15 @@ def test_interval_enclosures_contain_the_ends_and_are_tight(fn: str) -> None:
     assert missed >= len(V) // 4, missed
 
 
-@pytest.mark.parametrize("fn", ts.SMOOTH_FNS)
+@pytest.mark.parametrize("fn", FNS)
 def test_derivative_enclosures_contain_the_exact_derivative(fn: str) -> None:
     V, R = _intervals(3)
     V, R = V + EXTREMES, R + [0.0] * len(EXTREMES)
-    d, rd = ts.derivative(fn, torch.tensor(V, dtype=F64), torch.tensor(R, dtype=F64))
+    d, rd = der(fn, torch.tensor(V, dtype=F64), torch.tensor(R, dtype=F64))
     for i, (vi, ri) in enumerate(zip(V, R)):
         for e in (Fraction(vi) - Fraction(ri), Fraction(vi) + Fraction(ri), Fraction(vi)):
-            assert inside(exact_deriv(fn, e), float(d[i]), float(rd[i])), (fn, vi, ri)
+            rng = "sigmoid" if fn.startswith("softplus") else ""  # softplus' = sigmoid
+            assert inside(exact_deriv(fn, e), float(d[i]), float(rd[i]), rng), (fn, vi, ri)
 
 
 #: sup |f'''| (1/8, 2, 0.31, 0.78), rounded up: the margin between grid points for f''
@@ -270,10 +295,11 @@ def test_tangents_of_products_and_activations() -> None:
     V = torch.tensor([[0.3, -1.7, 0.0, 4.0]], dtype=F64)
     R = torch.tensor([[0.0, 1e-9, 0.0, 1e-4]], dtype=F64)
     one = torch.ones_like(V)
-    for fn in ts.SMOOTH_FNS:
+    for fn in FNS:
         x = _ct(V, R)
         x.T = (one, torch.zeros_like(V))
-        fx = smooth(fn, x, smooth_values(fn, x), True)
+        fa = ("softplus", (_beta(fn),)) if fn.startswith("softplus") else (fn, ())
+        fx = smooth(fa, x, smooth_values(fa, x), True)
         y = _ct(torch.full_like(V, 1.5), torch.zeros_like(V))
         y.T = (2 * one, torch.zeros_like(V))
         out = product(fx, y, True)

@@ -34,42 +34,47 @@ from .tdd import DD
 from .tdd import scale as dd_scale
 from .tdd import shift as dd_shift
 from .tkernels import CT, Unsupported, canon_const, ids_pair
-from .tsmooth import derivative, enclose
+from .tsmooth import derivative, enclose, softplus, softplus_derivative
 from .ttangent import NoCertificate, times_enclosure
 from .ttangent import add as t_add
 from .ttangent import scale as t_scale
 
+Spec = tuple[str, tuple[Any, ...]]  # a smooth function and its raw arguments (softplus' beta)
 
-def _gelu(approximate: Any) -> str:
+
+def _gelu(approximate: Any) -> Spec:
     if approximate != "tanh":
         raise Unsupported("GELU with approximate='none' (erf)")
-    return "gelu_tanh"
+    return "gelu_tanh", ()
 
 
-#: smooth modules -> module -> function name (:data:`.tsmooth.SMOOTH_FNS`)
+#: smooth modules -> module -> (function name (:data:`.tsmooth.SMOOTH_FNS` or softplus),
+#: arguments)
 MODULES: dict[type, Any] = {
-    nn.Sigmoid: lambda m: "sigmoid", nn.Tanh: lambda m: "tanh", nn.SiLU: lambda m: "silu",
-    nn.GELU: lambda m: _gelu(m.approximate),
+    nn.Sigmoid: lambda m: ("sigmoid", ()), nn.Tanh: lambda m: ("tanh", ()),
+    nn.SiLU: lambda m: ("silu", ()), nn.GELU: lambda m: _gelu(m.approximate),
+    nn.Softplus: lambda m: ("softplus", (m.beta,)),
 }
-#: smooth functions -> (arguments after the input (name, default), values -> name)
+#: smooth functions -> (arguments after the input (name, default), values -> spec)
 FUNCTIONS: dict[Any, tuple[tuple[tuple[str, Any], ...], Any]] = {
-    torch.sigmoid: ((), lambda v: "sigmoid"), F.sigmoid: ((), lambda v: "sigmoid"),
-    torch.tanh: ((), lambda v: "tanh"), F.tanh: ((), lambda v: "tanh"),
-    F.silu: ((("inplace", False),), lambda v: "silu"),
+    torch.sigmoid: ((), lambda v: ("sigmoid", ())), F.sigmoid: ((), lambda v: ("sigmoid", ())),
+    torch.tanh: ((), lambda v: ("tanh", ())), F.tanh: ((), lambda v: ("tanh", ())),
+    F.silu: ((("inplace", False),), lambda v: ("silu", ())),
     F.gelu: ((("approximate", "none"),), lambda v: _gelu(v[0])),
+    F.softplus: ((("beta", 1.0), ("threshold", 20.0)), lambda v: ("softplus", (v[0],))),
 }
 #: tensor methods (``x.sigmoid()``, ``x.tanh()``)
 METHODS = {"sigmoid", "tanh"}
 
 
 def call_args(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-              ) -> tuple[str, bool]:
-    """A smooth function call's name and whether it works in place."""
-    params, name = FUNCTIONS[target]
+              ) -> tuple[Spec, bool]:
+    """A smooth function call's spec and whether it works in place."""
+    params, spec = FUNCTIONS[target]
     vals = [args[i + 1] if len(args) > i + 1 else kwargs.get(nm, dv)
             for i, (nm, dv) in enumerate(params)]
     inplace = bool(dict(zip([nm for nm, _ in params], vals)).get("inplace"))
-    return name(vals), inplace
+    return spec(vals), inplace
 
 
 def _unary_ids(ids: torch.Tensor | None) -> torch.Tensor | None:
@@ -78,15 +83,35 @@ def _unary_ids(ids: torch.Tensor | None) -> torch.Tensor | None:
     return None if ids is None else ids_pair(ids, torch.zeros_like(ids))
 
 
-def smooth_values(fn: str, x: CT) -> CT:
-    """f on the enclosures (values, radii, quanta, local constancy)."""
-    V, R = enclose(fn, x.V, x.R)
+def smooth_call(ip: Any, spec: Spec, x: Any) -> CT:
+    """A smooth activation at the interpreter ``ip``'s node (no activation call: it has
+    no kink): its arguments as the model's kernels use them (the IR's), the function's
+    IR name recorded among the filter's findings, values through ``ip``'s kernel memo."""
+    from ..nets.activations import smooth as ir_smooth
+
+    if not isinstance(x, CT):
+        raise Unsupported("a smooth activation of a non-tensor")
+    fn, raw = spec
+    args = tuple(ip.scalar(a) for a in raw)
+    if any(a <= 0 for a in args):
+        raise Unsupported("softplus with beta <= 0")
+    ip.found.smooth.add(ir_smooth(fn, args).name)
+    fa = (fn, tuple(float(a) for a in args))
+    return smooth(fa, x, ip.kernel(smooth_values, fa, x), ip.dirs is not None)
+
+
+def smooth_values(fa: tuple[str, tuple[float, ...]], x: CT) -> CT:
+    """f on the enclosures (values, radii, quanta, local constancy); ``fa``: the
+    function and its float arguments."""
+    fn, args = fa
+    V, R = softplus(x.V, x.R, *args) if fn == "softplus" else enclose(fn, x.V, x.R)
     exact = R == 0
-    Q = torch.where(exact, quantum(V), torch.full(V.shape, -NOQ, dtype=torch.int64))
+    Q = torch.where(exact, quantum(V), torch.full(V.shape, -NOQ, dtype=torch.int64)) \
+        if bool(exact.any()) else torch.full(V.shape, -NOQ, dtype=torch.int64)
     return CT(V, R, Q, x.C)
 
 
-def smooth(fn: str, x: CT, out: CT, tangent: bool) -> CT:
+def smooth(fa: tuple[str, tuple[float, ...]], x: CT, out: CT, tangent: bool) -> CT:
     """The other fields of ``out = f(x)`` (its values from :func:`smooth_values`): ids,
     the precise pass's limb, the tangent ``f'(x) x'`` (f' enclosed over x's interval)."""
     out.I = _unary_ids(x.I)
@@ -96,7 +121,9 @@ def smooth(fn: str, x: CT, out: CT, tangent: bool) -> CT:
     if tangent:
         if x.T is None:
             raise NoCertificate("no tangent")
-        dv, dr = derivative(fn, x.V, x.R)
+        fn, args = fa
+        dv, dr = softplus_derivative(x.V, x.R, *args) if fn == "softplus" else \
+            derivative(fn, x.V, x.R)
         out.T = times_enclosure(x.T, dv, dr)
     return out
 

@@ -37,8 +37,7 @@ from .tfound import ActCall, Filtered, PoolTies
 from .tgates import FUNCTIONS as SMOOTH_FUNCTIONS
 from .tgates import METHODS as SMOOTH_METHODS
 from .tgates import MODULES as SMOOTH_MODULES
-from .tgates import call_args, identity_call, product_call, shifted, smooth_values
-from .tgates import smooth as t_smooth
+from .tgates import call_args, identity_call, product_call, shifted, smooth_call
 from .tkernels import (
     CT,
     Unsupported,
@@ -226,12 +225,9 @@ class Interp(torch.fx.Interpreter):
         out.A = (len(self.found.calls) - 1, self.node)
         return out
 
-    def smooth(self, fn: str, x: Any) -> CT:
+    def smooth(self, spec: Any, x: Any) -> CT:
         """A smooth activation (:mod:`.tgates`): no activation call (it has no kink)."""
-        if not isinstance(x, CT):
-            raise Unsupported("a smooth activation of a non-tensor")
-        self.found.smooth.add(fn)
-        return t_smooth(fn, x, self.kernel(smooth_values, fn, x), self.dirs is not None)
+        return smooth_call(self, spec, x)
 
     def act_limb(self, tab: ActTable, x: CT, out: CT, unc: torch.Tensor) -> torch.Tensor:
         """The precise pass: copies the float64 radii leave uncertain, decided on the
@@ -498,7 +494,7 @@ class Interp(torch.fx.Interpreter):
         if name in METHOD_FUNCS:
             return self.call_function(METHOD_FUNCS[name], args, kwargs)
         if name in SMOOTH_METHODS and len(args) == 1 and not kwargs:
-            return self.smooth(name, x)
+            return self.smooth((name, ()), x)
         if name == "size":
             d = args[1] if len(args) > 1 else kwargs.get("dim")
             return x.V.shape if d is None else x.V.shape[d]

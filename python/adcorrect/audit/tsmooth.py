@@ -356,3 +356,63 @@ def derivative(fn: str, V: torch.Tensor, R: torch.Tensor) -> Enc:
     if bool(bad.any()):
         rd = torch.where(bad, torch.full_like(rd, math.inf), rd)
     return torch.where(bad, z, d[0]), rd
+
+
+# -- softplus ------------------------------------------------------------------------------
+
+M = 16  # atanh series terms
+_ATANH = [float(Fraction(1, 2 * j + 1)) for j in range(M + 1)]  # correctly rounded
+#: S(w) = sum_j w^j / (2j + 1) for 0 <= w <= 1/9 (S <= 3 atanh(1/3) = 1.03972): Horner
+#: (fact b), the rounded coefficients (u S), the truncation (w^(M+1) / (2M+3) / (1 - w))
+K_LOG = _up(Fraction("1.0398") * (Fraction(gamma(2 * M)) * (1 + _U) + _U)
+            + Fraction(1, 9) ** (M + 1) / (2 * M + 3) * Fraction(9, 8))
+
+
+def log1p_unit(a: Enc) -> Enc:
+    """``log(1 + a)`` for a float64 enclosure of a number in ``[0, 1]``: 1-Lipschitz in a (the radius carries over); at the centre
+    ``2 z S(z^2)`` with ``z = a / (2 + a) <= 1/3`` (``log(1 + a) = 2 atanh z``), z within
+    2.01 u relative, S by Horner to 17 terms (:data:`K_LOG`; slope of S at most 0.35)."""
+    c = a[0].clamp(0.0, 1.0)  # the number lies in [0, 1]: still an enclosure of it
+    z = c / (2.0 + c)
+    ze = (z, 2.01 * U * z * INFLATE)
+    w = _mul(ze, ze)
+    S = torch.full_like(z, _ATANH[M])
+    for j in range(M - 1, -1, -1):
+        S = S * w[0] + _ATANH[j]
+    Se = (S, _finish(S, K_LOG + 0.35 * w[1]))
+    v, r = _mul((2.0 * z, 2.0 * ze[1]), Se)
+    return v, _finish(v, r + a[1])
+
+
+def _scaled_arg(V: torch.Tensor, R: torch.Tensor, beta: float) -> Enc:
+    """``beta x`` over ``[V - R, V + R]`` (beta > 0 a float)."""
+    if beta == 1.0:
+        return V, R
+    y = beta * V
+    return y, _finish(y, beta * R * (1 + 2 * U) + U * y.abs())
+
+
+def softplus(V: torch.Tensor, R: torch.Tensor, beta: float = 1.0) -> Enc:
+    """``softplus_beta(x) = log(1 + e^(beta x)) / beta`` over ``[V - R, V + R]`` (the
+    mathematical function, as the IR reads it: PyTorch's ``threshold`` is a float
+    shortcut): with ``y = beta x``, ``max(y, 0) + log1p(e^-|y|)`` at the centre, plus the
+    radius of y times the sigmoid's upper bound over y's interval (softplus' =
+    sigmoid), then divided by beta.  Never exact (``softplus(0) = log 2``)."""
+    y, ry = _scaled_arg(V, R, beta)
+    E, RE = exp_point(-y.abs())
+    sp = _add((y.clamp(min=0.0), torch.zeros_like(y)), log1p_unit((E, RE)))
+    s, sr = enclose("sigmoid", y, ry)
+    v, r = sp[0], _finish(sp[0], sp[1] + ry * (s + sr))
+    if beta != 1.0:
+        q = v / beta
+        v, r = q, _finish(q, r / beta * (1 + 2 * U) + U * q.abs())
+    bad = ~torch.isfinite(y) | ~torch.isfinite(ry) | ~torch.isfinite(r)
+    if bool(bad.any()):
+        v = torch.where(bad, torch.zeros_like(v), v)
+        r = torch.where(bad, torch.full_like(r, math.inf), r)
+    return v, r
+
+
+def softplus_derivative(V: torch.Tensor, R: torch.Tensor, beta: float = 1.0) -> Enc:
+    """``softplus_beta'(x) = sigmoid(beta x)`` over ``[V - R, V + R]``."""
+    return enclose("sigmoid", *_scaled_arg(V, R, beta))
