@@ -232,9 +232,11 @@ class Interp(torch.fx.Interpreter):
     def act_limb(self, tab: ActTable, x: CT, out: CT, unc: torch.Tensor) -> torch.Tensor:
         """The precise pass: copies the float64 radii leave uncertain, decided on the
         double-double limb where the activation is piecewise linear with float data;
-        sets ``out.D``; returns the copies still uncertain."""
+        sets ``out.D`` (elsewhere: the float64 enclosure); returns the copies still
+        uncertain."""
         spec = linear_spec(tab)
         if spec is None or x.D is None:
+            out.D = DD(out.V, torch.zeros_like(out.V), out.R)  # hardswish: no finer limb
             return unc
         bps, pieces = spec
         y, idx, known = dd_piecewise_linear(x.D, bps, pieces)
