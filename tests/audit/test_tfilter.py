@@ -278,8 +278,8 @@ def test_low_precision_models_agree() -> None:
 
 
 def test_unsupported_ops_fall_back() -> None:
-    """An op outside the tensor filter (a product of two tensors) raises Unsupported at
-    the first run; the auditor then uses the IR path."""
+    """An op outside the tensor filter (an exponential) raises Unsupported at the first
+    run; the auditor then uses the IR path."""
 
     class Sq(nn.Module):
         def __init__(self) -> None:
@@ -288,7 +288,7 @@ def test_unsupported_ops_fall_back() -> None:
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             h = self.fc(x)
-            return torch.relu(h) * 2 + h * h
+            return torch.relu(h) * 2 + torch.exp(h)
 
     m = Sq()
     with pytest.raises(Unsupported):

@@ -168,8 +168,7 @@ class Auditor:
             return None
 
     def _filter_output(self, example: torch.Tensor) -> int | None:
-        """The size of an example's output if the tensor filter runs the example batch,
-        else None."""
+        """An example's output size if the tensor filter runs the example batch, else None."""
         found = self._filter_example(example)
         return None if found is None else int(found.out.shape[1])
 
@@ -227,7 +226,8 @@ class Auditor:
         self._found = None
         if coupled is not None:
             res, t1, t2, ex_seconds = coupled
-        elif self.net is not None and (self.net.is_smooth or self.whole):
+        elif self.net is not None and (self.whole or self.net.is_smooth and not (
+                self.tfilter is not None and (self.tensor_first or not self.ir_first))):
             res, t1, t2 = self._certified(xe, y, rows, execution, t0, masks)
             ex_seconds = {}
         else:
@@ -351,7 +351,7 @@ class Auditor:
     def _routes(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
                 execution: bool, t0: float
                 ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
-        """The tensor filter's and the IR's routes (piecewise-linear models)."""
+        """The tensor filter's and the IR's routes (exact, or certified for smooth models)."""
         found = self._tensor_filter(xe)
         witness = None
         if found is not None and found.live and self.tfilter is not None:

@@ -27,8 +27,10 @@ scaling by Python numbers, ``flatten``/``view``/``reshape``/``squeeze``/``unsque
 ``transpose``/``permute``/``expand``/``repeat`` keeping the batch axis, ``torch.cat``
 and ``torch.stack``, constant padding, nearest-neighbour upsampling, ``Embedding`` on
 token indices, ``Dropout`` (in training mode with the audited pass's masks:
-:mod:`.tmoves`), ``Identity``.  Anything else raises :class:`Unsupported` and the audit
-uses the IR (same verdicts, slower).
+:mod:`.tmoves`), ``Identity``; sigmoid, tanh, SiLU, GELU's tanh form and softplus
+(certified enclosures, :mod:`.tsmooth`), products of computed tensors and of a parameter with one,
+sums with a number (:mod:`.tgates`).  Anything else raises :class:`Unsupported` and the
+audit uses the IR (same verdicts, slower).
 """
 
 from __future__ import annotations

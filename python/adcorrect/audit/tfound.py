@@ -80,6 +80,9 @@ class Filtered:
     # the weights of the affine maps and batch statistics over the batch: about the terms
     # of a whole-batch import (what it would cost)
     terms: int = 0
+    # the smooth activations met (the IR's names: sigmoid, tanh, silu, gelu_tanh): no
+    # activation calls, they have no kink
+    smooth: set[str] = field(default_factory=set)
 
     @property
     def live(self) -> int:

@@ -34,6 +34,10 @@ from .tdd import piecewise_linear as dd_piecewise_linear
 from .tdd import pin as dd_pin
 from .tdd import scale as dd_scale
 from .tfound import ActCall, Filtered, PoolTies
+from .tgates import FUNCTIONS as SMOOTH_FUNCTIONS
+from .tgates import METHODS as SMOOTH_METHODS
+from .tgates import MODULES as SMOOTH_MODULES
+from .tgates import call_args, identity_call, product_call, shifted, smooth_call
 from .tkernels import (
     CT,
     Unsupported,
@@ -53,11 +57,13 @@ from .tkernels import (
 )
 from .tmoves import (
     VIEW_FUNCTIONS,
-    VIEW_METHODS,
     embedding,
+    flattened,
     indexed,
+    method_move,
     moved_entries,
     pieces,
+    reshaped,
     scale_entries,
     upsample,
     view_method,
@@ -223,12 +229,18 @@ class Interp(torch.fx.Interpreter):
         out.A = (len(self.found.calls) - 1, self.node)
         return out
 
+    def smooth(self, spec: Any, x: Any) -> CT:
+        """A smooth activation (:mod:`.tgates`): no activation call (it has no kink)."""
+        return smooth_call(self, spec, x)
+
     def act_limb(self, tab: ActTable, x: CT, out: CT, unc: torch.Tensor) -> torch.Tensor:
         """The precise pass: copies the float64 radii leave uncertain, decided on the
         double-double limb where the activation is piecewise linear with float data;
-        sets ``out.D``; returns the copies still uncertain."""
+        sets ``out.D`` (elsewhere: the float64 enclosure); returns the copies still
+        uncertain."""
         spec = linear_spec(tab)
         if spec is None or x.D is None:
+            out.D = DD(out.V, torch.zeros_like(out.V), out.R)  # hardswish: no finer limb
             return unc
         bps, pieces = spec
         y, idx, known = dd_piecewise_linear(x.D, bps, pieces)
@@ -374,6 +386,9 @@ class Interp(torch.fx.Interpreter):
             return upsample(x, upsample_kwargs(m))
         if kind is nn.Embedding and m.max_norm is None and not m.scale_grad_by_freq:
             return embedding(x, m.weight, m.padding_idx, self.direction(m.weight), self.precise)
+        if kind in SMOOTH_MODULES:
+            self.inplace_ok(bool(getattr(m, "inplace", False)))
+            return self.smooth(SMOOTH_MODULES[kind](m), x)
         if kind in MODULE_ACTS:
             self.inplace_ok(bool(getattr(m, "inplace", False)))
             return self.act(kind, lambda: MODULE_ACTS[kind](
@@ -395,14 +410,14 @@ class Interp(torch.fx.Interpreter):
             return self.named(group_norm_call(x, m, float(self.scalar(m.eps)), self.kernel,
                                               self.direction))
         if kind is nn.Flatten:
-            return self.flatten(x, m.start_dim, m.end_dim)
+            return flattened(x, m.start_dim, m.end_dim)
         if kind in (nn.PixelShuffle, nn.PixelUnshuffle) and x.V.dim() == 4:
             out = x.map(lambda t: m(t))  # entries moved, each field alike
             out.name = None  # not in row-major order: the activation names its copies
             return out
         if kind is nn.Unflatten:
             try:
-                return self.reshape(x, unflattened(tuple(x.V.shape), m.dim,
+                return reshaped(x, unflattened(tuple(x.V.shape), m.dim,
                                                    m.unflattened_size))
             except InputError as e:
                 raise Unsupported(str(e)) from None
@@ -444,6 +459,12 @@ class Interp(torch.fx.Interpreter):
             return indexed(args[0], args[1])
         if target in (torch.chunk, torch.split):
             return pieces(args[0], target.__name__, args[1:], kwargs)
+        if identity_call(target, args, kwargs):
+            return args[0]
+        if target in SMOOTH_FUNCTIONS:
+            fn, inplace = call_args(target, args, kwargs)
+            self.inplace_ok(inplace)
+            return self.smooth(fn, args[0])
         if target is torch.mean and isinstance(args[0], CT):
             return self.spatial_mean(args[0], *args[1:], **kwargs)
         if target in (operator.add, torch.add, operator.sub, torch.sub) and len(args) == 2 \
@@ -465,7 +486,7 @@ class Interp(torch.fx.Interpreter):
         if target is torch.flatten:
             s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
             e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
-            return self.flatten(args[0], s, e)
+            return flattened(args[0], s, e)
         pc = pool_call(target, args, kwargs)
         if pc is not None and pc.kind == "max":
             return self.pool_max(pc.x, pc.d, pc.kernel, pc.stride, pc.padding, pc.dilation,
@@ -499,31 +520,17 @@ class Interp(torch.fx.Interpreter):
             return self.act(name, METHOD_ACTS[name], x)
         if name in METHOD_FUNCS:
             return self.call_function(METHOD_FUNCS[name], args, kwargs)
-        if name == "size":
-            d = args[1] if len(args) > 1 else kwargs.get("dim")
-            return x.V.shape if d is None else x.V.shape[d]
-        if name == "dim":
-            return x.V.dim()
-        if name == "contiguous":
-            return x
-        if name in VIEW_METHODS:
-            return view_method(x, name, args[1:], kwargs)
-        if name in ("view", "reshape"):
-            shape = args[1] if len(args) == 2 and isinstance(args[1], (tuple, list, torch.Size)) \
-                else args[1:]
-            return self.reshape(x, [int(s) for s in shape])
-        if name == "flatten":
-            s = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
-            e = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
-            return self.flatten(x, s, e)
+        if name in SMOOTH_METHODS and len(args) == 1 and not kwargs:
+            return self.smooth((name, ()), x)
+        moved = method_move(x, name, args[1:], kwargs)
+        if moved is not None:
+            return moved
         if name in ("add", "sub") and len(args) == 2 and not kwargs:
             return self.add(x, args[1], name == "sub")
         if name in ("mul", "div") and len(args) == 2 and not kwargs:
             return self.mul(x, args[1], name == "div")
         if name == "mean":
             return self.spatial_mean(x, *args[1:], **kwargs)
-        if name in ("chunk", "split"):
-            return pieces(x, name, args[1:], kwargs)
         raise Unsupported(f"method .{name}()")
 
     def spatial_mean(self, x: CT, dim: Any = None, keepdim: bool = False,
@@ -541,22 +548,10 @@ class Interp(torch.fx.Interpreter):
 
     # shapes and arithmetic -------------------------------------------------------------
 
-    def flatten(self, x: CT, s: int, e: int) -> CT:
-        if s % x.V.dim() == 0:
-            raise Unsupported("flatten over the batch axis")
-        return x.map(lambda t: torch.flatten(t, s, e))
-
-    def reshape(self, x: CT, shape: list[int]) -> CT:
-        B = x.V.shape[0]
-        if not shape or shape[0] not in (B, -1) or (shape[0] == -1 and -1 in shape[1:]):
-            raise Unsupported("a reshape across the batch axis")
-        new = [B, *shape[1:]]
-        if math.prod(s for s in new if s != -1) == 0:
-            raise Unsupported("reshape")
-        return x.view(*new)
-
     def add(self, a: Any, b: Any, sub: bool) -> CT:
-        if not isinstance(a, CT) or not isinstance(b, CT) or a.V.shape != b.V.shape:
+        if not isinstance(a, CT) or not isinstance(b, CT):
+            return self.named(shifted(a, b, sub, self.scalar))
+        if a.V.shape != b.V.shape:
             raise Unsupported("a sum of tensors of different shapes or with a number")
         bv = -b.V if sub else b.V
         Y, R, Q = certified_add(a.V, a.R, a.Q, bv, b.R, b.Q)
@@ -577,6 +572,8 @@ class Interp(torch.fx.Interpreter):
         return self.named(scale_entries(x, mask.detach().to(F64)))
 
     def mul(self, x: Any, c: Any, div: bool) -> CT:
+        if isinstance(x, CT) and isinstance(c, CT) and not div:
+            return product_call(self, x, c)
         if isinstance(c, CT) or not isinstance(x, CT) or isinstance(c, bool) or \
                 not isinstance(c, (int, float)):
             raise Unsupported("a product of tensors")

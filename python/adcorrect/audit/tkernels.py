@@ -240,7 +240,25 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
         R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
     if bool(whole.any()):
         Q = torch.where(R == 0, Q, torch.full_like(Q, -NOQ))
+    R, Q = exact_zeros(x, wa, bd, op, Y, R, Q)
     return CT(Y, R, Q, constant_outputs(x, wd, b, w_const, b_const, op, window_any, Y.shape))
+
+
+def exact_zeros(x: CT, wa: torch.Tensor, bd: torch.Tensor | None,
+                op: Callable[..., torch.Tensor], Y: torch.Tensor, R: torch.Tensor,
+                Q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fact 8 of :mod:`.certified`: an output whose inputs with a non-zero weight are all
+    exact zeros, with no bias or an exact 0 one, is exactly 0 (``op(live, |w|)`` is a sum
+    of non-negative floats, 0 iff every term is): radius 0 (a convolution over the dead
+    relus of an inexact example)."""
+    cand = (Y == 0) & (R != 0)
+    if bd is not None:
+        cand = cand & (bd == 0).reshape((1, -1) + (1,) * (Y.dim() - 2))
+    if not bool(cand.any()):
+        return R, Q
+    live = ((x.V != 0) | (x.R != 0)).to(F64)
+    zero = cand & (op(live, wa, None) == 0)
+    return R.masked_fill(zero, 0.0), Q.masked_fill(zero, NOQ)
 
 
 def constant_outputs(x: CT, wd: torch.Tensor, b: torch.Tensor | None, w_const: bool,
@@ -273,8 +291,10 @@ def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
             R = (d.R + d.L.abs()) * INFLATE + FLOOR
             R = torch.where(torch.isfinite(R), R, torch.full_like(R, math.inf))
             Q = torch.full(d.H.shape, -NOQ, dtype=torch.int64)
-            C = constant_outputs(x, w.detach().to(F64), b, w_const, b_const, op, window_any,
-                                 d.H.shape)
+            wd = w.detach().to(F64)
+            R, Q = exact_zeros(x, wd.abs(), None if b is None else b.detach().to(F64), op,
+                               d.H, R, Q)
+            C = constant_outputs(x, wd, b, w_const, b_const, op, window_any, d.H.shape)
             return CT(d.H, R, Q, C, D=d)
     out = affine(x, w, b, w_const, b_const, op, m, window_any)
     out.D = dd_affine(x.D, w, b, op, m)

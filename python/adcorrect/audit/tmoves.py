@@ -5,6 +5,7 @@ padding, nearest-neighbour upsampling, and products with exact constants entry b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -198,3 +199,47 @@ def indexed(x: CT, idx: Any) -> CT:
     out = x.map(lambda t: t[idx])
     out.name = None
     return out
+
+
+def flattened(x: CT, s: int, e: int) -> CT:
+    """``torch.flatten(x, s, e)`` keeping the batch axis."""
+    if s % x.V.dim() == 0:
+        raise Unsupported("flatten over the batch axis")
+    return x.map(lambda t: torch.flatten(t, s, e))
+
+
+def reshaped(x: CT, shape: list[int]) -> CT:
+    """``x.view(shape)``/``x.reshape(shape)`` keeping the batch axis."""
+    B = x.V.shape[0]
+    if not shape or shape[0] not in (B, -1) or (shape[0] == -1 and -1 in shape[1:]):
+        raise Unsupported("a reshape across the batch axis")
+    new = [B, *shape[1:]]
+    if math.prod(s for s in new if s != -1) == 0:
+        raise Unsupported("reshape")
+    return x.view(*new)
+
+
+def method_move(x: CT, name: str, rest: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A method that reads x's shape or moves its entries (``size``, ``dim``,
+    ``contiguous``, views, reshapes, ``flatten``, ``chunk``/``split``), or None for
+    another method."""
+    if name == "size":
+        d = rest[0] if rest else kwargs.get("dim")
+        return x.V.shape if d is None else x.V.shape[d]
+    if name == "dim":
+        return x.V.dim()
+    if name == "contiguous":
+        return x
+    if name in VIEW_METHODS:
+        return view_method(x, name, rest, kwargs)
+    if name in ("view", "reshape"):
+        shape = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list, torch.Size)) \
+            else rest
+        return reshaped(x, [int(s) for s in shape])
+    if name == "flatten":
+        s = rest[0] if rest else kwargs.get("start_dim", 0)
+        e = rest[1] if len(rest) > 1 else kwargs.get("end_dim", -1)
+        return flattened(x, s, e)
+    if name in ("chunk", "split"):
+        return pieces(x, name, rest, kwargs)
+    return None

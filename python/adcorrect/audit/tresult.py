@@ -170,7 +170,7 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
     res: dict[str, Any] = {
         "network": aud.name if aud.net is None else aud.net.name, "W": aud.W,
         "frozen": aud.frozen, "batch": B,
-        "activations": sorted({c.act.name for c in found.calls}), "loss": aud.loss,
+        "activations": sorted({c.act.name for c in found.calls} | found.smooth), "loss": aud.loss,
         "choice": str(aud.choice), "exact": exact, **structure(aud, B),
     }
     if run is None:
