@@ -81,3 +81,32 @@ def test_refusals_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     small = torch.zeros(2, 1, 2, 2)  # smaller than the 3x3 kernel
     with pytest.raises(InputError, match="^torch cannot run the model on the batch"):
         Auditor(_Sine(), small, "ce")
+
+
+def test_an_overflowing_enclosure_is_no_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the import limit, float64 radii that overflow (deep networks) leave copies
+    uncertain, not an unsupported model; an infinite output of the model itself is one
+    line saying so."""
+    from adcorrect.audit.tfilter import Overflow, TensorFilter
+
+    monkeypatch.setenv("ADCORRECT_MAX_EXACT_MODEL_PARAMS", "10")
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)).double()
+    x = torch.tensor([[1.0, 2.0], [2.0, -3.0]], dtype=torch.float64)
+    y = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    found = TensorFilter(m, torch.float64).run(x)
+    assert found.live == 0
+
+    def overflow(self: TensorFilter, x: torch.Tensor, masks: object = None) -> None:
+        raise Overflow("an infinite radius", found)
+
+    monkeypatch.setattr(TensorFilter, "run", overflow)
+    r = Auditor(m, x, "sum").audit(x, y)
+    assert r["exact"]["filter"] == "tensor" and r["exact"]["differentiable"] is True
+    monkeypatch.undo()
+    monkeypatch.setenv("ADCORRECT_MAX_EXACT_MODEL_PARAMS", "10")
+    with torch.no_grad():
+        m[2].weight.fill_(1e308)
+        m[2].bias.fill_(1e308)  # finite parameters, an infinite output
+    with pytest.raises(InputError, match="gives inf: no finite loss to differentiate"):
+        Auditor(m, x, "sum").audit(x, y)

@@ -31,7 +31,7 @@ from .execution import ExecutionResult, execution_audit, forward_with, record_ma
 from .plan import Plan
 from .rows import Rows as _Rows
 from .rows import check_batch
-from .tfilter import Filtered, TensorFilter, Unsupported, ir_first
+from .tfilter import Filtered, Overflow, TensorFilter, Unsupported, ir_first
 from .tresult import MAX_ROWS, compare, execution_json, structure, tensor_result
 
 
@@ -462,6 +462,8 @@ class Auditor:
             return None
         try:
             return self.tfilter.run(xe)
+        except Overflow as e:  # above the import limit: undecided where copies stay open
+            return e.found if self.net is None and self.pending is None else None
         except Unsupported as e:
             if self.net is None and self.pending is None:
                 raise InputError(f"the tensor-level audit cannot run this model ({e}) and "

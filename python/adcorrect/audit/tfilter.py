@@ -50,11 +50,11 @@ from .certified import F64
 from .floatact import ActTable
 from .tfound import ActCall, Filtered, PoolTies
 from .tinterp import Interp
-from .tkernels import CT, Unsupported
+from .tkernels import CT, Overflow, Unsupported
 from .ttangent import NoCertificate, derivative_at, one_sided
 from .ttangent import add as t_add
 
-__all__ = ["ActCall", "Filtered", "PoolTies", "TensorFilter", "Unsupported"]
+__all__ = ["ActCall", "Filtered", "Overflow", "PoolTies", "TensorFilter", "Unsupported"]
 
 
 def _interval(t: tuple[torch.Tensor, torch.Tensor]) -> str:
@@ -266,7 +266,7 @@ class TensorFilter:
         if out.T is not None:
             run.found.out_t = (out.T[0].reshape(B, -1), out.T[1].reshape(B, -1))
         if not bool(torch.isfinite(out.R).all()):
-            raise Unsupported("an infinite radius")
+            raise Overflow("an infinite radius", run.found)
         if record and run.found.live:  # a certificate may be asked for
             self.memo = (x, memo)  # type: ignore[assignment]
         return run.found

@@ -28,6 +28,15 @@ class Unsupported(OneLine):
     """The model uses an op the tensor-level filter does not handle (the IR path may)."""
 
 
+class Overflow(Unsupported):
+    """The outputs' radii are infinite (float64 overflowed); ``found``: what the pass
+    found, every copy an infinite radius reached left uncertain."""
+
+    def __init__(self, message: str, found: Any) -> None:
+        super().__init__(message)
+        self.found = found
+
+
 @dataclass
 class CT:
     """A certified tensor (see the module docstring); shapes (B, ...)."""

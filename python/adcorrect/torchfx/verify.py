@@ -98,6 +98,10 @@ def check_forward(torch_out: torch.Tensor, imported: np.ndarray, dtype: torch.dt
     if t.shape != imported.shape:
         raise InputError(f"the model's output has shape {tuple(torch_out.shape)}, the imported "
                          f"network {imported.shape}: the import is not PyTorch's function")
+    if not np.isfinite(t).all():
+        i, j = (int(v[0]) for v in np.nonzero(~np.isfinite(t)))
+        raise InputError(f"example {i}, output {j}: PyTorch's forward gives {t[i, j]:.9g}: "
+                         "no finite loss to differentiate")
     scale = 1.0 + np.abs(imported).max(axis=1)
     diff = np.abs(t - imported).max(axis=1)
     bad = np.flatnonzero(~(diff <= tolerance(dtype) * scale))
