@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from ..core.deadline import tick
 from ..nets.activations import Activation
 from ..nets.ir import Network, is_param
 from .certified import F64, FLOOR, INFLATE, NOQ, gamma, quantum
@@ -87,6 +88,8 @@ def compile_level(net: Network, n_in: int, block_of: dict[int, tuple[int, int]],
     m = 1
     acts: dict[Activation, list[int]] = {}
     for r, k in enumerate(ks):
+        if r % 4096 == 0:
+            tick("compiling the network's plan")
         n = net.neurons[k]
         m = max(m, len(n.sources) + 1)
         acts.setdefault(n.activation, []).append(r)

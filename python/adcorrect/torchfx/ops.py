@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.deadline import tick
 from ..core.errors import InputError
 from ..core.limits import limit
 from ..nets.activations import Activation
@@ -159,7 +160,9 @@ def conv(b: Builder, x: Array, W: Array, bias: Array | None, stride: Sequence[in
             for oc, g in ((oc, oc // per_group) for oc in range(c_out))]
     bs = [None] * c_out if bias is None else [_nz(v) for v in bias.tolist()]
     out = new_array((1, c_out, *O))
-    for opos in itertools.product(*(range(o) for o in O)):
+    for n_pos, opos in enumerate(itertools.product(*(range(o) for o in O))):
+        if n_pos % 256 == 0:
+            tick(f"importing the network, at {name}")
         rows = [reads[a][opos[a]] for a in range(d)]
         for oc in range(c_out):
             terms: list[Term] = []
@@ -232,6 +235,7 @@ def _pooled(x: Array, n_axes: int, O: Sequence[int],
     lead = x.shape[:x.ndim - n_axes]
     out = new_array((*lead, *O))
     for li in np.ndindex(*lead):
+        tick("importing the network, at a pool")
         for opos in itertools.product(*(range(o) for o in O)):
             cells, div = window(opos)
             out[(*li, *opos)] = reduce([x[(*li, *c)] for c in cells], div, (*li, *opos))
