@@ -106,3 +106,25 @@ def test_elide() -> None:
     out = elide(long)
     assert out == "a" * 28 + "...(1080 characters)..." + "c" * 28
     assert len(elide("x" * 10**6, 300)) < 320
+
+
+def test_a_zip64_locator_for_several_disks_is_one_line(tmp_path: Path) -> None:
+    """``zipfile.is_zipfile`` raises BadZipFile on a zip64 end locator that names several
+    disks (found by the fuzz test on a mutated model file): model and batch files with one
+    are refused in one line."""
+    import struct
+
+    import torch
+    from adcorrect.nets.batch import read_batch_file
+    from adcorrect.torchfx.load import load_model
+
+    p = tmp_path / "b.pt"
+    torch.save({"x": torch.ones(3, 2), "y": torch.zeros(3, dtype=torch.long)}, p)
+    data = p.read_bytes()
+    end = data.rfind(b"PK\x05\x06")
+    p.write_bytes(data[:end] + struct.pack("<4sIQI", b"PK\x06\x07", 0, 0, 2) + data[end:])
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.is_zipfile(p)
+    for read in (read_batch_file, load_model):
+        with pytest.raises(InputError, match="not a readable zip archive"):
+            read(p)

@@ -79,6 +79,16 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise InputError(f"{path}: not a UTF-8 text file") from None
 
 
+def is_zip(path: str | Path) -> bool:
+    """Whether the file looks like a zip archive (``zipfile.is_zipfile``, which raises
+    BadZipFile on a damaged zip64 end record: that is a zip archive, which
+    :func:`check_zip` then refuses in one line)."""
+    try:
+        return zipfile.is_zipfile(path)
+    except zipfile.BadZipFile:
+        return True
+
+
 def check_zip(path: str | Path, what: str = "file") -> list[zipfile.ZipInfo]:
     """The members of a zip archive, refused before decompression if there are too many or
     their decompressed sizes (from the central directory) add up beyond the file limit;

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..core.deadline import tick
 from ..core.errors import InputError
-from ..core.files import check_zip, regular_size
+from ..core.files import check_zip, is_zip, regular_size
 from ..core.limits import check
 from ..numbers.rationals import parse_rational
 from .ir import Head, Network, Neuron
@@ -226,10 +226,9 @@ def read_batch_file(path: str | Path) -> tuple[Any, Any]:
     except ImportError:
         raise InputError(f"{path}: reading .pt batches needs torch") from None
     import warnings
-    import zipfile
 
     regular_size(path, "batch file")
-    if zipfile.is_zipfile(p):
+    if is_zip(p):
         check_zip(path, "batch file")
     try:
         with warnings.catch_warnings():
@@ -255,7 +254,7 @@ def _read_npz(p: Path) -> tuple[Any, Any]:
     import numpy as np
 
     regular_size(p, "batch file")
-    if not zipfile.is_zipfile(p):
+    if not is_zip(p):
         raise InputError(f"{p}: not a readable .npz file (not a zip archive)")
     names = {i.filename for i in check_zip(p, "batch file")}
     if "x.npy" not in names or "y.npy" not in names:

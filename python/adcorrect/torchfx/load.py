@@ -21,14 +21,13 @@ import pickle
 import re
 import sys
 import warnings
-import zipfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from ..core.errors import InputError
-from ..core.files import check_zip, regular_size
+from ..core.files import check_zip, is_zip, regular_size
 from ..core.limits import check
 from ..nets.batch import tensor_problem
 
@@ -69,7 +68,7 @@ def load_model(path: str | Path, trust: bool = False) -> nn.Module:
     parameter that is not a finite floating-point tensor."""
     p = Path(path)
     regular_size(path, "model file")
-    if zipfile.is_zipfile(p):
+    if is_zip(p):
         for info in check_zip(path, "model file"):
             if info.filename.endswith("data.pkl") and info.file_size > MAX_PICKLE_BYTES:
                 raise InputError(f"{path}: its pickled structure {info.filename} has "
