@@ -23,6 +23,7 @@ from adcorrect.audit.tcoverage import NotModelled, graph_coverage, structure_fac
 from adcorrect.cli import main
 from adcorrect.nets.theorems import coverage, coverage_json
 from adcorrect.torch import from_module
+from test_tfilter import ShuffleUnit
 from torch import nn
 
 F = nn.functional
@@ -262,23 +263,16 @@ class Conv1d(nn.Module):
         return self.fc(F.adaptive_avg_pool1d(self.p(self.a(self.c(x))), 1).flatten(1))
 
 
-class Shuffle(nn.Module):
-    """ShuffleNetV2's unit: a chunk, a branch, a concatenation, the channel shuffle
-    (view, transpose, contiguous, view), and a split with a slice."""
+class Shuffle(ShuffleUnit):
+    """ShuffleNetV2's unit, then a permutation and a concatenation."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.a = nn.Conv2d(2, 2, 3, padding=1)
-        self.b = nn.Conv2d(4, 4, 1)
         self.c = nn.Conv2d(4, 3, 1)
         self.fc = nn.Linear(3, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x1, x2 = x.chunk(2, dim=1)
-        h = torch.cat((x1, F.relu(self.a(x2))), 1)
-        B, C, H, W = h.size()
-        h = h.view(B, 2, C // 2, H, W).transpose(1, 2).contiguous().view(B, -1, H, W)
-        p, q = torch.split(F.relu(self.b(h)), [1, 3], dim=1)
+        _, p, q = self.unit(x)
         h = F.relu(self.c(torch.cat([q, p.permute(0, 1, 3, 2)], 1)))
         return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
 

@@ -549,21 +549,33 @@ def test_functional_pools_with_their_full_signatures() -> None:
     assert _key(t) == _key(aud.audit(x, y))
 
 
-class _Shuffle(nn.Module):
-    """ShuffleNetV2's unit (chunk, channel shuffle, concatenation), a split, a slice."""
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2's unit: a chunk, a branch, a concatenation, the channel shuffle (view,
+    transpose, contiguous, view), then a split (:meth:`unit`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.a = nn.Conv2d(2, 2, 3, padding=1)
         self.b = nn.Conv2d(4, 4, 1)
-        self.fc = nn.Linear(5, 3)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def unit(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x1, x2 = x.chunk(2, dim=1)
         h = torch.cat((x1, F.relu(self.a(x2))), 1)
         B, C, H, W = h.size()
         h = h.view(B, 2, C // 2, H, W).transpose(1, 2).contiguous().view(B, -1, H, W)
         p, q = torch.split(F.relu(self.b(h)), [1, 3], dim=1)
+        return h, p, q
+
+
+class _Shuffle(ShuffleUnit):
+    """The unit, a slice and an adaptive max pool."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(5, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, p, q = self.unit(x)
         h = torch.cat([q, p.permute(0, 1, 3, 2), h[:, 1:2, :, :]], 1)
         return self.fc(F.adaptive_max_pool2d(h, 1).flatten(1))
 
