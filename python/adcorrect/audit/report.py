@@ -14,7 +14,7 @@ from ..core.errors import InputError
 from ..core.files import atomic_write_text, check_output_path
 from ..core.tables import render
 from ..nets.theorems import theorem_line
-from ..torchfx.fxargs import first_line
+from ..torchfx.verify import cannot_run
 
 SHOWN = 20  # kinked copies and differences listed in the text output
 
@@ -69,7 +69,7 @@ def audit_files(model_path: str, batch_path: str, loss: str, dtype_text: str | N
                       **({} if max_precision is None else {"max_precision": max_precision}))
         res = aud.audit(x, y)
     except RuntimeError as e:
-        raise InputError(f"torch cannot run the model on the batch ({first_line(e)})") from None
+        raise cannot_run(e) from None
     res["params_rounded"] = changed
     res["import_seconds"] = aud.import_seconds
     res["inc_spec"] = None

@@ -50,11 +50,20 @@ from .certified import F64
 from .floatact import ActTable
 from .tfound import ActCall, Filtered, PoolTies
 from .tinterp import Interp
-from .tkernels import CT, Overflow, Unsupported
+from .tkernels import CT, Unsupported
 from .ttangent import NoCertificate, derivative_at, one_sided
 from .ttangent import add as t_add
 
 __all__ = ["ActCall", "Filtered", "Overflow", "PoolTies", "TensorFilter", "Unsupported"]
+
+
+class Overflow(Unsupported):
+    """The outputs' radii are infinite (float64 overflowed); ``found``: what the pass
+    found, every copy an infinite radius reached left uncertain."""
+
+    def __init__(self, message: str, found: Filtered) -> None:
+        super().__init__(message)
+        self.found = found
 
 
 def _interval(t: tuple[torch.Tensor, torch.Tensor]) -> str:

@@ -22,6 +22,7 @@ and product rules with rigorous radii (:mod:`.ttangent`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -67,13 +68,20 @@ FUNCTIONS: dict[Any, tuple[tuple[tuple[str, Any], ...], Any]] = {
 METHODS = {"sigmoid", "tanh"}
 
 
+def call_values(params: Sequence[tuple[str, Any]], args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> tuple[list[Any], bool]:
+    """The values of a function call's arguments after its input (``params``: names and
+    defaults), and whether it works in place (an ``inplace`` argument)."""
+    vals = [args[i + 1] if len(args) > i + 1 else kwargs.get(nm, dv)
+            for i, (nm, dv) in enumerate(params)]
+    return vals, bool(dict(zip([nm for nm, _ in params], vals)).get("inplace"))
+
+
 def call_args(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
               ) -> tuple[Spec, bool]:
     """A smooth function call's spec and whether it works in place."""
     params, spec = FUNCTIONS[target]
-    vals = [args[i + 1] if len(args) > i + 1 else kwargs.get(nm, dv)
-            for i, (nm, dv) in enumerate(params)]
-    inplace = bool(dict(zip([nm for nm, _ in params], vals)).get("inplace"))
+    vals, inplace = call_values(params, args, kwargs)
     return spec(vals), inplace
 
 
@@ -117,7 +125,7 @@ def smooth(fa: tuple[str, tuple[float, ...]], x: CT, out: CT, tangent: bool) -> 
     out.I = _unary_ids(x.I)
     canon_const(out)
     if x.D is not None:
-        out.D = _limb(out)
+        out.D = float_limb(out)
     if tangent:
         if x.T is None:
             raise NoCertificate("no tangent")
@@ -128,7 +136,7 @@ def smooth(fa: tuple[str, tuple[float, ...]], x: CT, out: CT, tangent: bool) -> 
     return out
 
 
-def _limb(x: CT) -> DD:
+def float_limb(x: CT) -> DD:
     """The float64 enclosure as a double-double limb (``L = 0``)."""
     return DD(x.V, torch.zeros_like(x.V), x.R)
 
@@ -150,12 +158,10 @@ def product(a: CT, b: CT, tangent: bool) -> CT:
         raise Unsupported("a product of shapes that do not broadcast") from None
     a, b = _expand(a, shape), _expand(b, shape)
     Y, R, Q = certified_scale(a.V, a.R, a.Q, b.V, b.R, b.Q)
-    za = a.C & (a.V == 0) & (a.R == 0)
-    zb = b.C & (b.V == 0) & (b.R == 0)
-    out = CT(Y, R, Q, (a.C & b.C) | za | zb, I=ids_pair(a.I, b.I))
+    out = CT(Y, R, Q, (a.C & b.C) | a.const_zeros() | b.const_zeros(), I=ids_pair(a.I, b.I))
     canon_const(out)
     if a.D is not None and b.D is not None:
-        out.D = _limb(out)
+        out.D = float_limb(out)
     if tangent:
         if a.T is None or b.T is None:
             raise NoCertificate("no tangent")
@@ -178,8 +184,7 @@ def scaled(x: CT, p: torch.Tensor, pdir: torch.Tensor | None, tangent: bool) -> 
     pe = pv.expand(shape)
     Y, R, Q = certified_scale(x.V, x.R, x.Q, pe, torch.zeros(1, dtype=F64),
                               quantum(pe.reshape(-1)).reshape(shape))
-    zx = x.C & (x.V == 0) & (x.R == 0)
-    C = x.C | (pe == 0) if not p.requires_grad else zx
+    C = x.C | (pe == 0) if not p.requires_grad else x.const_zeros()
     idx = torch.arange(pv.numel()).reshape(pv.shape).expand(shape)
     out = CT(Y, R, Q, C, I=None if x.I is None else ids_pair(x.I, idx.contiguous()))
     canon_const(out)
@@ -224,8 +229,7 @@ def shifted(a: Any, b: Any, sub: bool, scalar: Any) -> CT:
     if not math.isfinite(c):
         raise Unsupported("a shift that is not finite")
     if neg_x:  # c - x
-        x = CT(-x.V, x.R, x.Q, x.C, I=x.I, D=None if x.D is None else DD(-x.D.H, -x.D.L, x.D.R),
-               T=None if x.T is None else (-x.T[0], x.T[1]))
+        x = x.negated()
     cv = torch.tensor(c, dtype=F64)
     Y, R, Q = certified_add(x.V, x.R, x.Q, cv, torch.zeros((), dtype=F64),
                             quantum(cv.reshape(1)).reshape(()))

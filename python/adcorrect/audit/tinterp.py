@@ -37,7 +37,15 @@ from .tfound import ActCall, Filtered, PoolTies
 from .tgates import FUNCTIONS as SMOOTH_FUNCTIONS
 from .tgates import METHODS as SMOOTH_METHODS
 from .tgates import MODULES as SMOOTH_MODULES
-from .tgates import call_args, identity_call, product_call, shifted, smooth_call
+from .tgates import (
+    call_args,
+    call_values,
+    float_limb,
+    identity_call,
+    product_call,
+    shifted,
+    smooth_call,
+)
 from .tkernels import (
     CT,
     Unsupported,
@@ -240,7 +248,7 @@ class Interp(torch.fx.Interpreter):
         uncertain."""
         spec = linear_spec(tab)
         if spec is None or x.D is None:
-            out.D = DD(out.V, torch.zeros_like(out.V), out.R)  # hardswish: no finer limb
+            out.D = float_limb(out)  # hardswish: no finer limb
             return unc
         bps, pieces = spec
         y, idx, known = dd_piecewise_linear(x.D, bps, pieces)
@@ -446,10 +454,8 @@ class Interp(torch.fx.Interpreter):
             raise Unsupported(f"function {getattr(target, '__name__', target)}")
         if target in FUNC_ACTS:
             spec = FUNC_ACTS[target]
-            vals = [args[i + 1] if len(args) > i + 1 else kwargs.get(nm, dv)
-                    for i, (nm, dv) in enumerate(spec.params)]
-            self.inplace_ok(spec.inplace or bool(dict(zip([nm for nm, _ in spec.params],
-                                                          vals)).get("inplace")))
+            vals, inplace = call_values(spec.params, args, kwargs)
+            self.inplace_ok(spec.inplace or inplace)
             return self.act(target, lambda: spec.build(lambda v, _w: self.scalar(v), vals,
                                                        getattr(target, "__name__", "")),
                             args[0])
@@ -474,10 +480,7 @@ class Interp(torch.fx.Interpreter):
                 len(args) == 2 and not kwargs:
             return self.mul(args[0], args[1], target in (operator.truediv, torch.div))
         if target in (operator.neg, torch.neg) and len(args) == 1:
-            x = args[0]
-            return self.named(CT(-x.V, x.R, x.Q, x.C, I=x.I,
-                                 D=None if x.D is None else DD(-x.D.H, -x.D.L, x.D.R),
-                                 T=None if x.T is None else (-x.T[0], x.T[1])))
+            return self.named(args[0].negated())
         moved = moved_entries(target, args, kwargs, self.scalar)  # cat, stack, pad, ...
         if moved is not None:
             return moved

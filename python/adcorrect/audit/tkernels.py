@@ -28,15 +28,6 @@ class Unsupported(OneLine):
     """The model uses an op the tensor-level filter does not handle (the IR path may)."""
 
 
-class Overflow(Unsupported):
-    """The outputs' radii are infinite (float64 overflowed); ``found``: what the pass
-    found, every copy an infinite radius reached left uncertain."""
-
-    def __init__(self, message: str, found: Any) -> None:
-        super().__init__(message)
-        self.found = found
-
-
 @dataclass
 class CT:
     """A certified tensor (see the module docstring); shapes (B, ...)."""
@@ -69,6 +60,16 @@ class CT:
 
     def view(self, *shape: int) -> CT:
         return self.map(lambda t: t.reshape(shape))
+
+    def negated(self) -> CT:
+        """-x (exact: the same radii, quanta, constancy and ids)."""
+        return CT(-self.V, self.R, self.Q, self.C, I=self.I,
+                  D=None if self.D is None else DD(-self.D.H, -self.D.L, self.D.R),
+                  T=None if self.T is None else (-self.T[0], self.T[1]))
+
+    def const_zeros(self) -> torch.Tensor:
+        """The entries that are locally constant exact zeros."""
+        return self.C & (self.V == 0) & (self.R == 0)
 
 
 MAX_ID_ENTRIES = 20_000_000  # entries of the row matrix interned for structural ids
@@ -280,7 +281,7 @@ def constant_outputs(x: CT, wd: torch.Tensor, b: torch.Tensor | None, w_const: b
     if b is not None and not b_const:
         return torch.zeros(shape, dtype=torch.bool)
     if not w_const:
-        live_x = ~(x.C & (x.V == 0) & (x.R == 0))
+        live_x = ~x.const_zeros()
         return ~window_any(live_x) if window_any is not None else \
             op(live_x.to(F64), torch.ones_like(wd), None) == 0
     return op((~x.C).to(F64), (wd != 0).to(F64), None) == 0

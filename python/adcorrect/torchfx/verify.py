@@ -64,8 +64,12 @@ def run_model(model: nn.Module, x: torch.Tensor) -> object:
     try:
         return model(x)
     except RuntimeError as e:
-        raise InputError(f"torch cannot run the model on the batch ({first_line(e)})") \
-            from None
+        raise cannot_run(e) from None
+
+
+def cannot_run(e: RuntimeError) -> InputError:
+    """The one-line refusal of a batch that torch's own kernels reject."""
+    return InputError(f"torch cannot run the model on the batch ({first_line(e)})")
 
 
 def check_autograd_graph(out: torch.Tensor) -> None:
