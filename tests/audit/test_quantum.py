@@ -123,3 +123,15 @@ def test_radii_are_never_subnormal() -> None:
     flat = [t.reshape(-1) for t in (V, R, Q)]
     assert normal(certified_scale(*flat, *flat)[1]) and normal(certified_add(*flat, *flat)[1])
     assert math.isfinite(FLOOR)
+
+
+def test_all_finite_sees_every_nan_and_infinity_and_survives_an_overflowing_sum() -> None:
+    from adcorrect.audit.certified import all_finite
+
+    big = torch.full((4,), 1.5e308, dtype=torch.float64)  # finite entries, the sum overflows
+    assert all_finite(big) and all_finite(torch.tensor([1, 2, 3]))
+    assert all_finite(torch.zeros(0)) and all_finite(torch.tensor([3.0e38, 3.0e38]))
+    for bad in (math.inf, -math.inf, math.nan):
+        for t in (torch.tensor([0.0, bad, 1.0]), torch.tensor([1.5e308, bad, -1.5e308],
+                                                             dtype=torch.float64)):
+            assert not all_finite(t)

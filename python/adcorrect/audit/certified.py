@@ -105,6 +105,14 @@ def quantum_of(v: float) -> int:
     return e + (n & -n).bit_length() - 54
 
 
+def all_finite(t: torch.Tensor) -> bool:
+    """Whether every entry of t is finite: a finite float64 sum has finite terms (NaNs and
+    infinities propagate through it); only a sum that overflows needs the entrywise test."""
+    if not t.is_floating_point() or bool(torch.isfinite(t.sum(dtype=F64))):
+        return True
+    return bool(torch.isfinite(t).all())
+
+
 def norm_up(x: torch.Tensor, dim: int) -> torch.Tensor:
     """An upper bound on the 2-norm of |x| along dim (fact 5)."""
     m = x.shape[dim] if x.dim() else 1

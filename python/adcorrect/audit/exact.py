@@ -39,6 +39,7 @@ Pipeline (each step exact; floats only where :mod:`~adcorrect.audit.plan` certif
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -130,8 +131,12 @@ class _Exact:
         self._wq: list[Fraction] | None = None
         self.fw: dict[int, tuple[Network, ExactForward]] = {}
         self.bw: dict[int, ExactBackward] = {}
-        self.size = sum(len(n.sources) + 1 for n in net.neurons)
         self.work_left = work
+
+    @functools.cached_property
+    def size(self) -> int:
+        """Terms of the network per example (the exact work of one example)."""
+        return sum(len(n.sources) + 1 for n in self.net.neurons)
 
     @property
     def wq(self) -> list[Fraction]:
@@ -352,11 +357,9 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
            secs: dict[str, float], t0: float) -> ExactResult:
     net = plan.net
     B = x.shape[0]
-    ys = fwd.y.numpy()
-    kinked: list[Copy] = [Copy(k, i, Fraction(float(ys[k, i])))
-                          for k, i in fwd.kink.nonzero().tolist()]
+    kinked: list[Copy] = [Copy(k, i, Fraction(fwd.y_at(k, i))) for k, i in fwd.kinks()]
     exact_y: dict[tuple[int, int], Fraction] = {}
-    unc = fwd.uncertain.nonzero().tolist()
+    unc = fwd.uncertains()
     bar = Progress(len(unc), "exact copies", enabled=ex.progress and len(unc) > 1,
                    unit="copies")
     try:

@@ -39,6 +39,7 @@ in step order, and :meth:`Monitor.close` (or the end of the ``with`` block) wait
 
 from __future__ import annotations
 
+import bisect
 import json
 from pathlib import Path
 from typing import Any, Self
@@ -168,8 +169,7 @@ class Monitor:
             path = self.inc_dir / f"inc-step{rec['step']}.json"
             atomic_write_text(path, json.dumps(spec, indent=1) + "\n")
             rec["inc_spec"] = str(path)
-        self._records.append(rec)
-        self._records.sort(key=lambda r: r["step"])
+        bisect.insort(self._records, rec, key=lambda r: r["step"])
         self._bar.update(len(self._records))
 
     def flush(self) -> list[dict[str, Any]]:

@@ -59,6 +59,18 @@ class Forward:
         """Copies whose piece the radius does not decide."""
         return self._pairs("unc")
 
+    def y_at(self, k: int, i: int) -> float:
+        """The float64 pre-activation of neuron k in example i."""
+        b, pos = self.plan.block_of[k]
+        return float(self.blocks[b].Y[pos, i])
+
+    def outputs_of(self, neurons: Sequence[int]) -> torch.Tensor:
+        """(len(neurons), B): the outputs z of the given neurons."""
+        at = [self.plan.block_of[k] for k in neurons]
+        if at and len({b for b, _ in at}) == 1:
+            return self.blocks[at[0][0]].Z[torch.tensor([p for _, p in at])]
+        return self.z[torch.tensor(list(neurons), dtype=torch.int64) + self.plan.n_in]
+
     def _full(self, attr: str, nodes: bool) -> torch.Tensor:
         key = f"{attr}{nodes}"
         if key not in self._cache:
@@ -168,14 +180,33 @@ class Plan:
     def forward(self, w: torch.Tensor, x: torch.Tensor) -> Forward:
         """Certified float64 evaluation of every copy; ``w`` (W,) and ``x`` (B, n_in) hold
         exact float64 values of the parameters and inputs."""
+        fwd = self._evaluate(w, x, False)
+        assert fwd is not None
+        return fwd
+
+    def quick_forward(self, w: torch.Tensor, x: torch.Tensor) -> Forward | None:
+        """:meth:`forward` with radii from norms alone (facts 1-3: one outer product per
+        level) and no value proved exact: a Forward where every copy's piece is decided
+        (no copy needs exact arithmetic; the full pass would prove exact what no verdict
+        then reads), else None, as soon as a copy is uncertain."""
+        return self._evaluate(w, x, True)
+
+    def _evaluate(self, w: torch.Tensor, x: torch.Tensor, quick: bool) -> Forward | None:
         xt = x.t().contiguous()
-        qx = quantum(xt).amin(0) if xt.shape[0] else torch.full((x.shape[0],), NOQ)
+        B = xt.shape[1]
+        if quick:
+            qx = torch.full((B,), -NOQ, dtype=torch.int64)
+            inexact = (torch.zeros(B, dtype=F64), torch.zeros(B, dtype=torch.bool))
+        else:
+            qx = quantum(xt).amin(0) if xt.shape[0] else torch.full((B,), NOQ)
         blocks: list[Block] = []
         self._coef_cache: list[dict[str, Any]] = []
         for lv in self.levels:
             co = coefficients(lv, w)
             self._coef_cache.append(co)
             X, rad, QXc, RX = self._sources(lv, xt, qx, blocks)
+            if quick:  # exact sources as inexact ones of radius 0: no quanta are read
+                rad, RX = rad or inexact, None
             Y, R, Q, exact, rcol, ecols = certified_product(co, lv.m, X, rad, QXc, co["bias"],
                                                              co["berr"], RX)
             if len(lv.acts) == 1:
@@ -184,7 +215,16 @@ class Plan:
                     blocks.append(Block(Y, R, Q, Y, R, Q, exact=exact, rcol=rcol,
                                         exact_cols=ecols))
                     continue
+                if quick and is_relu(tab):  # 1-Lipschitz: R bounds the outputs' radii
+                    if bool((Y.abs() <= R).any()):
+                        return None
+                    blocks.append(Block(Y, R, Q, Y.clamp_min(0.0), R, Q, rcol=rcol,
+                                        exact_cols=ecols))
+                    continue
                 Z, RZ, QZ, K, UN = activate(tab, Y, R, Q)
+                if quick and (K is not None and bool(K.any()) or
+                              UN is not None and bool(UN.any())):
+                    return None
                 if is_relu(tab):  # radii at most the inputs': their column bounds hold
                     blocks.append(Block(Y, R, Q, Z, RZ, QZ, K, UN, exact=exact, rcol=rcol,
                                         exact_cols=ecols))
@@ -201,6 +241,8 @@ class Plan:
                     continue
                 Zp, RZp, QZp, Kp, UNp = activate(tab, Y[pos], R[pos], Q)
                 Z[pos], RZ[pos] = Zp, RZp
+                if quick and Kp is not None and bool((Kp | UNp).any()):
+                    return None
                 if Kp is not None:
                     K[pos], UN[pos] = Kp, UNp
                 QZ = torch.minimum(QZ, QZp)

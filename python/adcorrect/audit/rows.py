@@ -10,6 +10,7 @@ import torch
 
 from ..core.errors import InputError
 from ..nets.batch import LOSSES, exact_values
+from .certified import all_finite
 
 __all__ = ["Lazy", "Rows", "check_batch"]
 
@@ -65,7 +66,7 @@ def check_batch(x: Any, y: Any, loss: str, n_out: int | None = None) -> None:
         raise InputError(f"batch: x has {x.shape[0]} examples but y has shape {tuple(y.shape)}")
     if x.shape[0] == 0:
         raise InputError("batch: no examples")
-    if not bool(torch.isfinite(x.to(torch.float64)).all()):
+    if not all_finite(x):
         raise InputError("batch x: contains NaN or infinity")
     if loss == "ce":
         if y.is_floating_point() and not bool((y == y.round()).all()):
@@ -80,5 +81,5 @@ def check_batch(x: Any, y: Any, loss: str, n_out: int | None = None) -> None:
     if loss == "sum" and y.numel() != x.shape[0]:
         raise InputError(f"batch: sum needs one weight per example, y has shape "
                          f"{tuple(y.shape)}")
-    if not bool(torch.isfinite(y.to(torch.float64)).all()):
+    if not all_finite(y):
         raise InputError("batch y: contains NaN or infinity")

@@ -25,6 +25,7 @@ from ..nets.theorems import coverage, coverage_json
 from ..numbers.cvalue import MAX_PRECISION
 from ..torchfx.values import CouplesExamples, NeedsMasks, ReadsInputValues
 from ..torchfx.verify import check_runs_as_traced, run_model
+from .certified import all_finite
 from .dtypes import DType, dtype_of
 from .exact import DEFAULT_EXACT_WORK, ExactResult, exact_audit
 from .execution import ExecutionResult, execution_audit, forward_with, record_masks, trace
@@ -214,7 +215,7 @@ class Auditor:
         t0 = time.perf_counter()
         xe = self._cast(x.detach())
         w = self.weights()
-        if not bool(torch.isfinite(w).all()):
+        if not all_finite(w):
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
         masks = record_masks(self.gm, xe) if self.needs_masks else None
@@ -368,7 +369,7 @@ class Auditor:
             ex_seconds = {}
         else:
             assert self.plan is not None
-            fwd = self.plan.forward(w, rows.xt)
+            fwd = self.plan.quick_forward(w, rows.xt) or self.plan.forward(w, rows.xt)
             self._check_forward(xe, fwd)
             tried: list[Any] = []  # the tensor filter's answer, asked before the oracle
 
@@ -439,8 +440,7 @@ class Auditor:
         (:func:`adcorrect.torchfx.verify.check_forward`) and autograd differentiates it
         through PyTorch's own ops (no custom autograd function)."""
         assert self.plan is not None
-        outs = torch.tensor(self.plan.outputs, dtype=torch.int64) + self.plan.n_in
-        self._check_output(xe, fwd.z[outs].t().numpy())
+        self._check_output(xe, fwd.outputs_of(self.plan.outputs).t().numpy())
 
     def _check_output(self, xe: torch.Tensor, imported: Any,
                       masks: list[torch.Tensor] | None = None) -> None:
@@ -475,18 +475,21 @@ class Auditor:
     def _result(self, ex: ExactResult, run: ExecutionResult | None, rows: _Rows
                 ) -> dict[str, Any]:
         net = self.net
-        label = [n.label for n in net.neurons]
+
+        def label(k: int) -> str:
+            return net.neurons[k].label
+
         exact: dict[str, Any] = {
             "kinked": len(ex.kinked), "kinked_examples": len(ex.kinked_examples),
             "ns": ex.ns, "differentiable": ex.differentiable, "inc": ex.inc,
             "undecided": ex.undecided, "certificate": ex.certificate, "witness": ex.witness,
             "kinks_known": ex.kinks_known,
-            "top": label[ex.top] if ex.top is not None else None, "groups": ex.groups,
+            "top": label(ex.top) if ex.top is not None else None, "groups": ex.groups,
             "uncertain": ex.uncertain, "exact_examples": ex.exact_examples,
-            "copies": [{"neuron": label[c.neuron], "example": c.example, "kink": str(c.kink),
+            "copies": [{"neuron": label(c.neuron), "example": c.example, "kink": str(c.kink),
                         "zbar": c.zbar, "zbar_approx": c.zbar_approx} for c in ex.kinked],
             "dead": len(ex.dead),
-            "dead_copies": [{"neuron": label[c.neuron], "example": c.example,
+            "dead_copies": [{"neuron": label(c.neuron), "example": c.example,
                              "kink": str(c.kink)} for c in ex.dead[:MAX_ROWS]],
         }
         if ex.inc:
@@ -518,9 +521,10 @@ class Auditor:
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         net = self.net
         assert net is not None
-        pos_of = {k: j for j, k in enumerate(self.act_neurons)}
+        copies = (*ex.kinked, *ex.dead)
+        pos_of = {k: j for j, k in enumerate(self.act_neurons)} if copies else {}
         exact_kinks = {(pos_of[c.neuron], c.example): str(c.kink)
-                       for c in (*ex.kinked, *ex.dead) if c.neuron in pos_of}
+                       for c in copies if c.neuron in pos_of}
         return compare(exact_kinks, lambda j: net.neurons[self.act_neurons[j]].label,
                        len(self.act_neurons), ex.kinks_known,
                        True if ex.kinked or ex.dead else None if not ex.kinks_known else False,

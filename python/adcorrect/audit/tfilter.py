@@ -46,7 +46,7 @@ from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, MODULE_ACTS
 from ..torchfx.fxargs import first_line
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.values import kernel_scalar
-from .certified import F64
+from .certified import F64, all_finite
 from .floatact import ActTable
 from .tfound import ActCall, Filtered, PoolTies
 from .tinterp import Interp
@@ -274,7 +274,7 @@ class TensorFilter:
         run.found.out_r = out.R.reshape(B, -1)
         if out.T is not None:
             run.found.out_t = (out.T[0].reshape(B, -1), out.T[1].reshape(B, -1))
-        if not bool(torch.isfinite(out.R).all()):
+        if not all_finite(out.R):
             raise Overflow("an infinite radius", run.found)
         if record and run.found.live:  # a certificate may be asked for
             self.memo = (x, memo)  # type: ignore[assignment]

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import OneLine
-from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, fits, gamma, normal_up, quantum
+from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, all_finite, fits, gamma, normal_up, quantum
 from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
 from .tdd import DD
@@ -195,7 +195,7 @@ def ex_quantum(x: CT) -> torch.Tensor:
 def exact_tensor(t: torch.Tensor, const: bool) -> CT:
     """A stored tensor (an input, a constant) as an exact certified tensor."""
     v = t.detach().to(F64)
-    if not bool(torch.isfinite(v).all()):
+    if not all_finite(v):
         raise Unsupported("a NaN or infinite tensor")
     q = quantum(v.reshape(-1)).reshape(v.shape)
     return CT(v, torch.zeros_like(v), q, torch.full(v.shape, const, dtype=torch.bool))
@@ -246,7 +246,7 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
         R = torch.where(ok, torch.zeros_like(R), R)
     else:
         Q = torch.full(Y.shape, -NOQ, dtype=torch.int64)  # no exact output
-    if not bool(torch.isfinite(Y).all()):
+    if not all_finite(Y):
         R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
     if bool(whole.any()):
         Q = torch.where(R == 0, Q, torch.full_like(Q, -NOQ))

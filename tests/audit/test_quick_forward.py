@@ -1,0 +1,98 @@
+"""The filter's quick pass (:meth:`Plan.quick_forward`: radii from norms alone, nothing
+proved exact): its enclosures hold the exact values (the exact engine), a Forward means no
+copy's enclosure meets a breakpoint, it declines exact kinks, and the audit answers the
+same with it as without it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from fractions import Fraction as Q
+from typing import Any
+
+import pytest
+import torch
+from adcorrect.audit.plan import Plan
+from adcorrect.audit.run import Auditor
+from adcorrect.exact.engine import forward
+from adcorrect.torch import from_module
+from torch import nn
+
+pytestmark = pytest.mark.usefixtures("float32_default")
+
+
+def _mlp(seed: int) -> tuple[nn.Module, torch.Tensor]:
+    torch.manual_seed(seed)
+    m = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 4), nn.LeakyReLU(0.1),
+                      nn.Linear(4, 4), nn.Hardtanh(), nn.Linear(4, 3), nn.ReLU6(),
+                      nn.Linear(3, 2))
+    return m, torch.randn(7, 5) * 2
+
+
+def _weights(m: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().double().flatten() for p in m.parameters()])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quick_enclosures_hold_the_exact_values_away_from_breakpoints(seed: int) -> None:
+    m, x = _mlp(seed)
+    net = from_module(m, x[:1])
+    plan = Plan(net)
+    fw = plan.quick_forward(_weights(m), x.double())
+    assert fw is not None  # Gaussian inputs: no copy near a breakpoint
+    for i in range(len(x)):
+        ef = forward(replace(net, input=tuple(Q(v) for v in x[i].double().tolist())),
+                     net.values)
+        for n in net.neurons:
+            k = n.index
+            lo = Q(float(fw.y[k, i])) - Q(float(fw.ry[k, i]))
+            hi = Q(float(fw.y[k, i])) + Q(float(fw.ry[k, i]))
+            assert lo <= ef.y[k] <= hi
+            assert not any(lo <= c <= hi for c in n.activation.breakpoints)
+            assert abs(Q(float(fw.z[plan.n_in + k, i])) - ef.z[k]) <= \
+                Q(float(fw.rz[plan.n_in + k, i]))
+
+
+def test_quick_pass_declines_an_exact_kink() -> None:
+    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[0.5, -0.25], [1.0, 1.0]]))
+        m[0].bias.copy_(torch.tensor([0.0, 0.5]))
+        m[2].weight.copy_(torch.tensor([[1.0, -1.0]]))
+    x = torch.tensor([[0.5, 1.0], [1.0, 0.0]])  # example 0: 0.25 - 0.25 = 0 exactly
+    plan = Plan(from_module(m, x[:1]))
+    w = _weights(m)
+    assert plan.quick_forward(w, x.double()) is None
+    full = plan.forward(w, x.double())
+    assert [(plan.net.neurons[k].label, i) for k, i in full.kinks()] == \
+        [(plan.net.neurons[full.kinks()[0][0]].label, 0)]
+    assert full.uncertains() == []
+
+
+def _without_timings(res: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in res.items() if k != "seconds"}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_audit_answers_the_same_with_and_without_the_quick_pass(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    m, x = _mlp(seed)
+    cases = [(x, torch.tensor([rng.randrange(2) for _ in range(len(x))]))]
+    grid = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0])  # coarse: exact kinks and ties
+    xg = grid[torch.randint(0, 5, (6, 5), generator=torch.Generator().manual_seed(seed))]
+    cases.append((xg, torch.tensor([rng.randrange(2) for _ in range(6)])))
+    with torch.no_grad():
+        coarse = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 2))
+        for p in coarse.parameters():
+            p.copy_(grid[torch.randint(0, 5, p.shape)])
+    found = []
+    for model, (xb, yb) in [(m, cases[0]), (m, cases[1]), (coarse, cases[1])]:
+        aud = Auditor(model, xb, "ce")
+        with_quick = aud.audit(xb, yb)
+        found.append(aud.plan.quick_forward(aud.weights(), xb.double()) is not None)
+        with monkeypatch.context() as mp:
+            mp.setattr(Plan, "quick_forward", lambda *a: None)
+            without = Auditor(model, xb, "ce").audit(xb, yb)
+        assert _without_timings(with_quick) == _without_timings(without)
+    assert found[0] and not found[2]  # both routes are exercised
