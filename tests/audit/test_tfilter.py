@@ -605,3 +605,25 @@ def test_chunks_splits_and_slices_agree_with_the_ir_path() -> None:
         aud.tfilter = None
         _same(tensor, aud.audit(x, y))
     assert by_tensor == 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_outputs_is_fact_4_entry_by_entry(seed: int) -> None:
+    from adcorrect.audit.certified import fits
+    from adcorrect.audit.tkernels import exact_outputs
+
+    g = torch.Generator().manual_seed(seed)
+    B = 6
+    bound = torch.ldexp(torch.rand(B, 3, 4, 5, generator=g, dtype=torch.float64),
+                        torch.randint(-60, 60, (B, 3, 4, 5), generator=g))
+    bound[1, 0, 0, 0] = math.inf
+    bound[2, 1, 2, 3] = math.nan
+    bound[3] = 0.0
+    Qe = torch.randint(-110, 10, (B,), generator=g)
+    Qe[4] = -1075  # below the smallest quantum: nothing exact
+    whole = torch.rand(B, generator=g) < 0.8
+    whole[1] = whole[2] = whole[3] = True
+    got = exact_outputs(bound, Qe, whole)
+    want = whole.reshape(B, 1, 1, 1) & fits(bound, Qe.reshape(B, 1, 1, 1))
+    assert torch.equal(got, want)
+    assert bool(want.any()) and not bool(want.all())  # both outcomes occur

@@ -43,6 +43,12 @@ infinite):
    a float sum of ``m`` non-negative products is at least ``(1 - gamma_m)`` times the
    exact one minus ``m eta``; so ``(P + m eta)(1 + 2 gamma_{m+3}) + sqrt(m) ||a|| eta``
    bounds it (``sum |a_j| <= sqrt(m) ||a||``).  The second sum keeps fact 3's norms.
+   *7b.*  Where every ``r_j = 0``, ``P = fl(s fl(g (1 + 2^-40)))`` with
+   ``s = fl(|A| |X|)`` serves as well (one product then gives the radius and fact 4's
+   size): ``sum |a_j x_j| <= (s + m eta) / (1 - gamma_m)``; the two roundings of
+   ``P`` lose less than the factor ``1 + 2^-40`` gains, or at most ``eta / 2 <=
+   (1 - g) m eta`` in underflow, so ``P + m eta >= g (s + m eta)`` and
+   ``g sum |a_j x_j| <= (P + m eta)(1 + 2 gamma_{m+3})``.
 8. *Exact zeros.*  A sum of non-negative floats is 0 iff every term is 0 (no rounding
    makes a positive sum 0), so where ``fl(|A| [x_j != 0 or r_j != 0]) = 0`` every
    source with a non-zero coefficient is exactly 0; if moreover the coefficients are

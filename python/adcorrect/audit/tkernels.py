@@ -219,7 +219,15 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
     wa = wd.abs()
     Y = op(x.V, wd, bd)
     g = gamma(m + 1)
-    P = op(g * x.V.abs() + x.R, wa, None)
+    B = x.V.shape[0]
+    whole = (x.R == 0).reshape(B, -1).all(1)  # examples computed exactly so far
+    some = bool(whole.any())
+    size = op(x.V.abs(), wa, None) if some else None  # (a VGG-11's weights took 80 s to
+    # read for quanta that no exact example would use)
+    if size is not None and bool(whole.all()):  # exact sources: fact 7 from |w| |x| (7b)
+        P = size * (g * INFLATE)
+    else:
+        P = op(g * x.V.abs() + x.R, wa, None)
     wnorm = float(wa.reshape(wa.shape[0], -1).norm(dim=1).max()) if wa.numel() else 0.0
     # ((P + m eta) k + sqrt(m) |w| eta + m eta + g |b|) INFLATE + (m + 8) 2^-1070, with
     # the scalar terms summed first (INFLATE covers the rounding of these few operations)
@@ -231,27 +239,38 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
         R = torch.addcmul(c, P, torch.tensor(k * INFLATE, dtype=F64))
     else:
         R = P * (k * INFLATE) + c0
-    whole = (x.R == 0).reshape(x.R.shape[0], -1).all(1)  # examples computed exactly so far
-    if bool(whole.any()):  # (a VGG-11's weights took 80 s to read for quanta that no
-        qx = ex_quantum(x)  # exact example would use)
-        Q = (qx + min_quantum(w)).clamp(-NOQ, NOQ)
+    if size is not None:
+        qx = ex_quantum(x)
+        Qe = (qx + min_quantum(w)).clamp(-NOQ, NOQ)
         if bd is not None:
-            Q = torch.minimum(Q, torch.tensor(min_quantum(b)))
-        Q = Q.reshape((-1,) + (1,) * (Y.dim() - 1)).expand(Y.shape)
-        ok = whole.reshape((-1,) + (1,) * (Y.dim() - 1)).expand(Y.shape)
-        size = op(x.V.abs(), wa, None)
+            Qe = torch.minimum(Qe, torch.tensor(min_quantum(b)))
         if bd is not None:
             size = size + bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
-        ok = ok & fits(size * (1 + 2 * gamma(m + 2)) * INFLATE, Q)
-        R = torch.where(ok, torch.zeros_like(R), R)
+        ok = exact_outputs(size * (1 + 2 * gamma(m + 2)) * INFLATE, Qe, whole)
+        R = R.masked_fill(ok, 0.0)
+        Q = torch.where(ok, Qe.reshape((-1,) + (1,) * (Y.dim() - 1)), -NOQ)
     else:
         Q = torch.full(Y.shape, -NOQ, dtype=torch.int64)  # no exact output
     if not all_finite(Y):
         R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
-    if bool(whole.any()):
-        Q = torch.where(R == 0, Q, torch.full_like(Q, -NOQ))
+        Q = Q.masked_fill(R != 0, -NOQ)
     R, Q = exact_zeros(x, wa, bd, op, Y, R, Q)
     return CT(Y, R, Q, constant_outputs(x, wd, b, w_const, b_const, op, window_any, Y.shape))
+
+
+def exact_outputs(bound: torch.Tensor, Qe: torch.Tensor, whole: torch.Tensor) -> torch.Tensor:
+    """Fact 4 on a batch: entries of the examples in ``whole`` whose ``bound`` (B, ...) fits
+    their example's quantum ``Qe`` (B,).  The test is monotone in the bound, so an
+    example's largest bound decides all of its entries at once; only the others are
+    tested entry by entry."""
+    B = bound.shape[0]
+    shape = (-1,) + (1,) * (bound.dim() - 1)
+    per = whole & fits(bound.reshape(B, -1).amax(1), Qe) if bound[0].numel() else whole
+    ok = per.reshape(shape).expand(bound.shape)
+    rest = whole & ~per
+    if bool(rest.any()):
+        ok = ok | (rest.reshape(shape) & fits(bound, Qe.reshape(shape)))
+    return ok
 
 
 def exact_zeros(x: CT, wa: torch.Tensor, bd: torch.Tensor | None,
@@ -502,25 +521,39 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     window's maximum is strict; they only make the count of kinked copies a lower bound)."""
     B, Cn = x.V.shape[:2]
     wv, oshape = windows(x.V, d, k, st, pad, dl, ceil_mode, -math.inf)
-    wr, _ = windows(x.R, d, k, st, pad, dl, ceil_mode, 0.0)
     wq, _ = windows(x.Q.to(F64), d, k, st, pad, dl, ceil_mode, float(NOQ))
     wc, _ = windows(x.C.to(F64), d, k, st, pad, dl, ceil_mode, 1.0)
-    fin = torch.isfinite(wv)
-    slack = torch.where((wr > 0) & fin, wr * INFLATE + 2 * U * wv.abs() + FLOOR,
-                        torch.zeros_like(wr))
-    lo = (wv - slack).amax(2, keepdim=True)
-    cand = (wv + slack >= lo) & fin
+    fin = torch.isfinite(wv) if not all_finite(wv) else None  # None: all finite
+
+    def finite(t: torch.Tensor) -> torch.Tensor:
+        return t if fin is None else t & fin
+
     V = wv.amax(2)
-    R = torch.where(cand, wr, torch.zeros_like(wr)).amax(2)
+    inexact = bool(x.R.any())
+    if inexact:
+        wr, _ = windows(x.R, d, k, st, pad, dl, ceil_mode, 0.0)
+        slack = torch.where(finite(wr > 0), wr * INFLATE + 2 * U * wv.abs() + FLOOR,
+                            torch.zeros_like(wr))
+        lo = (wv - slack).amax(2, keepdim=True)
+        cand = finite(wv + slack >= lo)
+        R = torch.where(cand, wr, torch.zeros_like(wr)).amax(2)
+        exact_max = ~(cand & (wr > 0)).any(2)
+        # chain ties among exact entries (an inexact entry makes every later tie uncertain)
+        exact_prefix = torch.cumprod((wr == 0).to(torch.int8), 2).bool()
+    else:  # every entry exact: no slack, the candidates are the maxima
+        cand = finite(wv >= V.unsqueeze(2))
+        R = torch.zeros_like(V)
+        exact_max = torch.ones(V.shape, dtype=torch.bool)
     Q = torch.where(cand, wq, torch.full_like(wq, float(NOQ))).amin(2).to(torch.int64)
     const = wc != 0
     C = ~(cand & ~const).any(2)
     multi = cand.sum(2) > 1
-    exact_max = ~(cand & (wr > 0)).any(2)
-    # chain ties among exact entries (an inexact entry makes every later tie uncertain)
-    exact_prefix = torch.cumprod((wr == 0).to(torch.int8), 2).bool()
     before = _max_before(wv)
-    tie = fin & exact_prefix & (wv == before) & torch.isfinite(before)
+    tie = wv == before  # a first entry's -inf before it is no tie: entries are > -inf
+    if fin is not None:
+        tie &= fin & torch.isfinite(before)
+    if inexact:
+        tie &= exact_prefix
     comp_live = torch.zeros_like(tie)
     if bool(tie.any()):
         for j in range(1, wv.shape[2]):
@@ -545,19 +578,20 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
         live = live & ~same.unsqueeze(2)
         unc = unc & ~same
     # chain ties the radii do not exclude (enclosures of s_j and of the running max meet)
-    if bool((slack > 0).any()):
+    if inexact and bool((slack > 0).any()):
         lo_e, hi_e = wv - slack, wv + slack
         lo_b, hi_b = _max_before(lo_e), _max_before(hi_e)
-        maybe = fin & torch.isfinite(lo_b) & (hi_e >= lo_b) & (lo_e <= hi_b)
+        maybe = finite(torch.isfinite(lo_b) & (hi_e >= lo_b) & (lo_e <= hi_b))
         sub_unc = maybe & ~exact_prefix & ~unc.unsqueeze(2) & ~(same.unsqueeze(2) & cand)
     else:  # every entry exact: the ties above are all there is
         sub_unc = torch.zeros_like(tie)
     out_shape = (B, Cn, *oshape) if d == 2 else (B, Cn, oshape[1])
     ct = CT(V.reshape(out_shape), R.reshape(out_shape), Q.reshape(out_shape),
             C.reshape(out_shape))
+    num = torch.cumsum(fin, 2) if fin is not None else \
+        torch.arange(1, wv.shape[2] + 1).reshape(1, 1, -1, 1).expand(wv.shape)
     return ct, {"dead": dead, "live": live, "submax": submax, "unc": unc, "sub_unc": sub_unc,
-                "ident": ident, "cand": cand,
-                "shape": torch.tensor(out_shape[1:]), "num": torch.cumsum(fin, 2)}
+                "ident": ident, "cand": cand, "shape": torch.tensor(out_shape[1:]), "num": num}
 
 
 def below_maxima(V: torch.Tensor, cand: torch.Tensor, d: int, k: list[int], st: list[int],
