@@ -39,6 +39,7 @@ from ..nets import activations as acts
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
 from ..torchfx.fxargs import int_tuple, pool_call
 from ..torchfx.values import kernel_scalar
+from .certified import all_finite
 from .dtypes import DType
 
 Maker = Callable[[Callable[[float], Fraction]], acts.Activation]
@@ -123,7 +124,9 @@ def chain_ties(x: torch.Tensor, d: int, k: Any, st: Any, pad: Any, dl: Any,
         w, _ = windows(x.detach(), d, K, S, int_tuple(pad, d, "padding"),
                        int_tuple(dl, d, "dilation"), ceil, -math.inf)
         before = _max_before(w)
-        tie = (w == before) & torch.isfinite(w) & torch.isfinite(before)
+        tie = w == before  # -inf before a first entry: no tie with a finite one
+        if not all_finite(w):
+            tie &= torch.isfinite(w) & torch.isfinite(before)
     return int(tie.sum())
 
 

@@ -403,6 +403,10 @@ def activation(tab: ActTable, x: CT) -> tuple[CT, torch.Tensor, torch.Tensor]:
     """sigma on the enclosures: output, certain kinks, uncertain copies."""
     if is_relu(tab):
         V, R = x.V, x.R
+        if not bool(R.any()):  # every input exact: kinks are the zeros, nothing uncertain
+            neg = V < 0
+            return CT(V.clamp_min(0.0), R, x.Q.masked_fill(neg, NOQ), x.C | neg), V == 0, \
+                torch.zeros(V.shape, dtype=torch.bool)
         neg = V < -R  # certainly negative (R = 0: V < 0): exactly 0, locally constant
         Z = V.clamp_min(0.0)
         RZ = R.masked_fill(neg, 0.0)
