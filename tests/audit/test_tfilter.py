@@ -328,13 +328,13 @@ def test_interned_ids_are_equal_exactly_for_equal_rows(collide: bool,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Structural ids: equal rows get equal ids and different rows different ones, also
     when the row hash collides (a hash of ones: the row sum; then rows are sorted)."""
-    from adcorrect.audit import tkernels
+    from adcorrect.audit import tids
 
     if collide:
-        monkeypatch.setattr(tkernels, "_HASH", torch.ones(4096, dtype=torch.int64))
+        monkeypatch.setattr(tids, "_HASH", torch.ones(4096, dtype=torch.int64))
     g = torch.Generator().manual_seed(3)
     rows = torch.randint(-2, 3, (500, 3), generator=g)
-    ids = tkernels.intern(rows)
+    ids = tids.intern(rows)
     assert ids is not None
     tup = [tuple(r) for r in rows.tolist()]
     for i in range(0, 500, 7):

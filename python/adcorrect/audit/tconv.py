@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .tkernels import CT, Unsupported, affine, affine_limb, conv_window_any, ids_windows
+from .tids import ids_windows
+from .tkernels import CT, Unsupported, affine, affine_limb, conv_window_any
 from .tmoves import pad as t_pad
 from .ttangent import affine as t_affine
 

@@ -34,7 +34,8 @@ from .kernels import certified_add, certified_scale
 from .tdd import DD
 from .tdd import scale as dd_scale
 from .tdd import shift as dd_shift
-from .tkernels import CT, Unsupported, canon_const, ids_pair
+from .tids import canon_const, ids_pair
+from .tkernels import CT, Unsupported
 from .tsmooth import derivative, enclose, softplus, softplus_derivative
 from .ttangent import NoCertificate, times_enclosure
 from .ttangent import add as t_add

@@ -46,6 +46,7 @@ from .tgates import (
     shifted,
     smooth_call,
 )
+from .tids import canon_const, ids_max, ids_pair, ids_rows
 from .tkernels import (
     CT,
     Unsupported,
@@ -54,11 +55,7 @@ from .tkernels import (
     affine_limb,
     avg,
     below_maxima,
-    canon_const,
     exact_tensor,
-    ids_max,
-    ids_pair,
-    ids_rows,
     linear_spec,
     max_pool,
     windows,

@@ -20,7 +20,8 @@ from .certified import F64, quantum
 from .kernels import certified_scale
 from .tdd import DD
 from .tdd import scale as dd_scale
-from .tkernels import CT, Unsupported, canon_const, ids_pair
+from .tids import canon_const, ids_pair
+from .tkernels import CT, Unsupported
 from .ttangent import scale as t_scale
 
 

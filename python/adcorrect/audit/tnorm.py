@@ -58,16 +58,8 @@ from .tdd import DD, shift, two_prod, two_sum
 from .tdd import batch_norm as dd_batch_norm
 from .tdd import finish as dd_finish
 from .tdd import scale as dd_scale
-from .tkernels import (
-    CT,
-    Unsupported,
-    batch_norm,
-    bn_constants,
-    ids_channel,
-    ids_pair,
-    norm_weights,
-    scale_shift,
-)
+from .tids import ids_channel, ids_pair
+from .tkernels import CT, Unsupported, batch_norm, bn_constants, norm_weights, scale_shift
 from .ttangent import Tan, add, times_enclosure
 from .ttangent import scale as t_scale
 
