@@ -323,17 +323,24 @@ def test_undecided_after_the_dead_split_keeps_it(monkeypatch: pytest.MonkeyPatch
                                                   "max_pool2d[0,0,0]/tie2"]
 
 
+@pytest.mark.parametrize("wide", [False, True])
 @pytest.mark.parametrize("collide", [False, True])
-def test_interned_ids_are_equal_exactly_for_equal_rows(collide: bool,
+def test_interned_ids_are_equal_exactly_for_equal_rows(collide: bool, wide: bool,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Structural ids: equal rows get equal ids and different rows different ones, also
-    when the row hash collides (a hash of ones: the row sum; then rows are sorted)."""
+    when the row hash collides (a hash of ones: the row sum; then rows are sorted).  Wide
+    rows are mostly alone with their hash (only rows sharing one are compared), with a few
+    planted copies and, for the row sum, different rows of equal sums."""
     from adcorrect.audit import tids
 
     if collide:
         monkeypatch.setattr(tids, "_HASH", torch.ones(4096, dtype=torch.int64))
     g = torch.Generator().manual_seed(3)
     rows = torch.randint(-2, 3, (500, 3), generator=g)
+    if wide:
+        rows = torch.randint(0, 10 ** 9, (500, 3), generator=g)
+        rows[10:20] = rows[0]  # equal rows
+        rows[30] = rows[40].flip(0)  # a different row with the same sum
     ids = tids.intern(rows)
     assert ids is not None
     tup = [tuple(r) for r in rows.tolist()]

@@ -18,18 +18,21 @@ _HASH = torch.randint(1, 2 ** 62, (4096,), generator=torch.Generator().manual_se
 
 def intern(rows: torch.Tensor) -> torch.Tensor | None:
     """Ids of the rows of an int64 matrix: equal rows, equal ids, different rows,
-    different ids (exact: rows grouped by a 64-bit hash, each row then compared with its
-    group's first row; a collision falls back to sorting the rows)."""
+    different ids (exact: rows grouped by a 64-bit hash, each row sharing its hash then
+    compared with its group's first row; a collision falls back to sorting the rows)."""
     if rows.numel() > MAX_ID_ENTRIES:
         return None
     n, k = rows.shape
     if n == 0 or k > _HASH.numel():
         return torch.unique(rows, dim=0, return_inverse=True)[1]
-    h = (rows * _HASH[:k]).sum(1)  # wraps around: any function of the row will do
-    inv = torch.unique(h, return_inverse=True)[1]
-    first = torch.full((int(inv.max()) + 1,), n, dtype=torch.int64)
+    h = torch.mv(rows, _HASH[:k])  # wraps around: any function of the row will do
+    _, inv, counts = torch.unique(h, return_inverse=True, return_counts=True)
+    shared = (counts[inv] > 1).nonzero().squeeze(1)  # a row alone with its hash has no equal
+    if not len(shared):
+        return inv
+    first = torch.full((len(counts),), n, dtype=torch.int64)
     first = first.scatter_reduce(0, inv, torch.arange(n), "amin")
-    if bool((rows == rows[first[inv]]).all()):
+    if bool((rows[shared] == rows[first[inv[shared]]]).all()):
         return inv
     return torch.unique(rows, dim=0, return_inverse=True)[1]
 
