@@ -15,7 +15,6 @@ from torch import nn
 from .tids import ids_windows
 from .tkernels import CT, Unsupported, affine, affine_limb, conv_window_any
 from .tmoves import pad as t_pad
-from .ttangent import affine as t_affine
 
 CONVS = (nn.Conv1d, nn.Conv2d)
 TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d)
@@ -37,11 +36,11 @@ def padded(x: CT, m: Any) -> CT:
     return x.map(f)
 
 
-def conv_call(x: CT, m: Any, kernel: Callable[..., Any],
-              direction: Callable[[Any], torch.Tensor | None]) -> tuple[CT, int]:
+def conv_call(x: CT, m: Any, kernel: Callable[..., Any], tangent: Callable[..., Any]
+              ) -> tuple[CT, int]:
     """A convolution module (plain or transposed) in any pass of the tensor filter:
-    values and radii through the pass's ``kernel``, ids, limb and tangent along
-    ``direction``; and the terms of the IR's neurons (a bound)."""
+    values and radii through the pass's ``kernel``, ids, limb and tangent through the
+    pass's ``tangent(x, w, b, op, m)``; and the terms of the IR's neurons (a bound)."""
     d = m.weight.dim() - 2
     if x.V.dim() != d + 2:
         raise Unsupported("conv input shape")
@@ -69,7 +68,7 @@ def conv_call(x: CT, m: Any, kernel: Callable[..., Any],
     out = kernel(affine if x.D is None else affine_limb, x, w, b, not w.requires_grad,
                  b is None or not b.requires_grad, op, m_in, window_any)
     if x.T is not None:
-        out.T = t_affine(x.V, x.R, x.T, w, direction(w), direction(b), op, m_in)
+        out.T = tangent(x, w, b, op, m_in)
     if not transposed:
         P = [pad] * d if isinstance(pad, int) else list(pad)
         out.I = ids_windows(x.I, d, list(m.kernel_size), list(m.stride), P,

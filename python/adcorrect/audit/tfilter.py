@@ -233,8 +233,10 @@ class TensorFilter:
             dirs = {id(p): (torch.randint(-2 ** 20, 2 ** 20, p.shape, generator=g) * 2 + 1)
                     .to(F64) for _, p in params}
             try:
-                plus = self._run(x, 0, dirs=dirs, memo=memo)
-                minus = self._run(x, 0, dirs={k: -v for k, v in dirs.items()}, memo=memo)
+                shared: dict[Any, Any] = {}  # terms along d alone, for both passes
+                plus = self._run(x, 0, dirs=dirs, memo=memo, shared=shared)
+                minus = self._run(x, 0, dirs={k: -v for k, v in dirs.items()}, memo=memo,
+                                  shared=shared, sign=-1)
             except (NoCertificate, Unsupported):
                 return None
             assert plus.out_t is not None and minus.out_t is not None
@@ -252,14 +254,15 @@ class TensorFilter:
 
     def _run(self, x: torch.Tensor, id_pools: int, precise: bool = False,
              dirs: dict[int, torch.Tensor] | None = None,
-             memo: dict[tuple[str, int], Any] | None = None, record: bool = False
-             ) -> Filtered:
+             memo: dict[tuple[str, int], Any] | None = None, record: bool = False,
+             shared: dict[Any, Any] | None = None, sign: int = 1) -> Filtered:
         """One pass (see :class:`Interp`); ``record``: keep its kernel results for the
-        certificate on x (float64 passes only)."""
+        certificate on x (float64 passes only); ``shared``, ``sign``: the tangent passes
+        along d (1) and -d (-1) on x."""
         if record:
             memo = {}
         run = Interp(self.gm, self.scalar, self.tables, id_pools, precise, dirs, memo,
-                     self.masks)
+                     self.masks, shared, sign)
         with torch.no_grad():
             try:
                 out = run.run(x.detach())

@@ -75,7 +75,7 @@ from .tmoves import (
 )
 from .tmoves import pad as t_pad
 from .tnorm import batch_norm_call, group_norm_call
-from .ttangent import NoCertificate
+from .ttangent import NoCertificate, along_direction
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
 from .ttangent import affine as t_affine
@@ -110,8 +110,11 @@ class Interp(torch.fx.Interpreter):
                  tables: dict[Any, ActTable], id_pools: int = 0,
                  precise: bool = False, dirs: dict[int, torch.Tensor] | None = None,
                  memo: dict[tuple[str, int], Any] | None = None,
-                 masks: list[torch.Tensor] | None = None) -> None:
+                 masks: list[torch.Tensor] | None = None,
+                 shared: dict[Any, Any] | None = None, sign: int = 1) -> None:
         super().__init__(gm)
+        # the tangent passes along d and -d: terms along the direction alone, computed once
+        self.shared, self.sign = shared, sign
         # dropout in training mode: the audited pass's masks, in call order
         self.masks = None if masks is None else list(masks)
         # kernel results of a value pass (recorded there), replayed by the tangent passes
@@ -353,11 +356,27 @@ class Interp(torch.fx.Interpreter):
             lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
             lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0]))
         if x.T is not None:
-            out.T = t_affine(x.V, x.R, x.T, wt, self.direction(wt), self.direction(bt),
-                              lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1])
+            out.T = self.tangent_affine(x, wt, bt, lambda a, ww, bb: F.linear(a, ww, bb),
+                                        wt.shape[1])
         out.I = ids_rows(x.I, wt.shape[0])
         self.found.terms += out.V.numel() * wt.shape[1]
         return self.named(out)
+
+    def tangent_affine(self, x: CT, w: torch.Tensor, b: torch.Tensor | None, op: Any,
+                       m: int) -> Any:
+        """The tangent of ``op(x, w) + b`` along this pass's direction; the terms along
+        the direction alone are computed once for the passes along d and -d
+        (``shared``: ``sign`` says which this one is)."""
+        wdir = self.direction(w)
+        along = None
+        if self.shared is not None and wdir is not None:
+            key = (self.node.name, id(w))
+            if key not in self.shared:
+                self.shared[key] = (self.sign, along_direction(x.V, x.R, wdir, m, op))
+            sign, got = self.shared[key]
+            assert got is not None
+            along = got if sign == self.sign else (-got[0], got[1])
+        return t_affine(x.V, x.R, x.T, w, wdir, self.direction(b), op, m, along)
 
     def direction(self, p: torch.Tensor | None) -> torch.Tensor | None:
         """The tangent pass's direction entries of a trainable parameter (None: none)."""
@@ -403,7 +422,7 @@ class Interp(torch.fx.Interpreter):
         if kind in CONVS or kind in TRANSPOSED:
             if len(args) > 1 or kwargs:
                 raise Unsupported(f"{kind.__name__} with an output size")
-            out, terms = conv_call(x, m, self.kernel, self.direction)
+            out, terms = conv_call(x, m, self.kernel, self.tangent_affine)
             self.found.terms += terms
             return self.named(out)
         if kind in (nn.BatchNorm1d, nn.BatchNorm2d):

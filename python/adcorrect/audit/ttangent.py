@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import torch
 
-from .certified import F64, INFLATE, NOQ, U, gamma
+from .certified import F64, INFLATE, NOQ, U, all_finite, gamma
 from .floatact import ActTable, derivative, float_const
 
 Tan = tuple[torch.Tensor, torch.Tensor]
@@ -44,8 +44,7 @@ def zero(like: torch.Tensor) -> Tan:
 
 
 def _clean(v: torch.Tensor, r: torch.Tensor) -> Tan:
-    bad = ~torch.isfinite(v) | ~torch.isfinite(r)
-    if bool(bad.any()):
+    if not (all_finite(v) and all_finite(r)):
         raise NoCertificate("an infinite tangent")
     return v, r
 
@@ -65,23 +64,42 @@ def scale(a: Tan, c: torch.Tensor | float) -> Tan:
 def times_enclosure(a: Tan, cv: torch.Tensor, cr: torch.Tensor) -> Tan:
     """a c with c in [cv - cr, cv + cr]."""
     v = a[0] * cv
-    r = cv.abs() * a[1] + cr * (a[0].abs() + a[1]) + U * v.abs()
+    r = cv.abs() * a[1] + U * v.abs()
+    if not isinstance(cr, torch.Tensor) or bool(cr.any()):  # exact factors: no term
+        r = r + cr * (a[0].abs() + a[1])
     return _clean(v, r * INFLATE + TINY)
 
 
+Op = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
+
+
+def along_direction(xV: torch.Tensor, xR: torch.Tensor, wdir: torch.Tensor | None,
+                    m: int, op: Op) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The part of :func:`affine`'s tangent that the incoming tangent does not enter:
+    ``op(x, w')`` and its bound term ``op(|r| + g |x|, |w'|)``.  Along ``-d`` the first
+    is exactly the negation (round to nearest is symmetric: the negated computation is a
+    computation of the negated sum) and the second is the same."""
+    if wdir is None:
+        return None
+    g = gamma(2 * m + 3)
+    return op(xV, wdir, None), op(xR + g * xV.abs(), wdir.abs(), None)
+
+
 def affine(xV: torch.Tensor, xR: torch.Tensor, xt: Tan, w: torch.Tensor,
-           wdir: torch.Tensor | None, bdir: torch.Tensor | None,
-           op: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
-           m: int) -> Tan:
+           wdir: torch.Tensor | None, bdir: torch.Tensor | None, op: Op, m: int,
+           along: tuple[torch.Tensor, torch.Tensor] | None = None) -> Tan:
     """The tangent of ``op(x, w) + b``: ``op(x', w) + op(x, w') + b'`` (x in
-    ``[xV - xR, xV + xR]``, w exact, w' and b' the direction's exact entries)."""
+    ``[xV - xR, xV + xR]``, w exact, w' and b' the direction's exact entries; ``along``:
+    :func:`along_direction`'s terms, computed here if None)."""
     wd = w.detach().to(F64)
     g = gamma(2 * m + 3)
     v = op(xt[0], wd, None)
     P = op(xt[1] + g * xt[0].abs(), wd.abs(), None)
-    if wdir is not None:
-        v = v + op(xV, wdir, None)
-        P = P + op(xR + g * xV.abs(), wdir.abs(), None)
+    if along is None:
+        along = along_direction(xV, xR, wdir, m, op)
+    if along is not None:
+        v = v + along[0]
+        P = P + along[1]
     if bdir is not None:
         shp = (1, -1) + (1,) * (v.dim() - 2)
         v = v + bdir.reshape(shp)
