@@ -75,10 +75,9 @@ from .tmoves import (
 )
 from .tmoves import pad as t_pad
 from .tnorm import batch_norm_call, group_norm_call
-from .ttangent import NoCertificate, along_direction
+from .ttangent import NoCertificate, affine_along
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
-from .ttangent import affine as t_affine
 from .ttangent import avg as t_avg
 from .ttangent import max_windows as t_max_windows
 from .ttangent import scale as t_scale
@@ -113,8 +112,7 @@ class Interp(torch.fx.Interpreter):
                  masks: list[torch.Tensor] | None = None,
                  shared: dict[Any, Any] | None = None, sign: int = 1) -> None:
         super().__init__(gm)
-        # the tangent passes along d and -d: terms along the direction alone, computed once
-        self.shared, self.sign = shared, sign
+        self.shared, self.sign = shared, sign  # the passes along d and -d share terms
         # dropout in training mode: the audited pass's masks, in call order
         self.masks = None if masks is None else list(masks)
         # kernel results of a value pass (recorded there), replayed by the tangent passes
@@ -364,19 +362,9 @@ class Interp(torch.fx.Interpreter):
 
     def tangent_affine(self, x: CT, w: torch.Tensor, b: torch.Tensor | None, op: Any,
                        m: int) -> Any:
-        """The tangent of ``op(x, w) + b`` along this pass's direction; the terms along
-        the direction alone are computed once for the passes along d and -d
-        (``shared``: ``sign`` says which this one is)."""
-        wdir = self.direction(w)
-        along = None
-        if self.shared is not None and wdir is not None:
-            key = (self.node.name, id(w))
-            if key not in self.shared:
-                self.shared[key] = (self.sign, along_direction(x.V, x.R, wdir, m, op))
-            sign, got = self.shared[key]
-            assert got is not None
-            along = got if sign == self.sign else (-got[0], got[1])
-        return t_affine(x.V, x.R, x.T, w, wdir, self.direction(b), op, m, along)
+        """The tangent of ``op(x, w) + b`` along this pass's direction."""
+        return affine_along(self.shared, (self.node.name, id(w)), self.sign, x.V, x.R, x.T,
+                            w, self.direction(w), self.direction(b), op, m)
 
     def direction(self, p: torch.Tensor | None) -> torch.Tensor | None:
         """The tangent pass's direction entries of a trainable parameter (None: none)."""

@@ -108,6 +108,21 @@ def affine(xV: torch.Tensor, xR: torch.Tensor, xt: Tan, w: torch.Tensor,
     return _clean(v, r)
 
 
+def affine_along(shared: dict[Any, Any] | None, key: Any, sign: int, xV: torch.Tensor,
+                 xR: torch.Tensor, xt: Tan, w: torch.Tensor, wdir: torch.Tensor | None,
+                 bdir: torch.Tensor | None, op: Op, m: int) -> Tan:
+    """:func:`affine` in the pass along ``sign`` d, its terms along the direction alone
+    read from ``shared`` (the other pass's, negated if its sign differs) or computed and
+    put there under ``key``."""
+    along = None
+    if shared is not None and wdir is not None:
+        if key not in shared:
+            shared[key] = (sign, along_direction(xV, xR, wdir, m, op))
+        first, got = shared[key]
+        along = got if first == sign else (-got[0], got[1])
+    return affine(xV, xR, xt, w, wdir, bdir, op, m, along)
+
+
 def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tensor,
                const: torch.Tensor, xt: Tan) -> Tan:
     """The tangent of sigma: the piece's derivative, at a kink the slope of the side the
