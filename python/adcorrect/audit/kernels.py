@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, fits, gamma, norm_up, normal_up
+from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, all_finite, fits, gamma, norm_up, normal_up
 
 
 @dataclass
@@ -172,10 +172,9 @@ def certified_product(co: dict[str, Any], m: int, X: torch.Tensor,
         R.mul_(INFLATE)
         rcol = norm_up(R, 0) if len(R) else torch.zeros(X.shape[1], dtype=F64)
         R = _exact_zeros(co, X, rent, Y, R, bias, berr)
-    if not bool(torch.isfinite(R.sum())):  # 0 * inf: a radius of nan means no bound
+    if not all_finite(R):  # 0 * inf: a radius of nan means no bound
         R = torch.nan_to_num(R, nan=math.inf)
-    if not bool(torch.isfinite(Y.sum())):
-        R = torch.where(torch.isfinite(Y), R, math.inf)
+    R = _infinite_radius(Y, R)
     B = X.shape[1]
     none = torch.full((B,), -NOQ, dtype=torch.int64)
     nocol = torch.zeros(B, dtype=torch.bool)
@@ -275,7 +274,7 @@ def certified_scale(Z: torch.Tensor, RZ: torch.Tensor, QZ: torch.Tensor, D: torc
 
 def _infinite_radius(Y: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
     """R, infinite where Y is not finite."""
-    if bool(torch.isfinite(Y).all()):
+    if all_finite(Y):
         return R
     return torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
 

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .certified import F64, NOQ, quantum
+from .certified import F64, NOQ, all_finite, quantum
 from .kernels import certified_add, certified_scale
 from .tdd import DD
 from .tdd import scale as dd_scale
@@ -174,7 +174,7 @@ def scaled(x: CT, p: torch.Tensor, pdir: torch.Tensor | None, tangent: bool) -> 
     """``p * x`` for a stored tensor p (a parameter, or a frozen constant: ``pdir`` None)
     without the batch axis, broadcast over x's shape."""
     pv = p.detach().to(F64)
-    if not bool(torch.isfinite(pv).all()):
+    if not all_finite(pv):
         raise Unsupported("a factor that is not finite")
     try:
         shape = torch.broadcast_shapes(pv.shape, x.V.shape)

@@ -105,11 +105,11 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
     wa = wd.abs()
     Y = op(x.V, wd, bd)
     g = gamma(m + 1)
-    B = x.V.shape[0]
-    whole = (x.R == 0).reshape(B, -1).all(1)  # examples computed exactly so far
-    some = bool(whole.any())
-    size = op(x.V.abs(), wa, None) if some else None  # (a VGG-11's weights took 80 s to
-    # read for quanta that no exact example would use)
+    babs = None if bd is None else bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
+    whole = (x.R == 0).reshape(x.V.shape[0], -1).all(1)  # examples computed exactly so far
+    # |w| |x| (fact 4's size) only where an example is exact: a VGG-11's weights took 80 s
+    # to read for quanta that no exact example would use
+    size = op(x.V.abs(), wa, None) if bool(whole.any()) else None
     if size is not None and bool(whole.all()):  # exact sources: fact 7 from |w| |x| (7b)
         P = size * (g * INFLATE)
     else:
@@ -120,26 +120,25 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
     k = 1 + 2 * gamma(m + 3)
     c0 = normal_up((m * ETA * k + math.sqrt(m) * wnorm * ETA + m * ETA) * INFLATE
                    + (m + 8) * 2.0 ** -1070)
-    if bd is not None:
-        c = (g * INFLATE) * bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2)) + c0
+    if babs is not None:
+        c = (g * INFLATE) * babs + c0
         R = torch.addcmul(c, P, torch.tensor(k * INFLATE, dtype=F64))
     else:
         R = P * (k * INFLATE) + c0
     if size is not None:
         qx = ex_quantum(x)
         Qe = (qx + min_quantum(w)).clamp(-NOQ, NOQ)
-        if bd is not None:
+        if babs is not None:
             Qe = torch.minimum(Qe, torch.tensor(min_quantum(b)))
-        if bd is not None:
-            size = size + bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
+            size = size + babs
         ok = exact_outputs(size * (1 + 2 * gamma(m + 2)) * INFLATE, Qe, whole)
         R = R.masked_fill(ok, 0.0)
         Q = torch.where(ok, Qe.reshape((-1,) + (1,) * (Y.dim() - 1)), -NOQ)
     else:
         Q = torch.full(Y.shape, -NOQ, dtype=torch.int64)  # no exact output
-    if not all_finite(Y):
-        R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
-        Q = Q.masked_fill(R != 0, -NOQ)
+    if not all_finite(Y):  # no bound and nothing exact where the float value overflowed
+        bad = ~torch.isfinite(Y)
+        R, Q = R.masked_fill(bad, math.inf), Q.masked_fill(bad, -NOQ)
     R, Q = exact_zeros(x, wa, bd, op, Y, R, Q)
     return CT(Y, R, Q, constant_outputs(x, wd, b, w_const, b_const, op, window_any, Y.shape))
 

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from ..core.errors import InputError
 from ..torchfx.layers import INTERPOLATE_ARGS
 from ..torchfx.tensors import nearest_index, squeezed, unsqueezed
-from .certified import F64, quantum
+from .certified import F64, all_finite, quantum
 from .kernels import certified_scale
 from .tdd import DD
 from .tdd import scale as dd_scale
@@ -49,7 +49,7 @@ def pad(x: CT, widths: Any, value: float) -> CT:
 def scale_entries(x: CT, D: torch.Tensor) -> CT:
     """x times exact float constants entry by entry (a dropout mask): zero factors give
     exact, locally constant zeros; equal (function, factor) pairs are one function."""
-    if not bool(torch.isfinite(D).all()):
+    if not all_finite(D):
         raise Unsupported("a factor that is not finite")
     Y, R, Q = certified_scale(x.V, x.R, x.Q, D, torch.zeros_like(D),
                               quantum(D.reshape(-1)).reshape(D.shape))
@@ -116,7 +116,7 @@ def embedding(x: CT, weight: torch.Tensor, padding_idx: int | None,
             tok.numel() and (int(tok.min()) < 0 or int(tok.max()) >= n)):
         raise Unsupported("embedding indices")
     V = weight.detach().to(F64)[tok]
-    if not bool(torch.isfinite(V).all()):
+    if not all_finite(V):
         raise Unsupported("a NaN or infinite embedding")
     const = torch.full(tok.shape, not weight.requires_grad, dtype=torch.bool)
     if padding_idx is not None:
