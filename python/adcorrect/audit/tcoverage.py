@@ -33,6 +33,7 @@ from ..torchfx.fxargs import ADAPTIVE_POOLS, conv_geometry, int_tuple, match_arg
 from ..torchfx.importer import DROPOUT_MODULES
 from ..torchfx.values import inv_sqrt, kernel_scalar
 from .tcovform import INPUT, MAX_LABELS, Form, NotModelled, State, const_form, gid_array
+from .tcovgate import product, smooth_function, smooth_method, smooth_module
 from .tcovops import (
     BN,
     T,
@@ -213,6 +214,8 @@ class _Walk:
         if kind in MODULE_ACTS:
             act = MODULE_ACTS[kind](self._kernel, m, kind.__name__)
             return activation(self.st, x, act, where)
+        if (out := smooth_module(self.st, m, x, where, self._kernel)) is not None:
+            return out
         if kind is nn.Linear:
             return self._linear(x, m.weight, m.bias, where)
         if kind in (nn.Conv1d, nn.Conv2d):
@@ -275,6 +278,8 @@ class _Walk:
             return activation(self.st, x, METHOD_ACTS[name](), self._where(node))
         if name in METHOD_FUNCS:
             return self._function(node, METHOD_FUNCS[name], (x, *rest), kwargs)
+        if (out := smooth_method(self.st, name, x, rest, kwargs, self._where(node))) is not None:
+            return out
         if name in ("add", "sub"):
             other, alpha = match_args(rest, kwargs, ("other", None), ("alpha", 1))
             return self._add(node, x, other, alpha, name == "sub")
@@ -308,6 +313,9 @@ class _Walk:
             if not isinstance(args[0], T):
                 raise NotModelled("an activation of a non-tensor")
             return activation(self.st, args[0], spec.build(self._kernel, vals, "act"), where)
+        if (out := smooth_function(self.st, fn, args, kwargs, where, self._kernel,
+                                   match_args)) is not None:
+            return out
         if fn in (operator.add, torch.add, operator.sub, torch.sub):
             other, alpha = match_args(args[1:], kwargs, ("other", None), ("alpha", 1))
             return self._add(node, args[0], other, alpha, fn in (operator.sub, torch.sub))
@@ -468,6 +476,8 @@ class _Walk:
                                      (c, self._operand(b, shape))], self._where(node))
 
     def _scale(self, node: Any, a: Any, b: Any, div: bool) -> T:
+        if isinstance(a, T) and isinstance(b, T):  # a gate: product neurons
+            return product(self.st, a, b, self._where(node))
         x, c = (a, self._number(b)) if isinstance(a, T) else (b, self._number(a))
         if not isinstance(x, T) or c is None or (div and not isinstance(a, T)):
             raise NotModelled("a product that is not a tensor times a number")
@@ -499,7 +509,7 @@ def _moved(x: T, name: str, rest: tuple[Any, ...], kwargs: dict[str, Any]) -> An
     if not ok:
         raise NotModelled(f"{name} of the batch axis")
     try:
-        F2, O2 = (getattr(torch.from_numpy(np.ascontiguousarray(a)), name)(*rest, **kwargs)
+        F2, O2 = (getattr(torch.from_numpy(np.array(a)), name)(*rest, **kwargs)  # writable
                   for a in (x.F, gid_array(x.O, x.shape)))
     except (TypeError, RuntimeError, IndexError) as e:
         raise NotModelled(f"{name}: {e}") from None

@@ -102,10 +102,13 @@ def share(st: State, x: T) -> T:
 
 
 def activation(st: State, x: T, act: Activation, where: str) -> T:
-    """``act`` entrywise: a pending entry becomes its neuron, a source gets a new one."""
+    """``act`` entrywise: a pending entry becomes its neuron, a source gets a new one.  A
+    kinkless smooth activation (tanh, GELU, ...) builds the same neurons, but none of them
+    is kinked (no theta, no label, no bias needed: ``Network.no_exclusive_bias``)."""
     (Fc,), mult = compact(x.F)
     counts = np.bincount(Fc.reshape(-1), minlength=len(st.forms)) * mult
-    th = st.thetas(act)
+    kink = act.exact or bool(act.kink_table())  # exact and kinkless: NotModelled below
+    th = st.thetas(act) if kink else frozenset()
     own, vid, seq = st.own(), st.vid(), st.tick()
     lut = np.arange(len(st.forms))
     fused = []
@@ -116,14 +119,17 @@ def activation(st: State, x: T, act: Activation, where: str) -> T:
             st.edge(f.reads, node)
             for g in f.groups:
                 st.occ[g] += n
-            st.kinked(th, f, n)
+            if kink:
+                st.kinked(th, f, n)
             fused.append(int(i))
         else:
             node = own
             st.edge(frozenset((f.node,)) if f.node >= 0 else frozenset(), own)
-            st.kinked(th, None, n)
+            if kink:
+                st.kinked(th, None, n)
         lut[i] = st.intern(Form(node=node, vid=vid))
-    st.blocks.append(("act", seq, (x.F, x.O, where, x.shape)))
+    if kink:  # the labels of kinked neurons (:func:`.tcoverage._labels`)
+        st.blocks.append(("act", seq, (x.F, x.O, where, x.shape)))
     if fused:
         st.entry_event(x.F, x.O, None, fused)
     if where in st.reused:
