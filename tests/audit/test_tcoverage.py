@@ -22,6 +22,7 @@ import torch
 from adcorrect.audit.run import Auditor
 from adcorrect.audit.tcoverage import NotModelled, graph_coverage, structure_facts
 from adcorrect.cli import main
+from adcorrect.exact.certcheck import smooth_coverage
 from adcorrect.nets.theorems import coverage, coverage_json
 from adcorrect.torch import from_module
 from test_tfilter import ShuffleUnit
@@ -462,21 +463,30 @@ def test_an_audit_keeps_the_old_answer_where_the_graph_gives_none(
     assert res["theorem"]["why"].startswith("structure not analysed")
 
 
-def test_a_gated_model_is_audited_without_its_neurons() -> None:
+@pytest.mark.parametrize(("kind", "pool", "theorem"), [
+    ("se", True, "none"), ("silu", False, "T6_batch_ad_correct_smooth_tau_built")])
+def test_a_gated_model_is_audited_without_its_neurons(kind: str, pool: bool,
+                                                      theorem: str) -> None:
     """Squeeze-and-excitation and GLU gates (products of tensors) and smooth functions are
-    read from the graph: where the tensor filter decides, the audit's first call imports
-    no neuron (the IR import took 2.9 s of 3 on a small MobileNetV3), and its theorem
-    keys are the IR's (a max pool first: the tensor filter goes first)."""
+    read from the graph: where the tensor filter decides, the audit's theorem keys are
+    the IR's, read for smooth pre-activations; with a max pool first (the tensor filter
+    goes first), the first audit imports no neuron (the IR import took 2.9 s of 3 on a
+    small MobileNetV3)."""
     torch.manual_seed(0)
-    m = _with_statistics(nn.Sequential(nn.MaxPool2d(2), Gated("se")))
-    x, y = torch.randint(0, 17, (3, 2, 8, 8)).float() / 16, torch.tensor([0, 1, 0])
+    m = _with_statistics(nn.Sequential(nn.MaxPool2d(2) if pool else nn.Identity(),
+                                       Gated(kind)))
+    side = 8 if pool else 4
+    x, y = torch.randint(0, 17, (3, 2, side, side)).float() / 16, torch.tensor([0, 1, 0])
     aud = Auditor(m, x, "ce")
+    aud.tensor_first = True
     res = aud.audit(x, y)
     assert res["exact"]["filter"] == "tensor" and res["exact"]["undecided"] is None
-    assert aud.net is None
-    net = from_module(m, torch.zeros(1, 2, 8, 8))
-    assert res["theorem"] == coverage_json(coverage(net, 3, "pytorch"))
-    assert res["theorem"]["applies"] == "none" and res["bias_network"] is False
+    assert aud.net is None or not pool
+    net = from_module(m, torch.zeros(1, 2, side, side))
+    assert net.is_smooth
+    assert res["theorem"] == smooth_coverage(net, 3, "pytorch")
+    assert res["theorem"]["applies"] == theorem
+    assert res["single_bias_network"] is (kind == "silu")
 
 
 SMOOTH = [nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.Softplus]

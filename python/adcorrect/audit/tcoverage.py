@@ -72,6 +72,7 @@ class Facts:
     theta_uniform: bool
     dense: bool
     no_exclusive: tuple[str, ...]  # kinked neurons without a bias parameter of their own
+    smooth: bool = False  # some smooth neuron: the smooth-pre-activation theorems apply
 
     def coverage(self, batch: int) -> Coverage:
         """The coverage at batch size ``batch``."""
@@ -160,7 +161,7 @@ class _Walk:
         own = (lambda f: not f.pending or f.bias is None)
         return Facts(bias_network, True, tuple(_labels(st, own)), lacking,
                      len(st.kbias) + lacking, theta_uniform, dense,
-                     tuple(_labels(st, lambda f: own(f) or st.occ[f.bias] != 1)))
+                     tuple(_labels(st, lambda f: own(f) or st.occ[f.bias] != 1)), st.smooth)
 
     # -- nodes ----------------------------------------------------------------------------
 

@@ -123,6 +123,7 @@ class State:
     kbias: dict[Group, set[Fraction]] = field(default_factory=dict)
     kforms: set[Form] = field(default_factory=set)
     lacking: int = 0
+    smooth: bool = False  # a smooth activation or product (``Network.is_smooth``)
     own_uniform: bool = True
     blocks: list[tuple[str, int, tuple[object, ...]]] = field(default_factory=list)
     creators: list[Creator] = field(default_factory=list)

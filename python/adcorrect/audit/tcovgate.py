@@ -35,6 +35,7 @@ def product(st: State, a: T, b: T, where: str) -> T:
     fa = _sources(st, a)
     fb = fa if b is a else _sources(st, b)
     own, vid = st.own(), st.vid()
+    st.smooth = True
     reads = {st.forms[int(i)].node for f in (fa, fb) for i in np.unique(compact(f)[0][0])}
     st.edge({n for n in reads if n >= 0}, own)
     out = st.intern(Form(node=own, vid=vid))

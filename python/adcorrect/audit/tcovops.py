@@ -108,6 +108,7 @@ def activation(st: State, x: T, act: Activation, where: str) -> T:
     (Fc,), mult = compact(x.F)
     counts = np.bincount(Fc.reshape(-1), minlength=len(st.forms)) * mult
     kink = act.exact or bool(act.kink_table())  # exact and kinkless: NotModelled below
+    st.smooth |= not act.exact
     th = st.thetas(act) if kink else frozenset()
     own, vid, seq = st.own(), st.vid(), st.tick()
     lut = np.arange(len(st.forms))

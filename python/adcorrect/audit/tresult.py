@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from ..exact.certcheck import smooth_json
 from ..nets.theorems import coverage_json
 from .execution import ExecutionResult
 from .tcoverage import graph_facts
@@ -100,7 +101,8 @@ def _structure_of(aud: Any, B: int) -> dict[str, Any]:
         return {"bias_network": B == 1 and facts.bias_network,
                 "single_bias_network": facts.bias_network,
                 "no_exclusive_bias": list(facts.no_exclusive),
-                "theorem": coverage_json(facts.coverage(B))}
+                "theorem": smooth_json(coverage_json(facts.coverage(B))) if facts.smooth
+                else coverage_json(facts.coverage(B))}
     why = ("structure not analysed: " + (
         "batch statistics couple the examples, and the whole-batch network is imported "
         "only for batches the tensor filter leaves open" if aud.deferred else

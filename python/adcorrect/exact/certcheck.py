@@ -25,7 +25,13 @@ SMOOTH_THEOREMS = {
 
 def smooth_coverage(net: Network, batch: int, choice: Choice) -> dict[str, object]:
     """The theorem coverage of a network with smooth pre-activations."""
-    j = coverage_json(coverage(net, batch, choice))
+    return smooth_json(coverage_json(coverage(net, batch, choice)))
+
+
+def smooth_json(j: dict[str, object]) -> dict[str, object]:
+    """A coverage (:func:`~adcorrect.nets.theorems.coverage_json`) read for a network
+    with smooth pre-activations: the Coq theorems over them, or none."""
+    j = dict(j)
     name = str(j["applies"])
     if name in SMOOTH_THEOREMS:
         j["applies"] = SMOOTH_THEOREMS[name]
