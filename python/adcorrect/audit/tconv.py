@@ -1,6 +1,8 @@
 """Convolutions in the tensor filter: ``nn.Conv1d/2d`` and ``nn.ConvTranspose1d/2d`` on
 certified tensors (:func:`~.tkernels.affine`'s radius and exactness for any map linear in
-the input and in the weight), their structural ids, double-double limb and tangent."""
+the input and in the weight), their structural ids, double-double limb and tangent; and
+``nn.Linear`` (matrices, and as a 1x1 convolution over the last axis of a larger input:
+tokens, channels-last feature maps)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .tids import ids_windows
+from .tids import ids_rows, ids_windows
 from .tkernels import CT, Unsupported, affine, affine_limb, conv_window_any
 from .tmoves import pad as t_pad
 
@@ -101,3 +103,42 @@ def depthwise(a: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, stride: 
             sl = ap[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw]
             out = torch.addcmul(out, sl, w[:, 0, i, j].reshape(1, -1, 1, 1))
     return out if b is None else out + b.reshape(1, -1, 1, 1)
+
+
+def linear_call(x: CT, w: torch.Tensor | None, b: torch.Tensor | None,
+                kernel: Callable[..., Any], tangent: Callable[..., Any]) -> tuple[CT, int]:
+    """``F.linear(x, w, b)`` over the last axis in any pass (as :func:`conv_call`); an input
+    of more than two axes ``(B, ..., d)`` is read as ``(B, d, L)`` and multiplied as a 1x1
+    convolution (every kernel here keeps channels on axis 1), then moved back."""
+    if w is None or w.dim() != 2 or x.V.dim() < 2 or x.V.shape[-1] != w.shape[1]:
+        raise Unsupported("linear shapes")
+    O, d = w.shape
+    consts = (not w.requires_grad, b is None or not b.requires_grad)
+    if x.V.dim() == 2:
+        def op(a: torch.Tensor, ww: torch.Tensor, bb: torch.Tensor | None) -> torch.Tensor:
+            return F.linear(a, ww, bb)
+
+        out = kernel(affine if x.D is None else affine_limb, x, w, b, *consts, op, d,
+                     lambda t: t.any(1, keepdim=True).expand(-1, O))
+        if x.T is not None:
+            out.T = tangent(x, w, b, op, d)
+        out.I = ids_rows(x.I, O)
+        return out, out.V.numel() * d
+    B, lead = x.V.shape[0], tuple(x.V.shape[1:-1])
+    L = math.prod(lead)
+    xc = x.map(lambda t: t.reshape(B, L, d).transpose(1, 2).contiguous())
+    xc.I = None
+
+    def op1(a: torch.Tensor, ww: torch.Tensor, bb: torch.Tensor | None) -> torch.Tensor:
+        return F.conv1d(a, ww.unsqueeze(-1), bb)
+
+    out = kernel(affine if x.D is None else affine_limb, xc, w, b, *consts, op1, d,
+                 lambda t: t.any(1, keepdim=True).expand(-1, O, -1))
+    if x.T is not None:
+        out.T = tangent(xc, w, b, op1, d)
+    out.I = None
+    res = out.map(lambda t: t.transpose(1, 2).reshape(B, *lead, O))
+    if x.I is not None:
+        rows = ids_rows(x.I.reshape(-1, d), O)
+        res.I = None if rows is None else rows.reshape(B, *lead, O)
+    return res, res.V.numel() * d

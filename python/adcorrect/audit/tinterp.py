@@ -25,7 +25,7 @@ from ..torchfx.layers import CONSTANT_PADS, unflattened, upsample_kwargs
 from .certified import F64, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
-from .tconv import CONVS, TRANSPOSED, conv_call
+from .tconv import CONVS, TRANSPOSED, conv_call, linear_call
 from .tdd import DD
 from .tdd import add as dd_add
 from .tdd import exact as dd_exact
@@ -46,13 +46,11 @@ from .tgates import (
     shifted,
     smooth_call,
 )
-from .tids import canon_const, ids_max, ids_pair, ids_rows
+from .tids import canon_const, ids_max, ids_pair
 from .tkernels import (
     CT,
     Unsupported,
     activation,
-    affine,
-    affine_limb,
     avg,
     below_maxima,
     exact_tensor,
@@ -62,6 +60,7 @@ from .tkernels import (
 )
 from .tmoves import (
     VIEW_FUNCTIONS,
+    axes_mean,
     embedding,
     flattened,
     indexed,
@@ -74,7 +73,7 @@ from .tmoves import (
     view_method,
 )
 from .tmoves import pad as t_pad
-from .tnorm import batch_norm_call, group_norm_call
+from .tnorm import batch_norm_call, layer_norm_fn, norm_call
 from .ttangent import NoCertificate, affine_along
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
@@ -346,18 +345,9 @@ class Interp(torch.fx.Interpreter):
         return self.pool_max(x, d, k, k, 0, 1, False)
 
     def linear(self, x: CT, w: Any, b: Any) -> CT:
-        wt, bt = self.param(w), self.param(b)
-        if wt is None or wt.dim() != 2 or x.V.dim() != 2:
-            raise Unsupported("linear shapes")
-        out = self.kernel(affine if x.D is None else affine_limb,
-            x, wt, bt, not wt.requires_grad, bt is None or not bt.requires_grad,
-            lambda a, ww, bb: F.linear(a, ww, bb), wt.shape[1],
-            lambda t: t.any(1, keepdim=True).expand(-1, wt.shape[0]))
-        if x.T is not None:
-            out.T = self.tangent_affine(x, wt, bt, lambda a, ww, bb: F.linear(a, ww, bb),
-                                        wt.shape[1])
-        out.I = ids_rows(x.I, wt.shape[0])
-        self.found.terms += out.V.numel() * wt.shape[1]
+        out, terms = linear_call(x, self.param(w), self.param(b), self.kernel,
+                                 self.tangent_affine)
+        self.found.terms += terms
         return self.named(out)
 
     def tangent_affine(self, x: CT, w: torch.Tensor, b: torch.Tensor | None, op: Any,
@@ -418,9 +408,9 @@ class Interp(torch.fx.Interpreter):
                                          self.direction)
             self.found.terms += terms
             return self.named(out)
-        if kind is nn.GroupNorm or isinstance(m, nn.modules.instancenorm._InstanceNorm):
-            return self.named(group_norm_call(x, m, float(self.scalar(m.eps)), self.kernel,
-                                              self.direction))
+        if (out := norm_call(x, m, self.scalar, self.kernel, self.direction,
+                             self.found.smooth)) is not None:
+            return self.named(out)
         if kind is nn.Flatten:
             return flattened(x, m.start_dim, m.end_dim)
         if kind in (nn.PixelShuffle, nn.PixelUnshuffle) and x.V.dim() == 4:
@@ -475,6 +465,9 @@ class Interp(torch.fx.Interpreter):
             fn, inplace = call_args(target, args, kwargs)
             self.inplace_ok(inplace)
             return self.smooth(fn, args[0])
+        if target is F.layer_norm:
+            return self.named(layer_norm_fn(args, kwargs, self.scalar, self.kernel,
+                                            self.direction, self.found.smooth))
         if target is torch.mean and isinstance(args[0], CT):
             return self.spatial_mean(args[0], *args[1:], **kwargs)
         if target in (operator.add, torch.add, operator.sub, torch.sub) and len(args) == 2 \
@@ -540,18 +533,13 @@ class Interp(torch.fx.Interpreter):
             return self.spatial_mean(x, *args[1:], **kwargs)
         raise Unsupported(f"method .{name}()")
 
-    def spatial_mean(self, x: CT, dim: Any = None, keepdim: bool = False,
-                     dtype: Any = None) -> CT:
-        """``x.mean(dims)`` over every axis after the first two (global average pooling
-        written as a mean): the adaptive average pool to 1 over the flattened axes."""
-        n = x.V.dim()
-        dims = [dim] if isinstance(dim, int) else list(dim or ())
-        if dtype is not None or n < 3 or sorted(d % n for d in dims) != list(range(2, n)):
-            raise Unsupported("a mean over other axes than the spatial ones")
-        flat = x.map(lambda t: t.reshape(t.shape[0], t.shape[1], -1))
-        out = self.pool_adaptive(flat, 1, 1)
-        shape = (x.V.shape[0], x.V.shape[1], *([1] * (n - 2) if keepdim else []))
-        return self.named(out.map(lambda t: t.reshape(shape)))
+    def spatial_mean(self, x: CT, *args: Any, **kwargs: Any) -> CT:
+        """``x.mean(dims)`` over axes other than the batch axis (:func:`.tmoves.axes_mean`:
+        the kept axes as channels, the adaptive average pool to 1 over the others)."""
+        flat, shape, kshape = axes_mean(x, *args, **kwargs)
+        out = self.pool_adaptive(flat, 1, 1).map(lambda t: t.reshape(shape))
+        out.name = (self.where(), kshape[1:])  # the IR's names: keepdim's shape
+        return out
 
     # shapes and arithmetic -------------------------------------------------------------
 

@@ -244,3 +244,22 @@ def method_move(x: CT, name: str, rest: tuple[Any, ...], kwargs: dict[str, Any])
     if name in ("chunk", "split"):
         return pieces(x, name, rest, kwargs)
     return None
+
+
+def axes_mean(x: CT, dim: Any = None, keepdim: bool = False, dtype: Any = None
+              ) -> tuple[CT, tuple[int, ...], tuple[int, ...]]:
+    """For ``x.mean(dim, keepdim)`` over axes other than the batch axis: x with the kept
+    axes flattened to axis 1 and the reduced ones to axis 2 (row-major, as the IR reads
+    them), the result's shape, and keepdim's shape (the IR's names)."""
+    n = x.V.dim()
+    dims = [dim] if isinstance(dim, int) else list(dim or ())
+    red = sorted({d % n for d in dims if isinstance(d, int) and -n <= d < n})
+    if dtype is not None or not red or len(red) != len(dims) or red[0] == 0:
+        raise Unsupported("a mean over the batch axis, no axis or in another dtype")
+    kept = [a for a in range(1, n) if a not in red]
+    shape = tuple(x.V.shape)
+    C, N = math.prod(shape[a] for a in kept), math.prod(shape[a] for a in red)
+    flat = x.map(lambda t: t.permute(0, *kept, *red).reshape(shape[0], C, N))
+    kshape = tuple(1 if a in red else s for a, s in enumerate(shape))
+    out = kshape if keepdim else tuple(s for a, s in enumerate(shape) if a not in red)
+    return flat, out, kshape

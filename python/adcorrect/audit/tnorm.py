@@ -54,6 +54,7 @@ import torch
 from torch import nn
 
 from .certified import F64, FLOOR, INFLATE, NOQ, U, gamma, quantum
+from .kernels import certified_add, certified_scale
 from .tdd import DD, shift, two_prod, two_sum
 from .tdd import batch_norm as dd_batch_norm
 from .tdd import finish as dd_finish
@@ -442,3 +443,112 @@ def group_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
     if x.D is not None:
         out.D = _dd_group_norm(x.D, G, m, eps)
     return out
+
+
+def layer_norm(x: CT, k: int, g: torch.Tensor, b: torch.Tensor, const: bool, eps: float
+               ) -> CT:
+    """LayerNorm over the last k axes: each row (the entries of one leading index) is one
+    channel of a batch of one, normalised by :func:`batch_norm_train` without weight and
+    bias, then the elementwise affine map (``g``, ``b`` of the normalised shape)."""
+    shape = x.V.shape
+    N = math.prod(shape[len(shape) - k:])
+    if N < 2:
+        raise Unsupported("layer statistics of one value")
+    rows = x.map(lambda t: t.reshape(1, -1, N))
+    Y, R, Q = batch_norm_train(rows.V, rows.R, None, None, eps)
+    flat = rows.C.all(2, keepdim=True).expand(rows.C.shape).reshape(shape)
+    shp = _norm_shape(shape, k)
+    z = torch.zeros([1] * len(shape), dtype=F64)
+    Y, R, Q = certified_scale(Y.reshape(shape), R.reshape(shape), Q.reshape(shape),
+                              g.reshape(shp), z, quantum(g).reshape(shp))
+    Y, R, Q = certified_add(Y, R, Q, b.reshape(shp), z, quantum(b).reshape(shp))
+    return CT(Y, R, Q, flat & const)
+
+
+def _norm_shape(shape: torch.Size, k: int) -> tuple[int, ...]:
+    """The shape a weight of the last k axes broadcasts from."""
+    return (1,) * (len(shape) - k) + tuple(shape[len(shape) - k:])
+
+
+def layer_norm_call(x: CT, normalized_shape: Any, weight: Any, bias: Any, eps: float,
+                    kernel: Callable[..., Any],
+                    direction: Callable[[Any], torch.Tensor | None]) -> CT:
+    """``nn.LayerNorm`` or ``F.layer_norm`` in any pass of the tensor filter, as the
+    importer reads it (:func:`adcorrect.torchfx.smooth.normalise`: the biased variance,
+    real arithmetic); weight and bias of the normalised shape, or none: tensors, or exact
+    certified tensors (``F.layer_norm`` with parameters read as attributes).  Structural
+    ids are not kept (every entry its own: statistics per row, a weight per position)."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(normalized_shape)
+    k = len(ns)
+    if not k or not all(isinstance(v, int) for v in ns) or x.V.dim() <= k or \
+            tuple(x.V.shape[-k:]) != ns:
+        raise Unsupported("a layer norm of these shapes")
+    (g, dg, cg), (b, db, cb) = (_norm_param(t, ns, one, direction)
+                                for t, one in ((weight, 1.0), (bias, 0.0)))
+    out = kernel(layer_norm, x, k, g, b, cg and cb, eps)
+    out.I = None
+    shape = x.V.shape
+    shp = _norm_shape(shape, k)
+    N = math.prod(ns)
+    if x.T is not None:
+        t, n, rn = _normalised_tangent(x.map(lambda u: u.reshape(1, -1, N)), eps)
+        back = (lambda u: u.reshape(shape))
+        out.T = _affine_tangent((back(t[0]), back(t[1])), back(n), back(rn), g, dg, db, shp)
+    if x.D is not None:
+        n = dd_batch_norm_train(x.D.map(lambda u: u.reshape(1, -1, N)), None, None, eps)
+        out.D = shift(dd_scale(n.map(lambda u: u.reshape(shape)), g.reshape(shp)),
+                      b.reshape(shp))
+    return out
+
+
+def _norm_param(t: Any, ns: tuple[int, ...], fill: float,
+                direction: Callable[[Any], torch.Tensor | None]
+                ) -> tuple[torch.Tensor, torch.Tensor | None, bool]:
+    """A normalisation's weight or bias of shape ``ns``: exact float64 values (``fill``
+    where there is none), the pass's direction, and whether it is constant."""
+    if t is None:
+        return torch.full(ns, fill, dtype=F64), None, True
+    if isinstance(t, CT):
+        if tuple(t.V.shape) != ns or bool((t.R != 0).any()):
+            raise Unsupported("a layer norm of computed weights")
+        return t.V, None if t.T is None else t.T[0], bool(t.C.all())
+    if not isinstance(t, torch.Tensor) or tuple(t.shape) != ns:
+        raise Unsupported("a layer norm of these shapes")
+    return t.detach().to(F64), direction(t), not t.requires_grad
+
+
+def norm_call(x: CT, m: nn.Module, scalar: Callable[[Any], Any], kernel: Callable[..., Any],
+              direction: Callable[[Any], torch.Tensor | None], smooth: set[str]
+              ) -> CT | None:
+    """GroupNorm, InstanceNorm or LayerNorm modules (:func:`group_norm_call`,
+    :func:`layer_norm_call`); None for another module.  Where statistics are computed,
+    ``rsqrt`` joins ``smooth`` (the smooth functions the IR builds: its normalisation's
+    ``1 / sqrt(var + eps)``)."""
+    if type(m) is nn.GroupNorm or isinstance(m, nn.modules.instancenorm._InstanceNorm):
+        tracked = isinstance(m, nn.modules.instancenorm._InstanceNorm) and \
+            m.track_running_stats and not m.training and m.running_mean is not None
+        if not tracked:
+            smooth.add("rsqrt")
+        return group_norm_call(x, m, float(scalar(m.eps)), kernel, direction)
+    if type(m) is nn.LayerNorm:
+        smooth.add("rsqrt")
+        return layer_norm_call(x, m.normalized_shape, m.weight, m.bias, float(scalar(m.eps)),
+                               kernel, direction)
+    return None
+
+
+def layer_norm_fn(args: tuple[Any, ...], kwargs: dict[str, Any], scalar: Callable[[Any], Any],
+                  kernel: Callable[..., Any],
+                  direction: Callable[[Any], torch.Tensor | None], smooth: set[str]) -> CT:
+    """A call ``F.layer_norm(input, normalized_shape, weight, bias, eps)`` (see
+    :func:`norm_call` for ``smooth``)."""
+    from ..torchfx.fxargs import match_args
+
+    x, ns, w, b, eps = match_args(args, kwargs, ("input", None), ("normalized_shape", None),
+                                  ("weight", None), ("bias", None), ("eps", 1e-5),
+                                  optional=("weight",))
+    if not isinstance(x, CT):
+        raise Unsupported("a layer norm of a non-tensor")
+    smooth.add("rsqrt")
+    return layer_norm_call(x, ns, w, b, float(scalar(eps)), kernel, direction)

@@ -33,8 +33,11 @@ def op_name(fn: Any, node: Any) -> str:
     return node.name if "<locals>" in full else full
 
 
-def match_args(args: Sequence[Any], kwargs: dict[str, Any], *spec: tuple[str, Any]) -> list[Any]:
-    """Positional and keyword arguments matched against (name, default) pairs."""
+def match_args(args: Sequence[Any], kwargs: dict[str, Any], *spec: tuple[str, Any],
+               optional: tuple[str, ...] = ()) -> list[Any]:
+    """Positional and keyword arguments matched against (name, default) pairs; a name in
+    :data:`REQUIRED` must be given unless it is ``optional`` here (a normalisation's
+    weight)."""
     if len(args) > len(spec):
         raise InputError("too many arguments")
     extra = set(kwargs) - {n for n, _ in spec}
@@ -42,7 +45,7 @@ def match_args(args: Sequence[Any], kwargs: dict[str, Any], *spec: tuple[str, An
         raise InputError(f"unsupported argument {min(extra)!r}")
     out = list(args) + [kwargs.get(n, d) for n, d in spec[len(args):]]
     for (n, _), v in zip(spec, out):
-        if v is None and n in REQUIRED:
+        if v is None and n in REQUIRED and n not in optional:
             raise InputError(f"missing argument {n!r}")
     return out
 

@@ -536,7 +536,7 @@ class _Importer:
             x, mean, var, w, bias, training, _momentum, eps = match_args(
                 args, kwargs, ("input", None), ("running_mean", None), ("running_var", None),
                 ("weight", None), ("bias", None), ("training", False), ("momentum", 0.1),
-                ("eps", 1e-5))
+                ("eps", 1e-5), optional=("weight",))
             if training:
                 return smooth.batch_norm_train(self, x, w, bias, eps, where,
                                                f"batch_norm at {self.place(node)}", True)

@@ -380,11 +380,11 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
     if fn is F.layer_norm:
         x, shape, w, bias, eps = match_args(args, kwargs, ("input", None),
                                             ("normalized_shape", None), ("weight", None),
-                                            ("bias", None), ("eps", 1e-5))
+                                            ("bias", None), ("eps", 1e-5), optional=("weight",))
         return _layer_norm(imp, x, shape, w, bias, eps, True, where)
     if fn is F.rms_norm:
         x, shape, w, eps = match_args(args, kwargs, ("input", None), ("normalized_shape", None),
-                                      ("weight", None), ("eps", None))
+                                      ("weight", None), ("eps", None), optional=("weight",))
         return _layer_norm(imp, x, shape, w, None, eps, False, where)
     if fn in (torch.maximum, torch.minimum) or (fn in (torch.max, torch.min) and (
             isinstance(args[1] if len(args) > 1 else kwargs.get("other"), Sym))):
@@ -393,13 +393,14 @@ def function_call(imp: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, An
                                fn in (torch.maximum, torch.max), where)
     if fn is F.group_norm:
         x, groups, w, bias, eps = match_args(args, kwargs, ("input", None), ("num_groups", None),
-                                             ("weight", None), ("bias", None), ("eps", 1e-5))
+                                             ("weight", None), ("bias", None), ("eps", 1e-5),
+                                             optional=("weight",))
         return group_norm(imp, x, groups, w, bias, eps, where)
     if fn is F.instance_norm:
         x, rm, rv, w, bias, use_input, _mom, eps = match_args(
             args, kwargs, ("input", None), ("running_mean", None), ("running_var", None),
             ("weight", None), ("bias", None), ("use_input_stats", True), ("momentum", 0.1),
-            ("eps", 1e-5))
+            ("eps", 1e-5), optional=("weight",))
         running = None if use_input else (rm, rv)
         return instance_norm(imp, x, running, w, bias, eps, where, "instance_norm")
     if fn in (F.softmax, torch.softmax, F.log_softmax, torch.log_softmax):
