@@ -1,5 +1,5 @@
 """Smooth activations and products in the tensor filter (audit/tgates.py) on whole models:
-on small CNNs with SiLU, sigmoid, tanh, GELU (tanh form), softplus, hardswish and gates,
+on small CNNs with SiLU, sigmoid, tanh, GELU (erf and tanh forms), softplus, hardswish and gates,
 the tensor filter's kinked copies and the Auditor's verdicts equal the certified route's
 on the imported IR (fp32 and e4m3fn); torchvision-like EfficientNet and MobileNetV3
 blocks above the exact import limit get an answer (decided, or undecided with a reason)."""
@@ -138,7 +138,23 @@ class GatedMLP(nn.Module):
         return self.c(F.relu(self.b(h)) * torch.tanh(h))
 
 
-MODELS = [MBConv, V3Block, TanhPool, ZeroChannel, FrozenZero, SoftplusCNN, GatedMLP]
+class ErfChannel(ZeroChannel):
+    """ZeroChannel with GELU's erf form (PyTorch's default: the module and the function):
+    gelu(0) = 0 exactly, so the zero channel's relus stay on their kinks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.g = nn.GELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = self.c1(x)
+        h = F.relu(self.g(t)) + F.relu(torch.sigmoid(t) - 0.5)
+        h = F.relu(self.ls * F.gelu(self.c2(F.avg_pool2d(h, 2))))
+        return self.fc(h.mean((2, 3)))
+
+
+MODELS = [MBConv, V3Block, TanhPool, ZeroChannel, FrozenZero, SoftplusCNN, GatedMLP,
+          ErfChannel]
 CASES = [(k, seed, dt) for k in range(len(MODELS)) for seed in range(2)
          for dt in ("fp32", "e4m3fn")]
 

@@ -46,6 +46,13 @@ def _gate(x: Fraction) -> tuple[arb, arb, arb]:
     return g, 4 * g * h, c * (1 + 3 * _a(KAPPA) * a * a)
 
 
+def _normal(x: Fraction) -> tuple[arb, arb]:
+    """(Phi(x), phi(x)) in Arb: Phi(x) = erfc(-x / sqrt 2) / 2 (no cancellation for x < 0),
+    phi(x) = e^(-x^2 / 2) / sqrt(2 pi)."""
+    a = _a(x)
+    return (-a / arb(2).sqrt()).erfc() / 2, (-a * a / 2).exp() / (2 * arb.pi()).sqrt()
+
+
 #: the smooth functions under test: softplus with beta 1, 2 and 1/2 besides the others
 FNS = [*ts.SMOOTH_FNS, "softplus", "softplus_2", "softplus_0.5"]
 
@@ -82,6 +89,8 @@ def exact(fn: str, x: Fraction) -> arb:
             return a * _sig(x)[0]
         if fn == "gelu_tanh":
             return a * _gate(x)[0]
+        if fn == "gelu":
+            return a * _normal(x)[0]
     raise ValueError(fn)
 
 
@@ -97,6 +106,9 @@ def exact_deriv(fn: str, x: Fraction) -> arb:
             return 4 * _sig(2 * x)[0] * _sig(2 * x)[1]  # 1 - tanh^2 = sech^2
         if fn == "silu":
             return s + a * s * sc
+        if fn == "gelu":
+            p, d = _normal(x)
+            return p + a * d
         g, d, du = _gate(x)
         return g + a / 2 * d * du
     raise ValueError(fn)
@@ -152,12 +164,15 @@ def test_point_enclosures_contain_the_exact_values(fn: str) -> None:
             # (GELU's gate argument ~ x^3 has rounding errors relative to itself, which
             # its sigmoid turns into errors relative to gelu(x) for x < 0)
             cond = 1 + min(abs(xi), 40.0) ** 3 if fn == "gelu_tanh" else 1
-            assert ri <= 1e-13 * abs(vi) * cond, (fn, xi, vi, ri)
+            # (GELU's 1 - Phi(x) = 1/2 - phi S for x < 0 is tight relative to |x|)
+            floor = abs(xi) if fn == "gelu" and xi < 0 else 0.0
+            assert ri <= 1e-13 * (abs(vi) * cond + floor), (fn, xi, vi, ri)
 
 
 def test_exact_points_are_exact() -> None:
     x = torch.tensor([0.0, -0.0, 1.0], dtype=F64)
-    for fn, at0 in (("sigmoid", 0.5), ("tanh", 0.0), ("silu", 0.0), ("gelu_tanh", 0.0)):
+    for fn, at0 in (("sigmoid", 0.5), ("tanh", 0.0), ("silu", 0.0), ("gelu_tanh", 0.0),
+                    ("gelu", 0.0)):
         v, r = ts.enclose(fn, x, torch.zeros_like(x))
         assert float(v[0]) == at0 and float(v[1]) == at0
         assert float(r[0]) == 0 and float(r[1]) == 0 and float(r[2]) > 0
@@ -209,7 +224,7 @@ def test_derivative_enclosures_contain_the_exact_derivative(fn: str) -> None:
 
 #: sup |f'''| (1/8, 2, 0.31, 0.78), rounded up: the margin between grid points for f''
 THIRD = {"sigmoid": Fraction(1, 8), "tanh": Fraction(2), "silu": Fraction(32, 100),
-         "gelu_tanh": Fraction(79, 100)}
+         "gelu_tanh": Fraction(79, 100), "gelu": Fraction(76, 100)}
 
 
 @pytest.mark.parametrize("fn", ts.SMOOTH_FNS)
@@ -228,7 +243,7 @@ def test_global_bounds_hold(fn: str) -> None:
             d2 = abs((exact_deriv(fn, t + eps) - d1) / _a(eps)) + _a(eps * THIRD[fn])
             top1 = top1.max((abs(d1) + d2 * _a(h / 2) + _a(THIRD[fn] * h * h / 8)).upper())
             top2 = top2.max((d2 + _a(THIRD[fn] * h / 2)).upper())
-    if fn in ("silu", "gelu_tanh"):
+    if fn in ("silu", "gelu_tanh", "gelu"):
         assert top1 <= _a(Fraction(ts.LIP[fn])), top1
     assert top2 <= _a(Fraction(ts.CURV[fn])), top2
 

@@ -45,9 +45,9 @@ Spec = tuple[str, tuple[Any, ...]]  # a smooth function and its raw arguments (s
 
 
 def _gelu(approximate: Any) -> Spec:
-    if approximate != "tanh":
-        raise Unsupported("GELU with approximate='none' (erf)")
-    return "gelu_tanh", ()
+    if approximate not in ("none", "tanh"):
+        raise Unsupported(f"GELU with approximate={approximate!r}")
+    return ("gelu" if approximate == "none" else "gelu_tanh"), ()
 
 
 #: smooth modules -> module -> (function name (:data:`.tsmooth.SMOOTH_FNS` or softplus),

@@ -1,5 +1,6 @@
 """Certified smooth activations on float64 tensors, for the tensor filter (:mod:`.tgates`):
-enclosures of exp, sigmoid, tanh, SiLU and GELU's tanh form, over points and over
+enclosures of exp, sigmoid, tanh, SiLU, GELU (``x Phi(x)``, PyTorch's default erf form)
+and GELU's tanh form, over points and over
 intervals ``[V - R, V + R]``, and of their derivatives, from IEEE-correct ``+ - * /``
 alone (``torch.exp`` and ``torch.tanh`` carry no error bound and are not used).
 
@@ -28,7 +29,7 @@ from .certified import F64, INFLATE, U, gamma
 
 Enc = tuple[torch.Tensor, torch.Tensor]
 
-SMOOTH_FNS = ("sigmoid", "tanh", "silu", "gelu_tanh")
+SMOOTH_FNS = ("sigmoid", "tanh", "silu", "gelu_tanh", "gelu")
 
 # -- constants ----------------------------------------------------------------------------
 
@@ -45,6 +46,18 @@ _SQRT_2_PI = (2 / arb.pi()).sqrt()
 TWO_C = float(2 * _SQRT_2_PI)
 TWO_C_R = 2 * float(abs(2 * _SQRT_2_PI - arb(TWO_C)).upper())
 ctx.prec = _old
+#: 1 / sqrt(2 pi) within its radius; beyond |x| = PHI_CUT the normal density phi(x) and
+#: |x| phi(x) are below PHI_CUT_R and XPHI_CUT_R, and 1 - Phi(|x|) below TAIL_CUT_R
+#: (Mills: 1 - Phi(a) <= phi(a) / a), each the upper end of an Arb ball
+PHI_CUT = 10.0
+with ctx.workprec(300):
+    _INV = 1 / (2 * arb.pi()).sqrt()
+    INV_SQRT_2PI = float(_INV)
+    INV_SQRT_2PI_R = 2 * float(abs(_INV - arb(INV_SQRT_2PI)).upper())
+    _PHI_CUT = _INV * (-arb(PHI_CUT) ** 2 / 2).exp()
+    PHI_CUT_R = float(_PHI_CUT.upper()) * 2
+    XPHI_CUT_R = float((arb(PHI_CUT) * _PHI_CUT).upper()) * 2
+    TAIL_CUT_R = float((_PHI_CUT / PHI_CUT).upper()) * 2
 KAPPA = 0.044715  # the float nearest 0.044715; the exact decimal is within KAPPA_R
 KAPPA_R = float(abs(Fraction("0.044715") - Fraction(KAPPA))) * 2
 INV_LN2 = 1.4426950408889634  # any float near 1/ln 2 (it only chooses k)
@@ -77,9 +90,10 @@ K_EXPM1 = _up(Fraction("1.2037") * (_G * (1 + _U) + _U)
 #: their exact values (sigmoid: 1/4 and 1/(6 sqrt 3) = 0.0962; tanh: 1 and
 #: 4/(3 sqrt 3) = 0.7698) or from their maxima (SiLU: 1.0998 near x = 2.4 and 0.5 at 0;
 #: GELU-tanh: 1.1290 and sqrt(2/pi) = 0.7979 at 0), checked in Arb by the tests
-LIP = {"sigmoid": 0.25, "tanh": 1.0, "silu": 1.1, "gelu_tanh": 1.13}
-CURV = {"sigmoid": 0.1, "tanh": 0.79, "silu": 0.51, "gelu_tanh": 0.81}
-AT_ZERO = {"sigmoid": 0.5, "tanh": 0.0, "silu": 0.0, "gelu_tanh": 0.0}
+#: GELU: 1.1290 at sqrt 2 and 2 phi(0) = 0.7979 at 0
+LIP = {"sigmoid": 0.25, "tanh": 1.0, "silu": 1.1, "gelu_tanh": 1.13, "gelu": 1.13}
+CURV = {"sigmoid": 0.1, "tanh": 0.79, "silu": 0.51, "gelu_tanh": 0.81, "gelu": 0.81}
+AT_ZERO = {"sigmoid": 0.5, "tanh": 0.0, "silu": 0.0, "gelu_tanh": 0.0, "gelu": 0.0}
 #: bounded functions: the midpoint and half-width of their range ((0, 1), (-1, 1)), the
 #: enclosure where a computed one is wider (a radius that would only grow downstream)
 RANGE = {"sigmoid": (0.5, 0.5), "tanh": (0.0, 1.0)}
@@ -243,6 +257,52 @@ def gelu_gate(x: torch.Tensor) -> tuple[Enc, Enc]:
     return _sigmoid_interval(_gate_arg(x.clamp(-GELU_CLAMP, GELU_CLAMP)))
 
 
+def normal_gate(x: torch.Tensor) -> tuple[Enc, Enc, Enc]:
+    """``(Phi(x), 1 - Phi(x), phi(x))`` (the standard normal distribution and density) at
+    float64 points.  For ``|x| <= PHI_CUT``: ``Phi(x) = 1/2 + phi(x) S(x)`` with Marsaglia's
+    series ``S(x) = sum_n T_n``, ``T_n = x^(2n+1) / (1 3 5 ... (2n+1))``, whose terms share
+    x's sign (no cancellation), each computed from the one before by a product with
+    ``fl(x^2)`` and a quotient (three relative roundings per step).  Per entry, past
+    ``K = floor(fl(x^2)) + 40`` terms every ratio ``x^2 / (2n + 3)`` is below 1/2, so the
+    terms from K on sum to at most ``2 T_K``; the error of the computed S is then at most
+    ``gamma(4K + 4) |S|`` (the first K terms and their sums) plus ``7 |fl(T_K)|`` (the
+    later terms' own errors, each later sum's rounding, which is at most the term added,
+    and the terms never added).  ``phi(x) = exp(-fl(x^2)/2) / sqrt(2 pi)``, the exponent
+    within ``u x^2 / 2`` (a factor within ``0.51 u x^2`` of 1).  ``1 - Phi = 1/2 - phi S`` loses
+    relative accuracy for x < 0 (absolute, it stays within ``1e-13``).  Beyond PHI_CUT:
+    0 or 1 within :data:`TAIL_CUT_R`."""
+    a = x.clamp(-PHI_CUT, PHI_CUT)
+    a2 = a * a
+    K = torch.floor(a2) + 40
+    n_terms = int(float(K.max())) + 1 if a.numel() else 1
+    T, S = a.clone(), a.clone()
+    cut = torch.zeros_like(T)
+    for n in range(1, n_terms + 1):
+        T = T * a2 / (2 * n + 1)
+        cut = torch.where(K == n, T, cut)
+        if n < n_terms:
+            S = S + T
+    g = K * (4 * U) + 4 * U
+    RS = _finish(S, S.abs() * (g / (1 - g)) + 7.0 * cut.abs())
+    E, RE = exp_point(-0.5 * a2)
+    RE = _finish(E, RE + (E + RE) * (0.51 * U * a2))
+    phi = _mul((E, RE), (torch.full_like(a, INV_SQRT_2PI), torch.full_like(a, INV_SQRT_2PI_R)))
+    q = _mul(phi, (S, RS))
+    half = torch.full_like(a, 0.5)
+    s = (half + q[0], _finish(half + q[0], q[1] + U * (half + q[0]).abs()))
+    c = (half - q[0], _finish(half - q[0], q[1] + U * (half - q[0]).abs()))
+    far = x.abs() > PHI_CUT
+    if bool(far.any()):
+        pos = x > 0
+        tail = torch.full_like(a, TAIL_CUT_R)
+        one, zero = torch.ones_like(a), torch.zeros_like(a)
+        s = (torch.where(far, torch.where(pos, one, zero), s[0]), torch.where(far, tail, s[1]))
+        c = (torch.where(far, torch.where(pos, zero, one), c[0]), torch.where(far, tail, c[1]))
+        phi = (torch.where(far, zero, phi[0]),
+               torch.where(far, torch.full_like(a, PHI_CUT_R), phi[1]))
+    return s, c, phi
+
+
 def point(fn: str, x: torch.Tensor) -> tuple[Enc, dict[str, Enc]]:
     """f(x) at float64 points x, and the auxiliary enclosures its interval and derivative
     bounds use (``s``, ``c``: the sigmoid and its complement; ``d``: tanh')."""
@@ -253,6 +313,12 @@ def point(fn: str, x: torch.Tensor) -> tuple[Enc, dict[str, Enc]]:
     if fn == "tanh":
         t, d = tanh_point(x)
         return t, {"d": d}
+    if fn == "gelu":  # x Phi(x); for x < -PHI_CUT, |x| (1 - Phi(|x|)) <= phi(|x|)
+        s, c, phi = normal_gate(x)
+        v, r = _mul((x, z), s)
+        low = x < -PHI_CUT
+        return (torch.where(low, z, v), torch.where(low, torch.full_like(x, PHI_CUT_R), r)), \
+            {"s": s, "c": c, "phi": phi}
     if fn == "silu":
         s, c = sigmoid_point(x)
     elif fn == "gelu_tanh":
@@ -281,6 +347,11 @@ def _slope(fn: str, V: torch.Tensor, R: torch.Tensor, aux: dict[str, Enc]) -> to
     (their logs' slopes are in [-1, 1]), tanh's ``1 - t^2`` by ``e^(2R)`` (slope ``-2t``),
     GELU's gate argument w by ``R sup|w'|``; never above the global constant."""
     glob = torch.full_like(V, LIP[fn])
+    if fn == "gelu":  # Phi + x phi: Phi grows by at most R / sqrt(2 pi) over the interval,
+        # and phi(xi) <= phi(V) e^(R |V|) there ((V^2 - xi^2) / 2 <= R |V|)
+        s, phi = aux["s"], aux["phi"]
+        loc = s[0] + s[1] + R * 0.4 + (V.abs() + R) * (phi[0] + phi[1]) * _exp_up(R * V.abs())
+        return torch.minimum(torch.where(torch.isnan(loc), glob, loc * INFLATE), glob)
     if fn == "tanh":
         d = aux["d"]
         loc = (d[0] + d[1]) * _exp_up(2 * R)
@@ -333,6 +404,12 @@ def derivative(fn: str, V: torch.Tensor, R: torch.Tensor) -> Enc:
     _, aux = point(fn, V)
     if fn == "tanh":
         d = aux["d"]
+    elif fn == "gelu":  # Phi(V) + V phi(V); |V| phi(V) <= XPHI_CUT_R beyond PHI_CUT
+        term = _mul((V, z), aux["phi"])
+        far = V.abs() > PHI_CUT
+        term = (torch.where(far, z, term[0]),
+                torch.where(far, torch.full_like(V, XPHI_CUT_R), term[1]))
+        d = _add(aux["s"], term)
     else:
         sc = _mul(aux["s"], aux["c"])
         if fn == "sigmoid":
