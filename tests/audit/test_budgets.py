@@ -83,3 +83,40 @@ def test_the_time_limit_covers_the_import_for_the_exact_work() -> None:
     r = aud.audit(x, y)
     assert aud.net is not None and r["exact"]["undecided"] is None
     assert r["exact"]["differentiable"] is True
+
+
+def test_an_ir_too_large_for_its_batch_leaves_the_tensor_filters_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16's frozen-hardtanh case with the neuron limit lowered below its batched
+    network: the exact route stops at the limit, and the answer is the tensor filter's,
+    undecided with the limit's own words (two live kinked copies, no certificate: the
+    point is differentiable), never an error."""
+    from test_tfilter import _frozen_hardtanh
+
+    m, x = _frozen_hardtanh()
+    monkeypatch.setenv("ADCORRECT_MAX_NEURONS", "1")
+    res = Auditor(m, x, "sum").audit(x, torch.ones(2))
+    e = res["exact"]
+    assert e["filter"] == "tensor" and e["kinked"] == 2 and e["differentiable"] is None
+    assert e["undecided"].startswith("the exact batch is too large (batch of 2 x ")
+    assert "ADCORRECT_MAX_NEURONS" in e["undecided"]
+
+
+def test_a_failed_import_leaves_the_tensor_filter_alone(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """An IR import that meets a size limit at construction: the tensor filter alone
+    (as above the import limit), its reason kept for an undecided answer."""
+    from adcorrect.audit import run as run_mod
+    from adcorrect.core.errors import LimitExceeded
+
+    def refuse(self: Auditor, example: torch.Tensor) -> None:
+        raise LimitExceeded("an IR of 10^7 neurons: over the limit")
+
+    monkeypatch.setattr(run_mod.Auditor, "_import_example", refuse)
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))  # imported at once
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 0, 1, 1])
+    aud = Auditor(m, x, "ce")
+    assert aud.net is None and aud.too_large is not None and "10^7" in aud.too_large
+    e = aud.audit(x, y)["exact"]
+    assert (e["filter"], e["undecided"], e["differentiable"]) == ("tensor", None, True)

@@ -209,3 +209,28 @@ def test_token_models_agree_with_the_ir_path() -> None:
         aud.tfilter = None
         _same(tensor, aud.audit(x, y))
     assert (decided, kinked, ndf) == (23, 3, 3)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_structure_keys_import_the_ir_only_when_small(large: bool,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """LayerNorm is not modelled by the graph walk (audit/tcoverage.py): the structure keys
+    of a batch the tensor filter decides come from the IR, imported for them, unless the
+    filter counts more IR terms than STRUCTURE_TERMS (a 4-block ViT of width 64 took 40 s):
+    then they say so, and the IR stays unimported."""
+    from adcorrect.audit import tresult
+
+    if large:
+        monkeypatch.setattr(tresult, "STRUCTURE_TERMS", 10)
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 4, 2, 2), nn.MaxPool2d(1), nn.Flatten(2), nn.LayerNorm(9),
+                      nn.Flatten(), nn.Linear(36, 3)).eval()
+    x, y = torch.rand(2, 1, 6, 6), torch.tensor([0, 2])
+    aud = Auditor(m, x, "ce")
+    res = aud.audit(x, y)
+    assert res["exact"]["filter"] == "tensor" and res["exact"]["differentiable"] is True
+    if large:
+        assert aud.net is None and res["theorem"]["applies"] is None
+        assert "not modelled" in res["theorem"]["why"] and "terms" in res["theorem"]["why"]
+    else:
+        assert aud.net is not None and res["theorem"]["applies"] is not None

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..core.deadline import DEFAULT_TIME_LIMIT, Deadline, active
-from ..core.errors import InputError, Undecided
+from ..core.errors import InputError, LimitExceeded, Undecided
 from ..core.limits import limit
 from ..exact.certcheck import smooth_coverage
 from ..exact.oracle import DEFAULT_BUDGET
@@ -83,17 +83,19 @@ class Auditor:
         self._found: Filtered | None = None  # the tensor filter's findings on this batch
         # an example whose IR is imported on first need (:meth:`load_net`)
         self.pending: torch.Tensor | None = None
+        self.too_large: str | None = None  # why the IR cannot be imported (a size limit)
         if self.tfilter is not None and size > limit("exact_model_params"):
-            check_runs_as_traced(model)  # the tensor filter alone: no exact import
-            with torch.no_grad(), kept_buffers(model):  # batch statistics: the whole example
-                out = run_model(model, self._cast(example))
-            if not isinstance(out, torch.Tensor) or out.dim() < 1:
-                raise InputError(f"the model returns a {type(out).__name__}, not a batch")
-            self.n_out = out[0].numel()
+            self._tensor_only(example)
         elif self._can_wait(example):
             self.pending = self._cast(example[:1]).clone()
         else:
-            self._import_example(example)
+            try:
+                self._import_example(example)
+            except LimitExceeded as e:  # an IR too large: the tensor filter alone
+                if self.tfilter is None:
+                    raise
+                self._tensor_only(example)
+                self.too_large = f"the exact import is too large ({e})"
         self.W = sum(p.numel() for p in self.params)
         self.gm = trace(model)
         # the IR's filter first for MLPs and small networks without max pools (faster)
@@ -103,6 +105,15 @@ class Auditor:
         # the tensor filter first even where the IR's goes first (tests)
         self.tensor_first = False
         self.import_seconds = time.perf_counter() - t0
+
+    def _tensor_only(self, example: torch.Tensor) -> None:
+        """No exact import: the model must run as traced; its outputs' width."""
+        check_runs_as_traced(self.model)
+        with torch.no_grad(), kept_buffers(self.model):  # batch statistics: whole example
+            out = run_model(self.model, self._cast(example))
+        if not isinstance(out, torch.Tensor) or out.dim() < 1:
+            raise InputError(f"the model returns a {type(out).__name__}, not a batch")
+        self.n_out = out[0].numel()
 
     def _import_example(self, example: torch.Tensor) -> None:
         """The IR of one example (or of the whole example batch where batch statistics,
@@ -155,16 +166,20 @@ class Auditor:
             except Undecided:  # past the deadline: imported on the next need
                 self.pending = example
                 raise
+            except LimitExceeded as e:  # too large: the tensor filter's answer stands
+                self.too_large = f"the exact import is too large ({e})"
         return self.net
 
     def _filter_example(self, example: torch.Tensor) -> Filtered | None:
-        """The tensor filter's findings on an example batch (the model's buffers kept),
-        or None where it cannot run it."""
+        """The tensor filter's findings on an example batch (the model's buffers kept; with
+        infinite radii, what the pass found), or None where it cannot run it."""
         if self.tfilter is None:
             return None
         try:
             with kept_buffers(self.model):
                 return self.tfilter.run(self._cast(example))
+        except Overflow as e:
+            return e.found
         except Unsupported:
             return None
 
@@ -359,14 +374,35 @@ class Auditor:
             witness = self.tfilter.certificate(xe, y, self.loss)
         no_ir = self.net is None and self.pending is None
         deadline = Deadline(self.time_limit)
-        why = None if found is None or found.live == 0 or witness is not None or no_ir \
-            else self._prepare_exact(deadline)
+        why = self.too_large if no_ir else None if found is None or found.live == 0 or \
+            witness is not None else self._prepare_exact(deadline)
         if found is not None and (found.live == 0 or witness is not None or no_ir or why):
-            res, t1, t2, ex_seconds = self._tensor_answer(xe, y, found, witness, rows, execution,
-                                                          t0, why=why)
-        elif (net := self.load_net()) is not None and net.is_smooth:  # left open, smooth
+            return self._tensor_answer(xe, y, found, witness, rows, execution, t0, why=why)
+        try:
+            return self._ir_route(xe, y, w, rows, execution, t0, found, deadline)
+        except LimitExceeded as e:  # the batch's IR too large: the tensor filter's answer
+            if found is None and self.tfilter is not None:
+                try:
+                    found = self.tfilter.run(xe)
+                except Overflow as o:  # infinite radii: their copies stay open
+                    found = o.found
+                except Unsupported:
+                    pass
+            if found is None:
+                raise
+            witness = self.tfilter.certificate(xe, y, self.loss) \
+                if found.live and self.tfilter is not None else None
+            return self._tensor_answer(xe, y, found, witness, rows, execution, t0,
+                                       why=f"the exact batch is too large ({e})")
+
+    def _ir_route(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
+                  execution: bool, t0: float, found: Filtered | None, deadline: Deadline
+                  ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
+        """The IR's route: certified for smooth models, else exact (asking the tensor
+        filter before the oracle where the IR's filter went first)."""
+        if (net := self.load_net()) is not None and net.is_smooth:  # left open, smooth
             res, t1, t2 = self._certified(xe, y, rows, execution, t0, None)
-            ex_seconds = {}
+            ex_seconds: dict[str, float] = {}
         else:
             assert self.plan is not None
             fwd = self.plan.quick_forward(w, rows.xt) or self.plan.forward(w, rows.xt)
@@ -404,7 +440,7 @@ class Auditor:
                     assert self.plan is not None
         except Undecided as e:
             return e.reason
-        return None
+        return self.too_large if self.net is None else None
 
     def _tensor_answer(self, xe: torch.Tensor, y: torch.Tensor, found: Filtered,
                        witness: dict[str, Any] | None, rows: _Rows, execution: bool,

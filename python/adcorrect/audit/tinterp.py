@@ -25,6 +25,7 @@ from ..torchfx.layers import CONSTANT_PADS, unflattened, upsample_kwargs
 from .certified import F64, quantum
 from .floatact import ActTable, act_table
 from .kernels import certified_add, certified_scale
+from .tattn import attention_call, divided, softmax
 from .tconv import CONVS, TRANSPOSED, conv_call, linear_call
 from .tdd import DD
 from .tdd import add as dd_add
@@ -409,8 +410,10 @@ class Interp(torch.fx.Interpreter):
             self.found.terms += terms
             return self.named(out)
         if (out := norm_call(x, m, self.scalar, self.kernel, self.direction,
-                             self.found.smooth)) is not None:
+                             self.found)) is not None:
             return self.named(out)
+        if kind is nn.Softmax:
+            return softmax(x, m.dim, self.found)
         if kind is nn.Flatten:
             return flattened(x, m.start_dim, m.end_dim)
         if kind in (nn.PixelShuffle, nn.PixelUnshuffle) and x.V.dim() == 4:
@@ -467,7 +470,7 @@ class Interp(torch.fx.Interpreter):
             return self.smooth(fn, args[0])
         if target is F.layer_norm:
             return self.named(layer_norm_fn(args, kwargs, self.scalar, self.kernel,
-                                            self.direction, self.found.smooth))
+                                            self.direction, self.found))
         if target is torch.mean and isinstance(args[0], CT):
             return self.spatial_mean(args[0], *args[1:], **kwargs)
         if target in (operator.add, torch.add, operator.sub, torch.sub) and len(args) == 2 \
@@ -506,6 +509,8 @@ class Interp(torch.fx.Interpreter):
             if not (args[2] if len(args) > 2 else kwargs.get("training", True)) or p == 0:
                 return args[0]
             return self.dropout(args[0])
+        if (out := attention_call(target, args, kwargs, self.found)) is not None:
+            return out
         raise Unsupported(f"function {getattr(target, '__name__', target)}")
 
     def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
@@ -531,6 +536,8 @@ class Interp(torch.fx.Interpreter):
             return self.mul(x, args[1], name == "div")
         if name == "mean":
             return self.spatial_mean(x, *args[1:], **kwargs)
+        if (out := attention_call(name, args, kwargs, self.found)) is not None:
+            return out
         raise Unsupported(f"method .{name}()")
 
     def spatial_mean(self, x: CT, *args: Any, **kwargs: Any) -> CT:
@@ -578,6 +585,8 @@ class Interp(torch.fx.Interpreter):
                 raise Unsupported("division by zero")
             cv = 1 / cv
         f = float(cv)
+        if div and Fraction(f) != cv:  # 1/c is no float: a certified division by c
+            return self.named(divided(x, float(1 / cv)))
         if Fraction(f) != cv or not math.isfinite(f):
             raise Unsupported("a scaling that is not a float")
         D = torch.full_like(x.V, f)

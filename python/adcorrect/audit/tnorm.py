@@ -519,20 +519,21 @@ def _norm_param(t: Any, ns: tuple[int, ...], fill: float,
 
 
 def norm_call(x: CT, m: nn.Module, scalar: Callable[[Any], Any], kernel: Callable[..., Any],
-              direction: Callable[[Any], torch.Tensor | None], smooth: set[str]
-              ) -> CT | None:
+              direction: Callable[[Any], torch.Tensor | None], found: Any) -> CT | None:
     """GroupNorm, InstanceNorm or LayerNorm modules (:func:`group_norm_call`,
     :func:`layer_norm_call`); None for another module.  Where statistics are computed,
-    ``rsqrt`` joins ``smooth`` (the smooth functions the IR builds: its normalisation's
-    ``1 / sqrt(var + eps)``)."""
+    ``rsqrt`` joins ``found.smooth`` (the smooth functions the IR builds: its
+    normalisation's ``1 / sqrt(var + eps)``) and about 6 IR terms per entry its count."""
     if type(m) is nn.GroupNorm or isinstance(m, nn.modules.instancenorm._InstanceNorm):
         tracked = isinstance(m, nn.modules.instancenorm._InstanceNorm) and \
             m.track_running_stats and not m.training and m.running_mean is not None
         if not tracked:
-            smooth.add("rsqrt")
+            found.smooth.add("rsqrt")
+            found.terms += 6 * x.V.numel()
         return group_norm_call(x, m, float(scalar(m.eps)), kernel, direction)
     if type(m) is nn.LayerNorm:
-        smooth.add("rsqrt")
+        found.smooth.add("rsqrt")
+        found.terms += 6 * x.V.numel()
         return layer_norm_call(x, m.normalized_shape, m.weight, m.bias, float(scalar(m.eps)),
                                kernel, direction)
     return None
@@ -540,9 +541,9 @@ def norm_call(x: CT, m: nn.Module, scalar: Callable[[Any], Any], kernel: Callabl
 
 def layer_norm_fn(args: tuple[Any, ...], kwargs: dict[str, Any], scalar: Callable[[Any], Any],
                   kernel: Callable[..., Any],
-                  direction: Callable[[Any], torch.Tensor | None], smooth: set[str]) -> CT:
+                  direction: Callable[[Any], torch.Tensor | None], found: Any) -> CT:
     """A call ``F.layer_norm(input, normalized_shape, weight, bias, eps)`` (see
-    :func:`norm_call` for ``smooth``)."""
+    :func:`norm_call` for ``found``)."""
     from ..torchfx.fxargs import match_args
 
     x, ns, w, b, eps = match_args(args, kwargs, ("input", None), ("normalized_shape", None),
@@ -550,5 +551,6 @@ def layer_norm_fn(args: tuple[Any, ...], kwargs: dict[str, Any], scalar: Callabl
                                   optional=("weight",))
     if not isinstance(x, CT):
         raise Unsupported("a layer norm of a non-tensor")
-    smooth.add("rsqrt")
+    found.smooth.add("rsqrt")
+    found.terms += 6 * x.V.numel()
     return layer_norm_call(x, ns, w, b, float(scalar(eps)), kernel, direction)

@@ -14,6 +14,9 @@ from .tcoverage import graph_facts
 from .tfound import Filtered, PoolTies
 
 MAX_ROWS = 50  # rows of a table kept in the result
+#: IR terms (the tensor filter's count) above which the IR is not imported for the
+#: structure keys alone (a 4-block ViT of width 64: 40 s for a decided batch)
+STRUCTURE_TERMS = 1_000_000
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:
@@ -66,26 +69,28 @@ def execution_json(dtype: Any, run: ExecutionResult) -> dict[str, Any]:
             "bifurcation": run.bifurcation, "changed_gradient_entries": run.changed}
 
 
-def structure(aud: Any, B: int) -> dict[str, Any]:
+def structure(aud: Any, B: int, terms: int = 0) -> dict[str, Any]:
     """The structural keys at batch size B (cached on the auditor): from the fx graph
     (:mod:`.tcoverage`, the IR's answer) where examples are separate, else from the IR
     (batch statistics: once a batch of size B has been imported whole; or where the graph
     walk has no answer), else said to be unknown.
     A batched network (B >= 2) never is a bias network (THEORY.md 8.1); B = 1 is the
-    network itself."""
+    network itself.  ``terms``: the IR's size by the tensor filter's count (above
+    :data:`STRUCTURE_TERMS`, an IR left for later is not imported for these keys)."""
     cache = aud.__dict__.setdefault("_structures", {})
     if aud.deferred and B not in aud.whole:  # analysed once a whole-batch import is made
-        return _structure_of(aud, B)
+        return _structure_of(aud, B, terms)
     if B not in cache:
-        cache[B] = _structure_of(aud, B)
+        cache[B] = _structure_of(aud, B, terms)
     return cache[B]
 
 
-def _structure_of(aud: Any, B: int) -> dict[str, Any]:
+def _structure_of(aud: Any, B: int, terms: int) -> dict[str, Any]:
     # per-example networks: the graph's facts first (the IR's answer, tested equal; the
     # IR's coverage took 39 s on a SqueezeNet at 64x64, the graph walk 0.3 s)
     facts = None if aud.whole or aud.deferred else _graph_facts(aud)
-    if facts is None and aud.net is None and aud.pending is not None and \
+    large = terms > STRUCTURE_TERMS
+    if facts is None and aud.net is None and aud.pending is not None and not large and \
             _graph_facts(aud) is None:
         aud.load_net()  # the IR left for later is the structure's only source
     if facts is None and aud.net is not None and (not aud.deferred or B in aud.whole):
@@ -106,6 +111,10 @@ def _structure_of(aud: Any, B: int) -> dict[str, Any]:
     why = ("structure not analysed: " + (
         "batch statistics couple the examples, and the whole-batch network is imported "
         "only for batches the tensor filter leaves open" if aud.deferred else
+        f"the fx graph has an op whose neuron structure is not modelled, and the IR "
+        f"(about {terms:,} terms) is imported only for batches the tensor filter leaves "
+        "open" if aud.pending is not None and large else
+        str(aud.too_large) if getattr(aud, "too_large", None) else
         "the model is above the exact import limit") + "; the verdict needs no theorem "
         "where no copy is on a live kink (the loss is C^1 near w)")
     return {"bias_network": None, "single_bias_network": None, "no_exclusive_bias": [],
@@ -178,7 +187,7 @@ def tensor_result(aud: Any, found: Filtered, run: ExecutionResult | None, B: int
         "network": aud.name if aud.net is None else aud.net.name, "W": aud.W,
         "frozen": aud.frozen, "batch": B,
         "activations": sorted({c.act.name for c in found.calls} | found.smooth), "loss": aud.loss,
-        "choice": str(aud.choice), "exact": exact, **structure(aud, B),
+        "choice": str(aud.choice), "exact": exact, **structure(aud, B, found.terms),
     }
     if run is None:
         return res

@@ -15,6 +15,11 @@ class InputError(OneLine):
     """Bad user input: the CLI prints the one-line message and exits with status 2."""
 
 
+class LimitExceeded(InputError):
+    """A size limit (:mod:`.limits`) exceeded: bad input where nothing else can answer,
+    a reason to take another route where something can (the tensor filter)."""
+
+
 class Undecided(Exception):
     """An exact decision that would exceed its budget; ``reason`` is one line saying which sizes.
 

@@ -11,7 +11,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from .errors import InputError
+from .errors import InputError, LimitExceeded
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def check(name: str, value: int, where: str) -> None:
     lim = LIMITS[name]
     cap = lim.value
     if value > cap:
-        raise InputError(f"{where}: {lim.what.split(' (')[0]} = {magnitude(value)} exceeds "
+        raise LimitExceeded(f"{where}: {lim.what.split(' (')[0]} = {magnitude(value)} exceeds "
                          f"the limit {magnitude(cap)} (set {lim.env} to raise it)")
 
 
