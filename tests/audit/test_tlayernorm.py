@@ -234,3 +234,22 @@ def test_structure_keys_import_the_ir_only_when_small(large: bool,
         assert "not modelled" in res["theorem"]["why"] and "terms" in res["theorem"]["why"]
     else:
         assert aud.net is not None and res["theorem"]["applies"] is not None
+
+
+def test_an_imported_ir_above_the_size_rule_is_not_analysed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An MLP with LayerNorm goes to the IR first (imported at construction); above
+    STRUCTURE_TERMS its coverage is not computed for a batch the tensor filter decides
+    (it took as long as the import: 50 s of a 4-block ViT's 107 s first audit)."""
+    from adcorrect.audit import tresult
+
+    monkeypatch.setattr(tresult, "STRUCTURE_TERMS", 10)
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 6), nn.LayerNorm(6), nn.ReLU(), nn.Linear(6, 3)).eval()
+    x, y = torch.rand(3, 4), torch.tensor([0, 2, 1])
+    aud = Auditor(m, x, "ce")
+    assert aud.net is not None
+    aud.tensor_first = True
+    res = aud.audit(x, y)
+    assert res["exact"]["filter"] == "tensor" and res["theorem"]["applies"] is None
+    assert "too large to analyse" in res["theorem"]["why"]

@@ -76,7 +76,8 @@ def structure(aud: Any, B: int, terms: int = 0) -> dict[str, Any]:
     walk has no answer), else said to be unknown.
     A batched network (B >= 2) never is a bias network (THEORY.md 8.1); B = 1 is the
     network itself.  ``terms``: the IR's size by the tensor filter's count (above
-    :data:`STRUCTURE_TERMS`, an IR left for later is not imported for these keys)."""
+    :data:`STRUCTURE_TERMS`, a per-example IR left for later is not imported for these
+    keys, and an imported one is not analysed: its coverage takes as long as its import)."""
     cache = aud.__dict__.setdefault("_structures", {})
     if aud.deferred and B not in aud.whole:  # analysed once a whole-batch import is made
         return _structure_of(aud, B, terms)
@@ -93,7 +94,8 @@ def _structure_of(aud: Any, B: int, terms: int) -> dict[str, Any]:
     if facts is None and aud.net is None and aud.pending is not None and not large and \
             _graph_facts(aud) is None:
         aud.load_net()  # the IR left for later is the structure's only source
-    if facts is None and aud.net is not None and (not aud.deferred or B in aud.whole):
+    if facts is None and aud.net is not None and (not aud.deferred or B in aud.whole) and \
+            not (large and not aud.deferred and not aud.whole):
         net = aud.net
         label = [n.label for n in net.neurons]
         return {"bias_network": B == 1 and net.is_bias_network,
@@ -114,6 +116,9 @@ def _structure_of(aud: Any, B: int, terms: int) -> dict[str, Any]:
         f"the fx graph has an op whose neuron structure is not modelled, and the IR "
         f"(about {terms:,} terms) is imported only for batches the tensor filter leaves "
         "open" if aud.pending is not None and large else
+        f"the fx graph has an op whose neuron structure is not modelled, and the IR "
+        f"(about {terms:,} terms) is too large to analyse for these keys"
+        if aud.net is not None and large else
         str(aud.too_large) if getattr(aud, "too_large", None) else
         "the model is above the exact import limit") + "; the verdict needs no theorem "
         "where no copy is on a live kink (the loss is C^1 near w)")
