@@ -120,3 +120,23 @@ def test_a_failed_import_leaves_the_tensor_filter_alone(monkeypatch: pytest.Monk
     assert aud.net is None and aud.too_large is not None and "10^7" in aud.too_large
     e = aud.audit(x, y)["exact"]
     assert (e["filter"], e["undecided"], e["differentiable"]) == ("tensor", None, True)
+
+
+def test_the_import_stops_at_the_neuron_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A network above the neuron limit can never be batched: its import stops as the
+    limit is crossed (a 4-block ViT of width 64 went on to 2.4 M neurons, 48 s, before the
+    batch failed), naming the node and the limit, and the audit answers from the tensor
+    filter alone."""
+    from adcorrect.core.errors import LimitExceeded
+    from adcorrect.torch import from_module
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(1, 70_000), nn.ReLU(), nn.Linear(70_000, 1))
+    x = torch.rand(2, 1) + 0.5
+    monkeypatch.setenv("ADCORRECT_MAX_NEURONS", "65536")
+    with pytest.raises(LimitExceeded, match="ADCORRECT_MAX_NEURONS"):
+        from_module(m, x[:1])
+    aud = Auditor(m, x, "sum")
+    assert aud.net is None and aud.too_large is not None
+    e = aud.audit(x, torch.ones(2))["exact"]
+    assert e["filter"] == "tensor" and e["undecided"] is None and e["differentiable"] is True

@@ -393,14 +393,16 @@ class Auditor:
             witness = self.tfilter.certificate(xe, y, self.loss) \
                 if found.live and self.tfilter is not None else None
             return self._tensor_answer(xe, y, found, witness, rows, execution, t0,
-                                       why=f"the exact batch is too large ({e})")
+                                       why=self.too_large or f"the exact batch is too large ({e})")
 
     def _ir_route(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
                   execution: bool, t0: float, found: Filtered | None, deadline: Deadline
                   ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
         """The IR's route: certified for smooth models, else exact (asking the tensor
         filter before the oracle where the IR's filter went first)."""
-        if (net := self.load_net()) is not None and net.is_smooth:  # left open, smooth
+        if (net := self.load_net()) is None and self.too_large:  # no IR: a size limit
+            raise LimitExceeded(self.too_large)
+        if net is not None and net.is_smooth:  # left open, smooth
             res, t1, t2 = self._certified(xe, y, rows, execution, t0, None)
             ex_seconds: dict[str, float] = {}
         else:

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from ..core.errors import InputError
+from ..core.limits import check
 from ..nets.activations import Activation, identity, relu, relu_split
 from ..nets.ir import Neuron, Value, is_param
 
@@ -112,6 +113,8 @@ class Builder:
             name = f"{name}/dup{self._names[name]}"
         self._names[name] = 1
         k = len(self.neurons)
+        if not k & 0xFFFF:  # a network above the neuron limit can never be batched: stop
+            check("neurons", k + 1, "the network")
         srcs, coefs = tuple(zip(*terms)) if terms else ((), ())
         self.neurons.append(Neuron(index=k, activation=act, sources=srcs, weights=coefs,
                                    bias=bias, name=name, base=k, op=op))
