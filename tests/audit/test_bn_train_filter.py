@@ -138,3 +138,19 @@ def test_deep_bn_stack_radii_stay_small() -> None:
     res = aud.audit(x, y)
     assert res["exact"]["filter"] == "tensor" and res["exact"]["differentiable"] is True
     assert aud.whole == {}
+
+
+def test_batch_statistics_list_the_irs_smooth_functions() -> None:
+    """The IR normalises by batch statistics with ``rsqrt`` neurons and lists them among
+    the activations; the tensor filter's answer lists the same (it had listed relu only)."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2),
+                      nn.Flatten(), nn.Linear(2, 2)).train()
+    x, y = torch.rand(3, 1, 4, 4), torch.tensor([0, 1, 0])
+    aud = Auditor(m, x, "ce")
+    got = aud.audit(x, y)
+    assert got["exact"]["filter"] == "tensor"
+    aud.tfilter = None
+    ref = aud.audit(x, y)
+    assert ref["exact"].get("filter") is None
+    assert got["activations"] == ref["activations"] == ["relu", "rsqrt"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -61,7 +62,8 @@ def _case(seed: int, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, 
 def _call(x: CT, k: int, w: torch.Tensor, b: torch.Tensor,
           dirs: dict[int, torch.Tensor] | None = None) -> CT:
     return layer_norm_call(x, tuple(x.V.shape[x.V.dim() - k:]), w, b, 1e-5,
-                           lambda fn, *a: fn(*a), lambda p: (dirs or {}).get(id(p)))
+                           lambda fn, *a: fn(*a), lambda p: (dirs or {}).get(id(p)),
+                           SimpleNamespace(smooth=set(), terms=0))
 
 
 def _ct(V: torch.Tensor, R: torch.Tensor, **kw: object) -> CT:

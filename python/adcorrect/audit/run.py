@@ -381,13 +381,8 @@ class Auditor:
         try:
             return self._ir_route(xe, y, w, rows, execution, t0, found, deadline)
         except LimitExceeded as e:  # the batch's IR too large: the tensor filter's answer
-            if found is None and self.tfilter is not None:
-                try:
-                    found = self.tfilter.run(xe)
-                except Overflow as o:  # infinite radii: their copies stay open
-                    found = o.found
-                except Unsupported:
-                    pass
+            if found is None:  # (the IR's filter went first)
+                found = self._filter_example(xe)
             if found is None:
                 raise
             witness = self.tfilter.certificate(xe, y, self.loss) \

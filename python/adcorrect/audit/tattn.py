@@ -76,11 +76,11 @@ def softmax(x: Any, dim: Any, found: Any) -> CT:
     if not isinstance(x, CT):
         raise Unsupported("softmax of a non-tensor")
     _value_pass(x)
-    found.smooth.add("exp")
-    found.terms += 4 * x.V.numel()
     n = x.V.dim()
     if not isinstance(dim, int) or dim % n != n - 1 or n < 2:
         raise Unsupported("softmax over another axis than the last")
+    found.smooth.add("exp")
+    found.terms += 4 * x.V.numel()
     V, R = x.V, x.R
     c = V.amax(-1, keepdim=True)
     d = V - c

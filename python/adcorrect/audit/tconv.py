@@ -109,36 +109,29 @@ def linear_call(x: CT, w: torch.Tensor | None, b: torch.Tensor | None,
                 kernel: Callable[..., Any], tangent: Callable[..., Any]) -> tuple[CT, int]:
     """``F.linear(x, w, b)`` over the last axis in any pass (as :func:`conv_call`); an input
     of more than two axes ``(B, ..., d)`` is read as ``(B, d, L)`` and multiplied as a 1x1
-    convolution (every kernel here keeps channels on axis 1), then moved back."""
+    convolution (every kernel here keeps channels on axis 1), then moved back; structural
+    ids per input row and output index."""
     if w is None or w.dim() != 2 or x.V.dim() < 2 or x.V.shape[-1] != w.shape[1]:
         raise Unsupported("linear shapes")
     O, d = w.shape
-    consts = (not w.requires_grad, b is None or not b.requires_grad)
+    shape = (*x.V.shape[:-1], O)
     if x.V.dim() == 2:
+        xc = x
+
         def op(a: torch.Tensor, ww: torch.Tensor, bb: torch.Tensor | None) -> torch.Tensor:
             return F.linear(a, ww, bb)
+    else:
+        xc = x.map(lambda t: t.reshape(shape[0], -1, d).transpose(1, 2).contiguous())
 
-        out = kernel(affine if x.D is None else affine_limb, x, w, b, *consts, op, d,
-                     lambda t: t.any(1, keepdim=True).expand(-1, O))
-        if x.T is not None:
-            out.T = tangent(x, w, b, op, d)
-        out.I = ids_rows(x.I, O)
-        return out, out.V.numel() * d
-    B, lead = x.V.shape[0], tuple(x.V.shape[1:-1])
-    L = math.prod(lead)
-    xc = x.map(lambda t: t.reshape(B, L, d).transpose(1, 2).contiguous())
-    xc.I = None
-
-    def op1(a: torch.Tensor, ww: torch.Tensor, bb: torch.Tensor | None) -> torch.Tensor:
-        return F.conv1d(a, ww.unsqueeze(-1), bb)
-
-    out = kernel(affine if x.D is None else affine_limb, xc, w, b, *consts, op1, d,
-                 lambda t: t.any(1, keepdim=True).expand(-1, O, -1))
+        def op(a: torch.Tensor, ww: torch.Tensor, bb: torch.Tensor | None) -> torch.Tensor:
+            return F.conv1d(a, ww.unsqueeze(-1), bb)
+    out = kernel(affine if x.D is None else affine_limb, xc, w, b, not w.requires_grad,
+                 b is None or not b.requires_grad, op, d,
+                 lambda t: t.any(1, keepdim=True).expand(-1, O, *t.shape[2:]))
     if x.T is not None:
-        out.T = tangent(xc, w, b, op1, d)
-    out.I = None
-    res = out.map(lambda t: t.transpose(1, 2).reshape(B, *lead, O))
-    if x.I is not None:
-        rows = ids_rows(x.I.reshape(-1, d), O)
-        res.I = None if rows is None else rows.reshape(B, *lead, O)
-    return res, res.V.numel() * d
+        out.T = tangent(xc, w, b, op, d)
+    if xc is not x:
+        out = out.map(lambda t: t.transpose(1, 2).reshape(shape))
+    rows = None if x.I is None else ids_rows(x.I.reshape(-1, d), O)
+    out.I = None if rows is None else rows.reshape(shape)
+    return out, out.V.numel() * d

@@ -314,8 +314,7 @@ class _Walk:
             if not isinstance(args[0], T):
                 raise NotModelled("an activation of a non-tensor")
             return activation(self.st, args[0], spec.build(self._kernel, vals, "act"), where)
-        if (out := smooth_function(self.st, fn, args, kwargs, where, self._kernel,
-                                   match_args)) is not None:
+        if (out := smooth_function(self.st, fn, args, kwargs, where, self._kernel)) is not None:
             return out
         if fn in (operator.add, torch.add, operator.sub, torch.sub):
             other, alpha = match_args(args[1:], kwargs, ("other", None), ("alpha", 1))

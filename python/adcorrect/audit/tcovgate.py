@@ -17,6 +17,7 @@ import numpy as np
 from torch import nn
 
 from ..nets import activations as acts
+from ..torchfx.fxargs import match_args
 from ..torchfx.smooth import FUNC_FNS, METHOD_FNS, MODULE_FNS
 from .tcovform import Form, NotModelled, State, compact
 from .tcovops import T, activation
@@ -62,7 +63,7 @@ def smooth_module(st: State, m: nn.Module, x: T, where: str, scalar: Any) -> T |
 
 
 def smooth_function(st: State, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                    where: str, scalar: Any, match_args: Any) -> T | None:
+                    where: str, scalar: Any) -> T | None:
     """A smooth function (``torch.sigmoid``, ``F.silu``, ...) of a tensor, or None."""
     if fn not in FUNC_FNS or not args or not isinstance(args[0], T):
         return None

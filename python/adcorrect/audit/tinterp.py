@@ -74,7 +74,7 @@ from .tmoves import (
     view_method,
 )
 from .tmoves import pad as t_pad
-from .tnorm import batch_norm_call, layer_norm_fn, norm_call
+from .tnorm import layer_norm_fn, norm_call
 from .ttangent import NoCertificate, affine_along
 from .ttangent import activation as t_activation
 from .ttangent import add as t_add
@@ -404,11 +404,6 @@ class Interp(torch.fx.Interpreter):
             out, terms = conv_call(x, m, self.kernel, self.tangent_affine)
             self.found.terms += terms
             return self.named(out)
-        if kind in (nn.BatchNorm1d, nn.BatchNorm2d):
-            out, terms = batch_norm_call(x, m, float(self.scalar(m.eps)), self.kernel,
-                                         self.direction)
-            self.found.terms += terms
-            return self.named(out)
         if (out := norm_call(x, m, self.scalar, self.kernel, self.direction,
                              self.found)) is not None:
             return self.named(out)
@@ -472,7 +467,7 @@ class Interp(torch.fx.Interpreter):
             return self.named(layer_norm_fn(args, kwargs, self.scalar, self.kernel,
                                             self.direction, self.found))
         if target is torch.mean and isinstance(args[0], CT):
-            return self.spatial_mean(args[0], *args[1:], **kwargs)
+            return self.axis_mean(args[0], *args[1:], **kwargs)
         if target in (operator.add, torch.add, operator.sub, torch.sub) and len(args) == 2 \
                 and not kwargs:
             return self.add(args[0], args[1], target in (operator.sub, torch.sub))
@@ -535,12 +530,12 @@ class Interp(torch.fx.Interpreter):
         if name in ("mul", "div") and len(args) == 2 and not kwargs:
             return self.mul(x, args[1], name == "div")
         if name == "mean":
-            return self.spatial_mean(x, *args[1:], **kwargs)
+            return self.axis_mean(x, *args[1:], **kwargs)
         if (out := attention_call(name, args, kwargs, self.found)) is not None:
             return out
         raise Unsupported(f"method .{name}()")
 
-    def spatial_mean(self, x: CT, *args: Any, **kwargs: Any) -> CT:
+    def axis_mean(self, x: CT, *args: Any, **kwargs: Any) -> CT:
         """``x.mean(dims)`` over axes other than the batch axis (:func:`.tmoves.axes_mean`:
         the kept axes as channels, the adaptive average pool to 1 over the others)."""
         flat, shape, kshape = axes_mean(x, *args, **kwargs)

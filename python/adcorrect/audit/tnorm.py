@@ -355,14 +355,23 @@ def _eval_tangent(x: CT, m: nn.Module, dg: torch.Tensor | None, db: torch.Tensor
     return out
 
 
+def statistics(found: Any, x: CT) -> None:
+    """Record in the pass's findings what the IR builds for a normalisation of x's entries
+    by computed statistics (:func:`adcorrect.torchfx.smooth.normalise`): its smooth
+    ``rsqrt`` neurons, and about 6 terms per entry."""
+    found.smooth.add("rsqrt")
+    found.terms += 6 * x.V.numel()
+
+
 def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
-                    direction: Callable[[Any], torch.Tensor | None]) -> tuple[CT, int]:
+                    direction: Callable[[Any], torch.Tensor | None], found: Any) -> CT:
     """A BatchNorm module on a certified tensor in any pass of the tensor filter (eval
-    mode: running statistics; else the batch's): values and radii through the pass's
-    ``kernel`` (its memo), structural ids, the double-double limb, the tangent along
-    ``direction``; and the terms a whole-batch import would spend on it (0 in eval
-    mode)."""
+    mode: running statistics; else the batch's, recorded by :func:`statistics`): values
+    and radii through the pass's ``kernel`` (its memo), structural ids, the double-double
+    limb, the tangent along ``direction``."""
     train = m.training or m.running_mean is None
+    if train:
+        statistics(found, x)
     out = kernel(bn_train, x, m, eps) if train else kernel(batch_norm, x, m)
     out.I = ids_channel(x.I)
     dg, db = direction(m.weight), direction(m.bias)
@@ -371,7 +380,7 @@ def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
     if x.D is not None:
         out.D = dd_batch_norm_train(x.D, m.weight, m.bias, eps) if train else \
             dd_batch_norm(x.D, *bn_constants(m))
-    return out, 6 * out.V.numel() if train else 0
+    return out
 
 
 def group_norm(x: CT, G: int, m: nn.Module, eps: float) -> CT:
@@ -421,7 +430,7 @@ def ids_example_channel(ids: torch.Tensor | None) -> torch.Tensor | None:
 
 
 def group_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
-                    direction: Callable[[Any], torch.Tensor | None]) -> CT:
+                    direction: Callable[[Any], torch.Tensor | None], found: Any) -> CT:
     """GroupNorm or InstanceNorm (1d/2d/3d) in any pass of the tensor filter, as the
     importer reads them (:func:`adcorrect.torchfx.smooth.instance_norm`): an InstanceNorm
     that tracks running statistics, in eval mode, is BatchNorm's eval-mode map
@@ -432,10 +441,11 @@ def group_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
         if x.V.dim() != m._get_no_batch_dim() + 1:
             raise Unsupported(f"{type(m).__name__} of a {x.V.dim()}-d tensor")
         if m.track_running_stats and not m.training and m.running_mean is not None:
-            return batch_norm_call(x, m, eps, kernel, direction)[0]
+            return batch_norm_call(x, m, eps, kernel, direction, found)
         G = x.V.shape[1]
     if x.V.dim() < 2 or x.V.shape[1] % G:
         raise Unsupported("channels that do not split into the groups")
+    statistics(found, x)
     out = kernel(group_norm, x, G, m, eps)
     out.I = ids_example_channel(x.I)
     if x.T is not None:
@@ -472,7 +482,7 @@ def _norm_shape(shape: torch.Size, k: int) -> tuple[int, ...]:
 
 def layer_norm_call(x: CT, normalized_shape: Any, weight: Any, bias: Any, eps: float,
                     kernel: Callable[..., Any],
-                    direction: Callable[[Any], torch.Tensor | None]) -> CT:
+                    direction: Callable[[Any], torch.Tensor | None], found: Any) -> CT:
     """``nn.LayerNorm`` or ``F.layer_norm`` in any pass of the tensor filter, as the
     importer reads it (:func:`adcorrect.torchfx.smooth.normalise`: the biased variance,
     real arithmetic); weight and bias of the normalised shape, or none: tensors, or exact
@@ -486,6 +496,7 @@ def layer_norm_call(x: CT, normalized_shape: Any, weight: Any, bias: Any, eps: f
         raise Unsupported("a layer norm of these shapes")
     (g, dg, cg), (b, db, cb) = (_norm_param(t, ns, one, direction)
                                 for t, one in ((weight, 1.0), (bias, 0.0)))
+    statistics(found, x)
     out = kernel(layer_norm, x, k, g, b, cg and cb, eps)
     out.I = None
     shape = x.V.shape
@@ -520,22 +531,16 @@ def _norm_param(t: Any, ns: tuple[int, ...], fill: float,
 
 def norm_call(x: CT, m: nn.Module, scalar: Callable[[Any], Any], kernel: Callable[..., Any],
               direction: Callable[[Any], torch.Tensor | None], found: Any) -> CT | None:
-    """GroupNorm, InstanceNorm or LayerNorm modules (:func:`group_norm_call`,
-    :func:`layer_norm_call`); None for another module.  Where statistics are computed,
-    ``rsqrt`` joins ``found.smooth`` (the smooth functions the IR builds: its
-    normalisation's ``1 / sqrt(var + eps)``) and about 6 IR terms per entry its count."""
+    """BatchNorm, GroupNorm, InstanceNorm or LayerNorm modules (:func:`batch_norm_call`,
+    :func:`group_norm_call`, :func:`layer_norm_call`; ``found``: the pass's findings, see
+    :func:`statistics`); None for another module."""
+    if type(m) in (nn.BatchNorm1d, nn.BatchNorm2d):
+        return batch_norm_call(x, m, float(scalar(m.eps)), kernel, direction, found)
     if type(m) is nn.GroupNorm or isinstance(m, nn.modules.instancenorm._InstanceNorm):
-        tracked = isinstance(m, nn.modules.instancenorm._InstanceNorm) and \
-            m.track_running_stats and not m.training and m.running_mean is not None
-        if not tracked:
-            found.smooth.add("rsqrt")
-            found.terms += 6 * x.V.numel()
-        return group_norm_call(x, m, float(scalar(m.eps)), kernel, direction)
+        return group_norm_call(x, m, float(scalar(m.eps)), kernel, direction, found)
     if type(m) is nn.LayerNorm:
-        found.smooth.add("rsqrt")
-        found.terms += 6 * x.V.numel()
         return layer_norm_call(x, m.normalized_shape, m.weight, m.bias, float(scalar(m.eps)),
-                               kernel, direction)
+                               kernel, direction, found)
     return None
 
 
@@ -551,6 +556,4 @@ def layer_norm_fn(args: tuple[Any, ...], kwargs: dict[str, Any], scalar: Callabl
                                   optional=("weight",))
     if not isinstance(x, CT):
         raise Unsupported("a layer norm of a non-tensor")
-    found.smooth.add("rsqrt")
-    found.terms += 6 * x.V.numel()
-    return layer_norm_call(x, ns, w, b, float(scalar(eps)), kernel, direction)
+    return layer_norm_call(x, ns, w, b, float(scalar(eps)), kernel, direction, found)

@@ -90,12 +90,13 @@ def _structure_of(aud: Any, B: int, terms: int) -> dict[str, Any]:
     # per-example networks: the graph's facts first (the IR's answer, tested equal; the
     # IR's coverage took 39 s on a SqueezeNet at 64x64, the graph walk 0.3 s)
     facts = None if aud.whole or aud.deferred else _graph_facts(aud)
-    large = terms > STRUCTURE_TERMS
+    # a per-example IR above the size rule: neither imported nor analysed for these keys
+    large = terms > STRUCTURE_TERMS and not aud.deferred and not aud.whole
     if facts is None and aud.net is None and aud.pending is not None and not large and \
             _graph_facts(aud) is None:
         aud.load_net()  # the IR left for later is the structure's only source
     if facts is None and aud.net is not None and (not aud.deferred or B in aud.whole) and \
-            not (large and not aud.deferred and not aud.whole):
+            not large:
         net = aud.net
         label = [n.label for n in net.neurons]
         return {"bias_network": B == 1 and net.is_bias_network,
@@ -110,23 +111,28 @@ def _structure_of(aud: Any, B: int, terms: int) -> dict[str, Any]:
                 "no_exclusive_bias": list(facts.no_exclusive),
                 "theorem": smooth_json(coverage_json(facts.coverage(B))) if facts.smooth
                 else coverage_json(facts.coverage(B))}
-    why = ("structure not analysed: " + (
-        "batch statistics couple the examples, and the whole-batch network is imported "
-        "only for batches the tensor filter leaves open" if aud.deferred else
-        f"the fx graph has an op whose neuron structure is not modelled, and the IR "
-        f"(about {terms:,} terms) is imported only for batches the tensor filter leaves "
-        "open" if aud.pending is not None and large else
-        f"the fx graph has an op whose neuron structure is not modelled, and the IR "
-        f"(about {terms:,} terms) is too large to analyse for these keys"
-        if aud.net is not None and large else
-        str(aud.too_large) if getattr(aud, "too_large", None) else
-        "the model is above the exact import limit") + "; the verdict needs no theorem "
-        "where no copy is on a live kink (the loss is C^1 near w)")
+    why = (f"structure not analysed: {_not_analysed(aud, terms, large)}; the verdict needs "
+           "no theorem where no copy is on a live kink (the loss is C^1 near w)")
     return {"bias_network": None, "single_bias_network": None, "no_exclusive_bias": [],
             "theorem": {"applies": None, "why": why, "bias_network": None, "tied_bias": None,
                         "classes_ordered": None, "kinked_classes": None,
                         "without_own_bias": [], "without_own_bias_count": None,
                         "theta_uniform": None, "dense": None}}
+
+
+def _not_analysed(aud: Any, terms: int, large: bool) -> str:
+    """Why the structure keys have no answer."""
+    if aud.deferred:
+        return ("batch statistics couple the examples, and the whole-batch network is "
+                "imported only for batches the tensor filter leaves open")
+    if aud.too_large:
+        return str(aud.too_large)
+    if large:
+        return (f"the fx graph has an op whose neuron structure is not modelled, and the IR "
+                f"(about {terms:,} terms) is " + (
+                    "imported only for batches the tensor filter leaves open"
+                    if aud.pending is not None else "too large to analyse for these keys"))
+    return "the model is above the exact import limit"
 
 
 def _graph_facts(aud: Any) -> Any:
