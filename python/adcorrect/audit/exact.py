@@ -40,7 +40,6 @@ Pipeline (each step exact; floats only where :mod:`~adcorrect.audit.plan` certif
 from __future__ import annotations
 
 import functools
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -61,22 +60,12 @@ from ..nets.activations import Choice
 from ..nets.batch import Batch, batched
 from ..nets.ir import Network
 from .certified import F64, INFLATE, U
+from .groups import Copy, group_test
 from .plan import Plan
 
 #: Largest number of examples the exact fallbacks evaluate in one audit (times the
 #: network's size in terms: see DEFAULT_EXACT_WORK).
 DEFAULT_EXACT_WORK = 20_000_000
-
-
-@dataclass
-class Copy:
-    """A kinked copy: neuron index, example, the kink, and what is known of its adjoint."""
-
-    neuron: int
-    example: int
-    kink: Fraction
-    zbar: str | None = None  # "non-zero", "zero" or None (not needed)
-    zbar_approx: float | None = None
 
 
 @dataclass
@@ -178,11 +167,12 @@ def _constancy(plan: Plan, fwd: Any, ex: _Exact) -> LocalConstancy:
     """Local constancy (:mod:`adcorrect.exact.dead`) read off the certified float64 values,
     with exact values where the radius does not decide."""
     net, n_in = plan.net, plan.n_in
-    z, rz, y, ry = (t.numpy() for t in (fwd.z, fwd.rz, fwd.y, fwd.ry))  # fast scalar reads
+    z, rz = fwd.reader("Z", True), fwd.reader("RZ", True)
+    y, ry = fwd.reader("Y", False), fwd.reader("RY", False)
 
     def zero(src: int, i: int) -> bool:
         node = -src - 1 if src < 0 else n_in + src
-        v, r = float(z[node, i]), float(rz[node, i])
+        v, r = z(node, i), rz(node, i)
         if r == 0:
             return v == 0
         if abs(v) > r:
@@ -191,14 +181,14 @@ def _constancy(plan: Plan, fwd: Any, ex: _Exact) -> LocalConstancy:
 
     def flat(j: int, i: int) -> bool:
         act = net.neurons[j].activation
-        v, r = float(y[j, i]), float(ry[j, i])
+        v, r = y(j, i), ry(j, i)
         known = flat_near(act, v, r)
         if known is not None:
             return known
         return flat_around(act, Fraction(v) if r == 0 else ex.y(i, j))  # r = 0: v exact
 
     def sign(j: int, i: int) -> int | None:
-        v, r = float(y[j, i]), float(ry[j, i])
+        v, r = y(j, i), ry(j, i)
         return (v > 0) - (v < 0) if r == 0 or abs(v) > r else None
 
     return LocalConstancy(net, zero, flat, sign)
@@ -280,11 +270,9 @@ def _seeds(plan: Plan, fwd: Any, examples: list[int], batch: Batch, loss: str, B
            ) -> tuple[torch.Tensor, torch.Tensor]:
     """dL/dz at the outputs for the examples (n_out, E), float64 with radii."""
     net = plan.net
-    n_in = plan.n_in
-    outs = torch.tensor(plan.outputs, dtype=torch.int64) + n_in
     ex = torch.tensor(examples, dtype=torch.int64)
-    z = fwd.z[outs][:, ex]
-    rz = fwd.rz[outs][:, ex]
+    z = fwd.outputs_of(plan.outputs)[:, ex]
+    rz = fwd.outputs_of(plan.outputs, radii=True)[:, ex]
     n_out = len(plan.outputs)
     if loss == "sum":
         g = torch.empty(n_out, len(examples), dtype=F64)
@@ -307,7 +295,9 @@ def _seeds(plan: Plan, fwd: Any, examples: list[int], batch: Batch, loss: str, B
     m = logits.amax(0, keepdim=True)
     e = torch.exp(logits - m)
     sm = e / e.sum(0, keepdim=True)
-    cls = torch.tensor([int(batch.y[i][0]) for i in examples], dtype=torch.int64)
+    yt = getattr(batch, "yt", None)  # the audited rows' targets as a tensor
+    cls = yt[ex, 0].to(torch.int64) if yt is not None else \
+        torch.tensor([int(batch.y[i][0]) for i in examples], dtype=torch.int64)
     onehot = torch.zeros_like(sm)
     onehot[cls, torch.arange(len(examples))] = 1.0
     g = (sm - onehot) / B
@@ -400,14 +390,14 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
     secs["backward"] = time.perf_counter() - t1
     col = {e: c for c, e in enumerate(examples)}
 
-    wl = w.tolist()
+    wl = functools.cache(w.tolist)  # the parameters as floats, read once if need be
 
     def status(c: Copy, need: bool) -> str | None:
         v, r = float(bw.zbar[c.neuron, col[c.example]]), float(bw.rzbar[c.neuron, col[c.example]])
         c.zbar_approx = v
         if abs(v) > r:
             c.zbar = "non-zero"
-        elif v == 0 and r == 0 or need and locally_zero(plan, fwd, wl, c.neuron, c.example, exact_y, choice):
+        elif v == 0 and r == 0 or need and locally_zero(plan, fwd, wl(), c.neuron, c.example, exact_y, choice):
             c.zbar = "zero"
         elif need:
             c.zbar = "zero" if is_zero(ex.zbar(c.example, c.neuron)) else "non-zero"
@@ -478,90 +468,22 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
 def _group_test(plan: Plan, fwd: Any, ex: _Exact, copies: list[Copy], top: int,
                 col: dict[int, int], bw: Any, resolve: Any
                 ) -> tuple[int, dict[str, Any] | None]:
-    """(number of groups, a witness if some group does not cancel) at neuron k*."""
-    net = plan.net
+    """:func:`~adcorrect.audit.groups.group_test` at neuron k* = ``top``, with the certified
+    float64 values (exact ones where the radius is 0, else the exact engine's)."""
     slots = plan.exclusive[top]
-    if not slots:
-        return 0, None
-    act = net.neurons[top].activation
     n_in = plan.n_in
+    srcs = [s for p in sorted(slots) for s in slots[p]]
+    nodes = [0 if s is None else -s - 1 if s < 0 else n_in + s for s in srcs]
+    z, rz = fwd.reader("Z", True), fwd.reader("RZ", True)
 
-    def source_value(i: int, s: int | None) -> Fraction:
-        if s is None:
-            return Fraction(1)
-        node = -s - 1 if s < 0 else n_in + s
-        if float(fwd.rz[node, i]) == 0:
-            return Fraction(float(fwd.z[node, i]))
-        return ex.z(i, s)
+    def source_values(c: Copy) -> list[Fraction]:
+        i = c.example
+        return [Fraction(1) if s is None else Fraction(z(k, i)) if rz(k, i) == 0 else ex.z(i, s)
+                for s, k in zip(srcs, nodes)]
 
-    params = sorted(slots)
-    classes: dict[tuple[tuple[int, Fraction], ...], list[tuple[Copy, Fraction]]] = {}
-    for c in copies:
-        t = {p: sum((source_value(c.example, s) for s in slots[p]), Fraction(0)) for p in params}
-        t = {p: v for p, v in t.items() if v != 0}
-        if not t:
-            continue
-        lead = t[min(t)]
-        key = tuple(sorted((p, v / lead) for p, v in t.items()))
-        jump = act.slope_right(c.kink) - act.slope_left(c.kink)
-        classes.setdefault(key, []).append((c, jump * abs(lead)))
-    bad = _first_bad(classes, col, bw, ex, resolve)
-    if bad is None:
-        return len(classes), None
-    return len(classes), _witness(net, params, [dict(k) for k in classes], dict(bad))
+    def adjoint(c: Copy) -> tuple[float, float]:
+        j = col[c.example]
+        return float(bw.zbar[c.neuron, j]), float(bw.rzbar[c.neuron, j])
 
-
-def _first_bad(classes: dict[Any, list[tuple[Copy, Fraction]]], col: dict[int, int], bw: Any,
-               ex: _Exact, resolve: Any) -> Any:
-    """A group whose C_H is not 0: certified by floats first, exact arithmetic last."""
-    singles = {k: m[0] for k, m in classes.items() if len(m) == 1 and m[0][1] != 0}
-    multi = {k: m for k, m in classes.items() if len(m) > 1}
-    for key, (c, _) in singles.items():
-        if c.zbar == "non-zero":
-            return key
-    for key, members in multi.items():
-        total = Fraction(0)
-        rad = Fraction(0)
-        for c, f in members:
-            total += Fraction(float(bw.zbar[c.neuron, col[c.example]])) * f
-            rad += Fraction(float(bw.rzbar[c.neuron, col[c.example]])) * abs(f)
-        if abs(total) > rad:
-            return key
-    for key, (c, _) in singles.items():
-        if c.zbar is None and resolve(c) == "non-zero":
-            return key
-    for key, members in multi.items():
-        exact: Any = Fraction(0)
-        for c, f in members:
-            exact = exact + ex.zbar(c.example, c.neuron) * f
-        if not is_zero(exact):
-            return key
-    return None
-
-
-def _witness(net: Network, params: list[int], rows: list[dict[int, Fraction]],
-             h0: dict[int, Fraction]) -> dict[str, Any]:
-    """v0 on h0's crease only, d across it, s small: phi(v0 + s d) + phi(v0 - s d) differs
-    from 2 phi(v0) by 2 |s| C_H0 (t_H0 . d) != 0 (the other creases keep their sides)."""
-    rng = random.Random(20240901)
-    others = [r for r in rows if r != h0]
-    nn = sum((c * c for c in h0.values()), Fraction(0))
-
-    def dot(r: dict[int, Fraction], v: dict[int, Fraction]) -> Fraction:
-        return sum((c * v.get(p, Fraction(0)) for p, c in r.items()), Fraction(0))
-
-    for _ in range(1000):
-        r = {p: Fraction(rng.randint(-9, 9)) for p in params}
-        t = dot(h0, r) / nn
-        v0 = {p: r[p] - t * h0.get(p, Fraction(0)) for p in params}
-        if all(dot(o, v0) != 0 for o in others):
-            break
-    else:  # pragma: no cover - a generic point exists
-        raise AssertionError("no generic point on the crease")
-    d = dict(h0)
-    limits = [abs(dot(o, v0)) / (2 * abs(dot(o, d))) for o in others if dot(o, d) != 0]
-    s = min(limits) if limits else Fraction(1)
-    name = net.param_names
-    return {"kind": "phi(v0 + s d) + phi(v0 - s d) != 2 phi(v0)",
-            "v0": {name[p]: str(c) for p, c in v0.items() if c != 0},
-            "d": {name[p]: str(c) for p, c in d.items() if c != 0}, "s": str(s)}
+    return group_test(plan.net, slots, copies, source_values, adjoint,
+                      lambda c: ex.zbar(c.example, c.neuron), resolve)

@@ -11,9 +11,11 @@ every float kink (``relu'(0) = 1``; in general the right slope, or the left one 
 torch's choice is the right slope).  A *bifurcation* (Bertoin et al., NeurIPS 2021) is a
 difference between the two, entry by entry, exactly.
 
-The second gradient replaces an activation's output by
-``where(kink, out.detach() + s * (x - x.detach()), out)``: the same values, with slope
-``s`` at the kinked entries, and torch's own backward everywhere else.
+Both gradients come from one forward pass: an activation call with float kinks passes its
+output through :class:`_Switch`, the identity on values; its backward hands the output's
+gradient on unchanged for the first gradient (torch's own backward, exactly), and for the
+second one sends ``s g`` to the input at the kinked entries (slope ``s`` there) and
+``g`` to the output everywhere else (torch's own backward there).
 
 Entries are matched with the IR's activation neurons by order: the importer creates one
 neuron per entry of each activation call, in graph order and row-major (max-pool ties,
@@ -149,17 +151,42 @@ def adaptive_ties(x: torch.Tensor, d: int, size: Any) -> int:
     return ties
 
 
-class _Recorder(torch.fx.Interpreter):
-    """Runs the traced model; records activation inputs; optionally swaps kink slopes."""
+class _Switch(torch.autograd.Function):
+    """out = act(x) on values; backward: torch's own (``state.alternative`` False) or slope
+    ``alt`` at the ``kink`` entries (True)."""
 
-    def __init__(self, gm: torch.fx.GraphModule, alternative: bool = False,
-                 records: list[Record] | None = None,
-                 masks: list[torch.Tensor] | None = None) -> None:
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, out: torch.Tensor, kink: torch.Tensor,
+                alt: torch.Tensor, state: _Slopes) -> torch.Tensor:
+        ctx.kink, ctx.alt, ctx.state = kink, alt, state
+        return out.clone()  # (a view of an input would forbid in-place ops after it)
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[Any, ...]:
+        if not ctx.state.alternative:
+            return None, g, None, None, None
+        zero = torch.zeros((), dtype=g.dtype)
+        return torch.where(ctx.kink, g * ctx.alt, zero), torch.where(ctx.kink, zero, g), \
+            None, None, None
+
+
+@dataclass
+class _Slopes:
+    """Which slope the recorded pass's kinked entries take in its backward."""
+
+    alternative: bool = False
+
+
+class _Recorder(torch.fx.Interpreter):
+    """Runs the traced model; records activation inputs; with ``switches``, the outputs of
+    activation calls with float kinks go through :class:`_Switch` (``slopes`` chooses
+    their backward)."""
+
+    def __init__(self, gm: torch.fx.GraphModule, masks: list[torch.Tensor] | None = None,
+                 switches: bool = False) -> None:
         super().__init__(gm)
-        self.alternative = alternative
-        self.records: list[Record] = [] if records is None else records
-        self.replay = records is not None
-        self.pos = 0
+        self.records: list[Record] = []
+        self.slopes = _Slopes() if switches else None
         self.masks: list[torch.Tensor] = [] if masks is None else masks  # dropout's
         self.drawn = masks is None  # draw masks (and keep them) or replay the given ones
         self.mpos = 0
@@ -178,39 +205,35 @@ class _Recorder(torch.fx.Interpreter):
 
     def _act(self, found: tuple[Maker, Call], x: torch.Tensor) -> torch.Tensor:
         make, call = found
-        if not self.replay:
-            key = (len(self.records), x.dtype)
-            cache = self.module.__dict__.setdefault("_adcorrect_specs", {})
-            spec = cache.get(key)
-            if spec is None:
-                act = make(_rounder(x.dtype))
-                kinks = []
-                for c in act.kinks:
-                    cv = torch.tensor(float(c), dtype=x.dtype)
-                    if Fraction(float(cv)) != c:
-                        continue  # the kink is not a number of the dtype: never hit exactly
-                    d = act.derivative(c, "pytorch")
-                    alt = act.slope_right(c) if d != act.slope_right(c) else act.slope_left(c)
-                    kinks.append((cv, torch.tensor(float(alt), dtype=x.dtype)))
-                spec = (act, kinks)
-                cache[key] = spec
-            act, kinks = spec
-            xd = x.detach()
-            kink = alt_t = None
-            for cv, alt in kinks:
-                at = xd == cv
-                if bool(at.any()):
-                    kink = at if kink is None else kink | at
-                    alt_t = torch.where(at, alt, torch.zeros((), dtype=x.dtype) if alt_t is None
-                                        else alt_t)
-            self.records.append(Record(act, xd, kink, alt_t))
-            return call(x)
-        rec = self.records[self.pos]
-        self.pos += 1
+        key = (len(self.records), x.dtype)
+        cache = self.module.__dict__.setdefault("_adcorrect_specs", {})
+        spec = cache.get(key)
+        if spec is None:
+            act = make(_rounder(x.dtype))
+            kinks = []
+            for c in act.kinks:
+                cv = torch.tensor(float(c), dtype=x.dtype)
+                if Fraction(float(cv)) != c:
+                    continue  # the kink is not a number of the dtype: never hit exactly
+                d = act.derivative(c, "pytorch")
+                alt = act.slope_right(c) if d != act.slope_right(c) else act.slope_left(c)
+                kinks.append((cv, torch.tensor(float(alt), dtype=x.dtype)))
+            spec = (act, kinks)
+            cache[key] = spec
+        act, kinks = spec
+        xd = x.detach()
+        kink = alt_t = None
+        for cv, alt in kinks:
+            at = xd == cv
+            if bool(at.any()):
+                kink = at if kink is None else kink | at
+                alt_t = torch.where(at, alt, torch.zeros((), dtype=x.dtype) if alt_t is None
+                                    else alt_t)
+        self.records.append(Record(act, xd, kink, alt_t))
         out = call(x)
-        if not self.alternative or rec.kink is None:
+        if kink is None or self.slopes is None or not out.requires_grad:
             return out
-        return torch.where(rec.kink, out.detach() + rec.alt * (x - x.detach()), out)
+        return _Switch.apply(x, out, kink, alt_t, self.slopes)  # type: ignore[no-any-return]
 
     def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
         m = self.fetch_attr(target)
@@ -330,16 +353,17 @@ def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: tor
                     masks: list[torch.Tensor] | None = None) -> ExecutionResult:
     """Run the traced model on the batch in its dtype; float kinks and bifurcation (with
     ``masks``, dropout replays the audited pass's masks)."""
-    rec = _Recorder(gm, masks=masks)
+    rec = _Recorder(gm, masks=masks, switches=True)
     with torch.enable_grad():
         out = rec.run(x)
         kinks = sum(int(r.kink.sum()) for r in rec.records if r.kink is not None)
         if kinks == 0:
             return ExecutionResult(dtype, rec.records, 0, False, 0, None, rec.pool_ties)
-        g1 = torch.autograd.grad(loss_value(out, y, loss), params, allow_unused=True)
-        alt = _Recorder(gm, alternative=True, records=rec.records, masks=rec.masks)
-        out2 = alt.run(x)
-        g2 = torch.autograd.grad(loss_value(out2, y, loss), params, allow_unused=True)
+        value = loss_value(out, y, loss)
+        g1 = torch.autograd.grad(value, params, allow_unused=True, retain_graph=True)
+        assert rec.slopes is not None
+        rec.slopes.alternative = True
+        g2 = torch.autograd.grad(value, params, allow_unused=True)
     changed = 0
     for a, b in zip(g1, g2):
         if a is None and b is None:

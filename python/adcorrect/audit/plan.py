@@ -18,7 +18,7 @@ the AD derivative choice at kinked copies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -64,12 +64,31 @@ class Forward:
         b, pos = self.plan.block_of[k]
         return float(self.blocks[b].Y[pos, i])
 
-    def outputs_of(self, neurons: Sequence[int]) -> torch.Tensor:
-        """(len(neurons), B): the outputs z of the given neurons."""
+    def reader(self, attr: str, nodes: bool) -> Callable[[int, int], float]:
+        """read(k, i): entry (k, i) of :attr:`y`, :attr:`ry` (``nodes`` False, k a neuron)
+        or of :attr:`z`, :attr:`rz` (k a node) from the level blocks, without assembling
+        the full matrix (a few scalar reads per audit)."""
+        plan = self.plan
+        arrays = [getattr(b, attr).numpy() for b in self.blocks]
+        block_of, n0 = plan.block_of, plan.n_in if nodes else 0
+        inputs = self.inputs.numpy() if attr == "Z" else None
+
+        def read(k: int, i: int) -> float:
+            if k < n0:
+                return 0.0 if inputs is None else float(inputs[k, i])
+            b, pos = block_of[k - n0]
+            return float(arrays[b][pos, i])
+        return read
+
+    def outputs_of(self, neurons: Sequence[int], radii: bool = False) -> torch.Tensor:
+        """(len(neurons), B): the outputs z of the given neurons (their radii if
+        ``radii``)."""
         at = [self.plan.block_of[k] for k in neurons]
         if at and len({b for b, _ in at}) == 1:
-            return self.blocks[at[0][0]].Z[torch.tensor([p for _, p in at])]
-        return self.z[torch.tensor(list(neurons), dtype=torch.int64) + self.plan.n_in]
+            blk = self.blocks[at[0][0]]
+            return (blk.RZ if radii else blk.Z)[torch.tensor([p for _, p in at])]
+        full = self.rz if radii else self.z
+        return full[torch.tensor(list(neurons), dtype=torch.int64) + self.plan.n_in]
 
     def _full(self, attr: str, nodes: bool) -> torch.Tensor:
         key = f"{attr}{nodes}"
