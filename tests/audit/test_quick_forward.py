@@ -1,10 +1,12 @@
 """The filter's quick pass (:meth:`Plan.quick_forward`: radii from norms alone, nothing
 proved exact): its enclosures hold the exact values (the exact engine), a Forward means no
 copy's enclosure meets a breakpoint, it declines exact kinks, and the audit answers the
-same with it as without it."""
+same with it as without it; :meth:`Plan.decided_forward` (quanta only up to the last level
+left open) finds the full pass's kinked and uncertain copies, with enclosures that hold."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import replace
 from fractions import Fraction as Q
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 import torch
+from adcorrect.audit.certified import NOQ
 from adcorrect.audit.plan import Plan
 from adcorrect.audit.run import Auditor
 from adcorrect.exact.engine import forward
@@ -92,7 +95,77 @@ def test_the_audit_answers_the_same_with_and_without_the_quick_pass(
         with_quick = aud.audit(xb, yb)
         found.append(aud.plan.quick_forward(aud.weights(), xb.double()) is not None)
         with monkeypatch.context() as mp:
-            mp.setattr(Plan, "quick_forward", lambda *a: None)
+            mp.setattr(Plan, "decided_forward", Plan.forward)
             without = Auditor(model, xb, "ce").audit(xb, yb)
         assert _without_timings(with_quick) == _without_timings(without)
     assert found[0] and not found[2]  # both routes are exercised
+
+
+def _coarse(seed: int, widths: tuple[int, ...]) -> tuple[nn.Module, torch.Tensor]:
+    """An MLP with weights and inputs on a coarse dyadic grid: exact kinks at any level."""
+    g = torch.Generator().manual_seed(seed)
+    grid = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0])
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(widths):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    m = nn.Sequential(*layers[:-1])
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(grid[torch.randint(0, 5, p.shape, generator=g)])
+    return m, grid[torch.randint(0, 5, (9, widths[0]), generator=g)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_decided_forward_finds_the_full_pass_copies(seed: int) -> None:
+    m, x = _coarse(seed, (4, 5, 5, 3))
+    net = from_module(m, x[:1])
+    plan = Plan(net)
+    w, xd = _weights(m), x.double()
+    full, dec = plan.forward(w, xd), plan.decided_forward(w, xd)
+    assert dec.kinks() == full.kinks() and dec.uncertains() == full.uncertains()
+    for i in range(len(x)):
+        ef = forward(replace(net, input=tuple(Q(v) for v in x[i].double().tolist())),
+                     net.values)
+        for n in net.neurons:
+            k = n.index
+            assert abs(Q(dec.y_at(k, i)) - ef.y[k]) <= Q(float(dec.ry[k, i]))
+
+
+def test_decided_forward_leaves_levels_after_the_last_open_one_quick() -> None:
+    # an exact kink in the first layer only (example 0: 0.25 - 0.25 = 0); the second
+    # layer's pieces decided by norms: its block carries no quanta, the full pass's does
+    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[0.5, -0.25], [1.0, 1.0]]))
+        m[0].bias.copy_(torch.tensor([0.0, 0.5]))
+        m[2].weight.copy_(torch.tensor([[1.0, 0.5], [-1.0, -0.5]]))
+        m[2].bias.copy_(torch.tensor([0.125, -0.125]))
+        m[4].weight.copy_(torch.tensor([[1.0, -1.0]]))
+    x = torch.tensor([[0.5, 1.0], [1.0, 0.0]])
+    plan = Plan(from_module(m, x[:1]))
+    w = _weights(m)
+    full, dec = plan.forward(w, x.double()), plan.decided_forward(w, x.double())
+    assert [i for _, i in dec.kinks()] == [0] and dec.kinks() == full.kinks()
+    assert dec.blocks[0].exact and full.blocks[1].exact
+    assert not dec.blocks[1].exact and bool((dec.blocks[1].qz == -NOQ).all())
+
+
+def test_decided_forward_restarts_with_quanta_below_a_late_open_level() -> None:
+    # the first two layers far from their kinks (quick), the third exactly at 0: its
+    # sources carry no quanta, so every level up to it is evaluated again with quanta
+    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1),
+                      nn.ReLU(), nn.Linear(1, 1))
+    with torch.no_grad():
+        for layer in (m[0], m[2]):
+            layer.weight.copy_(torch.eye(2))
+            layer.bias.fill_(1.0)
+        m[4].weight.copy_(torch.tensor([[1.0, -1.0]]))
+        m[4].bias.zero_()
+    x = torch.tensor([[1.0, 1.0]])  # (2, 2), (3, 3), then 3 - 3 = 0 exactly
+    plan = Plan(from_module(m, x[:1]))
+    w = _weights(m)
+    assert plan.quick_forward(w, x.double()) is None
+    dec = plan.decided_forward(w, x.double())
+    assert dec.kinks() == plan.forward(w, x.double()).kinks() and len(dec.kinks()) == 1
+    assert dec.y_at(*dec.kinks()[0]) == 0.0 and dec.uncertains() == []
+    assert all(b.exact for b in dec.blocks[:3])

@@ -187,6 +187,7 @@ class _Recorder(torch.fx.Interpreter):
         super().__init__(gm)
         self.records: list[Record] = []
         self.slopes = _Slopes() if switches else None
+        self.kinked_inputs: list[torch.Tensor] = []  # inputs of the switched calls
         self.masks: list[torch.Tensor] = [] if masks is None else masks  # dropout's
         self.drawn = masks is None  # draw masks (and keep them) or replay the given ones
         self.mpos = 0
@@ -233,6 +234,7 @@ class _Recorder(torch.fx.Interpreter):
         out = call(x)
         if kink is None or self.slopes is None or not out.requires_grad:
             return out
+        self.kinked_inputs.append(x)
         return _Switch.apply(x, out, kink, alt_t, self.slopes)  # type: ignore[no-any-return]
 
     def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
@@ -327,7 +329,9 @@ class ExecutionResult:
     float_kinks: int
     bifurcation: bool
     changed: int  # gradient entries that change with the kink slope
-    gradient: list[torch.Tensor] | None  # torch's own gradient (when it was computed)
+    # torch's own gradient where it was computed: the parameters upstream of a float kink
+    # (the others' gradient is the same with either slope: None)
+    gradient: list[torch.Tensor | None] | None
     pool_ties: int = 0  # max-pool entries tied in float (:func:`chain_ties`)
 
     @property
@@ -335,17 +339,50 @@ class ExecutionResult:
         """Activation entries per example."""
         return sum(r.x[0].numel() for r in self.records) if self.records else 0
 
-    def kink_matrix(self) -> torch.Tensor:
-        """(n_act, B) bool: float kinks, activation entries in IR order."""
-        if not self.records:
-            return torch.zeros(0, 0, dtype=torch.bool)
-        return torch.cat([(r.kink if r.kink is not None else torch.zeros(r.x.shape,
-                                                                           dtype=torch.bool))
-                          .reshape(r.x.shape[0], -1) for r in self.records], 1).t()
+    def kink_positions(self) -> set[tuple[int, int]]:
+        """The float kinks as (activation entry in IR order, example)."""
+        out: set[tuple[int, int]] = set()
+        start = 0
+        for r in self.records:
+            n = r.x[0].numel() if r.x.shape[0] else 0
+            if r.kink is not None:
+                out.update((start + j, i) for i, j in r.kink.reshape(r.x.shape[0], -1)
+                           .nonzero().tolist())
+            start += n
+        return out
 
-    def value_matrix(self) -> torch.Tensor:
-        """(n_act, B) the float pre-activations, in IR order."""
-        return torch.cat([r.x.reshape(r.x.shape[0], -1) for r in self.records], 1).t()
+    def value_at(self, j: int, i: int) -> float:
+        """The float pre-activation of activation entry j (IR order) in example i."""
+        for r in self.records:
+            n = r.x[0].numel()
+            if j < n:
+                return float(r.x.reshape(r.x.shape[0], -1)[i, j])
+            j -= n
+        raise IndexError(j)
+
+
+def upstream(tensors: list[torch.Tensor], params: list[torch.Tensor]) -> list[int]:
+    """The indices of the parameters the tensors depend on (autograd's graph): only their
+    gradients can change with a slope at these tensors' entries."""
+    want = {id(p): j for j, p in enumerate(params)}
+    found: set[int] = set()
+    seen: set[int] = set()
+    todo = []
+    for t in tensors:
+        if t.grad_fn is not None:
+            todo.append(t.grad_fn)
+        elif id(t) in want:  # a parameter itself
+            found.add(want[id(t)])
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        var = getattr(node, "variable", None)  # AccumulateGrad: a leaf
+        if var is not None and id(var) in want:
+            found.add(want[id(var)])
+        todo.extend(f for f, _ in node.next_functions)
+    return sorted(found)
 
 
 def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: torch.Tensor,
@@ -360,10 +397,12 @@ def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: tor
         if kinks == 0:
             return ExecutionResult(dtype, rec.records, 0, False, 0, None, rec.pool_ties)
         value = loss_value(out, y, loss)
-        g1 = torch.autograd.grad(value, params, allow_unused=True, retain_graph=True)
+        up = upstream(rec.kinked_inputs, params)
+        ups = [params[j] for j in up]
+        g1 = torch.autograd.grad(value, ups, allow_unused=True, retain_graph=True) if ups else ()
         assert rec.slopes is not None
         rec.slopes.alternative = True
-        g2 = torch.autograd.grad(value, params, allow_unused=True)
+        g2 = torch.autograd.grad(value, ups, allow_unused=True) if ups else ()
     changed = 0
     for a, b in zip(g1, g2):
         if a is None and b is None:
@@ -372,6 +411,8 @@ def execution_audit(gm: torch.fx.GraphModule, params: list[torch.Tensor], x: tor
         b = torch.zeros_like(a) if b is None else b
         same = (a == b) | (torch.isnan(a) & torch.isnan(b))
         changed += int((~same).sum())
-    grads = [torch.zeros_like(p) if g is None else g.detach() for p, g in zip(params, g1)]
+    grads: list[torch.Tensor | None] = [None] * len(params)
+    for j, p, g in zip(up, ups, g1):
+        grads[j] = torch.zeros_like(p) if g is None else g.detach()
     return ExecutionResult(dtype, rec.records, kinks, changed > 0, changed, grads,
                            rec.pool_ties)

@@ -331,7 +331,7 @@ def _transposed_full(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
     mat = co["mat"]
     m_t = nr + 1 if nr else 1
     perr = co["perr"]
-    bad = perr.reshape(nr, nc).amax(0) if nr else torch.zeros(nc, dtype=F64)
+    bad = perr.reshape(nr, nc).amax(0) if nr and co["has_err"] else torch.zeros(nc, dtype=F64)
     has_err = bool((bad > 0).any())
     err_t = torch.where(bad > 0, up_bound(perr.reshape(nr, nc).square().sum(0), m_t), 0.0) \
         if has_err else torch.zeros(nc, dtype=F64)

@@ -199,7 +199,7 @@ class Plan:
     def forward(self, w: torch.Tensor, x: torch.Tensor) -> Forward:
         """Certified float64 evaluation of every copy; ``w`` (W,) and ``x`` (B, n_in) hold
         exact float64 values of the parameters and inputs."""
-        fwd = self._evaluate(w, x, False)
+        fwd = self._evaluate(w, x, len(self.levels), False)[0]
         assert fwd is not None
         return fwd
 
@@ -208,65 +208,92 @@ class Plan:
         level) and no value proved exact: a Forward where every copy's piece is decided
         (no copy needs exact arithmetic; the full pass would prove exact what no verdict
         then reads), else None, as soon as a copy is uncertain."""
-        return self._evaluate(w, x, True)
+        return self._evaluate(w, x, 0, False)[0]
 
-    def _evaluate(self, w: torch.Tensor, x: torch.Tensor, quick: bool) -> Forward | None:
+    def decided_forward(self, w: torch.Tensor, x: torch.Tensor) -> Forward:
+        """:meth:`forward` with values proved exact (quanta) only in the levels up to the
+        last one whose pieces the norms' radii leave open, quick levels after it: the
+        same kinked and uncertain copies, without the quanta no verdict reads (a level
+        left open is evaluated again with quanta, and where its sources came from quick
+        levels, every level up to it)."""
+        full = 0
+        while True:
+            fwd, failed = self._evaluate(w, x, full, True)
+            if fwd is not None:
+                return fwd
+            full = failed + 1
+
+    def _evaluate(self, w: torch.Tensor, x: torch.Tensor, full: int, retry: bool
+                  ) -> tuple[Forward | None, int]:
+        """The levels below ``full`` with quanta, the others quick; (the Forward, -1), or
+        (None, L) for the first quick level L whose pieces its radii leave open (with
+        ``retry``, L is first evaluated again with quanta where its sources allow)."""
         xt = x.t().contiguous()
         B = xt.shape[1]
-        if quick:
-            qx = torch.full((B,), -NOQ, dtype=torch.int64)
-            inexact = (torch.zeros(B, dtype=F64), torch.zeros(B, dtype=torch.bool))
-        else:
-            qx = quantum(xt).amin(0) if xt.shape[0] else torch.full((B,), NOQ)
+        none = torch.full((B,), -NOQ, dtype=torch.int64)  # no quanta (quick levels)
+        qx = none
         blocks: list[Block] = []
+        quanta: list[bool] = []  # per block: evaluated with quanta
         self._coef_cache: list[dict[str, Any]] = []
-        for lv in self.levels:
+        for L, lv in enumerate(self.levels):
             co = coefficients(lv, w)
             self._coef_cache.append(co)
-            X, rad, QXc, RX = self._sources(lv, xt, qx, blocks)
-            if quick:  # exact sources as inexact ones of radius 0: no quanta are read
-                rad, RX = rad or inexact, None
-            Y, R, Q, exact, rcol, ecols = certified_product(co, lv.m, X, rad, QXc, co["bias"],
-                                                             co["berr"], RX)
-            if len(lv.acts) == 1:
-                tab = lv.acts[0][0]
-                if tab.identity:
-                    blocks.append(Block(Y, R, Q, Y, R, Q, exact=exact, rcol=rcol,
-                                        exact_cols=ecols))
-                    continue
-                if quick and is_relu(tab):  # 1-Lipschitz: R bounds the outputs' radii
-                    if bool((Y.abs() <= R).any()):
-                        return None
-                    blocks.append(Block(Y, R, Q, Y.clamp_min(0.0), R, Q, rcol=rcol,
-                                        exact_cols=ecols))
-                    continue
-                Z, RZ, QZ, K, UN = activate(tab, Y, R, Q)
-                if quick and (K is not None and bool(K.any()) or
-                              UN is not None and bool(UN.any())):
+            again = retry and all(src < 0 or quanta[src] for src, _ in lv.parts)
+            for quick in (L >= full, False) if again else (L >= full,):
+                if not quick and qx is none:  # the inputs' quanta, once a level reads them
+                    qx = quantum(xt).amin(0) if xt.shape[0] else torch.full((B,), NOQ)
+                blk = self._level(lv, co, xt, qx, blocks, quick)
+                if blk is not None or not quick:
+                    break
+            if blk is None:
+                return None, L
+            blocks.append(blk)
+            quanta.append(not quick)
+        return Forward(self, xt, qx, blocks), -1
+
+    def _level(self, lv: Level, co: dict[str, Any], xt: torch.Tensor, qx: torch.Tensor,
+               blocks: list[Block], quick: bool) -> Block | None:
+        """One level's block (quick: radii from norms, no quanta; None if a copy's piece is
+        left open)."""
+        X, rad, QXc, RX = self._sources(lv, xt, qx, blocks)
+        if quick:  # exact sources as inexact ones of radius 0: no quanta are read
+            B = xt.shape[1]
+            rad = rad or (torch.zeros(B, dtype=F64), torch.zeros(B, dtype=torch.bool))
+            RX = None
+        Y, R, Q, exact, rcol, ecols = certified_product(co, lv.m, X, rad, QXc, co["bias"],
+                                                         co["berr"], RX)
+        if len(lv.acts) == 1:
+            tab = lv.acts[0][0]
+            if tab.identity:
+                return Block(Y, R, Q, Y, R, Q, exact=exact, rcol=rcol, exact_cols=ecols)
+            if quick and is_relu(tab):  # 1-Lipschitz: R bounds the outputs' radii
+                if bool((Y.abs() <= R).any()):
                     return None
-                if is_relu(tab):  # radii at most the inputs': their column bounds hold
-                    blocks.append(Block(Y, R, Q, Z, RZ, QZ, K, UN, exact=exact, rcol=rcol,
-                                        exact_cols=ecols))
-                    continue
-                blocks.append(make_block(Y, R, Q, Z, RZ, QZ, K, UN))
+                return Block(Y, R, Q, Y.clamp_min(0.0), R, Q, rcol=rcol, exact_cols=ecols)
+            Z, RZ, QZ, K, UN = activate(tab, Y, R, Q)
+            if quick and (K is not None and bool(K.any()) or
+                          UN is not None and bool(UN.any())):
+                return None
+            if is_relu(tab):  # radii at most the inputs': their column bounds hold
+                return Block(Y, R, Q, Z, RZ, QZ, K, UN, exact=exact, rcol=rcol,
+                             exact_cols=ecols)
+            return make_block(Y, R, Q, Z, RZ, QZ, K, UN)
+        Z, RZ = torch.empty_like(Y), torch.empty_like(R)
+        K = torch.zeros(Y.shape, dtype=torch.bool)
+        UN = torch.zeros(Y.shape, dtype=torch.bool)
+        QZ = Q.clone()
+        for tab, pos in lv.acts:
+            if tab.identity:
+                Z[pos], RZ[pos] = Y[pos], R[pos]
                 continue
-            Z, RZ = torch.empty_like(Y), torch.empty_like(R)
-            K = torch.zeros(Y.shape, dtype=torch.bool)
-            UN = torch.zeros(Y.shape, dtype=torch.bool)
-            QZ = Q.clone()
-            for tab, pos in lv.acts:
-                if tab.identity:
-                    Z[pos], RZ[pos] = Y[pos], R[pos]
-                    continue
-                Zp, RZp, QZp, Kp, UNp = activate(tab, Y[pos], R[pos], Q)
-                Z[pos], RZ[pos] = Zp, RZp
-                if quick and Kp is not None and bool((Kp | UNp).any()):
-                    return None
-                if Kp is not None:
-                    K[pos], UN[pos] = Kp, UNp
-                QZ = torch.minimum(QZ, QZp)
-            blocks.append(make_block(Y, R, Q, Z, RZ, QZ, K, UN))
-        return Forward(self, xt, qx, blocks)
+            Zp, RZp, QZp, Kp, UNp = activate(tab, Y[pos], R[pos], Q)
+            Z[pos], RZ[pos] = Zp, RZp
+            if quick and Kp is not None and bool((Kp | UNp).any()):
+                return None
+            if Kp is not None:
+                K[pos], UN[pos] = Kp, UNp
+            QZ = torch.minimum(QZ, QZp)
+        return make_block(Y, R, Q, Z, RZ, QZ, K, UN)
 
     def _sources(self, lv: Level, xt: torch.Tensor, qx: torch.Tensor, blocks: list[Block]
                  ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor,
@@ -329,15 +356,16 @@ class Plan:
         rzb = torch.zeros(n_in + N, E, dtype=F64)
         qzb = torch.full((n_in + N, E), NOQ, dtype=torch.int64)
         outs = torch.tensor(self.outputs, dtype=torch.int64) + n_in
-        for j in range(len(self.outputs)):  # outputs may repeat
-            zb[outs[j]] += seeds[j]
-            rzb[outs[j]] += rseeds[j]
+        zb.index_add_(0, outs, seeds)  # outputs may repeat
+        rzb.index_add_(0, outs, rseeds)
         qzb[outs] = torch.where(rzb[outs] == 0, quantum(zb[outs]),
                                 torch.full_like(qzb[outs], -NOQ))
         col_of = {int(e): c for c, e in enumerate(examples)}
         fixes = [(k, col_of[i], y) for (k, i), y in exact_y.items() if i in col_of]
         for b in range(len(self.levels) - 1, -1, -1):
             lv, co, blk = self.levels[b], self._coef_cache[b], fw.blocks[b]
+            if all(src < 0 for src, _ in lv.parts):  # only inputs' adjoints would follow
+                continue
             rows = lv.rows
             nodes = rows + n_in
             Zb, RZb, QZb = zb[nodes], rzb[nodes], qzb[nodes]

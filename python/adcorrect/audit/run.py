@@ -402,7 +402,7 @@ class Auditor:
             ex_seconds: dict[str, float] = {}
         else:
             assert self.plan is not None
-            fwd = self.plan.quick_forward(w, rows.xt) or self.plan.forward(w, rows.xt)
+            fwd = self.plan.decided_forward(w, rows.xt)
             self._check_forward(xe, fwd)
             tried: list[Any] = []  # the tensor filter's answer, asked before the oracle
 

@@ -232,9 +232,7 @@ def compare(exact_kinks: dict[tuple[int, int], str], label: Callable[[int], str]
                             "matched": run.entries == n_act and kinks_known,
                             "kinks_known": kinks_known}
     if diff["matched"] and (exact_kinks or run.float_kinks):
-        fk = run.kink_matrix()
-        vals = run.value_matrix()
-        fpos = {tuple(p) for p in fk.nonzero().tolist()} if fk.numel() else set()
+        fpos = run.kink_positions()
         epos = set(exact_kinks)
         for j, i in sorted(fpos ^ epos, key=lambda p: (p[1], p[0])):
             in_exact = (j, i) in epos
@@ -243,7 +241,7 @@ def compare(exact_kinks: dict[tuple[int, int], str], label: Callable[[int], str]
                 diff["rows"].append({
                     "neuron": label(j), "example": i,
                     "exact_y": exact_kinks[(j, i)] if in_exact else "not a kink",
-                    "float_y": repr(float(vals[j, i])), "exact_kink": in_exact,
+                    "float_y": repr(run.value_at(j, i)), "exact_kink": in_exact,
                     "float_kink": not in_exact})
     verdicts = [
         {"question": "some copy on a kink", "exact": any_kink,
