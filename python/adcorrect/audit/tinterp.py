@@ -81,6 +81,7 @@ from .ttangent import add as t_add
 from .ttangent import avg as t_avg
 from .ttangent import max_windows as t_max_windows
 from .ttangent import scale as t_scale
+from .ttangent import slopes as t_slopes
 from .ttangent import zero as t_zero
 
 # -- the interpreter ----------------------------------------------------------------------
@@ -218,7 +219,11 @@ class Interp(torch.fx.Interpreter):
         if self.dirs is not None:
             if x.T is None or x.D is not None or bool((unc & ~x.C).any()):
                 raise NoCertificate("an uncertain copy")
-            out.T = t_activation(tab, x.V, x.R, kink, x.C, x.T)
+            key = ("slopes", self.pos)  # the same along d and -d
+            if self.shared is not None and key not in self.shared:
+                self.shared[key] = t_slopes(tab, x.V, x.R)
+            out.T = t_activation(tab, x.V, x.R, kink, x.C, x.T,
+                                 None if self.shared is None else self.shared[key])
         out.I = x.I  # the same function of the same input
         canon_const(out)
         B = x.V.shape[0]

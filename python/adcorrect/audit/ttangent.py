@@ -123,13 +123,23 @@ def affine_along(shared: dict[Any, Any] | None, key: Any, sign: int, xV: torch.T
     return affine(xV, xR, xt, w, wdir, bdir, op, m, along)
 
 
-def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tensor,
-               const: torch.Tensor, xt: Tan) -> Tan:
-    """The tangent of sigma: the piece's derivative, at a kink the slope of the side the
-    tangent points to; 0 where the input is locally constant."""
+def slopes(tab: ActTable, V: torch.Tensor, R: torch.Tensor) -> Tan:
+    """The derivative of sigma's piece at every copy whose piece is certain, as an
+    enclosure (what :func:`activation` multiplies the tangent by; the same along d and
+    -d)."""
     Q = torch.full(V.shape, -NOQ, dtype=torch.int64)
     # no copy is passed as a kink: derivative() never reads the choice
-    D, RD, _ = derivative(tab, V, R, Q, torch.zeros_like(kink), cast(Any, None))
+    D, RD, _ = derivative(tab, V, R, Q, torch.zeros(V.shape, dtype=torch.bool),
+                          cast(Any, None))
+    return D, RD
+
+
+def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tensor,
+               const: torch.Tensor, xt: Tan, d: Tan | None = None) -> Tan:
+    """The tangent of sigma: the piece's derivative (``d``: :func:`slopes`, computed here
+    if None), at a kink the slope of the side the tangent points to; 0 where the input is
+    locally constant."""
+    D, RD = d if d is not None else slopes(tab, V, R)
     out = times_enclosure(xt, D, RD)
     live = kink & ~const
     if bool(live.any()):
@@ -138,7 +148,7 @@ def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tens
         flat = (tv == 0) & (tr == 0)
         if not bool((up | down | flat)[live].all()):
             raise NoCertificate("a kinked copy's tangent has no certain sign")
-        ov, orr = out[0].clone(), out[1].clone()
+        ov, orr = out
         for b in tab.kink_idx:  # a kinked copy's input is exactly its breakpoint
             c = tab.act.breakpoints[b]
             at_c = live & (V == tab.bps[b][0])
@@ -147,9 +157,10 @@ def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tens
                 if not bool(at.any()):
                     continue
                 sv, se, _ = float_const(slope)
-                v, r = tv[at] * sv, tr[at]
-                ov[at] = v
-                orr[at] = (abs(sv) * r + se * (tv[at].abs() + r) + U * v.abs()) * INFLATE + TINY
+                v = tv * sv
+                ov = torch.where(at, v, ov)
+                orr = torch.where(at, (abs(sv) * tr + se * (tv.abs() + tr) + U * v.abs())
+                                  * INFLATE + TINY, orr)
         zero = live & flat
         ov, orr = ov.masked_fill(zero, 0.0), orr.masked_fill(zero, 0.0)
         out = (ov, orr)
