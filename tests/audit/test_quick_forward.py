@@ -169,3 +169,39 @@ def test_decided_forward_restarts_with_quanta_below_a_late_open_level() -> None:
     assert dec.kinks() == plan.forward(w, x.double()).kinks() and len(dec.kinks()) == 1
     assert dec.y_at(*dec.kinks()[0]) == 0.0 and dec.uncertains() == []
     assert all(b.exact for b in dec.blocks[:3])
+
+
+class _Res(nn.Module):
+    """conv, relu, a residual conv, an average pool, a linear head: levels with several
+    source blocks (the residual sum) and inputs read again further down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 3, padding=1)
+        self.fc = nn.Linear(2 * 2 * 2, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.c1(x))
+        h = torch.relu(self.c2(h) + h)
+        return self.fc(nn.functional.avg_pool2d(h, 2).flatten(1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_audit_answers_the_same_with_the_decided_pass_on_residual_cnns(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    g = torch.Generator().manual_seed(seed)
+    grid = torch.tensor([-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0])
+    m = _Res()
+    with torch.no_grad():  # coarse: exact kinks in either relu layer
+        for p in m.parameters():
+            p.copy_(grid[torch.randint(0, 7, p.shape, generator=g)])
+    x = grid[torch.randint(0, 7, (5, 1, 4, 4), generator=g)]
+    y = torch.randint(0, 3, (5,), generator=g)
+    aud = Auditor(m, x, "ce")
+    aud.ir_first, aud.tensor_first = True, False
+    got = aud.audit(x, y)
+    with monkeypatch.context() as mp:
+        mp.setattr(Plan, "decided_forward", Plan.forward)
+        ref = Auditor(m, x, "ce")
+        ref.ir_first, ref.tensor_first = True, False
+        assert _without_timings(got) == _without_timings(ref.audit(x, y))
