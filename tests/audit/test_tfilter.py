@@ -634,3 +634,15 @@ def test_exact_outputs_is_fact_4_entry_by_entry(seed: int) -> None:
     want = whole.reshape(B, 1, 1, 1) & fits(bound, Qe.reshape(B, 1, 1, 1))
     assert torch.equal(got, want)
     assert bool(want.any()) and not bool(want.all())  # both outcomes occur
+
+
+@pytest.mark.parametrize("kk", [1, 2, 3, 4, 5, 9])
+def test_window_sort_is_sorting(kk: int) -> None:
+    """The sorting network of 2x2 windows (and the fallback) sorts exactly like
+    ``torch.sort``, ties and the non-candidate marker included."""
+    from adcorrect.audit import tids
+
+    g = torch.Generator().manual_seed(kk)
+    w = torch.randint(-1, 4, (3, 2, kk, 50), generator=g).to(torch.float64)
+    w[w == 3] = 2.0 ** 60
+    assert torch.equal(tids.sort_windows(w), w.sort(2).values)

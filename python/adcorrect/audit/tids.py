@@ -50,8 +50,10 @@ def ids_windows(ids: torch.Tensor | None, d: int, k: list[int], st: list[int],
     L = w.shape[3]
     G = C if c_out is None else groups
     w = w.reshape(B, G, (C // G) * w.shape[2], L).permute(0, 1, 3, 2)
-    g = torch.arange(G, dtype=F64).reshape(1, G, 1, 1).expand(B, G, L, 1)
-    inv = intern(torch.cat([w, g], 3).reshape(B * G * L, -1).to(torch.int64))
+    if G > 1:  # the group of input channels is part of the row (one group: no column)
+        g = torch.arange(G, dtype=F64).reshape(1, G, 1, 1).expand(B, G, L, 1)
+        w = torch.cat([w, g], 3)
+    inv = intern(w.reshape(B * G * L, -1).to(torch.int64))
     if inv is None:
         return None
     inv = inv.reshape(B, G, 1, L)
@@ -75,13 +77,29 @@ def ids_max(ids: torch.Tensor | None, cand: torch.Tensor, d: int, k: list[int],
     if ids is None:
         return None
     w, _ = windows(ids.to(F64), d, k, st, pad, dl, ceil_mode, -1.0)
-    w = torch.where(cand, w, torch.full_like(w, _NOT_CAND)).sort(2).values
+    w = sort_windows(torch.where(cand, w, torch.full_like(w, _NOT_CAND)))
     if w.shape[2] > 1:  # a set: the maximum of f, f, g is the maximum of f, g
         rep = torch.zeros_like(w, dtype=torch.bool)
         rep[:, :, 1:] = w[:, :, 1:] == w[:, :, :-1]
-        w = w.masked_fill(rep, _NOT_CAND).sort(2).values
+        w = sort_windows(w.masked_fill(rep, _NOT_CAND))
     inv = intern(w.permute(0, 1, 3, 2).reshape(-1, w.shape[2]).to(torch.int64))
     return None if inv is None else inv.reshape(shape)
+
+
+def sort_windows(w: torch.Tensor) -> torch.Tensor:
+    """w sorted along axis 2 (finite floats): a sorting network of minima and maxima for
+    windows of 2 or 4 entries (2x2 pools: 4x faster than ``sort``), else ``sort``."""
+    if w.shape[2] == 2:
+        a, b = w.unbind(2)
+        return torch.stack([torch.minimum(a, b), torch.maximum(a, b)], 2)
+    if w.shape[2] != 4:
+        return w.sort(2).values
+    x0, x1, x2, x3 = w.unbind(2)
+    lo01, hi01 = torch.minimum(x0, x1), torch.maximum(x0, x1)
+    lo23, hi23 = torch.minimum(x2, x3), torch.maximum(x2, x3)
+    m1, m2 = torch.maximum(lo01, lo23), torch.minimum(hi01, hi23)
+    return torch.stack([torch.minimum(lo01, lo23), torch.minimum(m1, m2),
+                        torch.maximum(m1, m2), torch.maximum(hi01, hi23)], 2)
 
 
 def ids_rows(ids: torch.Tensor | None, n_out: int) -> torch.Tensor | None:
