@@ -347,7 +347,8 @@ def _audit(plan: Plan, w: torch.Tensor, x: torch.Tensor, batch: Batch, loss: str
            secs: dict[str, float], t0: float) -> ExactResult:
     net = plan.net
     B = x.shape[0]
-    kinked: list[Copy] = [Copy(k, i, Fraction(fwd.y_at(k, i))) for k, i in fwd.kinks()]
+    y = fwd.reader("Y", False)
+    kinked: list[Copy] = [Copy(k, i, Fraction(y(k, i))) for k, i in fwd.kinks()]
     exact_y: dict[tuple[int, int], Fraction] = {}
     unc = fwd.uncertains()
     bar = Progress(len(unc), "exact copies", enabled=ex.progress and len(unc) > 1,

@@ -41,6 +41,7 @@ from ..nets import activations as acts
 from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACTS
 from ..torchfx.fxargs import int_tuple, pool_call
 from ..torchfx.values import kernel_scalar
+from ..torchfx.verify import autograd_nodes
 from .certified import all_finite
 from .dtypes import DType
 
@@ -344,7 +345,7 @@ class ExecutionResult:
         out: set[tuple[int, int]] = set()
         start = 0
         for r in self.records:
-            n = r.x[0].numel() if r.x.shape[0] else 0
+            n = r.x[0].numel()
             if r.kink is not None:
                 out.update((start + j, i) for i, j in r.kink.reshape(r.x.shape[0], -1)
                            .nonzero().tolist())
@@ -365,23 +366,11 @@ def upstream(tensors: list[torch.Tensor], params: list[torch.Tensor]) -> list[in
     """The indices of the parameters the tensors depend on (autograd's graph): only their
     gradients can change with a slope at these tensors' entries."""
     want = {id(p): j for j, p in enumerate(params)}
-    found: set[int] = set()
-    seen: set[int] = set()
-    todo = []
-    for t in tensors:
-        if t.grad_fn is not None:
-            todo.append(t.grad_fn)
-        elif id(t) in want:  # a parameter itself
-            found.add(want[id(t)])
-    while todo:
-        node = todo.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
+    found = {want[id(t)] for t in tensors if t.grad_fn is None and id(t) in want}
+    for node in autograd_nodes([t.grad_fn for t in tensors]):
         var = getattr(node, "variable", None)  # AccumulateGrad: a leaf
         if var is not None and id(var) in want:
             found.add(want[id(var)])
-        todo.extend(f for f, _ in node.next_functions)
     return sorted(found)
 
 

@@ -60,9 +60,8 @@ class Forward:
         return self._pairs("unc")
 
     def y_at(self, k: int, i: int) -> float:
-        """The float64 pre-activation of neuron k in example i."""
-        b, pos = self.plan.block_of[k]
-        return float(self.blocks[b].Y[pos, i])
+        """The float64 pre-activation of neuron k in example i (many reads: :meth:`reader`)."""
+        return self.reader("Y", False)(k, i)
 
     def reader(self, attr: str, nodes: bool) -> Callable[[int, int], float]:
         """read(k, i): entry (k, i) of :attr:`y`, :attr:`ry` (``nodes`` False, k a neuron)
@@ -230,21 +229,23 @@ class Plan:
         ``retry``, L is first evaluated again with quanta where its sources allow)."""
         xt = x.t().contiguous()
         B = xt.shape[1]
-        none = torch.full((B,), -NOQ, dtype=torch.int64)  # no quanta (quick levels)
-        qx = none
+        qx = torch.full((B,), -NOQ, dtype=torch.int64)  # no quanta: what quick levels read
+        read_qx = False
         blocks: list[Block] = []
         quanta: list[bool] = []  # per block: evaluated with quanta
         self._coef_cache: list[dict[str, Any]] = []
         for L, lv in enumerate(self.levels):
             co = coefficients(lv, w)
             self._coef_cache.append(co)
-            again = retry and all(src < 0 or quanta[src] for src, _ in lv.parts)
-            for quick in (L >= full, False) if again else (L >= full,):
-                if not quick and qx is none:  # the inputs' quanta, once a level reads them
+            quick = L >= full
+            blk = self._level(lv, co, xt, qx, blocks, True) if quick else None
+            if blk is None and (not quick or retry and all(src < 0 or quanta[src]
+                                                           for src, _ in lv.parts)):
+                quick = False  # with quanta (its sources have them)
+                if not read_qx:  # the inputs' quanta, once a level reads them
                     qx = quantum(xt).amin(0) if xt.shape[0] else torch.full((B,), NOQ)
-                blk = self._level(lv, co, xt, qx, blocks, quick)
-                if blk is not None or not quick:
-                    break
+                    read_qx = True
+                blk = self._level(lv, co, xt, qx, blocks, False)
             if blk is None:
                 return None, L
             blocks.append(blk)

@@ -219,11 +219,8 @@ class Interp(torch.fx.Interpreter):
         if self.dirs is not None:
             if x.T is None or x.D is not None or bool((unc & ~x.C).any()):
                 raise NoCertificate("an uncertain copy")
-            key = ("slopes", self.pos)  # the same along d and -d
-            if self.shared is not None and key not in self.shared:
-                self.shared[key] = t_slopes(tab, x.V, x.R)
             out.T = t_activation(tab, x.V, x.R, kink, x.C, x.T,
-                                 None if self.shared is None else self.shared[key])
+                                 t_slopes(self.shared, ("slopes", self.pos), tab, x.V, x.R))
         out.I = x.I  # the same function of the same input
         canon_const(out)
         B = x.V.shape[0]

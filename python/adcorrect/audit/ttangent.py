@@ -123,23 +123,28 @@ def affine_along(shared: dict[Any, Any] | None, key: Any, sign: int, xV: torch.T
     return affine(xV, xR, xt, w, wdir, bdir, op, m, along)
 
 
-def slopes(tab: ActTable, V: torch.Tensor, R: torch.Tensor) -> Tan:
+def slopes(shared: dict[Any, Any] | None, key: Any, tab: ActTable, V: torch.Tensor,
+           R: torch.Tensor) -> Tan:
     """The derivative of sigma's piece at every copy whose piece is certain, as an
-    enclosure (what :func:`activation` multiplies the tangent by; the same along d and
-    -d)."""
+    enclosure (what :func:`activation` multiplies the tangent by): it depends on the
+    primal values only, so the passes along d and -d read it from ``shared`` under
+    ``key``, the first one computing it (as :func:`affine_along`'s terms)."""
+    if shared is not None and key in shared:
+        return shared[key]  # type: ignore[no-any-return]
     Q = torch.full(V.shape, -NOQ, dtype=torch.int64)
     # no copy is passed as a kink: derivative() never reads the choice
     D, RD, _ = derivative(tab, V, R, Q, torch.zeros(V.shape, dtype=torch.bool),
                           cast(Any, None))
+    if shared is not None:
+        shared[key] = (D, RD)
     return D, RD
 
 
 def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tensor,
-               const: torch.Tensor, xt: Tan, d: Tan | None = None) -> Tan:
-    """The tangent of sigma: the piece's derivative (``d``: :func:`slopes`, computed here
-    if None), at a kink the slope of the side the tangent points to; 0 where the input is
-    locally constant."""
-    D, RD = d if d is not None else slopes(tab, V, R)
+               const: torch.Tensor, xt: Tan, d: Tan) -> Tan:
+    """The tangent of sigma: the piece's derivative ``d`` (:func:`slopes`), at a kink the
+    slope of the side the tangent points to; 0 where the input is locally constant."""
+    D, RD = d
     out = times_enclosure(xt, D, RD)
     live = kink & ~const
     if bool(live.any()):

@@ -14,6 +14,8 @@ import is not the function PyTorch computes, and the model is refused.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -72,22 +74,28 @@ def cannot_run(e: RuntimeError) -> InputError:
     return InputError(f"torch cannot run the model on the batch ({first_line(e)})")
 
 
-def check_autograd_graph(out: torch.Tensor) -> None:
-    """InputError if the autograd graph of ``model(x)`` holds a custom
-    ``torch.autograd.Function`` (its backward is not the derivative of the traced ops)."""
+def autograd_nodes(roots: list[Any]) -> Iterator[Any]:
+    """Every node of autograd's graph behind the given nodes (``grad_fn``s), once each."""
     seen: set[int] = set()
-    todo = [out.grad_fn] if out.grad_fn is not None else []
+    todo = [r for r in roots if r is not None]
     while todo:
         node = todo.pop()
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
+        yield node
+        todo.extend(f for f, _ in node.next_functions)
+
+
+def check_autograd_graph(out: torch.Tensor) -> None:
+    """InputError if the autograd graph of ``model(x)`` holds a custom
+    ``torch.autograd.Function`` (its backward is not the derivative of the traced ops)."""
+    for node in autograd_nodes([out.grad_fn]):
         if isinstance(node, torch.autograd.function.BackwardCFunction):
             name = type(node).__name__.removesuffix("Backward")
             raise InputError(f"the model uses the custom autograd function {name}: its "
                              "backward is not the derivative of its forward's ops; not "
                              "supported")
-        todo.extend(f for f, _ in node.next_functions)
 
 
 def tolerance(dtype: torch.dtype) -> float:
