@@ -270,7 +270,7 @@ class Auditor:
         except Unsupported:
             return None
         self._found = found
-        witness = self.tfilter.certificate(xe, y, self.loss) if found.live else None
+        witness = self._certificate(xe, y, found)
         if found.live and witness is None:
             return None
         return self._tensor_answer(xe, y, found, witness, rows, execution, t0, masks)
@@ -369,9 +369,7 @@ class Auditor:
                 ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
         """The tensor filter's and the IR's routes (exact, or certified for smooth models)."""
         found = self._tensor_filter(xe)
-        witness = None
-        if found is not None and found.live and self.tfilter is not None:
-            witness = self.tfilter.certificate(xe, y, self.loss)
+        witness = self._certificate(xe, y, found)
         no_ir = self.net is None and self.pending is None
         deadline = Deadline(self.time_limit)
         why = self.too_large if no_ir else None if found is None or found.live == 0 or \
@@ -381,14 +379,21 @@ class Auditor:
         try:
             return self._ir_route(xe, y, w, rows, execution, t0, found, deadline)
         except LimitExceeded as e:  # the batch's IR too large: the tensor filter's answer
-            if found is None:  # (the IR's filter went first)
+            if found is None:  # the IR's filter went first: the tensor filter's findings
                 found = self._filter_example(xe)
-            if found is None:
-                raise
-            witness = self.tfilter.certificate(xe, y, self.loss) \
-                if found.live and self.tfilter is not None else None
+                if found is None:
+                    raise
+                witness = self._certificate(xe, y, found)
             return self._tensor_answer(xe, y, found, witness, rows, execution, t0,
                                        why=self.too_large or f"the exact batch is too large ({e})")
+
+    def _certificate(self, xe: torch.Tensor, y: torch.Tensor, found: Filtered | None
+                     ) -> dict[str, Any] | None:
+        """The tensor filter's certificate of non-differentiability (:meth:`TensorFilter.
+        certificate`) where its findings have live kinked copies, else None."""
+        if found is None or not found.live or self.tfilter is None:
+            return None
+        return self.tfilter.certificate(xe, y, self.loss)
 
     def _ir_route(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
                   execution: bool, t0: float, found: Filtered | None, deadline: Deadline
@@ -465,7 +470,7 @@ class Auditor:
             found = self.tfilter.run(xe)
         except Unsupported:
             return None
-        witness = self.tfilter.certificate(xe, y, self.loss) if found.live else None
+        witness = self._certificate(xe, y, found)
         return (found, witness) if found.live == 0 or witness is not None else None
 
     def _check_forward(self, xe: torch.Tensor, fwd: Any) -> None:
