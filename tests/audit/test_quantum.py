@@ -8,9 +8,9 @@ import math
 from fractions import Fraction
 
 import torch
-from adcorrect.audit.certified import NOQ, quantum, quantum_of
+from adcorrect.audit.certified import NOQ, quantum, quantum_of, some_at_most
 from adcorrect.audit.floatact import float_const
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
@@ -135,3 +135,20 @@ def test_all_finite_sees_every_nan_and_infinity_and_survives_an_overflowing_sum(
         for t in (torch.tensor([0.0, bad, 1.0]), torch.tensor([1.5e308, bad, -1.5e308],
                                                              dtype=torch.float64)):
             assert not all_finite(t)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                                    st.sampled_from([0.0, -0.0, 5e-324, -5e-324])),
+                          st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                                    st.sampled_from([0.0, -0.0, 5e-324]))),
+                max_size=12))
+def test_some_at_most_is_the_comparison(pairs: list[tuple[float, float]]) -> None:
+    """min(a - b) <= 0 read as 'some a_i <= b_i': the same answer as the entrywise
+    comparison for any floats (NaNs, infinities, signed zeros, subnormals), tensor or
+    scalar b."""
+    a = torch.tensor([p[0] for p in pairs], dtype=torch.float64)
+    b = torch.tensor([p[1] for p in pairs], dtype=torch.float64)
+    assert some_at_most(a, b) == bool((a <= b).any())
+    assert some_at_most(a, 0.0) == bool((a <= 0.0).any())
+    assert some_at_most(a.reshape(-1, 1), b) == bool((a.reshape(-1, 1) <= b).any())

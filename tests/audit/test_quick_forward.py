@@ -150,6 +150,44 @@ def test_decided_forward_leaves_levels_after_the_last_open_one_quick() -> None:
     assert not dec.blocks[1].exact and bool((dec.blocks[1].qz == -NOQ).all())
 
 
+def test_a_level_left_open_goes_to_quanta_at_the_next_call(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the exact kink of the test above: the first call tries the first level quick and
+    # evaluates it again with quanta; the next call (the same parameters, as at the next
+    # step of a training run) goes to quanta at once, with the same copies and values;
+    # parameters that move the kink away let the level be quick again
+    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[0.5, -0.25], [1.0, 1.0]]))
+        m[0].bias.copy_(torch.tensor([0.0, 0.5]))
+        m[2].weight.copy_(torch.tensor([[1.0, -1.0]]))
+    x = torch.tensor([[0.5, 1.0], [1.0, 0.0]]).double()
+    plan = Plan(from_module(m, x[:1]))
+    calls: list[tuple[int, bool]] = []
+    level = Plan._level
+
+    def spy(self: Plan, lv: Any, co: Any, xt: Any, qx: Any, blocks: Any, quick: bool) -> Any:
+        calls.append((len(blocks), quick))
+        return level(self, lv, co, xt, qx, blocks, quick)
+
+    monkeypatch.setattr(Plan, "_level", spy)
+    w = _weights(m)
+    first = plan.decided_forward(w, x)
+    assert calls == [(0, True), (0, False), (1, True)]
+    calls.clear()
+    again = plan.decided_forward(w, x)
+    assert calls == [(0, False), (1, True)]
+    assert again.kinks() == first.kinks() == plan.forward(w, x).kinks()
+    assert torch.equal(again.blocks[0].Y, first.blocks[0].Y)
+    w2 = w.clone()
+    w2[4] = 0.125  # the first neuron's bias: 0.125 in example 0, away from its kink
+    calls.clear()
+    plan.decided_forward(w2, x)  # with quanta (the hint), nothing open: the hint goes
+    calls.clear()
+    moved = plan.decided_forward(w2, x)
+    assert calls == [(0, True), (1, True)] and moved.kinks() == []
+
+
 def test_decided_forward_restarts_with_quanta_below_a_late_open_level() -> None:
     # the first two layers far from their kinks (quick), the third exactly at 0: its
     # sources carry no quanta, so every level up to it is evaluated again with quanta

@@ -131,6 +131,23 @@ def norm_up(x: torch.Tensor, dim: int) -> torch.Tensor:
     return n * INFLATE + math.sqrt(m) * 2.0 ** -536
 
 
+def some_at_most(a: torch.Tensor, b: torch.Tensor | float) -> bool:
+    """Whether a_i <= b_i for some i (broadcast), read off min(a - b) <= 0: one float
+    reduction instead of a boolean tensor (torch's comparisons cost 8x a subtraction).
+    In IEEE arithmetic a - b is 0 only where a = b, and its sign is that of the exact
+    difference; with denormals flushed a tiny difference may read 0 (a True, never a
+    False, too many); a NaN minimum (NaN entries, inf - inf) falls back to the
+    comparison."""
+    if a.numel() == 0:
+        return False
+    low = float((a - b).amin())
+    if low <= 0:
+        return True
+    if low > 0:
+        return False
+    return bool((a <= b).any())
+
+
 def fits(bound: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """bound < 2^(53 + q) and q >= -1074 (fact 4), elementwise."""
     e = torch.frexp(bound)[1].to(torch.int64)  # bound < 2^e, and >= 2^(e-1) if > 0

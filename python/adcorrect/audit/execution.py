@@ -226,6 +226,8 @@ class _Recorder(torch.fx.Interpreter):
         xd = x.detach()
         kink = alt_t = None
         for cv, alt in kinks:
+            if xd.numel() and float((xd if cv == 0 else xd - cv).abs().amin()) > 0:
+                continue  # no entry at the kink (x - c is 0 where x = c; a NaN tests)
             at = xd == cv
             if bool(at.any()):
                 kink = at if kink is None else kink | at

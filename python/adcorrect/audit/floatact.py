@@ -16,7 +16,19 @@ from fractions import Fraction
 import torch
 
 from ..nets.activations import Activation, Choice, poly_deriv, poly_eval
-from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, fits, gamma, normal_up, quantum_of
+from .certified import (
+    ETA,
+    F64,
+    FLOOR,
+    INFLATE,
+    NOQ,
+    U,
+    fits,
+    gamma,
+    normal_up,
+    quantum_of,
+    some_at_most,
+)
 
 
 def float_const(x: Fraction) -> tuple[float, float, int]:
@@ -114,26 +126,31 @@ def is_relu(tab: ActTable) -> bool:
     return tab.act.name == "relu" and tab.act.breakpoints == (0,)
 
 
-def _relu(Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor) -> tuple[torch.Tensor, ...]:
+def _relu(Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor, exact: bool
+          ) -> tuple[torch.Tensor, ...]:
     """relu on the enclosures (1-Lipschitz; exactly 0, radius 0, where Y < -R: the exact
     input is negative; exact where R = 0); Q is per example (column) and stays a bound for
-    the exact outputs (the new exact ones are 0)."""
+    the exact outputs (the new exact ones are 0).  ``exact``: R is 0 everywhere (the
+    kinks are the zeros of Y, no copy is uncertain)."""
     Z = Y.clamp_min(0.0)
-    neg = (Y < -R) & (R > 0)
-    RZ = R.masked_fill(neg, 0.0) if bool(neg.any()) else R  # 1-Lipschitz
-    near = Y.abs() <= R
-    if not bool(near.any()):
+    if exact:
+        if Y.numel() and float(Y.abs().amin()) > 0:  # (a NaN minimum tests)
+            return Z, R, Q, None, None
+        return Z, R, Q, Y == 0, None
+    RZ = R.masked_fill(Y < -R, 0.0)  # 1-Lipschitz
+    if not some_at_most(Y.abs(), R):
         return Z, RZ, Q, None, None
+    near = Y.abs() <= R
     exact = R == 0
     return Z, RZ, Q, near & exact, near & ~exact
 
 
-def activate(tab: ActTable, Y: torch.Tensor, R: torch.Tensor, Qv: torch.Tensor
-              ) -> tuple[torch.Tensor, ...]:
+def activate(tab: ActTable, Y: torch.Tensor, R: torch.Tensor, Qv: torch.Tensor,
+             exact: bool = False) -> tuple[torch.Tensor, ...]:
     """sigma on the enclosures: values, radii, per-example quantum bounds of the exact
-    outputs, certain kinks, uncertain copies."""
+    outputs, certain kinks, uncertain copies (``exact``: every radius is 0)."""
     if is_relu(tab):
-        return _relu(Y, R, Qv)
+        return _relu(Y, R, Qv, exact)
     Z, RZ, QZ, kink, unc = _activate_entries(tab, Y, R, Qv[None, :].expand(Y.shape))
     return Z, RZ, torch.where(RZ == 0, QZ, NOQ).amin(0) if len(Y) else Qv, kink, unc
 

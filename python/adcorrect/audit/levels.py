@@ -290,16 +290,8 @@ def transposed(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
     er_t.index_add_(0, lv.pair_col, perr * perr)
     bad = torch.zeros(nc, dtype=F64).scatter_reduce(0, lv.pair_col, perr, "amax")
     err_t = torch.where(bad > 0, up_bound(er_t, m_t), 0.0)
-    nz = (pv != 0).to(torch.float32)
-    if lv.dense and co["mat"] is not None:
-        pat = torch.zeros(nc, nr, dtype=torch.float32)
-        pat[lv.pair_col, lv.pair_row] = nz
-    else:
-        pat = sparse(lambda: torch.sparse_coo_tensor(
-            torch.stack([lv.pair_col, lv.pair_row]), nz, (nc, nr)).to_sparse_csr())
     t = {"mat": mat_t, "norm": up_bound(sq_t, m_t), "err": err_t, "m": m_t,
-         "has_err": bool((bad > 0).any()), "rows_ok": bad == 0, "has_pairs": cnt > 0,
-         "pat": pat}
+         "has_err": bool((bad > 0).any()), "rows_ok": bad == 0, "has_pairs": cnt > 0}
     t.update(_column_quanta(co, nc, lambda q: torch.full(
         (nc,), NOQ, dtype=torch.int64).scatter_reduce(0, lv.pair_col, q, "amin")))
     co["t"] = t
@@ -337,8 +329,7 @@ def _transposed_full(lv: Level, co: dict[str, Any]) -> dict[str, Any]:
         if has_err else torch.zeros(nc, dtype=F64)
     t = {"mat": mat.t(), "norm": up_bound(mat.square().sum(0), m_t), "err": err_t, "m": m_t,
          "has_err": has_err, "rows_ok": bad == 0,
-         "has_pairs": torch.full((nc,), nr > 0, dtype=torch.bool),
-         "pat": (mat != 0).t().to(torch.float32)}
+         "has_pairs": torch.full((nc,), nr > 0, dtype=torch.bool)}
     t.update(_column_quanta(co, nc, lambda q: q.reshape(nr, nc).amin(0) if nr else
                             torch.full((nc,), NOQ, dtype=torch.int64)))
     co["t"] = t

@@ -28,9 +28,16 @@ import torch
 from ..core.deadline import tick
 from ..nets.activations import Activation, Choice
 from ..nets.ir import Network, is_param
-from .certified import F64, INFLATE, NOQ, norm_up, quantum
+from .certified import F64, INFLATE, NOQ, norm_up, quantum, some_at_most
 from .floatact import ActTable, activate, derivative, float_const, is_relu
-from .kernels import Block, certified_add, certified_product, certified_scale, make_block
+from .kernels import (
+    Block,
+    abs_product,
+    certified_add,
+    certified_product,
+    certified_scale,
+    make_block,
+)
 from .levels import Level, coefficients, compile_level, transposed
 
 
@@ -142,6 +149,12 @@ class Backward:
 
 
 
+def _open(blk: Block) -> bool:
+    """Whether a block has a copy on a kink or one its radius leaves open (its quick pass
+    fails)."""
+    return any(t is not None and bool(t.any()) for t in (blk.kink, blk.unc))
+
+
 class Plan:
     """A single-example IR network compiled for batched certified float64 evaluation."""
 
@@ -152,6 +165,7 @@ class Plan:
         self.n_in = len(net.input)
         N = len(net.neurons)
         self.N = N
+        self._opened: set[int] = set()  # levels whose quick pass failed at the last call
         level = [0] * N
         for n in net.neurons:
             level[n.index] = 1 + max((level[s] if s >= 0 else 0 for s in n.sources), default=0)
@@ -214,7 +228,9 @@ class Plan:
         last one whose pieces the norms' radii leave open, quick levels after it: the
         same kinked and uncertain copies, without the quanta no verdict reads (a level
         left open is evaluated again with quanta, and where its sources came from quick
-        levels, every level up to it)."""
+        levels, every level up to it).  A level left open at the last call whose kinks
+        or open copies remain goes to quanta without the quick attempt (the next audit of
+        a training run meets the same exact zeros)."""
         full = 0
         while True:
             fwd, failed = self._evaluate(w, x, full, True)
@@ -234,22 +250,29 @@ class Plan:
         blocks: list[Block] = []
         quanta: list[bool] = []  # per block: evaluated with quanta
         self._coef_cache: list[dict[str, Any]] = []
+        opened: set[int] = set()
         for L, lv in enumerate(self.levels):
             co = coefficients(lv, w)
             self._coef_cache.append(co)
+            retried = retry and all(src < 0 or quanta[src] for src, _ in lv.parts)
             quick = L >= full
-            blk = self._level(lv, co, xt, qx, blocks, True) if quick else None
-            if blk is None and (not quick or retry and all(src < 0 or quanta[src]
-                                                           for src, _ in lv.parts)):
-                quick = False  # with quanta (its sources have them)
+            # a level left open at the last call goes straight to quanta where it may
+            skip = quick and retried and L in self._opened
+            blk = self._level(lv, co, xt, qx, blocks, True) if quick and not skip else None
+            if blk is None and (not quick or retried):
                 if not read_qx:  # the inputs' quanta, once a level reads them
                     qx = quantum(xt).amin(0) if xt.shape[0] else torch.full((B,), NOQ)
                     read_qx = True
                 blk = self._level(lv, co, xt, qx, blocks, False)
+                if quick and blk is not None and (not skip or _open(blk)):
+                    opened.add(L)  # its quick pass failed (or would have)
+                quick = False  # with quanta (its sources have them)
             if blk is None:
                 return None, L
             blocks.append(blk)
             quanta.append(not quick)
+        if retry:
+            self._opened = opened
         return Forward(self, xt, qx, blocks), -1
 
     def _level(self, lv: Level, co: dict[str, Any], xt: torch.Tensor, qx: torch.Tensor,
@@ -268,10 +291,10 @@ class Plan:
             if tab.identity:
                 return Block(Y, R, Q, Y, R, Q, exact=exact, rcol=rcol, exact_cols=ecols)
             if quick and is_relu(tab):  # 1-Lipschitz: R bounds the outputs' radii
-                if bool((Y.abs() <= R).any()):
+                if some_at_most(Y.abs(), R):
                     return None
                 return Block(Y, R, Q, Y.clamp_min(0.0), R, Q, rcol=rcol, exact_cols=ecols)
-            Z, RZ, QZ, K, UN = activate(tab, Y, R, Q)
+            Z, RZ, QZ, K, UN = activate(tab, Y, R, Q, exact)
             if quick and (K is not None and bool(K.any()) or
                           UN is not None and bool(UN.any())):
                 return None
@@ -401,8 +424,8 @@ class Plan:
                                               RYb if inexact else None)
             QS = Qv[None, :].expand(S.shape).clone()
             # structural zeros: no non-zero coefficient meets a non-zero (or uncertain) ybar
-            live = ((Yb != 0) | (RYb != 0)).to(torch.float32)
-            dead = (t["pat"] @ live) == 0
+            live = ((Yb != 0) | (RYb != 0)).to(F64)
+            dead = abs_product(t, live) == 0  # non-negative terms: 0 iff each term is
             RS = torch.where(dead, 0.0, RS)
             QS = torch.where(dead, NOQ, QS)
             QS = torch.where(RS == 0, QS, -NOQ)
