@@ -157,3 +157,40 @@ def test_reading_records_sends_the_open_chunk() -> None:
         time.sleep(0.05)
     assert [r["step"] for r in mon.records] == [0, 1, 2]
     mon.close()
+
+
+def test_finished_chunks_are_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk whose task has finished lends its arrays to the next one (no fresh memory
+    at a step): with the records read after every step, one chunk serves the whole run,
+    a batch of another shape gets its own (a chunk that does not fit is let go), and the
+    records equal the local ones."""
+    from adcorrect.audit import remote
+
+    made: list[Any] = []
+    init = remote.Chunk.__init__
+
+    def counting(self: Any, *a: Any, **k: Any) -> None:
+        made.append(self)
+        init(self, *a, **k)
+
+    monkeypatch.setattr(remote.Chunk, "__init__", counting)
+
+    def run(mon: Monitor) -> list[tuple[Any, ...]]:
+        model = mon.model
+        g = torch.Generator().manual_seed(4)
+        for s in range(8):
+            n = 4 if s == 5 else 6
+            x = torch.randint(-2, 3, (n, 3), generator=g).float() / 2
+            mon.step(x, torch.randint(0, 2, (n,), generator=g))
+            mon.flush()  # the step's task has run
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.add_(0.5)  # every step audits other parameters
+        mon.close()
+        return _rows(mon.records)
+
+    local = run(Monitor(_model(), "ce", progress=False))
+    remote_rows = run(Monitor(_model(), "ce", progress=False, executor="dask"))
+    assert remote_rows == local
+    assert [r[0] for r in remote_rows] == list(range(8))
+    assert len(made) == 3  # steps 0-4, step 5 (4 rows), steps 6-7

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import itertools
 import time
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import torch
@@ -73,11 +73,17 @@ class Chunk:
         self.size = max(1, min(most, CHUNK_BYTES // max(step_bytes, 1)))
         self.started = started
         self.steps: list[int] = []
-        self.params = torch.empty((self.size, numel), dtype=pdtype)
-        self.x = torch.empty((self.size, *x.shape), dtype=x.dtype)
-        self.y = torch.empty((self.size, *y.shape), dtype=y.dtype)
+        # zeros: every page is touched here, not one by one at the steps' copies
+        self.params = torch.zeros((self.size, numel), dtype=pdtype)
+        self.x = torch.zeros((self.size, *x.shape), dtype=x.dtype)
+        self.y = torch.zeros((self.size, *y.shape), dtype=y.dtype)
         self._views = tuple(t.numpy() for t in (self.params, self.x, self.y)) \
             if all(_numpy_ok(t) for t in (self.params, self.x, self.y)) else None
+
+    def reopen(self, started: float) -> Self:
+        """This chunk's arrays for a new task (its last task has finished)."""
+        self.steps, self.started = [], started
+        return self
 
     def fits(self, x: torch.Tensor, y: torch.Tensor) -> bool:
         """Whether a step with this batch goes into this chunk (the parameters' layout is
@@ -187,7 +193,8 @@ class DaskAudits:
         except OSError as e:
             raise InputError(f"executor dask:{address}: cannot connect ({e})") from None
         self._chunk: Chunk | None = None
-        self._futures: list[tuple[list[int], Any]] = []
+        self._futures: list[tuple[Chunk, Any]] = []
+        self._free: list[Chunk] = []  # chunks whose task has finished: arrays to reuse
         self._model_future: Any = None
         self._key: Any = None
         self._params: list[torch.Tensor] = []
@@ -201,6 +208,7 @@ class DaskAudits:
 
         if key != self._key:
             self.submit()
+            self._free.clear()  # another parameter layout, maybe
             params = [p for _, p in trainable(model)]
             if len({p.dtype for p in params}) > 1:
                 raise InputError("executor dask: the trainable parameters have several dtypes")
@@ -214,10 +222,20 @@ class DaskAudits:
             c = None
         now = time.monotonic()
         if c is None:
-            c = self._chunk = Chunk(self._params, x, y, self.chunk, now)
+            c = self._chunk = self._reuse(x, y, now) or \
+                Chunk(self._params, x, y, self.chunk, now)
         c.add(step, self._params, x, y)
         if len(c.steps) >= c.size or now - c.started >= FLUSH_SECONDS:
             self.submit()
+
+    def _reuse(self, x: torch.Tensor, y: torch.Tensor, now: float) -> Chunk | None:
+        """A finished chunk whose arrays fit this batch (steady state: no allocation, and
+        no page of fresh memory touched at a step)."""
+        while self._free:
+            c = self._free.pop().reopen(now)
+            if c.fits(x, y):
+                return c
+        return None
 
     def submit(self) -> None:
         """Send the open chunk as one task."""
@@ -227,7 +245,7 @@ class DaskAudits:
         fut = self.client.submit(audit_chunk, self._model_future, self.config,
                                  Items(c.payload()), pure=False,
                                  key=f"adcorrect-audit-{next(_NAMES)}")
-        self._futures.append((c.steps, fut))
+        self._futures.append((c, fut))
 
     def collect(self, wait: bool) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
         """Results of the finished leading tasks, in step order (all of them if wait); the
@@ -235,14 +253,15 @@ class DaskAudits:
         self.submit()
         out = []
         while self._futures:
-            steps, fut = self._futures[0]
+            c, fut = self._futures[0]
             if not wait and not fut.done():
                 break
             try:
                 out.extend(fut.result())
             except Exception as e:  # noqa: BLE001 - a lost worker: the steps say so
-                out.extend((error_record(s, e), None) for s in steps)
+                out.extend((error_record(s, e), None) for s in c.steps)
             self._futures.pop(0)
+            self._free.append(c)  # its task has run: the payload was read
         return out
 
     def close(self) -> None:
