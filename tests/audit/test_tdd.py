@@ -36,10 +36,56 @@ def test_two_sum_and_two_prod_are_exact(a: float, b: float) -> None:
     s, e = tdd.two_sum(ta, tb)
     assert Fraction(s.item()) + Fraction(e.item()) == Fraction(a) + Fraction(b)
     p, pe, ok = tdd.two_prod(ta, tb)
-    if bool(ok):
+    if ok is None or bool(ok):  # None: every entry
         assert Fraction(p.item()) + Fraction(pe.item()) == Fraction(a) * Fraction(b)
     else:  # only tiny non-zero products are refused in this range
         assert 0 < abs(Fraction(a) * Fraction(b)) < tdd.TINY
+
+
+_SPECIAL = [0.0, -0.0, 1.0, -3.5, 2.0 ** -1000, -(2.0 ** -970), 2.0 ** 996, 1e300, 5e-324,
+            float("inf"), float("nan")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(floats, st.sampled_from(_SPECIAL)),
+                          st.one_of(floats, st.sampled_from(_SPECIAL))), min_size=1, max_size=6))
+def test_two_prod_says_ok_exactly_where_the_entrywise_test_does(
+        pairs: list[tuple[float, float]]) -> None:
+    """None (every entry ok) only where the entrywise conditions hold everywhere."""
+    a = torch.tensor([p[0] for p in pairs], dtype=F64)
+    b = torch.tensor([p[1] for p in pairs], dtype=F64)
+    ap = (a * b).abs()
+    want = ((ap >= tdd.TINY) | (a == 0) | (b == 0)) & (a.abs() < tdd.HUGE) & \
+        (b.abs() < tdd.HUGE) & (ap < tdd.HUGE)
+    _, _, ok = tdd.two_prod(a, b)
+    assert torch.equal(want, torch.ones_like(want)) if ok is None else torch.equal(ok, want)
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal entries (NaNs equal, the signs of zeros not compared)."""
+    return bool(((a == b) | (a.isnan() & b.isnan())).all())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(floats, st.sampled_from(_SPECIAL)),
+                          st.floats(min_value=-1e-10, max_value=1e-10),
+                          st.one_of(st.floats(min_value=0, max_value=1e3),
+                                    st.sampled_from([0.0, float("inf"), 1e308]))),
+                min_size=1, max_size=6),
+       st.sampled_from([(0.0, 1.0), (0.0, 0.0), (6.0, 0.0), (-1.5, 0.0), (0.5, 1.0),
+                        (0.0, 0.25)]))
+def test_an_identity_or_constant_piece_is_what_scale_and_shift_compute(
+        entries: list[tuple[float, float, float]], piece: tuple[float, float]) -> None:
+    """``_piece`` (no products for a1 = 0 or 1, a0 = 0) gives the values of
+    ``shift(scale(x, a1), a0)``, special entries included (where it defers to them)."""
+    h = torch.tensor([e[0] for e in entries], dtype=F64)
+    lo = torch.tensor([e[1] for e in entries], dtype=F64) * h.abs().clamp(max=1e300)
+    H, L = tdd.two_sum(h, torch.where(torch.isfinite(lo), lo, 0.0))
+    x = tdd.DD(H, L, torch.tensor([e[2] for e in entries], dtype=F64))
+    a0, a1 = piece
+    want = tdd.shift(tdd.scale(x, torch.tensor(a1, dtype=F64)), torch.tensor(a0, dtype=F64))
+    got = tdd._piece(x, a0, a1)
+    assert _same(got.H, want.H) and _same(got.L, want.L) and _same(got.R, want.R)
 
 
 def _dd_input(shape: tuple[int, ...], seed: int) -> tdd.DD:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .certified import ETA, F64, FLOOR, INFLATE, U, gamma, normal_up
+from .certified import ETA, F64, FLOOR, INFLATE, U, all_finite, gamma, normal_up
 
 SPLITTER = 134217729.0  # 2^27 + 1
 TINY = 2.0 ** -960  # below this, a product's error term may underflow
@@ -85,15 +85,21 @@ def _split(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def two_prod(a: torch.Tensor, b: torch.Tensor
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """p + e = a b exactly where ``ok`` (no overflow in the split, no underflow)."""
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """p + e = a b exactly where ``ok`` (no overflow in the split, no underflow; None:
+    everywhere)."""
     p = a * b
     ah, al = _split(a)
     bh, bl = _split(b)
     e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    ap = p.abs()
-    ok = ((ap >= TINY) | (a == 0) | (b == 0)) & (a.abs() < HUGE) & (b.abs() < HUGE) & (ap < HUGE)
-    return p, e, ok
+    ap, aa, ba = p.abs(), a.abs(), b.abs()
+    if p.numel() == 0 or (float(aa.amax()) < HUGE and float(ba.amax()) < HUGE and
+                          float(ap.amax()) < HUGE and
+                          float(torch.minimum((TINY - ap).clamp_min(0.0),
+                                              torch.minimum(aa, ba)).amax()) == 0):
+        return p, e, None  # no product below TINY with both factors non-zero (floats
+        # only: NaNs fail the comparisons and take the entrywise test)
+    return p, e, ((ap >= TINY) | (a == 0) | (b == 0)) & (aa < HUGE) & (ba < HUGE) & (ap < HUGE)
 
 
 def _up(r: torch.Tensor) -> torch.Tensor:
@@ -111,6 +117,8 @@ def finish(h: torch.Tensor, l_terms: list[torch.Tensor], R: torch.Tensor,
         mag = mag + t.abs()
     H, L = two_sum(h, lo)
     R = _up(R + gamma(len(l_terms) + 1) * mag)
+    if ok is None and all_finite(H) and all_finite(L) and all_finite(R):
+        return DD(H, L, R)  # (finite sums: every term finite)
     bad = ~torch.isfinite(H) | ~torch.isfinite(L) | ~torch.isfinite(R)
     if ok is not None:
         bad = bad | ~ok
@@ -209,7 +217,7 @@ def batch_norm(x: DD, r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor,
     """``g (r x - r mean) + beta`` per channel (axis 1), every constant an exact float."""
     shp = (1, -1) + (1,) * (x.H.dim() - 2)
     rr, mm = r.reshape(shp), mean.reshape(shp)
-    rm, rme, ok = two_prod(rr.expand_as(x.H), mm.expand_as(x.H))
+    rm, rme, ok = two_prod(rr, mm)  # per channel (broadcast in the subtraction)
     t = _sub_exact(scale(x, rr), rm, rme, ok)
     return shift(scale(t, g.reshape(shp)), beta.reshape(shp))
 
@@ -227,6 +235,41 @@ def normalised_sign(x: DD, c: float) -> tuple[torch.Tensor, torch.Tensor, torch.
     slack = (t.abs() * (1 + 4 * U) + x.R) * INFLATE + FLOOR
     on = (x.R == 0) & (s == 0) & (t == 0)
     return s > slack, s < -slack, on
+
+
+def _piece(x: DD, a0: float, a1: float) -> DD:
+    """``shift(scale(x, a1), a0)``: for the identity (a1 = 1, a0 = 0) and constants
+    (a1 = 0) the values that sequence computes, without its products, where every entry
+    is a finite float away from the products' limits (else the sequence itself)."""
+    if (a1 == 1 and a0 == 0 or a1 == 0) and _plain(x, a1 == 1):
+        if a1 == 0:
+            H = torch.full_like(x.H, a0)
+            return DD(H, torch.zeros_like(H), torch.full_like(H, _up_const(FLOOR)))
+        g = gamma(3)
+        aL = x.L.abs()
+        H1, L1 = two_sum(x.H, x.L + 0.0)  # e = 0 exactly: TwoProduct by 1 of a plain H
+        R1 = _up((x.R + U * aL) + g * aL)
+        H2, L2 = two_sum(H1 + 0.0, L1 + 0.0)  # shift by 0: TwoSum's error term is 0
+        R2 = _up(R1 + g * L1.abs())
+        if all_finite(H2) and all_finite(L2) and all_finite(R2):
+            return DD(H2, L2, R2)
+    return shift(scale(x, torch.tensor(a1, dtype=F64)), torch.tensor(a0, dtype=F64))
+
+
+def _up_const(r: float) -> float:
+    """:func:`_up` of a constant, as the tensors compute it."""
+    return float(_up(torch.tensor(r, dtype=F64)))
+
+
+def _plain(x: DD, unit: bool) -> bool:
+    """Every entry of x finite, |H| below HUGE and (for a product by 1, ``unit``) H zero
+    or at least TINY: TwoProduct by 0 or 1 is then exact with error term 0."""
+    if not (all_finite(x.H) and all_finite(x.L) and all_finite(x.R)):
+        return False
+    aH = x.H.abs()
+    if not float(aH.amax()) < HUGE:
+        return False
+    return not unit or float(torch.minimum((TINY - aH).clamp_min(0.0), aH).amax()) == 0
 
 
 def piecewise_linear(x: DD, bps: list[float], pieces: list[tuple[float, float]]
@@ -248,7 +291,7 @@ def piecewise_linear(x: DD, bps: list[float], pieces: list[tuple[float, float]]
         mask = idx == p
         if not bool(mask.any()):
             continue
-        y = shift(scale(x, torch.tensor(a1, dtype=F64)), torch.tensor(a0, dtype=F64))
+        y = _piece(x, a0, a1)
         H, L, R = (torch.where(mask, a, b) for a, b in ((y.H, H), (y.L, L), (y.R, R)))
     # unknown pieces: the value of the piece at the point estimate, plus lip * the
     # radius (the activation is continuous and lip-Lipschitz); its own error stays

@@ -265,7 +265,7 @@ def dd_batch_norm_train(x: DD, weight: torch.Tensor | None, bias: torch.Tensor |
     err = (eP + gamma(N + 4) * mag.sum(1) * 2.0 + U * Pl.abs()
            + ((2.0 * dabs * eps_d + eps_d * eps_d).sum(1)) * (1.0 + 2.0 * gamma(N + 2))) \
         * INFLATE + FLOOR
-    if not bool(ok.all()) or not bool(ok2.all()):
+    if ok is not None and not bool(ok.all()) or ok2 is not None and not bool(ok2.all()):
         raise Unsupported("batch statistics: a double-double product out of range")
     ih, il, ri, var_lo = _inverse_sd(P_h, Pl, err, N, eps)
     # n = d / sqrt(var + eps)
