@@ -88,6 +88,25 @@ def test_an_identity_or_constant_piece_is_what_scale_and_shift_compute(
     assert _same(got.H, want.H) and _same(got.L, want.L) and _same(got.R, want.R)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_scale_by_per_channel_constants_is_the_entrywise_one(seed: int) -> None:
+    """c split once per channel, then broadcast: the values of the product with c
+    expanded to every entry (TwoProduct entry by entry)."""
+    g = torch.Generator().manual_seed(seed)
+    H0 = torch.randn(3, 4, 5, 5, generator=g, dtype=F64)
+    H0[0, 0] = 0.0
+    H, L = tdd.two_sum(H0, torch.randn(H0.shape, generator=g, dtype=F64) * 2.0 ** -60)
+    x = tdd.DD(H, L, torch.rand(H0.shape, generator=g, dtype=F64) * 1e-20)
+    c = torch.randn(1, 4, 1, 1, generator=g, dtype=F64)
+    c[0, 1] = 0.0
+    got = tdd.scale(x, c)
+    ce = c.expand_as(H)
+    p, e, ok = tdd.two_prod(ce, H)
+    cl = ce * L
+    want = tdd.finish(p, [e, cl], ce.abs() * x.R + tdd.U * cl.abs(), ok)
+    assert _same(got.H, want.H) and _same(got.L, want.L) and _same(got.R, want.R)
+
+
 def _dd_input(shape: tuple[int, ...], seed: int) -> tdd.DD:
     g = torch.Generator().manual_seed(seed)
     v = torch.randn(shape, generator=g, dtype=F64)

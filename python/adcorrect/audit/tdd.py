@@ -192,8 +192,9 @@ def affine(x: DD, w: torch.Tensor, b: torch.Tensor | None,
 
 
 def scale(x: DD, c: torch.Tensor) -> DD:
-    """``c x`` with c exact floats (broadcastable)."""
-    c = c.expand_as(x.H)
+    """``c x`` with c exact floats (broadcastable; c's own splits, then broadcast)."""
+    if torch.broadcast_shapes(c.shape, x.H.shape) != x.H.shape:
+        c = c.expand_as(x.H)  # (an error where c does not broadcast to x)
     p, e, ok = two_prod(c, x.H)
     cl = c * x.L
     return finish(p, [e, cl], c.abs() * x.R + U * cl.abs(), ok)
