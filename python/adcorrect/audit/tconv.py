@@ -89,14 +89,22 @@ def conv_call(x: CT, m: Any, kernel: Callable[..., Any], tangent: Callable[..., 
 FEW_POSITIONS = 4
 
 
+def _pair(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def _output_hw(H: int, W: int, k: Any, stride: Any, pad: Any, dil: Any) -> tuple[int, int]:
+    """The output height and width of a 2-d convolution (PyTorch's formula)."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pair(k), _pair(stride), _pair(pad), _pair(dil)
+    return ((H + 2 * ph - dh * (kh - 1) - 1) // sh + 1,
+            (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
+
+
 def _positions(spatial: Any, m: Any, pad: Any) -> int:
     """Output positions per example of a 2-d convolution on this input."""
-    n = 1
-    for i, size in enumerate(spatial):
-        p = pad if isinstance(pad, int) else pad[i]
-        k, s, dl = m.kernel_size[i], m.stride[i], m.dilation[i]
-        n *= max(0, (size + 2 * p - dl * (k - 1) - 1) // s + 1)
-    return n
+    ho, wo = _output_hw(int(spatial[0]), int(spatial[1]), m.kernel_size, m.stride, pad,
+                        m.dilation)
+    return max(0, ho) * max(0, wo)
 
 
 def conv2d_gemm(a: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, stride: Any,
@@ -108,11 +116,7 @@ def conv2d_gemm(a: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, stride
     O, _, kh, kw = w.shape
     cols = F.unfold(a, (kh, kw), dilation=dil, padding=pad, stride=stride)  # (B, K, L)
     K, L = cols.shape[1:]
-    ph, pw = (pad, pad) if isinstance(pad, int) else pad
-    sh, sw = (stride, stride) if isinstance(stride, int) else stride
-    dh, dw = (dil, dil) if isinstance(dil, int) else dil
-    ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    ho, wo = _output_hw(H, W, (kh, kw), stride, pad, dil)
     out = w.reshape(O, K) @ cols.transpose(0, 1).reshape(K, B * L)
     out = out.reshape(O, B, ho, wo).transpose(0, 1)
     if b is not None:
@@ -131,11 +135,10 @@ def depthwise(a: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, stride: 
     if mult > 1:
         a = a.repeat_interleave(mult, 1)
     kh, kw = w.shape[2:]
-    sh, sw = (stride, stride) if isinstance(stride, int) else stride
-    ph, pw = (pad, pad) if isinstance(pad, int) else pad
-    dh, dw = (dil, dil) if isinstance(dil, int) else dil
-    ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    sh, sw = _pair(stride)
+    ph, pw = _pair(pad)
+    dh, dw = _pair(dil)
+    ho, wo = _output_hw(H, W, (kh, kw), stride, pad, dil)
     ap = F.pad(a, (pw, pw, ph, ph))
     out = torch.zeros(B, w.shape[0], ho, wo, dtype=a.dtype)
     for i in range(kh):
