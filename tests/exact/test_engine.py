@@ -6,7 +6,9 @@ reference evaluator in tests/netgen.py, which shares no code with the engine).
 
 from __future__ import annotations
 
+import inspect
 import json
+import random
 import subprocess
 import sys
 from fractions import Fraction as Q
@@ -365,6 +367,82 @@ def test_strict_point() -> None:
     assert strict_point([qs(1, 1), qs(-1, -1)], 2) is None
     assert strict_point([qs(0, 0)], 2) is None
     assert strict_point([], 3) is not None
+
+
+def _fm_recursive(rows: list[tuple[Q, ...]], i: int, dim: int) -> tuple[Q, ...] | None:
+    """The recursive Fourier-Motzkin that ``strict_point`` replaced (its reference)."""
+    def norm(r: tuple[Q, ...]) -> tuple[Q, ...]:
+        lead = next((abs(c) for c in r if c != 0), None)
+        return r if lead is None else tuple(c / lead for c in r)
+
+    rows = list(dict.fromkeys(rows))
+    if any(all(c == 0 for c in r) for r in rows):
+        return None
+    if i == dim:
+        return ()
+    pos = [r for r in rows if r[i] > 0]
+    neg = [r for r in rows if r[i] < 0]
+    rest = [r for r in rows if r[i] == 0]
+    sub = _fm_recursive(rest + [norm(tuple(x / p[i] - y / q[i] for x, y in zip(p, q)))
+                                for p in pos for q in neg], i + 1, dim)
+    if sub is None:
+        return None
+
+    def bound(r: tuple[Q, ...]) -> Q:
+        return -sum((r[j] * sub[j - i - 1] for j in range(i + 1, dim)), Q(0)) / r[i]
+
+    lo = max((bound(r) for r in pos), default=None)
+    hi = min((bound(r) for r in neg), default=None)
+    vi = Q(0) if lo is None and hi is None else lo + 1 if hi is None else \
+        hi - 1 if lo is None else (lo + hi) / 2
+    return (vi, *sub)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_strict_point_is_the_recursive_elimination(seed: int) -> None:
+    rng = random.Random(seed)
+    dim = rng.randint(1, 4)
+    rows = [tuple(Q(rng.randint(-3, 3)) for _ in range(dim)) for _ in range(rng.randint(0, 5))]
+    want = _fm_recursive([_unit(r) for r in rows], 0, dim)
+    assert strict_point(rows, dim) == want
+
+
+def _unit(r: tuple[Q, ...]) -> tuple[Q, ...]:
+    lead = next((abs(c) for c in r if c != 0), None)
+    return r if lead is None else tuple(c / lead for c in r)
+
+
+def test_strict_point_takes_a_frame_for_all_coordinates() -> None:
+    # v_k > v_(k-1) > ... > v_0 > 0 in 200 coordinates, with 60 frames of stack left: the
+    # recursive version took a frame per coordinate (a real oracle call in 1,000+
+    # coordinates ran out of Python's recursion limit)
+    dim = 200
+    rows = [tuple(Q(1) if j == 0 else Q(0) for j in range(dim))]
+    rows += [tuple(Q(1) if j == k else Q(-1) if j == k - 1 else Q(0) for j in range(dim))
+             for k in range(1, dim)]
+    depth = len(inspect.stack())
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 60)
+    try:
+        p = strict_point(rows, dim)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert p is not None and p[0] > 0 and all(p[k] > p[k - 1] for k in range(1, dim))
+    with pytest.raises(RecursionError):  # the reference needs a frame per coordinate
+        sys.setrecursionlimit(depth + 60)
+        try:
+            _fm_recursive(rows, 0, dim)
+        finally:
+            sys.setrecursionlimit(limit)
+
+
+def test_strict_point_stops_at_the_deadline() -> None:
+    from adcorrect.core.deadline import Deadline, active
+    from adcorrect.core.errors import Undecided
+
+    rows = [tuple(Q(1) if j in (k, k + 1) else Q(0) for j in range(50)) for k in range(49)]
+    with active(Deadline(0.0)), pytest.raises(Undecided, match="Fourier-Motzkin"):
+        strict_point(rows, 50)
 
 
 def test_no_parameters() -> None:

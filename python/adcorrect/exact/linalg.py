@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
+from ..core.deadline import tick
+
 Form = tuple[Fraction, ...]
 Sparse = dict[int, Fraction]
 Vector = tuple[Fraction, ...]
@@ -26,36 +28,43 @@ def strict_point(rows: Sequence[Form], dim: int) -> Vector | None:
 
 
 def _solve(rows: list[Form], i: int, dim: int) -> Vector | None:
-    rows = list(dict.fromkeys(rows))
-    if any(all(c == 0 for c in r) for r in rows):
-        return None
-    if i == dim:
-        return ()
-    pos = [r for r in rows if r[i] > 0]
-    neg = [r for r in rows if r[i] < 0]
-    rest = [r for r in rows if r[i] == 0]
-    combined = [
-        _normalise(tuple(x / p[i] - y / q[i] for x, y in zip(p, q)))
-        for p in pos for q in neg
-    ]
-    sub = _solve(rest + combined, i + 1, dim)
-    if sub is None:
-        return None
+    """Fourier-Motzkin from coordinate i on: eliminate coordinates i..dim-1 in turn, then
+    choose them back from the last (a loop: a system in thousands of coordinates would
+    exhaust Python's recursion limit one coordinate per frame; the active deadline is
+    checked at every coordinate)."""
+    eliminated: list[tuple[list[Form], list[Form]]] = []
+    for k in range(i, dim + 1):
+        tick("the oracle's Fourier-Motzkin elimination")
+        rows = list(dict.fromkeys(rows))
+        if any(all(c == 0 for c in r) for r in rows):
+            return None
+        if k == dim:
+            break
+        pos = [r for r in rows if r[k] > 0]
+        neg = [r for r in rows if r[k] < 0]
+        rest = [r for r in rows if r[k] == 0]
+        eliminated.append((pos, neg))
+        rows = rest + [_normalise(tuple(x / p[k] - y / q[k] for x, y in zip(p, q)))
+                       for p in pos for q in neg]
+    sub: Vector = ()
+    for k in range(dim - 1, i - 1, -1):
+        pos, neg = eliminated[k - i]
 
-    def bound(r: Form) -> Fraction:
-        return -sum((r[j] * sub[j - i - 1] for j in range(i + 1, dim)), Fraction(0)) / r[i]
+        def bound(r: Form, k: int = k, sub: Vector = sub) -> Fraction:
+            return -sum((r[j] * sub[j - k - 1] for j in range(k + 1, dim)), Fraction(0)) / r[k]
 
-    lo = max((bound(r) for r in pos), default=None)
-    hi = min((bound(r) for r in neg), default=None)
-    if lo is None and hi is None:
-        vi = Fraction(0)
-    elif hi is None:
-        vi = lo + 1
-    elif lo is None:
-        vi = hi - 1
-    else:
-        vi = (lo + hi) / 2
-    return (vi, *sub)
+        lo = max((bound(r) for r in pos), default=None)
+        hi = min((bound(r) for r in neg), default=None)
+        if lo is None and hi is None:
+            vi = Fraction(0)
+        elif hi is None:
+            vi = lo + 1
+        elif lo is None:
+            vi = hi - 1
+        else:
+            vi = (lo + hi) / 2
+        sub = (vi, *sub)
+    return sub
 
 
 def dense_row(row: Sparse, W: int) -> Form:
