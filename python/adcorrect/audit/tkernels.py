@@ -433,7 +433,8 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
         R = torch.where(cand, wr, torch.zeros_like(wr)).amax(2)
         exact_max = ~(cand & (wr > 0)).any(2)
         # chain ties among exact entries (an inexact entry makes every later tie uncertain)
-        exact_prefix = torch.cumprod((wr == 0).to(torch.int8), 2).bool()
+        exact_prefix = torch.cumsum((wr != 0).to(torch.int64), 2) == 0  # (int64: torch's
+        # cumulative ops on bool and int8 take 1.5-3x longer)
     else:  # every entry exact: no slack, the candidates are the maxima
         cand = finite(wv >= V.unsqueeze(2))
         R = torch.zeros_like(V)
@@ -483,7 +484,7 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     out_shape = (B, Cn, *oshape) if d == 2 else (B, Cn, oshape[1])
     ct = CT(V.reshape(out_shape), R.reshape(out_shape), Q.reshape(out_shape),
             C.reshape(out_shape))
-    num = torch.cumsum(fin, 2) if fin is not None else \
+    num = torch.cumsum(fin.to(torch.int64), 2) if fin is not None else \
         torch.arange(1, wv.shape[2] + 1).reshape(1, 1, -1, 1).expand(wv.shape)
     return ct, {"dead": dead, "live": live, "submax": submax, "unc": unc, "sub_unc": sub_unc,
                 "ident": ident, "cand": cand, "shape": torch.tensor(out_shape[1:]), "num": num}
