@@ -371,10 +371,6 @@ def test_strict_point() -> None:
 
 def _fm_recursive(rows: list[tuple[Q, ...]], i: int, dim: int) -> tuple[Q, ...] | None:
     """The recursive Fourier-Motzkin that ``strict_point`` replaced (its reference)."""
-    def norm(r: tuple[Q, ...]) -> tuple[Q, ...]:
-        lead = next((abs(c) for c in r if c != 0), None)
-        return r if lead is None else tuple(c / lead for c in r)
-
     rows = list(dict.fromkeys(rows))
     if any(all(c == 0 for c in r) for r in rows):
         return None
@@ -383,7 +379,7 @@ def _fm_recursive(rows: list[tuple[Q, ...]], i: int, dim: int) -> tuple[Q, ...] 
     pos = [r for r in rows if r[i] > 0]
     neg = [r for r in rows if r[i] < 0]
     rest = [r for r in rows if r[i] == 0]
-    sub = _fm_recursive(rest + [norm(tuple(x / p[i] - y / q[i] for x, y in zip(p, q)))
+    sub = _fm_recursive(rest + [_unit(tuple(x / p[i] - y / q[i] for x, y in zip(p, q)))
                                 for p in pos for q in neg], i + 1, dim)
     if sub is None:
         return None

@@ -42,7 +42,7 @@ from ..torchfx.act_table import FUNC_ACTS, METHOD_ACTS, METHOD_FUNCS, MODULE_ACT
 from ..torchfx.fxargs import int_tuple, pool_call
 from ..torchfx.values import kernel_scalar
 from ..torchfx.verify import autograd_nodes
-from .certified import all_finite
+from .certified import all_finite, some_at_most
 from .dtypes import DType
 
 Maker = Callable[[Callable[[float], Fraction]], acts.Activation]
@@ -226,8 +226,8 @@ class _Recorder(torch.fx.Interpreter):
         xd = x.detach()
         kink = alt_t = None
         for cv, alt in kinks:
-            if xd.numel() and float((xd if cv == 0 else xd - cv).abs().amin()) > 0:
-                continue  # no entry at the kink (x - c is 0 where x = c; a NaN tests)
+            if not some_at_most((xd if cv == 0 else xd - cv).abs(), 0.0):
+                continue  # no entry at the kink (x - c is 0 exactly where x = c)
             at = xd == cv
             if bool(at.any()):
                 kink = at if kink is None else kink | at

@@ -134,7 +134,7 @@ def _relu(Y: torch.Tensor, R: torch.Tensor, Q: torch.Tensor, exact: bool
     kinks are the zeros of Y, no copy is uncertain)."""
     Z = Y.clamp_min(0.0)
     if exact:
-        if Y.numel() and float(Y.abs().amin()) > 0:  # (a NaN minimum tests)
+        if not some_at_most(Y.abs(), 0.0):
             return Z, R, Q, None, None
         return Z, R, Q, Y == 0, None
     RZ = R.masked_fill(Y < -R, 0.0)  # 1-Lipschitz

@@ -93,13 +93,19 @@ def two_prod(a: torch.Tensor, b: torch.Tensor
     bh, bl = _split(b)
     e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
     ap, aa, ba = p.abs(), a.abs(), b.abs()
-    if p.numel() == 0 or (float(aa.amax()) < HUGE and float(ba.amax()) < HUGE and
-                          float(ap.amax()) < HUGE and
-                          float(torch.minimum((TINY - ap).clamp_min(0.0),
-                                              torch.minimum(aa, ba)).amax()) == 0):
-        return p, e, None  # no product below TINY with both factors non-zero (floats
-        # only: NaNs fail the comparisons and take the entrywise test)
+    if _in_range(ap, torch.minimum(aa, ba), aa, ba):
+        return p, e, None
     return p, e, ((ap >= TINY) | (a == 0) | (b == 0)) & (aa < HUGE) & (ba < HUGE) & (ap < HUGE)
+
+
+def _in_range(ap: torch.Tensor, z: torch.Tensor, *others: torch.Tensor) -> bool:
+    """Every product magnitude ``ap`` at least TINY or with a zero factor (``z`` = 0), and
+    ``ap`` and ``others`` below HUGE: TwoProduct's range, read off float reductions
+    (NaNs fail the comparisons: the caller then tests entry by entry)."""
+    if ap.numel() == 0:
+        return True
+    return all(float(t.amax()) < HUGE for t in (ap, *others)) and \
+        float(torch.minimum((TINY - ap).clamp_min(0.0), z).amax()) == 0
 
 
 def _up(r: torch.Tensor) -> torch.Tensor:
@@ -267,10 +273,8 @@ def _plain(x: DD, unit: bool) -> bool:
     or at least TINY: TwoProduct by 0 or 1 is then exact with error term 0."""
     if not (all_finite(x.H) and all_finite(x.L) and all_finite(x.R)):
         return False
-    aH = x.H.abs()
-    if not float(aH.amax()) < HUGE:
-        return False
-    return not unit or float(torch.minimum((TINY - aH).clamp_min(0.0), aH).amax()) == 0
+    aH = x.H.abs()  # the product by 1 is |H| itself, by 0 has a zero factor
+    return _in_range(aH, aH if unit else torch.zeros_like(aH))
 
 
 def piecewise_linear(x: DD, bps: list[float], pieces: list[tuple[float, float]]

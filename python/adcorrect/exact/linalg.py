@@ -24,16 +24,15 @@ def _normalise(row: Form) -> Form:
 
 def strict_point(rows: Sequence[Form], dim: int) -> Vector | None:
     """A rational v with a . v > 0 for every row a, or None if there is none."""
-    return _solve([_normalise(r) for r in rows], 0, dim)
+    return _solve([_normalise(r) for r in rows], dim)
 
 
-def _solve(rows: list[Form], i: int, dim: int) -> Vector | None:
-    """Fourier-Motzkin from coordinate i on: eliminate coordinates i..dim-1 in turn, then
-    choose them back from the last (a loop: a system in thousands of coordinates would
-    exhaust Python's recursion limit one coordinate per frame; the active deadline is
-    checked at every coordinate)."""
+def _solve(rows: list[Form], dim: int) -> Vector | None:
+    """Fourier-Motzkin: eliminate the coordinates in turn, then choose them back from the
+    last (a loop: a system in thousands of coordinates would exhaust Python's recursion
+    limit one coordinate per frame; the active deadline is checked at every coordinate)."""
     eliminated: list[tuple[list[Form], list[Form]]] = []
-    for k in range(i, dim + 1):
+    for k in range(dim + 1):
         tick("the oracle's Fourier-Motzkin elimination")
         rows = list(dict.fromkeys(rows))
         if any(all(c == 0 for c in r) for r in rows):
@@ -46,15 +45,11 @@ def _solve(rows: list[Form], i: int, dim: int) -> Vector | None:
         eliminated.append((pos, neg))
         rows = rest + [_normalise(tuple(x / p[k] - y / q[k] for x, y in zip(p, q)))
                        for p in pos for q in neg]
-    sub: Vector = ()
-    for k in range(dim - 1, i - 1, -1):
-        pos, neg = eliminated[k - i]
-
-        def bound(r: Form, k: int = k, sub: Vector = sub) -> Fraction:
-            return -sum((r[j] * sub[j - k - 1] for j in range(k + 1, dim)), Fraction(0)) / r[k]
-
-        lo = max((bound(r) for r in pos), default=None)
-        hi = min((bound(r) for r in neg), default=None)
+    sub: Vector = ()  # the coordinates after k, chosen
+    for k in range(dim - 1, -1, -1):
+        pos, neg = eliminated[k]
+        lo = max((_bound(r, k, sub) for r in pos), default=None)
+        hi = min((_bound(r, k, sub) for r in neg), default=None)
         if lo is None and hi is None:
             vi = Fraction(0)
         elif hi is None:
@@ -65,6 +60,11 @@ def _solve(rows: list[Form], i: int, dim: int) -> Vector | None:
             vi = (lo + hi) / 2
         sub = (vi, *sub)
     return sub
+
+
+def _bound(r: Form, k: int, sub: Vector) -> Fraction:
+    """The value of coordinate k where r . v = 0, the later coordinates being ``sub``."""
+    return -sum((c * v for c, v in zip(r[k + 1:], sub)), Fraction(0)) / r[k]
 
 
 def dense_row(row: Sparse, W: int) -> Form:
