@@ -88,6 +88,31 @@ def test_an_identity_or_constant_piece_is_what_scale_and_shift_compute(
     assert _same(got.H, want.H) and _same(got.L, want.L) and _same(got.R, want.R)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(floats, st.sampled_from(_SPECIAL)),
+                          st.floats(min_value=-1e-10, max_value=1e-10),
+                          st.one_of(st.floats(min_value=0, max_value=1e3),
+                                    st.sampled_from([0.0, float("inf"), 1e-300]))),
+                min_size=1, max_size=6))
+def test_relu_decides_as_the_sign_test_and_passes_its_input_through(
+        entries: list[tuple[float, float, float]]) -> None:
+    """relu on the limb: certainly positive and certainly negative exactly where
+    ``normalised_sign`` at 0 says so; there the input itself, here an exact 0."""
+    h = torch.tensor([e[0] for e in entries], dtype=F64)
+    lo = torch.tensor([e[1] for e in entries], dtype=F64) * h.abs().clamp(max=1e300)
+    H, L = tdd.two_sum(h, torch.where(torch.isfinite(lo), lo, 0.0))
+    H = torch.where(torch.isfinite(H), H, 0.0)  # (finish keeps H finite)
+    x = tdd.DD(H, L, torch.tensor([e[2] for e in entries], dtype=F64))
+    y, above, below = tdd.relu(x)
+    want_above, want_below, _ = tdd.normalised_sign(x, 0.0)
+    assert torch.equal(above, want_above) and torch.equal(below, want_below)
+    for i in range(len(entries)):
+        if above[i]:
+            assert (y.H[i], y.L[i], y.R[i]) == (x.H[i], x.L[i], x.R[i])
+        elif below[i]:
+            assert (y.H[i], y.L[i], y.R[i]) == (0.0, 0.0, 0.0)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_scale_by_per_channel_constants_is_the_entrywise_one(seed: int) -> None:
     """c split once per channel, then broadcast: the values of the product with c
@@ -136,6 +161,37 @@ def test_a_matrix_product_is_enclosed_within_2_to_the_minus_80(m_in: int) -> Non
             assert abs(got - exact) <= r
             assert r <= size * Fraction(2) ** -80
             assert abs(y.L[i, o].item()) <= abs(y.H[i, o].item()) * 2.0 ** -52  # normalised
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv"])
+def test_tiny_weights_on_a_few_rows_are_multiplied_on_those_rows_alone(kind: str) -> None:
+    """The third weight limb (weights below 2^-42 of their row's largest) non-zero on one
+    row of eight: the op runs on that row only, with the values, limbs and radii of the
+    op on every row (signed zeros aside)."""
+    torch.manual_seed(5)
+    if kind == "linear":
+        x = _dd_input((3, 20), 1)
+        w = torch.randn(8, 20)
+        op = (lambda a, ww, bb: F.linear(a, ww, bb))
+    else:
+        x = _dd_input((2, 3, 5, 5), 2)
+        w = torch.randn(8, 3, 3, 3)
+        op = (lambda a, ww, bb: F.conv2d(a, ww, bb, 1, 1))
+    w.reshape(8, -1)[5, 3] = 2.0 ** -60 * 1.2345  # below the two limbs' grid of row 5
+    b = torch.randn(8)
+    m = w[0].numel()
+    calls: list[int] = []
+
+    def counted(a: torch.Tensor, ww: torch.Tensor, bb: torch.Tensor | None) -> torch.Tensor:
+        calls.append(ww.shape[0])
+        return op(a, ww, bb)
+
+    want = tdd.affine(x, w, b, op, m)
+    got = tdd.affine(x, w, b, tdd.ByRows(counted), m)
+    assert want is not None and got is not None
+    assert calls.count(1) == 2  # the tiny limb's term and its radius, on row 5 alone
+    for a, c in ((got.H, want.H), (got.L, want.L), (got.R, want.R)):
+        assert torch.equal(a, c)
 
 
 # -- a residual CNN against a reference evaluator in Fractions -------------------------------
@@ -215,13 +271,13 @@ def test_the_precise_pass_encloses_the_exact_pre_activations(
     x = torch.tensor([[[[rng.randint(0, 16) / 16 for _ in range(7)] for _ in range(7)]
                        for _ in range(2)] for _ in range(2)], dtype=torch.float32)
     seen: list[tdd.DD] = []
-    orig = tdd.piecewise_linear
+    orig = tinterp.act_limb
 
-    def spy(d: tdd.DD, bps, pieces):
-        seen.append(d)
-        return orig(d, bps, pieces)
+    def spy(tab, x, out, unc):
+        seen.append(x.D)
+        return orig(tab, x, out, unc)
 
-    monkeypatch.setattr(tinterp, "dd_piecewise_linear", spy)  # the name the pass calls
+    monkeypatch.setattr(tinterp, "act_limb", spy)  # the name the pass calls
     TensorFilter(m, torch.float32)._run(x, 0, True)
     assert len(seen) == 3
     for ex in range(2):

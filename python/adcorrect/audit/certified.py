@@ -140,7 +140,7 @@ def some_at_most(a: torch.Tensor, b: torch.Tensor | float) -> bool:
     comparison."""
     if a.numel() == 0:
         return False
-    low = float((a - b).amin())
+    low = float((a if isinstance(b, float) and b == 0 else a - b).amin())  # a - 0 = a
     if low <= 0:
         return True
     if low > 0:

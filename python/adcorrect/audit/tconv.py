@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .tdd import ByRows
 from .tids import ids_rows, ids_windows
 from .tkernels import CT, Unsupported, affine, affine_limb, conv_window_any
 from .tmoves import pad as t_pad
@@ -67,7 +68,9 @@ def conv_call(x: CT, m: Any, kernel: Callable[..., Any], tangent: Callable[..., 
         if d == 2 and m.groups == x.V.shape[1] and m.groups > 1:
             op = (lambda a, ww, bb: depthwise(a, ww, bb, m.stride, pad, m.dilation))
         elif d == 2 and m.groups == 1 and _positions(x.V.shape[2:], m, pad) <= FEW_POSITIONS:
-            op = (lambda a, ww, bb: conv2d_gemm(a, ww, bb, m.stride, pad, m.dilation))
+            op = ByRows(lambda a, ww, bb: conv2d_gemm(a, ww, bb, m.stride, pad, m.dilation))
+        elif m.groups == 1:
+            op = ByRows(op)
         window_any = conv_window_any(m, d, pad, w.shape[0])
     out = kernel(affine if x.D is None else affine_limb, x, w, b, not w.requires_grad,
                  b is None or not b.requires_grad, op, m_in, window_any)
@@ -161,13 +164,10 @@ def linear_call(x: CT, w: torch.Tensor | None, b: torch.Tensor | None,
     if x.V.dim() == 2:
         xc = x
 
-        def op(a: torch.Tensor, ww: torch.Tensor, bb: torch.Tensor | None) -> torch.Tensor:
-            return F.linear(a, ww, bb)
+        op = ByRows(F.linear)
     else:
         xc = x.map(lambda t: t.reshape(shape[0], -1, d).transpose(1, 2).contiguous())
-
-        def op(a: torch.Tensor, ww: torch.Tensor, bb: torch.Tensor | None) -> torch.Tensor:
-            return F.conv1d(a, ww.unsqueeze(-1), bb)
+        op = ByRows(lambda a, ww, bb: F.conv1d(a, ww.unsqueeze(-1), bb))
     out = kernel(affine if x.D is None else affine_limb, xc, w, b, not w.requires_grad,
                  b is None or not b.requires_grad, op, d,
                  lambda t: t.any(1, keepdim=True).expand(-1, O, *t.shape[2:]))

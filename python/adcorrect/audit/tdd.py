@@ -147,6 +147,31 @@ def _exponent(t: torch.Tensor, dims: int) -> torch.Tensor:
     return torch.frexp(a)[1].to(torch.int64)
 
 
+@dataclass(frozen=True)
+class ByRows:
+    """An op ``(a, w, b) -> out`` whose output channel o (axis 1) reads only row o of w
+    (a dense layer, a convolution with one group): it can run on a subset of rows."""
+
+    fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
+
+    def __call__(self, a: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None
+                 ) -> torch.Tensor:
+        return self.fn(a, w, b)
+
+
+def _on_rows(op: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
+             a: torch.Tensor, w: torch.Tensor, rows: torch.Tensor, like: torch.Tensor
+             ) -> torch.Tensor:
+    """``op(a, w, None)`` where only the rows ``rows`` (bool, per output channel) of w
+    have non-zero entries: computed on those rows alone when op allows it and they are
+    few (the others are sums of zero products: 0)."""
+    O = w.shape[0]
+    if not isinstance(op, ByRows) or 2 * int(rows.sum()) > O:
+        return op(a, w, None)
+    idx = rows.nonzero().flatten()
+    return torch.zeros_like(like).index_copy_(1, idx, op(a, w[idx], None))
+
+
 def affine(x: DD, w: torch.Tensor, b: torch.Tensor | None,
            op: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
            m: int) -> DD | None:
@@ -184,10 +209,12 @@ def affine(x: DD, w: torch.Tensor, b: torch.Tensor | None,
     wnorm = float(wa.reshape(O, -1).norm(dim=1).max()) if wa.numel() else 0.0
     R1 = (P + normal_up(m * ETA)) * (1 + 2 * gamma(m + 3)) + \
         normal_up(math.sqrt(m) * wnorm * ETA + m * ETA)
-    if bool((W3 != 0).any()):
+    rows = (W3 != 0).reshape(O, -1).any(1)  # (a few tiny weights, if any)
+    if bool(rows.any()):
         XS = X1 + X2
-        terms.append(op(XS, W3, None))
-        R1 = R1 + (op(XS.abs(), W3.abs(), None) * g + normal_up(m * ETA)) * INFLATE
+        terms.append(_on_rows(op, XS, W3, rows, S1))
+        R1 = R1 + (_on_rows(op, XS.abs(), W3.abs(), rows, S1) * g + normal_up(m * ETA)) \
+            * INFLATE
     h, e1 = two_sum(S1, S2a)
     h, e2 = two_sum(h, S2b)
     lt = [e1, e2, S3, *terms]
@@ -219,10 +246,41 @@ def shift(x: DD, c: torch.Tensor) -> DD:
     return finish(s, [e, x.L], x.R)
 
 
+def bn_fold(r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor, beta: torch.Tensor
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """Eval BatchNorm's ``g (r x - r mean) + beta`` (per channel, exact float constants)
+    as ``A x + b``: ``A = g r`` where that product is a float (g and r in float32 or
+    narrower: 48 bits), non-zero and finite; ``b = beta - A mean`` (the same real
+    number) as a double-double ``bh + bl`` within ``rb``.  None where A is not such a
+    float or a product leaves TwoProduct's range."""
+    A, e, ok = two_prod(g, r)
+    if (ok is not None and not bool(ok.all())) or bool((e != 0).any()) or \
+            bool((A == 0).any()) or not all_finite(A):
+        return None
+    pm, em, ok = two_prod(A, mean)  # pm + em = A mean
+    if ok is not None and not bool(ok.all()):
+        return None
+    s, se = two_sum(beta, -pm)  # s + se = beta - pm
+    lo = se - em  # rounding <= u |lo|
+    bh, bl = two_sum(s, lo)
+    rb = _up(U * lo.abs())
+    if not (all_finite(bh) and all_finite(bl) and all_finite(rb)):
+        return None
+    return A, bh, bl, rb
+
+
 def batch_norm(x: DD, r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor,
                beta: torch.Tensor) -> DD:
-    """``g (r x - r mean) + beta`` per channel (axis 1), every constant an exact float."""
+    """``g (r x - r mean) + beta`` per channel (axis 1), every constant an exact float:
+    as one product and one shift where :func:`bn_fold` applies."""
     shp = (1, -1) + (1,) * (x.H.dim() - 2)
+    fold = bn_fold(r, mean, g, beta)
+    if fold is not None:
+        A, bh, bl, rb = (t.reshape(shp) for t in fold)
+        p, e, ok = two_prod(A, x.H)  # p + e = A H
+        cl = A * x.L  # rounding <= u |cl|
+        s, se = two_sum(p, bh.expand_as(p))  # s + se = p + bh
+        return finish(s, [se, e, cl, bl], A.abs() * x.R + (U * cl.abs() + rb), ok)
     rr, mm = r.reshape(shp), mean.reshape(shp)
     rm, rme, ok = two_prod(rr, mm)  # per channel (broadcast in the subtraction)
     t = _sub_exact(scale(x, rr), rm, rme, ok)
@@ -242,6 +300,17 @@ def normalised_sign(x: DD, c: float) -> tuple[torch.Tensor, torch.Tensor, torch.
     slack = (t.abs() * (1 + 4 * U) + x.R) * INFLATE + FLOOR
     on = (x.R == 0) & (s == 0) & (t == 0)
     return s > slack, s < -slack, on
+
+
+def relu(x: DD) -> tuple[DD, torch.Tensor, torch.Tensor]:
+    """relu where :func:`normalised_sign` at 0 decides: x itself where x is certainly
+    positive (``above``), an exact 0 where certainly negative (``below``); the entries
+    in neither are left for the caller (values ``max(H, 0)``, limb and radius 0)."""
+    slack = x.L.abs().mul_(1 + 4 * U).add_(x.R).mul_(INFLATE).add_(FLOOR)
+    above = x.H > slack
+    below = x.H < slack.neg_()
+    return DD(x.H.clamp_min(0.0), x.L.masked_fill(~above, 0.0),
+              x.R.masked_fill(~above, 0.0)), above, below
 
 
 def _piece(x: DD, a0: float, a1: float) -> DD:

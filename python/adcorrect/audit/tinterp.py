@@ -31,7 +31,6 @@ from .tdd import DD
 from .tdd import add as dd_add
 from .tdd import exact as dd_exact
 from .tdd import global_mean as dd_global_mean
-from .tdd import piecewise_linear as dd_piecewise_linear
 from .tdd import pin as dd_pin
 from .tdd import scale as dd_scale
 from .tfound import ActCall, Filtered, PoolTies
@@ -41,7 +40,6 @@ from .tgates import MODULES as SMOOTH_MODULES
 from .tgates import (
     call_args,
     call_values,
-    float_limb,
     identity_call,
     product_call,
     shifted,
@@ -55,10 +53,10 @@ from .tkernels import (
     avg,
     below_maxima,
     exact_tensor,
-    linear_spec,
     max_pool,
     windows,
 )
+from .tlimb import act_limb
 from .tmoves import (
     VIEW_FUNCTIONS,
     axes_mean,
@@ -215,7 +213,7 @@ class Interp(torch.fx.Interpreter):
         self.pos += 1
         out, kink, unc = self.kernel(activation, tab, x)
         if x.D is not None:
-            unc = self.act_limb(tab, x, out, unc)
+            unc = act_limb(tab, x, out, unc)
         if self.dirs is not None:
             if x.T is None or x.D is not None or bool((unc & ~x.C).any()):
                 raise NoCertificate("an uncertain copy")
@@ -240,33 +238,6 @@ class Interp(torch.fx.Interpreter):
     def smooth(self, spec: Any, x: Any) -> CT:
         """A smooth activation (:mod:`.tgates`): no activation call (it has no kink)."""
         return smooth_call(self, spec, x)
-
-    def act_limb(self, tab: ActTable, x: CT, out: CT, unc: torch.Tensor) -> torch.Tensor:
-        """The precise pass: copies the float64 radii leave uncertain, decided on the
-        double-double limb where the activation is piecewise linear with float data;
-        sets ``out.D`` (elsewhere: the float64 enclosure); returns the copies still
-        uncertain."""
-        spec = linear_spec(tab)
-        if spec is None or x.D is None:
-            out.D = float_limb(out)  # hardswish: no finer limb
-            return unc
-        bps, pieces = spec
-        y, idx, known = dd_piecewise_linear(x.D, bps, pieces)
-        new = unc & known
-        if bool(new.any()):
-            for p, (a0, a1) in enumerate(pieces):
-                if a1 != 0:
-                    continue
-                flat = new & (idx == p)  # certainly on a constant piece: exactly a0
-                out.V = out.V.masked_fill(flat, a0)
-                out.R = out.R.masked_fill(flat, 0.0)
-                out.Q = torch.where(flat, quantum(torch.tensor([a0], dtype=torch.float64)),
-                                    out.Q)
-                out.C = out.C | flat
-        z = torch.zeros_like(out.V)
-        out.D = DD(torch.where(known, y.H, out.V), torch.where(known, y.L, z),
-                       torch.where(known, y.R, out.R))
-        return unc & ~known
 
     def pool_max(self, x: CT, d: int, k: Any, st: Any, pad: Any, dl: Any, ceil: bool) -> CT:
         K = _tuple(k, d)

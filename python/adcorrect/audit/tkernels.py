@@ -6,10 +6,10 @@ IR's chains of max nodes, average pools."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import torch
@@ -17,10 +17,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import OneLine
-from .certified import ETA, F64, FLOOR, INFLATE, NOQ, U, all_finite, fits, gamma, normal_up, quantum
+from .certified import (
+    ETA,
+    F64,
+    FLOOR,
+    INFLATE,
+    NOQ,
+    U,
+    all_finite,
+    fits,
+    gamma,
+    normal_up,
+    quantum,
+    some_at_most,
+)
 from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
-from .tdd import DD
+from .tdd import DD, bn_fold
 from .tdd import affine as dd_affine
 
 
@@ -258,14 +271,12 @@ def bn_constants(m: nn.Module) -> tuple[torch.Tensor, ...]:
     """Eval-mode BatchNorm's exact float constants per channel: ``r`` (the float PyTorch
     computes for ``1 / sqrt(var + eps)``, :func:`adcorrect.torchfx.values.inv_sqrt`), the
     running mean, weight and bias."""
-    from ..torchfx.values import inv_sqrt
+    from ..torchfx.values import inv_sqrt_all
 
     if m.training or m.running_mean is None or m.running_var is None:
         raise Unsupported("BatchNorm in training mode")
     mean = m.running_mean.detach().to(F64)
-    var = m.running_var.detach()
-    r = torch.tensor([float(inv_sqrt(Fraction(float(v)), float(m.eps), var.dtype))
-                      for v in var.to(F64).tolist()], dtype=F64)
+    r = inv_sqrt_all(m.running_var, float(m.eps))
     return (r, mean, *norm_weights(m.weight, m.bias, len(r)))
 
 
@@ -274,13 +285,28 @@ def batch_norm(x: CT, m: nn.Module) -> CT:
     ``r`` the float PyTorch computes (:func:`adcorrect.torchfx.values.inv_sqrt`)."""
     r, mean, g, b = bn_constants(m)
     shp = (1, -1) + (1,) * (x.V.dim() - 2)
+    frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
+    C = x.C if frozen else torch.zeros_like(x.C)
+    fold = bn_fold(r, mean, g, b)
+    if fold is not None and float(fold[0].abs().max()) <= 2.0 ** 40 and \
+            not some_at_most(x.R, 0.0):
+        # no exact input, A = g r a non-zero float: no output is exact either way, and
+        # Y = fl(fl(A x) + bh) (b = bh + bl within rb, tdd.bn_fold) has the radius
+        # |A| (R + 2u |x|) + u |bh| + |bl| + rb (facts 1 and 6; |A| <= 2^40: A times
+        # the underflow of 2u |x| is below FLOOR)
+        A, bh, bl, rb = (t.reshape(shp) for t in fold)
+        Y = torch.addcmul(bh, x.V, A)
+        c = U * bh.abs() + bl.abs() + rb
+        # (in place on one fresh tensor: each new one costs more than the operation)
+        R = x.V.abs().mul_(2 * U).add_(x.R).mul_(A.abs()).add_(c).mul_(INFLATE).add_(FLOOR)
+        if not all_finite(Y):
+            R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
+        return CT(Y, R, torch.full(Y.shape, -NOQ, dtype=torch.int64), C)
     zc = torch.zeros(len(r), dtype=F64)
     qr = quantum(r)
     a = certified_scale(x.V, x.R, x.Q, r.reshape(shp), zc.reshape(shp), qr.reshape(shp))
     bm = certified_scale(mean, zc, quantum(mean), r, zc, qr)  # per channel, broadcast
     t = certified_add(*a, *(v.reshape(shp) for v in (-bm[0], bm[1], bm[2])))
-    frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
-    C = x.C if frozen else torch.zeros_like(x.C)
     return scale_shift(CT(t[0], t[1], t[2], C), g, b, True)
 
 
@@ -376,14 +402,15 @@ def windows(t: torch.Tensor, d: int, k: list[int], st: list[int], pad: list[int]
             raise Unsupported("an empty pool")
         outs.append((o, (o - 1) * s + span - n - p))  # right padding (< 0: crop)
     (o0, r0), (o1, r1) = outs
-    if list(k) == list(st) and pad == [0, 0] and dl == [1, 1] and r0 <= 0 and r1 <= 0:
-        # disjoint windows tiling the (cropped) input: a reshape, the same layout as unfold
-        u = t[:, :, :o0 * k[0], :o1 * k[1]].reshape(B, Cn, o0, k[0], o1, k[1])
-        return u.permute(0, 1, 3, 5, 2, 4).reshape(B, Cn, k[0] * k[1], o0 * o1), (o0, o1)
-    tp = F.pad(t, (pad[1], r1, pad[0], r0), value=fill)
-    u = F.unfold(tp, (k[0], k[1]), dilation=(dl[0], dl[1]), stride=(st[0], st[1]))
-    L = o0 * o1
-    return u.reshape(B, Cn, k[0] * k[1], -1)[..., :L], (o0, o1)
+    if (pad[0], pad[1], r0, r1) != (0, 0, 0, 0):
+        t = F.pad(t, (pad[1], r1, pad[0], r0), value=fill)
+    # a strided view (kernel offsets, then output positions), copied once: unfold's
+    # layout, for any dtype, in half unfold's time
+    sb, sc, sh, sw = t.stride()
+    u = t.as_strided((B, Cn, k[0], k[1], o0, o1),
+                     (sb, sc, sh * dl[0], sw * dl[1], sh * st[0], sw * st[1]),
+                     t.storage_offset())
+    return u.reshape(B, Cn, k[0] * k[1], o0 * o1), (o0, o1)
 
 
 def _max_before(w: torch.Tensor) -> torch.Tensor:
@@ -401,6 +428,19 @@ def _max_before(w: torch.Tensor) -> torch.Tensor:
 _AWAY = 2.0 ** 60
 
 
+@functools.lru_cache(maxsize=64)
+def _geometry(shape: tuple[int, ...], d: int, k: tuple[int, ...], st: tuple[int, ...],
+              pad: tuple[int, ...], dl: tuple[int, ...], ceil_mode: bool
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A max pool's window entries on an input of spatial ``shape``, (1, 1, kk, L): the
+    real ones (not padding), those after a real one, and each one's 1-based position
+    among its window's real entries."""
+    w, _ = windows(torch.ones((1, 1, *shape), dtype=torch.bool), d, list(k), list(st),
+                   list(pad), list(dl), ceil_mode, False)
+    num = torch.cumsum(w.to(torch.int64), 2)
+    return w, num > w.to(torch.int64), num
+
+
 def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: list[int],
               ceil_mode: bool) -> tuple[CT, dict[str, torch.Tensor]]:
     """Max pool on the enclosures.  PyTorch's max of a window is the IR's chain of max
@@ -414,23 +454,34 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     possible chain ties below it that the radii leave open (no effect on the verdict: the
     window's maximum is strict; they only make the count of kinked copies a lower bound)."""
     B, Cn = x.V.shape[:2]
+    geo = (d, tuple(k), tuple(st), tuple(pad), tuple(dl), ceil_mode)
     wv, oshape = windows(x.V, d, k, st, pad, dl, ceil_mode, -math.inf)
-    wq, _ = windows(x.Q.to(F64), d, k, st, pad, dl, ceil_mode, float(NOQ))
-    wc, _ = windows(x.C.to(F64), d, k, st, pad, dl, ceil_mode, 1.0)
-    fin = torch.isfinite(wv) if not all_finite(wv) else None  # None: all finite
+    # quanta as float32 (integers below 2^21: exact; int64 minima take 50x longer)
+    wq, _ = windows(x.Q.to(torch.float32), d, k, st, pad, dl, ceil_mode, float(NOQ))
+    const, _ = windows(x.C, d, k, st, pad, dl, ceil_mode, True)
+    if all_finite(x.V):  # the non-finite window entries are the padding: its geometry
+        real, seen, num = _geometry(tuple(x.V.shape[2:]), *geo)
+    else:
+        real = torch.isfinite(wv)
+        num = torch.cumsum(real.to(torch.int64), 2)
+        seen = None  # (read off the running maxima below)
+    padded = not bool(real.all())
 
     def finite(t: torch.Tensor) -> torch.Tensor:
-        return t if fin is None else t & fin
+        return t & real if padded else t
 
     V = wv.amax(2)
     inexact = bool(x.R.any())
     if inexact:
         wr, _ = windows(x.R, d, k, st, pad, dl, ceil_mode, 0.0)
-        slack = torch.where(finite(wr > 0), wr * INFLATE + 2 * U * wv.abs() + FLOOR,
-                            torch.zeros_like(wr))
-        lo = (wv - slack).amax(2, keepdim=True)
-        cand = finite(wv + slack >= lo)
-        R = torch.where(cand, wr, torch.zeros_like(wr)).amax(2)
+        # the slack of each input entry (0 where exact), then its windows
+        sl = torch.where((x.R > 0) & torch.isfinite(x.V),
+                         x.V.abs().mul_(2 * U).add_(x.R * INFLATE).add_(FLOOR), 0.0)
+        ws, _ = windows(sl, d, k, st, pad, dl, ceil_mode, 0.0)
+        lo_e, hi_e = wv - ws, wv + ws
+        lo = lo_e.amax(2, keepdim=True)
+        cand = finite(hi_e >= lo)
+        R = wr.masked_fill(~cand, 0.0).amax(2)
         exact_max = ~(cand & (wr > 0)).any(2)
         # chain ties among exact entries (an inexact entry makes every later tie uncertain)
         exact_prefix = torch.cumsum((wr != 0).to(torch.int64), 2) == 0  # (int64: torch's
@@ -440,23 +491,21 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
         R = torch.zeros_like(V)
         exact_max = torch.ones(V.shape, dtype=torch.bool)
     # non-candidates pushed above every quantum and id (torch.where costs 15x an add)
-    away = (1.0 - cand.to(F64)) * _AWAY
-    Q = (wq + away).amin(2).clamp_max(float(NOQ)).to(torch.int64)
-    const = wc != 0
+    Q = (wq + (~cand).to(torch.float32) * _AWAY).amin(2).clamp_max(NOQ).to(torch.int64)
     C = ~(cand & ~const).any(2)
-    multi = cand.sum(2) > 1
+    kk = wv.shape[2]
+    multi = cand.to(torch.uint8).sum(2, dtype=torch.uint8 if kk < 255 else None) > 1
     before = _max_before(wv)
     tie = wv == before  # a first entry's -inf before it is no tie: entries are > -inf
-    if fin is not None:
-        tie &= fin & torch.isfinite(before)
+    if padded:
+        tie &= real & (torch.isfinite(before) if seen is None else seen)
     if inexact:
         tie &= exact_prefix
-    comp_live = torch.zeros_like(tie)
-    if bool(tie.any()):
-        for j in range(1, wv.shape[2]):
-            at = (wv[:, :, :j] == before[:, :, j:j + 1]) & ~const[:, :, :j]
-            comp_live[:, :, j] = at.any(2)
-    dead = tie & const & ~comp_live
+    if bool(tie.any()):  # a live entry before the tie is at the running maximum
+        comp_live = _max_before(torch.where(const, -math.inf, wv)) == before
+        dead = tie & const & ~comp_live
+    else:
+        dead = tie
     at_max = (wv == V.unsqueeze(2)) & multi.unsqueeze(2)
     live = tie & ~dead & at_max
     submax = tie & ~dead & ~at_max
@@ -466,7 +515,8 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     ident = torch.zeros_like(tie)
     same = torch.zeros_like(multi)
     if x.I is not None and bool((live.any(2) | unc).any()):
-        wid, _ = windows(x.I.to(F64), d, k, st, pad, dl, ceil_mode, -1.0)
+        wid, _ = windows(x.I.to(F64), d, k, st, pad, dl, ceil_mode, -1.0)  # (below 2^53)
+        away = (~cand).to(F64) * _AWAY
         lo_id, hi_id = (wid + away).amin(2), (wid - away).amax(2)  # over the candidates
         same = multi & (lo_id == hi_id)
         first = cand & (torch.cumsum(cand.to(torch.int8), 2) == 1)
@@ -474,8 +524,7 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
         live = live & ~same.unsqueeze(2)
         unc = unc & ~same
     # chain ties the radii do not exclude (enclosures of s_j and of the running max meet)
-    if inexact and bool((slack > 0).any()):
-        lo_e, hi_e = wv - slack, wv + slack
+    if inexact and bool(sl.any()):
         lo_b, hi_b = _max_before(lo_e), _max_before(hi_e)
         maybe = finite(torch.isfinite(lo_b) & (hi_e >= lo_b) & (lo_e <= hi_b))
         sub_unc = maybe & ~exact_prefix & ~unc.unsqueeze(2) & ~(same.unsqueeze(2) & cand)
@@ -484,10 +533,9 @@ def max_pool(x: CT, d: int, k: list[int], st: list[int], pad: list[int], dl: lis
     out_shape = (B, Cn, *oshape) if d == 2 else (B, Cn, oshape[1])
     ct = CT(V.reshape(out_shape), R.reshape(out_shape), Q.reshape(out_shape),
             C.reshape(out_shape))
-    num = torch.cumsum(fin.to(torch.int64), 2) if fin is not None else \
-        torch.arange(1, wv.shape[2] + 1).reshape(1, 1, -1, 1).expand(wv.shape)
     return ct, {"dead": dead, "live": live, "submax": submax, "unc": unc, "sub_unc": sub_unc,
-                "ident": ident, "cand": cand, "shape": torch.tensor(out_shape[1:]), "num": num}
+                "ident": ident, "cand": cand, "shape": torch.tensor(out_shape[1:]),
+                "num": num.expand(wv.shape)}
 
 
 def below_maxima(V: torch.Tensor, cand: torch.Tensor, d: int, k: list[int], st: list[int],

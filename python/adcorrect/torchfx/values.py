@@ -213,6 +213,25 @@ def inv_sqrt(var: Fraction, eps: float, dtype: torch.dtype) -> Fraction:
     return Fraction(r)
 
 
+def inv_sqrt_all(var: torch.Tensor, eps: float) -> torch.Tensor:
+    """:func:`inv_sqrt` of every entry of a running variance (its dtype says how PyTorch
+    computes), as float64: the same correctly rounded operations on numpy arrays."""
+    v = var.detach().to(torch.float64).numpy()
+    with np.errstate(all="ignore"):
+        if var.dtype == torch.float64:
+            s = v + eps
+            r = 1.0 / np.sqrt(s)
+        else:
+            s32 = v.astype(np.float32) + np.float32(eps)
+            s, r = s32.astype(np.float64), (np.float32(1) / np.sqrt(s32)).astype(np.float64)
+    bad = ~(s > 0)
+    if bad.any():
+        raise InputError(f"running_var + eps = {float(s[bad][0])} is not positive")
+    if not np.isfinite(r).all():
+        raise InputError("1/sqrt(running_var + eps) overflows")
+    return torch.from_numpy(np.ascontiguousarray(r, dtype=np.float64))
+
+
 _HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
           "_state_dict_hooks", "_load_state_dict_pre_hooks")
 
