@@ -194,6 +194,24 @@ def test_tiny_weights_on_a_few_rows_are_multiplied_on_those_rows_alone(kind: str
         assert torch.equal(a, c)
 
 
+def test_a_weight_reading_is_reused_only_while_the_weights_are_equal() -> None:
+    """The float64 reading and splits of a parameter are reused while its entries are
+    what was read (an audit of the same model again), read anew after any change, even
+    one that PyTorch's version counter does not see (``.data``), and dropped with it."""
+    p = nn.Parameter(torch.randn(4, 6))
+    first = tdd.weights(p)
+    s = first.split(21)
+    assert tdd.weights(p) is first and first.split(21) is s
+    with torch.no_grad():
+        p.data[1, 2] = 0.5  # not counted by p._version
+    second = tdd.weights(p)
+    assert second is not first and float(second.wd[1, 2]) == 0.5
+    assert torch.equal(second.split(21).W1 + second.split(21).W2, second.wd)
+    key = id(p)
+    del p
+    assert key not in tdd._READ
+
+
 # -- a residual CNN against a reference evaluator in Fractions -------------------------------
 
 class ResCNN(nn.Module):

@@ -32,6 +32,7 @@ C. *Exact products on a grid* (Ozaki's splitting): ``fl(fl(x + s) - s)`` with
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -172,49 +173,105 @@ def _on_rows(op: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], tor
     return torch.zeros_like(like).index_copy_(1, idx, op(a, w[idx], None))
 
 
+@dataclass
+class Split:
+    """Weights split for fact C: ``wd = W1 + W2 + W3`` exactly (float64), W1 and W2 on
+    the grids ``2^(ew - kw)`` and ``2^(ew - 2 kw)`` of their row (``ew``: the row's
+    exponent), W3 non-zero only on the rows ``rows`` (weights far below their row's
+    largest; None where there are none)."""
+
+    ew: torch.Tensor
+    W1: torch.Tensor
+    W2: torch.Tensor
+    W3: torch.Tensor | None
+    rows: torch.Tensor
+
+
+@dataclass
+class Weights:
+    """A weight tensor in float64 (``wd``), its magnitudes ``wa``, its largest row norm
+    ``wnorm`` and its splits by ``kw`` (:meth:`split`); ``source``: the weights read."""
+
+    source: torch.Tensor
+    wd: torch.Tensor
+    wa: torch.Tensor
+    wnorm: float
+    splits: dict[int, Split]
+
+    def split(self, kw: int) -> Split:
+        if kw not in self.splits:
+            wd = self.wd
+            O = wd.shape[0]
+            ew = _exponent(wd, 1)
+            qw = (ew - kw).reshape((O,) + (1,) * (wd.dim() - 1))
+            W1 = _grid(wd, qw)
+            w1 = wd - W1
+            W2 = _grid(w1, qw - kw)
+            W3 = w1 - W2
+            rows = (W3 != 0).reshape(O, -1).any(1)  # (a few tiny weights, if any)
+            self.splits[kw] = Split(ew, W1, W2, W3 if bool(rows.any()) else None, rows)
+        return self.splits[kw]
+
+
+#: The last reading of each live weight tensor (by identity), reused while the weights
+#: are equal to it: one comparison instead of a dozen operations on every weight
+#: (repeated audits of one model).  Entries leave with their tensor.
+_READ: dict[int, tuple[weakref.ref[torch.Tensor], Weights]] = {}
+
+
+def weights(w: torch.Tensor) -> Weights:
+    """w read (see :class:`Weights`), or its last reading if w is entry for entry what
+    that one read."""
+    owner, w = w, w.detach()  # (the caller's tensor: a module's parameter)
+    ref, last = _READ.get(id(owner), (None, None))
+    if last is not None and ref is not None and ref() is owner and \
+            last.source.dtype == w.dtype and last.source.shape == w.shape and \
+            torch.equal(last.source, w):
+        return last
+    wd = w.to(F64)
+    wa = wd.abs()
+    wnorm = float(wa.reshape(wa.shape[0], -1).norm(dim=1).max()) if wa.numel() else 0.0
+    read = Weights(w.clone(), wd, wa, wnorm, {})
+    key = id(owner)
+    _READ[key] = (weakref.ref(owner, lambda _: _READ.pop(key, None)), read)
+    return read
+
+
 def affine(x: DD, w: torch.Tensor, b: torch.Tensor | None,
            op: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
            m: int) -> DD | None:
     """``op(x, w) + b`` (a convolution or matrix product; w, b exact floats) on a
     double-double input, the products exact by fact C (None: the grids would underflow)."""
-    wd = w.detach().to(F64)
     bd = None if b is None else b.detach().to(F64)
     H, L, R = x.H, x.L, x.R
-    B, O = H.shape[0], wd.shape[0]
+    B = H.shape[0]
     bits = 52 - max(1, math.ceil(math.log2(max(m, 2))))
     kx, kw = (bits + 1) // 2, bits // 2
     ex = _exponent(H, 1)
-    ew = _exponent(wd, 1)
+    lw = weights(w)
+    sp = lw.split(kw)
+    wd, ew = lw.wd, sp.ew
     if int(ex.max()) > 900 or int(ew.max()) > 900 or \
             int(ex.min()) + int(ew.min()) - 2 * bits < -1070:
         return None
-    sx = (B,) + (1,) * (H.dim() - 1)
-    sw = (O,) + (1,) * (wd.dim() - 1)
-    qx = (ex - kx).reshape(sx)
+    qx = (ex - kx).reshape((B,) + (1,) * (H.dim() - 1))
     X1 = _grid(H, qx)
     r1 = H - X1
     X2 = _grid(r1, qx - kx)
     r2 = r1 - X2
     rho = r2 + L  # rounding <= u |rho|, in P below
-    qw = (ew - kw).reshape(sw)
-    W1 = _grid(wd, qw)
-    w1 = wd - W1
-    W2 = _grid(w1, qw - kw)
-    W3 = w1 - W2
+    W1, W2 = sp.W1, sp.W2
     S1, S2a, S2b, S3 = op(X1, W1, None), op(X1, W2, None), op(X2, W1, None), op(X2, W2, None)
     terms = [op(rho, wd, None)]
-    wa = wd.abs()
     g = gamma(m + 1)
-    P = op(R + (g + U) * rho.abs(), wa, None)
-    wnorm = float(wa.reshape(O, -1).norm(dim=1).max()) if wa.numel() else 0.0
+    P = op(R + (g + U) * rho.abs(), lw.wa, None)
     R1 = (P + normal_up(m * ETA)) * (1 + 2 * gamma(m + 3)) + \
-        normal_up(math.sqrt(m) * wnorm * ETA + m * ETA)
-    rows = (W3 != 0).reshape(O, -1).any(1)  # (a few tiny weights, if any)
-    if bool(rows.any()):
+        normal_up(math.sqrt(m) * lw.wnorm * ETA + m * ETA)
+    if sp.W3 is not None:
         XS = X1 + X2
-        terms.append(_on_rows(op, XS, W3, rows, S1))
-        R1 = R1 + (_on_rows(op, XS.abs(), W3.abs(), rows, S1) * g + normal_up(m * ETA)) \
-            * INFLATE
+        terms.append(_on_rows(op, XS, sp.W3, sp.rows, S1))
+        R1 = R1 + (_on_rows(op, XS.abs(), sp.W3.abs(), sp.rows, S1) * g
+                   + normal_up(m * ETA)) * INFLATE
     h, e1 = two_sum(S1, S2a)
     h, e2 = two_sum(h, S2b)
     lt = [e1, e2, S3, *terms]

@@ -33,7 +33,7 @@ from .certified import (
 )
 from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
-from .tdd import DD, bn_fold
+from .tdd import DD, bn_fold, weights
 from .tdd import affine as dd_affine
 
 
@@ -113,9 +113,9 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
     """``op(x, w) + b`` (a convolution or a matrix product, linear in each argument) with
     fact 7's radius and fact 4's exactness, w and b exact floats; ``window_any`` maps a
     bool input mask to "some entry of the output's window is set" (else ``op`` does)."""
-    wd = w.detach().to(F64)
+    read = weights(w)
+    wd, wa = read.wd, read.wa
     bd = None if b is None else b.detach().to(F64)
-    wa = wd.abs()
     Y = op(x.V, wd, bd)
     g = gamma(m + 1)
     babs = None if bd is None else bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
@@ -127,7 +127,7 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
         P = size * (g * INFLATE)
     else:
         P = op(g * x.V.abs() + x.R, wa, None)
-    wnorm = float(wa.reshape(wa.shape[0], -1).norm(dim=1).max()) if wa.numel() else 0.0
+    wnorm = read.wnorm
     # ((P + m eta) k + sqrt(m) |w| eta + m eta + g |b|) INFLATE + (m + 8) 2^-1070, with
     # the scalar terms summed first (INFLATE covers the rounding of these few operations)
     k = 1 + 2 * gamma(m + 3)
@@ -218,8 +218,9 @@ def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
             R = (d.R + d.L.abs()) * INFLATE + FLOOR
             R = torch.where(torch.isfinite(R), R, torch.full_like(R, math.inf))
             Q = torch.full(d.H.shape, -NOQ, dtype=torch.int64)
-            wd = w.detach().to(F64)
-            R, Q = exact_zeros(x, wd.abs(), None if b is None else b.detach().to(F64), op,
+            read = weights(w)
+            wd = read.wd
+            R, Q = exact_zeros(x, read.wa, None if b is None else b.detach().to(F64), op,
                                d.H, R, Q)
             C = constant_outputs(x, wd, b, w_const, b_const, op, window_any, d.H.shape)
             return CT(d.H, R, Q, C, D=d)
