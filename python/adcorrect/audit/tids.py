@@ -46,14 +46,14 @@ def ids_windows(ids: torch.Tensor | None, d: int, k: list[int], st: list[int],
     if ids is None:
         return None
     B, C = ids.shape[:2]
-    w, oshape = windows(ids.to(F64), d, k, st, pad, dl, ceil_mode, -1.0)
+    w, oshape = windows(ids, d, k, st, pad, dl, ceil_mode, -1)
     L = w.shape[3]
     G = C if c_out is None else groups
     w = w.reshape(B, G, (C // G) * w.shape[2], L).permute(0, 1, 3, 2)
     if G > 1:  # the group of input channels is part of the row (one group: no column)
-        g = torch.arange(G, dtype=F64).reshape(1, G, 1, 1).expand(B, G, L, 1)
+        g = torch.arange(G).reshape(1, G, 1, 1).expand(B, G, L, 1)
         w = torch.cat([w, g], 3)
-    inv = intern(w.reshape(B * G * L, -1).to(torch.int64))
+    inv = intern(w.reshape(B * G * L, -1))
     if inv is None:
         return None
     inv = inv.reshape(B, G, 1, L)

@@ -217,8 +217,8 @@ class Interp(torch.fx.Interpreter):
         if self.dirs is not None:
             if x.T is None or x.D is not None or bool((unc & ~x.C).any()):
                 raise NoCertificate("an uncertain copy")
-            out.T = t_activation(tab, x.V, x.R, kink, x.C, x.T,
-                                 t_slopes(self.shared, ("slopes", self.pos), tab, x.V, x.R))
+            out.T = t_activation(tab, x.V, x.R, kink, x.C, x.T, lambda: t_slopes(
+                self.shared, ("slopes", self.pos), tab, x.V, x.R))
         out.I = x.I  # the same function of the same input
         canon_const(out)
         B = x.V.shape[0]

@@ -28,7 +28,7 @@ from typing import Any, cast
 import torch
 
 from .certified import F64, INFLATE, NOQ, U, all_finite, gamma
-from .floatact import ActTable, derivative, float_const
+from .floatact import ActTable, derivative, float_const, is_relu
 
 Tan = tuple[torch.Tensor, torch.Tensor]
 TINY = 2.0 ** -1000  # absolute slack per operation: covers underflow
@@ -141,10 +141,12 @@ def slopes(shared: dict[Any, Any] | None, key: Any, tab: ActTable, V: torch.Tens
 
 
 def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tensor,
-               const: torch.Tensor, xt: Tan, d: Tan) -> Tan:
-    """The tangent of sigma: the piece's derivative ``d`` (:func:`slopes`), at a kink the
-    slope of the side the tangent points to; 0 where the input is locally constant."""
-    D, RD = d
+               const: torch.Tensor, xt: Tan, d: Callable[[], Tan]) -> Tan:
+    """The tangent of sigma: the piece's derivative ``d()`` (:func:`slopes`), at a kink
+    the slope of the side the tangent points to; 0 where the input is locally constant."""
+    if is_relu(tab):
+        return _relu(V, kink, const, xt)
+    D, RD = d()
     out = times_enclosure(xt, D, RD)
     live = kink & ~const
     if bool(live.any()):
@@ -170,6 +172,23 @@ def activation(tab: ActTable, V: torch.Tensor, R: torch.Tensor, kink: torch.Tens
         ov, orr = ov.masked_fill(zero, 0.0), orr.masked_fill(zero, 0.0)
         out = (ov, orr)
     return _constant(out, const)
+
+
+def _relu(V: torch.Tensor, kink: torch.Tensor, const: torch.Tensor, xt: Tan) -> Tan:
+    """relu's tangent: the incoming one (slope 1: exact) where the input is positive or
+    on the kink with a certainly positive tangent, 0 elsewhere (negative inputs, the
+    kink's left side or a zero tangent, locally constant copies)."""
+    tv, tr = xt
+    keep = V > 0
+    live = kink & ~const
+    if bool(live.any()):
+        up, down = tv > tr, tv < -tr
+        flat = (tv == 0) & (tr == 0)
+        if not bool((up | down | flat)[live].all()):
+            raise NoCertificate("a kinked copy's tangent has no certain sign")
+        keep = keep | (live & up)
+    drop = ~keep | const
+    return tv.masked_fill(drop, 0.0), tr.masked_fill(drop, 0.0)
 
 
 def _constant(t: Tan, const: torch.Tensor) -> Tan:
