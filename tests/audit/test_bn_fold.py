@@ -115,3 +115,34 @@ def test_the_double_double_limb_encloses_every_input_interval(seed: int) -> None
         assert ry <= 2.0 ** -80 * (1 + abs(float(y)))
         for end in (v - r, v + r):
             assert abs(_exact(m, c, end) - y) <= ry
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_outputs_are_those_of_the_step_by_step_sequence(seed: int) -> None:
+    """Exact inputs (zeros among them, and inputs equal to the running mean): the folded
+    kernel's exact outputs, values and quanta are those of ``g (r x - r mean) + beta``
+    computed step by step with fact 4 on every entry."""
+    from adcorrect.audit.certified import quantum
+    from adcorrect.audit.tkernels import _bn_steps
+
+    m = _bn(4, seed)
+    g = torch.Generator().manual_seed(300 + seed)
+    with torch.no_grad():
+        m.running_mean.copy_(torch.randint(-8, 8, (4,), generator=g) / 8)
+        m.running_var.fill_(1.0 - m.eps)  # r = 1: products by r exact
+        m.weight.copy_(torch.randint(1, 5, (4,), generator=g) / 2)
+        m.bias.copy_(torch.randint(-4, 4, (4,), generator=g) / 4)
+    V = torch.randint(-64, 64, (3, 4, 3, 3), generator=g).to(F64) / 16
+    V[0, :, 0, 0] = m.running_mean.to(F64)  # outputs beta
+    V[1, :, 1] = 0.0
+    V[2, 1] += 2.0 ** -40  # (many bits: inexact after the products)
+    R = torch.where(torch.rand(V.shape, generator=g) < 0.2, 1e-12, 0.0)
+    Q = torch.where(R == 0, quantum(V.reshape(-1)).reshape(V.shape), -NOQ)
+    x = CT(V, R, Q, torch.zeros(V.shape, dtype=torch.bool))
+    out = batch_norm(x, m)
+    shp = (1, -1, 1, 1)
+    Y, RR, QQ = _bn_steps(V, R, Q, *(t.reshape(shp) for t in bn_constants(m)))
+    exact = RR == 0
+    assert int(exact.sum()) > 20
+    assert torch.equal(out.R == 0, exact)
+    assert torch.equal(out.V[exact], Y[exact]) and torch.equal(out.Q[exact], QQ[exact])

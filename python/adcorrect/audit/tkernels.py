@@ -119,7 +119,7 @@ def affine(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool, b_cons
     Y = op(x.V, wd, bd)
     g = gamma(m + 1)
     babs = None if bd is None else bd.abs().reshape((1, -1) + (1,) * (Y.dim() - 2))
-    whole = (x.R == 0).reshape(x.V.shape[0], -1).all(1)  # examples computed exactly so far
+    whole = x.R.reshape(x.V.shape[0], -1).amax(1) == 0  # examples computed exactly so far
     # |w| |x| (fact 4's size) only where an example is exact: a VGG-11's weights took 80 s
     # to read for quanta that no exact example would use
     size = op(x.V.abs(), wa, None) if bool(whole.any()) else None
@@ -204,6 +204,15 @@ def constant_outputs(x: CT, wd: torch.Tensor, b: torch.Tensor | None, w_const: b
     return op((~x.C).to(F64), (wd != 0).to(F64), None) == 0
 
 
+def from_limb(d: DD, C: torch.Tensor) -> CT:
+    """The float64 enclosure of a double-double result none of whose entries is known
+    exact: ``H`` within ``R + |L|`` (rounded up); constancy C."""
+    R = d.L.abs().add_(d.R).mul_(INFLATE).add_(FLOOR)
+    if not all_finite(R):
+        R = torch.where(torch.isfinite(R), R, torch.full_like(R, math.inf))
+    return CT(d.H, R, torch.full(d.H.shape, -NOQ, dtype=torch.int64), C, D=d)
+
+
 def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
                 b_const: bool, op: Callable[..., torch.Tensor], m: int,
                 window_any: Callable[[torch.Tensor], torch.Tensor] | None) -> CT:
@@ -212,18 +221,15 @@ def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
     ``R + |L|``: no float64 product of its own); else both are computed."""
     assert x.D is not None
     B = x.V.shape[0]
-    if not bool((x.R == 0).reshape(B, -1).all(1).any()):
+    if not bool((x.R.reshape(B, -1).amax(1) == 0).any()):  # (R >= 0: exact examples)
         d = dd_affine(x.D, w, b, op, m)
         if d is not None:
-            R = (d.R + d.L.abs()) * INFLATE + FLOOR
-            R = torch.where(torch.isfinite(R), R, torch.full_like(R, math.inf))
-            Q = torch.full(d.H.shape, -NOQ, dtype=torch.int64)
             read = weights(w)
-            wd = read.wd
-            R, Q = exact_zeros(x, read.wa, None if b is None else b.detach().to(F64), op,
-                               d.H, R, Q)
-            C = constant_outputs(x, wd, b, w_const, b_const, op, window_any, d.H.shape)
-            return CT(d.H, R, Q, C, D=d)
+            out = from_limb(d, constant_outputs(x, read.wd, b, w_const, b_const, op,
+                                                window_any, d.H.shape))
+            out.R, out.Q = exact_zeros(x, read.wa, None if b is None else
+                                       b.detach().to(F64), op, d.H, out.R, out.Q)
+            return out
     out = affine(x, w, b, w_const, b_const, op, m, window_any)
     out.D = dd_affine(x.D, w, b, op, m)
     return out
@@ -283,32 +289,64 @@ def bn_constants(m: nn.Module) -> tuple[torch.Tensor, ...]:
 
 def batch_norm(x: CT, m: nn.Module) -> CT:
     """Eval-mode BatchNorm as the importer reads it: ``gamma (r x - r mean) + beta`` with
-    ``r`` the float PyTorch computes (:func:`adcorrect.torchfx.values.inv_sqrt`)."""
+    ``r`` the float PyTorch computes (:func:`adcorrect.torchfx.values.inv_sqrt`); its
+    exact outputs those of that sequence (:func:`_bn_steps`)."""
     r, mean, g, b = bn_constants(m)
     shp = (1, -1) + (1,) * (x.V.dim() - 2)
     frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
     C = x.C if frozen else torch.zeros_like(x.C)
     fold = bn_fold(r, mean, g, b)
-    if fold is not None and float(fold[0].abs().max()) <= 2.0 ** 40 and \
-            not some_at_most(x.R, 0.0):
-        # no exact input, A = g r a non-zero float: no output is exact either way, and
-        # Y = fl(fl(A x) + bh) (b = bh + bl within rb, tdd.bn_fold) has the radius
-        # |A| (R + 2u |x|) + u |bh| + |bl| + rb (facts 1 and 6; |A| <= 2^40: A times
-        # the underflow of 2u |x| is below FLOOR)
-        A, bh, bl, rb = (t.reshape(shp) for t in fold)
-        Y = torch.addcmul(bh, x.V, A)
-        c = U * bh.abs() + bl.abs() + rb
-        # (in place on one fresh tensor: each new one costs more than the operation)
-        R = x.V.abs().mul_(2 * U).add_(x.R).mul_(A.abs()).add_(c).mul_(INFLATE).add_(FLOOR)
-        if not all_finite(Y):
-            R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
-        return CT(Y, R, torch.full(Y.shape, -NOQ, dtype=torch.int64), C)
-    zc = torch.zeros(len(r), dtype=F64)
+    if fold is None or float(fold[0].abs().max()) > 2.0 ** 40:
+        Y, R, Q = _bn_steps(x.V, x.R, x.Q, *(t.reshape(shp) for t in (r, mean, g, b)))
+        return CT(Y, R, Q, C)
+    # A = g r a non-zero float: Y = fl(fl(A x) + bh) (b = bh + bl within rb,
+    # tdd.bn_fold) has the radius |A| (R + 2u |x|) + u |bh| + |bl| + rb (facts 1 and 6;
+    # |A| <= 2^40: A times the underflow of 2u |x| is below FLOOR)
+    A, bh, bl, rb = (t.reshape(shp) for t in fold)
+    Y = torch.addcmul(bh, x.V, A)
+    c = U * bh.abs() + bl.abs() + rb
+    # (in place on one fresh tensor: each new one costs more than the operation)
+    R = x.V.abs().mul_(2 * U).add_(x.R).mul_(A.abs()).add_(c).mul_(INFLATE).add_(FLOOR)
+    if not all_finite(Y):
+        R = torch.where(torch.isfinite(Y), R, torch.full_like(R, math.inf))
+    Q = torch.full(Y.shape, -NOQ, dtype=torch.int64)
+    if some_at_most(x.R, 0.0):
+        # the sequence's exact outputs (r, g != 0: only from exact inputs): at exact
+        # zeros one value per channel; elsewhere where its first product r x is exact
+        # (fact 4), the rest on those entries alone
+        exact = x.R == 0
+        zero = exact & (x.V == 0)
+        if bool(zero.any()):
+            z = torch.zeros_like(r)
+            zy, zr, zq = _bn_steps(z, z, torch.full(r.shape, NOQ, dtype=torch.int64), r,
+                                   mean, g, b)
+            at0 = zero & (zr == 0).reshape(shp)
+            if bool(at0.any()):
+                Y = torch.where(at0, zy.reshape(shp), Y)
+                R = R.masked_fill(at0, 0.0)
+                Q = torch.where(at0, zq.reshape(shp), Q)
+        cand = exact & ~zero & fits((x.V * r.reshape(shp)).abs() * INFLATE,
+                                    (x.Q + quantum(r).reshape(shp)).clamp(-NOQ, NOQ))
+        if bool(cand.any()):
+            at = cand.nonzero(as_tuple=True)
+            ch = at[1]
+            Y[at], R[at], Q[at] = _bn_steps(x.V[at], x.R[at], x.Q[at], r[ch], mean[ch],
+                                            g[ch], b[ch])
+    return CT(Y, R, Q, C)
+
+
+def _bn_steps(V: torch.Tensor, R: torch.Tensor, Q: torch.Tensor, r: torch.Tensor,
+              mean: torch.Tensor, g: torch.Tensor, b: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``g (r x - r mean) + beta`` step by step, each step exact where fact 4 shows it
+    (the constants broadcast to x)."""
+    z = torch.zeros_like(r)
     qr = quantum(r)
-    a = certified_scale(x.V, x.R, x.Q, r.reshape(shp), zc.reshape(shp), qr.reshape(shp))
-    bm = certified_scale(mean, zc, quantum(mean), r, zc, qr)  # per channel, broadcast
-    t = certified_add(*a, *(v.reshape(shp) for v in (-bm[0], bm[1], bm[2])))
-    return scale_shift(CT(t[0], t[1], t[2], C), g, b, True)
+    a = certified_scale(V, R, Q, r, z, qr)
+    bm = certified_scale(mean, z, quantum(mean), r, z, qr)
+    t = certified_add(*a, -bm[0], bm[1], bm[2])
+    t = certified_scale(*t, g, z, quantum(g))
+    return certified_add(*t, b, z, quantum(b))
 
 
 def activation(tab: ActTable, x: CT) -> tuple[CT, torch.Tensor, torch.Tensor]:

@@ -53,14 +53,23 @@ from typing import Any
 import torch
 from torch import nn
 
-from .certified import F64, FLOOR, INFLATE, NOQ, U, gamma, quantum
+from .certified import F64, FLOOR, INFLATE, NOQ, U, gamma, quantum, some_at_most
 from .kernels import certified_add, certified_scale
 from .tdd import DD, shift, two_prod, two_sum
 from .tdd import batch_norm as dd_batch_norm
+from .tdd import bn_fold as dd_bn_fold
 from .tdd import finish as dd_finish
 from .tdd import scale as dd_scale
 from .tids import ids_channel, ids_pair
-from .tkernels import CT, Unsupported, batch_norm, bn_constants, norm_weights, scale_shift
+from .tkernels import (
+    CT,
+    Unsupported,
+    batch_norm,
+    bn_constants,
+    from_limb,
+    norm_weights,
+    scale_shift,
+)
 from .ttangent import Tan, add, times_enclosure
 from .ttangent import scale as t_scale
 
@@ -372,6 +381,14 @@ def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
     train = m.training or m.running_mean is None
     if train:
         statistics(found, x)
+    elif x.D is not None and x.T is None:  # the precise pass: the limb first
+        consts = bn_constants(m)
+        if dd_bn_fold(*consts) is not None and not some_at_most(x.R, 0.0):
+            # no exact input: no exact output, the float64 enclosure from the limb
+            out = from_limb(dd_batch_norm(x.D, *consts),
+                            x.C if _frozen(m) else torch.zeros_like(x.C))
+            out.I = ids_channel(x.I)
+            return out
     out = kernel(bn_train, x, m, eps) if train else kernel(batch_norm, x, m)
     out.I = ids_channel(x.I)
     dg, db = direction(m.weight), direction(m.bias)
