@@ -152,6 +152,7 @@ class TensorFilter:
         self.compute = compute
         self.tables: dict[Any, ActTable] = {}
         self.hint = (0, False)  # where the last batch ended: (ids up to pool, precise)
+        self.limb = False  # the last batch's findings came from a precise pass
         # the kernel results of the last batch's float64 pass, for its certificate
         self.memo: tuple[torch.Tensor, dict[tuple[str, int], Any]] | None = None
         # dropout in training mode: the masks of the pass being audited (set by run)
@@ -167,12 +168,14 @@ class TensorFilter:
         the first leaves max-pool ties or windows at their maximum (interning costs more
         than the pass itself); a precise pass with the double-double limb (:mod:`.tdd`)
         where copies are still uncertain (deep networks, whose float64 radii outgrow the
-        values).  A repeated audit (the Monitor, a bench) starts at the pass the last batch
-        ended with; the answer is the same (see :meth:`_from_hint`).  ``masks``: the
-        dropout masks of the audited pass (dropout in training mode), for this batch and
-        its :meth:`certificate`."""
+        values), on the examples that have them where nothing couples the examples (batch
+        statistics, dropout masks) and they are at most half the batch.  A repeated audit (the Monitor, a bench) starts at the pass the last batch ended
+        with; the answer is the same (see :meth:`_from_hint`).  ``masks``: the dropout
+        masks of the audited pass (dropout in training mode), for this batch and its
+        :meth:`certificate`."""
         self.memo = None
         self.masks = masks
+        self.limb = False  # whether this batch's findings come from a precise pass
         if self.hint != (0, False):
             found = self._from_hint(x)
             if found is not None:
@@ -182,15 +185,29 @@ class TensorFilter:
         if ids:
             found = self._run(x, ids)
         self.hint = (ids, False)
-        if _open(found):
-            try:
-                precise = self._run(x, ids, True)
-            except Unsupported:
-                return found
-            if precise.live <= found.live:
-                found = precise
-                self.hint = (ids, True)
-                self.memo = None  # no certificate after a precise pass
+        return self._precise(x, ids, found) if _open(found) else found
+
+    def _precise(self, x: torch.Tensor, ids: int, found: Filtered) -> Filtered:
+        """The precise pass after a float64 pass that left copies open: on the open
+        examples alone where nothing couples them and they are at most half the batch (the
+        others keep the float64 findings: the precise pass decides only what the float64
+        radii leave open), else on the whole batch (and the next batch starts there)."""
+        rows = found.open_rows() if not found.coupled and self.masks is None else None
+        sub = rows is not None and 2 * int(rows.sum()) <= len(rows)
+        try:
+            precise = self._run(x[rows] if sub else x, ids, True)
+        except Unsupported:
+            return found
+        if sub:
+            assert rows is not None
+            if precise.live <= int(found.live_rows()[rows].sum()):
+                found.replace_rows(rows, precise)
+                self.limb, self.memo = True, None  # (no certificate: its memo released)
+            return found
+        if precise.live <= found.live:
+            found = precise
+            self.hint = (ids, True)
+            self.limb, self.memo = True, None
         return found
 
     def _from_hint(self, x: torch.Tensor) -> Filtered | None:
@@ -205,23 +222,19 @@ class TensorFilter:
             found = self._run(x, ids, precise, record=not precise)
         except Unsupported:
             return None
+        self.limb = precise
         if found.last_open_pool > ids:
             return None
         if not precise and _open(found):
-            try:
-                found = self._run(x, ids, True)
-            except Unsupported:
-                return found
-            self.hint = (ids, True)
-            self.memo = None
+            return self._precise(x, ids, found)
         return found
 
     def certificate(self, x: torch.Tensor, y: torch.Tensor, loss: str,
                     seeds: tuple[int, ...] = (1, 2, 3)) -> dict[str, Any] | None:
         """A proof that the loss is not differentiable at w (:mod:`.ttangent`): a
         direction d with certified ``L'(w; d) + L'(w; -d) != 0``; None if none of the
-        seeded directions gives one (or the batch needs the precise pass)."""
-        if self.hint[1]:
+        seeded directions gives one (or the batch needed the precise pass)."""
+        if self.limb:
             return None
         params = [(n, p) for n, p in self.gm.named_parameters() if p.requires_grad]
         # this batch's float64 values, radii and classes, computed once (by run)

@@ -33,7 +33,7 @@ from .tdd import exact as dd_exact
 from .tdd import global_mean as dd_global_mean
 from .tdd import pin as dd_pin
 from .tdd import scale as dd_scale
-from .tfound import ActCall, Filtered, PoolTies
+from .tfound import TIE_KINDS, ActCall, Filtered, PoolTies
 from .tgates import FUNCTIONS as SMOOTH_FUNCTIONS
 from .tgates import METHODS as SMOOTH_METHODS
 from .tgates import MODULES as SMOOTH_MODULES
@@ -263,15 +263,12 @@ class Interp(torch.fx.Interpreter):
         call = self.found.calls[x.A[0]] if x.A is not None else None
         if call is not None and list(x.A[1].users) == [self.node] and bool(call.kink.any()):
             call.zadj = call.kink & below_maxima(x.V, m["cand"], d, K, S, P, D, ceil)
-        self.found.pool_kinks += int(m["live"].sum())
-        self.found.pool_unc += int(m["unc"].sum())
-        self.found.pool_sub_unc += int(m["sub_unc"].sum())
-        self.found.pool_ident += int(m["ident"].sum())
+        self.found.add_pool(m)
         self.npool += 1
         if bool(m["live"].any()) or bool(m["unc"].any()):
             self.found.last_open_pool = self.npool
         shape = tuple(int(v) for v in m["shape"])
-        for kind in ("dead", "submax", "ident"):
+        for kind in TIE_KINDS:
             if bool(m[kind].any()):
                 self.found.pools.append(PoolTies(self.seq, self.where(), shape, kind,
                                                  m[kind], m["num"]))

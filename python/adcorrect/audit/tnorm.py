@@ -381,6 +381,7 @@ def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
     train = m.training or m.running_mean is None
     if train:
         statistics(found, x)
+        found.coupled = True
     elif x.D is not None and x.T is None:  # the precise pass: the limb first
         consts = bn_constants(m)
         if dd_bn_fold(*consts) is not None and not some_at_most(x.R, 0.0):
