@@ -193,6 +193,8 @@ class TensorFilter:
         others keep the float64 findings: the precise pass decides only what the float64
         radii leave open), else on the whole batch (and the next batch starts there)."""
         rows = found.open_rows() if not found.coupled and self.masks is None else None
+        if rows is not None and not bool(rows.any()):
+            return found
         sub = rows is not None and 2 * int(rows.sum()) <= len(rows)
         try:
             precise = self._run(x[rows] if sub else x, ids, True)
