@@ -229,8 +229,7 @@ class Auditor:
         check_batch(x, y, self.loss, self.n_out if not self.whole else None)
         t0 = time.perf_counter()
         xe = self._cast(x.detach())
-        w = self.weights()
-        if not all_finite(w):
+        if not all(all_finite(p.detach()) for p in self.params):
             raise InputError("a parameter is NaN or infinite")
         rows = _Rows(xe, y, self.loss)
         masks = record_masks(self.gm, xe) if self.needs_masks else None
@@ -247,7 +246,7 @@ class Auditor:
             res, t1, t2 = self._certified(xe, y, rows, execution, t0, masks)
             ex_seconds = {}
         else:
-            res, t1, t2, ex_seconds = self._routes(xe, y, w, rows, execution, t0)
+            res, t1, t2, ex_seconds = self._routes(xe, y, rows, execution, t0)
         res["time_limit"] = self.time_limit
         res["seconds"] = {"exact": t1 - t0, "execution": t2 - t1, "total": t2 - t0,
                           **{f"exact_{k}": v for k, v in ex_seconds.items()}}
@@ -364,8 +363,8 @@ class Auditor:
                 "activations": self._acts, "loss": self.loss, "choice": str(self.choice),
                 "exact": exact, **structure(self, B)}
 
-    def _routes(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
-                execution: bool, t0: float
+    def _routes(self, xe: torch.Tensor, y: torch.Tensor, rows: _Rows, execution: bool,
+                t0: float
                 ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
         """The tensor filter's and the IR's routes (exact, or certified for smooth models)."""
         found = self._tensor_filter(xe)
@@ -377,7 +376,7 @@ class Auditor:
         if found is not None and (found.live == 0 or witness is not None or no_ir or why):
             return self._tensor_answer(xe, y, found, witness, rows, execution, t0, why=why)
         try:
-            return self._ir_route(xe, y, w, rows, execution, t0, found, deadline)
+            return self._ir_route(xe, y, rows, execution, t0, found, deadline)
         except LimitExceeded as e:  # the batch's IR too large: the tensor filter's answer
             if found is None:  # the IR's filter went first: the tensor filter's findings
                 found = self._filter_example(xe)
@@ -395,8 +394,8 @@ class Auditor:
             return None
         return self.tfilter.certificate(xe, y, self.loss)
 
-    def _ir_route(self, xe: torch.Tensor, y: torch.Tensor, w: torch.Tensor, rows: _Rows,
-                  execution: bool, t0: float, found: Filtered | None, deadline: Deadline
+    def _ir_route(self, xe: torch.Tensor, y: torch.Tensor, rows: _Rows, execution: bool,
+                  t0: float, found: Filtered | None, deadline: Deadline
                   ) -> tuple[dict[str, Any], float, float, dict[str, float]]:
         """The IR's route: certified for smooth models, else exact (asking the tensor
         filter before the oracle where the IR's filter went first)."""
@@ -407,6 +406,7 @@ class Auditor:
             ex_seconds: dict[str, float] = {}
         else:
             assert self.plan is not None
+            w = self.weights()  # (one vector: read only on this route)
             fwd = self.plan.decided_forward(w, rows.xt)
             self._check_forward(xe, fwd)
             tried: list[Any] = []  # the tensor filter's answer, asked before the oracle
