@@ -169,13 +169,14 @@ class TensorFilter:
         than the pass itself); a precise pass with the double-double limb (:mod:`.tdd`)
         where copies are still uncertain (deep networks, whose float64 radii outgrow the
         values), on the examples that have them where nothing couples the examples (batch
-        statistics, dropout masks) and they are at most half the batch.  A repeated audit (the Monitor, a bench) starts at the pass the last batch ended
-        with; the answer is the same (see :meth:`_from_hint`).  ``masks``: the dropout
-        masks of the audited pass (dropout in training mode), for this batch and its
+        statistics, dropout masks) and they are at most half the batch.  A repeated
+        audit (the Monitor, a bench) starts at the pass the last batch ended with; the
+        answer is the same (see :meth:`_from_hint`).  ``masks``: the dropout masks of
+        the audited pass (dropout in training mode), for this batch and its
         :meth:`certificate`."""
         self.memo = None
         self.masks = masks
-        self.limb = False  # whether this batch's findings come from a precise pass
+        self.limb = False
         if self.hint != (0, False):
             found = self._from_hint(x)
             if found is not None:
@@ -224,9 +225,9 @@ class TensorFilter:
             found = self._run(x, ids, precise, record=not precise)
         except Unsupported:
             return None
-        self.limb = precise
         if found.last_open_pool > ids:
             return None
+        self.limb = precise
         if not precise and _open(found):
             return self._precise(x, ids, found)
         return found
