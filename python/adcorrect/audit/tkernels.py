@@ -35,6 +35,7 @@ from .floatact import ActTable, _activate_entries, is_relu
 from .kernels import certified_add, certified_scale
 from .tdd import DD, bn_fold, weights
 from .tdd import affine as dd_affine
+from .tdd import exact as dd_exact
 
 
 class Unsupported(OneLine):
@@ -231,7 +232,8 @@ def affine_limb(x: CT, w: torch.Tensor, b: torch.Tensor | None, w_const: bool,
                                        b.detach().to(F64), op, d.H, out.R, out.Q)
             return out
     out = affine(x, w, b, w_const, b_const, op, m, window_any)
-    out.D = dd_affine(x.D, w, b, op, m)
+    # every output exact (fact 4: an exact input, a network's first layer): its own limb
+    out.D = dd_exact(out.V) if float(out.R.amax()) == 0 else dd_affine(x.D, w, b, op, m)
     return out
 
 
