@@ -260,7 +260,8 @@ class Interp(torch.fx.Interpreter):
             wtr, _ = windows(x.T[1], d, K, S, P, D, ceil, 0.0)
             tv, tr = t_max_windows(wt, wtr, m["cand"])
             out.T = (tv.reshape(out.V.shape), tr.reshape(out.V.shape))
-        call = self.found.calls[x.A[0]] if x.A is not None else None
+        # (a tangent pass's findings are not read: no zero adjoints to find there)
+        call = self.found.calls[x.A[0]] if x.A is not None and self.dirs is None else None
         if call is not None and list(x.A[1].users) == [self.node] and bool(call.kink.any()):
             call.zadj = call.kink & below_maxima(x.V, m["cand"], d, K, S, P, D, ceil)
         self.found.add_pool(m)
