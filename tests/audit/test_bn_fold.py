@@ -12,7 +12,8 @@ import pytest
 import torch
 from adcorrect.audit import tdd
 from adcorrect.audit.certified import NOQ
-from adcorrect.audit.tkernels import CT, batch_norm, bn_constants
+from adcorrect.audit.tbatchnorm import batch_norm, bn_constants
+from adcorrect.audit.tkernels import CT
 from adcorrect.torchfx.values import inv_sqrt
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -123,7 +124,7 @@ def test_exact_outputs_are_those_of_the_step_by_step_sequence(seed: int) -> None
     kernel's exact outputs, values and quanta are those of ``g (r x - r mean) + beta``
     computed step by step with fact 4 on every entry."""
     from adcorrect.audit.certified import quantum
-    from adcorrect.audit.tkernels import _bn_steps
+    from adcorrect.audit.tbatchnorm import _bn_steps
 
     m = _bn(4, seed)
     g = torch.Generator().manual_seed(300 + seed)

@@ -12,8 +12,8 @@ from fractions import Fraction
 import pytest
 import torch
 from adcorrect.audit import tdd, tinterp
+from adcorrect.audit.tbatchnorm import bn_constants
 from adcorrect.audit.tfilter import TensorFilter
-from adcorrect.audit.tkernels import bn_constants
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn

@@ -55,21 +55,14 @@ from torch import nn
 
 from .certified import F64, FLOOR, INFLATE, NOQ, U, gamma, quantum, some_at_most
 from .kernels import certified_add, certified_scale
+from .tbatchnorm import batch_norm, bn_constants
 from .tdd import DD, shift, two_prod, two_sum
 from .tdd import batch_norm as dd_batch_norm
 from .tdd import bn_fold as dd_bn_fold
 from .tdd import finish as dd_finish
 from .tdd import scale as dd_scale
 from .tids import ids_channel, ids_pair
-from .tkernels import (
-    CT,
-    Unsupported,
-    batch_norm,
-    bn_constants,
-    from_limb,
-    norm_weights,
-    scale_shift,
-)
+from .tkernels import CT, Unsupported, from_limb, norm_weights, scale_shift
 from .ttangent import Tan, add, times_enclosure
 from .ttangent import scale as t_scale
 

@@ -187,8 +187,8 @@ def _relu(V: torch.Tensor, kink: torch.Tensor, const: torch.Tensor, xt: Tan) -> 
         if not bool((up | down | flat)[live].all()):
             raise NoCertificate("a kinked copy's tangent has no certain sign")
         keep = keep | (live & up)
-    drop = ~keep | const
-    return tv.masked_fill(drop, 0.0), tr.masked_fill(drop, 0.0)
+    k = (keep & ~const).to(tv.dtype)  # (tangents are finite: products by 1 and 0 exact)
+    return tv * k, tr * k
 
 
 def _constant(t: Tan, const: torch.Tensor) -> Tan:
