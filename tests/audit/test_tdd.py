@@ -14,6 +14,7 @@ import torch
 from adcorrect.audit import tdd, tinterp
 from adcorrect.audit.tbatchnorm import bn_constants
 from adcorrect.audit.tfilter import TensorFilter
+from cancelling import X_CANCEL, cancelling
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -310,28 +311,10 @@ def test_the_precise_pass_encloses_the_exact_pre_activations(
 
 # -- the precise pass in the audit -----------------------------------------------------------
 
-def _cancel(shift: float) -> nn.Module:
-    """x -> relu(x0 + x1), relu(x0) -> relu(h0 - h1 - shift) -> linear: at x = (1, 2^-70)
-    the second pre-activation is exactly 2^-70 - shift, which float64 computes as
-    0 +- 2^-52 (1 + 2^-70 rounds to 1)."""
-    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1), nn.ReLU(), nn.Linear(1, 1))
-    with torch.no_grad():
-        m[0].weight.copy_(torch.tensor([[1.0, 1.0], [1.0, 0.0]]))
-        m[0].bias.zero_()
-        m[2].weight.copy_(torch.tensor([[1.0, -1.0]]))
-        m[2].bias.fill_(-shift)
-        m[4].weight.fill_(1.0)
-        m[4].bias.zero_()
-    return m
-
-
-X_CANCEL = torch.tensor([[1.0, 2.0 ** -70]])
-
-
 def test_the_precise_pass_decides_what_float64_leaves_open() -> None:
     from adcorrect.audit.run import Auditor
 
-    m = _cancel(0.0)
+    m = cancelling(0.0)
     tf = TensorFilter(m, torch.float32)
     assert tf._run(X_CANCEL, 0).live == 1  # float64: 0 +- 2^-52, uncertain
     assert tf.run(X_CANCEL).live == 0  # double-double: 2^-70 +- 2^-120, positive
@@ -349,7 +332,7 @@ def test_an_exact_kink_the_limb_cannot_see_goes_to_the_exact_audit() -> None:
     certificate)."""
     from adcorrect.audit.run import Auditor
 
-    m = _cancel(2.0 ** -70)
+    m = cancelling(2.0 ** -70)
     tf = TensorFilter(m, torch.float32)
     assert tf.run(X_CANCEL).live == 1
     assert tf.certificate(X_CANCEL, torch.ones(1), "sum") is None

@@ -11,6 +11,7 @@ import pytest
 import torch
 from adcorrect.audit.tfilter import TensorFilter
 from adcorrect.audit.tfound import Filtered
+from cancelling import X_CANCEL, cancelling
 from torch import nn
 
 F = nn.functional
@@ -81,24 +82,10 @@ def test_merged_rows_are_the_pass_on_the_merged_batch(seed: int) -> None:
     assert any(k[1] == "dead" for k in want["pools"])
 
 
-def _cancel() -> nn.Module:
-    """relu(x0 + x1), relu(x0) -> relu(h0 - h1) -> linear: at x = (1, 2^-70) the second
-    pre-activation is 2^-70, which float64 leaves uncertain (0 +- 2^-52)."""
-    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1), nn.ReLU(), nn.Linear(1, 1))
-    with torch.no_grad():
-        m[0].weight.copy_(torch.tensor([[1.0, 1.0], [1.0, 0.0]]))
-        m[0].bias.zero_()
-        m[2].weight.copy_(torch.tensor([[1.0, -1.0]]))
-        m[2].bias.zero_()
-        m[4].weight.fill_(1.0)
-        m[4].bias.zero_()
-    return m
-
-
 def test_the_precise_pass_runs_on_the_open_examples_alone(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    x = torch.tensor([[1.0, 0.5], [1.0, 2.0 ** -70], [2.0, -0.25], [0.5, 0.5]])
-    tf = TensorFilter(_cancel(), torch.float32)
+    x = torch.cat([torch.tensor([[1.0, 0.5]]), X_CANCEL, torch.tensor([[2.0, -0.25], [0.5, 0.5]])])
+    tf = TensorFilter(cancelling(), torch.float32)
     assert tf._run(x, 0).open_rows().tolist() == [False, True, False, False]
     sizes: list[tuple[int, bool]] = []
     orig = tf._run

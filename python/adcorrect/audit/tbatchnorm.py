@@ -14,7 +14,7 @@ from torch import nn
 from .certified import F64, FLOOR, INFLATE, NOQ, U, all_finite, fits, quantum, some_at_most
 from .kernels import certified_add, certified_scale
 from .tdd import bn_fold
-from .tkernels import CT, Unsupported, norm_weights
+from .tkernels import CT, Unsupported, frozen_norm, norm_weights
 
 
 def bn_constants(m: nn.Module) -> tuple[torch.Tensor, ...]:
@@ -36,8 +36,7 @@ def batch_norm(x: CT, m: nn.Module) -> CT:
     exact outputs those of that sequence (:func:`_bn_steps`)."""
     r, mean, g, b = bn_constants(m)
     shp = (1, -1) + (1,) * (x.V.dim() - 2)
-    frozen = all(p is None or not p.requires_grad for p in (m.weight, m.bias))
-    C = x.C if frozen else torch.zeros_like(x.C)
+    C = x.C if frozen_norm(m) else torch.zeros_like(x.C)
     fold = bn_fold(r, mean, g, b)
     if fold is None or float(fold[0].abs().max()) > 2.0 ** 40:
         Y, R, Q = _bn_steps(x.V, x.R, x.Q, *(t.reshape(shp) for t in (r, mean, g, b)))

@@ -326,6 +326,18 @@ def bn_fold(r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor, beta: torch.Te
     return A, bh, bl, rb
 
 
+def folded(x: DD, fold: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+           ) -> DD:
+    """``A x + b`` per channel (axis 1) for a fold ``(A, bh, bl, rb)`` of
+    :func:`bn_fold`."""
+    shp = (1, -1) + (1,) * (x.H.dim() - 2)
+    A, bh, bl, rb = (t.reshape(shp) for t in fold)
+    p, e, ok = two_prod(A, x.H)  # p + e = A H
+    cl = A * x.L  # rounding <= u |cl|
+    s, se = two_sum(p, bh.expand_as(p))  # s + se = p + bh
+    return finish(s, [se, e, cl, bl], A.abs() * x.R + (U * cl.abs() + rb), ok)
+
+
 def batch_norm(x: DD, r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor,
                beta: torch.Tensor) -> DD:
     """``g (r x - r mean) + beta`` per channel (axis 1), every constant an exact float:
@@ -333,11 +345,7 @@ def batch_norm(x: DD, r: torch.Tensor, mean: torch.Tensor, g: torch.Tensor,
     shp = (1, -1) + (1,) * (x.H.dim() - 2)
     fold = bn_fold(r, mean, g, beta)
     if fold is not None:
-        A, bh, bl, rb = (t.reshape(shp) for t in fold)
-        p, e, ok = two_prod(A, x.H)  # p + e = A H
-        cl = A * x.L  # rounding <= u |cl|
-        s, se = two_sum(p, bh.expand_as(p))  # s + se = p + bh
-        return finish(s, [se, e, cl, bl], A.abs() * x.R + (U * cl.abs() + rb), ok)
+        return folded(x, fold)
     rr, mm = r.reshape(shp), mean.reshape(shp)
     rm, rme, ok = two_prod(rr, mm)  # per channel (broadcast in the subtraction)
     t = _sub_exact(scale(x, rr), rm, rme, ok)
@@ -354,16 +362,22 @@ def normalised_sign(x: DD, c: float) -> tuple[torch.Tensor, torch.Tensor, torch.
     """Certainly above c, certainly below c, exactly c (every entry)."""
     s, e = two_sum(x.H, torch.full_like(x.H, -c))
     t = e + x.L  # the exact x - c is s + t within u |t| + R
-    slack = (t.abs() * (1 + 4 * U) + x.R) * INFLATE + FLOOR
+    slack = _slack(t, x.R)
     on = (x.R == 0) & (s == 0) & (t == 0)
     return s > slack, s < -slack, on
+
+
+def _slack(t: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
+    """How far s may be from the exact ``s + t`` within R (rounded up): s beyond it on
+    either side has the sign of the exact value."""
+    return t.abs().mul_(1 + 4 * U).add_(R).mul_(INFLATE).add_(FLOOR)
 
 
 def relu(x: DD) -> tuple[DD, torch.Tensor, torch.Tensor]:
     """relu where :func:`normalised_sign` at 0 decides: x itself where x is certainly
     positive (``above``), an exact 0 where certainly negative (``below``); the entries
     in neither are left for the caller (values ``max(H, 0)``, limb and radius 0)."""
-    slack = x.L.abs().mul_(1 + 4 * U).add_(x.R).mul_(INFLATE).add_(FLOOR)
+    slack = _slack(x.L, x.R)  # (normalised_sign at 0: s = H, t = L)
     above = x.H > slack
     below = x.H < slack.neg_()
     return DD(x.H.clamp_min(0.0), x.L.masked_fill(~above, 0.0),

@@ -85,7 +85,7 @@ def _open(found: Filtered) -> bool:
     window's strict maximum (``pool_sub_unc``) do not count: they change no verdict (only
     the count of kinked copies is then a lower bound), and a precise pass for them alone
     cost LeNet-5 (trained, fp32) twice its filter time on every audit."""
-    return bool(found.pool_unc) or any(bool(c.unc.any()) for c in found.calls)
+    return bool(found.open_rows().any())
 
 
 _DENSE_MODULES = (nn.Linear, nn.Flatten, nn.Identity, *DROPOUT_MODULES)
@@ -194,8 +194,6 @@ class TensorFilter:
         others keep the float64 findings: the precise pass decides only what the float64
         radii leave open), else on the whole batch (and the next batch starts there)."""
         rows = found.open_rows() if not found.coupled and self.masks is None else None
-        if rows is not None and not bool(rows.any()):
-            return found
         sub = rows is not None and 2 * int(rows.sum()) <= len(rows)
         try:
             precise = self._run(x[rows] if sub else x, ids, True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..core.errors import OneLine
 from .certified import (
@@ -265,6 +266,11 @@ def scale_shift(x: CT, scale: torch.Tensor, shift: torch.Tensor, const: bool) ->
     return CT(Y, R, Q, x.C & const)
 
 
+def frozen_norm(m: nn.Module) -> bool:
+    """Whether a normalisation's weight and bias are constants (absent or frozen)."""
+    return all(p is None or not p.requires_grad for p in (m.weight, m.bias))
+
+
 def norm_weights(weight: torch.Tensor | None, bias: torch.Tensor | None, C: int
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """A normalisation's weight and bias per channel as exact floats (1 and 0 where it
@@ -511,9 +517,8 @@ def below_maxima(V: torch.Tensor, cand: torch.Tensor, d: int, k: list[int], st: 
     increase after it."""
     B = V.shape[0]
     n = V[0].numel()
-    pos = torch.arange(n, dtype=F64).reshape(1, *V.shape[1:]).expand_as(V)
-    wi, _ = windows(pos, d, k, st, pad, dl, ceil_mode, -1.0)
-    idx = wi.to(torch.int64)
+    pos = torch.arange(n).reshape(1, *V.shape[1:]).expand_as(V)
+    idx, _ = windows(pos, d, k, st, pad, dl, ceil_mode, -1)
     seen = idx >= 0
     hit = torch.zeros(B, n + 1, dtype=F64)  # padding goes to the extra slot n
     hit.scatter_reduce_(1, torch.where(seen, idx, n).reshape(B, -1),

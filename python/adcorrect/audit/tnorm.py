@@ -60,19 +60,15 @@ from .tdd import DD, shift, two_prod, two_sum
 from .tdd import batch_norm as dd_batch_norm
 from .tdd import bn_fold as dd_bn_fold
 from .tdd import finish as dd_finish
+from .tdd import folded as dd_folded
 from .tdd import scale as dd_scale
 from .tids import ids_channel, ids_pair
-from .tkernels import CT, Unsupported, from_limb, norm_weights, scale_shift
+from .tkernels import CT, Unsupported, from_limb, frozen_norm, norm_weights, scale_shift
 from .ttangent import Tan, add, times_enclosure
 from .ttangent import scale as t_scale
 
 DOWN = 1.0 - 2.0 ** -48  # below the relative roundings of a few operations
 UP = 1.0 + 2.0 ** -48
-
-
-def _frozen(m: nn.Module) -> bool:
-    """Whether a normalisation's weight and bias are constants (absent or frozen)."""
-    return all(p is None or not p.requires_grad for p in (m.weight, m.bias))
 
 
 def _per_channel(t: torch.Tensor) -> torch.Tensor:
@@ -195,7 +191,7 @@ def bn_train(x: CT, m: nn.Module, eps: float) -> CT:
     if x.V.numel() // max(x.V.shape[1], 1) < 2:
         raise Unsupported("batch statistics of one value per channel")
     Y, R, Q = batch_norm_train(x.V, x.R, m.weight, m.bias, eps)
-    const = _per_channel(x.C).all(1) & _frozen(m)
+    const = _per_channel(x.C).all(1) & frozen_norm(m)
     C = _back(const[:, None].expand(len(const), x.V.numel() // len(const)), x.V.shape)
     return CT(Y, R, Q, C.contiguous())
 
@@ -372,15 +368,16 @@ def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
     and radii through the pass's ``kernel`` (its memo), structural ids, the double-double
     limb, the tangent along ``direction``."""
     train = m.training or m.running_mean is None
+    consts = None if train or x.D is None else bn_constants(m)  # (the limb's)
     if train:
         statistics(found, x)
         found.coupled = True
-    elif x.D is not None and x.T is None:  # the precise pass: the limb first
-        consts = bn_constants(m)
-        if dd_bn_fold(*consts) is not None and not some_at_most(x.R, 0.0):
+    elif consts is not None and x.T is None:  # the precise pass: the limb first
+        fold = dd_bn_fold(*consts)
+        if fold is not None and not some_at_most(x.R, 0.0):
             # no exact input: no exact output, the float64 enclosure from the limb
-            out = from_limb(dd_batch_norm(x.D, *consts),
-                            x.C if _frozen(m) else torch.zeros_like(x.C))
+            out = from_limb(dd_folded(x.D, fold),
+                            x.C if frozen_norm(m) else torch.zeros_like(x.C))
             out.I = ids_channel(x.I)
             return out
     out = kernel(bn_train, x, m, eps) if train else kernel(batch_norm, x, m)
@@ -389,8 +386,8 @@ def batch_norm_call(x: CT, m: nn.Module, eps: float, kernel: Callable[..., Any],
     if x.T is not None:
         out.T = tangent(x, eps, m.weight, dg, db) if train else _eval_tangent(x, m, dg, db)
     if x.D is not None:
-        out.D = dd_batch_norm_train(x.D, m.weight, m.bias, eps) if train else \
-            dd_batch_norm(x.D, *bn_constants(m))
+        out.D = dd_batch_norm_train(x.D, m.weight, m.bias, eps) if consts is None else \
+            dd_batch_norm(x.D, *consts)
     return out
 
 
@@ -407,7 +404,7 @@ def group_norm(x: CT, G: int, m: nn.Module, eps: float) -> CT:
     const = rows.C.all(2, keepdim=True).expand(rows.C.shape)
     n = CT(Y.reshape(shape), R.reshape(shape), Q.reshape(shape), const.reshape(shape))
     g, b = norm_weights(m.weight, m.bias, shape[1])
-    return scale_shift(n, g, b, _frozen(m))
+    return scale_shift(n, g, b, frozen_norm(m))
 
 
 def _group_tangent(x: CT, G: int, m: nn.Module, eps: float, dg: torch.Tensor | None,
